@@ -1,0 +1,1 @@
+"""The year-end rebalancing playbooks, as pure backtrader strategies."""
