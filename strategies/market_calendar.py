@@ -1,0 +1,173 @@
+"""NYSE calendar facts the playbooks need, from exchange_calendars (XNYS).
+
+Sessions, holidays, ad-hoc closures and early closes come from the library;
+the only table kept here is the date-versioned market-on-close cutoff, which
+no calendar library carries. All times are America/New_York.
+
+Dates in and out are ``datetime.date``; times are tz-aware ``pandas.Timestamp``.
+"""
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from functools import lru_cache
+
+import exchange_calendars as xcals
+import pandas as pd
+
+NEW_YORK = "America/New_York"
+CALENDAR_START = "1990-01-01"
+
+
+@lru_cache(maxsize=1)
+def _xnys() -> xcals.ExchangeCalendar:
+    # The library's default start is 20 years before today: far too late for
+    # the 1999 sample, so ask for the whole span explicitly.
+    end = pd.Timestamp.today().normalize() + pd.DateOffset(years=2)
+    return xcals.get_calendar("XNYS", start=CALENDAR_START, end=end.strftime("%Y-%m-%d"))
+
+
+@lru_cache(maxsize=1)
+def _session_dates() -> tuple[dt.date, ...]:
+    return tuple(d.date() for d in _xnys().sessions)
+
+
+@lru_cache(maxsize=1)
+def _session_index() -> dict[dt.date, int]:
+    return {d: i for i, d in enumerate(_session_dates())}
+
+
+@lru_cache(maxsize=1)
+def _closes_ny() -> dict[dt.date, pd.Timestamp]:
+    closes = _xnys().schedule["close"].dt.tz_convert(NEW_YORK)
+    return {d.date(): c for d, c in closes.items()}
+
+
+def is_session(day: dt.date) -> bool:
+    """True if NYSE traded on ``day`` (holidays and ad-hoc closures are not sessions)."""
+    return day in _session_index()
+
+
+def sessions_between(start: dt.date, end: dt.date) -> list[dt.date]:
+    """All sessions from ``start`` to ``end``, both included."""
+    return list(_sessions_of_range(start, end))
+
+
+def _sessions_of_range(start: dt.date, end: dt.date) -> tuple[dt.date, ...]:
+    dates = _session_dates()
+    lo = bisect.bisect_left(dates, start)
+    hi = bisect.bisect_right(dates, end)
+    return dates[lo:hi]
+
+
+@lru_cache(maxsize=None)
+def sessions_of_month(year: int, month: int) -> tuple[dt.date, ...]:
+    """The sessions of one calendar month, in order."""
+    first = dt.date(year, month, 1)
+    last = (pd.Timestamp(first) + pd.offsets.MonthEnd(0)).date()
+    return _sessions_of_range(first, last)
+
+
+def nth_session_of_month(year: int, month: int, n: int) -> dt.date:
+    """The n-th session of a month: n=1 is the first, n=-1 the last, n=-2 the second-to-last.
+
+    Counts sessions, not calendar days. Raises ValueError if the month has fewer sessions.
+    """
+    if n == 0:
+        raise ValueError("n counts from 1 (first) or -1 (last); 0 is not a session")
+    month_sessions = sessions_of_month(year, month)
+    index = n - 1 if n > 0 else n
+    try:
+        return month_sessions[index]
+    except IndexError:
+        raise ValueError(f"{year}-{month:02d} has {len(month_sessions)} sessions, no session {n}") from None
+
+
+def session_offset(day: dt.date, offset: int) -> dt.date:
+    """The session ``offset`` sessions after (or before, if negative) the session ``day``."""
+    index = _session_index().get(day)
+    if index is None:
+        raise ValueError(f"{day} is not an NYSE session")
+    return _session_dates()[index + offset]
+
+
+def sessions_from_end_of_month(day: dt.date) -> int:
+    """1 on the last session of the month, 2 on the second-to-last, ...; 0 if not a session."""
+    if not is_session(day):
+        return 0
+    month_sessions = sessions_of_month(day.year, day.month)
+    return len(month_sessions) - month_sessions.index(day)
+
+
+def session_number_in_month(day: dt.date) -> int:
+    """1 on the first session of the month, 2 on the second, ...; 0 if not a session."""
+    if not is_session(day):
+        return 0
+    return sessions_of_month(day.year, day.month).index(day) + 1
+
+
+def third_friday(year: int, month: int) -> dt.date:
+    """The third Friday of a month (always the 15th to the 21st)."""
+    first = dt.date(year, month, 1)
+    first_friday = first + dt.timedelta(days=(4 - first.weekday()) % 7)
+    return first_friday + dt.timedelta(days=14)
+
+
+@lru_cache(maxsize=None)
+def monthly_opex_session(year: int, month: int) -> dt.date:
+    """The monthly options expiration session: the third Friday, or the session before it if a holiday."""
+    friday = third_friday(year, month)
+    if is_session(friday):
+        return friday
+    return _sessions_of_range(friday - dt.timedelta(days=10), friday)[-1]
+
+
+def december_opex_session(year: int) -> dt.date:
+    """December monthly options expiration ("Dec OPEX") of ``year``."""
+    return monthly_opex_session(year, 12)
+
+
+def session_close(day: dt.date) -> pd.Timestamp:
+    """The official close of a session (16:00, or 13:00 on early-close days), New York time."""
+    try:
+        return _closes_ny()[day]
+    except KeyError:
+        raise ValueError(f"{day} is not an NYSE session") from None
+
+
+def session_open(day: dt.date) -> pd.Timestamp:
+    """The open of a session (09:30 New York)."""
+    if not is_session(day):
+        raise ValueError(f"{day} is not an NYSE session")
+    return pd.Timestamp(dt.datetime.combine(day, dt.time(9, 30)), tz=NEW_YORK)
+
+
+def is_early_close(day: dt.date) -> bool:
+    """True if the session closes before 16:00 (e.g. 13:00 on the day after Thanksgiving)."""
+    return session_close(day).time() < dt.time(16, 0)
+
+
+# Market-on-close entry cutoffs, minutes before the close, by listing venue and
+# the first date each rule applied. On early-close days the cutoff moves with
+# the close (13:00 close -> 12:50 at NYSE today).
+_MOC_CUTOFF_TABLE: dict[str, tuple[tuple[dt.date, int], ...]] = {
+    "NYSE": (
+        (dt.date(1900, 1, 1), 10),   # 15:50 before 2010
+        (dt.date(2010, 1, 1), 15),   # 15:45 from 2010
+        (dt.date(2019, 3, 1), 10),   # 15:50 again since early 2019
+    ),
+    "NASDAQ": (
+        (dt.date(1900, 1, 1), 10),   # 15:50
+        (dt.date(2019, 4, 15), 5),   # 15:55 since 2019-04-15
+    ),
+}
+
+
+def moc_cutoff(day: dt.date, venue: str = "NYSE") -> pd.Timestamp:
+    """The last time a market-on-close order may be entered on ``day`` at ``venue`` (NYSE or NASDAQ)."""
+    try:
+        rules = _MOC_CUTOFF_TABLE[venue.upper()]
+    except KeyError:
+        raise ValueError(f"unknown venue {venue!r}; expected one of {sorted(_MOC_CUTOFF_TABLE)}") from None
+    minutes_before = next(minutes for since, minutes in reversed(rules) if day >= since)
+    return session_close(day) - pd.Timedelta(minutes=minutes_before)
