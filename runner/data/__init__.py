@@ -1,0 +1,1 @@
+"""Bars in, one schema out: loaders for the embedded sample, CSV and Parquet."""

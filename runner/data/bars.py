@@ -1,0 +1,127 @@
+"""The one bar schema every part of flowbot uses, and its validation.
+
+A bar table is a ``pandas.DataFrame`` with
+
+* a tz-aware ``DatetimeIndex`` named ``time`` in America/New_York, strictly
+  increasing; daily bars are stamped at the session date (00:00), intraday
+  bars at their start (as IB stamps them);
+* float columns ``open``, ``high``, ``low``, ``close``, ``volume`` and, when
+  the source has one, ``adj_close`` (a total-return close).
+
+``validate_bars`` refuses anything else with a :class:`DataError` that names the
+source, the row and the value. It repairs nothing.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from runner.errors import DataError
+
+NEW_YORK = "America/New_York"
+PRICE_COLUMNS = ("open", "high", "low", "close")
+BAR_COLUMNS = (*PRICE_COLUMNS, "volume")
+OPTIONAL_COLUMNS = ("adj_close",)
+
+RowLabel = Callable[[int], str]
+
+
+def default_row_label(position: int) -> str:
+    return f"row {position + 1}"
+
+
+def validate_bars(bars: pd.DataFrame, source: str, row_label: RowLabel = default_row_label) -> pd.DataFrame:
+    """Check a bar table against the schema; return it with float columns.
+
+    ``source`` names the file (or dataset) in messages; ``row_label(i)`` turns a
+    0-based position into what the user can find (a CSV line, a Parquet row).
+    """
+    if bars.empty:
+        raise DataError(f"{source}: no bars (the file has no data rows)")
+    if not isinstance(bars.index, pd.DatetimeIndex) or bars.index.tz is None:
+        raise DataError(f"{source}: bar times must be a tz-aware DatetimeIndex (got {type(bars.index).__name__})")
+    missing = [c for c in BAR_COLUMNS if c not in bars.columns]
+    if missing:
+        raise DataError(f"{source}: missing column(s) {', '.join(missing)}; expected {', '.join(BAR_COLUMNS)}")
+
+    _check_time_order(bars.index, source, row_label)
+    columns = [c for c in (*BAR_COLUMNS, *OPTIONAL_COLUMNS) if c in bars.columns]
+    out = bars[columns].astype("float64")
+    out.index = bars.index.tz_convert(NEW_YORK)
+    out.index.name = "time"
+
+    for column in columns:
+        values = out[column].to_numpy()
+        bad = ~np.isfinite(values)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise DataError(f"{source}: {row_label(i)}: {column} is missing or not a number")
+        if column == "volume":
+            bad = values < 0
+            what = "must be >= 0"
+        else:
+            bad = values <= 0
+            what = "must be a positive price"
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise DataError(f"{source}: {row_label(i)}: {column} {what} (got {values[i]:g})")
+
+    o, h, l, c = (out[name].to_numpy() for name in PRICE_COLUMNS)
+    # A tolerance of a millionth absorbs rounding in vendors' files.
+    tolerance = 1e-6 * np.maximum(h, 1.0)
+    checks = (
+        (l - h, "high is below low"),
+        (np.maximum(o, c) - h, "high is below open or close"),
+        (l - np.minimum(o, c), "low is above open or close"),
+    )
+    for excess, what in checks:
+        bad = excess > tolerance
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise DataError(
+                f"{source}: {row_label(i)}: {what} "
+                f"(open {o[i]:g}, high {h[i]:g}, low {l[i]:g}, close {c[i]:g})"
+            )
+    return out
+
+
+def _check_time_order(index: pd.DatetimeIndex, source: str, row_label: RowLabel) -> None:
+    values = index.asi8
+    if len(values) < 2:
+        return
+    step = np.diff(values)
+    if (step == 0).any():
+        i = int(np.argmax(step == 0)) + 1
+        raise DataError(f"{source}: {row_label(i)}: duplicate timestamp {index[i].isoformat()}")
+    if (step < 0).any():
+        i = int(np.argmax(step < 0)) + 1
+        raise DataError(
+            f"{source}: {row_label(i)}: timestamps must increase; {index[i].isoformat()} "
+            f"comes after {index[i - 1].isoformat()} (sort the file by time)"
+        )
+
+
+def is_daily(bars: pd.DataFrame) -> bool:
+    """True if every bar is stamped at midnight (one bar per session)."""
+    index = bars.index
+    return bool(((index.hour == 0) & (index.minute == 0) & (index.second == 0)).all())
+
+
+def clip_window(bars: pd.DataFrame, start, end, source: str) -> pd.DataFrame:
+    """Bars with a session date inside [start, end]; refuse an empty result."""
+    dates = bars.index.tz_localize(None).normalize()
+    mask = np.ones(len(bars), dtype=bool)
+    if start is not None:
+        mask &= dates >= pd.Timestamp(start)
+    if end is not None:
+        mask &= dates <= pd.Timestamp(end)
+    clipped = bars[mask]
+    if clipped.empty:
+        first, last = bars.index[0].date(), bars.index[-1].date()
+        raise DataError(
+            f"{source}: no bars between {start or 'the start'} and {end or 'the end'} "
+            f"(the data covers {first} to {last})"
+        )
+    return clipped

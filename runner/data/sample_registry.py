@@ -1,0 +1,8 @@
+"""Generated samples (name -> function returning bars), registered by their modules."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+
+GENERATED: dict[str, Callable[[], pd.DataFrame]] = {}

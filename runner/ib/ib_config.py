@@ -1,0 +1,55 @@
+"""Configuration of the IB connection and of the risk limits for paper trading.
+
+The lead's run config embeds :class:`IBConfig` as its ``ib:`` section and
+:class:`RiskLimits` as its ``risk:`` section. Both forbid unknown keys.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+#: Ports on which IB Gateway (4001) and TWS (7496) serve *live* accounts.
+LIVE_PORTS = frozenset({4001, 7496})
+
+
+class IBConfig(BaseModel):
+    """How to reach IB Gateway (or the simulated gateway) and how to behave on faults."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field("127.0.0.1", description="Host of IB Gateway / TWS. Loopback unless the gateway runs elsewhere and trusts this IP.")
+    port: int = Field(4002, ge=1, le=65535, description="API port. 4002 = IB Gateway paper, 7497 = TWS paper. Live ports 4001 and 7496 are refused.")
+    client_id: int = Field(17, ge=0, le=2**31 - 1, description="API client id; must be unique among clients connected to the same gateway (error 326 otherwise).")
+    library: Literal["auto", "ib_insync", "ib_async"] = Field("auto", description="IB client library; auto prefers ib_async when it is installed.")
+    account: str | None = Field(None, description="Expected paper account id (DU...). When set, the gateway must manage exactly this account.")
+    connect_timeout: float = Field(10.0, gt=0, description="Seconds to wait for the API handshake and initial synchronisation.")
+    reconnect_give_up: float = Field(300.0, ge=0, description="Seconds to keep reconnecting after the connection drops before giving up (exit 3). Covers the nightly gateway restart.")
+    backoff_initial: float = Field(0.5, gt=0, description="First wait between reconnect attempts, in seconds.")
+    backoff_max: float = Field(30.0, gt=0, description="Longest wait between reconnect attempts, in seconds (the wait doubles up to this).")
+    pacing_backoff: float = Field(15.0, ge=0, description="Seconds to wait before retrying a historical request refused by pacing (errors 162, 420).")
+    request_timeout: float = Field(60.0, gt=0, description="Seconds to wait for one historical-data or contract-details request.")
+    journal: Path | None = Field(None, description="SQLite order journal. Default: logs/journal-<account>.sqlite (one file per account).")
+    order_ref_prefix: str = Field("flowbot", min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_.-]+$", description="Prefix of the orderRef given to every order; identifies this bot's orders at the gateway.")
+    cancel_on_exit: bool = Field(False, description="Cancel this bot's open orders on a clean shutdown (Ctrl-C, SIGTERM, --duration). Off: resting orders such as MOC exits stay at the gateway.")
+    exchange: str = Field("SMART", description="Routing exchange for stock contracts.")
+    currency: str = Field("USD", description="Currency of the traded contracts and of the account values used for cash.")
+    primary_exchange: dict[str, str] = Field(default_factory=dict, description="Optional primary exchange per symbol (e.g. {SPY: ARCA}) to disambiguate contracts.")
+
+    @field_validator("backoff_max")
+    @classmethod
+    def _backoff_max_not_below_initial(cls, v: float, info) -> float:
+        initial = info.data.get("backoff_initial", 0.5)
+        if v < initial:
+            raise ValueError(f"must be >= backoff_initial ({initial})")
+        return v
+
+
+class RiskLimits(BaseModel):
+    """Limits the broker enforces whatever the strategy asks for."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_position_value: float | None = Field(None, gt=0, description="Largest absolute position value per symbol, in account currency; an order that would exceed it is Rejected. None = no limit.")
+    max_daily_loss: float | None = Field(None, gt=0, description="Loss from the session's starting value (in account currency) at which the bot cancels its open orders, flattens and stops. None = no limit.")
