@@ -1,0 +1,193 @@
+"""SQLite journal of every order the bot sends and of what became of it.
+
+Contract:
+
+- :meth:`Journal.record_intent` is called, and committed, *before* an order is
+  handed to the gateway; the row carries the order's ``orderRef``. After any
+  crash (including ``kill -9``) the journal therefore knows every order that
+  may have reached the gateway.
+- statuses, fills (keyed by IB's ``execId``), commissions and positions are
+  recorded as they arrive; repeats are harmless (idempotent writes).
+- one writer connection, shared by the IB thread and the backtrader thread
+  under a lock; WAL mode, so a killed process loses nothing committed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS orders (
+    order_ref   TEXT PRIMARY KEY,
+    created_at  TEXT NOT NULL,
+    account     TEXT NOT NULL,
+    symbol      TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    quantity    REAL NOT NULL,
+    order_type  TEXT NOT NULL,
+    limit_price REAL,
+    aux_price   REAL,
+    tif         TEXT,
+    parent_ref  TEXT,
+    oca_group   TEXT,
+    order_id    INTEGER,
+    perm_id     INTEGER,
+    status      TEXT NOT NULL DEFAULT 'Intent',
+    filled      REAL NOT NULL DEFAULT 0,
+    avg_price   REAL,
+    updated_at  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS statuses (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    order_ref  TEXT NOT NULL,
+    at         TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    filled     REAL,
+    remaining  REAL,
+    message    TEXT
+);
+CREATE TABLE IF NOT EXISTS fills (
+    exec_id    TEXT PRIMARY KEY,
+    order_ref  TEXT NOT NULL,
+    time       TEXT NOT NULL,
+    symbol     TEXT NOT NULL,
+    side       TEXT NOT NULL,
+    shares     REAL NOT NULL,
+    price      REAL NOT NULL,
+    commission REAL
+);
+CREATE TABLE IF NOT EXISTS positions (
+    symbol     TEXT PRIMARY KEY,
+    position   REAL NOT NULL,
+    avg_cost   REAL NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"""
+
+FINAL_STATUSES = frozenset({"Filled", "Cancelled", "ApiCancelled", "Inactive", "Rejected"})
+
+
+@dataclass(frozen=True)
+class OrderIntent:
+    """An order about to be sent, as the journal keeps it."""
+
+    order_ref: str
+    account: str
+    symbol: str
+    action: str
+    quantity: float
+    order_type: str
+    limit_price: float | None = None
+    aux_price: float | None = None
+    tif: str | None = None
+    parent_ref: str | None = None
+    oca_group: str | None = None
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
+
+
+class Journal:
+    """One SQLite file (normally one per account)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _write(self, sql: str, args: tuple) -> int:
+        with self._lock:
+            return self._db.execute(sql, args).rowcount
+
+    # orders -----------------------------------------------------------------
+    def record_intent(self, intent: OrderIntent) -> bool:
+        """Write an order before it is sent. False if ``order_ref`` is already journaled."""
+        now = _now()
+        return bool(self._write(
+            "INSERT OR IGNORE INTO orders (order_ref, created_at, account, symbol, action, quantity, order_type,"
+            " limit_price, aux_price, tif, parent_ref, oca_group, updated_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (intent.order_ref, now, intent.account, intent.symbol, intent.action, intent.quantity,
+             intent.order_type, intent.limit_price, intent.aux_price, intent.tif, intent.parent_ref,
+             intent.oca_group, now),
+        ))
+
+    def record_sent(self, order_ref: str, order_id: int) -> None:
+        self._write("UPDATE orders SET order_id=?, status=CASE WHEN status='Intent' THEN 'Sent' ELSE status END,"
+                    " updated_at=? WHERE order_ref=?", (order_id, _now(), order_ref))
+
+    def record_status(self, order_ref: str, status: str, filled: float | None = None,
+                      remaining: float | None = None, perm_id: int | None = None,
+                      avg_price: float | None = None, message: str | None = None) -> None:
+        """Record a status report; consecutive identical reports are stored once."""
+        with self._lock:
+            last = self._db.execute(
+                "SELECT status, filled, remaining FROM statuses WHERE order_ref=? ORDER BY id DESC LIMIT 1",
+                (order_ref,)).fetchone()
+            if last is None or tuple(last) != (status, filled, remaining) or message:
+                self._db.execute("INSERT INTO statuses (order_ref, at, status, filled, remaining, message)"
+                                 " VALUES (?,?,?,?,?,?)", (order_ref, _now(), status, filled, remaining, message))
+            self._db.execute(
+                "UPDATE orders SET status=?, filled=COALESCE(?, filled), perm_id=COALESCE(?, perm_id),"
+                " avg_price=COALESCE(?, avg_price), updated_at=? WHERE order_ref=?",
+                (status, filled, perm_id or None, avg_price or None, _now(), order_ref))
+
+    def order(self, order_ref: str) -> sqlite3.Row | None:
+        with self._lock:
+            return self._db.execute("SELECT * FROM orders WHERE order_ref=?", (order_ref,)).fetchone()
+
+    def orders(self) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute("SELECT * FROM orders ORDER BY created_at").fetchall()
+
+    def unfinished_orders(self) -> list[sqlite3.Row]:
+        """Orders that may still be working at the gateway (not in a final status)."""
+        marks = ",".join("?" * len(FINAL_STATUSES))
+        with self._lock:
+            return self._db.execute(f"SELECT * FROM orders WHERE status NOT IN ({marks}) ORDER BY created_at",
+                                    tuple(FINAL_STATUSES)).fetchall()
+
+    # fills and positions --------------------------------------------------------
+    def record_fill(self, exec_id: str, order_ref: str, time: dt.datetime, symbol: str, side: str,
+                    shares: float, price: float) -> bool:
+        """Record an execution once; False if ``exec_id`` was known."""
+        return bool(self._write(
+            "INSERT OR IGNORE INTO fills (exec_id, order_ref, time, symbol, side, shares, price)"
+            " VALUES (?,?,?,?,?,?,?)", (exec_id, order_ref, time.isoformat(), symbol, side, shares, price)))
+
+    def record_commission(self, exec_id: str, commission: float) -> None:
+        self._write("UPDATE fills SET commission=? WHERE exec_id=?", (commission, exec_id))
+
+    def fills(self, order_ref: str | None = None) -> list[sqlite3.Row]:
+        with self._lock:
+            if order_ref is None:
+                return self._db.execute("SELECT * FROM fills ORDER BY time").fetchall()
+            return self._db.execute("SELECT * FROM fills WHERE order_ref=? ORDER BY time", (order_ref,)).fetchall()
+
+    def record_position(self, symbol: str, position: float, avg_cost: float) -> None:
+        self._write("INSERT INTO positions (symbol, position, avg_cost, updated_at) VALUES (?,?,?,?)"
+                    " ON CONFLICT(symbol) DO UPDATE SET position=excluded.position, avg_cost=excluded.avg_cost,"
+                    " updated_at=excluded.updated_at", (symbol, position, avg_cost, _now()))
+
+    def positions(self) -> dict[str, float]:
+        with self._lock:
+            return {r["symbol"]: r["position"] for r in self._db.execute("SELECT * FROM positions")}
+
+    def statuses(self, order_ref: str) -> Iterator[sqlite3.Row]:
+        with self._lock:
+            return iter(self._db.execute("SELECT * FROM statuses WHERE order_ref=? ORDER BY id",
+                                         (order_ref,)).fetchall())
