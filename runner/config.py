@@ -1,0 +1,352 @@
+"""Run configuration: YAML validated into strict pydantic models.
+
+Precedence: model defaults < YAML file < ``--set dotted.key=value`` overrides.
+Every error is a :class:`ConfigError` naming the file, the dotted path, what
+was expected and what was given, e.g.
+``config/backtest.yaml: strategies[0].params.rally_pct: must be > 0 (got -1.5)``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from runner.errors import ConfigError
+from runner.ib.ib_config import IBConfig, RiskLimits
+from strategies.registry import STRATEGIES
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DataSource(StrictModel):
+    """Where bars come from: an embedded sample, a file, or the local IB cache."""
+
+    sample: str | None = Field(None, description="name of an embedded sample (sp500, nasdaq, aaa_bond_proxy, ...)")
+    path: Path | None = Field(None, description="CSV or Parquet file of bars")
+    format: Literal["auto", "csv", "parquet"] = Field("auto", description="file format; auto = by extension")
+    columns: dict[str, str] | None = Field(None, description="our column -> the file's, e.g. {time: Datetime}")
+    date_format: str | None = Field(None, description="strftime format of the time column; null = infer")
+    timezone: str = Field("America/New_York", description="time zone of naive times in the file")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_shorthand(cls, value: Any) -> Any:
+        # "sample:sp500" or a bare path are accepted for brevity.
+        if isinstance(value, str):
+            return {"sample": value[7:]} if value.startswith("sample:") else {"path": value}
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "DataSource":
+        if (self.sample is None) == (self.path is None):
+            raise ValueError("give exactly one of sample or path")
+        return self
+
+    def describe(self) -> str:
+        return f"sample:{self.sample}" if self.sample else str(self.path)
+
+
+class CommissionConfig(StrictModel):
+    per_share: float = Field(0.005, ge=0, description="commission per share (IB fixed: 0.005)")
+    minimum: float = Field(1.0, ge=0, description="minimum per order (IB fixed: 1.00)")
+    maximum_pct: float = Field(1.0, ge=0, le=100, description="cap, percent of trade value (IB fixed: 1%)")
+
+
+class BrokerConfig(StrictModel):
+    cash: float = Field(100_000.0, gt=0, description="starting cash")
+    commission: CommissionConfig = Field(default_factory=CommissionConfig)
+    slippage_pct: float = Field(0.02, ge=0, le=5, description="adverse slippage on every fill, percent of price")
+
+
+class StrategyConfig(StrictModel):
+    name: str = Field(description="playbook name: " + ", ".join(sorted(STRATEGIES)))
+    label: str | None = Field(None, description="name in outputs; default: the playbook name")
+    symbol: str = Field(description="instrument symbol (the data feed's name)")
+    data: DataSource = Field(description="bars of the instrument")
+    feeds: dict[str, DataSource] = Field(default_factory=dict, description="extra feeds by role, e.g. bonds")
+    params: dict[str, Any] = Field(default_factory=dict, description="the playbook's parameters")
+    enabled: bool = Field(True, description="false keeps the entry but skips it")
+
+    @field_validator("name")
+    @classmethod
+    def _known_strategy(cls, name: str) -> str:
+        if name not in STRATEGIES:
+            raise ValueError(f"unknown strategy {name!r}; expected one of {', '.join(sorted(STRATEGIES))}"
+                             + _did_you_mean(name, STRATEGIES))
+        return name
+
+    @model_validator(mode="after")
+    def _check_playbook(self) -> "StrategyConfig":
+        playbook = STRATEGIES[self.name]
+        unknown = set(self.feeds) - set(playbook.extra_feeds)
+        if unknown:
+            allowed = ", ".join(playbook.extra_feeds) or "none"
+            raise ValueError(f"feeds: unknown role(s) {sorted(unknown)} for {self.name}; allowed: {allowed}")
+        return self
+
+    @property
+    def display_name(self) -> str:
+        return self.label or self.name
+
+    def typed_params(self):
+        return STRATEGIES[self.name].Params(**self.params)
+
+
+class OutputConfig(StrictModel):
+    folder: Path = Field(Path("logs"), description="where run folders are created")
+    report: bool = Field(True, description="write report.html")
+
+
+class LoggingConfig(StrictModel):
+    level: Literal["TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR"] = Field("INFO", description="console level")
+    file_level: Literal["TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR"] = Field("DEBUG", description="run.log level")
+
+
+class RunConfig(StrictModel):
+    name: str = Field("backtest", pattern=r"^[A-Za-z0-9_.-]+$", description="run name, part of the run folder's name")
+    start: dt.date | None = Field(None, description="first session to use (default: the data's first)")
+    end: dt.date | None = Field(None, description="last session to use (default: the data's last)")
+    broker: BrokerConfig = Field(default_factory=BrokerConfig)
+    strategies: list[StrategyConfig] = Field(min_length=1, description="the playbooks to run")
+    output: OutputConfig = Field(default_factory=OutputConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    ib: IBConfig = Field(default_factory=IBConfig)
+    risk: RiskLimits = Field(default_factory=RiskLimits)
+
+    @model_validator(mode="after")
+    def _check_window(self) -> "RunConfig":
+        if self.start and self.end and self.start > self.end:
+            raise ValueError(f"start {self.start} is after end {self.end}")
+        labels = [s.display_name for s in self.strategies]
+        duplicates = sorted({x for x in labels if labels.count(x) > 1})
+        if duplicates:
+            raise ValueError(f"strategy names must be unique; give a label to tell {duplicates} apart")
+        return self
+
+    def active_strategies(self) -> list[StrategyConfig]:
+        return [s for s in self.strategies if s.enabled]
+
+
+# -- loading -----------------------------------------------------------------
+
+def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> RunConfig:
+    """Read, override and validate a run config; raise ConfigError with a precise message."""
+    path = Path(path)
+    raw, node = read_yaml(path)
+    for override in overrides:
+        key, value = parse_override(override)
+        apply_override(raw, key, value, f"--set {override}")
+    return validate_config(raw, str(path), node)
+
+
+def read_yaml(path: Path) -> tuple[dict, yaml.Node | None]:
+    if not path.exists():
+        raise ConfigError(f"{path}: no such config file")
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder; expected a YAML config file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a text file (expected YAML)") from None
+    try:
+        data = yaml.safe_load(text)
+        node = yaml.compose(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise ConfigError(f"{path}: {where}invalid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+    if data is None:
+        raise ConfigError(f"{path}: the file is empty; expected a mapping with at least 'strategies'")
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys at the top level (got a {type(data).__name__})")
+    return data, node
+
+
+def validate_config(raw: dict, source: str, node: yaml.Node | None = None) -> RunConfig:
+    """Validate in two stages: the schema, then each playbook's own parameters."""
+    try:
+        cfg = RunConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(format_errors(exc.errors(), source, node)) from None
+    problems = []
+    for i, strategy in enumerate(cfg.strategies):
+        params_model = STRATEGIES[strategy.name].Params
+        try:
+            params_model(**strategy.params)
+        except ValidationError as exc:
+            for error in exc.errors():
+                error["loc"] = ("strategies", i, "params", *error["loc"])
+                error["known"] = list(params_model.model_fields)
+                problems.append(error)
+    if problems:
+        raise ConfigError(format_errors(problems, source, node))
+    return cfg
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"--set {text}: expected dotted.key=value, e.g. strategies.0.params.rally_pct=2")
+    try:
+        parsed = yaml.safe_load(value) if value.strip() else None
+    except yaml.YAMLError:
+        parsed = value
+    return key.strip(), parsed
+
+
+def split_key(key: str) -> list[str]:
+    """``strategies[0].params.x`` and ``strategies.0.params.x`` both become its parts."""
+    return [p for p in key.replace("[", ".").replace("]", "").split(".") if p]
+
+
+def apply_override(raw: dict, key: str, value: Any, origin: str) -> None:
+    """Set ``key`` (dotted; list items by index or by strategy name/label) in ``raw``."""
+    parts = split_key(key)
+    node: Any = raw
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        where = ".".join(parts[: depth + 1])
+        if isinstance(node, list):
+            index = _list_index(node, part, origin, where)
+            if last:
+                node[index] = value
+            else:
+                node = node[index]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = value
+            else:
+                node = node.setdefault(part, {})
+                if node is None:
+                    node = {}
+        else:
+            raise ConfigError(f"{origin}: {'.'.join(parts[:depth])} is a value, not a section; cannot set {where}")
+
+
+def _list_index(items: list, part: str, origin: str, where: str) -> int:
+    if part.isdigit():
+        index = int(part)
+        if index < len(items):
+            return index
+        raise ConfigError(f"{origin}: {where}: index out of range (the list has {len(items)} items)")
+    for i, item in enumerate(items):
+        if isinstance(item, dict) and part in (item.get("label"), item.get("name")):
+            return i
+    names = [str(i.get("label") or i.get("name")) for i in items if isinstance(i, dict)]
+    raise ConfigError(f"{origin}: {where}: no item named {part!r}; expected an index or one of {names}")
+
+
+# -- messages ----------------------------------------------------------------
+
+def format_errors(errors: list[dict], source: str, node: yaml.Node | None = None, limit: int = 5) -> str:
+    """One line per problem: ``source: dotted.path (line N): what is wrong (got X)``."""
+    lines = []
+    for error in errors[:limit]:
+        loc = [p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+        path = dotted(loc)
+        line = _line_of(node, loc)
+        where = f"{source}: {path}" if path else source
+        if line:
+            where += f" (line {line})"
+        lines.append(f"{where}: {describe_error(error, loc)}")
+    more = len(errors) - limit
+    if more > 0:
+        lines.append(f"... and {more} more problem(s)")
+    return "\n".join(lines)
+
+
+def dotted(loc) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def describe_error(error: dict, loc) -> str:
+    kind, ctx, given = error["type"], error.get("ctx", {}), error.get("input")
+    got = f" (got {given!r})" if not isinstance(given, (dict, list)) else ""
+    bounds = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
+    if kind in bounds:
+        limit = next(iter(ctx.values()))
+        return f"must be {bounds[kind]} {limit}{got}"
+    if kind == "extra_forbidden":
+        return f"unknown key{_did_you_mean(str(loc[-1]), error.get('known') or _known_keys(loc))}"
+    if kind == "missing":
+        return "required key is missing"
+    if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
+        what = "a whole number" if kind.startswith("int") else "a number"
+        return f"expected {what}{got}"
+    if kind in ("bool_parsing", "bool_type"):
+        return f"expected true or false{got}"
+    if kind in ("date_from_datetime_parsing", "date_parsing", "date_type", "date_from_datetime_inexact"):
+        return f"expected a date like 2018-12-31{got}"
+    if kind == "literal_error":
+        return f"expected one of {ctx.get('expected')}{got}"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"expected a mapping of keys{got}"
+    if kind == "list_type":
+        return f"expected a list{got}"
+    if kind == "too_short":
+        return "must not be empty"
+    if kind == "string_pattern_mismatch":
+        return f"must match {ctx.get('pattern')}{got}"
+    if kind == "value_error":
+        message = str(ctx.get("error", error["msg"]))
+        return message
+    return f"{error['msg']}{got}"
+
+
+def _known_keys(loc) -> list[str]:
+    model: Any = RunConfig
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        annotation = field.annotation
+        inner = getattr(annotation, "__args__", None)
+        candidates = [annotation, *(inner or ())]
+        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        if model is None:
+            return []
+    return list(model.model_fields)
+
+
+def _did_you_mean(word: str, options) -> str:
+    options = list(options)
+    close = difflib.get_close_matches(word, options, n=1)
+    if close:
+        return f" (did you mean {close[0]!r}?)"
+    return f"; expected one of {', '.join(options)}" if options else ""
+
+
+def _line_of(node: yaml.Node | None, loc) -> int | None:
+    line = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            break
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+    return line
+
+
+def resolved_yaml(cfg: RunConfig) -> str:
+    """The exact configuration that ran, defaults filled in, as YAML."""
+    data = cfg.model_dump(mode="json")
+    for entry, strategy in zip(data["strategies"], cfg.strategies):
+        entry["params"] = strategy.typed_params().model_dump(mode="json")
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

@@ -1,0 +1,63 @@
+"""Backtrader data feeds backed by numpy arrays (faster than PandasData, same bars).
+
+Times handed to backtrader are naive America/New_York wall-clock times, so
+strategies see exchange time without backtrader's pytz-based ``tz=`` (pandas 3
+no longer installs pytz). A daily bar carries its session date at backtrader's
+end-of-session time, the convention market-on-close orders rely on.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import backtrader as bt
+import numpy as np
+import pandas as pd
+
+from runner.data.bars import is_daily
+
+END_OF_SESSION = dt.time(23, 59, 59, 999989)
+
+
+class ArrayFeed(bt.feed.DataBase):
+    """Replays a validated bar table; adds an ``adj_close`` line (close when absent)."""
+
+    lines = ("adj_close",)
+
+    def __init__(self, bars: pd.DataFrame, **kwargs):
+        super().__init__(**kwargs)
+        self.daily = is_daily(bars)
+        local = bars.index.tz_convert("America/New_York").tz_localize(None)
+        if self.daily:
+            local = local + pd.Timedelta(hours=23, minutes=59, seconds=59, microseconds=999989)
+        self._times = _bt_datenums(local)
+        self._columns = {name: bars[name].to_numpy(dtype="float64") for name in ("open", "high", "low", "close", "volume")}
+        adj = bars["adj_close"] if "adj_close" in bars else bars["close"]
+        self._columns["adj_close"] = adj.to_numpy(dtype="float64")
+        self._position = 0
+
+    def start(self):
+        super().start()
+        self._position = 0
+
+    def _load(self):
+        i = self._position
+        if i >= len(self._times):
+            return False
+        self.lines.datetime[0] = self._times[i]
+        for name, values in self._columns.items():
+            getattr(self.lines, name)[0] = values[i]
+        self.lines.openinterest[0] = 0.0
+        self._position = i + 1
+        return True
+
+
+def _bt_datenums(local: pd.DatetimeIndex) -> np.ndarray:
+    """backtrader's date numbers (days since 0001-01-01, plus one) for naive times."""
+    epoch = bt.utils.date2num(dt.datetime(1970, 1, 1))
+    days = (local - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
+    return epoch + np.asarray(days, dtype="float64")
+
+
+def make_feed(bars: pd.DataFrame, name: str) -> ArrayFeed:
+    timeframe = bt.TimeFrame.Days if is_daily(bars) else bt.TimeFrame.Minutes
+    return ArrayFeed(bars, name=name, timeframe=timeframe, compression=1)

@@ -1,0 +1,57 @@
+"""Load the bars a run config asks for: one table per feed name, clipped to the run window."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from runner.config import DataSource, RunConfig
+from runner.data.bars import clip_window
+from runner.data.files import read_csv_bars, read_parquet_bars
+from runner.data.sample import load_sample
+from runner.engine import extra_feed_name
+from runner.errors import DataError
+
+
+def load_source(source: DataSource) -> pd.DataFrame:
+    """Bars of one data source (validated). Samples are cached; files are read each time."""
+    if source.sample is not None:
+        return load_sample(source.sample)
+    path = Path(source.path).expanduser()
+    kind = source.format
+    if kind == "auto":
+        kind = "parquet" if path.suffix.lower() in (".parquet", ".pq") else "csv"
+    if kind == "parquet":
+        return read_parquet_bars(path, columns=source.columns, timezone=source.timezone)
+    return read_csv_bars(path, columns=source.columns, date_format=source.date_format, timezone=source.timezone)
+
+
+def load_run_bars(cfg: RunConfig) -> dict[str, pd.DataFrame]:
+    """Feed name -> bars for every active strategy, inside [cfg.start, cfg.end].
+
+    Extra feeds (e.g. bonds) are aligned to their instrument's bars by carrying
+    the last known value forward: never a value from the future.
+    """
+    bars: dict[str, pd.DataFrame] = {}
+    described: dict[str, str] = {}
+    for strategy in cfg.active_strategies():
+        source_name = strategy.data.describe()
+        if strategy.symbol in bars and described[strategy.symbol] != source_name:
+            raise DataError(f"symbol {strategy.symbol} is given two data sources: "
+                            f"{described[strategy.symbol]} and {source_name}")
+        if strategy.symbol not in bars:
+            bars[strategy.symbol] = clip_window(load_source(strategy.data), cfg.start, cfg.end, source_name)
+            described[strategy.symbol] = source_name
+        for role, source in strategy.feeds.items():
+            instrument = bars[strategy.symbol]
+            extra = load_source(source)
+            bars[extra_feed_name(strategy.symbol, role)] = align_to(extra, instrument.index, source.describe())
+    return bars
+
+
+def align_to(extra: pd.DataFrame, index: pd.DatetimeIndex, source: str) -> pd.DataFrame:
+    aligned = extra.reindex(extra.index.union(index)).ffill().reindex(index)
+    if aligned["close"].isna().any():
+        first = index[aligned["close"].isna().to_numpy()][0]
+        raise DataError(f"{source}: has no value on or before {first.date()}, the instrument's first bar")
+    return aligned

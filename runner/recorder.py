@@ -1,0 +1,178 @@
+"""Records what a run did (orders, fills, closed trades, equity) from backtrader's notifications.
+
+One ``RunLog`` is shared by the ``RunRecorder`` analyzer instances of every
+strategy in the Cerebro; the same recorder serves backtests and paper runs.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import backtrader as bt
+import pandas as pd
+
+from strategies import market_calendar
+
+NEW_YORK = "America/New_York"
+
+ORDER_COLUMNS = ["time", "strategy", "symbol", "order_id", "side", "type", "size", "limit_price", "stop_price",
+                 "status", "filled_size", "fill_price", "commission", "reason"]
+TRADE_COLUMNS = ["strategy", "symbol", "direction", "entry_time", "entry_price", "exit_time", "exit_price",
+                 "size", "pnl", "pnl_pct", "commission", "exit_reason"]
+EQUITY_COLUMNS = ["time", "value", "cash"]
+
+_EXECTYPE_NAMES = {bt.Order.Market: "market", bt.Order.Close: "market_on_close", bt.Order.Limit: "limit",
+                   bt.Order.Stop: "stop", bt.Order.StopLimit: "stop_limit", bt.Order.StopTrail: "trailing_stop",
+                   bt.Order.StopTrailLimit: "trailing_stop_limit"}
+
+
+@dataclass
+class _OpenTrade:
+    direction: int
+    entry_time: pd.Timestamp
+    entry_value: float = 0.0
+    entry_size: float = 0.0
+    exit_value: float = 0.0
+    exit_size: float = 0.0
+    commission: float = 0.0
+    position: float = 0.0
+    max_size: float = 0.0
+
+
+@dataclass
+class RunLog:
+    """Everything a run produced, as rows ready for the output files."""
+
+    orders: list[dict] = field(default_factory=list)
+    trades: list[dict] = field(default_factory=list)
+    equity: dict[pd.Timestamp, tuple[float, float]] = field(default_factory=dict)
+    _open: dict[tuple[str, str], _OpenTrade] = field(default_factory=dict)
+
+    def orders_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.orders, columns=ORDER_COLUMNS)
+
+    def trades_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.trades, columns=TRADE_COLUMNS)
+
+    def equity_frame(self) -> pd.DataFrame:
+        rows = [(t, v, c) for t, (v, c) in sorted(self.equity.items())]
+        return pd.DataFrame(rows, columns=EQUITY_COLUMNS)
+
+    # -- fills into trades -----------------------------------------------------
+    def add_fill(self, strategy: str, symbol: str, when: pd.Timestamp, size: float, price: float,
+                 commission: float, reason: str) -> None:
+        key = (strategy, symbol)
+        trade = self._open.get(key)
+        if trade is None:
+            trade = self._open[key] = _OpenTrade(direction=1 if size > 0 else -1, entry_time=when)
+        opening = (size > 0) == (trade.direction > 0)
+        if opening:
+            trade.entry_value += abs(size) * price
+            trade.entry_size += abs(size)
+        else:
+            trade.exit_value += abs(size) * price
+            trade.exit_size += abs(size)
+        trade.commission += commission
+        trade.position += size
+        trade.max_size = max(trade.max_size, abs(trade.position))
+        if abs(trade.position) < 1e-9:
+            self.trades.append(_closed_trade_row(strategy, symbol, trade, when, reason))
+            del self._open[key]
+
+
+def _closed_trade_row(strategy: str, symbol: str, trade: _OpenTrade, when: pd.Timestamp, reason: str) -> dict:
+    entry_price = trade.entry_value / trade.entry_size
+    exit_price = trade.exit_value / trade.exit_size
+    size = trade.entry_size
+    gross = (exit_price - entry_price) * size * trade.direction
+    pnl = gross - trade.commission
+    return {
+        "strategy": strategy, "symbol": symbol, "direction": "long" if trade.direction > 0 else "short",
+        "entry_time": trade.entry_time.isoformat(), "entry_price": round(entry_price, 6),
+        "exit_time": when.isoformat(), "exit_price": round(exit_price, 6), "size": size,
+        "pnl": round(pnl, 2), "pnl_pct": round(pnl / (entry_price * size) * 100.0, 4),
+        "commission": round(trade.commission, 2), "exit_reason": reason,
+    }
+
+
+def fill_time(data, order: bt.Order) -> pd.Timestamp:
+    """When a fill happened, in New York time.
+
+    Intraday bars: the bar's time. Daily bars only say which session: a market
+    order fills at its open, anything else is stamped at the session close.
+    """
+    stamp = bt.num2date(order.executed.dt)
+    if not getattr(data, "daily", False):
+        return pd.Timestamp(stamp).tz_localize(NEW_YORK)
+    day = stamp.date()
+    if order.exectype == bt.Order.Market and market_calendar.is_session(day):
+        return market_calendar.session_open(day)
+    if market_calendar.is_session(day):
+        return market_calendar.session_close(day)
+    return pd.Timestamp(dt.datetime.combine(day, dt.time(16))).tz_localize(NEW_YORK)
+
+
+def order_created_time(data, order: bt.Order) -> pd.Timestamp:
+    """When an order was sent: the completion time of the bar it was decided on."""
+    stamp = bt.num2date(order.created.dt)
+    if getattr(data, "daily", False) and market_calendar.is_session(stamp.date()):
+        return market_calendar.session_close(stamp.date())
+    return pd.Timestamp(stamp).tz_localize(NEW_YORK)
+
+
+def bar_time(data) -> pd.Timestamp:
+    """The time a bar of ``data`` completed (a daily bar at its session close)."""
+    stamp = data.datetime.datetime(0)
+    if getattr(data, "daily", False) and market_calendar.is_session(stamp.date()):
+        return market_calendar.session_close(stamp.date())
+    return pd.Timestamp(stamp).tz_localize(NEW_YORK)
+
+
+class RunRecorder(bt.Analyzer):
+    """Feeds a shared :class:`RunLog` from one strategy's notifications."""
+
+    params = (("runlog", None),)
+
+    def start(self):
+        self.runlog: RunLog = self.p.runlog
+        self.name = getattr(self.strategy, "label", type(self.strategy).__name__)
+
+    def notify_order(self, order: bt.Order):
+        if order.status == order.Created:
+            return
+        data = order.data
+        reason = order.info.get("reason", "")
+        filled = order.status in (order.Partial, order.Completed)
+        if filled:
+            when = fill_time(data, order)
+        elif order.status in (order.Submitted, order.Accepted):
+            when = order_created_time(data, order)
+        else:
+            when = bar_time(data)
+        commission = 0.0
+        fill_price = None
+        filled_size = 0.0
+        if filled:
+            # Each notification carries the bits executed since the last one.
+            for bit in order.executed.iterpending():
+                fill_size = bit.size
+                fill_price = bit.price
+                filled_size += abs(fill_size)
+                commission += bit.comm
+                self.runlog.add_fill(self.name, data._name, when, fill_size, bit.price, bit.comm, reason)
+        self.runlog.orders.append({
+            "time": when.isoformat(), "strategy": self.name, "symbol": data._name, "order_id": order.ref,
+            "side": "buy" if order.isbuy() else "sell", "type": _EXECTYPE_NAMES.get(order.exectype, str(order.exectype)),
+            "size": abs(order.created.size),
+            "limit_price": order.created.price if order.exectype in (bt.Order.Limit, bt.Order.StopLimit) else None,
+            "stop_price": order.created.price if order.exectype in (bt.Order.Stop, bt.Order.StopLimit) else None,
+            "status": order.getstatusname(), "filled_size": filled_size or None, "fill_price": fill_price,
+            "commission": round(commission, 4) if filled else None, "reason": reason,
+        })
+
+    def next(self):
+        for data in self.strategy.datas[:1]:
+            self.runlog.equity[bar_time(data)] = (self.strategy.broker.getvalue(), self.strategy.broker.getcash())
+
+    def get_analysis(self):
+        return {}

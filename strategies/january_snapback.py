@@ -1,0 +1,92 @@
+"""Playbook B: buy a December sell-off for the January snapback (long).
+
+Trigger at the end of December, any of: the 5-session return at most
+``five_day_return_pct``, or the Dec-OPEX-to-date return at most
+``opex_return_pct``. With ``entry: last_close`` (default) the decision is made
+on the second-to-last December session's completed bar and a market-on-close
+order buys the last December close; with ``next_open`` the decision waits for
+the last December bar and buys the first January open.
+
+Exits: the close of January session ``hold_sessions`` (time exit, MOC sent the
+session before), a stop ``stop_atr`` ATRs below, a target at a full
+retracement of the decline (or ``target_atr`` ATRs, or the nearer of the two),
+an optional trailing stop.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from strategies.market_calendar import december_opex_session, nth_session_of_month, session_offset
+from strategies.params import DailyPlaybookParams, backtrader_params, param
+from strategies.playbook import LONG, Playbook
+
+
+class JanuarySnapbackParams(DailyPlaybookParams):
+    five_day_return_pct: float = param(-2.0, "trigger: 5-session return at most this, percent",
+                                       explore=(-4.0, -1.0), lt=0, ge=-30)
+    opex_return_pct: float = param(-3.0, "trigger: return since the Dec OPEX close at most this, percent",
+                                   explore=(-6.0, -2.0), lt=0, ge=-50)
+    entry: Literal["last_close", "next_open"] = param(
+        "last_close", "last_close: MOC at the last December close (decided on the previous close); "
+        "next_open: the first January open (decided on the last December close)")
+    hold_sessions: int = param(5, "time exit at the close of this January session", explore=(2, 10), ge=1, le=15)
+    stop_atr: float = param(2.0, "stop distance in ATRs below the entry reference", explore=(1.5, 3.0), gt=0, le=10)
+    target: Literal["retracement", "atr", "nearer", "none"] = param(
+        "retracement", "target: full retracement of the December decline, +target_atr ATRs, the nearer of both, or none")
+    target_atr: float = param(1.5, "target distance in ATRs when target is atr or nearer", gt=0, le=10)
+
+
+class JanuarySnapback(Playbook):
+    Params = JanuarySnapbackParams
+    direction = LONG
+    params = backtrader_params(JanuarySnapbackParams)
+
+    def decide(self, today: dt.date) -> None:
+        if today.month != 12 or today.year in self.traded_windows:
+            return
+        cfg = self.config
+        last_december = nth_session_of_month(today.year, 12, -1)
+        decision_day = session_offset(last_december, -1) if cfg.entry == "last_close" else last_december
+        if today != decision_day:
+            return
+        self.traded_windows.add(today.year)   # decided once a year, traded or not
+        if len(self.bars) < 6:
+            return
+        close = float(self.bars.close[0])
+        start_5 = float(self.bars.close[-5])
+        five_day = (close / start_5 - 1.0) * 100.0
+        opex = december_opex_session(today.year)
+        opex_close = self.close_on(opex)
+        since_opex = None if opex_close is None else (close / opex_close - 1.0) * 100.0
+        reasons, decline_from = [], []
+        if five_day <= cfg.five_day_return_pct:
+            reasons.append(f"5-session return {five_day:.2f}%")
+            decline_from.append(start_5)
+        if since_opex is not None and since_opex <= cfg.opex_return_pct:
+            reasons.append(f"return since OPEX {since_opex:.2f}%")
+            decline_from.append(opex_close)
+        if not reasons:
+            opex_text = "n/a" if since_opex is None else f"{since_opex:.2f}%"
+            self.log.info(f"{today}: no sell-off (5-session {five_day:.2f}%, since OPEX {opex_text})")
+            return
+        atr = float(self.atr[0])
+        exit_day = nth_session_of_month(today.year + 1, 1, cfg.hold_sessions)
+        self.enter(LONG, stop=close - cfg.stop_atr * atr, target=self._target(close, max(decline_from), atr),
+                   exit_day=exit_day, timing="next_close" if cfg.entry == "last_close" else "next_open",
+                   today=today, window=today.year, why=", ".join(reasons))
+
+    def _target(self, close: float, decline_start: float, atr: float) -> float | None:
+        mode = self.config.target
+        by_atr = close + self.config.target_atr * atr
+        if mode == "retracement":
+            return decline_start
+        if mode == "atr":
+            return by_atr
+        if mode == "nearer":
+            return min(decline_start, by_atr)
+        return None
+
+    @classmethod
+    def baseline_window(cls, year: int, params: JanuarySnapbackParams) -> tuple[dt.date, dt.date]:
+        return nth_session_of_month(year + 1, 1, 1), nth_session_of_month(year + 1, 1, params.hold_sessions)

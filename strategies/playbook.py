@@ -1,0 +1,245 @@
+"""The base of the daily playbooks: one trade at a time, entries and an OCO exit group.
+
+Execution semantics (no look-ahead), shared by backtests and paper trading:
+
+* Decisions are made in ``next()`` on a completed daily bar.
+* Entries are market orders for the next session's open, or market-on-close
+  (``bt.Order.Close``) orders for the next session's close.
+* Exits form one OCO group: a stop, an optional target (limit) and the time exit,
+  a market-on-close order sent the session before the exit day. For a
+  next-open entry the group is sent with the entry, so the stop protects the
+  entry session too; for a market-on-close entry it is sent once the entry
+  has filled.
+* Every order carries ``info.reason`` (entry, stop, target, trailing_stop,
+  time_exit) and ``info.strategy``; the run recorder reads them.
+
+Subclasses implement ``decide(today)`` and describe their window with
+``baseline_window(year)``, which the report uses to compare with simply holding.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import ClassVar
+
+import backtrader as bt
+from loguru import logger
+
+from strategies.market_calendar import nth_session_of_month, session_offset
+from strategies.params import PlaybookParams
+
+LONG, SHORT = 1, -1
+
+
+class Playbook(bt.Strategy):
+    """Common machinery; see the module docstring for the execution contract."""
+
+    Params: ClassVar[type[PlaybookParams]] = PlaybookParams
+    #: Roles of optional extra data feeds this playbook understands (e.g. "bonds").
+    extra_feeds: ClassVar[tuple[str, ...]] = ()
+    #: The direction a playbook trades; the report's unconditional comparison uses it.
+    direction: ClassVar[int] = LONG
+
+    params = (
+        ("symbol", None),      # name of the instrument's data feed
+        ("label", None),       # strategy name in outputs (defaults to the registry name)
+        ("feed_names", None),  # {role: feed name} for extra_feeds
+    )
+
+    def __init__(self):
+        names = {d._name: d for d in self.datas}
+        if self.p.symbol is None:
+            self.bars = self.datas[0]
+        elif self.p.symbol in names:
+            self.bars = names[self.p.symbol]
+        else:
+            raise ValueError(f"no data feed named {self.p.symbol!r}; feeds are {sorted(names)}")
+        self.extra = {role: names[name] for role, name in (self.p.feed_names or {}).items()}
+        self.config = self.Params(**{name: getattr(self.p, name) for name in self.Params.model_fields})
+        self.label = self.p.label or type(self).__name__
+        self.log = logger.bind(strategy=self.label, symbol=self.p.symbol)
+        self.atr = bt.indicators.AverageTrueRange(self.bars, period=self.config.atr_period)
+        self.entry_order: bt.Order | None = None
+        self.exit_orders: list[bt.Order] = []
+        self.trade_plan: dict | None = None   # set when an entry is sent, cleared when flat
+        self.traded_windows: set[int] = set()
+        self._year_base: dict[int, float] = {}
+        self._last_day: dt.date | None = None
+
+    # -- what subclasses write -------------------------------------------------
+    def decide(self, today: dt.date) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def baseline_window(cls, year: int, params: PlaybookParams) -> tuple[dt.date, dt.date] | None:
+        """First and last session the playbook can be exposed in its ``year`` window.
+
+        The report compares each trade with holding the instrument long from the
+        close before the first session to the close of the last one.
+        """
+        return None
+
+    def close_on(self, day: dt.date, lookback: int = 30) -> float | None:
+        """The close of the bar of session ``day`` within the last ``lookback`` bars, if any."""
+        for ago in range(0, -min(len(self.bars), lookback), -1):
+            if self.bars.datetime.date(ago) == day:
+                return float(self.bars.close[ago])
+        return None
+
+    # -- the bar loop ----------------------------------------------------------
+    def next(self):
+        today = self.bars.datetime.date(0)
+        if today == self._last_day:   # another feed advanced; this one did not
+            return
+        self._track_year_base(today)
+        self._last_day = today
+        if self.trade_plan is not None:
+            self._manage_open_trade(today)
+        elif self.entry_order is None:
+            self.decide(today)
+
+    def _track_year_base(self, today: dt.date) -> None:
+        """Remember each feed's last total-return close of the previous year."""
+        for data in (self.bars, *self.extra.values()):
+            if self._last_day is None:
+                # Data starting on the year's first session: its open is the base.
+                if today == nth_session_of_month(today.year, 1, 1):
+                    ratio = self.total_return_close(0, data) / float(data.close[0])
+                    self._year_base[(data._name, today.year)] = float(data.open[0]) * ratio
+            elif today.year != self._last_day.year:
+                self._year_base[(data._name, today.year)] = self.total_return_close(-1, data)
+
+    def year_to_date(self, data=None) -> float | None:
+        """Total return since the last close of the previous year, or None if unknown."""
+        data = data or self.bars
+        base = self._year_base.get((data._name, data.datetime.date(0).year))
+        if base is None:
+            return None
+        return self.total_return_close(0, data) / base - 1.0
+
+    def total_return_close(self, ago: int = 0, data=None) -> float:
+        data = data or self.bars
+        line = getattr(data.lines, "adj_close", None)
+        return float(line[ago] if line is not None else data.close[ago])
+
+    # -- entries ---------------------------------------------------------------
+    def enter(self, direction: int, *, stop: float, target: float | None, exit_day: dt.date,
+              timing: str, today: dt.date, why: str, window: int) -> None:
+        """Send an entry sized by risk, with its exit plan.
+
+        ``timing``: next_open | next_close; ``window`` is the year whose window this
+        trade belongs to (one trade per window).
+        """
+        size = self.size_by_risk(abs(self.bars.close[0] - stop))
+        if size <= 0:
+            self.log.info(f"{today}: signal ({why}) but the risk budget buys less than one unit")
+            return
+        self.trade_plan = {"direction": direction, "size": size, "stop": stop, "target": target,
+                           "exit_day": exit_day, "why": why, "time_exit_sent": False, "filled": False}
+        exectype = bt.Order.Market if timing == "next_open" else bt.Order.Close
+        side = self.buy if direction == LONG else self.sell
+        self.entry_order = side(data=self.bars, size=size, exectype=exectype)
+        self._tag(self.entry_order, "entry")
+        self.traded_windows.add(window)
+        self.log.info(f"{today}: {'buy' if direction == LONG else 'sell'} {size} at the "
+                      f"{'next open' if timing == 'next_open' else 'next close'} ({why}); "
+                      f"stop {stop:.2f}, target {'none' if target is None else f'{target:.2f}'}, "
+                      f"time exit {exit_day}")
+        if exectype == bt.Order.Market:
+            self._send_exit_group(today)
+
+    def size_by_risk(self, stop_distance: float) -> int:
+        if not math.isfinite(stop_distance) or stop_distance <= 0:
+            return 0
+        value = self.broker.getvalue()
+        by_risk = value * self.config.risk_pct / 100.0 / stop_distance
+        by_value = value * self.config.max_position_pct / 100.0 / float(self.bars.close[0])
+        return int(max(0, math.floor(min(by_risk, by_value))))
+
+    # -- exits -----------------------------------------------------------------
+    def _send_exit_group(self, today: dt.date) -> None:
+        plan = self.trade_plan
+        close_side = self.sell if plan["direction"] == LONG else self.buy
+        stop = close_side(data=self.bars, size=plan["size"], exectype=bt.Order.Stop, price=plan["stop"])
+        self._tag(stop, "trailing_stop" if plan.get("trailing") else "stop")
+        self.exit_orders = [stop]
+        if plan["target"] is not None:
+            target = close_side(data=self.bars, size=plan["size"], exectype=bt.Order.Limit,
+                                price=plan["target"], oco=stop)
+            self._tag(target, "target")
+            self.exit_orders.append(target)
+        plan["time_exit_sent"] = False
+        self._maybe_send_time_exit(today)
+
+    def _maybe_send_time_exit(self, today: dt.date) -> None:
+        plan = self.trade_plan
+        if plan["time_exit_sent"] or not self.exit_orders:
+            return
+        if today >= session_offset(plan["exit_day"], -1):
+            close_side = self.sell if plan["direction"] == LONG else self.buy
+            order = close_side(data=self.bars, size=plan["size"], exectype=bt.Order.Close, oco=self.exit_orders[0])
+            self._tag(order, "time_exit")
+            self.exit_orders.append(order)
+            plan["time_exit_sent"] = True
+
+    def _manage_open_trade(self, today: dt.date) -> None:
+        if self.exit_orders:
+            self._trail_stop(today)
+            self._maybe_send_time_exit(today)
+
+    def _trail_stop(self, today: dt.date) -> None:
+        """After a gain of ``trail_after_atr`` ATRs, follow the close at ``trail_atr`` ATRs."""
+        trail = self.config.trail_atr
+        plan = self.trade_plan
+        if not trail or not plan["filled"]:
+            return
+        atr = float(self.atr[0])
+        d = plan["direction"]
+        gain = (float(self.bars.close[0]) - plan["entry_price"]) * d
+        if gain < self.config.trail_after_atr * atr:
+            return
+        new_stop = float(self.bars.close[0]) - d * trail * atr
+        if (new_stop - plan["stop"]) * d <= 0:
+            return
+        # Replacing one member cancels the OCO group, so the whole group is re-sent.
+        plan["stop"], plan["trailing"] = new_stop, True
+        self.exit_orders[0].addinfo(replaced=True)
+        self.cancel(self.exit_orders[0])
+        self._send_exit_group(today)
+
+    # -- notifications ---------------------------------------------------------
+    def _tag(self, order: bt.Order | None, reason: str) -> None:
+        if order is not None:
+            order.addinfo(reason=reason, strategy=self.label)
+
+    def notify_order(self, order: bt.Order):
+        if order.status in (order.Submitted, order.Accepted, order.Partial):
+            return
+        # Notifications carry clones: match orders by their reference.
+        reason = order.info.get("reason")
+        if self.entry_order is not None and order.ref == self.entry_order.ref:
+            self._on_entry_done(order)
+        elif any(order.ref == exit_order.ref for exit_order in self.exit_orders):
+            self._on_exit_done(order, reason)
+
+    def _on_entry_done(self, order: bt.Order) -> None:
+        self.entry_order = None
+        today = self.bars.datetime.date(0)
+        if order.status == order.Completed:
+            self.trade_plan["filled"] = True
+            self.trade_plan["entry_price"] = order.executed.price
+            if not self.exit_orders:
+                self._send_exit_group(today)
+            return
+        self.log.warning(f"{today}: entry {order.getstatusname()}; cancelling its exits")
+        for exit_order in self.exit_orders:
+            self.cancel(exit_order)
+        self.exit_orders, self.trade_plan = [], None
+
+    def _on_exit_done(self, order: bt.Order, reason: str | None) -> None:
+        if order.status == order.Completed:
+            self.log.info(f"{self.bars.datetime.date(0)}: {reason} filled at {order.executed.price:.2f}")
+            self.exit_orders, self.trade_plan = [], None
+        elif order.status in (order.Margin, order.Rejected):
+            self.log.error(f"exit {reason} {order.getstatusname()}: position left open")
+        # Canceled: an OCO sibling filled, or the group is being replaced.
