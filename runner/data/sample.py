@@ -25,6 +25,20 @@ BOND_PROXY = "aaa_bond_proxy"
 BOND_PROXY_DURATION = 10.0
 
 
+NOTES = {
+    "sp500": "real daily S&P 500 index bars 1999-2018 (arch package, from Yahoo Finance; no dividends)",
+    "nasdaq": "real daily NASDAQ Composite bars 1999-2018 (arch package, from Yahoo Finance; no dividends)",
+    BOND_PROXY: f"PROXY bond total-return index derived from monthly Moody's AAA yields (duration {BOND_PROXY_DURATION:g})",
+}
+
+
+def sample_note(name: str) -> str:
+    """What an embedded sample is, in one line (real, synthetic or proxy)."""
+    from runner.data import sample_registry
+
+    return NOTES.get(name) or sample_registry.NOTES.get(name, "embedded sample")
+
+
 def sample_names() -> list[str]:
     return sorted([*DAILY_SAMPLES, BOND_PROXY, *_extra_samples()])
 

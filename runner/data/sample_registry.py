@@ -6,3 +6,5 @@ from collections.abc import Callable
 import pandas as pd
 
 GENERATED: dict[str, Callable[[], pd.DataFrame]] = {}
+#: name -> one line saying what the sample is (e.g. "SYNTHETIC minute bars ...").
+NOTES: dict[str, str] = {}

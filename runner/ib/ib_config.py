@@ -35,6 +35,9 @@ class IBConfig(BaseModel):
     cancel_on_exit: bool = Field(False, description="Cancel this bot's open orders on a clean shutdown (Ctrl-C, SIGTERM, --duration). Off: resting orders such as MOC exits stay at the gateway.")
     exchange: str = Field("SMART", description="Routing exchange for stock contracts.")
     currency: str = Field("USD", description="Currency of the traded contracts and of the account values used for cash.")
+    bar_size: str = Field("1d", description="Bar size the strategies decide on: 1d (daily, completes at the session close) or Nmin (e.g. 1min).")
+    backfill_bars: int = Field(300, ge=0, description="Completed bars of history loaded before going live, for indicator warm-up (300 daily bars cover year-to-date logic).")
+    feed_symbols: dict[str, str] = Field(default_factory=dict, description="IB symbol per feed name where they differ, e.g. {SPY.bonds: IEF}; a strategy's own feed defaults to its symbol.")
     primary_exchange: dict[str, str] = Field(default_factory=dict, description="Optional primary exchange per symbol (e.g. {SPY: ARCA}) to disambiguate contracts.")
 
     @field_validator("backoff_max")
@@ -43,6 +46,14 @@ class IBConfig(BaseModel):
         initial = info.data.get("backoff_initial", 0.5)
         if v < initial:
             raise ValueError(f"must be >= backoff_initial ({initial})")
+        return v
+
+    @field_validator("bar_size")
+    @classmethod
+    def _known_bar_size(cls, v: str) -> str:
+        from runner.ib.bars import BarSize
+
+        BarSize.parse(v)
         return v
 
 

@@ -1,0 +1,78 @@
+"""A backtest run: load bars, build the Cerebro, run, and measure; optionally write the run folder."""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from loguru import logger
+
+from runner.config import RunConfig, resolved_yaml
+from runner.engine import build_cerebro
+from runner.feeds import make_feed
+from runner.market_data import load_run_bars
+from runner.metrics import baseline_summary, buy_and_hold, per_year, performance
+from runner.recorder import RunLog
+from runner.report import render_report
+from runner.run_folder import write_csv, write_json, write_text
+
+
+@dataclass
+class BacktestResult:
+    metrics: dict
+    trades: pd.DataFrame
+    orders: pd.DataFrame
+    equity: pd.DataFrame
+    bars: dict[str, pd.DataFrame] = field(repr=False, default_factory=dict)
+    seconds: float = 0.0
+
+
+def run_backtest(cfg: RunConfig, bars: dict[str, pd.DataFrame] | None = None) -> BacktestResult:
+    """Run ``cfg`` on its data (or on ``bars``, feed name -> bars, when given) and measure it."""
+    started = time.perf_counter()
+    bars = bars if bars is not None else load_run_bars(cfg)
+    runlog = RunLog()
+    feeds = {name: make_feed(frame, name) for name, frame in bars.items()}
+    cerebro = build_cerebro(cfg, feeds, runlog=runlog)
+    cerebro.run()
+    trades, orders, equity = runlog.trades_frame(), runlog.orders_frame(), runlog.equity_frame()
+    years = per_year(cfg, equity, trades, bars)
+    metrics = {
+        "run": cfg.name,
+        **performance(equity, trades),
+        "buy_and_hold_pct": buy_and_hold(bars, cfg),
+        "baseline": baseline_summary(cfg, years),
+        "per_year": years,
+        "data": {s.display_name: s.data.describe() for s in cfg.active_strategies()},
+    }
+    metrics = _finite(metrics)
+    return BacktestResult(metrics, trades, orders, equity, bars, time.perf_counter() - started)
+
+
+def write_backtest_outputs(folder: Path, cfg: RunConfig, result: BacktestResult, notes: list[str]) -> None:
+    """Every file of the run folder except run.log (which the log sink writes)."""
+    write_csv(folder / "trades.csv", result.trades)
+    write_csv(folder / "orders.csv", result.orders)
+    write_csv(folder / "equity.csv", result.equity)
+    write_json(folder / "metrics.json", result.metrics)
+    write_text(folder / "config.resolved.yaml", resolved_yaml(cfg))
+    if cfg.output.report:
+        title = f"flowbot backtest: {cfg.name}"
+        headline = {k: v for k, v in result.metrics.items() if not isinstance(v, (dict, list))}
+        page = render_report(title, notes, headline, result.equity, result.trades,
+                             result.metrics["per_year"], result.metrics["baseline"])
+        write_text(folder / "report.html", page)
+    logger.debug(f"wrote the run folder {folder}")
+
+
+def _finite(value):
+    """JSON has no NaN or infinity: turn them into null."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

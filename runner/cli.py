@@ -1,0 +1,196 @@
+"""The ``flowbot`` command line: parse arguments, call the library, map errors to exit codes.
+
+Exit codes: 0 success; 2 bad input (config, data, arguments) with one clear
+message; 3 the gateway could not be reached or refused us; 1 anything
+unexpected (traceback in the run's log file).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import warnings
+from pathlib import Path
+
+from loguru import logger
+
+from runner.errors import ConfigError, FlowbotError, UserInputError
+
+EXIT_OK, EXIT_UNEXPECTED, EXIT_BAD_INPUT, EXIT_GATEWAY = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors through our exit code 2 with one line."""
+
+    def error(self, message):
+        raise UserInputError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="flowbot", description="Year-end rebalancing playbooks: backtest, tune, paper trade.")
+    parser.add_argument("--version", action="version", version=f"flowbot {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+
+    backtest = commands.add_parser("backtest", help="run a backtest and write a run folder")
+    backtest.add_argument("-c", "--config", type=Path, help="run config (default: config/backtest.yaml)")
+    backtest.add_argument("--strategy", action="append", default=[], metavar="NAME",
+                          help="run only this playbook of the config (repeatable)")
+    backtest.add_argument("--data", type=Path, metavar="PATH",
+                          help="CSV or Parquet bars replacing the selected playbooks' instrument data")
+    backtest.add_argument("--start", type=_date, metavar="YYYY-MM-DD", help="first session")
+    backtest.add_argument("--end", type=_date, metavar="YYYY-MM-DD", help="last session")
+    _add_set(backtest)
+    backtest.add_argument("--out", type=Path, metavar="DIR", help="run folder (new or empty)")
+    backtest.set_defaults(handler=_backtest)
+
+    paper = commands.add_parser("paper", help="paper trade through IB Gateway (paper account only)")
+    paper.add_argument("-c", "--config", type=Path, help="run config (default: config/paper.yaml)")
+    _add_set(paper)
+    paper.add_argument("--duration", type=float, metavar="S", help="stop after this many seconds")
+    paper.add_argument("--out", type=Path, metavar="DIR", help="run folder (new or empty)")
+    paper.set_defaults(handler=_paper)
+
+    config = commands.add_parser("config", help="check or show a config file")
+    config_commands = config.add_subparsers(dest="config_command", metavar="ACTION", parser_class=_Parser)
+    config_commands.required = True
+    for action, text in (("check", "validate a config file"), ("show", "print the resolved config")):
+        sub = config_commands.add_parser(action, help=text)
+        sub.add_argument("file", type=Path)
+        _add_set(sub)
+        sub.set_defaults(handler=_config_check if action == "check" else _config_show)
+
+    _add_optional_commands(commands)
+    return parser
+
+
+def _add_optional_commands(commands) -> None:
+    """Commands whose modules register themselves (optimize, fetch, gateway-sim)."""
+    from runner import command_registry
+
+    for register in command_registry.registrars():
+        register(commands, _add_set)
+
+
+def _add_set(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--set", action="append", default=[], metavar="dotted.key=value", dest="overrides",
+                        help="override a config value, e.g. strategies.december_fade.params.rally_pct=2")
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD (got {text!r})") from None
+
+
+def _version() -> str:
+    from runner import __version__
+
+    return __version__
+
+
+# -- commands ----------------------------------------------------------------
+
+def _backtest(args) -> int:
+    from runner.backtest import run_backtest, write_backtest_outputs
+    from runner.config_files import default_config
+    from runner.log_setup import add_run_log
+    from runner.market_data import load_run_bars
+    from runner.run_folder import create_run_folder
+    from runner.run_selection import select_for_backtest
+    from runner.summary import print_backtest_summary, run_notes
+
+    path = args.config or default_config("backtest.yaml")
+    cfg = select_for_backtest(path, args.overrides, args.strategy, args.data, args.start, args.end)
+    bars = load_run_bars(cfg)   # bad data fails here, before anything is written
+    folder = create_run_folder(cfg.output.folder, "backtest", cfg.name, args.out)
+    sink = add_run_log(folder / "run.log", cfg.logging.file_level)
+    try:
+        logger.info(f"backtest {cfg.name}: config {path}, run folder {folder}")
+        from runner.config import resolved_yaml
+
+        logger.debug("effective config:\n" + resolved_yaml(cfg))
+        result = run_backtest(cfg, bars)
+        notes = run_notes(cfg)
+        write_backtest_outputs(folder, cfg, result, notes)
+        print_backtest_summary(cfg, result, folder, notes)
+        logger.info(f"done in {result.seconds:.2f} s")
+    finally:
+        logger.remove(sink)
+    return EXIT_OK
+
+
+def _paper(args) -> int:
+    from runner.config_files import default_config
+    from runner.config import load_config
+    from runner.paper import run_paper
+
+    path = args.config or default_config("paper.yaml")
+    cfg = load_config(path, args.overrides)
+    return run_paper(cfg, duration=args.duration, out_dir=args.out)
+
+
+def _config_check(args) -> int:
+    from runner.config import load_config
+
+    cfg = load_config(args.file, args.overrides)
+    names = ", ".join(s.display_name for s in cfg.active_strategies())
+    print(f"{args.file}: ok ({len(cfg.strategies)} strategies: {names})")
+    return EXIT_OK
+
+
+def _config_show(args) -> int:
+    from runner.config import load_config, resolved_yaml
+
+    print(resolved_yaml(load_config(args.file, args.overrides)), end="")
+    return EXIT_OK
+
+
+# -- entry point -------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> int:
+    from runner.log_setup import configure_console
+
+    warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
+    configure_console("INFO")
+    try:
+        args = build_parser().parse_args(argv)
+        code = args.handler(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except FlowbotError as exc:
+        # Every message names file/key/row itself: print it as it is.
+        label = "error" if isinstance(exc, (UserInputError, ConfigError)) else "failed"
+        print(f"{label}: {exc}", file=sys.stderr)
+        if exc.exit_code == EXIT_UNEXPECTED:
+            logger.opt(exception=exc).debug("traceback")
+        return exc.exit_code
+    except SystemExit as exc:   # --help, --version
+        return int(exc.code or 0)
+    except Exception as exc:  # a bug: one line on the console, the traceback in the log
+        logger.opt(exception=exc).debug("unexpected error")
+        print(f"unexpected error: {type(exc).__name__}: {exc} (the traceback is in the run's run.log "
+              f"if a run folder was created; please report it)", file=sys.stderr)
+        _write_crash_log(exc)
+        return EXIT_UNEXPECTED
+    return code
+
+
+def _write_crash_log(exc: BaseException) -> None:
+    import traceback
+
+    try:
+        path = Path("logs") / "flowbot-crash.log"
+        path.parent.mkdir(exist_ok=True)
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(f"--- {dt.datetime.now().isoformat()}\n")
+            handle.write("".join(traceback.format_exception(exc)))
+        print(f"traceback written to {path}", file=sys.stderr)
+    except OSError:
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,424 @@
+"""backtrader broker that trades through the IB store.
+
+Contract:
+
+- every order gets a deterministic ``orderRef``
+  (``<prefix>:<strategy>:<symbol>:<bar time>:<n>``): the same decision on the
+  same bar always has the same reference. It is journaled before it is sent,
+  so after a restart the replayed decision finds its journal row and is bound
+  to the gateway's order instead of being sent again;
+- decisions made while a feed is still replaying history are never sent fresh:
+  if the journal knows them they are bound to what the gateway did, otherwise
+  they are cancelled with a log line;
+- IB statuses map to backtrader's (Submitted, Accepted, Partial per fill,
+  Completed, Canceled, Rejected, Margin); fills are counted once per
+  ``execId`` and carry the commission from IB's commission report;
+- repeats from the gateway (openOrder at each change, doubled orderStatus,
+  late commission reports, unsolicited orders at reconnect) change nothing;
+- a translation failure or a risk-limit breach becomes a Rejected order;
+- cash starts from the account (TotalCashValue) and moves with fills and
+  commissions; positions start from the account and move with fills; value is
+  cash plus positions at the feeds' last close, as in a backtest;
+- losing ``risk.max_daily_loss`` from the session's first value cancels open
+  orders, flattens and stops the run (``on_halt``).
+"""
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import time
+from typing import Callable
+
+import backtrader as bt
+from loguru import logger
+
+from runner.ib import events
+from runner.ib.ib_config import RiskLimits
+from runner.ib.orders import OrderSpec, TranslationError, order_spec
+from runner.ib.sessions import NEW_YORK
+
+COMMISSION_WAIT = 2.0   # seconds a fill waits for its commission report before it is booked without one
+REJECT_CODES_MARGIN = ("margin", "insufficient", "equity")
+
+
+class IBBroker(bt.BrokerBase):
+    """Orders, cash, value and positions through :class:`runner.ib.store.IBStore`."""
+
+    def __init__(self, store, snapshot: events.Reconciled, risk: RiskLimits | None = None,
+                 on_halt: Callable[[str], None] | None = None):
+        super().__init__()
+        self.store = store
+        self.risk = risk or RiskLimits()
+        self.on_halt = on_halt
+        self.prefix = store.cfg.order_ref_prefix
+        self.cash = float(snapshot.cash) if snapshot.cash is not None else 0.0
+        self.startingcash = self.cash
+        self.positions: dict[str, bt.Position] = collections.defaultdict(bt.Position)
+        for symbol, (qty, cost) in snapshot.positions.items():
+            self.positions[symbol] = bt.Position(qty, cost)
+        self.notifs: collections.deque = collections.deque()
+        self.orders: dict[str, bt.Order] = {}             # orderRef -> live order
+        self.refs: dict[int, str] = {}                     # bt order.ref -> orderRef
+        self.oca_leader: dict[int, str] = {}               # bt order.ref -> OCA group name
+        self.oca_members: dict[str, list[bt.Order]] = collections.defaultdict(list)
+        self.errors: dict[str, tuple[int, str]] = {}
+        self.seen_execs: set[str] = set()
+        self.commissions: dict[str, float] = {}
+        self.awaiting: collections.OrderedDict[str, tuple[float, events.Execution]] = collections.OrderedDict()
+        self.gateway_open = dict(snapshot.open_orders)
+        self.gateway_execs = {e.execId: e for e in snapshot.executions}
+        self.bracket: list[tuple[bt.Order, OrderSpec]] = []
+        self.held: list[tuple[object, list[OrderSpec]]] = []
+        self.paused = False
+        self.halted = False
+        self._seq: collections.Counter = collections.Counter()
+        self._session: dt.date | None = None
+        self._session_start_value: float | None = None
+        self.log = logger.bind(component="ib.broker")
+        store.subscribe(events.OrderStatus, self._on_status)
+        store.subscribe(events.Execution, self._on_execution)
+        store.subscribe(events.Commission, self._on_commission)
+        store.subscribe(events.Connectivity, self._on_connectivity)
+        store.subscribe(events.Reconciled, self._on_reconciled)
+        store.subscribe(events.Position, self._on_position)
+
+    # -- account ----------------------------------------------------------------
+    def getcash(self):
+        return self.cash
+
+    def getvalue(self, datas=None):
+        value = self.cash if datas is None else 0.0
+        for data in datas or self._datas():
+            pos = self.positions.get(self._symbol(data))
+            if pos is not None and pos.size:
+                price = data.close[0] if len(data) else pos.price
+                value += pos.size * price
+        return value
+
+    def getposition(self, data, clone=True):
+        pos = self.positions[self._symbol(data)]
+        return pos.clone() if clone else pos
+
+    def get_notification(self):
+        return self.notifs.popleft() if self.notifs else None
+
+    def _datas(self):
+        return list(getattr(self, "_feeds", []))
+
+    def register_feeds(self, feeds) -> None:
+        """The feeds whose last close values positions (paper.py calls this)."""
+        self._feeds = list(feeds)
+        self._contracts = {self._symbol(f): f for f in feeds}
+
+    @staticmethod
+    def _symbol(data) -> str:
+        return getattr(data.p, "symbol", None) or data._name
+
+    # -- orders from strategies -------------------------------------------------
+    def buy(self, owner, data, size, price=None, plimit=None, exectype=None, valid=None, tradeid=0, oco=None,
+            trailamount=None, trailpercent=None, parent=None, transmit=True, histnotify=False,
+            _checksubmit=True, **kwargs):
+        order = bt.BuyOrder(owner=owner, data=data, size=size, price=price, pricelimit=plimit, exectype=exectype,
+                            valid=valid, tradeid=tradeid, trailamount=trailamount, trailpercent=trailpercent,
+                            parent=parent, transmit=transmit, histnotify=histnotify)
+        return self._accept_new(order, oco, kwargs)
+
+    def sell(self, owner, data, size, price=None, plimit=None, exectype=None, valid=None, tradeid=0, oco=None,
+             trailamount=None, trailpercent=None, parent=None, transmit=True, histnotify=False,
+             _checksubmit=True, **kwargs):
+        order = bt.SellOrder(owner=owner, data=data, size=size, price=price, pricelimit=plimit, exectype=exectype,
+                             valid=valid, tradeid=tradeid, trailamount=trailamount, trailpercent=trailpercent,
+                             parent=parent, transmit=transmit, histnotify=histnotify)
+        return self._accept_new(order, oco, kwargs)
+
+    def submit(self, order):
+        return self._accept_new(order, None, {})
+
+    def _order_ref(self, order: bt.Order) -> str:
+        owner = order.owner
+        label = getattr(owner, "label", None) or type(owner).__name__ if owner is not None else "none"
+        when = bt.num2date(order.created.dt).strftime("%Y%m%dT%H%M%S")
+        key = (label, self._symbol(order.data), when)
+        self._seq[key] += 1
+        return f"{self.prefix}:{label}:{key[1]}:{when}:{self._seq[key]}"
+
+    def _accept_new(self, order: bt.Order, oco, info: dict) -> bt.Order:
+        order.addinfo(**info)
+        ref = self._order_ref(order)
+        order.addinfo(orderRef=ref)
+        self.refs[order.ref] = ref
+        if oco is not None:
+            group = self.oca_leader.get(oco.ref) or self.refs.get(oco.ref)
+            self.oca_leader[oco.ref] = group
+            self.oca_leader[order.ref] = group
+            if oco not in self.oca_members[group]:
+                self.oca_members[group].append(oco)
+            self.oca_members[group].append(order)
+        else:
+            self.oca_leader[order.ref] = None
+        order.submit(self)
+        self.notify(order)
+        log = self.log.bind(orderRef=ref)
+        if self.halted:
+            return self._reject(order, "trading halted by the daily loss limit")
+        parent_ref = self.refs.get(order.parent.ref) if order.parent is not None else None
+        try:
+            spec = order_spec(order, ref, parent_ref=parent_ref, oca_group=self.oca_leader[order.ref])
+        except TranslationError as exc:
+            return self._reject(order, f"cannot translate to an IB order: {exc}")
+        breach = self._position_limit_breach(order)
+        if breach:
+            return self._reject(order, breach)
+        self.orders[ref] = order
+        if any(getattr(d, "backfilling", False) for d in self._datas()):
+            return self._bind_historical(order, ref)
+        if self.store.journal.order(ref) is not None:
+            log.warning("decision already journaled by an earlier run; binding to the gateway's order, not resending")
+            return self._bind_historical(order, ref)
+        self.bracket.append((order, spec))
+        if not spec.transmit:
+            return order
+        group, self.bracket = self.bracket, []
+        for o, s in group:
+            self.store.journal_intent(s, self._symbol(o.data))
+        contract = order.data.contract
+        specs = [s for _, s in group]
+        if self.paused:
+            log.warning("gateway connectivity lost (1100): order held until it is restored")
+            self.held.append((contract, specs))
+        else:
+            self.store.place(contract, specs)
+        return order
+
+    def _bind_historical(self, order: bt.Order, ref: str) -> bt.Order:
+        """A decision replayed from history: attach it to what the gateway did, never send it."""
+        row = self.store.journal.order(ref)
+        if row is None:
+            self.log.bind(orderRef=ref).info("decision on a historical bar; not sent")
+            self.orders.pop(ref, None)
+            order.cancel()
+            self.notify(order)
+            return order
+        if ref in self.gateway_open or row["status"] not in ("Intent",):
+            order.accept(self)
+            self.notify(order)
+        for fill in self.store.journal.fills(ref):
+            if fill["exec_id"] not in self.seen_execs:
+                self.seen_execs.add(fill["exec_id"])
+                self._execute(order, fill["side"], fill["shares"], fill["price"], fill["commission"] or 0.0,
+                              dt.datetime.fromisoformat(fill["time"]), book=False)
+        if order.alive() and ref not in self.gateway_open and row["status"] in (
+                "Cancelled", "ApiCancelled", "Inactive", "Rejected"):
+            order.cancel()
+            self.notify(order)
+            self.orders.pop(ref, None)
+        return order
+
+    def cancel(self, order):
+        """Cancel at the gateway; like backtrader's OCO, the rest of its group goes too."""
+        ref = self.refs.get(order.ref)
+        if ref is None or not order.alive():
+            return
+        if ref in self.orders:
+            self.store.cancel(ref)
+        self._cancel_siblings(order)
+        for i, (contract, specs) in enumerate(self.held):
+            if any(s.orderRef == ref for s in specs):
+                del self.held[i]
+                order.cancel()
+                self.notify(order)
+                return
+
+    def _cancel_siblings(self, order: bt.Order) -> None:
+        group = self.oca_leader.get(order.ref)
+        for sibling in self.oca_members.get(group, ()) if group else ():
+            sref = self.refs.get(sibling.ref)
+            if sibling is not order and sibling.alive() and sref in self.orders:
+                self.store.cancel(sref)
+
+    def notify(self, order: bt.Order) -> None:
+        self.notifs.append(order.clone())
+
+    def _reject(self, order: bt.Order, why: str, margin: bool = False) -> bt.Order:
+        self.log.bind(orderRef=order.info.get("orderRef")).warning(f"order {'margin' if margin else 'rejected'}: {why}")
+        order.addinfo(reject_reason=why)
+        if margin:
+            order.margin()
+        else:
+            order.reject(self)
+        self.notify(order)
+        self.orders.pop(order.info.get("orderRef"), None)
+        return order
+
+    def _position_limit_breach(self, order: bt.Order) -> str | None:
+        limit = self.risk.max_position_value
+        if limit is None:
+            return None
+        data = order.data
+        price = order.created.price or (data.close[0] if len(data) else None)
+        if not price:
+            return None
+        after = self.positions[self._symbol(data)].size + order.created.size
+        if abs(after) * price > limit:
+            return (f"position value {abs(after) * price:,.0f} would exceed risk.max_position_value "
+                    f"{limit:,.0f}")
+        return None
+
+    # -- the backtrader tick ----------------------------------------------------------
+    def next(self):
+        self.store.pump()
+        now = time.monotonic()
+        while self.awaiting:
+            exec_id, (deadline, message) = next(iter(self.awaiting.items()))
+            if exec_id not in self.commissions and now < deadline:
+                break
+            self.awaiting.pop(exec_id)
+            self._book(message)
+        self._check_daily_loss()
+
+    # -- messages from the store ------------------------------------------------------
+    def _on_status(self, m: events.OrderStatus) -> None:
+        if m.errorCode and m.errorCode != 202:
+            self.errors[m.orderRef] = (m.errorCode, m.message)
+        order = self.orders.get(m.orderRef)
+        if order is None or not order.alive():
+            return
+        if m.status in ("PreSubmitted", "Submitted") and order.status == bt.Order.Submitted:
+            order.accept(self)
+            self.notify(order)
+        elif m.status in ("Cancelled", "ApiCancelled", "Inactive") and m.remaining > 0:
+            self._finish_unfilled(order, m)
+
+    def _finish_unfilled(self, order: bt.Order, m: events.OrderStatus) -> None:
+        if self.awaiting:   # fills reported before the cancel must be booked first
+            for exec_id in list(self.awaiting):
+                self._book(self.awaiting.pop(exec_id)[1])
+        if not order.alive():
+            return
+        code, text = self.errors.get(m.orderRef, (m.errorCode, m.message))
+        self.orders.pop(m.orderRef, None)
+        if m.status == "Inactive" or (code and code != 202):
+            margin = any(word in (text or "").lower() for word in REJECT_CODES_MARGIN)
+            self._reject(order, f"IB error {code}: {text}" if code else "IB made the order inactive", margin)
+        else:
+            order.cancel()
+            self.notify(order)
+            self._cancel_siblings(order)
+
+    def _on_execution(self, m: events.Execution) -> None:
+        if m.execId in self.seen_execs:
+            return
+        self.seen_execs.add(m.execId)
+        self.awaiting[m.execId] = (time.monotonic() + COMMISSION_WAIT, m)
+
+    def _on_commission(self, m: events.Commission) -> None:
+        if m.execId in self.commissions:
+            return
+        self.commissions[m.execId] = m.commission
+        if m.execId not in self.awaiting and m.execId in self.seen_execs:
+            self.cash -= m.commission   # the fill was booked before its (late) report
+        elif m.execId in self.awaiting:
+            self._book(self.awaiting.pop(m.execId)[1])
+
+    def _book(self, m: events.Execution) -> None:
+        commission = self.commissions.get(m.execId, 0.0)
+        order = self.orders.get(m.orderRef)
+        if order is None:
+            signed = m.shares if m.side == "BOT" else -m.shares
+            self.positions[m.symbol].update(signed, m.price)
+            self.cash -= signed * m.price + commission
+            self.log.bind(orderRef=m.orderRef).info(f"fill of an order no strategy owns: {m.side} {m.shares} "
+                                                    f"{m.symbol} @ {m.price}")
+            return
+        self._execute(order, m.side, m.shares, m.price, commission, m.time, book=True)
+
+    def _execute(self, order: bt.Order, side: str, shares: float, price: float, commission: float,
+                 when: dt.datetime, book: bool) -> None:
+        signed = shares if side == "BOT" else -shares
+        remaining = abs(order.executed.remsize) if order.executed.size else abs(order.created.size)
+        if shares > remaining + 1e-9:
+            self.log.warning(f"fill of {shares} exceeds the order's remaining {remaining}; booking the remaining")
+            signed = remaining if signed > 0 else -remaining
+        pos = self.positions[self._symbol(order.data)]
+        pprice_orig = pos.price
+        if book:
+            psize, pprice, opened, closed = pos.update(signed, price)
+            self.cash -= signed * price + commission
+        else:   # already in the account's positions and cash
+            psize, pprice = pos.size, pos.price
+            opened, closed = signed, 0.0
+        pnl = -closed * (price - pprice_orig) if closed else 0.0
+        total = abs(opened) + abs(closed) or 1.0
+        order.execute(bt.date2num(when.astimezone(NEW_YORK).replace(tzinfo=None)), signed, price,
+                      closed, closed * pprice_orig, commission * abs(closed) / total,
+                      opened, opened * price, commission * abs(opened) / total,
+                      0.0, pnl, psize, pprice)
+        if order.executed.remsize:
+            order.partial()
+        else:
+            order.completed()
+            self.orders.pop(order.info.get("orderRef"), None)
+            if book:
+                self._cancel_siblings(order)
+        self.notify(order)
+
+    def _on_connectivity(self, m: events.Connectivity) -> None:
+        if m.state == "lost":
+            self.paused = True
+        elif m.state in ("restored", "restored_data_lost", "reconnected"):
+            self.paused = False
+            held, self.held = self.held, []
+            for contract, specs in held:
+                self.store.place(contract, specs)
+
+    def _on_reconciled(self, m: events.Reconciled) -> None:
+        """After a reconnect: book executions missed while away, then trust the account's positions."""
+        self.gateway_open = dict(m.open_orders)
+        for e in m.executions:
+            self._on_execution(e._replace(replayed=True))
+        for exec_id in list(self.awaiting):
+            self._book(self.awaiting.pop(exec_id)[1])
+        for symbol, (qty, cost) in m.positions.items():
+            if self.positions[symbol].size != qty:
+                self.log.warning(f"{symbol}: position {self.positions[symbol].size} differs from the account's "
+                                 f"{qty} after reconnecting; using the account's")
+                self.positions[symbol] = bt.Position(qty, cost)
+        for ref, order in list(self.orders.items()):
+            status = m.open_orders.get(ref)
+            if status is not None:
+                self._on_status(status)
+
+    def _on_position(self, m: events.Position) -> None:
+        pass   # positions follow fills; the account's figure is journaled by the store
+
+    # -- risk: daily loss -------------------------------------------------------
+    def _check_daily_loss(self) -> None:
+        limit = self.risk.max_daily_loss
+        datas = self._datas()
+        if limit is None or self.halted or not datas or not len(datas[0]):
+            return
+        session = datas[0].datetime.date(0)
+        value = self.getvalue()
+        if session != self._session:
+            self._session, self._session_start_value = session, value
+            return
+        loss = self._session_start_value - value
+        if loss >= limit:
+            self.halt(f"daily loss {loss:,.2f} reached risk.max_daily_loss {limit:,.2f}")
+
+    def halt(self, why: str) -> None:
+        """Cancel this bot's open orders, flatten every position, refuse new orders, stop the run."""
+        self.halted = True
+        self.log.error(f"halting: {why}; cancelling open orders and flattening")
+        for ref in list(self.orders):
+            self.store.cancel(ref)
+        stamp = dt.datetime.now(NEW_YORK).strftime("%Y%m%dT%H%M%S")
+        for symbol, pos in self.positions.items():
+            feed = getattr(self, "_contracts", {}).get(symbol)
+            if pos.size and feed is not None:
+                spec = OrderSpec(orderRef=f"{self.prefix}:flatten:{symbol}:{stamp}:1",
+                                 action="SELL" if pos.size > 0 else "BUY", totalQuantity=abs(pos.size),
+                                 orderType="MKT", tif="DAY")
+                self.store.place_market(feed.contract, spec, symbol)
+        if self.on_halt is not None:
+            self.on_halt(why)

@@ -1,0 +1,81 @@
+"""Messages the IB thread hands to the backtrader thread, in arrival order.
+
+They are immutable and carry plain Python values only (no library objects),
+so the backtrader side never touches ib_insync / ib_async state.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, NamedTuple
+
+
+class FiveSecondBar(NamedTuple):
+    symbol: str
+    start: dt.datetime          # tz-aware; IB stamps bars at their start
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+
+
+class Clock(NamedTuple):
+    """The gateway's time, polled periodically (completes bars whose slot never came)."""
+
+    now: dt.datetime
+
+
+class OrderStatus(NamedTuple):
+    orderRef: str
+    orderId: int
+    permId: int
+    status: str                 # IB status, normalised by compat.order_status
+    filled: float
+    remaining: float
+    avgFillPrice: float
+    errorCode: int = 0          # set when the library cancelled the order because of an error
+    message: str = ""
+
+
+class Execution(NamedTuple):
+    orderRef: str
+    execId: str
+    time: dt.datetime
+    symbol: str
+    side: str                   # BOT | SLD
+    shares: float
+    price: float
+    replayed: bool = False      # from a reconciliation request, not live
+
+
+class Commission(NamedTuple):
+    execId: str
+    commission: float
+
+
+class Position(NamedTuple):
+    symbol: str
+    position: float
+    avgCost: float
+
+
+class Connectivity(NamedTuple):
+    """``lost`` (1100 or dropped socket), ``restored`` (1102), ``restored_data_lost`` (1101), ``reconnected``."""
+
+    state: str
+    message: str = ""
+
+
+class Reconciled(NamedTuple):
+    """State of the account right after a (re)connection."""
+
+    cash: float | None
+    positions: dict[str, tuple[float, float]]   # symbol -> (position, avgCost)
+    open_orders: dict[str, OrderStatus]          # orderRef -> last status (this bot's orders only)
+    executions: list[Execution]
+
+
+class Fatal(NamedTuple):
+    """The IB side failed for good (e.g. reconnecting gave up); the run must stop with this error."""
+
+    error: Any

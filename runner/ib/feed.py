@@ -1,0 +1,139 @@
+"""Live backtrader data feed: backfilled history, then 5-second bars built into the strategy's bars.
+
+Times reach backtrader as naive America/New_York wall-clock times, like the
+backtest feeds (``runner.feeds``): intraday bars at their start, daily bars
+at the session date's end-of-session time. A bar never reaches the strategy
+twice or out of order (see :mod:`runner.ib.bars`).
+"""
+from __future__ import annotations
+
+import collections
+import datetime as dt
+
+import backtrader as bt
+from loguru import logger
+
+from runner.errors import DataError
+from runner.ib import backfill, events
+from runner.ib.bars import Bar, BarAggregator, BarSize
+from runner.ib.sessions import NEW_YORK, Sessions
+
+try:  # the backtest feeds' convention for daily stamps
+    from runner.feeds import END_OF_SESSION
+except ImportError:  # pragma: no cover - foundation not installed
+    END_OF_SESSION = dt.time(23, 59, 59, 999989)
+
+
+class IBFeed(bt.feed.DataBase):
+    """One symbol from the IB store. Parameters: ``store``, ``symbol``, ``bar_size``, ``backfill_bars``."""
+
+    lines = ("adj_close",)
+    params = (
+        ("store", None),
+        ("symbol", None),
+        ("bar_size", "1d"),
+        ("backfill_bars", 300),
+        ("qcheck", 0.5),
+    )
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.size = BarSize.parse(self.p.bar_size)
+        self.daily = self.size.daily          # the run recorder's convention
+        self.delivered: list[Bar] = []        # every bar handed to backtrader, for the run's metrics
+        self.sessions = Sessions()
+        self._history: collections.deque[Bar] = collections.deque()
+        self._live: collections.deque[Bar] = collections.deque()
+        self.aggregator: BarAggregator | None = None
+        self.contract = None
+        self.stale = False
+        self.finished = False
+        self.error: BaseException | None = None
+        self.log = logger.bind(symbol=self.p.symbol, component="ib.feed")
+
+    def islive(self):
+        return True
+
+    @property
+    def backfilling(self) -> bool:
+        """True while history (not live bars) is being delivered."""
+        return bool(self._history)
+
+    def start(self):
+        super().start()
+        store = self.p.store
+        symbol = self.p.symbol or self._name
+        self.contract = store.call(store.qualify(symbol), timeout=store.cfg.request_timeout + 5)
+        if self.contract is None:
+            raise DataError(f"IB does not know the stock {symbol!r} on {store.cfg.exchange}/{store.cfg.currency} "
+                            f"(contract qualification failed)")
+        now = store.call(store.current_time(), timeout=30)
+        history = store.call(
+            backfill.fetch(store.history, self.contract, self.size, int(self.p.backfill_bars), now, self.sessions),
+            timeout=None)
+        self._history.extend(history)
+        after = backfill.period_end(history[-1], self.size, self.sessions) if history else None
+        self.aggregator = BarAggregator(self.size, self.sessions, after=after)
+        self.log.info(f"backfilled {len(history)} {self.size} bars"
+                      + (f" up to {history[-1].time:%Y-%m-%d %H:%M}" if history else ""))
+        store.subscribe(events.FiveSecondBar, self._on_five_seconds)
+        store.subscribe(events.Clock, self._on_clock)
+        store.subscribe(events.Connectivity, self._on_connectivity)
+        store.subscribe(events.Fatal, self._on_fatal)
+        store.call(store.subscribe_bars(symbol, self.contract, after.astimezone(dt.timezone.utc) if after else None),
+                   timeout=30)
+        self.put_notification(self.DELAYED if history else self.LIVE)
+
+    def stop(self):
+        super().stop()
+        self.finished = True
+
+    # -- messages from the store (backtrader thread) ---------------------------------
+    def _on_five_seconds(self, m: events.FiveSecondBar) -> None:
+        if m.symbol == (self.p.symbol or self._name):
+            self._live.extend(self.aggregator.add(m.start, m.open, m.high, m.low, m.close, m.volume))
+
+    def _on_clock(self, m: events.Clock) -> None:
+        self._live.extend(self.aggregator.advance_to(m.now))
+
+    def _on_connectivity(self, m: events.Connectivity) -> None:
+        was = self.stale
+        self.stale = m.state == "lost"
+        if self.stale != was:
+            self.log.warning("data stale: gateway connectivity lost" if self.stale else "data flowing again")
+            self.put_notification(self.DISCONNECTED if self.stale else self.LIVE)
+
+    def _on_fatal(self, m: events.Fatal) -> None:
+        self.error = m.error
+        self.finished = True
+
+    # -- backtrader's pull ----------------------------------------------------------
+    def _load(self):
+        if self._history:
+            bar = self._history.popleft()
+            if not self._history:
+                self.put_notification(self.LIVE)
+            return self._deliver(bar)
+        if not self._live and not self.finished:
+            self.p.store.pump(timeout=self._qcheck)
+        if self._live:
+            return self._deliver(self._live.popleft())
+        return False if self.finished else None
+
+    def haslivedata(self):
+        return bool(self._history or self._live)
+
+    def _deliver(self, bar: Bar) -> bool:
+        self.delivered.append(bar)
+        local = bar.time.astimezone(NEW_YORK).replace(tzinfo=None)
+        if self.size.daily:
+            local = dt.datetime.combine(local.date(), END_OF_SESSION)
+        self.lines.datetime[0] = bt.date2num(local)
+        self.lines.open[0] = bar.open
+        self.lines.high[0] = bar.high
+        self.lines.low[0] = bar.low
+        self.lines.close[0] = bar.close
+        self.lines.volume[0] = bar.volume
+        self.lines.adj_close[0] = bar.close
+        self.lines.openinterest[0] = 0.0
+        return True

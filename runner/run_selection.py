@@ -1,0 +1,43 @@
+"""Apply the backtest command's selection options (--strategy, --data, --start, --end) to a config."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from runner.config import RunConfig, apply_override, read_yaml, validate_config
+from runner.config import parse_override
+from runner.errors import ConfigError, UserInputError
+
+
+def select_for_backtest(path: Path, overrides: list[str], strategies: list[str], data: Path | None,
+                        start: dt.date | None, end: dt.date | None) -> RunConfig:
+    raw, node = read_yaml(Path(path))
+    for override in overrides:
+        key, value = parse_override(override)
+        apply_override(raw, key, value, f"--set {override}")
+    cfg = validate_config(raw, str(path), node)
+    if strategies:
+        known = {s.display_name: s for s in cfg.strategies} | {s.name: s for s in cfg.strategies}
+        unknown = [name for name in strategies if name not in known]
+        if unknown:
+            raise ConfigError(f"--strategy {unknown[0]}: not in {path}; it has "
+                              f"{', '.join(s.display_name for s in cfg.strategies)}")
+        chosen = {id(known[name]) for name in strategies}
+        for strategy in cfg.strategies:
+            strategy.enabled = id(strategy) in chosen
+    if not cfg.active_strategies():
+        raise ConfigError(f"{path}: every strategy is disabled; enable one or pick it with --strategy")
+    if data is not None:
+        from runner.config import DataSource
+
+        if not data.exists():
+            raise UserInputError(f"--data {data}: no such data file")
+        for strategy in cfg.active_strategies():
+            strategy.data = DataSource(path=data)
+    if start is not None:
+        cfg.start = start
+    if end is not None:
+        cfg.end = end
+    if cfg.start and cfg.end and cfg.start > cfg.end:
+        raise UserInputError(f"--start {cfg.start} is after --end {cfg.end}")
+    return cfg

@@ -1,0 +1,311 @@
+"""Order handling of the simulated gateway: accept, hold, match, fill, cancel.
+
+Contract:
+
+* ``place`` accepts an order (or modifies a working one with the same client
+  and order id), validates it like a gateway (unknown contract -> 200,
+  unsupported type -> 387, zero size -> 434, injected reject -> 201) and
+  tells the listener about every change.
+* Orders sent with ``transmit=False`` are held until an order of the same
+  bracket (same parent) arrives with ``transmit=True``; then all go live.
+* Bracket children wait (PreSubmitted) until their parent has filled and then
+  work from the symbol's next source bar on. When one child fills, its
+  siblings are reduced by the filled quantity (cancelled at zero), as IB does.
+* OCA groups: ocaType 2 or 3 reduce the other orders of the group by each
+  fill; ocaType 1 (and 0) cancel them at the first fill.
+* Fill prices come from ``matching``; each fill may be split into
+  ``partial_fills`` executions at the same price (the order's status is
+  Submitted with the running filled quantity until the last one).
+* ``close_session`` runs the closing auction (MOC, LOC) and then cancels
+  unfilled DAY orders that were working in that session.
+"""
+from __future__ import annotations
+
+from typing import Callable, Protocol
+
+from . import matching
+from .account import Account, CommissionSchedule, Execution
+from .contracts import ContractBook, Listing
+from .orders import SUPPORTED_TYPES, OrderTicket, SimOrder
+
+HELD_TYPES = frozenset({"STP", "STP LMT", "TRAIL"})   # IB shows simulated stops as PreSubmitted
+
+
+class ExchangeListener(Protocol):
+    def order_updated(self, order: SimOrder) -> None: ...
+    def order_error(self, client_id: int, order_id: int, code: int, message: str) -> None: ...
+    def executed(self, order: SimOrder, execution: Execution) -> None: ...
+    def positions_changed(self, symbol: str) -> None: ...
+
+
+class SimExchange:
+    def __init__(self, account: Account, contracts: ContractBook, commission: CommissionSchedule,
+                 listener: ExchangeListener, clock: Callable[[], float], partial_fills: int = 0,
+                 reject_status: str = "Cancelled"):
+        self.account = account
+        self.contracts = contracts
+        self.commission = commission
+        self.listener = listener
+        self.clock = clock
+        self.partial_fills = max(int(partial_fills), 1)
+        self.reject_status = reject_status
+        self.orders: dict[int, SimOrder] = {}              # by permId, in arrival order
+        self.last_prices: dict[str, float] = {}
+        self.rejects_pending: list[str] = []               # reasons of injected rejects
+        self._keys: dict[tuple[int, int], int] = {}        # (clientId, orderId) -> permId
+        self._staged: set[int] = set()
+        self._next_perm_id = 1_000_001
+        self._exec_seq = 0
+
+    # -- requests -------------------------------------------------------------------------
+
+    def find(self, client_id: int, order_id: int) -> SimOrder | None:
+        perm_id = self._keys.get((client_id, order_id))
+        return self.orders.get(perm_id) if perm_id is not None else None
+
+    def listing_of(self, order: SimOrder) -> Listing:
+        return self.contracts.by_symbol(order.symbol)
+
+    def next_order_id(self, client_id: int) -> int:
+        used = [oid for (cid, oid) in self._keys if cid == client_id]
+        return max(used, default=0) + 1
+
+    def place(self, client_id: int, ticket: OrderTicket) -> None:
+        existing = self.find(client_id, ticket.order_id)
+        if existing is not None:
+            self._modify(existing, ticket)
+            return
+        listing = self.contracts.match(ticket.con_id, ticket.symbol, ticket.sec_type,
+                                       ticket.currency, ticket.exchange)
+        problem = self._validate(ticket, listing)
+        if problem:
+            self.listener.order_error(client_id, ticket.order_id, *problem)
+            return
+        ticket.symbol = listing.symbol
+        order = SimOrder(ticket=ticket, client_id=client_id, perm_id=self._new_perm_id(),
+                         received_at=self.clock())
+        self.orders[order.perm_id] = order
+        self._keys[(client_id, ticket.order_id)] = order.perm_id
+        if self.rejects_pending:
+            self._reject(order, self.rejects_pending.pop(0))
+            return
+        parent = self.find(client_id, ticket.parent_id) if ticket.parent_id else None
+        if parent is not None:
+            parent.children.append(order.perm_id)
+        if not ticket.transmit:
+            self._staged.add(order.perm_id)
+            return
+        family = [order]
+        if parent is not None and parent.perm_id in self._staged:
+            family = [parent] + [self.orders[p] for p in parent.children]
+        for member in family:
+            self._staged.discard(member.perm_id)
+            self._go_live(member)
+
+    def cancel(self, client_id: int, order_id: int) -> None:
+        order = self.find(client_id, order_id)
+        if order is None:
+            self.listener.order_error(client_id, order_id, 10147,
+                                      f"OrderId {order_id} that needs to be cancelled is not found.")
+            return
+        if order.is_done:
+            self.listener.order_error(
+                client_id, order_id, 10148,
+                f"OrderId {order_id} that needs to be cancelled cannot be cancelled, state: {order.status}.")
+            return
+        self._cancel(order, notify_client=True)
+
+    def cancel_all(self) -> None:
+        for order in list(self.orders.values()):
+            if not order.is_done:
+                self._cancel(order, notify_client=True)
+
+    def working(self) -> list[SimOrder]:
+        return [o for o in self.orders.values() if not o.is_done and o.perm_id not in self._staged]
+
+    # -- market events --------------------------------------------------------------------
+
+    def on_bar_open(self, symbol: str, price: float) -> None:
+        self.last_prices[symbol] = price
+        candidates = self._active(symbol)
+        for order in candidates:
+            order.wait_for_next_bar = False
+        for order in candidates:
+            if order.is_working and not order.wait_for_next_bar:
+                fill = matching.fill_at_open(order, price)
+                if fill is not None:
+                    self._fill(order, fill)
+
+    def on_move(self, symbol: str, start: float, end: float) -> None:
+        self.last_prices[symbol] = end
+        for order in self._active(symbol):
+            if order.is_working and not order.wait_for_next_bar and order.ticket.order_type != "MKT":
+                fill = matching.fill_on_move(order, start, end)
+                if fill is not None:
+                    self._fill(order, fill)
+
+    def close_session(self, close_time: float, closes: dict[str, float]) -> None:
+        for symbol, close in closes.items():
+            self.last_prices[symbol] = close
+            for order in self._active(symbol):
+                if order.is_working and order.ticket.order_type in ("MOC", "LOC"):
+                    fill = matching.fill_at_auction(order, close)
+                    if fill is not None:
+                        self._fill(order, fill)
+                    elif order.ticket.order_type == "LOC":
+                        self._cancel(order, notify_client=False)
+        for order in self.working():
+            if order.ticket.tif in ("DAY", "") and order.received_at < close_time:
+                self._cancel(order, notify_client=False)
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _new_perm_id(self) -> int:
+        self._next_perm_id += 1
+        return self._next_perm_id
+
+    def _validate(self, ticket: OrderTicket, listing: Listing | None) -> tuple[int, str] | None:
+        if listing is None:
+            return 200, "No security definition has been found for the request"
+        if ticket.what_if:
+            return 321, "Error validating request:-'bO' : cause - What-if orders are not simulated"
+        if ticket.order_type not in SUPPORTED_TYPES:
+            return 387, "Unsupported order type for this exchange and security type."
+        if ticket.quantity <= 0:
+            return 434, "The order size cannot be zero."
+        if ticket.action not in ("BUY", "SELL"):
+            return 321, f"Error validating request:-'bO' : cause - Invalid action: {ticket.action}"
+        needs_limit = ticket.order_type in ("LMT", "LOC", "STP LMT")
+        needs_stop = ticket.order_type in ("STP", "STP LMT")
+        if (needs_limit and ticket.lmt_price is None) or (needs_stop and ticket.aux_price is None):
+            return 321, "Error validating request:-'bO' : cause - Missing order price"
+        if ticket.order_type == "TRAIL" and ticket.aux_price is None and ticket.trailing_percent is None:
+            return 321, "Error validating request:-'bO' : cause - Missing trailing amount"
+        return None
+
+    def _parent(self, order: SimOrder) -> SimOrder | None:
+        pid = order.ticket.parent_id
+        return self.find(order.client_id, pid) if pid else None
+
+    def _active(self, symbol: str) -> list[SimOrder]:
+        """Working orders of a symbol whose parent (if any) has filled."""
+        active = []
+        for order in self.working():
+            if order.symbol != symbol:
+                continue
+            parent = self._parent(order)
+            if parent is not None and parent.status != "Filled":
+                continue
+            active.append(order)
+        return active
+
+    def _go_live(self, order: SimOrder) -> None:
+        parent = self._parent(order)
+        waiting = parent is not None and parent.status != "Filled"
+        held = waiting or order.ticket.order_type in HELD_TYPES
+        order.status = "PreSubmitted" if held else "Submitted"
+        if parent is not None and parent.status == "Filled":
+            order.wait_for_next_bar = True
+        self.listener.order_updated(order)
+
+    def _modify(self, order: SimOrder, ticket: OrderTicket) -> None:
+        if order.is_done:
+            code = 104 if order.status == "Filled" else 103
+            text = "Can't modify a filled order" if code == 104 else "Duplicate order id"
+            self.listener.order_error(order.client_id, order.order_id, code, text)
+            return
+        old = order.ticket
+        ticket.symbol, ticket.con_id = old.symbol, old.con_id
+        order.ticket = ticket
+        if ticket.quantity <= order.filled:
+            ticket.quantity = max(ticket.quantity, order.filled)
+        if order.perm_id in self._staged and ticket.transmit:
+            self._staged.discard(order.perm_id)
+            self._go_live(order)
+        elif order.perm_id not in self._staged:
+            self.listener.order_updated(order)
+
+    def _reject(self, order: SimOrder, reason: str) -> None:
+        order.status = self.reject_status
+        order.completed_at = self.clock()
+        order.completed_status = "Rejected"
+        self.listener.order_error(order.client_id, order.order_id, 201, f"Order rejected - reason:{reason}")
+        self.listener.order_updated(order)
+
+    def _cancel(self, order: SimOrder, notify_client: bool) -> None:
+        self._staged.discard(order.perm_id)
+        order.status = "Cancelled"
+        order.completed_at = self.clock()
+        order.completed_status = "Cancelled"
+        self.listener.order_updated(order)
+        if notify_client:
+            self.listener.order_error(order.client_id, order.order_id, 202, "Order Canceled - reason:")
+        for child_id in order.children:
+            child = self.orders[child_id]
+            if not child.is_done and order.filled == 0:
+                self._cancel(child, notify_client)
+
+    def _fill(self, order: SimOrder, price: float) -> None:
+        for quantity in self._split(order.remaining):
+            self._execute(order, quantity, price)
+            if order.is_done:
+                break
+
+    def _split(self, quantity: float) -> list[float]:
+        parts = self.partial_fills
+        if parts <= 1 or quantity < parts:
+            return [quantity]
+        base = float(int(quantity // parts))
+        return [base] * (parts - 1) + [quantity - base * (parts - 1)]
+
+    def _execute(self, order: SimOrder, quantity: float, price: float) -> None:
+        now = self.clock()
+        commission = self.commission.for_execution(quantity, order.commission_paid, order.filled + quantity)
+        signed = quantity if order.is_buy else -quantity
+        realized = self.account.apply_fill(order.symbol, signed, price, commission)
+        order.record_fill(quantity, price)
+        order.commission_paid += commission
+        done = order.remaining <= 1e-9
+        order.status = "Filled" if done else "Submitted"
+        if done:
+            order.completed_at, order.completed_status = now, "Filled"
+        self._exec_seq += 1
+        execution = Execution(
+            exec_id=f"{order.perm_id:08x}.{self._exec_seq:08x}.01.01", perm_id=order.perm_id,
+            order_id=order.order_id, client_id=order.client_id, symbol=order.symbol,
+            side="BOT" if order.is_buy else "SLD", shares=quantity, price=price, time=now,
+            cum_qty=order.filled, avg_price=order.avg_fill_price, order_ref=order.ticket.order_ref,
+            commission=commission, realized_pnl=realized, account=self.account.account_id)
+        self.account.executions.append(execution)
+        self.listener.executed(order, execution)
+        self.listener.positions_changed(order.symbol)
+        self._after_fill(order, quantity)
+
+    def _after_fill(self, order: SimOrder, quantity: float) -> None:
+        if order.is_done:
+            for child_id in order.children:
+                child = self.orders[child_id]
+                if not child.is_done and child.perm_id not in self._staged:
+                    self._go_live(child)
+        parent = self._parent(order)
+        if parent is not None:
+            siblings = [self.orders[p] for p in parent.children if p != order.perm_id]
+            self._reduce(siblings, quantity)
+        group = order.ticket.oca_group
+        if group:
+            others = [o for o in self.working() if o.ticket.oca_group == group and o is not order]
+            if order.ticket.oca_type in (2, 3):
+                self._reduce(others, quantity)
+            else:
+                for other in others:
+                    self._cancel(other, notify_client=False)
+
+    def _reduce(self, orders: list[SimOrder], quantity: float) -> None:
+        for other in orders:
+            if other.is_done:
+                continue
+            other.ticket.quantity = max(other.ticket.quantity - quantity, other.filled)
+            if other.remaining <= 1e-9:
+                self._cancel(other, notify_client=False)
+            else:
+                self.listener.order_updated(other)

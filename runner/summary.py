@@ -1,0 +1,47 @@
+"""The short summary a run prints at the end, and the notes that label its data."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from runner.config import RunConfig
+from runner.data.sample import sample_note
+
+
+def run_notes(cfg: RunConfig) -> list[str]:
+    """One line per data source saying what it is (real, synthetic, proxy)."""
+    notes = []
+    for strategy in cfg.active_strategies():
+        sources = [("", strategy.data), *((f" {role}", src) for role, src in strategy.feeds.items())]
+        for role, source in sources:
+            what = sample_note(source.sample) if source.sample else "user data file"
+            notes.append(f"{strategy.display_name}{role}: {source.describe()} — {what}")
+    return list(dict.fromkeys(notes))
+
+
+def _pct(value) -> str:
+    return "–" if value is None else f"{value:+.2f}%"
+
+
+def print_backtest_summary(cfg: RunConfig, result, folder: Path, notes: list[str]) -> None:
+    console = Console(highlight=False, soft_wrap=True, width=max(Console().width, 110))
+    m = result.metrics
+    table = Table(title=f"flowbot backtest {cfg.name}: {m.get('start', '')[:10]} to {m.get('end', '')[:10]}")
+    for column in ("playbook", "trades", "years traded", "P&L", "mean trade", "hold window (mean)",
+                   "unconditional (mean)"):
+        table.add_column(column, justify="left" if column == "playbook" else "right")
+    for name, b in m["baseline"].items():
+        table.add_row(name, str(sum(r[f"{name}.trades"] for r in m["per_year"])),
+                      f"{b['years_traded']}/{b['years_with_window']}", f"{b['playbook_pnl']:,.2f}",
+                      _pct(b["playbook_mean_trade_return_pct"]), _pct(b["hold_window_mean_pct"]),
+                      _pct(b["unconditional_mean_pct"]))
+    console.print(table)
+    sharpe = "–" if m.get("sharpe") is None else f"{m['sharpe']:.2f}"
+    console.print(f"total return {_pct(m.get('total_return_pct'))}, CAGR {_pct(m.get('cagr_pct'))}, "
+                  f"Sharpe {sharpe}, max drawdown {_pct(m.get('max_drawdown_pct'))}, "
+                  f"exposure {m.get('exposure_pct', 0):.1f}%, {m.get('trades', 0)} trades")
+    for note in notes:
+        console.print(f"[dim]{note}[/dim]")
+    console.print(f"run folder: {folder}")
