@@ -1,0 +1,159 @@
+"""A paper-trading session through IB Gateway: the same Cerebro as a backtest, live feeds and the IB broker.
+
+``run_paper`` connects (refusing live ports and live accounts), reconciles
+with the account, backfills, streams bars, runs the configured playbooks and
+writes the same run folder as a backtest. Ctrl-C, SIGTERM and ``duration``
+end the session cleanly (exit 0); resting orders stay at the gateway unless
+``ib.cancel_on_exit`` is set.
+"""
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+from loguru import logger
+
+from runner.backtest import BacktestResult, _finite, write_backtest_outputs
+from runner.config import RunConfig, resolved_yaml
+from runner.engine import build_cerebro, extra_feed_name
+from runner.errors import ConfigError, FlowbotError
+from runner.ib.broker import IBBroker
+from runner.ib.feed import IBFeed
+from runner.ib.safety import check_port
+from runner.ib.store import IBStore
+from runner.log_setup import add_run_log
+from runner.metrics import baseline_summary, buy_and_hold, per_year, performance
+from runner.recorder import RunLog
+from runner.run_folder import create_run_folder
+
+
+class PaperSession:
+    """One connected session; ``stop()`` may be called from any thread or a signal handler."""
+
+    def __init__(self, cfg: RunConfig, journal_dir: Path) -> None:
+        self.cfg = cfg
+        self.store = IBStore(cfg.ib, journal_dir=journal_dir)
+        self.feeds: dict[str, IBFeed] = {}
+        self.cerebro = None
+        self.broker: IBBroker | None = None
+        self.stop_reason: str | None = None
+        self.runlog = RunLog()
+
+    def start(self) -> None:
+        snapshot = self.store.connect()
+        for name, symbol in feed_symbols(self.cfg).items():
+            self.feeds[name] = IBFeed(store=self.store, symbol=symbol, bar_size=self.cfg.ib.bar_size,
+                                      backfill_bars=self.cfg.ib.backfill_bars, name=name)
+        self.broker = IBBroker(self.store, snapshot, self.cfg.risk, on_halt=self.stop)
+        self.broker.register_feeds(list(self.feeds.values()))
+        self.cerebro = build_cerebro(self.cfg, self.feeds, self.broker, runlog=self.runlog)
+
+    def run(self) -> None:
+        self.cerebro.run(runonce=False, preload=False, exactbars=False)
+        for feed in self.feeds.values():
+            if feed.error is not None:
+                raise feed.error
+
+    def stop(self, reason: str = "stop requested") -> None:
+        if self.stop_reason is None:
+            self.stop_reason = reason
+            logger.info(f"ending the paper session: {reason}")
+        for feed in self.feeds.values():
+            feed.finished = True
+        if self.cerebro is not None:
+            self.cerebro.runstop()
+
+    def close(self) -> None:
+        if self.cfg.ib.cancel_on_exit and self.broker is not None:
+            for ref in list(self.broker.orders):
+                self.store.cancel(ref)
+            time.sleep(0.5)   # let the cancels leave before the socket closes
+        self.store.stop()
+
+
+def feed_symbols(cfg: RunConfig) -> dict[str, str]:
+    """Feed name -> IB symbol for every active playbook (its instrument and extra feeds)."""
+    names: dict[str, str] = {}
+    overrides = cfg.ib.feed_symbols
+    for strategy in cfg.active_strategies():
+        names[strategy.symbol] = overrides.get(strategy.symbol, strategy.symbol)
+        for role in strategy.feeds:
+            name = extra_feed_name(strategy.symbol, role)
+            if name not in overrides:
+                raise ConfigError(f"ib.feed_symbols: playbook {strategy.display_name} uses a {role!r} feed; "
+                                  f"name the IB symbol to trade it with, e.g. ib.feed_symbols: {{{name}: IEF}}")
+            names[name] = overrides[name]
+    return names
+
+
+def run_paper(cfg: RunConfig, *, duration: float | None = None, out_dir: Path | str | None = None) -> int:
+    """Run a paper session; return the exit code (0 = clean end). Errors raise FlowbotError subclasses."""
+    check_port(cfg.ib.port)   # before anything is created or connected
+    folder = create_run_folder(cfg.output.folder, "paper", cfg.name, Path(out_dir) if out_dir else None)
+    sink = add_run_log(folder / "run.log", cfg.logging.file_level)
+    session = PaperSession(cfg, journal_dir=Path(cfg.output.folder))
+    previous = _install_signal_handlers(session)
+    timer = None
+    try:
+        logger.info(f"paper {cfg.name}: run folder {folder}")
+        logger.debug("effective config:\n" + resolved_yaml(cfg))
+        session.start()
+        if duration is not None:
+            timer = threading.Timer(duration, session.stop, args=(f"--duration {duration:g} s elapsed",))
+            timer.daemon = True
+            timer.start()
+        session.run()
+        write_outputs(folder, cfg, session)
+        logger.info(f"paper session ended ({session.stop_reason or 'feeds finished'}); run folder {folder}")
+        return 0
+    finally:
+        if timer is not None:
+            timer.cancel()
+        _restore_signal_handlers(previous)
+        session.close()
+        logger.remove(sink)
+
+
+def write_outputs(folder: Path, cfg: RunConfig, session: PaperSession) -> None:
+    """The backtest's run folder, from what the session saw and did."""
+    runlog = session.runlog
+    trades, orders, equity = runlog.trades_frame(), runlog.orders_frame(), runlog.equity_frame()
+    bars = {name: bars_frame(feed) for name, feed in session.feeds.items()}
+    metrics: dict = {"run": cfg.name, "mode": "paper", **performance(equity, trades)}
+    if len(equity) >= 2:
+        try:
+            years = per_year(cfg, equity, trades, bars)
+            metrics.update(buy_and_hold_pct=buy_and_hold(bars, cfg), baseline=baseline_summary(cfg, years),
+                           per_year=years)
+        except (KeyError, IndexError, ValueError) as exc:   # short sessions lack the history these need
+            logger.debug(f"per-year metrics skipped: {exc!r}")
+    metrics.setdefault("per_year", [])
+    metrics.setdefault("baseline", {})
+    result = BacktestResult(_finite(metrics), trades, orders, equity, bars)
+    write_backtest_outputs(folder, cfg, result, [f"paper session via IB ({cfg.ib.host}:{cfg.ib.port})"])
+
+
+def bars_frame(feed: IBFeed) -> pd.DataFrame:
+    rows = feed.delivered
+    index = pd.DatetimeIndex([b.time for b in rows], name="time")
+    return pd.DataFrame({"open": [b.open for b in rows], "high": [b.high for b in rows],
+                         "low": [b.low for b in rows], "close": [b.close for b in rows],
+                         "volume": [b.volume for b in rows]}, index=index)
+
+
+def _install_signal_handlers(session: PaperSession):
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    handler = lambda signum, frame: session.stop(f"{signal.Signals(signum).name} received")  # noqa: E731
+    return {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+
+def _restore_signal_handlers(previous) -> None:
+    for sig, handler in (previous or {}).items():
+        signal.signal(sig, handler)
+
+
+__all__ = ["run_paper", "PaperSession", "feed_symbols", "FlowbotError"]
