@@ -63,6 +63,7 @@ class IBBroker(bt.BrokerBase):
         self.oca_members: dict[str, list[bt.Order]] = collections.defaultdict(list)
         self.errors: dict[str, tuple[int, str]] = {}
         self.seen_execs: set[str] = set()
+        self.cancelling: set[str] = set()
         self.commissions: dict[str, float] = {}
         self.awaiting: collections.OrderedDict[str, tuple[float, events.Execution]] = collections.OrderedDict()
         self.gateway_open = dict(snapshot.open_orders)
@@ -146,6 +147,7 @@ class IBBroker(bt.BrokerBase):
         order.addinfo(**info)
         ref = self._order_ref(order)
         order.addinfo(orderRef=ref)
+        order.addcomminfo(self.getcommissioninfo(order.data))   # trade P&L arithmetic; fees come from IB
         self.refs[order.ref] = ref
         if oco is not None:
             group = self.oca_leader.get(oco.ref) or self.refs.get(oco.ref)
@@ -162,8 +164,13 @@ class IBBroker(bt.BrokerBase):
         if self.halted:
             return self._reject(order, "trading halted by the daily loss limit")
         parent_ref = self.refs.get(order.parent.ref) if order.parent is not None else None
+        group = self.oca_leader[order.ref]
+        if group is None and parent_ref is None and order.transmit and order.exectype != bt.Order.Market:
+            # A resting order may become the leader of an OCO group later (backtrader's oco= names it
+            # afterwards), and IB needs the group on every member, so each one starts its own group.
+            group = self.oca_leader[order.ref] = ref
         try:
-            spec = order_spec(order, ref, parent_ref=parent_ref, oca_group=self.oca_leader[order.ref])
+            spec = order_spec(order, ref, parent_ref=parent_ref, oca_group=group)
         except TranslationError as exc:
             return self._reject(order, f"cannot translate to an IB order: {exc}")
         breach = self._position_limit_breach(order)
@@ -219,8 +226,7 @@ class IBBroker(bt.BrokerBase):
         ref = self.refs.get(order.ref)
         if ref is None or not order.alive():
             return
-        if ref in self.orders:
-            self.store.cancel(ref)
+        self._request_cancel(ref)
         self._cancel_siblings(order)
         for i, (contract, specs) in enumerate(self.held):
             if any(s.orderRef == ref for s in specs):
@@ -233,8 +239,13 @@ class IBBroker(bt.BrokerBase):
         group = self.oca_leader.get(order.ref)
         for sibling in self.oca_members.get(group, ()) if group else ():
             sref = self.refs.get(sibling.ref)
-            if sibling is not order and sibling.alive() and sref in self.orders:
-                self.store.cancel(sref)
+            if sibling is not order and sibling.alive():
+                self._request_cancel(sref)
+
+    def _request_cancel(self, ref: str) -> None:
+        if ref in self.orders and ref not in self.cancelling:
+            self.cancelling.add(ref)
+            self.store.cancel(ref)
 
     def notify(self, order: bt.Order) -> None:
         self.notifs.append(order.clone())
@@ -411,7 +422,7 @@ class IBBroker(bt.BrokerBase):
         self.halted = True
         self.log.error(f"halting: {why}; cancelling open orders and flattening")
         for ref in list(self.orders):
-            self.store.cancel(ref)
+            self._request_cancel(ref)
         stamp = dt.datetime.now(NEW_YORK).strftime("%Y%m%dT%H%M%S")
         for symbol, pos in self.positions.items():
             feed = getattr(self, "_contracts", {}).get(symbol)
