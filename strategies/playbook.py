@@ -87,6 +87,13 @@ class Playbook(bt.Strategy):
         return None
 
     # -- the bar loop ----------------------------------------------------------
+    def prenext(self):
+        # Indicators are still warming up, but year-to-date bases must be seen.
+        today = self.bars.datetime.date(0)
+        if today != self._last_day:
+            self._track_year_base(today)
+            self._last_day = today
+
     def next(self):
         today = self.bars.datetime.date(0)
         if today == self._last_day:   # another feed advanced; this one did not
