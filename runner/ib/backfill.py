@@ -80,3 +80,43 @@ async def fetch(history: Callable[..., Awaitable[list]], contract: Any, size: Ba
         end = next_end
     done = completed(bars, size, now, sessions)
     return done[-count:]
+
+
+async def current_period(history: Callable[..., Awaitable[list]], contract: Any, size: BarSize,
+                         now: dt.datetime, sessions: Sessions) -> tuple[dt.datetime | None, list[Bar]]:
+    """The part of the bar in progress at ``now`` that streaming will never show.
+
+    Returns ``(period_start, finer_bars)``: finer bars (1-minute for a daily
+    bar, 5-second for intraday) from the period's start up to ``now``, to seed
+    the aggregator; or ``(period_start, [])`` when the gateway cannot serve
+    them, in which case the caller skips that incomplete bar. ``(None, [])``
+    when ``now`` is outside regular hours.
+    """
+    session = sessions.session_of(now)
+    if session is None:
+        return None, []
+    if size.daily:
+        start, finer, step = sessions.open_of(session), "1 min", 60
+    else:
+        midnight = dt.datetime.combine(session, dt.time(0), NEW_YORK)
+        offset = int((now.astimezone(NEW_YORK) - midnight).total_seconds() // 60)
+        start = midnight + dt.timedelta(minutes=offset - offset % size.minutes)
+        finer, step = "5 secs", 5
+    seconds = int((now - start).total_seconds())
+    if seconds < step:
+        return start, []
+    from runner.errors import GatewayError   # local: keeps this module free of error plumbing at import
+    try:
+        items = await history(contract, "", f"{seconds + step} S", finer, 2)
+    except GatewayError:
+        return start, []
+    bars = []
+    for item in items:
+        when = item.date if isinstance(item.date, dt.datetime) else None
+        if when is None:
+            continue
+        when = when.astimezone(NEW_YORK)
+        if start <= when < now:
+            bars.append(Bar(when, float(item.open), float(item.high), float(item.low), float(item.close),
+                            float(item.volume)))
+    return start, sorted(bars)

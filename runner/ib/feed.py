@@ -74,14 +74,31 @@ class IBFeed(bt.feed.DataBase):
         self._history.extend(history)
         after = backfill.period_end(history[-1], self.size, self.sessions) if history else None
         self.aggregator = BarAggregator(self.size, self.sessions, after=after)
+        period_start, seed = store.call(
+            backfill.current_period(store.history, self.contract, self.size, now, self.sessions), timeout=None)
+        # The store drops streamed bars that start at or before ``last_seen``.
+        last_seen = after - dt.timedelta(seconds=5) if after else None
+        if seed:
+            for b in seed:
+                self.aggregator.add(b.time, b.open, b.high, b.low, b.close, b.volume)
+            last_seen = seed[-1].time
+        elif period_start is not None and now > period_start:
+            # Streaming starts mid-bar and the gateway cannot show the bar's beginning: a bar missing
+            # its open would mislead the strategy, so this one is skipped.
+            skip = BarAggregator(self.size, self.sessions)
+            skip.add(period_start, 0, 0, 0, 0, 0)
+            after = skip.pending_end()
+            last_seen = after - dt.timedelta(seconds=5)
+            self.aggregator = BarAggregator(self.size, self.sessions, after=after)
+            self.log.warning(f"started inside the {self.size} bar from {period_start:%Y-%m-%d %H:%M}; that bar is "
+                             f"skipped (no finer history to rebuild its start)")
         self.log.info(f"backfilled {len(history)} {self.size} bars"
                       + (f" up to {history[-1].time:%Y-%m-%d %H:%M}" if history else ""))
         store.subscribe(events.FiveSecondBar, self._on_five_seconds)
         store.subscribe(events.Clock, self._on_clock)
         store.subscribe(events.Connectivity, self._on_connectivity)
         store.subscribe(events.Fatal, self._on_fatal)
-        store.call(store.subscribe_bars(symbol, self.contract, after.astimezone(dt.timezone.utc) if after else None),
-                   timeout=30)
+        store.call(store.subscribe_bars(symbol, self.contract, last_seen), timeout=30)
         self.put_notification(self.DELAYED if history else self.LIVE)
 
     def stop(self):
