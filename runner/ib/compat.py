@@ -126,7 +126,9 @@ async def connect(ib: Any, host: str, port: int, client_id: int, timeout: float)
     task = asyncio.ensure_future(ib.connectAsync(host, port, clientId=client_id, timeout=timeout))
     try:
         done, _ = await asyncio.wait({task, refused}, timeout=timeout + 1.0, return_when=asyncio.FIRST_COMPLETED)
-        if refused in done:
+        if task in done and task.exception() is not None and not refused.done():
+            await asyncio.sleep(0.05)   # the 326 error and the closed socket arrive together; prefer the 326
+        if refused.done():
             task.cancel()
             ib.disconnect()
             raise GatewayError(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import time
 
 import backtrader as bt
 from loguru import logger
@@ -22,6 +23,10 @@ try:  # the backtest feeds' convention for daily stamps
     from runner.feeds import END_OF_SESSION
 except ImportError:  # pragma: no cover - foundation not installed
     END_OF_SESSION = dt.time(23, 59, 59, 999989)
+
+#: Longest wait (seconds) for the other feeds to complete the same period, so
+#: that a strategy reading several feeds sees them advance together.
+SYNC_GRACE = 2.0
 
 
 class IBFeed(bt.feed.DataBase):
@@ -94,6 +99,7 @@ class IBFeed(bt.feed.DataBase):
                              f"skipped (no finer history to rebuild its start)")
         self.log.info(f"backfilled {len(history)} {self.size} bars"
                       + (f" up to {history[-1].time:%Y-%m-%d %H:%M}" if history else ""))
+        store.feeds.append(self)
         store.subscribe(events.FiveSecondBar, self._on_five_seconds)
         store.subscribe(events.Clock, self._on_clock)
         store.subscribe(events.Connectivity, self._on_connectivity)
@@ -134,8 +140,20 @@ class IBFeed(bt.feed.DataBase):
         if not self._live and not self.finished:
             self.p.store.pump(timeout=self._qcheck)
         if self._live:
+            self._wait_for_peers(backfill.period_end(self._live[0], self.size, self.sessions))
             return self._deliver(self._live.popleft())
         return False if self.finished else None
+
+    def awaits_period(self, end: dt.datetime) -> bool:
+        """True while this feed builds a bar of a period ending at or before ``end``."""
+        pending = self.aggregator.pending_end() if self.aggregator is not None else None
+        return pending is not None and pending <= end and not self.finished
+
+    def _wait_for_peers(self, end: dt.datetime) -> None:
+        peers = [f for f in self.p.store.feeds if f is not self]
+        deadline = time.monotonic() + SYNC_GRACE
+        while any(f.awaits_period(end) for f in peers) and time.monotonic() < deadline:
+            self.p.store.pump(timeout=0.01)
 
     def haslivedata(self):
         return bool(self._history or self._live)

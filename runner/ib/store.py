@@ -67,6 +67,7 @@ class IBStore:
         self._thread: threading.Thread | None = None
         self.ib: Any = None
         self._subs: dict[str, _BarSubscription] = {}
+        self.feeds: list = []          # the live feeds of this process, kept in step by the feeds
         self._ref_by_order_id: dict[int, str] = {}
         self._stopping = False
         self._reconnecting = False
