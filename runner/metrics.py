@@ -109,14 +109,19 @@ def baseline_summary(cfg: RunConfig, years: list[dict]) -> dict:
             "years_with_window": len(holds),
             "years_traded": len(traded),
             "playbook_pnl": round(sum(r[f"{name}.pnl"] for r in years), 2),
-            "playbook_mean_trade_return_pct": round(float(np.mean([r[f"{name}.trade_return_pct"] for r in traded])), 4) if traded else None,
-            "hold_window_mean_pct": round(float(np.mean(holds)), 4) if holds else None,
+            "playbook_mean_trade_return_pct": _mean(r[f"{name}.trade_return_pct"] for r in traded),
+            "hold_window_mean_pct": _mean(holds),
             "hold_window_wins": int(sum(h > 0 for h in holds)),
-            "unconditional_mean_pct": round(float(np.mean(uncond)), 4) if uncond else None,
+            "unconditional_mean_pct": _mean(uncond),
             "unconditional_wins": int(sum(u > 0 for u in uncond)),
-            "hold_in_traded_years_mean_pct": round(float(np.mean([r[f"{name}.hold_window_pct"] for r in traded if r[f"{name}.hold_window_pct"] is not None])), 4) if traded else None,
+            "hold_in_traded_years_mean_pct": _mean(r[f"{name}.hold_window_pct"] for r in traded),
         }
     return summary
+
+
+def _mean(values) -> float | None:
+    present = [v for v in values if v is not None]
+    return round(float(np.mean(present)), 4) if present else None
 
 
 def buy_and_hold(bars: dict[str, pd.DataFrame], cfg: RunConfig) -> dict:
