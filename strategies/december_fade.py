@@ -68,14 +68,14 @@ class DecemberFade(Playbook):
             return
         pressure, pressure_ok = self._rebalance_pressure()
         if not pressure_ok:
-            self.log.info(f"{today}: rally {rally:.2f}% but no rebalancing pressure ({pressure})")
+            self.log.debug(f"{today}: rally {rally:.2f}% but no rebalancing pressure ({pressure})")
             return
         if cfg.volume_ratio_min is not None and not self._volume_spike():
-            self.log.info(f"{today}: rally {rally:.2f}% but volume below {cfg.volume_ratio_min}x its median")
+            self.log.debug(f"{today}: rally {rally:.2f}% but volume below {cfg.volume_ratio_min}x its median")
             return
         exit_day = nth_session_of_month(today.year, 12, -1)
         if any(today < event <= exit_day for event in cfg.macro_events):
-            self.log.info(f"{today}: rally {rally:.2f}% but a macro event falls before {exit_day}")
+            self.log.debug(f"{today}: rally {rally:.2f}% but a macro event falls before {exit_day}")
             return
         if cfg.entry == "next_close" and session_offset(today, 1) >= exit_day:
             return

@@ -68,7 +68,7 @@ class JanuarySnapback(Playbook):
             decline_from.append(opex_close)
         if not reasons:
             opex_text = "n/a" if since_opex is None else f"{since_opex:.2f}%"
-            self.log.info(f"{today}: no sell-off (5-session {five_day:.2f}%, since OPEX {opex_text})")
+            self.log.debug(f"{today}: no sell-off (5-session {five_day:.2f}%, since OPEX {opex_text})")
             return
         atr = float(self.atr[0])
         exit_day = nth_session_of_month(today.year + 1, 1, cfg.hold_sessions)
