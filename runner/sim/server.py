@@ -1,0 +1,225 @@
+"""The gateway's socket server: sessions, fan-out of market and order events, faults on the wire.
+
+Contract: ``GatewayServer`` listens on one loopback address, keeps one
+``ClientSession`` per connection and routes what the exchange and the replay
+report to the sessions that should hear it, like a real gateway:
+
+* order updates, fills (execDetails, then openOrder and orderStatus, then the
+  commission report) and order errors go to the sessions of the client id that
+  placed the order;
+* positions, portfolio and account values go to the sessions subscribed to
+  them, after every fill and at every session close;
+* 5-second bars go to the sessions subscribed to that symbol's real-time bars,
+  unless connectivity is down (1100).
+It never binds anything but a loopback address.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import ipaddress
+import time
+from dataclasses import dataclass
+
+from loguru import logger
+
+from . import layouts, statements
+from .account import Account, Execution
+from .contracts import ContractBook
+from .dataset import BarSeries, to_new_york
+from .exchange import SimExchange
+from .faults import FaultPlan, standard_message
+from .handlers import RequestHandlers
+from .orders import SimOrder
+from .pacing import PacingGuard
+from .replay import Piece, Replay
+from .session import ClientSession
+from .sessions import SessionCalendar
+
+
+@dataclass
+class GatewayOptions:
+    account: str = "DU1234567"
+    push_open_orders: bool = True          # open orders sent unsolicited at connect, like TWS
+    wire_log: bool = True                  # every message in/out at debug level
+    executions_days: int | None = None     # reqExecutions: None = all, N = the last N sim days
+
+    def executions_since(self, now: float) -> float | None:
+        return None if self.executions_days is None else now - self.executions_days * 86_400
+
+
+def require_loopback(host: str) -> None:
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback:
+        raise ValueError(f"the simulated gateway binds loopback only, not {host!r}")
+
+
+class GatewayServer:
+    def __init__(self, host: str, port: int, options: GatewayOptions, account: Account,
+                 contracts: ContractBook, series: dict[str, BarSeries], calendar: SessionCalendar,
+                 pacing: PacingGuard, faults: FaultPlan):
+        require_loopback(host)
+        self.host = host
+        self.port = port
+        self.options = options
+        self.account = account
+        self.contracts = contracts
+        self.series = series
+        self.calendar = calendar
+        self.pacing = pacing
+        self.faults = faults
+        self.handlers = RequestHandlers(self)
+        self.exchange: SimExchange | None = None      # set by the gateway after construction
+        self.replay: Replay | None = None
+        self.sessions: set[ClientSession] = set()
+        self._listener: asyncio.base_events.Server | None = None
+        self._numbers = 0
+        self._masked = options.account[:2] + "*" * max(len(options.account) - 4, 1) + options.account[-2:]
+
+    # -- listening ------------------------------------------------------------------------
+
+    async def listen(self) -> None:
+        self._listener = await asyncio.start_server(self._accept, self.host, self.port, reuse_address=True)
+        self.port = self._listener.sockets[0].getsockname()[1]
+        logger.info(f"simulated gateway listening on {self.host}:{self.port}")
+
+    async def stop_listening(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+            await self._listener.wait_closed()
+            self._listener = None
+
+    async def drop_all(self, restart_seconds: float = 0.0) -> None:
+        """Close every connection; with ``restart_seconds`` also refuse new ones that long."""
+        if restart_seconds > 0:
+            self.faults.refuse_until = time.monotonic() + restart_seconds
+            await self.stop_listening()
+        for session in list(self.sessions):
+            session.close()
+        logger.info(f"simulated gateway dropped all connections (restart {restart_seconds:g} s)")
+        if restart_seconds > 0:
+            await asyncio.sleep(restart_seconds)
+            await self.listen()
+
+    async def shutdown(self) -> None:
+        await self.stop_listening()
+        for session in list(self.sessions):
+            session.close()
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._numbers += 1
+        session = ClientSession(self, reader, writer, self._numbers)
+        self.sessions.add(session)
+        await session.serve()
+
+    def forget(self, session: ClientSession) -> None:
+        self.sessions.discard(session)
+
+    # -- shared views ---------------------------------------------------------------------
+
+    def clock(self) -> float:
+        return self.replay.clock.now()
+
+    def now(self) -> dt.datetime:
+        return to_new_york(self.clock())
+
+    def prices(self) -> dict[str, float]:
+        prices = {}
+        now = self.clock()
+        for symbol, series in self.series.items():
+            last = series.last_price(now)
+            if last is not None:
+                prices[symbol] = last
+        prices.update(self.exchange.last_prices)
+        return prices
+
+    def mask(self, text: str) -> str:
+        return text.replace(self.options.account, self._masked)
+
+    def client_id_taken(self, client_id: int) -> bool:
+        if client_id in self.faults.reserved_client_ids:
+            return True
+        return any(s.client_id == client_id and not s.closed for s in self.sessions)
+
+    def sessions_of(self, client_id: int) -> list[ClientSession]:
+        return [s for s in self.sessions if s.client_id == client_id and not s.closed]
+
+    def account_statement(self, symbols: list[str] | None = None) -> list[list]:
+        return statements.account_update(self.account, self.contracts, self.prices(), self.now(), symbols)
+
+    def account_multi_statement(self, req_id: int) -> list[list]:
+        return [layouts.account_update_multi(req_id, self.account.account_id, k, v, c)
+                for k, v, c in statements.account_values(self.account, self.prices())]
+
+    def broadcast_error(self, code: int, message: str | None = None, req_id: int = -1) -> None:
+        for session in list(self.sessions):
+            if session.client_id is not None:
+                session.send(layouts.error(req_id, code, message or standard_message(code)))
+
+    # -- ExchangeListener -----------------------------------------------------------------
+
+    def order_updated(self, order: SimOrder) -> None:
+        for session in self.sessions_of(order.client_id):
+            session.send_all(statements.order_update(self.exchange, order))
+
+    def order_error(self, client_id: int, order_id: int, code: int, message: str) -> None:
+        for session in self.sessions_of(client_id):
+            session.send(layouts.error(order_id, code, message))
+
+    def executed(self, order: SimOrder, execution: Execution) -> None:
+        listing = self.exchange.listing_of(order)
+        for session in self.sessions_of(order.client_id):
+            session.send(layouts.execution(-1, execution, listing, to_new_york(execution.time)))
+            session.send_all(statements.order_update(self.exchange, order))
+            session.send(layouts.commission_report(execution))
+
+    def positions_changed(self, symbol: str) -> None:
+        for session in list(self.sessions):
+            if session.positions:
+                session.send_all(statements.positions(self.account, self.contracts, [symbol]))
+            if session.account_updates:
+                session.send_all(self.account_statement([symbol]))
+            for req_id in session.account_multi:
+                session.send_all(self.account_multi_statement(req_id))
+
+    # -- ReplaySink -----------------------------------------------------------------------
+
+    def on_bar_open(self, symbol: str, price: float) -> None:
+        self.exchange.on_bar_open(symbol, price)
+
+    def on_move(self, symbol: str, start: float, end: float) -> None:
+        self.exchange.on_move(symbol, start, end)
+
+    def close_session(self, close_time: float, closes: dict[str, float]) -> None:
+        self.exchange.close_session(close_time, closes)
+        for session in list(self.sessions):
+            if session.account_updates:
+                session.send_all(self.account_statement())
+
+    def deliver(self, piece: Piece) -> None:
+        if self.faults.connectivity_lost:
+            return
+        for session in list(self.sessions):
+            for req_id, symbol in session.realtime.items():
+                if symbol == piece.symbol:
+                    session.send(layouts.realtime_bar(req_id, piece.time, piece.open, piece.high, piece.low,
+                                                      piece.close, piece.volume, piece.wap, 1))
+
+    def has_subscribers(self) -> bool:
+        return any(session.realtime for session in self.sessions)
+
+    # -- connectivity faults --------------------------------------------------------------
+
+    def connectivity(self, code: int, message: str | None = None) -> None:
+        """1100 stops the bar stream; 1101 restores it and drops subscriptions; 1102 resumes."""
+        if code == 1100:
+            self.faults.connectivity_lost = True
+        elif code in (1101, 1102):
+            self.faults.connectivity_lost = False
+            if code == 1101:
+                for session in self.sessions:
+                    session.realtime.clear()
+        self.broadcast_error(code, message)
