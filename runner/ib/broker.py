@@ -67,7 +67,7 @@ class IBBroker(bt.BrokerBase):
         self.commissions: dict[str, float] = {}
         self.awaiting: collections.OrderedDict[str, tuple[float, events.Execution]] = collections.OrderedDict()
         self.gateway_open = dict(snapshot.open_orders)
-        self.gateway_execs = {e.execId: e for e in snapshot.executions}
+        self.gateway_known = dict(snapshot.known_orders)
         self.bracket: list[tuple[bt.Order, OrderSpec]] = []
         self.held: list[tuple[object, list[OrderSpec]]] = []
         self.paused = False
@@ -160,7 +160,7 @@ class IBBroker(bt.BrokerBase):
             self.oca_leader[order.ref] = None
         order.submit(self)
         self.notify(order)
-        log = self.log.bind(orderRef=ref)
+        log = self.log.bind(order_ref=ref)
         if self.halted:
             return self._reject(order, "trading halted by the daily loss limit")
         parent_ref = self.refs.get(order.parent.ref) if order.parent is not None else None
@@ -177,11 +177,14 @@ class IBBroker(bt.BrokerBase):
         if breach:
             return self._reject(order, breach)
         self.orders[ref] = order
-        if any(getattr(d, "backfilling", False) for d in self._datas()):
+        journaled = self.store.journal.order(ref) is not None
+        replaying = any(getattr(d, "backfilling", False) for d in self._datas())
+        if replaying or (journaled and ref in self.gateway_known):
+            if journaled and not replaying:
+                log.warning("decision already sent by an earlier run; following that order, not resending")
             return self._bind_historical(order, ref)
-        if self.store.journal.order(ref) is not None:
-            log.warning("decision already journaled by an earlier run; binding to the gateway's order, not resending")
-            return self._bind_historical(order, ref)
+        if journaled:
+            log.warning("decision journaled by an earlier run that ended before the gateway got it; sending it now")
         self.bracket.append((order, spec))
         if not spec.transmit:
             return order
@@ -200,22 +203,21 @@ class IBBroker(bt.BrokerBase):
     def _bind_historical(self, order: bt.Order, ref: str) -> bt.Order:
         """A decision replayed from history: attach it to what the gateway did, never send it."""
         row = self.store.journal.order(ref)
-        if row is None:
-            self.log.bind(orderRef=ref).info("decision on a historical bar; not sent")
+        if row is None or ref not in self.gateway_known:
+            self.log.bind(order_ref=ref).info("decision on a past bar that the gateway never received; not sent")
             self.orders.pop(ref, None)
             order.cancel()
             self.notify(order)
             return order
-        if ref in self.gateway_open or row["status"] not in ("Intent",):
-            order.accept(self)
-            self.notify(order)
+        order.accept(self)
+        self.notify(order)
         for fill in self.store.journal.fills(ref):
             if fill["exec_id"] not in self.seen_execs:
                 self.seen_execs.add(fill["exec_id"])
                 self._execute(order, fill["side"], fill["shares"], fill["price"], fill["commission"] or 0.0,
                               dt.datetime.fromisoformat(fill["time"]), book=False)
-        if order.alive() and ref not in self.gateway_open and row["status"] in (
-                "Cancelled", "ApiCancelled", "Inactive", "Rejected"):
+        if order.alive() and ref not in self.gateway_open and self.gateway_known[ref] in (
+                "Cancelled", "ApiCancelled", "Inactive"):
             order.cancel()
             self.notify(order)
             self.orders.pop(ref, None)
@@ -251,7 +253,7 @@ class IBBroker(bt.BrokerBase):
         self.notifs.append(order.clone())
 
     def _reject(self, order: bt.Order, why: str, margin: bool = False) -> bt.Order:
-        self.log.bind(orderRef=order.info.get("orderRef")).warning(f"order {'margin' if margin else 'rejected'}: {why}")
+        self.log.bind(order_ref=order.info.get("orderRef")).warning(f"order {'margin' if margin else 'rejected'}: {why}")
         order.addinfo(reject_reason=why)
         if margin:
             order.margin()
@@ -338,7 +340,7 @@ class IBBroker(bt.BrokerBase):
             signed = m.shares if m.side == "BOT" else -m.shares
             self.positions[m.symbol].update(signed, m.price)
             self.cash -= signed * m.price + commission
-            self.log.bind(orderRef=m.orderRef).info(f"fill of an order no strategy owns: {m.side} {m.shares} "
+            self.log.bind(order_ref=m.orderRef).info(f"fill of an order no strategy owns: {m.side} {m.shares} "
                                                     f"{m.symbol} @ {m.price}")
             return
         self._execute(order, m.side, m.shares, m.price, commission, m.time, book=True)
@@ -385,6 +387,7 @@ class IBBroker(bt.BrokerBase):
     def _on_reconciled(self, m: events.Reconciled) -> None:
         """After a reconnect: book executions missed while away, then trust the account's positions."""
         self.gateway_open = dict(m.open_orders)
+        self.gateway_known.update(m.known_orders)
         for e in m.executions:
             self._on_execution(e._replace(replayed=True))
         for exec_id in list(self.awaiting):

@@ -73,6 +73,7 @@ class Reconciled(NamedTuple):
     positions: dict[str, tuple[float, float]]   # symbol -> (position, avgCost)
     open_orders: dict[str, OrderStatus]          # orderRef -> last status (this bot's orders only)
     executions: list[Execution]
+    known_orders: dict[str, str] = {}            # orderRef -> status of every order the gateway reports
 
 
 class Fatal(NamedTuple):

@@ -61,7 +61,11 @@ class IBFeed(bt.feed.DataBase):
 
     @property
     def backfilling(self) -> bool:
-        """True while history (not live bars) is being delivered."""
+        """True while a history bar older than the latest completed one is the current bar.
+
+        Decisions on those are replays of the past and are never sent; a decision on the latest
+        completed bar is as live as one made the moment that bar completed.
+        """
         return bool(self._history)
 
     def start(self):

@@ -73,6 +73,9 @@ class IBStore:
         self._reconnecting = False
         self._clock_task: asyncio.Task | None = None
         self.clock_interval = 1.0
+        #: When a list, (event, key, time.perf_counter()) is appended for every 5-second bar received
+        #: ("bar") and every order handed to the socket ("order"): the latency benchmark reads it.
+        self.trace: list | None = None
         self.log = logger.bind(component="ib.store")
 
     # -- life cycle (caller thread) ------------------------------------------
@@ -206,11 +209,13 @@ class IBStore:
                     break
         positions = {p.contract.symbol: (float(p.position), float(p.avgCost))
                      for p in ib.positions(self.account)}
-        open_orders = {}
-        for trade in ib.openTrades():
+        open_orders, known = {}, {}
+        for trade in ib.trades():   # open and completed orders, as the gateway reported them at connect
             message = self._status_message(trade)
             if message.orderRef.startswith(prefix):
-                open_orders[message.orderRef] = message
+                known[message.orderRef] = message.status
+                if trade.isActive():
+                    open_orders[message.orderRef] = message
         fills = await ib.reqExecutionsAsync()
         executions = [self._execution(f, replayed=True) for f in fills
                       if (f.execution.orderRef or "").startswith(prefix)]
@@ -221,7 +226,7 @@ class IBStore:
                 self.journal.record_fill(e.execId, e.orderRef, e.time, e.symbol, e.side, e.shares, e.price)
         self.log.info(f"reconciled: cash {cash}, {len(positions)} positions, {len(open_orders)} open orders of "
                       f"this bot, {len(executions)} executions today")
-        return events.Reconciled(cash, positions, open_orders, executions)
+        return events.Reconciled(cash, positions, open_orders, executions, known)
 
     # -- reconnecting --------------------------------------------------------
     def _onDisconnected(self) -> None:
@@ -306,6 +311,8 @@ class IBStore:
         sub.bars.updateEvent += lambda bars, has_new, sub=sub: self._onBar(sub, bars)
 
     def _onBar(self, sub: _BarSubscription, bars) -> None:
+        if self.trace is not None:
+            self.trace.append(("bar", sub.symbol, time.perf_counter()))
         for b in list(bars):
             message = events.FiveSecondBar(sub.symbol, b.time, b.open_, b.high, b.low, b.close, float(b.volume))
             if sub.buffering:
@@ -393,6 +400,8 @@ class IBStore:
             self._ref_by_order_id[order_id] = spec.orderRef
             self.journal.record_sent(spec.orderRef, order_id)
             self.ib.placeOrder(contract, order)
+            if self.trace is not None:
+                self.trace.append(("order", spec.orderRef, time.perf_counter()))
 
     def _order_id_of(self, order_ref: str) -> int:
         for oid, ref in self._ref_by_order_id.items():
@@ -408,7 +417,7 @@ class IBStore:
             if trade.order.orderRef == order_ref:
                 self.ib.cancelOrder(trade.order)
                 return
-        self.log.bind(orderRef=order_ref).info("cancel: order is no longer open at the gateway")
+        self.log.bind(order_ref=order_ref).info("cancel: order is no longer open at the gateway")
 
     def place_market(self, contract: Any, spec: OrderSpec, symbol: str) -> None:
         """Journal and send one order that no strategy owns (flattening)."""
@@ -477,6 +486,6 @@ class IBStore:
             self._emit(events.Fatal(GatewayError(
                 f"IB gateway at {self.cfg.host}:{self.cfg.port}: client id {self.cfg.client_id} is in use (326)")))
         elif kind == "error" and reqId in self._ref_by_order_id:
-            self.log.bind(orderRef=self._ref_by_order_id[reqId]).warning(f"order error {errorCode}: {errorString}")
+            self.log.bind(order_ref=self._ref_by_order_id[reqId]).warning(f"order error {errorCode}: {errorString}")
         elif kind == "error" and reqId == -1:
             self.log.warning(f"gateway error {errorCode}: {errorString}")

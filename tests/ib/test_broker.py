@@ -51,8 +51,10 @@ class ScriptedGateway:
         self.exec_seq += 1
         exec_id = f"e{self.exec_seq}"
         side = "BOT" if spec.action == "BUY" else "SLD"
-        return [events.Execution(spec.orderRef, exec_id, dt.datetime(2024, 3, 5, 14, 30, tzinfo=UTC), "SPY",
-                                 side, shares, price),
+        when = dt.datetime(2024, 3, 5, 14, 30, tzinfo=UTC)
+        self.store.journal.record_fill(exec_id, spec.orderRef, when, "SPY", side, shares, price)  # as the store does
+        self.store.journal.record_commission(exec_id, commission)
+        return [events.Execution(spec.orderRef, exec_id, when, "SPY", side, shares, price),
                 events.Commission(exec_id, commission)]
 
 
@@ -79,7 +81,8 @@ class OneOrder(bt.Strategy):
         self.seen.append((order.ref, order.getstatusname(), order.executed.size))
 
 
-def run(tmp_path, make, scenario, risk=None, cash=100_000.0, positions=None, journal_rows=(), cancel_at=None):
+def run(tmp_path, make, scenario, risk=None, cash=100_000.0, positions=None, journal_rows=(), cancel_at=None,
+        known=None):
     store = IBStore(IBConfig(library="ib_insync"))
     store.journal = Journal(tmp_path / "journal.sqlite")
     store.account = "DU1234567"
@@ -87,7 +90,7 @@ def run(tmp_path, make, scenario, risk=None, cash=100_000.0, positions=None, jou
     for ref in journal_rows:
         from runner.ib.journal import OrderIntent
         store.journal.record_intent(OrderIntent(ref, "DU1234567", "SPY", "BUY", 10, "MKT"))
-    snapshot = events.Reconciled(cash, positions or {}, {}, [])
+    snapshot = events.Reconciled(cash, positions or {}, {}, [], known or {})
     broker = IBBroker(store, snapshot, risk or RiskLimits())
     feed = make_feed(daily_bars(), "SPY")
     feed.contract = "SPY-contract"
@@ -225,15 +228,21 @@ def test_oca_cancel_of_one_member_cancels_the_group(tmp_path):
     assert statuses(strategy).count("Canceled") == 2
 
 
-def test_a_journaled_decision_is_never_sent_again(tmp_path):
-    def make(s):
-        return [s.buy(size=10)]
-
-    first, _, gw1 = run(tmp_path, make, answers_with_repeats)
+def test_a_journaled_decision_the_gateway_knows_is_never_sent_again(tmp_path):
+    first, _, gw1 = run(tmp_path, buy_market, answers_with_repeats)
     ref = gw1.placed[0].orderRef
-    second, _, gw2 = run(tmp_path, make, answers_with_repeats)
+    second, _, gw2 = run(tmp_path, buy_market, answers_with_repeats, known={ref: "Filled"},
+                         positions={"SPY": (10, 101.0)})
     assert gw2.placed == []
     assert second.orders[0].info.orderRef == ref
+    assert statuses(second) == ["Submitted", "Accepted", "Completed"], "bound to the journaled fill"
+    assert second.broker.getposition(second.data).size == 10, "the account's position is not doubled"
+
+
+def test_a_journaled_decision_the_gateway_never_got_is_sent_once(tmp_path):
+    first, _, gw1 = run(tmp_path, buy_market, lambda gw, spec: [])   # the gateway never answers
+    second, _, gw2 = run(tmp_path, buy_market, answers_with_repeats)
+    assert [p.orderRef for p in gw2.placed] == [gw1.placed[0].orderRef]
 
 
 def test_late_commission_is_still_charged(tmp_path):
