@@ -290,9 +290,9 @@ class IBStore:
                     contract, end, duration, bar_size, "TRADES", True, format_date,
                     timeout=self.cfg.request_timeout))
             except RequestError as exc:
+                if exc.code == 162 and "no data" in exc.message.lower():
+                    return []   # 162 also says "HMDS query returned no data": the history ends here
                 if compat.classify_error(exc.code) != "pacing" or attempt == HISTORY_RETRIES:
-                    if exc.code == 162 and "no data" in str(exc).lower():
-                        return []
                     raise GatewayError(f"historical data request for {contract.symbol} failed: "
                                        f"error {exc.code}: {exc.message}") from None
                 wait = self.cfg.pacing_backoff * (attempt + 1)

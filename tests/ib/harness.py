@@ -1,0 +1,133 @@
+"""Running the IB feed and broker against the in-process simulated gateway, with bounded waits."""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import backtrader as bt
+import numpy as np
+import pandas as pd
+
+from runner.ib import events
+from runner.ib.broker import IBBroker
+from runner.ib.feed import IBFeed
+from runner.ib.ib_config import IBConfig, RiskLimits
+from runner.ib.store import IBStore
+
+
+def synthetic_daily(symbol_seed: int = 1, sessions: int = 40, start: str = "2018-10-01",
+                    price: float = 100.0) -> pd.DataFrame:
+    """Deterministic daily bars on XNYS sessions, stamped at the session date (midnight, New York)."""
+    from runner.ib.sessions import Sessions
+
+    cal = Sessions()
+    days = []
+    day = pd.Timestamp(start).date()
+    while len(days) < sessions:
+        if cal.is_session(day):
+            days.append(day)
+        day += pd.Timedelta(days=1)
+    rng = np.random.default_rng(symbol_seed)
+    closes = price * np.cumprod(1 + rng.normal(0, 0.01, sessions))
+    opens = np.r_[price, closes[:-1]] * (1 + rng.normal(0, 0.002, sessions))
+    highs = np.maximum(opens, closes) * (1 + np.abs(rng.normal(0, 0.004, sessions)))
+    lows = np.minimum(opens, closes) * (1 - np.abs(rng.normal(0, 0.004, sessions)))
+    index = pd.DatetimeIndex([pd.Timestamp(d) for d in days]).tz_localize("America/New_York")
+    return pd.DataFrame({"open": opens.round(2), "high": highs.round(2), "low": lows.round(2),
+                         "close": closes.round(2), "volume": 1_000_000.0}, index=index)
+
+
+def wait_for(condition, timeout: float = 30.0, interval: float = 0.02) -> bool:
+    """Poll ``condition`` until true or ``timeout`` seconds pass; return its last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return bool(condition())
+
+
+@dataclass
+class LiveRun:
+    """A Cerebro with IB feeds and the IB broker, running in a background thread."""
+
+    store: IBStore
+    broker: IBBroker
+    feeds: dict
+    cerebro: bt.Cerebro
+    thread: threading.Thread | None = None
+    strategies: list = field(default_factory=list)
+    error: BaseException | None = None
+
+    def start(self) -> "LiveRun":
+        def target():
+            try:
+                self.strategies = self.cerebro.run(runonce=False, preload=False)
+            except BaseException as exc:  # surfaced by stop()
+                self.error = exc
+        self.thread = threading.Thread(target=target, name="cerebro", daemon=True)
+        self.thread.start()
+        return self
+
+    @property
+    def strategy(self):
+        return self.cerebro.runningstrats[0]
+
+    def stop(self, timeout: float = 20.0) -> None:
+        for feed in self.feeds.values():
+            feed.finished = True
+        self.cerebro.runstop()
+        if self.thread is not None:
+            self.thread.join(timeout)
+            assert not self.thread.is_alive(), "cerebro did not stop"
+        self.store.stop()
+        if self.error is not None:
+            raise self.error
+
+
+def live_run(gw, library: str, strategy, tmp_path, symbols=("SPY",), backfill_bars: int = 20,
+             risk: RiskLimits | None = None, client_id: int = 7, journal=None, **strategy_params) -> LiveRun:
+    cfg = IBConfig(port=gw.port, library=library, client_id=client_id, connect_timeout=5,
+                   journal=journal or tmp_path / "journal.sqlite", reconnect_give_up=20, backoff_initial=0.1,
+                   backoff_max=0.5, pacing_backoff=0.2)
+    store = IBStore(cfg)
+    store.clock_interval = 0.2
+    snapshot = store.connect()
+    feeds = {s: IBFeed(store=store, symbol=s, bar_size="1d", backfill_bars=backfill_bars, name=s, qcheck=0.1)
+             for s in symbols}
+    broker = IBBroker(store, snapshot, risk)
+    broker.register_feeds(list(feeds.values()))
+    cerebro = bt.Cerebro(stdstats=False, quicknotify=True)
+    for name, feed in feeds.items():
+        cerebro.adddata(feed, name=name)
+    cerebro.setbroker(broker)
+    cerebro.addstrategy(strategy, **strategy_params)
+    return LiveRun(store, broker, feeds, cerebro)
+
+
+class Recorder(bt.Strategy):
+    """Records bars and order notifications; ``plan(strategy, bar_number)`` sends orders."""
+
+    params = (("plan", None),)
+
+    def __init__(self):
+        self.bars = []
+        self.notes = []
+        self.orders = {}
+
+    def next(self):
+        d = self.datas[0]
+        self.bars.append((d.datetime.date(0), d.open[0], d.high[0], d.low[0], d.close[0], d.volume[0]))
+        if self.p.plan is not None:
+            self.p.plan(self, len(self))
+
+    def notify_order(self, order):
+        self.notes.append((order.info.get("name", order.ref), order.getstatusname(), order.executed.size,
+                           order.executed.price))
+
+    def statuses(self, name):
+        return [s for n, s, _, _ in self.notes if n == name]
+
+
+__all__ = ["synthetic_daily", "wait_for", "live_run", "Recorder", "LiveRun", "events"]
