@@ -69,8 +69,13 @@ def _is_daily(index: pd.DatetimeIndex) -> bool:
     return bool((index == index.normalize()).all())
 
 
+def epoch_seconds(index: pd.DatetimeIndex) -> np.ndarray:
+    """Epoch seconds of a DatetimeIndex, whatever its resolution (pandas 3 keeps s/ms/us/ns)."""
+    return index.as_unit("s").asi8.astype(np.int64)
+
+
 def _bar_seconds(index: pd.DatetimeIndex) -> int:
-    steps = np.diff(index.asi8) // 1_000_000_000
+    steps = np.diff(epoch_seconds(index))
     steps = steps[(steps > 0) & (steps < 86_400)]
     return int(np.median(steps)) if len(steps) else 60
 
@@ -97,7 +102,7 @@ def _with_spans(symbol: str, frame: pd.DataFrame, calendar: SessionCalendar) -> 
     if daily:
         starts, ends = opens, closes
     else:
-        starts = frame.index.asi8 // 1_000_000_000
+        starts = epoch_seconds(frame.index)
         # Cut at the session close, except for bars outside regular hours.
         ends = np.where(starts < closes, np.minimum(starts + length, closes), starts + length)
     out = frame.copy()

@@ -202,8 +202,9 @@ class RequestHandlers:
         calendar = self.server.calendar
         start = history.window_start(end, count, unit, calendar)
         try:
-            bars, dated = history.aggregate(series, history.select_bars(series, end, start, q.use_rth, calendar),
-                                            size)
+            selected = history.select_bars(series, end, start, q.use_rth, calendar,
+                                           whole_sessions=isinstance(size, str))
+            bars, dated = history.aggregate(series, selected, size)
         except history.HistoryError as exc:
             s.send(layouts.error(q.req_id, exc.code, str(exc)))
             return

@@ -100,9 +100,12 @@ def window_start(end: pd.Timestamp, count: int, unit: str, calendar: SessionCale
 
 
 def select_bars(series: BarSeries, end: pd.Timestamp, start: pd.Timestamp, use_rth: bool,
-                calendar: SessionCalendar) -> pd.DataFrame:
+                calendar: SessionCalendar, whole_sessions: bool = False) -> pd.DataFrame:
+    """Completed source bars in [start, end]; ``whole_sessions`` drops a session still open at ``end``."""
     frame = series.completed_before(end.timestamp())
     frame = frame[frame["start"] >= start.timestamp()]
+    if whole_sessions and len(frame) and calendar.bounds(frame["session"].iloc[-1])[1] > end:
+        frame = frame[frame["session"] != frame["session"].iloc[-1]]
     if use_rth and not series.daily and len(frame):
         bounds = {d: calendar.bounds(d) for d in dict.fromkeys(frame["session"])}
         opens = np.array([bounds[d][0].timestamp() for d in frame["session"]])

@@ -88,5 +88,8 @@ def wait_for(ib, predicate, timeout: float = 5.0) -> bool:
     while time.monotonic() < deadline:
         if predicate():
             return True
-        ib.sleep(0.01)
+        try:
+            ib.sleep(0.01)
+        except ConnectionError:    # ib_insync raises from sleep() when the socket drops
+            pass
     return bool(predicate())

@@ -1,0 +1,95 @@
+"""State across reconnects, dropped connections, gateway restarts, connectivity notices, the wire log."""
+from __future__ import annotations
+
+import pytest
+from loguru import logger
+
+from conftest import wait_for
+from sim_data import random_daily
+
+
+def _spy(ib, lib):
+    contract = lib.Stock("SPY", "SMART", "USD")
+    ib.qualifyContracts(contract)
+    return contract
+
+
+def test_a_reconnecting_client_sees_its_orders_positions_and_executions(ib_lib, make_gateway, connect):
+    daily = random_daily(10)
+    gw = make_gateway({"SPY": daily}, warmup_sessions=2)
+    first = connect(ib_lib, gw.port, client_id=4)
+    spy = _spy(first, ib_lib)
+    bought = first.placeOrder(spy, ib_lib.MarketOrder("BUY", 10, orderRef="entry-1"))
+    resting = first.placeOrder(spy, ib_lib.LimitOrder("SELL", 10, 9999.0, tif="GTC", orderRef="exit-1"))
+    gw.advance_to(daily.index[2] + __import__("pandas").Timedelta(hours=17))
+    assert wait_for(first, lambda: bought.orderStatus.status == "Filled")
+    first.disconnect()
+
+    again = connect(ib_lib, gw.port, client_id=4)
+    assert [(p.contract.symbol, p.position) for p in again.positions()] == [("SPY", 10.0)]
+    open_refs = [t.order.orderRef for t in again.openTrades()]
+    assert open_refs == ["exit-1"] and again.openTrades()[0].order.permId == resting.order.permId
+    fills = again.fills()
+    assert [(f.execution.orderRef, f.execution.shares, f.execution.price) for f in fills] == [
+        ("entry-1", 10.0, daily.open.iloc[2])]
+    assert fills[0].commissionReport.commission == pytest.approx(1.0)
+    completed = again.reqCompletedOrders(False)
+    assert [(t.order.orderRef, t.orderStatus.status) for t in completed] == [("entry-1", "Filled")]
+
+
+def test_drop_connections_disconnects_and_allows_reconnect(ib_lib, make_gateway, connect):
+    gw = make_gateway({"SPY": random_daily(5)})
+    ib = connect(ib_lib, gw.port)
+    gone = []
+    ib.disconnectedEvent += lambda: gone.append(True)
+    gw.drop_connections()
+    assert wait_for(ib, lambda: gone and not ib.isConnected())
+    connect(ib_lib, gw.port)
+    assert gw.connected_clients() == [1]
+
+
+def test_gateway_restart_refuses_connections_for_a_while(ib_lib, make_gateway, connect):
+    gw = make_gateway({"SPY": random_daily(5)})
+    ib = connect(ib_lib, gw.port)
+    gw.drop_connections(restart_seconds=0.6)
+    assert wait_for(ib, lambda: not ib.isConnected())
+    with pytest.raises(ConnectionRefusedError):
+        ib_lib.IB().connect("127.0.0.1", gw.port, clientId=2, timeout=1)
+    ib.sleep(0.8)
+    connect(ib_lib, gw.port, client_id=2)
+
+
+def test_connectivity_notices_reach_the_client_and_gate_the_bar_stream(ib_lib, make_gateway, connect):
+    daily = random_daily(6)
+    gw = make_gateway({"SPY": daily})
+    ib = connect(ib_lib, gw.port)
+    codes = []
+    ib.errorEvent += lambda req_id, code, *rest: codes.append(code)
+    bars = ib.reqRealTimeBars(_spy(ib, ib_lib), 5, "TRADES", True)
+    gw.send_error(1100)
+    assert wait_for(ib, lambda: 1100 in codes)
+    gw.advance_to(daily.index[0].replace(hour=17))
+    ib.sleep(0.1)
+    assert len(bars) == 0                                     # no data while connectivity is lost
+    gw.send_error(1102)
+    gw.advance_to(daily.index[1].replace(hour=17))
+    assert wait_for(ib, lambda: len(bars) == 4)               # maintained: the stream resumes
+    gw.send_error(1101)
+    gw.advance_to(daily.index[2].replace(hour=17))
+    ib.sleep(0.1)
+    assert len(bars) == 4                                     # data lost: subscriptions must be renewed
+    assert wait_for(ib, lambda: codes[-3:] == [1100, 1102, 1101])
+
+
+def test_wire_log_masks_the_account(ib_lib, make_gateway, connect):
+    lines = []
+    sink = logger.add(lambda m: lines.append(str(m)), level="DEBUG", format="{message}")
+    try:
+        gw = make_gateway({"SPY": random_daily(5)}, wire_log=True)
+        connect(ib_lib, gw.port)
+    finally:
+        logger.remove(sink)
+    wire = [line for line in lines if " >> " in line or " << " in line]
+    assert any(line.startswith("sim[#1 client 1] >> 15,1,") for line in wire)
+    assert not any("DU1234567" in line for line in wire)
+    assert any("DU*****67" in line for line in wire)
