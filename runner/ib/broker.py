@@ -75,6 +75,7 @@ class IBBroker(bt.BrokerBase):
         self._seq: collections.Counter = collections.Counter()
         self._session: dt.date | None = None
         self._session_start_value: float | None = None
+        self._last_value: float | None = None
         self.log = logger.bind(component="ib.broker")
         store.subscribe(events.OrderStatus, self._on_status)
         store.subscribe(events.Execution, self._on_execution)
@@ -407,6 +408,7 @@ class IBBroker(bt.BrokerBase):
 
     # -- risk: daily loss -------------------------------------------------------
     def _check_daily_loss(self) -> None:
+        """Loss is measured from the value at the previous session's last bar."""
         limit = self.risk.max_daily_loss
         datas = self._datas()
         if limit is None or self.halted or not datas or not len(datas[0]):
@@ -414,7 +416,12 @@ class IBBroker(bt.BrokerBase):
         session = datas[0].datetime.date(0)
         value = self.getvalue()
         if session != self._session:
-            self._session, self._session_start_value = session, value
+            if self._session is not None:
+                self._session_start_value = self._last_value
+            self._session = session
+        self._last_value = value
+        if self._session_start_value is None:
+            self._session_start_value = value
             return
         loss = self._session_start_value - value
         if loss >= limit:

@@ -108,6 +108,14 @@ def classify_error(code: int) -> str:
     return "error"
 
 
+def disconnect(ib: Any) -> None:
+    """Disconnect whatever state the handshake reached (``IB.disconnect`` fails on a half-open client)."""
+    try:
+        ib.disconnect()
+    except ConnectionError:
+        ib.client.disconnect()
+
+
 async def connect(ib: Any, host: str, port: int, client_id: int, timeout: float) -> None:
     """Connect and synchronise, failing fast with GatewayError.
 
@@ -130,14 +138,14 @@ async def connect(ib: Any, host: str, port: int, client_id: int, timeout: float)
             await asyncio.sleep(0.05)   # the 326 error and the closed socket arrive together; prefer the 326
         if refused.done():
             task.cancel()
-            ib.disconnect()
+            disconnect(ib)
             raise GatewayError(
                 f"IB gateway at {where} refused client id {client_id}: it is already in use by another "
                 f"API client (error 326). Stop the other client or set ib.client_id to a different number."
             )
         if task not in done:
             task.cancel()
-            ib.disconnect()
+            disconnect(ib)
             raise GatewayError(f"IB gateway at {where} did not complete the API handshake within {timeout:g} s")
         try:
             task.result()

@@ -103,8 +103,8 @@ class IBStore:
             async def shutdown():
                 if self._clock_task:
                     self._clock_task.cancel()
-                if self.ib is not None and self.ib.isConnected():
-                    self.ib.disconnect()
+                if self.ib is not None and self.ib.client.isConnected():
+                    compat.disconnect(self.ib)
             try:
                 asyncio.run_coroutine_threadsafe(shutdown(), loop).result(timeout=5)
             except Exception:  # the loop may already be gone; nothing to flush there
@@ -171,10 +171,10 @@ class IBStore:
         try:
             account = check_accounts(ib.managedAccounts(), self.cfg.account)
         except SafetyError:
-            ib.disconnect()
+            compat.disconnect(ib)
             raise
         if self.account is not None and account != self.account:
-            ib.disconnect()
+            compat.disconnect(ib)
             raise SafetyError(f"the gateway now manages {mask_account(account)} instead of "
                               f"{mask_account(self.account)}; refusing to continue")
         self.account = account
