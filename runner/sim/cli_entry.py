@@ -1,0 +1,152 @@
+"""Entry point for ``flowbot gateway-sim``: run the simulated gateway until Ctrl-C or SIGTERM.
+
+Contract: ``run_gateway_sim(data_path, port, speed, **options)`` loads the
+bars, starts ``SimulatedGateway`` on 127.0.0.1:port, logs where it listens,
+blocks until SIGINT/SIGTERM (or, with ``exit_when_done``, the end of the
+replay) and returns exit code 0. Bad data raises ``DataError`` (exit 2 in the
+CLI).
+
+``data_path`` forms:
+
+* ``None``: the embedded daily samples as SPY (S&P 500) and IWM (NASDAQ);
+* ``SYM=SOURCE,SYM2=SOURCE2``: explicit symbols, each SOURCE a file or
+  ``sample:NAME``;
+* a directory: one symbol per ``*.csv``/``*.csv.gz``/``*.parquet`` file, named
+  by the file's stem;
+* one file or ``sample:NAME``: one symbol (``symbol=`` option, else the stem).
+
+CSV files are read by the project's data loader (``Date/time,Open,High,Low,
+Close,Volume`` and the other layouts it knows). ``bars=`` (a DataFrame or a
+dict of them) bypasses loading.
+
+Options (all optional): ``symbol``, ``account``, ``cash``, ``start``,
+``warmup_sessions`` (default 300 when no start is given), ``partial_fills``,
+``pacing``, ``session_pause``, ``bar_pause``, ``commission_per_share``,
+``commission_min``, ``exit_when_done``, and ``faults``: a list of
+``KIND@SECONDS[:ARG]`` strings, SECONDS of real time after start:
+``drop@S``, ``restart@S:DOWN_SECONDS``, ``1100@S``, ``1101@S``, ``1102@S``,
+``reject@S:N`` (next N orders), ``pacing@S:N`` (next N historical requests),
+``clientid@S:ID`` (hold a client id: 326).
+"""
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+
+import pandas as pd
+from loguru import logger
+
+from runner.errors import DataError
+
+from .gateway import SimulatedGateway
+
+_GATEWAY_OPTIONS = ("account", "cash", "start", "warmup_sessions", "partial_fills", "pacing", "session_pause",
+                    "bar_pause", "commission_per_share", "commission_min", "pacing_time_scale", "wire_log")
+_BAR_FILES = ("*.csv", "*.csv.gz", "*.parquet")
+
+
+def run_gateway_sim(data_path: str | None, port: int, speed: float, **options) -> int:
+    bars = options.pop("bars", None)
+    if isinstance(bars, pd.DataFrame):
+        bars = {options.get("symbol") or "SPY": bars}
+    bars = bars if bars is not None else load_bars(data_path, options.get("symbol"))
+    settings = {k: options[k] for k in _GATEWAY_OPTIONS if options.get(k) is not None}
+    if "start" not in settings:
+        settings.setdefault("warmup_sessions", 300)
+    try:
+        gateway = SimulatedGateway(bars, speed=speed, port=port, **settings)
+    except ValueError as exc:
+        raise DataError(f"gateway-sim: {exc}") from exc
+    faults = [_parse_fault(gateway, spec) for spec in options.get("faults") or []]
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    gateway.start()
+    timers = [_arm(spec, delay, action) for spec, delay, action in faults]
+    logger.info(f"gateway-sim: listening on 127.0.0.1:{gateway.port}, symbols {', '.join(sorted(bars))}, "
+                f"clock {gateway.clock:%Y-%m-%d %H:%M}, speed {'max' if speed == 0 else speed}")
+    try:
+        while not stop.wait(0.2):
+            if options.get("exit_when_done") and gateway.wait_until_done(0):
+                break
+    finally:
+        for timer in timers:
+            timer.cancel()
+        gateway.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        logger.info("gateway-sim: stopped")
+    return 0
+
+
+def load_bars(data_path: str | None, symbol: str | None = None) -> dict[str, pd.DataFrame]:
+    """The dataset for the gateway, by the forms in the module docstring."""
+    if data_path is None:
+        return {"SPY": _read("sample:sp500"), "IWM": _read("sample:nasdaq")}
+    if "=" in data_path:
+        pairs = [item.split("=", 1) for item in data_path.split(",") if item.strip()]
+        return {sym.strip().upper(): _read(src.strip()) for sym, src in pairs}
+    path = Path(data_path)
+    if path.is_dir():
+        files = sorted(f for pattern in _BAR_FILES for f in path.glob(pattern))
+        if not files:
+            raise DataError(f"gateway-sim: no bar files (*.csv, *.parquet) in {path}")
+        return {_stem(f).upper(): _read(str(f)) for f in files}
+    name = symbol or (data_path.split(":", 1)[1] if data_path.startswith("sample:") else _stem(path))
+    return {name.upper(): _read(data_path)}
+
+
+def _stem(path: Path) -> str:
+    return path.name.split(".")[0]
+
+
+def _read(source: str) -> pd.DataFrame:
+    if source.startswith("sample:"):
+        from runner.data.sample import load_sample
+
+        return load_sample(source.split(":", 1)[1]).copy()
+    path = Path(source)
+    if not path.exists():
+        raise DataError(f"gateway-sim: no such data file: {path}")
+    if path.suffix == ".parquet":
+        from runner.data.files import read_parquet_bars
+
+        return read_parquet_bars(path)
+    from runner.data.files import read_csv_bars
+
+    return read_csv_bars(path)
+
+
+def _parse_fault(gateway: SimulatedGateway, spec: str):
+    """(spec, delay, action) from ``KIND@SECONDS[:ARG]``."""
+    try:
+        kind, rest = spec.split("@", 1)
+        seconds, _, arg = rest.partition(":")
+        delay = float(seconds)
+    except ValueError:
+        raise DataError(f"gateway-sim: bad fault {spec!r}; expected KIND@SECONDS[:ARG], e.g. restart@60:10")
+    actions = {
+        "drop": lambda: gateway.drop_connections(),
+        "restart": lambda: gateway.drop_connections(restart_seconds=float(arg or 10)),
+        "reject": lambda: gateway.reject_next_orders(int(arg or 1)),
+        "pacing": lambda: gateway.pace_next_historical(int(arg or 1)),
+        "clientid": lambda: gateway.reserve_client_id(int(arg or 0)),
+    }
+    if kind in ("1100", "1101", "1102"):
+        action = lambda: gateway.send_error(int(kind))  # noqa: E731
+    elif kind in actions:
+        action = actions[kind]
+    else:
+        raise DataError(f"gateway-sim: unknown fault kind {kind!r} in {spec!r}")
+    return spec, delay, action
+
+
+def _arm(spec: str, delay: float, action) -> threading.Timer:
+    def fire():
+        logger.info(f"gateway-sim: fault {spec}")
+        action()
+
+    timer = threading.Timer(delay, fire)
+    timer.daemon = True
+    timer.start()
+    return timer

@@ -1,0 +1,61 @@
+"""``run_gateway_sim`` (behind ``flowbot gateway-sim``): serves a CSV folder, stops cleanly on SIGTERM."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import ib_insync
+import pytest
+
+from sim_data import random_daily
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_gateway_sim_serves_csv_bars_and_exits_0_on_sigterm(tmp_path):
+    frame = random_daily(20)
+    frame.index.name = "Date/time"
+    frame.rename(columns=str.capitalize).to_csv(tmp_path / "SPY.csv", date_format="%Y-%m-%d")
+    port = _free_port()
+    code = (f"import sys; from runner.sim.cli_entry import run_gateway_sim; "
+            f"sys.exit(run_gateway_sim({str(tmp_path)!r}, {port}, 0.0, warmup_sessions=10))")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        ib = ib_insync.IB()
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                ib.connect("127.0.0.1", port, clientId=1, timeout=2)
+                break
+            except (ConnectionRefusedError, OSError, TimeoutError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        spy = ib_insync.Stock("SPY", "SMART", "USD")
+        assert ib.qualifyContracts(spy)
+        assert len(ib.reqHistoricalData(spy, "", "1 M", "1 day", "TRADES", True)) >= 10
+        ib.disconnect()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=10)
+    assert proc.returncode == 0, out.decode()
+
+
+def test_bad_fault_spec_is_a_data_error():
+    from runner.errors import DataError
+    from runner.sim.cli_entry import run_gateway_sim
+
+    with pytest.raises(DataError, match="KIND@SECONDS"):
+        run_gateway_sim(None, 0, 0.0, bars=random_daily(5), faults=["bogus"], warmup_sessions=1)
