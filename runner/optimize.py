@@ -1,0 +1,484 @@
+"""``flowbot optimize``: run a sweep in parallel, resumably, and write its run folder.
+
+The library entry point is :func:`optimize`; the CLI (runner/optimize_command.py)
+only parses arguments. A sweep (runner/sweep_config.py) is validated before the
+first run; runs go to a pool of local worker processes, or to an existing Dask
+cluster, through the same small executor interface; every finished run is
+appended to ``results.csv`` at once, so an interrupted sweep resumes from that
+file without redoing finished runs. At the end: ``best.yaml`` (a complete
+config that ``flowbot backtest -c`` runs as it is), walk-forward analysis, and
+``report.html``.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from loguru import logger
+
+from runner.config import resolved_yaml, validate_config
+from runner.errors import ConfigError, UserInputError
+from runner.market_data import load_run_bars
+from runner.optimize_executors import make_executor
+from runner.optimize_runs import evaluate
+from runner.run_folder import create_run_folder, write_text
+from runner.sweep_config import METRICS, Sweep, load_sweep
+
+RESULTS = "results.csv"
+STATE = "optimize.json"
+
+
+@dataclass
+class OptimizeResult:
+    folder: Path
+    total: int                       # runs in the sweep
+    ran: int                         # runs executed by this call
+    resumed: int                     # runs found finished in results.csv
+    best: dict | None                # the best row, or None when no run met the constraints
+    interrupted: bool = False
+    walk_forward: dict | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+# -- the plan ----------------------------------------------------------------
+
+class Plan:
+    """Columns, payload and objective of one sweep over one data set."""
+
+    def __init__(self, sweep: Sweep, years: list[int]):
+        spec = sweep.spec
+        self.sweep = sweep
+        self.metric = spec.objective.metric
+        self.maximize = spec.objective.direction == "maximize"
+        self.folds = spec.walk_forward.folds(years[0], years[-1]) if spec.walk_forward else []
+        if spec.walk_forward and not self.folds:
+            wf = spec.walk_forward
+            raise ConfigError(f"{sweep.path}: walk_forward: the data covers {years[0]}-{years[-1]} "
+                              f"({len(years)} years), too short for {wf.train_years} training + "
+                              f"{wf.test_years} test year(s)")
+        constraint_metrics = [c.metric for c in spec.walk_forward.constraints] if spec.walk_forward else []
+        self.fold_metrics = {"train": list(dict.fromkeys([self.metric, *constraint_metrics])),
+                             "test": list(dict.fromkeys([self.metric, "total_return_pct", "trades"]))}
+        self.param_columns = [p.column for p in sweep.parameters]
+        wf_columns = [f"wf.{f['label']}.{part}.{m}" for f in self.folds for part in ("train", "test")
+                      for m in self.fold_metrics[part]]
+        self.columns = ["run", "status", *self.param_columns, "objective", "feasible", *METRICS,
+                        *(f"year.{y}" for y in years), *wf_columns, "seconds", "error"]
+        self.payload = {
+            "source": str(sweep.path),
+            "base_raw": sweep.base_raw,
+            "columns": {p.key: p.column for p in sweep.parameters},
+            "metrics": list(METRICS),
+            "folds": self.folds,
+            "fold_metrics": self.fold_metrics,
+        }
+        identity = {k: v for k, v in self.payload.items() if k != "source"}
+        identity["spec"] = spec.model_dump(mode="json", exclude={"name", "base"})
+        self.fingerprint = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:16]
+        self.payload["fingerprint"] = self.fingerprint
+
+    def score(self, row: dict) -> dict:
+        """Add ``objective`` and ``feasible`` (constraints hold) to a worker's row."""
+        objective = row.get(self.metric) if row.get("status") == "ok" else None
+        row["objective"] = objective
+        row["feasible"] = objective is not None and all(c.holds(row.get(c.metric)) for c in self.sweep.spec.constraints)
+        return row
+
+    def better(self, a: dict, b: dict | None) -> bool:
+        if b is None:
+            return True
+        return a["objective"] > b["objective"] if self.maximize else a["objective"] < b["objective"]
+
+    def values_of(self, row: dict) -> dict[str, Any]:
+        return {p.key: row.get(p.column) for p in self.sweep.parameters}
+
+
+# -- results.csv ---------------------------------------------------------------
+
+class ResultsFile:
+    """results.csv, one row per finished run, appended and flushed as runs finish."""
+
+    def __init__(self, path: Path, columns: list[str]):
+        self.path, self.columns = path, columns
+        self.rows: list[dict] = read_results(path, columns) if path.exists() else []
+        # Rewrite what was read: a crash may have left half a line at the end.
+        self._handle = path.open("w", encoding="utf-8", newline="")
+        self._writer = csv.DictWriter(self._handle, fieldnames=columns, extrasaction="ignore")
+        self._writer.writeheader()
+        for row in self.rows:
+            self._writer.writerow(_cells(row))
+        self._handle.flush()
+
+    def append(self, row: dict) -> None:
+        self.rows.append(row)
+        self._writer.writerow(_cells(row))
+        self._handle.flush()
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+def _cells(row: dict) -> dict:
+    out = {}
+    for key, value in row.items():
+        if value is None:
+            out[key] = ""
+        elif isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        elif isinstance(value, (list, dict)):
+            out[key] = json.dumps(value)
+        else:
+            out[key] = value
+    return out
+
+
+def read_results(path: Path, columns: list[str] | None = None) -> list[dict]:
+    """Rows of a results.csv with values parsed back (numbers, true/false, null); partial rows dropped."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if columns is not None and reader.fieldnames != columns:
+            raise UserInputError(f"{path}: its columns do not match this sweep; it was written by a different "
+                                 f"sweep or version (start a new run folder)")
+        rows = []
+        for raw in reader:
+            if None in raw or any(v is None for v in raw.values()) or raw.get("seconds") in ("", None):
+                continue   # a line cut short by a crash
+            rows.append({k: _parse(v) for k, v in raw.items()})
+    return rows
+
+
+def _parse(text: str):
+    if text == "":
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return {"True": True, "False": False}.get(text, text)
+
+
+# -- the sweep ---------------------------------------------------------------
+
+def optimize(sweep_path: str | Path | None = None, *, workers: int | None = None, out: Path | None = None,
+             executor: str = "local", scheduler: str | None = None, resume: Path | None = None,
+             progress: bool = True, on_result: Callable[[dict], None] | None = None) -> OptimizeResult:
+    """Run a sweep end to end and write its run folder; see the module docstring.
+
+    ``on_result`` is called with every finished row (tests use it to interrupt).
+    """
+    sweep_path = _sweep_path(sweep_path, resume)
+    sweep = load_sweep(sweep_path)
+    base_cfg = validate_config(sweep.base_raw, str(sweep.base_path))
+    bars = load_run_bars(base_cfg)   # bad data fails here, before anything is written
+    years = sorted({int(y) for frame in bars.values() for y in frame.index.year})
+    plan = Plan(sweep, years)
+    folder = _run_folder(sweep, base_cfg, plan, out, resume)
+    from runner.log_setup import add_run_log
+
+    sink = add_run_log(folder / "run.log", base_cfg.logging.file_level)
+    results = ResultsFile(folder / RESULTS, plan.columns)
+    try:
+        for note in sweep.notes:
+            logger.warning(note)
+        resumed = len(results.rows)
+        total = sweep.spec.search.trials if sweep.spec.search.method != "grid" else len(sweep.grid())
+        logger.info(f"optimize {sweep.name}: {total} runs ({sweep.spec.search.method}), objective "
+                    f"{plan.metric} ({sweep.spec.objective.direction}), run folder {folder}"
+                    + (f"; resuming with {resumed} finished" if resumed else ""))
+        interrupted = False
+        started = time.perf_counter()
+        try:
+            _drive(plan, results, total, executor, workers, scheduler, progress, on_result)
+        except KeyboardInterrupt:
+            interrupted = True
+        ran = len(results.rows) - resumed
+        seconds = time.perf_counter() - started
+        logger.info(f"{ran} runs in {seconds:.1f} s" + (f" ({seconds / ran:.3f} s each)" if ran else ""))
+        result = OptimizeResult(folder, total, ran, resumed, None, interrupted)
+        if interrupted:
+            logger.warning(f"interrupted: {len(results.rows)} of {total} runs are saved in {folder / RESULTS}; "
+                           f"resume with: flowbot optimize -c {sweep.path} --resume {folder}")
+            return result
+        finish(plan, results.rows, base_cfg, bars, folder, result)
+        return result
+    finally:
+        results.close()
+        logger.remove(sink)
+        logger.enable("strategies")
+
+
+def _sweep_path(sweep_path, resume: Path | None) -> Path:
+    if resume is None:
+        if sweep_path is None:
+            raise UserInputError("optimize: give the sweep file with -c SWEEP.yaml")
+        return Path(sweep_path)
+    state_file = Path(resume) / STATE
+    if not state_file.exists():
+        raise UserInputError(f"--resume {resume}: no {STATE} there; not a run folder of flowbot optimize")
+    state = json.loads(state_file.read_text(encoding="utf-8"))
+    return Path(sweep_path) if sweep_path is not None else Path(state["sweep"])
+
+
+def _run_folder(sweep: Sweep, base_cfg, plan: Plan, out: Path | None, resume: Path | None) -> Path:
+    if resume is not None:
+        folder = Path(resume)
+        state = json.loads((folder / STATE).read_text(encoding="utf-8"))
+        if state["fingerprint"] != plan.fingerprint:
+            raise UserInputError(f"--resume {folder}: the sweep {sweep.path} or its base config changed since "
+                                 f"that run started, so its finished runs would not match; start a new sweep "
+                                 f"(without --resume) or restore the files")
+        return folder
+    folder = create_run_folder(base_cfg.output.folder, "optimize", sweep.name, out)
+    write_text(folder / "sweep.yaml", sweep.path.read_text(encoding="utf-8"))
+    write_text(folder / STATE, json.dumps({"sweep": str(sweep.path.resolve()), "fingerprint": plan.fingerprint,
+                                           "folds": plan.folds}, indent=2) + "\n")
+    return folder
+
+
+def _drive(plan: Plan, results: ResultsFile, total: int, executor_name: str, workers: int | None,
+           scheduler: str | None, show_progress: bool, on_result) -> None:
+    """Keep the executor busy until every run has a row."""
+    source = _run_source(plan, results)
+    if source.remaining == 0:
+        return
+    executor = make_executor(executor_name, workers or os.cpu_count() or 1, scheduler, plan.payload)
+    in_flight: dict[Any, tuple[int, dict]] = {}
+    best = _best(plan, results.rows)
+    cancel = True
+    try:
+        def fill():
+            while len(in_flight) < executor.capacity and source.has_more():
+                run_id, values = source.next()
+                in_flight[executor.submit(run_id, values)] = (run_id, values)
+
+        fill()   # before the progress display starts its thread: local workers fork now
+        with _Progress(show_progress, total, len(results.rows), plan.metric, plan.param_columns) as bar:
+            bar.update(best)
+            while in_flight:
+                for future in executor.wait_any(list(in_flight)):
+                    run_id, values = in_flight.pop(future)
+                    row = plan.score(future.result())
+                    results.append(row)
+                    source.tell(row)
+                    if row["status"] != "ok":
+                        logger.warning(f"run {run_id} failed: {row['error']}")
+                    if row["feasible"] and plan.better(row, best):
+                        best = row
+                    bar.advance(best)
+                    if on_result is not None:
+                        on_result(row)
+                fill()
+        cancel = False
+    finally:
+        executor.close(cancel=cancel)
+
+
+class _Progress:
+    def __init__(self, enabled: bool, total: int, done: int, metric: str, columns: list[str]):
+        self.enabled, self.total, self.done, self.metric, self.columns = enabled, total, done, metric, columns
+        self._progress = None
+
+    def __enter__(self):
+        if self.enabled:
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                                       TimeRemainingColumn)
+
+            self._progress = Progress(TextColumn("[bold]optimize"), BarColumn(), MofNCompleteColumn(),
+                                      TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
+                                      TextColumn("{task.fields[best]}"), transient=False)
+            self._progress.__enter__()
+            self._task = self._progress.add_task("runs", total=self.total, completed=self.done, best="")
+        return self
+
+    def update(self, best: dict | None) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, best=self._best_text(best))
+
+    def advance(self, best: dict | None) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, advance=1, best=self._best_text(best))
+
+    def _best_text(self, best: dict | None) -> str:
+        if best is None:
+            return "best: none yet"
+        params = ", ".join(f"{c}={best.get(c)}" for c in self.columns)
+        return f"best {self.metric} {best['objective']:.4g} (run {best['run']}: {params})"
+
+    def __exit__(self, *exc):
+        if self._progress is not None:
+            self._progress.__exit__(*exc)
+        return False
+
+
+def _best(plan: Plan, rows: list[dict]) -> dict | None:
+    best = None
+    for row in rows:
+        if row.get("feasible") and row.get("objective") is not None and plan.better(row, best):
+            best = row
+    return best
+
+
+# -- where runs come from: a fixed list (grid, random) or optuna's ask/tell ---------
+
+class _ListSource:
+    def __init__(self, runs: list[dict], done: set[int]):
+        self._todo = [(i, values) for i, values in enumerate(runs) if i not in done]
+        self.remaining = len(self._todo)
+
+    def has_more(self) -> bool:
+        return bool(self._todo)
+
+    def next(self) -> tuple[int, dict]:
+        return self._todo.pop(0)
+
+    def tell(self, row: dict) -> None:
+        pass
+
+
+class _OptunaSource:
+    """optuna's ask/tell: trials are asked while workers are free and told as rows arrive."""
+
+    def __init__(self, plan: Plan, rows: list[dict]):
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        spec = plan.sweep.spec
+        self.plan = plan
+        self.distributions = {p.key: _distribution(p) for p in plan.sweep.parameters}
+        sampler = optuna.samplers.TPESampler(seed=spec.search.seed, constant_liar=True)
+        self.study = optuna.create_study(direction=spec.objective.direction, sampler=sampler)
+        for row in rows:   # finished runs of an interrupted sweep
+            values = {k: v for k, v in plan.values_of(row).items()}
+            state, value = self._outcome(row)
+            self.study.add_trial(optuna.trial.create_trial(params=values, distributions=self.distributions,
+                                                           value=value, state=state))
+        self.remaining = max(spec.search.trials - len(rows), 0)
+        self._next_id = max((r["run"] for r in rows), default=-1) + 1
+        self._trials: dict[int, Any] = {}
+
+    def _outcome(self, row: dict):
+        from optuna.trial import TrialState
+
+        if row.get("feasible") and row.get("objective") is not None:
+            return TrialState.COMPLETE, float(row["objective"])
+        return TrialState.FAIL, None
+
+    def has_more(self) -> bool:
+        return self.remaining > 0
+
+    def next(self) -> tuple[int, dict]:
+        trial = self.study.ask(self.distributions)
+        run_id, self._next_id = self._next_id, self._next_id + 1
+        self._trials[run_id] = trial
+        self.remaining -= 1
+        return run_id, dict(trial.params)
+
+    def tell(self, row: dict) -> None:
+        trial = self._trials.pop(row["run"])
+        state, value = self._outcome(row)
+        self.study.tell(trial, value, state=state)
+
+
+def _distribution(p):
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+    spec = p.spec
+    if spec.values is not None:
+        return CategoricalDistribution(spec.values)
+    if p.integer:
+        return IntDistribution(int(spec.low), int(spec.high), log=spec.log, step=int(spec.step or 1))
+    return FloatDistribution(spec.low, spec.high, log=spec.log, step=spec.step)
+
+
+def _run_source(plan: Plan, results: ResultsFile):
+    sweep = plan.sweep
+    method = sweep.spec.search.method
+    if method == "optuna":
+        return _OptunaSource(plan, results.rows)
+    runs = sweep.grid() if method == "grid" else sweep.random_runs()
+    return _ListSource(runs, {int(r["run"]) for r in results.rows})
+
+
+# -- after the last run --------------------------------------------------------
+
+def finish(plan: Plan, rows: list[dict], base_cfg, bars, folder: Path, result: OptimizeResult) -> None:
+    """best.yaml, walk-forward, report.html, and the terminal summary."""
+    from runner.optimize_report import write_report
+    from runner.optimize_walkforward import walk_forward
+
+    logger.disable("strategies")   # the walk-forward re-runs log no trades
+    best = _best(plan, rows)
+    result.best = best
+    if best is None:
+        note = ("no run met the constraints (" + "; ".join(c.describe() for c in plan.sweep.spec.constraints)
+                + "): no best.yaml written") if plan.sweep.spec.constraints else "no run produced the objective"
+        result.notes.append(note)
+        logger.warning(note)
+    else:
+        write_text(folder / "best.yaml", best_yaml(plan, best))
+    if plan.folds:
+        result.walk_forward = walk_forward(plan, rows, bars)
+    write_report(folder / "report.html", plan, rows, best, result)
+    _print_summary(plan, rows, best, result)
+
+
+def best_yaml(plan: Plan, best: dict) -> str:
+    """A complete run config with the best run's values, as ``flowbot backtest -c`` takes it."""
+    sweep = plan.sweep
+    raw = sweep.config_for(plan.values_of(best))
+    raw["name"] = f"{sweep.name}-best"
+    cfg = validate_config(raw, f"{sweep.path} (best run {best['run']})")
+    header = [f"# Best run of the sweep {sweep.path} (run {best['run']}):",
+              f"# {plan.metric} = {best['objective']} ({sweep.spec.objective.direction}), "
+              f"{best.get('trades')} trades, total return {best.get('total_return_pct')}%",
+              *(f"#   {p.key} = {best.get(p.column)!r}" for p in sweep.parameters),
+              f"# Base config: {sweep.base_path}. Run it with: flowbot backtest -c best.yaml", ""]
+    return "\n".join(header) + resolved_yaml(cfg)
+
+
+def _print_summary(plan: Plan, rows: list[dict], best: dict | None, result: OptimizeResult) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False, soft_wrap=True, width=max(Console().width, 120))
+    ranked = ranked_rows(plan, rows)[:5]
+    table = Table(title=f"flowbot optimize {plan.sweep.name}: top runs by {plan.metric}")
+    for column in ("run", *plan.param_columns, "objective", "trades", "total return %", "max dd %"):
+        table.add_column(column, justify="right")
+    for row in ranked:
+        table.add_row(str(row["run"]), *(str(row.get(c)) for c in plan.param_columns), _num(row["objective"]),
+                      str(row.get("trades")), _num(row.get("total_return_pct")), _num(row.get("max_drawdown_pct")))
+    console.print(table)
+    errors = sum(1 for r in rows if r.get("status") != "ok")
+    infeasible = sum(1 for r in rows if r.get("status") == "ok" and not r.get("feasible"))
+    console.print(f"{len(rows)} runs ({result.ran} now, {result.resumed} resumed), {infeasible} failed the "
+                  f"constraints, {errors} errors")
+    if result.walk_forward:
+        s = result.walk_forward["summary"]
+        console.print(f"walk-forward: in-sample mean {plan.metric} {_num(s['is_mean'])}, out-of-sample stitched "
+                      f"{_num(s['oos_stitched'])} over {s['test_years']}; OOS total return "
+                      f"{_num(s['oos_total_return_pct'])}%")
+    for note in result.notes:
+        console.print(f"[yellow]{note}[/yellow]")
+    console.print(f"run folder: {result.folder}" + ("  (best.yaml ready: flowbot backtest -c "
+                                                     f"{result.folder / 'best.yaml'})" if best else ""))
+
+
+def ranked_rows(plan: Plan, rows: list[dict]) -> list[dict]:
+    """Feasible runs, best first (ties: lower run id first)."""
+    ok = [r for r in rows if r.get("feasible") and r.get("objective") is not None]
+    sign = -1 if plan.maximize else 1
+    return sorted(ok, key=lambda r: (sign * r["objective"], r["run"]))
+
+
+def _num(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)

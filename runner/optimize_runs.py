@@ -1,0 +1,137 @@
+"""One sweep run, as a worker executes it: build the config, run the backtest, measure.
+
+Workers are plain processes (a local pool) or Dask workers; both call
+:func:`evaluate`. The payload describes the sweep (base config, folds); bars are
+loaded once per worker process and per set of data sources, then reused for
+every run that reads the same data. A run writes no files and no report.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from loguru import logger
+
+from runner.config import apply_override, validate_config
+from runner.engine import build_cerebro
+from runner.feeds import make_feed
+from runner.market_data import load_run_bars
+from runner.metrics import performance
+from runner.recorder import RunLog
+
+NEW_YORK = "America/New_York"
+
+_lock = threading.Lock()
+_bars_cache: dict[tuple[str, str], dict[str, pd.DataFrame]] = {}
+
+
+def quiet_worker() -> None:
+    """Initializer of a local pool worker: no console output, Ctrl-C left to the parent."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logger.remove()
+
+
+def evaluate(payload: dict, run_id: int, values: dict[str, Any]) -> dict:
+    """Run one point of the sweep; return its results.csv row (never raises for a bad run)."""
+    started = time.perf_counter()
+    row: dict[str, Any] = {"run": run_id, "status": "ok", "error": ""}
+    row.update({payload["columns"][key]: value for key, value in values.items()})
+    logger.disable("strategies")   # a sweep logs runs, not trades
+    try:
+        raw = copy.deepcopy(payload["base_raw"])
+        for key, value in values.items():
+            apply_override(raw, key, value, f"{payload['source']}: parameters.{key}")
+        cfg = validate_config(raw, payload["source"])
+        bars = worker_bars(payload["fingerprint"], cfg)
+        equity, trades = run_once(cfg, bars)
+        row.update(summarize(equity, trades, payload))
+    except Exception as exc:  # a run that fails is a result, not the end of the sweep
+        row.update(status="error", error=f"{type(exc).__name__}: {exc}")
+    row["seconds"] = round(time.perf_counter() - started, 4)
+    return row
+
+
+def worker_bars(fingerprint: str, cfg) -> dict[str, pd.DataFrame]:
+    """The run's bars, loaded once per process for each distinct set of data sources and window."""
+    key = (fingerprint, data_key(cfg))
+    with _lock:
+        bars = _bars_cache.get(key)
+        if bars is None:
+            if len(_bars_cache) > 16:   # swept data sources: keep memory bounded
+                _bars_cache.clear()
+            bars = _bars_cache[key] = load_run_bars(cfg)
+    return bars
+
+
+def data_key(cfg) -> str:
+    sources = [(s.symbol, s.data.model_dump(mode="json"), {r: f.model_dump(mode="json") for r, f in s.feeds.items()})
+               for s in cfg.active_strategies()]
+    return json.dumps([sources, str(cfg.start), str(cfg.end)], sort_keys=True, default=str)
+
+
+def run_once(cfg, bars: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The backtest engine exactly as ``flowbot backtest`` runs it; returns (equity, trades)."""
+    runlog = RunLog()
+    feeds = {name: make_feed(frame, name) for name, frame in bars.items()}
+    build_cerebro(cfg, feeds, runlog=runlog).run()
+    return runlog.equity_frame(), runlog.trades_frame()
+
+
+def summarize(equity: pd.DataFrame, trades: pd.DataFrame, payload: dict) -> dict:
+    """Headline metrics, per-year portfolio returns, and each walk-forward window's metrics."""
+    out = {}
+    metrics = performance(equity, trades)
+    for name in payload["metrics"]:
+        out[name] = _clean(metrics.get(name))
+    if len(equity) < 2:
+        return out
+    times = pd.DatetimeIndex(pd.to_datetime(equity["time"], utc=True)).tz_convert(NEW_YORK)
+    values = equity["value"].to_numpy(dtype="float64")
+    years = times.year.to_numpy()
+    for year, ret in year_returns(values, years).items():
+        out[f"year.{year}"] = ret
+    exit_years = (pd.DatetimeIndex(pd.to_datetime(trades["exit_time"], utc=True)).tz_convert(NEW_YORK).year.to_numpy()
+                  if len(trades) else np.array([], dtype=int))
+    for fold in payload["folds"]:
+        for part in ("train", "test"):
+            first, last = fold[part]
+            window = window_metrics(equity, trades, years, exit_years, first, last)
+            for name in payload["fold_metrics"][part]:
+                out[f"wf.{fold['label']}.{part}.{name}"] = _clean(window.get(name))
+    return out
+
+
+def year_returns(values: np.ndarray, years: np.ndarray) -> dict[int, float]:
+    """Portfolio return per calendar year, percent (as runner.metrics.per_year computes it)."""
+    result = {}
+    previous = values[0]
+    for year in np.unique(years):
+        last = values[np.flatnonzero(years == year)[-1]]
+        result[int(year)] = round(float(last / previous - 1.0) * 100.0, 4)
+        previous = last
+    return result
+
+
+def window_metrics(equity: pd.DataFrame, trades: pd.DataFrame, years: np.ndarray, exit_years: np.ndarray,
+                   first: int, last: int) -> dict:
+    """Metrics of the years ``first..last`` of a run, starting from the value at the close before them."""
+    inside = np.flatnonzero((years >= first) & (years <= last))
+    if len(inside) == 0:
+        return {}
+    start = max(int(inside[0]) - 1, 0)
+    window = equity.iloc[start:int(inside[-1]) + 1]
+    mine = trades[(exit_years >= first) & (exit_years <= last)] if len(trades) else trades
+    return performance(window.reset_index(drop=True), mine)
+
+
+def _clean(value):
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value

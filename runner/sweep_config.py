@@ -1,0 +1,440 @@
+"""The sweep file: what ``flowbot optimize`` varies, how it searches, and what it optimizes.
+
+A sweep names a base run config (a path relative to the sweep file), fixed
+overrides applied to every run, the parameters to vary (any dotted config key
+that ``--set`` takes), the search (grid, random or optuna), the objective, its
+constraints, and optional walk-forward windows by year::
+
+    name: december_fade
+    base: ../backtest.yaml
+    fixed: {strategies.january_snapback.enabled: false}
+    parameters:
+      strategies.december_fade.params.rally_pct: [0.75, 1.5, 3.0]            # values
+      strategies.december_fade.params.stop_atr: {low: 1.0, high: 2.5, step: 0.5}  # a range
+      strategies.december_fade.params.drift_min_pct: {low: 1.5, high: 4}     # random/optuna only
+    search: {method: grid}                       # grid | random | optuna (with trials, seed)
+    objective: {metric: sharpe, direction: maximize}
+    constraints: [{metric: trades, min: 3}]      # on whole-period runs
+    walk_forward: {train_years: 8, test_years: 1, constraints: [{metric: trades, min: 1}]}
+
+Everything is checked before the first run (:func:`load_sweep`): unknown keys,
+values outside a parameter's valid range (the playbook's pydantic model), an
+empty grid, an unknown objective. Errors name the sweep file, the key and its line.
+"""
+from __future__ import annotations
+
+import copy
+import difflib
+import itertools
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from runner.config import (RunConfig, _line_of, apply_override, describe_error, dotted, format_errors, read_yaml,
+                           split_key)
+from runner.errors import ConfigError
+from strategies.params import explore_range
+from strategies.registry import STRATEGIES
+
+#: Metrics a sweep can optimize or constrain (keys of runner.metrics.performance).
+METRICS = ("total_return_pct", "cagr_pct", "sharpe", "sortino", "max_drawdown_pct", "trades", "win_rate_pct",
+           "profit_factor", "exposure_pct", "net_pnl")
+MAX_GRID = 100_000
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ParameterSpec(_Strict):
+    """One varied key: a list of values, or a range ``low..high`` (with ``step`` for a grid)."""
+
+    values: list[Any] | None = Field(None, description="the values to try")
+    low: float | None = Field(None, description="lowest value of a range")
+    high: float | None = Field(None, description="highest value of a range (included)")
+    step: float | None = Field(None, gt=0, description="grid step of a range; without it the range is continuous")
+    log: bool = Field(False, description="sample a continuous range on a log scale (random, optuna)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_list(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return {"values": value}
+        if not isinstance(value, dict):
+            return {"values": [value]}
+        return value
+
+    @model_validator(mode="after")
+    def _one_form(self) -> "ParameterSpec":
+        ranged = self.low is not None or self.high is not None
+        if self.values is not None and (ranged or self.step is not None):
+            raise ValueError("give either values or low/high (with an optional step), not both")
+        if self.values is None and not ranged:
+            raise ValueError("give values (a list) or a range with low and high")
+        if self.values is not None and not self.values:
+            raise ValueError("empty list of values: the grid would be empty")
+        if ranged:
+            if self.low is None or self.high is None:
+                raise ValueError("a range needs both low and high")
+            if self.low > self.high:
+                raise ValueError(f"low {self.low:g} is above high {self.high:g}")
+            if self.log and self.low <= 0:
+                raise ValueError("a log range needs low > 0")
+        return self
+
+    def grid_values(self, integer: bool) -> list[Any] | None:
+        """The values a grid tries; None for a continuous range."""
+        if self.values is not None:
+            return list(self.values)
+        if self.step is None:
+            return None
+        count = int(math.floor((self.high - self.low) / self.step + 1e-9)) + 1
+        points = [self.low + i * self.step for i in range(count)]
+        return [int(round(p)) for p in points] if integer else [round(p, 10) for p in points]
+
+    def endpoints(self) -> list[Any]:
+        return list(self.values) if self.values is not None else [self.low, self.high]
+
+
+class SearchSpec(_Strict):
+    method: Literal["grid", "random", "optuna"] = Field("grid", description="grid | random | optuna")
+    trials: int | None = Field(None, ge=1, description="number of runs of a random or optuna search")
+    seed: int = Field(0, description="seed of the random and optuna samplers (same seed, same runs)")
+
+
+class ObjectiveSpec(_Strict):
+    metric: str = Field("sharpe", description="metric to optimize: " + ", ".join(METRICS))
+    direction: Literal["maximize", "minimize"] = Field("maximize", description="maximize | minimize")
+
+    @model_validator(mode="after")
+    def _known_metric(self) -> "ObjectiveSpec":
+        _check_metric(self.metric)
+        return self
+
+
+class Constraint(_Strict):
+    metric: str = Field(description="metric to bound: " + ", ".join(METRICS))
+    min: float | None = Field(None, description="the run counts only if metric >= min")
+    max: float | None = Field(None, description="the run counts only if metric <= max")
+
+    @model_validator(mode="after")
+    def _bounded(self) -> "Constraint":
+        _check_metric(self.metric)
+        if self.min is None and self.max is None:
+            raise ValueError("give min, max or both")
+        return self
+
+    def holds(self, value) -> bool:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return False
+        return (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
+
+    def describe(self) -> str:
+        parts = ([f"{self.metric} >= {self.min:g}"] if self.min is not None else []) + \
+                ([f"{self.metric} <= {self.max:g}"] if self.max is not None else [])
+        return " and ".join(parts)
+
+
+class WalkForwardSpec(_Strict):
+    train_years: int = Field(ge=1, le=100, description="calendar years in each training window")
+    test_years: int = Field(1, ge=1, le=100, description="calendar years in each test window, right after training")
+    step_years: int | None = Field(None, ge=1, le=100, description="roll by this many years (default: test_years)")
+    constraints: list[Constraint] = Field(default_factory=list,
+                                          description="bounds checked on each training window when choosing its run "
+                                                      "(the sweep's constraints apply to whole-period runs)")
+
+    @model_validator(mode="after")
+    def _no_overlap(self) -> "WalkForwardSpec":
+        if self.step_years is not None and self.step_years < self.test_years:
+            raise ValueError(f"step_years {self.step_years} < test_years {self.test_years}: overlapping test "
+                             f"windows cannot be stitched into one out-of-sample record")
+        return self
+
+    def folds(self, first_year: int, last_year: int) -> list[dict]:
+        """Train/test windows by calendar year inside ``first_year..last_year``."""
+        step = self.step_years or self.test_years
+        folds, start = [], first_year
+        while start + self.train_years + self.test_years - 1 <= last_year:
+            train = [start, start + self.train_years - 1]
+            test = [train[1] + 1, train[1] + self.test_years]
+            label = str(test[0]) if test[0] == test[1] else f"{test[0]}-{test[1]}"
+            folds.append({"label": label, "train": train, "test": test})
+            start += step
+        return folds
+
+
+class SweepFile(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="sweep name, part of the run folder's name")
+    base: Path = Field(description="the run config every run starts from, relative to the sweep file")
+    fixed: dict[str, Any] = Field(default_factory=dict, description="dotted key -> value for every run (like --set)")
+    parameters: dict[str, ParameterSpec] = Field(min_length=1, description="dotted key -> values or range to vary")
+    search: SearchSpec = Field(default_factory=SearchSpec)
+    objective: ObjectiveSpec = Field(default_factory=ObjectiveSpec)
+    constraints: list[Constraint] = Field(default_factory=list)
+    walk_forward: WalkForwardSpec | None = None
+
+    @model_validator(mode="after")
+    def _search_needs(self) -> "SweepFile":
+        method = self.search.method
+        if method in ("random", "optuna") and self.search.trials is None:
+            raise ValueError(f"search.trials: a {method} search needs trials (how many runs)")
+        if method == "optuna" and self.walk_forward is not None:
+            raise ValueError("walk_forward needs search method grid or random: an optuna search steered by "
+                             "the whole period would see the test years")
+        return self
+
+
+def _check_metric(name: str) -> None:
+    if name not in METRICS:
+        close = difflib.get_close_matches(name, METRICS, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"unknown metric {name!r}{hint}; expected one of {', '.join(METRICS)}")
+
+
+# -- the validated sweep -------------------------------------------------------
+
+@dataclass
+class Parameter:
+    key: str             # dotted config key, as --set takes it
+    column: str          # its column in results.csv
+    spec: ParameterSpec
+    integer: bool        # the config field is an int
+
+
+@dataclass
+class Sweep:
+    """A sweep checked against its base config, ready to plan runs."""
+
+    path: Path
+    spec: SweepFile
+    base_path: Path
+    base_raw: dict                 # the base config with ``fixed`` applied
+    parameters: list[Parameter]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def grid(self) -> list[dict[str, Any]]:
+        """Every combination of a grid search, in a fixed order (its index is the run id)."""
+        axes = [p.spec.grid_values(p.integer) for p in self.parameters]
+        return [dict(zip((p.key for p in self.parameters), combo)) for combo in itertools.product(*axes)]
+
+    def random_runs(self) -> list[dict[str, Any]]:
+        """``trials`` random points, the same for the same seed."""
+        import numpy as np
+
+        rng = np.random.default_rng(self.spec.search.seed)
+        runs = []
+        for _ in range(self.spec.search.trials):
+            point = {}
+            for p in self.parameters:
+                point[p.key] = _draw(rng, p)
+            runs.append(point)
+        return runs
+
+    def config_for(self, values: dict[str, Any]) -> dict:
+        """The raw run config of one run (base, fixed, then this run's values)."""
+        raw = copy.deepcopy(self.base_raw)
+        for key, value in values.items():
+            apply_override(raw, key, value, f"{self.path}: parameters.{key}")
+        return raw
+
+
+def _draw(rng, p: Parameter):
+    spec = p.spec
+    grid = spec.grid_values(p.integer)
+    if grid is not None:
+        return grid[int(rng.integers(len(grid)))]
+    if spec.log:
+        value = math.exp(rng.uniform(math.log(spec.low), math.log(spec.high)))
+    else:
+        value = rng.uniform(spec.low, spec.high)
+    return int(round(value)) if p.integer else round(float(value), 6)
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    """Read and check a sweep file against its base config; raise ConfigError with a precise message."""
+    path = Path(path)
+    raw, node = read_yaml(path)
+    try:
+        spec = SweepFile.model_validate(raw)
+    except ValidationError as exc:
+        errors = exc.errors()
+        for error in errors:
+            if error["type"] == "extra_forbidden":
+                error["known"] = _known_sweep_keys(error["loc"])
+        raise ConfigError(format_errors(errors, str(path), node)) from None
+
+    base_path = spec.base if spec.base.is_absolute() else path.parent / spec.base
+    if not base_path.exists():
+        line = _line_of(node, ["base"])
+        raise ConfigError(f"{path}: base{f' (line {line})' if line else ''}: no such config file {base_path} "
+                          f"(the path is relative to the sweep file)")
+    base_raw, _ = read_yaml(base_path)
+    for key, value in spec.fixed.items():
+        apply_override(base_raw, key, value, f"{path}: fixed.{key}")
+    _validate_run(base_raw, path, node, ["fixed"], f"{path}: with its fixed values, the base config {base_path}")
+
+    parameters, notes, columns = [], [], set()
+    for key, pspec in spec.parameters.items():
+        where = _where(path, node, key)
+        if key in spec.fixed:
+            raise ConfigError(f"{where}: is also in fixed; a key is either fixed or varied")
+        integer = _is_integer_field(base_raw, key, where)
+        for value in pspec.endpoints():
+            if integer and pspec.values is None and float(value) != int(value):
+                raise ConfigError(f"{where}: expected whole numbers for this parameter (got {value:g})")
+            _check_value(base_raw, key, value, where)
+        grid = pspec.grid_values(integer)
+        if grid is not None and pspec.values is None:
+            for value in grid:   # the step may land on a value the model refuses (e.g. lt)
+                _check_value(base_raw, key, value, where)
+        if spec.search.method == "grid" and grid is None:
+            raise ConfigError(f"{where}: a grid needs values or a range with a step "
+                              f"(low {pspec.low:g}, high {pspec.high:g}, no step)")
+        notes += _explore_notes(base_raw, key, pspec)
+        column = _column_name(key)
+        if column in columns:
+            column = key
+        columns.add(column)
+        parameters.append(Parameter(key, column, pspec, integer))
+
+    sweep = Sweep(path, spec, base_path, base_raw, parameters, notes)
+    if spec.search.method == "grid":
+        size = math.prod(len(p.spec.grid_values(p.integer)) for p in parameters)
+        if size > MAX_GRID:
+            raise ConfigError(f"{path}: parameters: the grid has {size:,} runs (more than {MAX_GRID:,}); "
+                              f"use fewer values or search: {{method: random, trials: N}}")
+    return sweep
+
+
+def _where(path: Path, node, key: str) -> str:
+    line = _line_of(node, ["parameters", key])
+    return f"{path}: parameters.{key}" + (f" (line {line})" if line else "")
+
+
+def _validate_run(raw: dict, path: Path, node, loc: list, prefix: str) -> None:
+    problem = run_config_problem(raw)
+    if problem:
+        raise ConfigError(f"{prefix}: {problem}")
+
+
+def run_config_problem(raw: dict) -> str | None:
+    """The first problem of a raw run config as ``dotted.path: what is wrong``, or None if it is valid."""
+    try:
+        cfg = RunConfig.model_validate(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = [p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+        return f"{dotted(loc)}: {describe_error(error, loc)}" if loc else describe_error(error, loc)
+    for i, strategy in enumerate(cfg.strategies):
+        params_model = STRATEGIES[strategy.name].Params
+        try:
+            params_model(**strategy.params)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            error["known"] = list(params_model.model_fields)
+            loc = ["strategies", i, "params", *error["loc"]]
+            return f"{dotted(loc)}: {describe_error(error, loc)}"
+    return None
+
+
+def _check_value(base_raw: dict, key: str, value: Any, where: str) -> None:
+    raw = copy.deepcopy(base_raw)
+    apply_override(raw, key, value, where)
+    problem = run_config_problem(raw)
+    if problem is None:
+        return
+    detail = problem.split(": ", 1)[-1]
+    if "unknown key" in detail:
+        detail = detail.replace("unknown key", "unknown parameter", 1)
+        raise ConfigError(f"{where}: {detail}")
+    raise ConfigError(f"{where}: value {value!r} is outside the parameter's valid range: {detail}")
+
+
+def _strategy_param(raw: dict, key: str) -> tuple[type | None, str | None]:
+    """(the playbook's Params model, the field name) when ``key`` is a strategy parameter."""
+    parts = split_key(key)
+    if len(parts) != 4 or parts[0] != "strategies" or parts[2] != "params":
+        return None, None
+    items = raw.get("strategies") or []
+    entry = None
+    if parts[1].isdigit() and int(parts[1]) < len(items):
+        entry = items[int(parts[1])]
+    else:
+        entry = next((s for s in items if isinstance(s, dict) and parts[1] in (s.get("label"), s.get("name"))), None)
+    if not isinstance(entry, dict) or entry.get("name") not in STRATEGIES:
+        return None, None
+    return STRATEGIES[entry["name"]].Params, parts[3]
+
+
+def _is_integer_field(raw: dict, key: str, where: str) -> bool:
+    model, name = _strategy_param(raw, key)
+    if model is not None:
+        field_info = model.model_fields.get(name)
+        return field_info is not None and _is_int(field_info.annotation)
+    current: Any = RunConfig
+    for part in split_key(key):
+        fields = getattr(current, "model_fields", None)
+        if fields is None:
+            return False
+        if part not in fields:
+            return False
+        annotation = fields[part].annotation
+        if _is_int(annotation):
+            return True
+        inner = [a for a in (annotation, *getattr(annotation, "__args__", ())) if isinstance(a, type)]
+        current = next((a for a in inner if issubclass(a, BaseModel)), None)
+    return False
+
+
+def _is_int(annotation) -> bool:
+    args = getattr(annotation, "__args__", None)
+    options = [a for a in (args or (annotation,)) if a is not type(None)]
+    return bool(options) and all(a is int for a in options)
+
+
+def _explore_notes(raw: dict, key: str, spec: ParameterSpec) -> list[str]:
+    model, name = _strategy_param(raw, key)
+    if model is None or name not in model.model_fields:
+        return []
+    suggested = explore_range(model, name)
+    numbers = [v for v in spec.endpoints() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if not suggested or not numbers:
+        return []
+    low, high = suggested
+    if min(numbers) < low or max(numbers) > high:
+        return [f"{key}: the sweep goes beyond the range the playbook suggests ({low:g} to {high:g})"]
+    return []
+
+
+def _column_name(key: str) -> str:
+    parts = split_key(key)
+    if len(parts) == 4 and parts[0] == "strategies" and parts[2] == "params":
+        return f"{parts[1]}.{parts[3]}"
+    return key
+
+
+def _known_sweep_keys(loc) -> list[str]:
+    """Keys allowed where an unknown one was found (for 'did you mean')."""
+    model: Any = SweepFile
+    skip = False
+    for part in loc[:-1]:
+        if skip or isinstance(part, int):
+            skip = False
+            continue
+        field_info = getattr(model, "model_fields", {}).get(part)
+        if field_info is None:
+            return []
+        annotation = field_info.annotation
+        skip = getattr(annotation, "__origin__", None) is dict
+        inner = [a for a in (annotation, *getattr(annotation, "__args__", ())) if isinstance(a, type)]
+        model = next((a for a in inner if issubclass(a, BaseModel)), None)
+        if model is None:
+            return []
+    return list(getattr(model, "model_fields", {}))
