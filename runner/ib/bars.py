@@ -129,6 +129,18 @@ class BarAggregator:
             return [self._emit()]
         return []
 
+    def skip_until(self, end: dt.datetime) -> None:
+        """Treat every period ending at or before ``end`` as delivered (e.g. rebuilt from history)."""
+        if self._pending is not None and self._pending.period_end <= end:
+            self._pending = None
+        if self._after is None or end > self._after:
+            self._after = end
+
+    def period_of(self, ts: dt.datetime) -> tuple[dt.datetime, dt.datetime] | None:
+        """(stamp, end) of the output bar whose period contains ``ts``, or None outside regular hours."""
+        period = self._period(ts.astimezone(NEW_YORK))
+        return (period[2], period[1]) if period else None
+
     def pending_end(self) -> dt.datetime | None:
         """When the bar being built is due, or None."""
         return self._pending.period_end if self._pending is not None else None

@@ -19,6 +19,14 @@ class FiveSecondBar(NamedTuple):
     volume: float
 
 
+class Gap(NamedTuple):
+    """5-second bars of ``symbol`` between ``since`` and ``until`` were missed and could not be re-fetched."""
+
+    symbol: str
+    since: dt.datetime
+    until: dt.datetime
+
+
 class Clock(NamedTuple):
     """The gateway's time, polled periodically (completes bars whose slot never came)."""
 

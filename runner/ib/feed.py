@@ -14,7 +14,7 @@ import time
 import backtrader as bt
 from loguru import logger
 
-from runner.errors import DataError
+from runner.errors import DataError, GatewayError
 from runner.ib import backfill, events
 from runner.ib.bars import Bar, BarAggregator, BarSize
 from runner.ib.sessions import NEW_YORK, Sessions
@@ -52,6 +52,7 @@ class IBFeed(bt.feed.DataBase):
         self.aggregator: BarAggregator | None = None
         self.contract = None
         self.stale = False
+        self._repair: set[dt.datetime] = set()   # stamps of bars to take from history when they complete
         self.finished = False
         self.error: BaseException | None = None
         self.log = logger.bind(symbol=self.p.symbol, component="ib.feed")
@@ -106,6 +107,7 @@ class IBFeed(bt.feed.DataBase):
         store.feeds.append(self)
         store.subscribe(events.FiveSecondBar, self._on_five_seconds)
         store.subscribe(events.Clock, self._on_clock)
+        store.subscribe(events.Gap, self._on_gap)
         store.subscribe(events.Connectivity, self._on_connectivity)
         store.subscribe(events.Fatal, self._on_fatal)
         store.call(store.subscribe_bars(symbol, self.contract, last_seen), timeout=30)
@@ -118,10 +120,56 @@ class IBFeed(bt.feed.DataBase):
     # -- messages from the store (backtrader thread) ---------------------------------
     def _on_five_seconds(self, m: events.FiveSecondBar) -> None:
         if m.symbol == (self.p.symbol or self._name):
-            self._live.extend(self.aggregator.add(m.start, m.open, m.high, m.low, m.close, m.volume))
+            self._accept(self.aggregator.add(m.start, m.open, m.high, m.low, m.close, m.volume))
 
     def _on_clock(self, m: events.Clock) -> None:
-        self._live.extend(self.aggregator.advance_to(m.now))
+        self._accept(self.aggregator.advance_to(m.now))
+
+    def _accept(self, bars: list[Bar]) -> None:
+        for bar in bars:
+            if bar.time in self._repair:
+                self._repair.discard(bar.time)
+                bar = self._from_history(bar) or bar
+            self._live.append(bar)
+
+    def _on_gap(self, m: events.Gap) -> None:
+        """Streaming missed ``since``..``until``: take completed bars of that span from history,
+        and rebuild the bar in progress from history once it completes."""
+        if m.symbol != (self.p.symbol or self._name):
+            return
+        store = self.p.store
+        done_before = self.aggregator.delivered_until
+        try:
+            missed = store.call(backfill.fetch_span(store.history, self.contract, self.size, m.since, m.until,
+                                                    self.sessions), timeout=None)
+        except GatewayError as exc:
+            self.log.error(f"bars missed during the gap could not be fetched ({exc}); continuing without them")
+            missed = []
+        for bar in missed:
+            end = backfill.period_end(bar, self.size, self.sessions)
+            if done_before is None or end > done_before:
+                self._live.append(bar)
+                self.aggregator.skip_until(end)
+        current = self.aggregator.period_of(m.until)
+        if current is not None and (self.aggregator.delivered_until is None
+                                    or current[1] > self.aggregator.delivered_until):
+            self._repair.add(current[0])
+        self.log.warning(f"gap in 5-second bars {m.since:%Y-%m-%d %H:%M:%S}..{m.until:%H:%M:%S}: "
+                         f"{len(self._live)} bar(s) from history" + (", the bar in progress will be too"
+                                                                     if self._repair else ""))
+
+    def _from_history(self, bar: Bar) -> Bar | None:
+        store = self.p.store
+        end = backfill.period_end(bar, self.size, self.sessions)
+        try:
+            found = store.call(backfill.fetch_span(store.history, self.contract, self.size, bar.time, end,
+                                                   self.sessions), timeout=None)
+        except GatewayError as exc:
+            self.log.error(f"could not rebuild the {bar.time:%Y-%m-%d %H:%M} bar from history ({exc}); it lacks "
+                           f"the 5-second bars missed during the gap")
+            return None
+        found = [b for b in found if b.time == bar.time]
+        return found[-1] if found else None
 
     def _on_connectivity(self, m: events.Connectivity) -> None:
         was = self.stale

@@ -339,30 +339,32 @@ class IBStore:
         try:
             if sub.last_start is not None:
                 now = await self.current_time()
-                gap = (now - sub.last_start).total_seconds()
-                if 5 < gap <= 6 * 3600:
-                    end = now
-                    chunks = []
-                    while end > sub.last_start:
-                        seconds = int(min(3600, math.ceil((end - sub.last_start).total_seconds())))
-                        chunks.append(await self.history(sub.contract, end, f"{seconds} S", "5 secs"))
-                        end -= dt.timedelta(seconds=seconds)
-                    for chunk in reversed(chunks):
-                        for b in chunk:
-                            start = b.date if isinstance(b.date, dt.datetime) else None
-                            if start is not None:
-                                self._forward_bar(sub, events.FiveSecondBar(
-                                    sub.symbol, start.astimezone(UTC), b.open, b.high, b.low, b.close,
-                                    float(b.volume)))
-                elif gap > 6 * 3600:
-                    self.log.warning(f"{sub.symbol}: {gap / 3600:.1f} h without bars; not back-filling 5-second "
-                                     f"bars over that gap")
-        except GatewayError as exc:
-            self.log.warning(f"{sub.symbol}: could not fill the gap in 5-second bars: {exc}")
+                if (now - sub.last_start).total_seconds() > 10 and not await self._fill_gap(sub, now):
+                    self._emit(events.Gap(sub.symbol, sub.last_start, now))
         finally:
             for message in sub.buffer:
                 self._forward_bar(sub, message)
             sub.buffering, sub.buffer = False, []
+
+    async def _fill_gap(self, sub: _BarSubscription, now: dt.datetime) -> bool:
+        """Re-fetch the 5-second bars missed since the last one; False if the gateway cannot serve them."""
+        if (now - sub.last_start).total_seconds() > 6 * 3600:
+            return False
+        chunks, end = [], now
+        try:
+            while end > sub.last_start:
+                seconds = int(min(3600, math.ceil((end - sub.last_start).total_seconds())))
+                chunks.append(await self.history(sub.contract, end, f"{seconds} S", "5 secs"))
+                end -= dt.timedelta(seconds=seconds)
+        except GatewayError as exc:
+            self.log.info(f"{sub.symbol}: no 5-second history for the gap ({exc}); the feed repairs from its bars")
+            return False
+        for chunk in reversed(chunks):
+            for b in chunk:
+                if isinstance(b.date, dt.datetime):
+                    self._forward_bar(sub, events.FiveSecondBar(sub.symbol, b.date.astimezone(UTC), b.open, b.high,
+                                                                b.low, b.close, float(b.volume)))
+        return True
 
     async def _poll_clock(self) -> None:
         while not self._stopping:

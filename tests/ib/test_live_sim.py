@@ -18,7 +18,8 @@ def bars():
 
 
 def gateway(bars, **kw):
-    options = dict(speed=0, warmup_sessions=WARMUP, paused=True, wire_log=False, session_pause=0.05)
+    options = dict(speed=0, warmup_sessions=WARMUP, paused=True, wire_log=False, session_pause=0.05,
+                   pacing_time_scale=0.01)
     options.update(kw)
     return SimulatedGateway(bars={"SPY": bars}, **options)
 
