@@ -11,7 +11,7 @@ from loguru import logger
 
 from runner.config import RunConfig, resolved_yaml
 from runner.engine import build_cerebro
-from runner.feeds import make_feed
+from runner.intraday_feed import make_run_feeds
 from runner.market_data import load_run_bars
 from runner.metrics import baseline_summary, buy_and_hold, per_year, performance
 from runner.recorder import RunLog
@@ -29,12 +29,16 @@ class BacktestResult:
     seconds: float = 0.0
 
 
-def run_backtest(cfg: RunConfig, bars: dict[str, pd.DataFrame] | None = None) -> BacktestResult:
-    """Run ``cfg`` on its data (or on ``bars``, feed name -> bars, when given) and measure it."""
+def run_backtest(cfg: RunConfig, bars: dict[str, pd.DataFrame] | None = None, fast: bool = True) -> BacktestResult:
+    """Run ``cfg`` on its data (or on ``bars``, feed name -> bars, when given) and measure it.
+
+    ``fast``: intraday playbooks that support it get only the bars they can act
+    on, with precomputed indicator lines (same trades); False feeds every bar.
+    """
     started = time.perf_counter()
     bars = bars if bars is not None else load_run_bars(cfg)
     runlog = RunLog()
-    feeds = {name: make_feed(frame, name) for name, frame in bars.items()}
+    feeds = make_run_feeds(cfg, bars, fast=fast)
     cerebro = build_cerebro(cfg, feeds, runlog=runlog)
     cerebro.run()
     trades, orders, equity = runlog.trades_frame(), runlog.orders_frame(), runlog.equity_frame()

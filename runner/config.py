@@ -33,6 +33,8 @@ class DataSource(StrictModel):
     columns: dict[str, str] | None = Field(None, description="our column -> the file's, e.g. {time: Datetime}")
     date_format: str | None = Field(None, description="strftime format of the time column; null = infer")
     timezone: str = Field("America/New_York", description="time zone of naive times in the file")
+    outside_hours: Literal["refuse", "drop"] = Field(
+        "refuse", description="intraday bars outside regular hours: refuse the file, or drop them with a warning")
 
     @model_validator(mode="before")
     @classmethod

@@ -6,6 +6,8 @@ commission and slippage; paper trading passes live IB feeds and its broker.
 """
 from __future__ import annotations
 
+import collections
+
 import backtrader as bt
 
 from runner.commission import PerShareCommission
@@ -21,6 +23,8 @@ def build_cerebro(cfg: RunConfig, feeds: dict[str, bt.feed.DataBase], broker: bt
     Feed names: each strategy's ``symbol``, and ``<symbol>.<role>`` for its extra feeds.
     """
     cerebro = bt.Cerebro(stdstats=False, quicknotify=True, cheat_on_open=False)
+    if broker is None:
+        cerebro.setbroker(BacktestBroker())
     for name, feed in feeds.items():
         cerebro.adddata(feed, name=name)
     if broker is None:
@@ -35,6 +39,29 @@ def build_cerebro(cfg: RunConfig, feeds: dict[str, bt.feed.DataBase], broker: bt
                             feed_names=feed_names, **params)
     cerebro.addanalyzer(RunRecorder, runlog=runlog if runlog is not None else RunLog(), _name="recorder")
     return cerebro
+
+
+class BacktestBroker(bt.brokers.BackBroker):
+    """backtrader's broker with one correction to its cash check at submission.
+
+    backtrader checks a bracket's exits as if each were a new trade on top of
+    the entry (a short with a stop, a target and a market-on-close exit reads
+    as buying three times its size) and rejects the bracket. The exits can only
+    close what their entry opens, so, as at IB, only the entry is checked; the
+    exits follow their entry's fate.
+    """
+
+    def check_submitted(self):
+        children = [o for o in self.submitted if o.parent is not None and o.parent.ref != o.ref]
+        if children:
+            self.submitted = collections.deque(o for o in self.submitted if o not in children)
+        super().check_submitted()
+        for child in children:
+            if child.parent.ref in self._pchildren and child.parent.alive():
+                self.submit_accept(child)
+            else:
+                child.reject()
+                self.notify(child)
 
 
 def configure_backtest_broker(broker: bt.brokers.BackBroker, cfg: RunConfig) -> None:

@@ -6,11 +6,21 @@ from pathlib import Path
 import pandas as pd
 
 from runner.config import DataSource, RunConfig
-from runner.data.bars import clip_window
+from runner.data.bars import clip_window, is_daily
+from runner.data.intraday import check_intraday
 from runner.data.files import read_csv_bars, read_parquet_bars
 from runner.data.sample import load_sample
 from runner.engine import extra_feed_name
 from runner.errors import DataError
+from strategies.registry import STRATEGIES
+
+
+def _file_kind(source: DataSource) -> str:
+    if source.sample is not None:
+        return "sample"
+    if source.format != "auto":
+        return source.format
+    return "parquet" if Path(source.path).suffix.lower() in (".parquet", ".pq") else "csv"
 
 
 def load_source(source: DataSource) -> pd.DataFrame:
@@ -18,9 +28,7 @@ def load_source(source: DataSource) -> pd.DataFrame:
     if source.sample is not None:
         return load_sample(source.sample)
     path = Path(source.path).expanduser()
-    kind = source.format
-    if kind == "auto":
-        kind = "parquet" if path.suffix.lower() in (".parquet", ".pq") else "csv"
+    kind = _file_kind(source)
     if kind == "parquet":
         return read_parquet_bars(path, columns=source.columns, timezone=source.timezone)
     return read_csv_bars(path, columns=source.columns, date_format=source.date_format, timezone=source.timezone)
@@ -40,7 +48,8 @@ def load_run_bars(cfg: RunConfig) -> dict[str, pd.DataFrame]:
             raise DataError(f"symbol {strategy.symbol} is given two data sources: "
                             f"{described[strategy.symbol]} and {source_name}")
         if strategy.symbol not in bars:
-            bars[strategy.symbol] = clip_window(load_source(strategy.data), cfg.start, cfg.end, source_name)
+            instrument = _check_bar_kind(load_source(strategy.data), strategy)
+            bars[strategy.symbol] = clip_window(instrument, cfg.start, cfg.end, source_name)
             described[strategy.symbol] = source_name
         for role, source in strategy.feeds.items():
             instrument = bars[strategy.symbol]
@@ -55,3 +64,17 @@ def align_to(extra: pd.DataFrame, index: pd.DatetimeIndex, source: str) -> pd.Da
         first = index[aligned["close"].isna().to_numpy()][0]
         raise DataError(f"{source}: has no value on or before {first.date()}, the instrument's first bar")
     return aligned
+
+
+def _check_bar_kind(frame: pd.DataFrame, strategy) -> pd.DataFrame:
+    """Intraday playbooks get checked 1-minute bars; daily playbooks refuse intraday files."""
+    source = strategy.data
+    name = source.describe()
+    if getattr(STRATEGIES[strategy.name], "bar_minutes", 0):
+        kind = _file_kind(source)
+        label = (lambda i: f"line {i + 2}") if kind == "csv" else (lambda i: f"row {i + 1}")
+        return check_intraday(frame, name, label, outside_hours=source.outside_hours, who=strategy.name)
+    if not is_daily(frame):
+        raise DataError(f"{name}: intraday bars (first {frame.index[0]}) but {strategy.name} is a daily playbook; "
+                        f"give it daily bars stamped with the session date")
+    return frame

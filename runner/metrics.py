@@ -68,12 +68,29 @@ def per_year(cfg: RunConfig, equity: pd.DataFrame, trades: pd.DataFrame, bars: d
             row[f"{name}.trades"] = int(len(mine))
             row[f"{name}.pnl"] = round(float(mine["pnl"].sum()), 2) if len(mine) else 0.0
             row[f"{name}.trade_return_pct"] = (round(float(mine["pnl_pct"].sum()), 4) if len(mine) else None)
-            hold = window_hold_return(strategy, int(year), bars.get(strategy.symbol))
+            hold, unconditional = window_baseline(strategy, int(year), bars.get(strategy.symbol))
             row[f"{name}.hold_window_pct"] = None if hold is None else round(hold * 100, 4)
-            direction = STRATEGIES[strategy.name].direction
-            row[f"{name}.unconditional_pct"] = None if hold is None else round(direction * hold * 100, 4)
+            row[f"{name}.unconditional_pct"] = None if unconditional is None else round(unconditional * 100, 4)
         rows.append(row)
     return rows
+
+
+def window_baseline(strategy, year: int, bars: pd.DataFrame | None) -> tuple[float | None, float | None]:
+    """(hold, unconditional) returns of ``year``'s window, or Nones if the data does not cover it.
+
+    A daily playbook names one window a year (``baseline_window``) and trades one
+    side (``direction``). An intraday playbook computes both itself over its
+    eligible sessions (``baseline_year``: e.g. window start to close, compounded).
+    """
+    playbook = STRATEGIES[strategy.name]
+    hook = getattr(playbook, "baseline_year", None)
+    if hook is not None:
+        if bars is None:
+            return None, None
+        result = hook(year, strategy.typed_params(), bars)
+        return (None, None) if result is None else result
+    hold = window_hold_return(strategy, year, bars)
+    return hold, None if hold is None else playbook.direction * hold
 
 
 def window_hold_return(strategy, year: int, bars: pd.DataFrame | None) -> float | None:

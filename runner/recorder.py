@@ -103,6 +103,10 @@ def fill_time(data, order: bt.Order) -> pd.Timestamp:
     """
     stamp = bt.num2date(order.executed.dt)
     if not getattr(data, "daily", False):
+        # Intraday bars are stamped at their start; a market-on-close fill happens at the end of
+        # the session's last bar, i.e. at the official close.
+        if order.exectype == bt.Order.Close:
+            stamp += dt.timedelta(minutes=_bar_minutes(data))
         return pd.Timestamp(stamp).tz_localize(NEW_YORK)
     day = stamp.date()
     if order.exectype == bt.Order.Market and market_calendar.is_session(day):
@@ -112,11 +116,27 @@ def fill_time(data, order: bt.Order) -> pd.Timestamp:
     return pd.Timestamp(dt.datetime.combine(day, dt.time(16))).tz_localize(NEW_YORK)
 
 
+def _bar_minutes(data) -> int:
+    if getattr(data, "_timeframe", None) == bt.TimeFrame.Minutes:
+        return int(getattr(data, "_compression", 1) or 1)
+    return 1
+
+
+def session_time(stamp: dt.datetime) -> pd.Timestamp:
+    """The close of the session of a clock time (the time itself off-session): equity's row key."""
+    day = stamp.date()
+    if market_calendar.is_session(day):
+        return market_calendar.session_close(day)
+    return pd.Timestamp(stamp).tz_localize(NEW_YORK)
+
+
 def order_created_time(data, order: bt.Order) -> pd.Timestamp:
     """When an order was sent: the completion time of the bar it was decided on."""
     stamp = bt.num2date(order.created.dt)
     if getattr(data, "daily", False) and market_calendar.is_session(stamp.date()):
         return market_calendar.session_close(stamp.date())
+    if not getattr(data, "daily", False):
+        stamp += dt.timedelta(minutes=_bar_minutes(data))   # stamped at its start, decided at its end
     return pd.Timestamp(stamp).tz_localize(NEW_YORK)
 
 
@@ -125,6 +145,8 @@ def bar_time(data) -> pd.Timestamp:
     stamp = data.datetime.datetime(0)
     if getattr(data, "daily", False) and market_calendar.is_session(stamp.date()):
         return market_calendar.session_close(stamp.date())
+    if not getattr(data, "daily", False):
+        stamp += dt.timedelta(minutes=_bar_minutes(data))   # stamped at its start
     return pd.Timestamp(stamp).tz_localize(NEW_YORK)
 
 
@@ -171,8 +193,10 @@ class RunRecorder(bt.Analyzer):
         })
 
     def next(self):
-        for data in self.strategy.datas[:1]:
-            self.runlog.equity[bar_time(data)] = (self.strategy.broker.getvalue(), self.strategy.broker.getcash())
+        # One row per session, at its close (the last value of the session wins): the clock is the
+        # latest bar of any feed, so daily and 1-minute playbooks share one equity series.
+        stamp = bt.num2date(self.strategy.datetime[0])
+        self.runlog.equity[session_time(stamp)] = (self.strategy.broker.getvalue(), self.strategy.broker.getcash())
 
     def get_analysis(self):
         return {}

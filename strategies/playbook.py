@@ -88,6 +88,15 @@ class Playbook(bt.Strategy):
 
     # -- the bar loop ----------------------------------------------------------
     def prenext(self):
+        # Another playbook's feed (e.g. 1-minute bars that start years later) can hold the
+        # common clock in prenext: act as soon as this playbook's own feeds are ready.
+        own = [self.bars, *self.extra.values()]
+        periods = {id(d): p for d, p in zip(self.datas, self._minperiods)}
+        if all(len(d) >= periods[id(d)] for d in own):
+            self.next()
+            return
+        if not len(self.bars):
+            return
         # Indicators are still warming up, but year-to-date bases must be seen.
         today = self.bars.datetime.date(0)
         if today != self._last_day:

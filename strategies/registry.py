@@ -4,10 +4,12 @@ from __future__ import annotations
 from strategies.december_fade import DecemberFade
 from strategies.january_snapback import JanuarySnapback
 from strategies.playbook import Playbook
+from strategies.vwap_close_fade import VwapCloseFade
 
-STRATEGIES: dict[str, type[Playbook]] = {
+STRATEGIES: dict[str, type[Playbook] | type[VwapCloseFade]] = {
     "december_fade": DecemberFade,
     "january_snapback": JanuarySnapback,
+    "vwap_close_fade": VwapCloseFade,
 }
 
 

@@ -25,7 +25,7 @@ def test_default_backtest_writes_the_run_folder(tmp_path, capsys):
     assert {p.name for p in out.iterdir()} == RUN_FILES
     trades = pd.read_csv(out / "trades.csv")
     assert list(trades.columns) == TRADE_COLUMNS
-    assert set(trades.strategy) == {"december_fade", "january_snapback"}
+    assert set(trades.strategy) == {"december_fade", "january_snapback", "vwap_close_fade"}
     metrics = json.loads((out / "metrics.json").read_text())
     for key in ("total_return_pct", "cagr_pct", "sharpe", "sortino", "max_drawdown_pct", "trades",
                 "win_rate_pct", "profit_factor", "exposure_pct", "per_year", "baseline"):

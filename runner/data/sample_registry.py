@@ -8,3 +8,6 @@ import pandas as pd
 GENERATED: dict[str, Callable[[], pd.DataFrame]] = {}
 #: name -> one line saying what the sample is (e.g. "SYNTHETIC minute bars ...").
 NOTES: dict[str, str] = {}
+
+# Built-in generated samples register themselves on import (after the tables above exist).
+from runner.data import intraday_sample  # noqa: E402,F401  (sample:spy_1min_synthetic)

@@ -1,0 +1,101 @@
+"""Checks that 1-minute bars are what an intraday playbook needs (on top of ``validate_bars``).
+
+``validate_bars`` already refuses unsorted and duplicate times with the row.
+Here, for 1-minute regular-hours bars stamped at their start:
+
+* a daily file is refused (the playbook needs minutes);
+* times must be whole minutes, and bars one minute apart (a 5-minute file is refused);
+* bars outside regular hours (before 09:30, at or after the close, which is
+  13:00 on early-close days, or on a day NYSE did not trade) are refused, or
+  dropped with a warning when the data source says ``outside_hours: drop``;
+* missing minutes are reported (a warning with counts and the first gap), not
+  repaired: the VWAP of a session with gaps is the VWAP of the bars it has.
+
+Every refusal is a :class:`DataError` naming the source, the row and the value.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from loguru import logger
+
+from runner.data.bars import RowLabel, default_row_label, is_daily
+from runner.errors import DataError
+from strategies import market_calendar as cal
+
+MINUTE_NS = 60_000_000_000
+OPEN_MINUTE = 9 * 60 + 30
+
+
+def check_intraday(bars: pd.DataFrame, source: str, row_label: RowLabel = default_row_label, *,
+                   outside_hours: str = "refuse", who: str = "an intraday playbook") -> pd.DataFrame:
+    """The bars, checked (and with off-hours bars dropped if ``outside_hours == "drop"``)."""
+    if is_daily(bars):
+        raise DataError(f"{source}: daily bars (one per session, first {bars.index[0].date()}) but {who} needs "
+                        f"1-minute bars stamped at their start, e.g. 2019-03-01 15:41:00")
+    local = bars.index.tz_convert(cal.NEW_YORK).tz_localize(None).as_unit("ns")
+    stamps = local.asi8
+    off_minute = stamps % MINUTE_NS != 0
+    if off_minute.any():
+        i = int(np.argmax(off_minute))
+        raise DataError(f"{source}: {row_label(i)}: time {local[i]} is not on a whole minute; "
+                        f"expected 1-minute bars stamped at their start")
+    day_ns = local.normalize().asi8
+    minute = (stamps - day_ns) // MINUTE_NS
+    days, first_of_day = np.unique(day_ns, return_index=True)
+    close_minute = np.full(len(days), -1, dtype=np.int64)
+    for j, d in enumerate(pd.DatetimeIndex(days)):
+        if cal.is_session(d.date()):
+            c = cal.session_close(d.date())
+            close_minute[j] = c.hour * 60 + c.minute
+    which = np.searchsorted(days, day_ns)
+    closes = close_minute[which]
+    outside = (closes < 0) | (minute < OPEN_MINUTE) | (minute + 1 > closes)
+    if outside.any():
+        i = int(np.argmax(outside))
+        if outside_hours != "drop":
+            why = ("NYSE did not trade that day" if closes[i] < 0 else
+                   f"regular hours are 09:30 to {closes[i] // 60:02d}:{closes[i] % 60:02d}, the last bar starts "
+                   f"a minute before the close")
+            raise DataError(f"{source}: {row_label(i)}: bar at {local[i]} is outside regular hours ({why}); "
+                            f"{int(outside.sum())} such bar(s). Remove them, or set the data source's "
+                            f"outside_hours: drop")
+        logger.warning(f"{source}: dropped {int(outside.sum())} bar(s) outside regular hours "
+                       f"(first {row_label(i)}: {local[i]})")
+        keep = ~outside
+        bars, local, day_ns, minute, closes = bars[keep], local[keep], day_ns[keep], minute[keep], closes[keep]
+        if bars.empty:
+            raise DataError(f"{source}: no bars inside regular hours")
+    _check_spacing(local, day_ns, minute, source, row_label)
+    _report_missing(local, day_ns, minute, closes, source)
+    return bars
+
+
+def _check_spacing(local, day_ns, minute, source: str, row_label: RowLabel) -> None:
+    same_day = day_ns[1:] == day_ns[:-1]
+    steps = (minute[1:] - minute[:-1])[same_day]
+    if len(steps) and np.median(steps) > 1:
+        i = int(np.flatnonzero(same_day)[0]) + 1
+        raise DataError(f"{source}: bars are {int(np.median(steps))} minutes apart (e.g. {row_label(i)}: {local[i]}); "
+                        f"this playbook needs 1-minute bars")
+
+
+def _report_missing(local, day_ns, minute, closes, source: str) -> None:
+    days, first, counts = np.unique(day_ns, return_index=True, return_counts=True)
+    expected = closes[first] - OPEN_MINUTE
+    short = counts < expected
+    sessions = cal.sessions_between(local[0].date(), local[-1].date())
+    absent = len(sessions) - len(days)
+    if not short.any() and absent <= 0:
+        return
+    missing = int((expected - counts)[short].sum())
+    where = ""
+    if short.any():
+        j = int(np.argmax(short))
+        lo, hi = first[j], first[j] + counts[j]
+        have = set(minute[lo:hi].tolist())
+        gap = next(m for m in range(OPEN_MINUTE, int(closes[first[j]])) if m not in have)
+        where = f"; first gap {pd.Timestamp(days[j]).date()} {gap // 60:02d}:{gap % 60:02d}"
+    logger.warning(f"{source}: {missing} missing minute(s) in {int(short.sum())} of {len(days)} sessions"
+                   f"{where}" + (f"; {absent} session(s) with no bars at all" if absent > 0 else "")
+                   + " (VWAP uses the bars present)")

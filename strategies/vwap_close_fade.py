@@ -1,0 +1,432 @@
+"""Playbook C: fade a stretched price against the session VWAP into the close (intraday).
+
+On 1-minute regular-hours bars, on eligible days (month ends, the turn of the
+year, quarter ends, the quarterly third Fridays; each switchable):
+
+* session VWAP and σ from the open (:mod:`strategies.session_vwap`), ``z = (close − VWAP)/σ``;
+* trigger on a completed bar inside the window, from 30 minutes before the
+  close (15:30) until one minute before that day's market-on-close cutoff
+  (date-versioned; early closes move both): ``z ≥ k`` → short, ``z ≤ −k`` →
+  long, if the price also moved ``min_move_pct`` since an hour before the
+  close (15:00) in the same direction, and optionally if the last 30 minutes'
+  volume is ``volume_ratio_min`` × its 20-session average for the same slot;
+* entry: market, at the next bar's open; one trade per instrument per day;
+* exits, attached to the entry (a bracket): a stop at the nearer of z = ±``stop_z``
+  and ``stop_pct`` adverse, optionally a limit at the VWAP, and a
+  market-on-close order sent with the entry, so before the cutoff. It fills at
+  the session's official close (the close of its last bar) on the same day.
+  Never held overnight: a position found at a new session is closed at once.
+* size: ``risk_pct`` of equity over the stop distance, capped at ``max_position_pct``.
+
+Bar times: as the data and IB stamp them, at the bar's START (the 15:41 bar
+covers 15:41:00–15:41:59 and is decided on at 15:42:00). A trigger bar must
+lie inside the window: start ≥ window start, end ≤ cutoff − 1 minute.
+
+The indicator lines (``vwap``, ``sigma``, ``ref_price``, ``slot_ratio``) come
+from the feed when it carries them (the fast backtest path precomputes them
+with numpy for only the bars that matter), else from
+:class:`SessionVwapIndicator`, bar by bar (every bar, paper trading). Both give
+the same numbers, so both give the same trades.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import ClassVar, Literal
+
+import backtrader as bt
+import numpy as np
+import pandas as pd
+from loguru import logger
+
+from strategies import market_calendar as cal
+from strategies.params import PlaybookParams, backtrader_params, param
+from strategies.session_vwap import SessionVwap, SlotVolume, cumulative_by_minute
+
+LONG, SHORT = 1, -1
+WINDOW_MINUTES = 30        # the window opens this long before the close (15:30)
+REFERENCE_MINUTES = 60     # the move is measured from this long before the close (15:00)
+ONE_MINUTE = 1.0 / 1440.0  # in backtrader date numbers (days)
+EPSILON = 0.5 / 86400.0    # half a second, against float noise in date numbers
+LINE_NAMES = ("vwap", "sigma", "ref_price", "slot_ratio")
+
+
+class VwapCloseFadeParams(PlaybookParams):
+    k: float = param(2.0, "trigger: |z| of the close against the session VWAP at least this", explore=(1.5, 3.0),
+                     gt=0, le=10)
+    min_move_pct: float = param(0.3, "trigger: the price moved at least this since 15:00 (an hour before the close), "
+                                "percent, in the direction being faded", explore=(0.2, 0.6), ge=0, le=10)
+    volume_ratio_min: float | None = param(None, "trigger: last 30 minutes' volume at least this times its 20-session "
+                                           "average at the same distance to the close; null = off",
+                                           explore=(1.0, 2.5), gt=0, le=20)
+    stop_z: float = param(3.0, "stop at this |z| (from the VWAP and σ at the decision)", explore=(2.5, 4.0), gt=0, le=20)
+    stop_pct: float = param(0.25, "stop this far adverse of the decision close, percent (the nearer stop wins)",
+                            explore=(0.15, 0.5), gt=0, le=10)
+    exit_at_vwap: bool = param(True, "also exit with a limit at the session VWAP (at the decision)")
+    risk_pct: float = param(0.25, "equity at risk per trade, percent (risk over the stop distance)",
+                            explore=(0.1, 0.5), gt=0, le=5)
+    max_position_pct: float = param(95.0, "cap on position value, percent of equity (room for fees and the "
+                                    "next open)", gt=0, le=400)
+    venue: Literal["NYSE", "NASDAQ"] = param("NYSE", "listing venue: sets the market-on-close cutoff")
+    month_end: bool = param(True, "eligible: the last month_end_sessions sessions of every month")
+    month_end_sessions: int = param(3, "sessions at the end of each month", ge=1, le=10)
+    year_turn: bool = param(True, "eligible: the last and first year_turn_sessions sessions of Dec / Jan")
+    year_turn_sessions: int = param(5, "sessions at the end of December and start of January", ge=1, le=15)
+    quarter_end: bool = param(True, "eligible: the last session of March, June, September, December")
+    quad_witching: bool = param(True, "eligible: the third Friday of March, June, September, December")
+    every_day: bool = param(False, "eligible: every session (ignores the filters above; for studies)")
+
+
+@dataclass(frozen=True)
+class SessionPlan:
+    """One session's timetable, as backtrader date numbers of bar START stamps."""
+
+    day: dt.date
+    open_num: float
+    first_trigger: float     # first bar that may trigger (starts at the window's start)
+    last_trigger: float      # last bar that may trigger (ends one minute before the cutoff)
+    reference_end: float     # bars ending at or before this set the reference price
+    last_bar: float          # the session's last bar: market-on-close orders fill at its close
+    length: int              # minutes in the session
+    eligible: tuple[str, ...]
+
+
+def eligible_reasons(day: dt.date, p: VwapCloseFadeParams) -> tuple[str, ...]:
+    """Why ``day`` is eligible (empty if it is not)."""
+    if not cal.is_session(day):
+        return ()
+    if p.every_day:
+        return ("every day",)
+    reasons = []
+    from_end = cal.sessions_from_end_of_month(day)
+    if p.month_end and from_end <= p.month_end_sessions:
+        reasons.append(f"month end ({from_end} from last)")
+    if p.year_turn and ((day.month == 12 and from_end <= p.year_turn_sessions)
+                        or (day.month == 1 and cal.session_number_in_month(day) <= p.year_turn_sessions)):
+        reasons.append("turn of the year")
+    if p.quarter_end and day.month in (3, 6, 9, 12) and from_end == 1:
+        reasons.append("quarter end")
+    if p.quad_witching and day.month in (3, 6, 9, 12) and day == cal.third_friday(day.year, day.month):
+        reasons.append("third Friday")
+    return tuple(reasons)
+
+
+def session_plan(day: dt.date, p: VwapCloseFadeParams) -> SessionPlan:
+    close = cal.session_close(day).tz_localize(None).to_pydatetime()
+    cutoff = cal.moc_cutoff(day, p.venue).tz_localize(None).to_pydatetime()
+    opening = dt.datetime.combine(day, dt.time(9, 30))
+    minute = dt.timedelta(minutes=1)
+    num = bt.date2num
+    return SessionPlan(
+        day=day, open_num=num(opening),
+        first_trigger=num(close - dt.timedelta(minutes=WINDOW_MINUTES)),
+        last_trigger=num(cutoff - 2 * minute),
+        reference_end=num(close - dt.timedelta(minutes=REFERENCE_MINUTES)),
+        last_bar=num(close - minute),
+        length=int((close - opening) / minute),
+        eligible=eligible_reasons(day, p),
+    )
+
+
+def fade_signal(close: float, vwap: float, sigma: float, ref: float, slot_ratio: float,
+                p: VwapCloseFadeParams) -> int:
+    """SHORT, LONG or 0 for one completed bar inside the window (see the module docstring)."""
+    if not sigma > 0.0 or not ref > 0.0:
+        return 0
+    z = (close - vwap) / sigma
+    move = close / ref - 1.0
+    threshold = p.min_move_pct / 100.0
+    if p.volume_ratio_min is not None and not slot_ratio >= p.volume_ratio_min:
+        return 0
+    if p.k <= z < p.stop_z and move >= threshold:
+        return SHORT
+    if -p.stop_z < z <= -p.k and move <= -threshold:
+        return LONG
+    return 0
+
+
+def fade_signals(close: np.ndarray, vwap: np.ndarray, sigma: np.ndarray, ref: np.ndarray, slot_ratio: np.ndarray,
+                 p: VwapCloseFadeParams) -> np.ndarray:
+    """:func:`fade_signal` on arrays (the same comparisons, element by element)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ok = (sigma > 0.0) & (ref > 0.0)
+        z = (close - vwap) / sigma
+        move = close / ref - 1.0
+    threshold = p.min_move_pct / 100.0
+    if p.volume_ratio_min is not None:
+        ok &= slot_ratio >= p.volume_ratio_min
+    short = ok & (p.k <= z) & (z < p.stop_z) & (move >= threshold)
+    long = ok & (-p.stop_z < z) & (z <= -p.k) & (move <= -threshold)
+    return np.where(short, SHORT, np.where(long, LONG, 0))
+
+
+class SessionVwapIndicator(bt.Indicator):
+    """VWAP, σ, reference price and slot-volume ratio, bar by bar (resets each session)."""
+
+    lines = LINE_NAMES
+    params = (("slot_volume", False),)
+
+    def __init__(self):
+        self._running = SessionVwap()
+        self._slots = SlotVolume()
+        self._day_key = None
+        self._plan: SessionPlan | None = None
+        self._ref = math.nan
+        self._cols: list[int] = []
+        self._volumes: list[float] = []
+
+    def next(self):
+        data = self.data
+        dt0 = data.datetime[0]
+        key = int(dt0)
+        if key != self._day_key:
+            self._new_session(dt0, key)
+        high, low, close, volume = data.high[0], data.low[0], data.close[0], data.volume[0]
+        vwap, sigma = self._running.update(high, low, close, volume)
+        plan = self._plan
+        if dt0 + ONE_MINUTE <= plan.reference_end + EPSILON:
+            self._ref = close
+        ratio = math.nan
+        if self.p.slot_volume:
+            col = int(round((dt0 - plan.open_num) * 1440.0))
+            self._cols.append(col)
+            self._volumes.append(volume)
+            cum = cumulative_by_minute(np.array(self._cols), np.array(self._volumes), plan.length)
+            ratio = self._slots.ratio(cum, col + 1, plan.length)
+        self.lines.vwap[0] = vwap
+        self.lines.sigma[0] = sigma
+        self.lines.ref_price[0] = self._ref
+        self.lines.slot_ratio[0] = ratio
+
+    def _new_session(self, dt0: float, key: int) -> None:
+        if self.p.slot_volume and self._plan is not None and self._cols:
+            self._slots.add_session(cumulative_by_minute(np.array(self._cols), np.array(self._volumes),
+                                                         self._plan.length), self._plan.length)
+        self._day_key = key
+        # The timetable's open, reference time and length do not depend on the parameters.
+        self._plan = _plan_cached(bt.num2date(dt0).date(), _DEFAULT_PARAMS_JSON)
+        self._running.reset()
+        self._ref = math.nan
+        self._cols, self._volumes = [], []
+
+
+@lru_cache(maxsize=4096)
+def _plan_cached(day: dt.date, params_json: str) -> SessionPlan:
+    return session_plan(day, VwapCloseFadeParams.model_validate_json(params_json))
+
+
+_DEFAULT_PARAMS_JSON = VwapCloseFadeParams().model_dump_json()
+
+
+class VwapCloseFade(bt.Strategy):
+    """Playbook C; see the module docstring. Orders carry ``info.reason`` and ``info.strategy``."""
+
+    Params: ClassVar[type[PlaybookParams]] = VwapCloseFadeParams
+    extra_feeds: ClassVar[tuple[str, ...]] = ()
+    #: Bars this playbook needs: 1-minute regular-hours bars.
+    bar_minutes: ClassVar[int] = 1
+    #: The engine may feed only the bars that matter, with precomputed lines (strategies.vwap_fade_fast).
+    fast_feed: ClassVar[bool] = True
+    #: No fixed side: the report's unconditional comparison fades the move since 15:00.
+    direction: ClassVar[int] = 0
+
+    params = (
+        ("symbol", None),
+        ("label", None),
+        ("feed_names", None),
+        *backtrader_params(VwapCloseFadeParams),
+    )
+
+    def __init__(self):
+        names = {d._name: d for d in self.datas}
+        if self.p.symbol is None:
+            self.bars = self.datas[0]
+        elif self.p.symbol in names:
+            self.bars = names[self.p.symbol]
+        else:
+            raise ValueError(f"no data feed named {self.p.symbol!r}; feeds are {sorted(names)}")
+        self.config = VwapCloseFadeParams(**{n: getattr(self.p, n) for n in VwapCloseFadeParams.model_fields})
+        self.label = self.p.label or "vwap_close_fade"
+        self.log = logger.bind(strategy=self.label, symbol=self.p.symbol)
+        if all(hasattr(self.bars.lines, name) for name in LINE_NAMES):
+            self.vw = self.bars.lines          # precomputed by the feed (fast path)
+        else:
+            self.vw = SessionVwapIndicator(self.bars, slot_volume=self.config.volume_ratio_min is not None)
+        self._params_json = self.config.model_dump_json()
+        self._seen = 0
+        self._day_key = None
+        self.plan: SessionPlan | None = None
+        self.traded_today = False
+        self.entry_order: bt.Order | None = None
+        self.exit_orders: list[bt.Order] = []
+        self.flatten_order: bt.Order | None = None
+
+    # -- the bar loop -----------------------------------------------------------------
+    def prenext(self):
+        # Another playbook's feed may start later and hold the common clock back.
+        periods = {id(d): p for d, p in zip(self.datas, self._minperiods)}
+        if len(self.bars) and len(self.bars) >= periods[id(self.bars)]:
+            self.next()
+
+    def next(self):
+        if len(self.bars) == self._seen:    # another feed advanced; this one did not
+            return
+        self._seen = len(self.bars)
+        dt0 = self.bars.datetime[0]
+        key = int(dt0)
+        if key != self._day_key:
+            self._start_session(dt0, key)
+        plan = self.plan
+        if (not plan.eligible or self.traded_today or self.entry_order is not None
+                or not plan.first_trigger - EPSILON <= dt0 <= plan.last_trigger + EPSILON):
+            return
+        vw = self.vw
+        close = self.bars.close[0]
+        vwap, sigma = vw.vwap[0], vw.sigma[0]
+        direction = fade_signal(close, vwap, sigma, vw.ref_price[0], vw.slot_ratio[0], self.config)
+        if direction:
+            self._enter(direction, close, vwap, sigma, vw.ref_price[0])
+
+    def _start_session(self, dt0: float, key: int) -> None:
+        self._day_key = key
+        day = bt.num2date(dt0).date()
+        self.plan = _plan_cached(day, self._params_json)
+        self.traded_today = False
+        position = self.getposition(self.bars).size
+        if position and self.flatten_order is None:
+            self.log.error(f"{day}: found {position:+g} held overnight (the close exit did not fill); "
+                           f"closing at the open")
+            for order in self.exit_orders:
+                self.cancel(order)
+            self.flatten_order = self.close(data=self.bars)
+            self._tag(self.flatten_order, "overnight_flatten")
+
+    # -- entries ------------------------------------------------------------------------
+    def _enter(self, direction: int, close: float, vwap: float, sigma: float, ref: float) -> None:
+        cfg, plan = self.config, self.plan
+        z = (close - vwap) / sigma
+        z_stop = vwap - direction * cfg.stop_z * sigma
+        pct_stop = close * (1.0 - direction * cfg.stop_pct / 100.0)
+        stop = max(z_stop, pct_stop) if direction == LONG else min(z_stop, pct_stop)
+        size = self._size(abs(close - stop), close)
+        when = bt.num2date(self.bars.datetime[0])
+        why = (f"z {z:+.2f} (close {close:.2f}, VWAP {vwap:.2f}, σ {sigma:.3f}), "
+               f"{(close / ref - 1) * 100:+.2f}% since the reference {ref:.2f}; {', '.join(plan.eligible)}")
+        self.traded_today = True
+        if size <= 0:
+            self.log.info(f"{when:%Y-%m-%d %H:%M}: signal ({why}) but the risk budget buys less than one share")
+            return
+        side, close_side = (self.buy, self.sell) if direction == LONG else (self.sell, self.buy)
+        self.entry_order = side(data=self.bars, size=size, exectype=bt.Order.Market, transmit=False)
+        self._tag(self.entry_order, "entry")
+        stop_order = close_side(data=self.bars, size=size, exectype=bt.Order.Stop, price=stop,
+                                parent=self.entry_order, transmit=False)
+        self._tag(stop_order, "stop")
+        self.exit_orders = [stop_order]
+        if cfg.exit_at_vwap:
+            target = close_side(data=self.bars, size=size, exectype=bt.Order.Limit, price=vwap,
+                                parent=self.entry_order, transmit=False)
+            self._tag(target, "vwap_target")
+            self.exit_orders.append(target)
+        on_close = close_side(data=self.bars, size=size, exectype=bt.Order.Close, parent=self.entry_order,
+                              transmit=True)
+        # backtrader's default end of session is midnight, so its market-on-close would fill on the
+        # next day's first bar: end this session at its last bar (13:00 closes included).
+        on_close.dteos = plan.last_bar
+        self._tag(on_close, "close")
+        self.exit_orders.append(on_close)
+        self.log.info(f"{when:%Y-%m-%d %H:%M}: {'buy' if direction == LONG else 'sell'} {size} at the next open "
+                      f"({why}); stop {stop:.2f}, {'VWAP ' + format(vwap, '.2f') + ', ' if cfg.exit_at_vwap else ''}"
+                      f"market-on-close")
+
+    def _size(self, stop_distance: float, close: float) -> int:
+        if not math.isfinite(stop_distance) or stop_distance <= 0:
+            return 0
+        value = self.broker.getvalue()
+        by_risk = value * self.config.risk_pct / 100.0 / stop_distance
+        by_value = value * self.config.max_position_pct / 100.0 / close
+        return int(max(0, math.floor(min(by_risk, by_value))))
+
+    # -- notifications ------------------------------------------------------------------
+    def _tag(self, order: bt.Order | None, reason: str) -> None:
+        if order is not None:
+            order.addinfo(reason=reason, strategy=self.label)
+
+    def notify_order(self, order: bt.Order):
+        if order.status in (order.Submitted, order.Accepted, order.Partial):
+            return
+        when = bt.num2date(self.bars.datetime[0]) if len(self.bars) else None
+        reason = order.info.get("reason")
+        if self.entry_order is not None and order.ref == self.entry_order.ref:
+            if order.status != order.Completed:
+                self.log.warning(f"{when}: entry {order.getstatusname()}; its exits are cancelled with it")
+                self.exit_orders = []
+            self.entry_order = None
+        elif any(order.ref == o.ref for o in self.exit_orders):
+            if order.status == order.Completed:
+                self.log.info(f"{when}: {reason} filled at {order.executed.price:.2f}")
+                self.exit_orders = []
+            elif order.status in (order.Margin, order.Rejected):
+                self.log.error(f"{when}: exit {reason} {order.getstatusname()}")
+        elif self.flatten_order is not None and order.ref == self.flatten_order.ref:
+            self.flatten_order = None
+
+    # -- the report's comparison --------------------------------------------------------
+    @classmethod
+    def baseline_window(cls, year: int, params: PlaybookParams):
+        return None
+
+    @classmethod
+    def baseline_year(cls, year: int, params: VwapCloseFadeParams, bars: pd.DataFrame) -> tuple[float, float] | None:
+        """Compounded returns over the year's eligible sessions with data, from the window's start to the close.
+
+        ``hold``: long every eligible session; ``unconditional``: fade the move
+        since the reference time every eligible session, without the z and
+        volume filters. None if the data has no eligible session that year.
+        """
+        table = _window_returns(bars, params)
+        mine = table[table["year"] == year]
+        if mine.empty:
+            return None
+        hold = float(np.prod(1.0 + mine["hold"].to_numpy()) - 1.0)
+        fade = float(np.prod(1.0 + mine["fade"].to_numpy()) - 1.0)
+        return hold, fade
+
+
+def _window_returns(bars: pd.DataFrame, p: VwapCloseFadeParams) -> pd.DataFrame:
+    """Per eligible session: return from the window's start to the close, held long and faded."""
+    key = (id(bars), len(bars), p.model_dump_json())
+    cached = _WINDOW_CACHE.get(key)
+    if cached is not None:
+        return cached
+    local = bars.index.tz_localize(None)
+    days = local.normalize()
+    rows = []
+    close = bars["close"].to_numpy()
+    ends = local + pd.Timedelta(minutes=1)
+    for day, positions in pd.Series(np.arange(len(bars)), index=days).groupby(level=0):
+        d = day.date()
+        if not eligible_reasons(d, p):
+            continue
+        idx = positions.to_numpy()
+        session_close = cal.session_close(d).tz_localize(None)
+        start = session_close - pd.Timedelta(minutes=WINDOW_MINUTES)
+        reference = session_close - pd.Timedelta(minutes=REFERENCE_MINUTES)
+        e = ends[idx]
+        at_start = idx[e <= start]
+        at_ref = idx[e <= reference]
+        if not len(at_start) or not len(at_ref) or e[-1] < session_close:
+            continue
+        p_start, p_ref, p_close = close[at_start[-1]], close[at_ref[-1]], close[idx[-1]]
+        hold = p_close / p_start - 1.0
+        side = -np.sign(p_start - p_ref)
+        rows.append({"year": d.year, "hold": hold, "fade": side * hold})
+    table = pd.DataFrame(rows, columns=["year", "hold", "fade"])
+    _WINDOW_CACHE.clear()
+    _WINDOW_CACHE[key] = table
+    return table
+
+
+_WINDOW_CACHE: dict = {}
