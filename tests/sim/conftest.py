@@ -1,9 +1,9 @@
 """Fixtures for the simulated gateway's tests: both IB client libraries, small bar sets, bounded waits."""
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
-import time
 
 import pytest
 
@@ -12,6 +12,18 @@ from runner.sim import SimulatedGateway
 LIBRARIES = ["ib_insync", "ib_async"]
 # Log lines of the client libraries that mean the simulator sent something they could not decode.
 DECODER_TROUBLE = ("Error handling fields", "Error for ", "No order found", "Traceback")
+
+
+@pytest.fixture(autouse=True)
+def client_event_loop():
+    """The sync IB API runs on the main thread's loop; other tests may have closed or unset it."""
+    try:
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+        if loop.is_closed():
+            raise RuntimeError("closed")
+    except RuntimeError:
+        asyncio.set_event_loop(asyncio.new_event_loop())
+    yield
 
 
 @pytest.fixture(params=LIBRARIES)
@@ -80,16 +92,3 @@ def connect():
     for ib in clients:
         if ib.isConnected():
             ib.disconnect()
-
-
-def wait_for(ib, predicate, timeout: float = 5.0) -> bool:
-    """Run the client's loop until ``predicate()`` holds (True) or the timeout passes (False)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        try:
-            ib.sleep(0.01)
-        except ConnectionError:    # ib_insync raises from sleep() when the socket drops
-            pass
-    return bool(predicate())

@@ -1,6 +1,8 @@
 """Small bar sets for the simulated gateway's tests, on real NYSE sessions."""
 from __future__ import annotations
 
+import time
+
 import exchange_calendars as xcals
 import numpy as np
 import pandas as pd
@@ -43,3 +45,16 @@ def random_minutes(day: str, minutes: int = 390, seed: int = 3) -> pd.DataFrame:
     volume = rng.integers(1_000, 50_000, minutes)
     return pd.DataFrame({"open": open_.round(2), "high": high.round(2), "low": low.round(2),
                          "close": close.round(2), "volume": volume}, index=index)
+
+
+def wait_for(ib, predicate, timeout: float = 5.0) -> bool:
+    """Run the client's loop until ``predicate()`` holds (True) or the timeout passes (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        try:
+            ib.sleep(0.01)
+        except ConnectionError:    # ib_insync raises from sleep() when the socket drops
+            pass
+    return bool(predicate())

@@ -4,8 +4,7 @@ from __future__ import annotations
 import pytest
 from loguru import logger
 
-from conftest import wait_for
-from sim_data import random_daily
+from sim_data import random_daily, wait_for
 
 
 def _spy(ib, lib):

@@ -6,8 +6,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from conftest import wait_for
-from sim_data import random_daily, random_minutes
+from sim_data import random_daily, random_minutes, wait_for
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from sim_data import daily_frame
-from conftest import wait_for
+from sim_data import daily_frame, wait_for
 
 BARS = daily_frame([
     (100.0, 101.0, 99.0, 100.5, 1_000_000),   # Mar 4
