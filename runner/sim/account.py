@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 class Position:
     quantity: float = 0.0
     avg_cost: float = 0.0
+    realized_pnl: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class Account:
             share = commission * abs(closing) / abs(signed_qty)
             realized = -closing * (price - pos.avg_cost) - share
             self.realized_pnl += realized
+            pos.realized_pnl += realized
             pos.quantity = held + closing
             if pos.quantity == 0:
                 pos.avg_cost = 0.0

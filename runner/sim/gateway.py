@@ -240,7 +240,7 @@ class SimulatedGateway:
         return self._call(lambda: list(self.account.executions))
 
     def positions(self) -> dict[str, Position]:
-        return self._call(lambda: {s: Position(p.quantity, p.avg_cost)
+        return self._call(lambda: {s: Position(p.quantity, p.avg_cost, p.realized_pnl)
                                    for s, p in self.account.positions.items() if p.quantity})
 
     def cash(self) -> float:
@@ -248,6 +248,13 @@ class SimulatedGateway:
 
     def account_values(self) -> dict[str, float]:
         return self._call(lambda: self.account.summary(self.server.prices()))
+
+    def realtime_subscriptions(self) -> dict[int, list[str]]:
+        """Client id -> symbols it streams 5-second bars for (to wait until a bot has subscribed)."""
+        def snapshot():
+            return {s.client_id: sorted(s.realtime.values()) for s in self.server.sessions
+                    if s.client_id is not None and not s.closed and s.realtime}
+        return self._call(snapshot)
 
     def connected_clients(self) -> list[int]:
         return self._call(lambda: sorted(s.client_id for s in self.server.sessions

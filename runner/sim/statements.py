@@ -47,7 +47,7 @@ def portfolio(account: Account, contracts: ContractBook, prices: dict[str, float
             continue
         price = prices.get(symbol, pos.avg_cost)
         out.append(layouts.portfolio_value(contracts.by_symbol(symbol), pos.quantity, price,
-                                           pos.avg_cost, 0.0, account.account_id))
+                                           pos.avg_cost, pos.realized_pnl, account.account_id))
     return out
 
 

@@ -65,3 +65,14 @@ def test_binds_loopback_only():
 
     with pytest.raises(ValueError, match="loopback"):
         SimulatedGateway({"SPY": random_daily(5)}, host="0.0.0.0")
+
+
+def test_realtime_subscriptions_are_visible(ib_lib, make_gateway, connect):
+    gw = make_gateway({"SPY": random_daily(5)})
+    ib = connect(ib_lib, gw.port, client_id=5)
+    contract = ib_lib.Stock("SPY", "SMART", "USD")
+    ib.qualifyContracts(contract)
+    ib.reqRealTimeBars(contract, 5, "TRADES", True)
+    from sim_data import wait_for
+
+    assert wait_for(ib, lambda: gw.realtime_subscriptions() == {5: ["SPY"]})
