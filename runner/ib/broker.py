@@ -62,13 +62,18 @@ class IBBroker(bt.BrokerBase):
         self.oca_leader: dict[int, str] = {}               # bt order.ref -> OCA group name
         self.oca_members: dict[str, list[bt.Order]] = collections.defaultdict(list)
         self.errors: dict[str, tuple[int, str]] = {}
-        self.seen_execs: set[str] = set()
+        self.seen_execs: set[str] = set()      # executions received (queued for booking)
+        self.booked: set[str] = set(snapshot.booked_execs)   # executions in positions and cash
+        self.booked_here: set[str] = set()     # ... booked by this broker (late commissions apply)
+        self.applied: set[str] = set()         # executions applied to a backtrader order
+        self.unowned: dict[str, list] = collections.defaultdict(list)
         self.cancelling: set[str] = set()
         self.commissions: dict[str, float] = {}
         self.awaiting: collections.OrderedDict[str, tuple[float, events.Execution]] = collections.OrderedDict()
         self.gateway_open = dict(snapshot.open_orders)
         self.gateway_known = dict(snapshot.known_orders)
         self.bracket: list[tuple[bt.Order, OrderSpec]] = []
+        self.deferred: list[tuple[bt.Order, OrderSpec]] = []
         self.held: list[tuple[object, list[OrderSpec]]] = []
         self.paused = False
         self.halted = False
@@ -180,10 +185,13 @@ class IBBroker(bt.BrokerBase):
         self.orders[ref] = order
         journaled = self.store.journal.order(ref) is not None
         replaying = any(getattr(d, "backfilling", False) for d in self._datas())
-        if replaying or (journaled and ref in self.gateway_known):
-            if journaled and not replaying:
+        if ref in self.gateway_known:
+            if not replaying:
                 log.warning("decision already sent by an earlier run; following that order, not resending")
             return self._bind_historical(order, ref)
+        if replaying:
+            self.deferred.append((order, spec))   # decided when the replay of history ends
+            return order
         if journaled:
             log.warning("decision journaled by an earlier run that ended before the gateway got it; sending it now")
         self.bracket.append((order, spec))
@@ -202,21 +210,20 @@ class IBBroker(bt.BrokerBase):
         return order
 
     def _bind_historical(self, order: bt.Order, ref: str) -> bt.Order:
-        """A decision replayed from history: attach it to what the gateway did, never send it."""
-        row = self.store.journal.order(ref)
-        if row is None or ref not in self.gateway_known:
-            self.log.bind(order_ref=ref).info("decision on a past bar that the gateway never received; not sent")
-            self.orders.pop(ref, None)
-            order.cancel()
-            self.notify(order)
-            return order
+        """A decision an earlier run already sent: attach it to what the gateway did, never send it."""
         order.accept(self)
         self.notify(order)
-        for fill in self.store.journal.fills(ref):
-            if fill["exec_id"] not in self.seen_execs:
-                self.seen_execs.add(fill["exec_id"])
-                self._execute(order, fill["side"], fill["shares"], fill["price"], fill["commission"] or 0.0,
-                              dt.datetime.fromisoformat(fill["time"]), book=False)
+        fills = [(events.Execution(ref, f["exec_id"], dt.datetime.fromisoformat(f["time"]), f["symbol"], f["side"],
+                                   f["shares"], f["price"], True), f["commission"] or 0.0)
+                 for f in self.store.journal.fills(ref)]
+        fills += self.unowned.pop(ref, [])
+        for m, commission in sorted(fills, key=lambda fc: fc[0].time):
+            if m.execId in self.applied:
+                continue
+            book = m.execId not in self.booked
+            self.booked.add(m.execId)
+            self.seen_execs.add(m.execId)
+            self._execute(order, m, commission, book)
         if order.alive() and ref not in self.gateway_open and self.gateway_known[ref] in (
                 "Cancelled", "ApiCancelled", "Inactive"):
             order.cancel()
@@ -224,11 +231,42 @@ class IBBroker(bt.BrokerBase):
             self.orders.pop(ref, None)
         return order
 
+    def _settle_replayed_orders(self) -> None:
+        """Orders the replay of history left working and the gateway never got.
+
+        One that would reduce the position the account holds (a stop or exit protecting it) is sent
+        now; one that would open or add to a position acted on a stale signal and is cancelled.
+        """
+        deferred, self.deferred = self.deferred, []
+        for order, spec in deferred:
+            if not order.alive():
+                continue
+            held = self.positions[self._symbol(order.data)].size
+            reduces = held and (held > 0) != (order.created.size > 0) and abs(order.created.size) <= abs(held)
+            log = self.log.bind(order_ref=spec.orderRef)
+            if reduces:
+                log.info("order from the replay of history protects the position held: sending it")
+                self.store.journal_intent(spec, self._symbol(order.data))
+                self.store.place(order.data.contract, [spec])
+            else:
+                log.info("decision on a past bar that the gateway never received; not sent")
+                self.orders.pop(spec.orderRef, None)
+                order.cancel()
+                self.notify(order)
+
     def cancel(self, order):
         """Cancel at the gateway; like backtrader's OCO, the rest of its group goes too."""
         ref = self.refs.get(order.ref)
         if ref is None or not order.alive():
             return
+        for i, (deferred, _) in enumerate(self.deferred):
+            if deferred is order:   # never sent: cancelled here
+                del self.deferred[i]
+                self.orders.pop(ref, None)
+                order.cancel()
+                self.notify(order)
+                self._cancel_siblings(order)
+                return
         self._request_cancel(ref)
         self._cancel_siblings(order)
         for i, (contract, specs) in enumerate(self.held):
@@ -241,9 +279,11 @@ class IBBroker(bt.BrokerBase):
     def _cancel_siblings(self, order: bt.Order) -> None:
         group = self.oca_leader.get(order.ref)
         for sibling in self.oca_members.get(group, ()) if group else ():
-            sref = self.refs.get(sibling.ref)
             if sibling is not order and sibling.alive():
-                self._request_cancel(sref)
+                if any(d is sibling for d, _ in self.deferred):
+                    self.cancel(sibling)
+                else:
+                    self._request_cancel(self.refs.get(sibling.ref))
 
     def _request_cancel(self, ref: str) -> None:
         if ref in self.orders and ref not in self.cancelling:
@@ -281,6 +321,8 @@ class IBBroker(bt.BrokerBase):
     # -- the backtrader tick ----------------------------------------------------------
     def next(self):
         self.store.pump()
+        if self.deferred and not any(getattr(d, "backfilling", False) for d in self._datas()):
+            self._settle_replayed_orders()
         now = time.monotonic()
         while self.awaiting:
             exec_id, (deadline, message) = next(iter(self.awaiting.items()))
@@ -329,29 +371,39 @@ class IBBroker(bt.BrokerBase):
         if m.execId in self.commissions:
             return
         self.commissions[m.execId] = m.commission
-        if m.execId not in self.awaiting and m.execId in self.seen_execs:
-            self.cash -= m.commission   # the fill was booked before its (late) report
-        elif m.execId in self.awaiting:
+        if m.execId in self.awaiting:
             self._book(self.awaiting.pop(m.execId)[1])
+        elif m.execId in self.booked_here:
+            self.cash -= m.commission   # the fill was booked before its (late) report
 
     def _book(self, m: events.Execution) -> None:
+        """Account for a fill once (position and cash) and execute its order once."""
         commission = self.commissions.get(m.execId, 0.0)
+        book = m.execId not in self.booked
+        self.booked.add(m.execId)
+        if book:
+            self.booked_here.add(m.execId)
         order = self.orders.get(m.orderRef)
         if order is None:
-            signed = m.shares if m.side == "BOT" else -m.shares
-            self.positions[m.symbol].update(signed, m.price)
-            self.cash -= signed * m.price + commission
-            self.log.bind(order_ref=m.orderRef).info(f"fill of an order no strategy owns: {m.side} {m.shares} "
-                                                    f"{m.symbol} @ {m.price}")
+            if book:
+                signed = m.shares if m.side == "BOT" else -m.shares
+                self.positions[m.symbol].update(signed, m.price)
+                self.cash -= signed * m.price + commission
+            # the replay of history may yet re-create its order; it gets the fill then
+            self.unowned[m.orderRef].append((m, commission))
+            self.log.bind(order_ref=m.orderRef).info(f"fill of an order no strategy holds (yet): {m.side} "
+                                                     f"{m.shares} {m.symbol} @ {m.price}")
             return
-        self._execute(order, m.side, m.shares, m.price, commission, m.time, book=True)
+        self._execute(order, m, commission, book)
 
-    def _execute(self, order: bt.Order, side: str, shares: float, price: float, commission: float,
-                 when: dt.datetime, book: bool) -> None:
-        signed = shares if side == "BOT" else -shares
+    def _execute(self, order: bt.Order, m: events.Execution, commission: float, book: bool) -> None:
+        """Execute ``order`` with fill ``m``; ``book``: also move position and cash (not yet in the account's)."""
+        self.applied.add(m.execId)
+        signed = m.shares if m.side == "BOT" else -m.shares
+        price = m.price
         remaining = abs(order.executed.remsize) if order.executed.size else abs(order.created.size)
-        if shares > remaining + 1e-9:
-            self.log.warning(f"fill of {shares} exceeds the order's remaining {remaining}; booking the remaining")
+        if m.shares > remaining + 1e-9:
+            self.log.warning(f"fill of {m.shares} exceeds the order's remaining {remaining}; booking the remaining")
             signed = remaining if signed > 0 else -remaining
         pos = self.positions[self._symbol(order.data)]
         pprice_orig = pos.price
@@ -363,7 +415,7 @@ class IBBroker(bt.BrokerBase):
             opened, closed = signed, 0.0
         pnl = -closed * (price - pprice_orig) if closed else 0.0
         total = abs(opened) + abs(closed) or 1.0
-        order.execute(bt.date2num(when.astimezone(NEW_YORK).replace(tzinfo=None)), signed, price,
+        order.execute(bt.date2num(m.time.astimezone(NEW_YORK).replace(tzinfo=None)), signed, price,
                       closed, closed * pprice_orig, commission * abs(closed) / total,
                       opened, opened * price, commission * abs(opened) / total,
                       0.0, pnl, psize, pprice)
@@ -386,19 +438,26 @@ class IBBroker(bt.BrokerBase):
                 self.store.place(contract, specs)
 
     def _on_reconciled(self, m: events.Reconciled) -> None:
-        """After a reconnect: book executions missed while away, then trust the account's positions."""
+        """After a reconnect: apply executions missed while away to their orders, then take the
+        account's positions (which already include them)."""
         self.gateway_open = dict(m.open_orders)
         self.gateway_known.update(m.known_orders)
-        for e in m.executions:
-            self._on_execution(e._replace(replayed=True))
-        for exec_id in list(self.awaiting):
+        for exec_id in list(self.awaiting):   # received before the drop: book them as usual first
             self._book(self.awaiting.pop(exec_id)[1])
+        self.booked |= m.booked_execs
+        for e in m.executions:
+            if e.execId not in self.seen_execs:
+                self.seen_execs.add(e.execId)
+                self._book(e)
         for symbol, (qty, cost) in m.positions.items():
             if self.positions[symbol].size != qty:
                 self.log.warning(f"{symbol}: position {self.positions[symbol].size} differs from the account's "
                                  f"{qty} after reconnecting; using the account's")
                 self.positions[symbol] = bt.Position(qty, cost)
-        for ref, order in list(self.orders.items()):
+        if m.cash is not None and abs(m.cash - self.cash) > 0.01:
+            self.log.info(f"cash {self.cash:,.2f} -> {m.cash:,.2f} from the account after reconnecting")
+            self.cash = m.cash
+        for ref in list(self.orders):
             status = m.open_orders.get(ref)
             if status is not None:
                 self._on_status(status)

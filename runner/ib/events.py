@@ -82,6 +82,7 @@ class Reconciled(NamedTuple):
     open_orders: dict[str, OrderStatus]          # orderRef -> last status (this bot's orders only)
     executions: list[Execution]
     known_orders: dict[str, str] = {}            # orderRef -> status of every order the gateway reports
+    booked_execs: frozenset = frozenset()        # execIds already reflected in ``positions`` and ``cash``
 
 
 class Fatal(NamedTuple):

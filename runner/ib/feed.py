@@ -187,6 +187,7 @@ class IBFeed(bt.feed.DataBase):
         if self._history:
             bar = self._history.popleft()
             if not self._history:
+                self.log.info(f"history replayed up to {bar.time:%Y-%m-%d %H:%M}; live from here")
                 self.put_notification(self.LIVE)
             return self._deliver(bar)
         if not self._live and not self.finished:

@@ -198,6 +198,10 @@ class IBStore:
         """The account's cash, positions, this bot's open orders and today's executions."""
         ib = self.ib
         prefix = self.cfg.order_ref_prefix + ":"
+        fills = await ib.reqExecutionsAsync()
+        # From here on nothing awaits: positions, cash and the executions they include are one snapshot.
+        executions = [self._execution(f, replayed=True) for f in fills
+                      if (f.execution.orderRef or "").startswith(prefix)]
         cash = None
         for v in ib.accountValues(self.account):
             if v.tag == "TotalCashValue" and v.currency in (self.cfg.currency, "BASE"):
@@ -216,17 +220,16 @@ class IBStore:
                 known[message.orderRef] = message.status
                 if trade.isActive():
                     open_orders[message.orderRef] = message
-        fills = await ib.reqExecutionsAsync()
-        executions = [self._execution(f, replayed=True) for f in fills
-                      if (f.execution.orderRef or "").startswith(prefix)]
+        booked = {e.execId for e in executions}
         if self.journal is not None:
+            booked |= {f["exec_id"] for f in self.journal.fills()}
             for symbol, (qty, cost) in positions.items():
                 self.journal.record_position(symbol, qty, cost)
             for e in executions:
                 self.journal.record_fill(e.execId, e.orderRef, e.time, e.symbol, e.side, e.shares, e.price)
         self.log.info(f"reconciled: cash {cash}, {len(positions)} positions, {len(open_orders)} open orders of "
                       f"this bot, {len(executions)} executions today")
-        return events.Reconciled(cash, positions, open_orders, executions, known)
+        return events.Reconciled(cash, positions, open_orders, executions, known, frozenset(booked))
 
     # -- reconnecting --------------------------------------------------------
     def _onDisconnected(self) -> None:

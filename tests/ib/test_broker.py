@@ -90,7 +90,8 @@ def run(tmp_path, make, scenario, risk=None, cash=100_000.0, positions=None, jou
     for ref in journal_rows:
         from runner.ib.journal import OrderIntent
         store.journal.record_intent(OrderIntent(ref, "DU1234567", "SPY", "BUY", 10, "MKT"))
-    snapshot = events.Reconciled(cash, positions or {}, {}, [], known or {})
+    booked = frozenset(f["exec_id"] for f in store.journal.fills())   # as the store's reconciliation does
+    snapshot = events.Reconciled(cash, positions or {}, {}, [], known or {}, booked)
     broker = IBBroker(store, snapshot, risk or RiskLimits())
     feed = make_feed(daily_bars(), "SPY")
     feed.contract = "SPY-contract"
