@@ -77,6 +77,7 @@ class GatewayServer:
         self.sessions: set[ClientSession] = set()
         self._listener: asyncio.base_events.Server | None = None
         self._numbers = 0
+        self._serving: set[asyncio.Task] = set()
         self._masked = options.account[:2] + "*" * max(len(options.account) - 4, 1) + options.account[-2:]
 
     # -- listening ------------------------------------------------------------------------
@@ -108,12 +109,20 @@ class GatewayServer:
         await self.stop_listening()
         for session in list(self.sessions):
             session.close()
+        if self._serving:
+            # Let each connection's task see its socket closed, so none is destroyed pending.
+            await asyncio.wait(list(self._serving), timeout=2.0)
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._numbers += 1
         session = ClientSession(self, reader, writer, self._numbers)
         self.sessions.add(session)
-        await session.serve()
+        task = asyncio.current_task()
+        self._serving.add(task)
+        try:
+            await session.serve()
+        finally:
+            self._serving.discard(task)
 
     def forget(self, session: ClientSession) -> None:
         self.sessions.discard(session)
