@@ -1,0 +1,34 @@
+"""``flowbot gateway-sim``: the simulated IB Gateway on loopback, for rehearsals."""
+from __future__ import annotations
+
+import argparse
+
+
+def register(commands, add_set) -> None:
+    parser = commands.add_parser("gateway-sim", help="run a simulated IB Gateway on 127.0.0.1 (no IB needed)")
+    parser.add_argument("--port", type=int, default=4102, help="port to listen on (default 4102; 0 = any free port)")
+    parser.add_argument("--data", metavar="PATH",
+                        help="bars to replay: a file, a folder (one symbol per file), SYM=FILE|sample:NAME,... "
+                             "(default: the embedded samples as SPY and IWM)")
+    parser.add_argument("--speed", type=float, default=600.0,
+                        help="simulated seconds per real second (600 = 10 minutes a second; 0 = as fast as possible)")
+    parser.add_argument("--symbol", help="symbol for a single data file (default: the file name)")
+    parser.add_argument("--start", help="simulated time to start at, e.g. 2018-12-01 (default: 300 sessions in)")
+    parser.add_argument("--account", default="DU1234567", help="account id the gateway reports (DU... = paper)")
+    parser.add_argument("--cash", type=float, default=100_000.0, help="starting cash")
+    parser.add_argument("--partial-fills", type=int, default=0, metavar="N", help="split each fill into N executions")
+    parser.add_argument("--no-pacing", action="store_true", help="do not enforce IB's historical-data pacing")
+    parser.add_argument("--session-pause", type=float, metavar="S", help="real seconds to pause after each session")
+    parser.add_argument("--exit-when-done", action="store_true", help="stop when the data is replayed")
+    parser.add_argument("--fault", action="append", default=[], metavar="KIND@SECONDS[:ARG]",
+                        help="inject a fault: drop, restart:DOWN_S, 1100, 1101, 1102, reject:N, pacing:N, clientid:ID")
+    parser.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from runner.sim.cli_entry import run_gateway_sim
+
+    return run_gateway_sim(args.data, args.port, args.speed, symbol=args.symbol, start=args.start,
+                           account=args.account, cash=args.cash, partial_fills=args.partial_fills,
+                           pacing=not args.no_pacing, session_pause=args.session_pause,
+                           exit_when_done=args.exit_when_done, faults=args.fault)
