@@ -8,7 +8,7 @@ CLI).
 
 ``data_path`` forms:
 
-* ``None``: the embedded daily samples as SPY (S&P 500) and IWM (NASDAQ);
+* ``None``: the embedded daily samples as SPY (S&P 500), IWM (NASDAQ) and IEF (the bond proxy);
 * ``SYM=SOURCE,SYM2=SOURCE2``: explicit symbols, each SOURCE a file or
   ``sample:NAME``;
 * a directory: one symbol per ``*.csv``/``*.csv.gz``/``*.parquet`` file, named
@@ -82,7 +82,8 @@ def run_gateway_sim(data_path: str | None, port: int, speed: float, **options) -
 def load_bars(data_path: str | None, symbol: str | None = None) -> dict[str, pd.DataFrame]:
     """The dataset for the gateway, by the forms in the module docstring."""
     if data_path is None:
-        return {"SPY": _read("sample:sp500"), "IWM": _read("sample:nasdaq")}
+        # The bond leg (IEF) of the December fade is the embedded bond total-return proxy.
+        return {"SPY": _read("sample:sp500"), "IWM": _read("sample:nasdaq"), "IEF": _read("sample:aaa_bond_proxy")}
     if "=" in data_path:
         pairs = [item.split("=", 1) for item in data_path.split(",") if item.strip()]
         return {sym.strip().upper(): _read(src.strip()) for sym, src in pairs}
