@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 import backtrader as bt
+import numpy as np
 import pandas as pd
 from loguru import logger
 
@@ -31,6 +32,23 @@ class SessionWindowFeed(ArrayFeed):
         super().__init__(bars, **kwargs)
         for name in LINE_NAMES:
             self._columns[name] = extra_lines[name]
+
+    def preload(self):
+        # backtrader's preload loads bar by bar through its generic machinery; with no filters,
+        # time-zone or date limits there is nothing to do per bar, so fill the line buffers at once.
+        if self._filters or self._ffilters or self._tzinput or self._position or \
+                self.fromdate != float("-inf") or self.todate != float("inf"):
+            return super().preload()
+        count = len(self._times)
+        values = {"datetime": self._times, "openinterest": np.zeros(count), **self._columns}
+        for name in self.lines.getlinealiases():
+            line = getattr(self.lines, name)
+            line.array.frombytes(np.ascontiguousarray(values[name], dtype="float64").tobytes())
+            line.idx += count
+            line.lencount += count
+        self._position = count
+        self._last()
+        self.home()
 
 
 def make_fast_feed(bars: pd.DataFrame, name: str, params: list) -> SessionWindowFeed:

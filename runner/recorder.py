@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import backtrader as bt
 import pandas as pd
@@ -107,13 +108,19 @@ def fill_time(data, order: bt.Order) -> pd.Timestamp:
         # the session's last bar, i.e. at the official close.
         if order.exectype == bt.Order.Close:
             stamp += dt.timedelta(minutes=_bar_minutes(data))
-        return pd.Timestamp(stamp).tz_localize(NEW_YORK)
+        return _new_york(stamp)
     day = stamp.date()
     if order.exectype == bt.Order.Market and market_calendar.is_session(day):
         return market_calendar.session_open(day)
     if market_calendar.is_session(day):
         return market_calendar.session_close(day)
     return pd.Timestamp(dt.datetime.combine(day, dt.time(16))).tz_localize(NEW_YORK)
+
+
+@lru_cache(maxsize=4096)
+def _new_york(stamp: dt.datetime) -> pd.Timestamp:
+    # Orders of one decision share their times: convert each once.
+    return pd.Timestamp(stamp).tz_localize(NEW_YORK)
 
 
 def _bar_minutes(data) -> int:
@@ -127,7 +134,7 @@ def session_time(stamp: dt.datetime) -> pd.Timestamp:
     day = stamp.date()
     if market_calendar.is_session(day):
         return market_calendar.session_close(day)
-    return pd.Timestamp(stamp).tz_localize(NEW_YORK)
+    return _new_york(stamp)
 
 
 def order_created_time(data, order: bt.Order) -> pd.Timestamp:
@@ -137,7 +144,7 @@ def order_created_time(data, order: bt.Order) -> pd.Timestamp:
         return market_calendar.session_close(stamp.date())
     if not getattr(data, "daily", False):
         stamp += dt.timedelta(minutes=_bar_minutes(data))   # stamped at its start, decided at its end
-    return pd.Timestamp(stamp).tz_localize(NEW_YORK)
+    return _new_york(stamp)
 
 
 def bar_time(data) -> pd.Timestamp:
@@ -147,7 +154,7 @@ def bar_time(data) -> pd.Timestamp:
         return market_calendar.session_close(stamp.date())
     if not getattr(data, "daily", False):
         stamp += dt.timedelta(minutes=_bar_minutes(data))   # stamped at its start
-    return pd.Timestamp(stamp).tz_localize(NEW_YORK)
+    return _new_york(stamp)
 
 
 class RunRecorder(bt.Analyzer):
@@ -158,6 +165,7 @@ class RunRecorder(bt.Analyzer):
     def start(self):
         self.runlog: RunLog = self.p.runlog
         self.name = getattr(self.strategy, "label", type(self.strategy).__name__)
+        self._clock_day, self._equity_key = None, None
 
     def notify_order(self, order: bt.Order):
         if order.status == order.Created:
@@ -195,8 +203,10 @@ class RunRecorder(bt.Analyzer):
     def next(self):
         # One row per session, at its close (the last value of the session wins): the clock is the
         # latest bar of any feed, so daily and 1-minute playbooks share one equity series.
-        stamp = bt.num2date(self.strategy.datetime[0])
-        self.runlog.equity[session_time(stamp)] = (self.strategy.broker.getvalue(), self.strategy.broker.getcash())
+        clock = self.strategy.datetime[0]
+        if int(clock) != self._clock_day:
+            self._clock_day, self._equity_key = int(clock), session_time(bt.num2date(clock))
+        self.runlog.equity[self._equity_key] = (self.strategy.broker.getvalue(), self.strategy.broker.getcash())
 
     def get_analysis(self):
         return {}

@@ -162,6 +162,15 @@ def fade_signals(close: np.ndarray, vwap: np.ndarray, sigma: np.ndarray, ref: np
     return np.where(short, SHORT, np.where(long, LONG, 0))
 
 
+def exit_prices(direction: int, close: float, vwap: float, sigma: float,
+                p: VwapCloseFadeParams) -> tuple[float, float | None]:
+    """(stop, target) of a trade decided at ``close``: the nearer of the z and percent stops, the VWAP."""
+    z_stop = vwap - direction * p.stop_z * sigma
+    pct_stop = close * (1.0 - direction * p.stop_pct / 100.0)
+    stop = max(z_stop, pct_stop) if direction == LONG else min(z_stop, pct_stop)
+    return stop, (vwap if p.exit_at_vwap else None)
+
+
 class SessionVwapIndicator(bt.Indicator):
     """VWAP, σ, reference price and slot-volume ratio, bar by bar (resets each session)."""
 
@@ -307,9 +316,7 @@ class VwapCloseFade(bt.Strategy):
     def _enter(self, direction: int, close: float, vwap: float, sigma: float, ref: float) -> None:
         cfg, plan = self.config, self.plan
         z = (close - vwap) / sigma
-        z_stop = vwap - direction * cfg.stop_z * sigma
-        pct_stop = close * (1.0 - direction * cfg.stop_pct / 100.0)
-        stop = max(z_stop, pct_stop) if direction == LONG else min(z_stop, pct_stop)
+        stop, target_price = exit_prices(direction, close, vwap, sigma, cfg)
         size = self._size(abs(close - stop), close)
         when = bt.num2date(self.bars.datetime[0])
         why = (f"z {z:+.2f} (close {close:.2f}, VWAP {vwap:.2f}, σ {sigma:.3f}), "
@@ -325,8 +332,8 @@ class VwapCloseFade(bt.Strategy):
                                 parent=self.entry_order, transmit=False)
         self._tag(stop_order, "stop")
         self.exit_orders = [stop_order]
-        if cfg.exit_at_vwap:
-            target = close_side(data=self.bars, size=size, exectype=bt.Order.Limit, price=vwap,
+        if target_price is not None:
+            target = close_side(data=self.bars, size=size, exectype=bt.Order.Limit, price=target_price,
                                 parent=self.entry_order, transmit=False)
             self._tag(target, "vwap_target")
             self.exit_orders.append(target)

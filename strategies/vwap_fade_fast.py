@@ -1,20 +1,27 @@
 """What the fast backtest path of ``vwap_close_fade`` precomputes, and which bars it must feed.
 
-The playbook can only act on a bar inside the window of an eligible session
-where :func:`~strategies.vwap_close_fade.fade_signal` fires, and from then on
-only the bars up to the close matter (its fills and exits). Everything else
-(the morning, the other sessions) only feeds the VWAP sums, which numpy
-computes here for all bars at once, with the same arithmetic as the bar-by-bar
-indicator. So the fast path feeds backtrader:
+The playbook can only act on the first bar of a session where
+:func:`~strategies.vwap_close_fade.fade_signal` fires inside the window of an
+eligible session (it trades once a day). Its stop and target are fixed at
+that bar (:func:`~strategies.vwap_close_fade.exit_prices`), so the bars on
+which an exit can fill are known too. Everything else only feeds the VWAP
+sums, which numpy computes here for all bars at once, with the same
+arithmetic as the bar-by-bar indicator. So the fast path feeds backtrader:
 
-* for each session where a trigger can fire: the bars from the first such bar
-  to the session's last bar;
-* for every other session: its last bar only (so equity has one row per session).
+* the trigger bar, and the next bar (the entry fills at its open);
+* after it, the first bar whose range reaches the stop or the target (the
+  bracket's exits are only checked on bars after the entry's, as in backtrader;
+  bars that reach neither cannot fill anything);
+* the session's last bar (the market-on-close fill, and equity's row), and the
+  next session's first bar (where a position left by a missing last bar
+  would be closed);
+* for every other session: its last bar only.
 
-The trigger is a pure function of the precomputed lines and the parameters;
-the strategy's own extra guards (one trade a day, a pending entry, the risk
-budget) can only drop trades, never add them. Fills and prices are therefore
-those of the plain path, bar for bar.
+The trigger and the exit prices are pure functions of the precomputed lines
+and the parameters; the strategy's own guards (a pending entry, the risk
+budget) can only drop trades, never add them. On the bars it skips, nothing
+can fill and the strategy has nothing to decide, so fills and prices are
+those of the plain path, bar for bar (the benchmark and the tests check it).
 """
 from __future__ import annotations
 
@@ -27,8 +34,8 @@ import pandas as pd
 from strategies import market_calendar as cal
 from strategies.session_vwap import (SlotVolume, cumulative_by_minute, reference_price, session_layout,
                                      session_vwap)
-from strategies.vwap_close_fade import (REFERENCE_MINUTES, WINDOW_MINUTES, VwapCloseFadeParams, eligible_reasons,
-                                        fade_signals)
+from strategies.vwap_close_fade import (REFERENCE_MINUTES, SHORT, WINDOW_MINUTES, VwapCloseFadeParams,
+                                        eligible_reasons, exit_prices, fade_signals)
 
 OPEN_MINUTE = 9 * 60 + 30
 
@@ -92,16 +99,36 @@ def bars_to_feed(bars: pd.DataFrame, lines: dict[str, np.ndarray], params: Itera
     """Mask of the bars the fast path feeds for playbooks with ``params`` (see the module docstring)."""
     grid = grid or SessionGrid(bars.index)
     n = len(bars)
-    marks = np.zeros(n + 1, dtype=np.int64)
-    close = bars["close"].to_numpy(dtype="float64")
+    high, low, close = (bars[c].to_numpy(dtype="float64") for c in ("high", "low", "close"))
+    keep = np.zeros(n, dtype=bool)
+    keep[grid.session_end] = True
     for p in params:
         eligible = np.array([bool(eligible_reasons(d, p)) for d in grid.days])
         signal = fade_signals(close, lines["vwap"], lines["sigma"], lines["ref_price"], lines["slot_ratio"], p)
         candidate = (signal != 0) & trigger_window(grid, p) & eligible[grid.row]
         positions = np.flatnonzero(candidate)
         rows, first = np.unique(grid.row[positions], return_index=True)
-        marks[positions[first]] += 1
-        marks[grid.session_end[rows] + 1] -= 1
-    keep = np.cumsum(marks[:n]) > 0
-    keep[grid.session_end] = True
+        for r, c in zip(rows, positions[first]):
+            c = int(c)
+            keep[c:c + 2] = True
+            end = int(grid.session_end[r])
+            if end + 1 < n:
+                keep[end + 1] = True                  # the next session's first bar
+            direction = int(signal[c])
+            stop, target = exit_prices(direction, float(close[c]), float(lines["vwap"][c]),
+                                       float(lines["sigma"][c]), p)
+            # A superset is always safe: widen the tests by a hair against rounding.
+            tol = 1e-9 * abs(stop)
+            after = slice(c + 2, end + 1)
+            if direction == SHORT:
+                reach = high[after] >= stop - tol
+                if target is not None:
+                    reach |= low[after] <= target + tol
+            else:
+                reach = low[after] <= stop + tol
+                if target is not None:
+                    reach |= high[after] >= target - tol
+            hit = np.flatnonzero(reach)
+            if len(hit):
+                keep[c + 2 + int(hit[0])] = True
     return keep
