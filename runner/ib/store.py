@@ -453,7 +453,7 @@ class IBStore:
 
     def _execution(self, fill, replayed: bool = False) -> events.Execution:
         e = fill.execution
-        return events.Execution(e.orderRef or "", e.execId, fill.time.astimezone(UTC), fill.contract.symbol,
+        return events.Execution(e.orderRef or "", e.execId, e.time.astimezone(UTC), fill.contract.symbol,
                                 e.side, float(e.shares), float(e.price), replayed)
 
     def _onExecDetails(self, trade, fill) -> None:

@@ -59,7 +59,7 @@ def journal_refs(path: Path) -> list[str]:
 
 def streaming(gw) -> bool:
     """True once a client subscribes to real-time bars, i.e. its backfill is done."""
-    return gw._call(lambda: any(s.realtime for s in gw.server.sessions))
+    return bool(gw.realtime_subscriptions())
 
 
 def live(run_folder: Path) -> bool:

@@ -1,0 +1,83 @@
+"""Parity: the same config over the same daily bars makes the same orders and fills as a backtest
+and as a paper session through the simulated gateway."""
+import threading
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from runner.backtest import run_backtest
+from runner.config import validate_config
+from runner.market_data import load_run_bars
+from runner.paper import PaperSession
+from runner.sim import SimulatedGateway
+
+from harness import wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+WINDOWS = {   # each window holds one trade of the playbook on the embedded S&P 500 sample
+    "january_snapback": ("2002-07-01", "2003-01-31"),   # MOC entry, stop + target (OCO), target fills
+    "december_fade": ("2002-12-02", "2004-01-30"),      # market entry with its exit group, MOC time exit
+}
+
+
+def run_config(playbook: str, tmp_path: Path, port: int = 4002, library: str = "ib_insync"):
+    base = yaml.safe_load((ROOT / "config" / "backtest.yaml").read_text())
+    strategy = next(s for s in base["strategies"] if s["name"] == playbook)
+    strategy = dict(strategy, symbol="SPX", data="sample:sp500")
+    start, end = WINDOWS[playbook]
+    raw = {
+        "name": f"parity-{playbook}", "start": start, "end": end,
+        # the gateway charges IB's fixed commission and fills without slippage
+        "broker": {"slippage_pct": 0, "commission": {"per_share": 0.005, "minimum": 1.0, "maximum_pct": 100}},
+        "strategies": [strategy],
+        "ib": {"port": port, "library": library, "client_id": 11, "backfill_bars": 0, "connect_timeout": 5,
+               "feed_symbols": {"SPX.bonds": "BOND"}},
+        "output": {"folder": str(tmp_path / "logs"), "report": False},
+    }
+    return validate_config(raw, "parity")
+
+
+def same_bars(cfg):
+    """The run's bars without adj_close: the gateway serves raw prices only."""
+    return {name: frame.drop(columns=["adj_close"], errors="ignore") for name, frame in load_run_bars(cfg).items()}
+
+
+def comparable(orders: pd.DataFrame) -> tuple[list, list]:
+    sent = orders[orders["status"] == "Submitted"][["time", "side", "size", "type", "reason"]]
+    filled = orders[orders["status"] == "Completed"][["time", "side", "filled_size", "fill_price", "reason"]]
+    filled = filled.assign(fill_price=filled["fill_price"].round(4))
+    return (sorted(map(tuple, sent.to_numpy().tolist())), sorted(map(tuple, filled.to_numpy().tolist())))
+
+
+@pytest.mark.parametrize("playbook", sorted(WINDOWS))
+def test_paper_through_the_gateway_matches_the_backtest(playbook, library, tmp_path):
+    cfg = run_config(playbook, tmp_path)
+    bars = same_bars(cfg)
+    backtest = run_backtest(cfg, bars)
+    assert len(backtest.orders), "the window must hold a trade"
+
+    symbols = {"SPX": bars["SPX"]}
+    if "SPX.bonds" in bars:
+        symbols["BOND"] = bars["SPX.bonds"]
+    with SimulatedGateway(bars=symbols, speed=0, paused=True, wire_log=False, session_pause=0.05,
+                          pacing_time_scale=0.01) as gw:
+        session = PaperSession(run_config(playbook, tmp_path, gw.port, library), journal_dir=tmp_path / "logs")
+        session.start()
+        worker = threading.Thread(target=session.run, daemon=True)
+        worker.start()
+        streams = lambda: sorted(sum(gw.realtime_subscriptions().values(), []))  # noqa: E731
+        assert wait_for(lambda: streams() == sorted(symbols), 30), "subscribed before the replay starts"
+        gw.resume()
+        assert gw.wait_until_done(180)
+        last = bars["SPX"].index[-1].date()
+        assert wait_for(lambda: all(f.delivered and f.delivered[-1].time.date() >= last
+                                    for f in session.feeds.values()), 30)
+        session.stop("test over")
+        worker.join(30)
+        session.close()
+    assert not worker.is_alive()
+    paper = session.runlog.orders_frame()
+    assert comparable(paper) == comparable(backtest.orders)
+    assert [b.time.date() for b in session.feeds["SPX"].delivered] == [t.date() for t in bars["SPX"].index]
