@@ -74,6 +74,8 @@ async def fetch(history: Callable[..., Awaitable[list]], contract: Any, size: Ba
         bars.extend(chunk)
         if len({b.time for b in bars}) >= count + 1:
             break
+        if size.daily and len(chunk) < 200:
+            break   # a year holds ~252 sessions: the gateway's history starts inside this chunk
         next_end = (sessions.open_of(earliest.date()) if size.daily else earliest).astimezone(UTC)
         if end != "" and next_end >= end:
             break
