@@ -180,8 +180,9 @@ def optimize(sweep_path: str | Path | None = None, *, workers: int | None = None
     years = sorted({int(y) for frame in bars.values() for y in frame.index.year})
     plan = Plan(sweep, years)
     folder = _run_folder(sweep, base_cfg, plan, out, resume)
-    from runner.log_setup import add_run_log
+    from runner.log_setup import _patch, add_run_log
 
+    logger.configure(patcher=_patch, extra={"context": ""})   # as the CLI does, for library callers too
     sink = add_run_log(folder / "run.log", base_cfg.logging.file_level)
     results = ResultsFile(folder / RESULTS, plan.columns)
     try:

@@ -60,9 +60,9 @@ class DaskExecutor:
         return self.client.submit(evaluate, self.payload, run_id, values, pure=False)
 
     def wait_any(self, futures: list) -> set:
-        from distributed import wait
+        from distributed import as_completed
 
-        return wait(futures, return_when="FIRST_COMPLETED").done
+        return {next(as_completed(futures, loop=self.client.loop))}
 
     def close(self, cancel: bool) -> None:
         self.client.close()

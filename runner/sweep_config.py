@@ -7,7 +7,8 @@ constraints, and optional walk-forward windows by year::
 
     name: december_fade
     base: ../backtest.yaml
-    fixed: {strategies.january_snapback.enabled: false}
+    strategies: [december_fade]                  # run only this playbook of the base
+    fixed: {broker.slippage_pct: 0.02}
     parameters:
       strategies.december_fade.params.rally_pct: [0.75, 1.5, 3.0]            # values
       strategies.december_fade.params.stop_atr: {low: 1.0, high: 2.5, step: 0.5}  # a range
@@ -169,6 +170,8 @@ class WalkForwardSpec(_Strict):
 class SweepFile(_Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="sweep name, part of the run folder's name")
     base: Path = Field(description="the run config every run starts from, relative to the sweep file")
+    strategies: list[str] | None = Field(None, min_length=1, description="run only these playbooks of the base config "
+                                         "(names or labels); default: the ones it enables")
     fixed: dict[str, Any] = Field(default_factory=dict, description="dotted key -> value for every run (like --set)")
     parameters: dict[str, ParameterSpec] = Field(min_length=1, description="dotted key -> values or range to vary")
     search: SearchSpec = Field(default_factory=SearchSpec)
@@ -276,6 +279,8 @@ def load_sweep(path: str | Path) -> Sweep:
         raise ConfigError(f"{path}: base{f' (line {line})' if line else ''}: no such config file {base_path} "
                           f"(the path is relative to the sweep file)")
     base_raw, _ = read_yaml(base_path)
+    if spec.strategies:
+        _select_strategies(base_raw, spec.strategies, path, node, base_path)
     for key, value in spec.fixed.items():
         apply_override(base_raw, key, value, f"{path}: fixed.{key}")
     _validate_run(base_raw, path, node, ["fixed"], f"{path}: with its fixed values, the base config {base_path}")
@@ -311,6 +316,18 @@ def load_sweep(path: str | Path) -> Sweep:
             raise ConfigError(f"{path}: parameters: the grid has {size:,} runs (more than {MAX_GRID:,}); "
                               f"use fewer values or search: {{method: random, trials: N}}")
     return sweep
+
+
+def _select_strategies(base_raw: dict, chosen: list[str], path: Path, node, base_path: Path) -> None:
+    entries = [s for s in base_raw.get("strategies") or [] if isinstance(s, dict)]
+    names = [str(s.get("label") or s.get("name")) for s in entries]
+    for name in chosen:
+        if not any(name in (s.get("label"), s.get("name")) for s in entries):
+            line = _line_of(node, ["strategies"])
+            raise ConfigError(f"{path}: strategies{f' (line {line})' if line else ''}: {name!r} is not in the base "
+                              f"config {base_path}; it has {', '.join(names)}")
+    for entry in entries:
+        entry["enabled"] = bool({entry.get("label"), entry.get("name")} & set(chosen))
 
 
 def _where(path: Path, node, key: str) -> str:
