@@ -90,7 +90,6 @@ def test_partial_fills_are_executed_one_by_one(library, bars, tmp_path):
 def test_gateway_reject_reaches_the_strategy(library, bars, tmp_path):
     def plan(s, n):
         if n == WARMUP + 1:
-            s.broker.store  # noqa: B018 - keep the plan a plain function
             s.buy(size=10).addinfo(name="rejected")
 
     with gateway(bars) as gw:
