@@ -11,3 +11,4 @@ Layers, bottom up, one job per module:
 - ``journal``: the SQLite record of every order, written before it is sent.
 
 ``runner.paper`` puts them together with the backtest's Cerebro.
+"""
