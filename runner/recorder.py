@@ -104,10 +104,10 @@ def fill_time(data, order: bt.Order) -> pd.Timestamp:
     """
     stamp = bt.num2date(order.executed.dt)
     if not getattr(data, "daily", False):
-        # Intraday bars are stamped at their start; a market-on-close fill happens at the end of
-        # the session's last bar, i.e. at the official close.
-        if order.exectype == bt.Order.Close:
-            stamp += dt.timedelta(minutes=_bar_minutes(data))
+        # A market-on-close order fills in the closing auction: at the official close (backtests
+        # execute it on the session's last bar, which is stamped at its start).
+        if order.exectype == bt.Order.Close and market_calendar.is_session(stamp.date()):
+            return market_calendar.session_close(stamp.date())
         return _new_york(stamp)
     day = stamp.date()
     if order.exectype == bt.Order.Market and market_calendar.is_session(day):

@@ -90,6 +90,7 @@ class SessionPlan:
     reference_end: float     # bars ending at or before this set the reference price
     last_bar: float          # the session's last bar: market-on-close orders fill at its close
     length: int              # minutes in the session
+    session_close: dt.datetime  # naive New York time of the close
     eligible: tuple[str, ...]
 
 
@@ -126,6 +127,7 @@ def session_plan(day: dt.date, p: VwapCloseFadeParams) -> SessionPlan:
         reference_end=num(close - dt.timedelta(minutes=REFERENCE_MINUTES)),
         last_bar=num(close - minute),
         length=int((close - opening) / minute),
+        session_close=close,
         eligible=eligible_reasons(day, p),
     )
 
@@ -326,14 +328,16 @@ class VwapCloseFade(bt.Strategy):
             self.log.info(f"{when:%Y-%m-%d %H:%M}: signal ({why}) but the risk budget buys less than one share")
             return
         side, close_side = (self.buy, self.sell) if direction == LONG else (self.sell, self.buy)
-        self.entry_order = side(data=self.bars, size=size, exectype=bt.Order.Market, transmit=False)
+        # Day orders: nothing of the bracket may outlive the session (a broker cancels them at the close).
+        day = plan.session_close
+        self.entry_order = side(data=self.bars, size=size, exectype=bt.Order.Market, valid=day, transmit=False)
         self._tag(self.entry_order, "entry")
-        stop_order = close_side(data=self.bars, size=size, exectype=bt.Order.Stop, price=stop,
+        stop_order = close_side(data=self.bars, size=size, exectype=bt.Order.Stop, price=stop, valid=day,
                                 parent=self.entry_order, transmit=False)
         self._tag(stop_order, "stop")
         self.exit_orders = [stop_order]
         if target_price is not None:
-            target = close_side(data=self.bars, size=size, exectype=bt.Order.Limit, price=target_price,
+            target = close_side(data=self.bars, size=size, exectype=bt.Order.Limit, price=target_price, valid=day,
                                 parent=self.entry_order, transmit=False)
             self._tag(target, "vwap_target")
             self.exit_orders.append(target)
