@@ -168,9 +168,11 @@ def _parse(text: str):
 
 def optimize(sweep_path: str | Path | None = None, *, workers: int | None = None, out: Path | None = None,
              executor: str = "local", scheduler: str | None = None, resume: Path | None = None,
-             progress: bool = True, on_result: Callable[[dict], None] | None = None) -> OptimizeResult:
+             progress: bool = True, summary: bool = True,
+             on_result: Callable[[dict], None] | None = None) -> OptimizeResult:
     """Run a sweep end to end and write its run folder; see the module docstring.
 
+    ``progress``/``summary``: the progress bar and the closing table on the terminal.
     ``on_result`` is called with every finished row (tests use it to interrupt).
     """
     sweep_path = _sweep_path(sweep_path, resume)
@@ -207,7 +209,7 @@ def optimize(sweep_path: str | Path | None = None, *, workers: int | None = None
             logger.warning(f"interrupted: {len(results.rows)} of {total} runs are saved in {folder / RESULTS}; "
                            f"resume with: flowbot optimize -c {sweep.path} --resume {folder}")
             return result
-        finish(plan, results.rows, base_cfg, bars, folder, result)
+        finish(plan, results.rows, base_cfg, bars, folder, result, summary)
         return result
     finally:
         results.close()
@@ -409,7 +411,8 @@ def _run_source(plan: Plan, results: ResultsFile):
 
 # -- after the last run --------------------------------------------------------
 
-def finish(plan: Plan, rows: list[dict], base_cfg, bars, folder: Path, result: OptimizeResult) -> None:
+def finish(plan: Plan, rows: list[dict], base_cfg, bars, folder: Path, result: OptimizeResult,
+           summary: bool = True) -> None:
     """best.yaml, walk-forward, report.html, and the terminal summary."""
     from runner.optimize_report import write_report
     from runner.optimize_walkforward import walk_forward
@@ -427,7 +430,8 @@ def finish(plan: Plan, rows: list[dict], base_cfg, bars, folder: Path, result: O
     if plan.folds:
         result.walk_forward = walk_forward(plan, rows, bars)
     write_report(folder / "report.html", plan, rows, best, result)
-    _print_summary(plan, rows, best, result)
+    if summary:
+        _print_summary(plan, rows, best, result)
 
 
 def best_yaml(plan: Plan, best: dict) -> str:
@@ -451,10 +455,11 @@ def _print_summary(plan: Plan, rows: list[dict], best: dict | None, result: Opti
     console = Console(highlight=False, soft_wrap=True, width=max(Console().width, 120))
     ranked = ranked_rows(plan, rows)[:5]
     table = Table(title=f"flowbot optimize {plan.sweep.name}: top runs by {plan.metric}")
-    for column in ("run", *plan.param_columns, "objective", "trades", "total return %", "max dd %"):
+    for column in ("run", *(c.split(".")[-1] for c in plan.param_columns), "objective", "trades", "total return %",
+                   "max dd %"):
         table.add_column(column, justify="right")
     for row in ranked:
-        table.add_row(str(row["run"]), *(str(row.get(c)) for c in plan.param_columns), _num(row["objective"]),
+        table.add_row(str(row["run"]), *(_num(row.get(c)) for c in plan.param_columns), _num(row["objective"]),
                       str(row.get("trades")), _num(row.get("total_return_pct")), _num(row.get("max_drawdown_pct")))
     console.print(table)
     errors = sum(1 for r in rows if r.get("status") != "ok")

@@ -371,7 +371,9 @@ def _check_value(base_raw: dict, key: str, value: Any, where: str) -> None:
     if "unknown key" in detail:
         detail = detail.replace("unknown key", "unknown parameter", 1)
         raise ConfigError(f"{where}: {detail}")
-    raise ConfigError(f"{where}: value {value!r} is outside the parameter's valid range: {detail}")
+    if detail.startswith("must be"):
+        raise ConfigError(f"{where}: value {value!r} is outside the parameter's valid range: {detail}")
+    raise ConfigError(f"{where}: value {value!r} is refused: {detail}")
 
 
 def _strategy_param(raw: dict, key: str) -> tuple[type | None, str | None]:

@@ -206,3 +206,27 @@ def test_shipped_sweeps_are_valid(name):
     path = Path(__file__).resolve().parents[1] / "config" / "sweeps" / f"{name}.yaml"
     sweep = load_sweep(path)
     assert sweep.parameters and sweep.spec.strategies == [name]
+
+
+@pytest.mark.parametrize("overrides", [
+    {"strategies.december_fade.params.rally_pct": 1.0, "strategies.december_fade.params.stop_atr": 1.0},
+    {"strategies.january_snapback.params.five_day_return_pct": -1.0},
+])
+def test_a_sweep_run_trades_exactly_like_flowbot_backtest(overrides):
+    """Sweep workers use a faster-loading feed; equity and trades must not change."""
+    from runner.backtest import run_backtest
+    from runner.config import apply_override, read_yaml, validate_config
+    from runner.market_data import load_run_bars
+    from runner.optimize_runs import run_once
+
+    raw, _ = read_yaml(Path(__file__).resolve().parents[1] / "config" / "backtest.yaml")
+    for entry in raw["strategies"]:
+        entry["enabled"] = entry["name"] in {key.split(".")[1] for key in overrides}
+    for key, value in overrides.items():
+        apply_override(raw, key, value, "test")
+    cfg = validate_config(raw, "test")
+    equity, trades = run_once(cfg, load_run_bars(cfg))
+    reference = run_backtest(cfg)
+    assert len(trades) > 0
+    assert equity.equals(reference.equity)
+    assert trades.equals(reference.trades)
