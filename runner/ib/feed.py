@@ -123,7 +123,8 @@ class IBFeed(bt.feed.DataBase):
             self._accept(self.aggregator.add(m.start, m.open, m.high, m.low, m.close, m.volume))
 
     def _on_clock(self, m: events.Clock) -> None:
-        self._accept(self.aggregator.advance_to(m.now))
+        if not self.stale:   # while bars cannot flow, a silent slot is no sign that the bar is over
+            self._accept(self.aggregator.advance_to(m.now))
 
     def _accept(self, bars: list[Bar]) -> None:
         for bar in bars:
@@ -139,6 +140,11 @@ class IBFeed(bt.feed.DataBase):
             return
         store = self.p.store
         done_before = self.aggregator.delivered_until
+        suspect = [b for b in self._live if backfill.period_end(b, self.size, self.sessions) > m.since]
+        if suspect:   # built (but not yet delivered) from bars with holes: history replaces them
+            self._live = collections.deque(b for b in self._live if b not in suspect)
+            done_before = backfill.period_end(self._live[-1], self.size, self.sessions) if self._live else \
+                (backfill.period_end(self.delivered[-1], self.size, self.sessions) if self.delivered else None)
         try:
             missed = store.call(backfill.fetch_span(store.history, self.contract, self.size, m.since, m.until,
                                                     self.sessions), timeout=None)

@@ -101,8 +101,9 @@ class IBStore:
         loop = self._loop
         if loop is not None and loop.is_running():
             async def shutdown():
-                if self._clock_task:
-                    self._clock_task.cancel()
+                for task in asyncio.all_tasks():   # clock poll, resubscriptions, reconnects
+                    if task is not asyncio.current_task():
+                        task.cancel()
                 if self.ib is not None and self.ib.client.isConnected():
                     compat.disconnect(self.ib)
             try:
