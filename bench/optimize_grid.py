@@ -20,7 +20,7 @@ from loguru import logger
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from runner.optimize import optimize  # noqa: E402
+from runner.optimize import optimize, read_results  # noqa: E402
 
 SWEEP = """\
 name: bench
@@ -41,7 +41,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         sweep = Path(tmp) / "bench.yaml"
         sweep.write_text(SWEEP.format(base=ROOT / "config" / "backtest.yaml"))
-        times, best, load = {}, {}, {}
+        times, best, load, inside = {}, {}, {}, {}
         for workers in (1, 2):
             load[workers] = os.getloadavg()[0]
             started = time.perf_counter()
@@ -49,11 +49,15 @@ def main() -> None:
             times[workers] = time.perf_counter() - started
             best[workers] = (result.best["run"], result.best["objective"])
             assert result.ran == 200, result.ran
+            inside[workers] = sum(r["seconds"] for r in read_results(result.folder / "results.csv")) / 200
         print(f"cores: {os.cpu_count()}")
         for workers, seconds in times.items():
             print(f"200-run grid, {workers} worker(s): {seconds:6.1f} s  ({seconds / 200 * 1000:.0f} ms per run; "
+                  f"a run inside a worker: {inside[workers] * 1000:.0f} ms; "
                   f"1-minute load average before: {load[workers]:.2f})")
         print(f"speed-up with 2 workers: {times[1] / times[2]:.2f}x (target >= 1.7x)")
+        print(f"parallel efficiency: {inside[1] / inside[2] * 100:.0f}% of a run's single-worker speed per worker "
+              f"(below 100% when other processes share the cores)")
         print(f"same best run with 1 and 2 workers: {best[1] == best[2]} (run {best[2][0]}, objective {best[2][1]})")
 
 
