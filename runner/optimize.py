@@ -175,6 +175,7 @@ def optimize(sweep_path: str | Path | None = None, *, workers: int | None = None
     ``progress``/``summary``: the progress bar and the closing table on the terminal.
     ``on_result`` is called with every finished row (tests use it to interrupt).
     """
+    _check_executor(executor, workers, scheduler)
     sweep_path = _sweep_path(sweep_path, resume)
     sweep = load_sweep(sweep_path)
     base_cfg = validate_config(sweep.base_raw, str(sweep.base_path))
@@ -215,6 +216,16 @@ def optimize(sweep_path: str | Path | None = None, *, workers: int | None = None
         results.close()
         logger.remove(sink)
         logger.enable("strategies")
+
+
+def _check_executor(executor: str, workers: int | None, scheduler: str | None) -> None:
+    """Argument problems fail before a run folder is created."""
+    if executor not in ("local", "dask"):
+        raise UserInputError(f"--executor {executor}: expected local or dask")
+    if executor == "dask" and not scheduler:
+        raise UserInputError("--executor dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
+    if workers is not None and workers < 1:
+        raise UserInputError(f"--workers {workers}: expected at least 1")
 
 
 def _sweep_path(sweep_path, resume: Path | None) -> Path:
