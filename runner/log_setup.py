@@ -30,11 +30,16 @@ def _patch(record) -> None:
 class _StdlibToLoguru(logging.Handler):
     """Routes the IB libraries' (and others') stdlib logging into loguru."""
 
+    #: Chatty libraries: their INFO (every order status, farm notices) goes to run.log only.
+    QUIET = ("ib_insync", "ib_async", "asyncio")
+
     def emit(self, record: logging.LogRecord) -> None:
         try:
             level = logger.level(record.levelname).name
         except ValueError:
             level = record.levelno
+        if level == "INFO" and record.name.startswith(self.QUIET):
+            level = "DEBUG"
         logger.opt(depth=6, exception=record.exc_info).bind(source=record.name).log(level, record.getMessage())
 
 

@@ -74,7 +74,13 @@ def load_library(choice: str = "auto") -> IBLibrary:
 
 async def qualify(ib: Any, contract: Any) -> Any | None:
     """Qualify one contract in place; return it, or ``None`` when unknown or ambiguous."""
-    result = await ib.qualifyContractsAsync(contract)
+    try:
+        result = await ib.qualifyContractsAsync(contract)
+    except Exception as exc:
+        # ib_async 2.x raises RequestError(code=200) where ib_insync returns [].
+        if getattr(exc, "code", None) == 200:
+            return None
+        raise
     result = [c for c in result if c is not None]
     if not result or not getattr(result[0], "conId", 0):
         return None

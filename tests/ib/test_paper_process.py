@@ -155,3 +155,16 @@ def test_unreachable_gateway_exits_3_naming_host_and_port(tmp_path, free_port):
     output, _ = proc.communicate(timeout=60)
     assert proc.returncode == 3
     assert f"127.0.0.1:{free_port}" in output.decode()
+
+
+def test_unknown_contract_exits_2_naming_the_symbol(library, spx, tmp_path):
+    gw = SimulatedGateway({"SPY": spx}, speed=0, paused=True, warmup_sessions=300).start()
+    try:
+        config = write_config(tmp_path, gw.port, library)   # trades "SPX", which the gateway does not list
+        proc = start_paper(config, tmp_path / "run", "--duration", "20")
+        output, _ = proc.communicate(timeout=90)
+    finally:
+        gw.stop()
+    text = output.decode()
+    assert proc.returncode == 2, text
+    assert "IB does not know the stock 'SPX'" in text and "Traceback" not in text
