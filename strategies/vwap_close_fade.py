@@ -40,6 +40,7 @@ import backtrader as bt
 import numpy as np
 import pandas as pd
 from loguru import logger
+from pydantic import model_validator
 
 from strategies import market_calendar as cal
 from strategies.params import PlaybookParams, backtrader_params, param
@@ -75,8 +76,16 @@ class VwapCloseFadeParams(PlaybookParams):
     year_turn: bool = param(True, "eligible: the last and first year_turn_sessions sessions of Dec / Jan")
     year_turn_sessions: int = param(5, "sessions at the end of December and start of January", ge=1, le=15)
     quarter_end: bool = param(True, "eligible: the last session of March, June, September, December")
-    quad_witching: bool = param(True, "eligible: the third Friday of March, June, September, December")
+    quad_witching: bool = param(True, "eligible: the third Friday of March, June, September, December "
+                                "(the session before it when it is a holiday)")
     every_day: bool = param(False, "eligible: every session (ignores the filters above; for studies)")
+
+    @model_validator(mode="after")
+    def _stop_beyond_trigger(self) -> "VwapCloseFadeParams":
+        if self.stop_z <= self.k:
+            raise ValueError(f"stop_z ({self.stop_z:g}) must be above k ({self.k:g}): a trade is only entered "
+                             f"while |z| is between them")
+        return self
 
 
 @dataclass(frozen=True)
@@ -109,14 +118,15 @@ def eligible_reasons(day: dt.date, p: VwapCloseFadeParams) -> tuple[str, ...]:
         reasons.append("turn of the year")
     if p.quarter_end and day.month in (3, 6, 9, 12) and from_end == 1:
         reasons.append("quarter end")
-    if p.quad_witching and day.month in (3, 6, 9, 12) and day == cal.third_friday(day.year, day.month):
-        reasons.append("third Friday")
+    if p.quad_witching and day.month in (3, 6, 9, 12) and day == cal.monthly_opex_session(day.year, day.month):
+        reasons.append("third Friday (quarterly expiration)")
     return tuple(reasons)
 
 
 def session_plan(day: dt.date, p: VwapCloseFadeParams) -> SessionPlan:
-    close = cal.session_close(day).tz_localize(None).to_pydatetime()
-    cutoff = cal.moc_cutoff(day, p.venue).tz_localize(None).to_pydatetime()
+    close_at, cutoff_at = cal.session_close(day), cal.moc_cutoff(day, p.venue)
+    close = dt.datetime.combine(day, dt.time(close_at.hour, close_at.minute))
+    cutoff = dt.datetime.combine(day, dt.time(cutoff_at.hour, cutoff_at.minute))
     opening = dt.datetime.combine(day, dt.time(9, 30))
     minute = dt.timedelta(minutes=1)
     num = bt.date2num
@@ -217,18 +227,18 @@ class SessionVwapIndicator(bt.Indicator):
                                                          self._plan.length), self._plan.length)
         self._day_key = key
         # The timetable's open, reference time and length do not depend on the parameters.
-        self._plan = _plan_cached(bt.num2date(dt0).date(), _DEFAULT_PARAMS_JSON)
+        self._plan = _timetable(bt.num2date(dt0).date())
         self._running.reset()
         self._ref = math.nan
         self._cols, self._volumes = [], []
 
 
-@lru_cache(maxsize=4096)
-def _plan_cached(day: dt.date, params_json: str) -> SessionPlan:
-    return session_plan(day, VwapCloseFadeParams.model_validate_json(params_json))
+@lru_cache(maxsize=512)
+def _timetable(day: dt.date) -> SessionPlan:
+    return session_plan(day, _DEFAULT_PARAMS)
 
 
-_DEFAULT_PARAMS_JSON = VwapCloseFadeParams().model_dump_json()
+_DEFAULT_PARAMS = VwapCloseFadeParams()
 
 
 class VwapCloseFade(bt.Strategy):
@@ -265,7 +275,6 @@ class VwapCloseFade(bt.Strategy):
             self.vw = self.bars.lines          # precomputed by the feed (fast path)
         else:
             self.vw = SessionVwapIndicator(self.bars, slot_volume=self.config.volume_ratio_min is not None)
-        self._params_json = self.config.model_dump_json()
         self._seen = 0
         self._day_key = None
         self.plan: SessionPlan | None = None
@@ -303,7 +312,7 @@ class VwapCloseFade(bt.Strategy):
     def _start_session(self, dt0: float, key: int) -> None:
         self._day_key = key
         day = bt.num2date(dt0).date()
-        self.plan = _plan_cached(day, self._params_json)
+        self.plan = session_plan(day, self.config)
         self.traded_today = False
         position = self.getposition(self.bars).size
         if position and self.flatten_order is None:

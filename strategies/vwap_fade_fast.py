@@ -46,7 +46,7 @@ class SessionGrid:
     def __init__(self, index: pd.DatetimeIndex):
         local = index.tz_convert(cal.NEW_YORK).tz_localize(None).as_unit("ns")
         stamps = local.asi8
-        day_ns = local.normalize().asi8
+        day_ns = stamps - stamps % 86_400_000_000_000   # midnight of each bar's day
         minute = (stamps - day_ns) // 60_000_000_000 - OPEN_MINUTE
         self.row, self.col, self.width = session_layout(day_ns, minute)
         starts = np.flatnonzero(np.r_[True, day_ns[1:] != day_ns[:-1]])

@@ -187,3 +187,12 @@ def test_flat_by_the_close_and_one_trade_a_day():
     equity = result.equity
     assert equity["value"].iloc[-1] == pytest.approx(equity["cash"].iloc[-1])
     assert np.isclose(trade["pnl"], (101.00 - 99.80) * trade["size"])
+
+
+def test_stop_must_lie_beyond_the_trigger():
+    from runner.errors import ConfigError
+
+    raw = {"strategies": [{"name": "vwap_close_fade", "symbol": "SPY", "data": "sample:spy_1min_synthetic",
+                           "params": {"k": 3.5}}]}
+    with pytest.raises(ConfigError, match=r"strategies\[0\]\.params: stop_z \(3\) must be above k \(3\.5\)"):
+        validate_config(raw, "golden")

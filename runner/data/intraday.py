@@ -40,7 +40,7 @@ def check_intraday(bars: pd.DataFrame, source: str, row_label: RowLabel = defaul
         i = int(np.argmax(off_minute))
         raise DataError(f"{source}: {row_label(i)}: time {local[i]} is not on a whole minute; "
                         f"expected 1-minute bars stamped at their start")
-    day_ns = local.normalize().asi8
+    day_ns = stamps - stamps % 86_400_000_000_000   # midnight of each bar's day
     minute = (stamps - day_ns) // MINUTE_NS
     days, first_of_day = np.unique(day_ns, return_index=True)
     close_minute = np.full(len(days), -1, dtype=np.int64)
