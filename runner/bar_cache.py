@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from loguru import logger
 
 from runner.data.bars import NEW_YORK, validate_bars
 from runner.data.files import read_parquet_bars, write_parquet_bars
@@ -106,6 +107,10 @@ class CachedSeries:
             raise DataError(f"{self.path}: no cached {size} bars for {self.symbol}; fetch them first, e.g. "
                             f"flowbot fetch --symbol {self.symbol} --bar-size \"{size}\"{flag}{what} "
                             f"--start 2024-01-02 --end 2024-12-31 --cache {self.folder}")
+        if self.gaps:
+            days = sorted(self.gaps)
+            shown = ", ".join(str(d) for d in days[:5]) + (f" and {len(days) - 5} more" if len(days) > 5 else "")
+            logger.warning(f"{self.source}: {len(days)} session(s) the gateway could not fill are missing: {shown}")
         return self.bars
 
     # -- writing -------------------------------------------------------------

@@ -73,6 +73,8 @@ def fetch_bars(request: FetchRequest, ib: IBConfig, *, limiter: PacingLimiter | 
 
     if request.what not in WHAT:
         raise UserInputError(f"--what {request.what}: expected one of {', '.join(WHAT)}")
+    if request.what == "ADJUSTED_LAST" and not request.size.daily:
+        raise UserInputError("--what ADJUSTED_LAST: IB adjusts daily bars only; use --bar-size '1 day'")
     if request.start > request.end:
         raise UserInputError(f"--start {request.start} is after --end {request.end}")
     sessions = Sessions()
