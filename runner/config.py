@@ -25,10 +25,15 @@ class StrictModel(BaseModel):
 
 
 class DataSource(StrictModel):
-    """Where bars come from: an embedded sample, a file, or the local IB cache."""
+    """Where bars come from: an embedded sample, a file, or the local IB cache (``flowbot fetch``)."""
 
     sample: str | None = Field(None, description="name of an embedded sample (sp500, nasdaq, aaa_bond_proxy, ...)")
     path: Path | None = Field(None, description="CSV or Parquet file of bars")
+    cache: str | None = Field(None, description="IB symbol whose bars `flowbot fetch` put in the cache (data.cache_folder)")
+    bar_size: str | None = Field(None, description="cache only: bar size of the cached dataset, e.g. '1 min', '1 day'; "
+                                                   "null = the playbook's (1 min intraday, 1 day daily)")
+    what: Literal["TRADES", "ADJUSTED_LAST"] = Field("TRADES", description="cache only: TRADES, or IB's adjusted daily bars")
+    all_hours: bool = Field(False, description="cache only: the dataset fetched with --all-hours (outside regular hours too)")
     format: Literal["auto", "csv", "parquet"] = Field("auto", description="file format; auto = by extension")
     columns: dict[str, str] | None = Field(None, description="our column -> the file's, e.g. {time: Datetime}")
     date_format: str | None = Field(None, description="strftime format of the time column; null = infer")
@@ -39,19 +44,45 @@ class DataSource(StrictModel):
     @model_validator(mode="before")
     @classmethod
     def _from_shorthand(cls, value: Any) -> Any:
-        # "sample:sp500" or a bare path are accepted for brevity.
+        # "sample:sp500", "cache:SPY" or a bare path are accepted for brevity.
         if isinstance(value, str):
-            return {"sample": value[7:]} if value.startswith("sample:") else {"path": value}
+            if value.startswith("sample:"):
+                return {"sample": value[7:]}
+            if value.startswith("cache:"):
+                return {"cache": value[6:]}
+            return {"path": value}
         return value
 
     @model_validator(mode="after")
     def _one_source(self) -> "DataSource":
-        if (self.sample is None) == (self.path is None):
-            raise ValueError("give exactly one of sample or path")
+        if sum(x is not None for x in (self.sample, self.path, self.cache)) != 1:
+            raise ValueError("give exactly one of sample, path or cache")
+        if self.cache is None and (self.bar_size is not None or self.what != "TRADES" or self.all_hours):
+            raise ValueError("bar_size, what and all_hours apply to the IB cache only (cache: SYMBOL)")
+        if self.bar_size is not None:
+            from runner.ib.bars import BarSize
+
+            try:
+                BarSize.parse(self.bar_size)
+            except ValueError as exc:
+                raise ValueError(f"bar_size: {exc}") from None
         return self
 
     def describe(self) -> str:
+        if self.cache is not None:
+            variant = "".join((f" {self.bar_size}" if self.bar_size else "", " all hours" if self.all_hours else "",
+                               " adjusted" if self.what == "ADJUSTED_LAST" else ""))
+            return f"cache:{self.cache}{variant}"
         return f"sample:{self.sample}" if self.sample else str(self.path)
+
+
+class DataConfig(StrictModel):
+    """Where every playbook's bars come from, unless its own ``data:`` says otherwise."""
+
+    source: Literal["config", "cache"] = Field(
+        "config", description="config = each playbook's data: entry; cache = every active playbook's instrument "
+                              "(and extra feeds named in ib.feed_symbols) from the IB cache that `flowbot fetch` fills")
+    cache_folder: Path = Field(Path("logs/cache"), description="folder of the IB cache (flowbot fetch --cache)")
 
 
 class CommissionConfig(StrictModel):
@@ -120,6 +151,7 @@ class RunConfig(StrictModel):
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     ib: IBConfig = Field(default_factory=IBConfig)
     risk: RiskLimits = Field(default_factory=RiskLimits)
+    data: DataConfig = Field(default_factory=DataConfig)
 
     @model_validator(mode="after")
     def _check_window(self) -> "RunConfig":
@@ -129,7 +161,20 @@ class RunConfig(StrictModel):
         duplicates = sorted({x for x in labels if labels.count(x) > 1})
         if duplicates:
             raise ValueError(f"strategy names must be unique; give a label to tell {duplicates} apart")
+        if self.data.source == "cache":
+            self._use_cache()
         return self
+
+    def _use_cache(self) -> None:
+        """data.source=cache: instruments (and extra feeds with an IB symbol) read the IB cache."""
+        symbols = self.ib.feed_symbols
+        for strategy in self.strategies:
+            if strategy.data.cache is None:
+                strategy.data = DataSource(cache=symbols.get(strategy.symbol, strategy.symbol))
+            for role, source in list(strategy.feeds.items()):
+                name = f"{strategy.symbol}.{role}"
+                if source.cache is None and name in symbols:
+                    strategy.feeds[role] = DataSource(cache=symbols[name])
 
     def active_strategies(self) -> list[StrategyConfig]:
         return [s for s in self.strategies if s.enabled]

@@ -18,15 +18,28 @@ from strategies.registry import STRATEGIES
 def _file_kind(source: DataSource) -> str:
     if source.sample is not None:
         return "sample"
+    if source.cache is not None:
+        return "parquet"
     if source.format != "auto":
         return source.format
     return "parquet" if Path(source.path).suffix.lower() in (".parquet", ".pq") else "csv"
 
 
-def load_source(source: DataSource) -> pd.DataFrame:
-    """Bars of one data source (validated). Samples are cached; files are read each time."""
+def load_source(source: DataSource, *, cache_folder: Path | str = Path("logs/cache"),
+                bar_size: str = "1 day") -> pd.DataFrame:
+    """Bars of one data source (validated). Samples are cached; files are read each time.
+
+    An IB cache source reads ``cache_folder``; ``bar_size`` is used when the source names none.
+    """
     if source.sample is not None:
         return load_sample(source.sample)
+    if source.cache is not None:
+        from runner.bar_cache import CachedSeries
+        from runner.ib.bars import BarSize
+
+        series = CachedSeries.open(cache_folder, source.cache, BarSize.parse(source.bar_size or bar_size),
+                                   source.what, rth=not source.all_hours)
+        return series.load()
     path = Path(source.path).expanduser()
     kind = _file_kind(source)
     if kind == "parquet":
@@ -47,13 +60,15 @@ def load_run_bars(cfg: RunConfig) -> dict[str, pd.DataFrame]:
         if strategy.symbol in bars and described[strategy.symbol] != source_name:
             raise DataError(f"symbol {strategy.symbol} is given two data sources: "
                             f"{described[strategy.symbol]} and {source_name}")
+        where = {"cache_folder": cfg.data.cache_folder,
+                 "bar_size": "1 min" if getattr(STRATEGIES[strategy.name], "bar_minutes", 0) else "1 day"}
         if strategy.symbol not in bars:
-            instrument = _check_bar_kind(load_source(strategy.data), strategy)
+            instrument = _check_bar_kind(load_source(strategy.data, **where), strategy)
             bars[strategy.symbol] = clip_window(instrument, cfg.start, cfg.end, source_name)
             described[strategy.symbol] = source_name
         for role, source in strategy.feeds.items():
             instrument = bars[strategy.symbol]
-            extra = load_source(source)
+            extra = load_source(source, **where)
             bars[extra_feed_name(strategy.symbol, role)] = align_to(extra, instrument.index, source.describe())
     return bars
 
