@@ -63,6 +63,7 @@ class FetchResult:
     not_closed: int = 0            # sessions in the range that had not closed at the gateway's time
     seconds: float = 0.0
     waited: float = 0.0            # seconds spent waiting for the pacing rules
+    chunk_seconds: float = 0.0     # seconds inside the chunks' requests (waits, retries and answers)
 
 
 def fetch_bars(request: FetchRequest, ib: IBConfig, *, limiter: PacingLimiter | None = None,
@@ -146,6 +147,7 @@ def _run_chunks(store, contract, chunks: list[Chunk], series: CachedSeries, requ
             result.chunks_done += 1
             result.bars_received += len(frame)
             per_request.append(time.monotonic() - began)
+            result.chunk_seconds += per_request[-1]
             if time.monotonic() - last_save >= flush_seconds:
                 series.save()
                 last_save = time.monotonic()
