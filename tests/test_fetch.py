@@ -181,3 +181,14 @@ def test_unknown_contract_is_a_clear_data_error(tmp_path, library):
     finally:
         gw.stop()
     assert not (tmp_path / "NOPE" / "1min.parquet").exists()
+
+
+def test_adjusted_daily_bars_are_one_request_ending_now_in_their_own_dataset(tmp_path):
+    gw = gateway(minute_bars())
+    try:
+        result = fetch_bars(FetchRequest("SPY", BarSize(0), FIRST, LAST, what="ADJUSTED_LAST", cache_folder=tmp_path),
+                            ib_config(gw), limiter=PacingLimiter(time_scale=SCALE), progress=False)
+    finally:
+        gw.stop()
+    assert result.requests == 1 and len(result.series.bars) == 13 and not result.gaps
+    assert (tmp_path / "SPY" / "1d-adjusted.parquet").exists()
