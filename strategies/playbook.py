@@ -23,41 +23,22 @@ import math
 from typing import ClassVar
 
 import backtrader as bt
-from loguru import logger
 
 from strategies.market_calendar import nth_session_of_month, session_offset
 from strategies.params import PlaybookParams
+from strategies.strategy_base import FlowbotStrategy
 
 LONG, SHORT = 1, -1
 
 
-class Playbook(bt.Strategy):
+class Playbook(FlowbotStrategy):
     """Common machinery; see the module docstring for the execution contract."""
 
-    Params: ClassVar[type[PlaybookParams]] = PlaybookParams
-    #: Roles of optional extra data feeds this playbook understands (e.g. "bonds").
-    extra_feeds: ClassVar[tuple[str, ...]] = ()
     #: The direction a playbook trades; the report's unconditional comparison uses it.
     direction: ClassVar[int] = LONG
 
-    params = (
-        ("symbol", None),      # name of the instrument's data feed
-        ("label", None),       # strategy name in outputs (defaults to the registry name)
-        ("feed_names", None),  # {role: feed name} for extra_feeds
-    )
-
     def __init__(self):
-        names = {d._name: d for d in self.datas}
-        if self.p.symbol is None:
-            self.bars = self.datas[0]
-        elif self.p.symbol in names:
-            self.bars = names[self.p.symbol]
-        else:
-            raise ValueError(f"no data feed named {self.p.symbol!r}; feeds are {sorted(names)}")
-        self.extra = {role: names[name] for role, name in (self.p.feed_names or {}).items()}
-        self.config = self.Params(**{name: getattr(self.p, name) for name in self.Params.model_fields})
-        self.label = self.p.label or type(self).__name__
-        self.log = logger.bind(strategy=self.label, symbol=self.p.symbol)
+        super().__init__()
         self.atr = bt.indicators.AverageTrueRange(self.bars, period=self.config.atr_period)
         self.entry_order: bt.Order | None = None
         self.exit_orders: list[bt.Order] = []

@@ -39,11 +39,11 @@ from typing import ClassVar, Literal
 import backtrader as bt
 import numpy as np
 import pandas as pd
-from loguru import logger
 from pydantic import model_validator
 
 from strategies import market_calendar as cal
 from strategies.params import PlaybookParams, backtrader_params, param
+from strategies.strategy_base import FlowbotStrategy
 from strategies.session_vwap import SessionVwap, SlotVolume, cumulative_by_minute
 
 LONG, SHORT = 1, -1
@@ -241,7 +241,7 @@ def _timetable(day: dt.date) -> SessionPlan:
 _DEFAULT_PARAMS = VwapCloseFadeParams()
 
 
-class VwapCloseFade(bt.Strategy):
+class VwapCloseFade(FlowbotStrategy):
     """Playbook C; see the module docstring. Orders carry ``info.reason`` and ``info.strategy``."""
 
     Params: ClassVar[type[PlaybookParams]] = VwapCloseFadeParams
@@ -253,24 +253,10 @@ class VwapCloseFade(bt.Strategy):
     #: No fixed side: the report's unconditional comparison fades the move since 15:00.
     direction: ClassVar[int] = 0
 
-    params = (
-        ("symbol", None),
-        ("label", None),
-        ("feed_names", None),
-        *backtrader_params(VwapCloseFadeParams),
-    )
+    params = backtrader_params(VwapCloseFadeParams)
 
     def __init__(self):
-        names = {d._name: d for d in self.datas}
-        if self.p.symbol is None:
-            self.bars = self.datas[0]
-        elif self.p.symbol in names:
-            self.bars = names[self.p.symbol]
-        else:
-            raise ValueError(f"no data feed named {self.p.symbol!r}; feeds are {sorted(names)}")
-        self.config = VwapCloseFadeParams(**{n: getattr(self.p, n) for n in VwapCloseFadeParams.model_fields})
-        self.label = self.p.label or "vwap_close_fade"
-        self.log = logger.bind(strategy=self.label, symbol=self.p.symbol)
+        super().__init__()
         if all(hasattr(self.bars.lines, name) for name in LINE_NAMES):
             self.vw = self.bars.lines          # precomputed by the feed (fast path)
         else:

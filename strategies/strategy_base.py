@@ -1,0 +1,39 @@
+"""What every flowbot strategy shares: its feed by name, validated parameters, label and log.
+
+Playbooks declare ``Params`` (a pydantic model) once; ``__init__`` validates
+the backtrader params against it, so a strategy used directly with backtrader
+gets the same checks as one built from a YAML file.
+"""
+from __future__ import annotations
+
+from typing import ClassVar
+
+import backtrader as bt
+from loguru import logger
+
+from strategies.params import PlaybookParams
+
+
+class FlowbotStrategy(bt.Strategy):
+    Params: ClassVar[type[PlaybookParams]] = PlaybookParams
+    #: Roles of optional extra data feeds this playbook understands (e.g. "bonds").
+    extra_feeds: ClassVar[tuple[str, ...]] = ()
+
+    params = (
+        ("symbol", None),      # name of the instrument's data feed
+        ("label", None),       # strategy name in outputs (defaults to the class name)
+        ("feed_names", None),  # {role: feed name} for extra_feeds
+    )
+
+    def __init__(self):
+        names = {d._name: d for d in self.datas}
+        if self.p.symbol is None:
+            self.bars = self.datas[0]
+        elif self.p.symbol in names:
+            self.bars = names[self.p.symbol]
+        else:
+            raise ValueError(f"no data feed named {self.p.symbol!r}; feeds are {sorted(names)}")
+        self.extra = {role: names[name] for role, name in (self.p.feed_names or {}).items()}
+        self.config = self.Params(**{name: getattr(self.p, name) for name in self.Params.model_fields})
+        self.label = self.p.label or type(self).__name__
+        self.log = logger.bind(strategy=self.label, symbol=self.p.symbol)
