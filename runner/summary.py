@@ -16,7 +16,12 @@ def run_notes(cfg: RunConfig) -> list[str]:
     for strategy in cfg.active_strategies():
         sources = [("", strategy.data), *((f" {role}", src) for role, src in strategy.feeds.items())]
         for role, source in sources:
-            what = sample_note(source.sample) if source.sample else "user data file"
+            if source.sample:
+                what = sample_note(source.sample)
+            elif source.cache:
+                what = "bars fetched from IB into the local cache (flowbot fetch)"
+            else:
+                what = "user data file"
             notes.append(f"{strategy.display_name}{role}: {source.describe()} — {what}")
     return list(dict.fromkeys(notes))
 
