@@ -8,8 +8,9 @@ Contract:
   tells the listener about every change.
 * Orders sent with ``transmit=False`` are held until an order of the same
   bracket (same parent) arrives with ``transmit=True``; then all go live.
-* Bracket children wait (PreSubmitted) until their parent has filled and then
-  work from the symbol's next source bar on. When one child fills, its
+* Every order works from the symbol's next source bar on (never inside the bar
+  it arrived in); bracket children wait (PreSubmitted) until their parent has
+  filled and then work from the next source bar on. When one child fills, its
   siblings are reduced by the filled quantity (cancelled at zero), as IB does.
 * OCA groups: ocaType 2 or 3 reduce the other orders of the group by each
   fill; ocaType 1 (and 0) cancel them at the first fill.
@@ -148,7 +149,9 @@ class SimExchange:
         for symbol, close in closes.items():
             self.last_prices[symbol] = close
             for order in self._active(symbol):
-                if order.is_working and order.ticket.order_type in ("MOC", "LOC"):
+                # Orders that arrived once the session had closed join the next auction.
+                if (order.is_working and order.ticket.order_type in ("MOC", "LOC")
+                        and order.received_at < close_time):
                     fill = matching.fill_at_auction(order, close)
                     if fill is not None:
                         self._fill(order, fill)
@@ -204,8 +207,11 @@ class SimExchange:
         waiting = parent is not None and parent.status != "Filled"
         held = waiting or order.ticket.order_type in HELD_TYPES
         order.status = "PreSubmitted" if held else "Submitted"
-        if parent is not None and parent.status == "Filled":
-            order.wait_for_next_bar = True
+        # An order works from the next source bar's open, never inside the bar it arrived
+        # in: a bar in progress (or a session past its closing auction) has moves the
+        # client could not have known about when it decided. Auction orders are matched by
+        # close_session, which does not look at this flag.
+        order.wait_for_next_bar = True
         self.listener.order_updated(order)
 
     def _modify(self, order: SimOrder, ticket: OrderTicket) -> None:

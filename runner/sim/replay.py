@@ -10,13 +10,15 @@ Contract:
   sent as one piece holding the whole bar.
 * A piece stamped ``t`` is delivered at ``t + 5`` (its end), like IB's
   real-time bars; a one-piece bar is delivered at the bar's end.
-* Events at the same sim time run in this order: the closing auction, then
-  deliveries, then (at a source bar's end) a real-time pause, then the next
-  bar's open and price moves. So a client that decides on a completed bar has
-  ``bar_pause`` (after any bar) or ``session_pause`` (after a session's last
-  bar) real seconds to get its order in before the next bar opens. The pauses
-  apply only while some client subscribes to real-time bars. Parity tests
-  (same orders in a backtest and through the gateway) depend on this.
+* Events at the same sim time run in this order: deliveries, then (at a
+  source bar's end) a real-time pause, then the next bar's open and price
+  moves. The session's last bar is delivered before its closing auction, which
+  is followed by the ``session_pause``: a client sees the completed daily bar,
+  then its market-on-close fills, and has ``session_pause`` real seconds to
+  act on both (e.g. send the exits of a filled entry) before the next session
+  opens; within a session ``bar_pause`` follows each bar. The pauses apply
+  only while some client subscribes to real-time bars. Parity tests (same
+  orders in a backtest and through the gateway) depend on this.
 * ``speed``: sim seconds per real second (600 = 10 sim minutes per second);
   0 means as fast as possible. Closed hours (nights, weekends, holidays) are
   skipped at any speed.
@@ -212,9 +214,8 @@ class Replay:
         auction_done = False
         previous_time = None
         for moment, kind, _, symbol, payload in events:
-            if not auction_done and moment >= close_time:
-                await self._advance(close_time)
-                self.sink.close_session(close_time, closes)
+            if not auction_done and moment > close_time:
+                await self._close_auction(close_time, closes)
                 auction_done = True
             if moment != previous_time:
                 await self._advance(moment)
@@ -225,14 +226,17 @@ class Replay:
                 self.sink.on_move(symbol, *payload)
             elif kind == DELIVER:
                 self.sink.deliver(payload)
-            elif kind == BOUNDARY and self.sink.has_subscribers():
-                pause = self.session_pause if moment >= last_end else self.bar_pause
-                if pause > 0:
-                    await asyncio.sleep(pause)
+            elif kind == BOUNDARY and moment < last_end and self.bar_pause > 0 and self.sink.has_subscribers():
+                await asyncio.sleep(self.bar_pause)
         if not auction_done:
-            await self._advance(close_time)
-            self.sink.close_session(close_time, closes)
+            await self._close_auction(close_time, closes)
         self._session_close = None
+
+    async def _close_auction(self, close_time: float, closes: dict[str, float]) -> None:
+        await self._advance(close_time)
+        self.sink.close_session(close_time, closes)
+        if self.session_pause > 0 and self.sink.has_subscribers():
+            await asyncio.sleep(self.session_pause)
 
     async def _advance(self, moment: float, glide: bool = True) -> None:
         while True:
