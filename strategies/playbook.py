@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 from typing import ClassVar
 
 import backtrader as bt
@@ -29,6 +30,22 @@ from strategies.params import PlaybookParams
 from strategies.strategy_base import FlowbotStrategy
 
 LONG, SHORT = 1, -1
+
+
+@dataclass
+class TradePlan:
+    """One trade from its entry order until flat."""
+
+    direction: int
+    size: int
+    stop: float
+    target: float | None
+    exit_day: dt.date
+    why: str
+    filled: bool = False
+    entry_price: float | None = None
+    trailing: bool = False
+    time_exit_sent: bool = False
 
 
 class Playbook(FlowbotStrategy):
@@ -42,9 +59,9 @@ class Playbook(FlowbotStrategy):
         self.atr = bt.indicators.AverageTrueRange(self.bars, period=self.config.atr_period)
         self.entry_order: bt.Order | None = None
         self.exit_orders: list[bt.Order] = []
-        self.trade_plan: dict | None = None   # set when an entry is sent, cleared when flat
+        self.trade_plan: TradePlan | None = None   # set when an entry is sent, cleared when flat
         self.traded_windows: set[int] = set()
-        self._year_base: dict[int, float] = {}
+        self._year_base: dict[tuple[str, int], float] = {}   # (feed, year) -> last close of the year before
         self._last_day: dt.date | None = None
 
     # -- what subclasses write -------------------------------------------------
@@ -131,8 +148,7 @@ class Playbook(FlowbotStrategy):
         if size <= 0:
             self.log.info(f"{today}: signal ({why}) but the risk budget buys less than one unit")
             return
-        self.trade_plan = {"direction": direction, "size": size, "stop": stop, "target": target,
-                           "exit_day": exit_day, "why": why, "time_exit_sent": False, "filled": False}
+        self.trade_plan = TradePlan(direction, size, stop, target, exit_day, why)
         exectype = bt.Order.Market if timing == "next_open" else bt.Order.Close
         side = self.buy if direction == LONG else self.sell
         self.entry_order = side(data=self.bars, size=size, exectype=exectype)
@@ -156,28 +172,28 @@ class Playbook(FlowbotStrategy):
     # -- exits -----------------------------------------------------------------
     def _send_exit_group(self, today: dt.date) -> None:
         plan = self.trade_plan
-        close_side = self.sell if plan["direction"] == LONG else self.buy
-        stop = close_side(data=self.bars, size=plan["size"], exectype=bt.Order.Stop, price=plan["stop"])
-        self._tag(stop, "trailing_stop" if plan.get("trailing") else "stop")
+        close_side = self.sell if plan.direction == LONG else self.buy
+        stop = close_side(data=self.bars, size=plan.size, exectype=bt.Order.Stop, price=plan.stop)
+        self._tag(stop, "trailing_stop" if plan.trailing else "stop")
         self.exit_orders = [stop]
-        if plan["target"] is not None:
-            target = close_side(data=self.bars, size=plan["size"], exectype=bt.Order.Limit,
-                                price=plan["target"], oco=stop)
+        if plan.target is not None:
+            target = close_side(data=self.bars, size=plan.size, exectype=bt.Order.Limit,
+                                price=plan.target, oco=stop)
             self._tag(target, "target")
             self.exit_orders.append(target)
-        plan["time_exit_sent"] = False
+        plan.time_exit_sent = False
         self._maybe_send_time_exit(today)
 
     def _maybe_send_time_exit(self, today: dt.date) -> None:
         plan = self.trade_plan
-        if plan["time_exit_sent"] or not self.exit_orders:
+        if plan.time_exit_sent or not self.exit_orders:
             return
-        if today >= session_offset(plan["exit_day"], -1):
-            close_side = self.sell if plan["direction"] == LONG else self.buy
-            order = close_side(data=self.bars, size=plan["size"], exectype=bt.Order.Close, oco=self.exit_orders[0])
+        if today >= session_offset(plan.exit_day, -1):
+            close_side = self.sell if plan.direction == LONG else self.buy
+            order = close_side(data=self.bars, size=plan.size, exectype=bt.Order.Close, oco=self.exit_orders[0])
             self._tag(order, "time_exit")
             self.exit_orders.append(order)
-            plan["time_exit_sent"] = True
+            plan.time_exit_sent = True
 
     def _manage_open_trade(self, today: dt.date) -> None:
         if self.exit_orders:
@@ -188,18 +204,18 @@ class Playbook(FlowbotStrategy):
         """After a gain of ``trail_after_atr`` ATRs, follow the close at ``trail_atr`` ATRs."""
         trail = self.config.trail_atr
         plan = self.trade_plan
-        if not trail or not plan["filled"]:
+        if not trail or not plan.filled:
             return
         atr = float(self.atr[0])
-        d = plan["direction"]
-        gain = (float(self.bars.close[0]) - plan["entry_price"]) * d
+        d = plan.direction
+        gain = (float(self.bars.close[0]) - plan.entry_price) * d
         if gain < self.config.trail_after_atr * atr:
             return
         new_stop = float(self.bars.close[0]) - d * trail * atr
-        if (new_stop - plan["stop"]) * d <= 0:
+        if (new_stop - plan.stop) * d <= 0:
             return
         # Replacing one member cancels the OCO group, so the whole group is re-sent.
-        plan["stop"], plan["trailing"] = new_stop, True
+        plan.stop, plan.trailing = new_stop, True
         self.exit_orders[0].addinfo(replaced=True)
         self.cancel(self.exit_orders[0])
         self._send_exit_group(today)
@@ -223,8 +239,8 @@ class Playbook(FlowbotStrategy):
         self.entry_order = None
         today = self.bars.datetime.date(0)
         if order.status == order.Completed:
-            self.trade_plan["filled"] = True
-            self.trade_plan["entry_price"] = order.executed.price
+            self.trade_plan.filled = True
+            self.trade_plan.entry_price = order.executed.price
             if not self.exit_orders:
                 self._send_exit_group(today)
             return

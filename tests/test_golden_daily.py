@@ -150,3 +150,20 @@ def test_decision_never_fills_at_the_decision_close():
     filled = entry[entry.status == "Completed"].time.iloc[0]
     assert submitted == "2018-12-26T16:00:00-05:00"
     assert filled > submitted
+
+
+def test_fade_trailing_stop_follows_the_close_after_a_one_atr_gain():
+    params = {**FADE, "target_retrace_pct": None, "trail_atr": 1.0, "trail_after_atr": 1.0}
+    rows = december_2018({
+        D(2018, 12, 24): bar(120.0, 121.0),
+        D(2018, 12, 26): bar(121.0, 122.0),                # signal; stop 137
+        # entry 122; true range 12 -> ATR 10 + (12 - 10) / 14 = 10.142857; gain 11 >= 1 ATR:
+        # the stop moves to the close + 1 ATR = 121.142857
+        D(2018, 12, 27): bar(122.0, 111.0, 122.5, 110.5),
+        D(2018, 12, 28): bar(111.0, 121.5, 122.0, 110.8),  # high 122 reaches the trailing stop
+        D(2018, 12, 31): bar(121.5, 121.0),
+    })
+    t = run("december_fade", params, rows).trades.iloc[0]
+    assert t.exit_reason == "trailing_stop"
+    assert t.exit_price == pytest.approx(111.0 + 10.0 + 2.0 / 14.0)
+    assert t.exit_time.startswith("2018-12-28")
