@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -94,28 +95,29 @@ def _version() -> str:
 
 def _backtest(args) -> int:
     from runner.backtest import run_backtest, write_backtest_outputs
+    from runner.config import resolved_yaml
     from runner.config_files import default_config
-    from runner.log_setup import add_run_log
+    from runner.log_setup import add_run_log, configure_console
     from runner.market_data import load_run_bars
     from runner.run_folder import create_run_folder
     from runner.run_selection import select_for_backtest
     from runner.summary import print_backtest_summary, run_notes
 
+    started = time.perf_counter()
     path = args.config or default_config("backtest.yaml")
     cfg = select_for_backtest(path, args.overrides, args.strategy, args.data, args.start, args.end)
+    configure_console(cfg.logging.level)
     bars = load_run_bars(cfg)   # bad data fails here, before anything is written
     folder = create_run_folder(cfg.output.folder, "backtest", cfg.name, args.out)
     sink = add_run_log(folder / "run.log", cfg.logging.file_level)
     try:
         logger.info(f"backtest {cfg.name}: config {path}, run folder {folder}")
-        from runner.config import resolved_yaml
-
         logger.debug("effective config:\n" + resolved_yaml(cfg))
         result = run_backtest(cfg, bars)
         notes = run_notes(cfg)
         write_backtest_outputs(folder, cfg, result, notes)
         print_backtest_summary(cfg, result, folder, notes)
-        logger.info(f"done in {result.seconds:.2f} s")
+        logger.info(f"done in {time.perf_counter() - started:.2f} s (engine {result.seconds:.2f} s)")
     finally:
         logger.remove(sink)
     return EXIT_OK
@@ -126,8 +128,11 @@ def _paper(args) -> int:
     from runner.config import load_config
     from runner.paper import run_paper
 
+    from runner.log_setup import configure_console
+
     path = args.config or default_config("paper.yaml")
     cfg = load_config(path, args.overrides)
+    configure_console(cfg.logging.level)
     return run_paper(cfg, duration=args.duration, out_dir=args.out)
 
 

@@ -4,18 +4,13 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from runner.config import RunConfig, apply_override, read_yaml, validate_config
-from runner.config import parse_override
+from runner.config import DataSource, RunConfig, load_config
 from runner.errors import ConfigError, UserInputError
 
 
 def select_for_backtest(path: Path, overrides: list[str], strategies: list[str], data: Path | None,
                         start: dt.date | None, end: dt.date | None) -> RunConfig:
-    raw, node = read_yaml(Path(path))
-    for override in overrides:
-        key, value = parse_override(override)
-        apply_override(raw, key, value, f"--set {override}")
-    cfg = validate_config(raw, str(path), node)
+    cfg = load_config(path, overrides)
     if strategies:
         known = {s.display_name: s for s in cfg.strategies} | {s.name: s for s in cfg.strategies}
         unknown = [name for name in strategies if name not in known]
@@ -28,8 +23,6 @@ def select_for_backtest(path: Path, overrides: list[str], strategies: list[str],
     if not cfg.active_strategies():
         raise ConfigError(f"{path}: every strategy is disabled; enable one or pick it with --strategy")
     if data is not None:
-        from runner.config import DataSource
-
         if not data.exists():
             raise UserInputError(f"--data {data}: no such data file")
         for strategy in cfg.active_strategies():
@@ -39,5 +32,5 @@ def select_for_backtest(path: Path, overrides: list[str], strategies: list[str],
     if end is not None:
         cfg.end = end
     if cfg.start and cfg.end and cfg.start > cfg.end:
-        raise UserInputError(f"--start {cfg.start} is after --end {cfg.end}")
+        raise UserInputError(f"the window start {cfg.start} is after its end {cfg.end} (--start/--end or the config)")
     return cfg

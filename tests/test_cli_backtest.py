@@ -117,3 +117,11 @@ def test_help_lists_every_command(capsys):
     text = capsys.readouterr().out
     for command in ("backtest", "paper", "config"):
         assert command in text
+
+
+def test_console_level_comes_from_the_config(tmp_path, capfd):
+    assert main(["backtest", "--strategy", "december_fade", "--set", "logging.level=WARNING",
+                 "--out", str(tmp_path / "run")]) == 0
+    err = capfd.readouterr().err
+    assert " INFO " not in err
+    assert "filled" in (tmp_path / "run" / "run.log").read_text()   # the file sink keeps everything
