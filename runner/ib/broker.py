@@ -122,20 +122,19 @@ class IBBroker(bt.BrokerBase):
         return getattr(data.p, "symbol", None) or data._name
 
     # -- orders from strategies -------------------------------------------------
-    def buy(self, owner, data, size, price=None, plimit=None, exectype=None, valid=None, tradeid=0, oco=None,
-            trailamount=None, trailpercent=None, parent=None, transmit=True, histnotify=False,
-            _checksubmit=True, **kwargs):
-        order = bt.BuyOrder(owner=owner, data=data, size=size, price=price, pricelimit=plimit, exectype=exectype,
+    def buy(self, owner, data, size, **kwargs):
+        return self._new_order(bt.BuyOrder, owner, data, size, **kwargs)
+
+    def sell(self, owner, data, size, **kwargs):
+        return self._new_order(bt.SellOrder, owner, data, size, **kwargs)
+
+    def _new_order(self, order_class, owner, data, size, price=None, plimit=None, exectype=None, valid=None,
+                   tradeid=0, oco=None, trailamount=None, trailpercent=None, parent=None, transmit=True,
+                   histnotify=False, _checksubmit=True, **kwargs):
+        """backtrader's buy/sell contract; the order goes to IB through ``_accept_new``."""
+        order = order_class(owner=owner, data=data, size=size, price=price, pricelimit=plimit, exectype=exectype,
                             valid=valid, tradeid=tradeid, trailamount=trailamount, trailpercent=trailpercent,
                             parent=parent, transmit=transmit, histnotify=histnotify)
-        return self._accept_new(order, oco, kwargs)
-
-    def sell(self, owner, data, size, price=None, plimit=None, exectype=None, valid=None, tradeid=0, oco=None,
-             trailamount=None, trailpercent=None, parent=None, transmit=True, histnotify=False,
-             _checksubmit=True, **kwargs):
-        order = bt.SellOrder(owner=owner, data=data, size=size, price=price, pricelimit=plimit, exectype=exectype,
-                             valid=valid, tradeid=tradeid, trailamount=trailamount, trailpercent=trailpercent,
-                             parent=parent, transmit=transmit, histnotify=histnotify)
         return self._accept_new(order, oco, kwargs)
 
     def submit(self, order):
