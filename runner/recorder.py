@@ -37,7 +37,6 @@ class _OpenTrade:
     exit_size: float = 0.0
     commission: float = 0.0
     position: float = 0.0
-    max_size: float = 0.0
 
 
 @dataclass
@@ -75,7 +74,6 @@ class RunLog:
             trade.exit_size += abs(size)
         trade.commission += commission
         trade.position += size
-        trade.max_size = max(trade.max_size, abs(trade.position))
         if abs(trade.position) < 1e-9:
             self.trades.append(_closed_trade_row(strategy, symbol, trade, when, reason))
             del self._open[key]
@@ -139,21 +137,22 @@ def session_time(stamp: dt.datetime) -> pd.Timestamp:
 
 def order_created_time(data, order: bt.Order) -> pd.Timestamp:
     """When an order was sent: the completion time of the bar it was decided on."""
-    stamp = bt.num2date(order.created.dt)
-    if getattr(data, "daily", False) and market_calendar.is_session(stamp.date()):
-        return market_calendar.session_close(stamp.date())
-    if not getattr(data, "daily", False):
-        stamp += dt.timedelta(minutes=_bar_minutes(data))   # stamped at its start, decided at its end
-    return _new_york(stamp)
+    return bar_completion(data, bt.num2date(order.created.dt))
 
 
 def bar_time(data) -> pd.Timestamp:
-    """The time a bar of ``data`` completed (a daily bar at its session close)."""
-    stamp = data.datetime.datetime(0)
-    if getattr(data, "daily", False) and market_calendar.is_session(stamp.date()):
-        return market_calendar.session_close(stamp.date())
-    if not getattr(data, "daily", False):
-        stamp += dt.timedelta(minutes=_bar_minutes(data))   # stamped at its start
+    """The time the current bar of ``data`` completed."""
+    return bar_completion(data, data.datetime.datetime(0))
+
+
+def bar_completion(data, stamp: dt.datetime) -> pd.Timestamp:
+    """When the bar of ``data`` stamped ``stamp`` completed: a daily bar at its session close,
+    an intraday bar (stamped at its start) one bar length later."""
+    if getattr(data, "daily", False):
+        if market_calendar.is_session(stamp.date()):
+            return market_calendar.session_close(stamp.date())
+    else:
+        stamp += dt.timedelta(minutes=_bar_minutes(data))
     return _new_york(stamp)
 
 
