@@ -76,42 +76,11 @@ def per_year(cfg: RunConfig, equity: pd.DataFrame, trades: pd.DataFrame, bars: d
 
 
 def window_baseline(strategy, year: int, bars: pd.DataFrame | None) -> tuple[float | None, float | None]:
-    """(hold, unconditional) returns of ``year``'s window, or Nones if the data does not cover it.
-
-    A daily playbook names one window a year (``baseline_window``) and trades one
-    side (``direction``). An intraday playbook computes both itself over its
-    eligible sessions (``baseline_year``: e.g. window start to close, compounded).
-    """
-    playbook = STRATEGIES[strategy.name]
-    hook = getattr(playbook, "baseline_year", None)
-    if hook is not None:
-        if bars is None:
-            return None, None
-        result = hook(year, strategy.typed_params(), bars)
-        return (None, None) if result is None else result
-    hold = window_hold_return(strategy, year, bars)
-    return hold, None if hold is None else playbook.direction * hold
-
-
-def window_hold_return(strategy, year: int, bars: pd.DataFrame | None) -> float | None:
-    """Return of holding the instrument long over the playbook's window for ``year``, if the data covers it."""
+    """(hold, unconditional) returns of the playbook's ``year`` window (its ``baseline_year``), or Nones."""
     if bars is None:
-        return None
-    playbook = STRATEGIES[strategy.name]
-    try:
-        window = playbook.baseline_window(year, strategy.typed_params())
-    except (ValueError, IndexError):
-        return None
-    if window is None:
-        return None
-    first, last = window
-    dates = bars.index.tz_localize(None).normalize()
-    closes = bars["close"].to_numpy()
-    before = np.flatnonzero(dates < pd.Timestamp(first))
-    upto = np.flatnonzero(dates <= pd.Timestamp(last))
-    if not len(before) or not len(upto) or dates[upto[-1]] < pd.Timestamp(last):
-        return None
-    return float(closes[upto[-1]] / closes[before[-1]] - 1.0)
+        return None, None
+    result = STRATEGIES[strategy.name].baseline_year(year, strategy.typed_params(), bars)
+    return (None, None) if result is None else result
 
 
 def baseline_summary(cfg: RunConfig, years: list[dict]) -> dict:

@@ -14,7 +14,8 @@ Execution semantics (no look-ahead), shared by backtests and paper trading:
   time_exit) and ``info.strategy``; the run recorder reads them.
 
 Subclasses implement ``decide(today)`` and describe their window with
-``baseline_window(year)``, which the report uses to compare with simply holding.
+``baseline_window(year)``; ``baseline_year`` turns it into the report's
+comparison with simply holding.
 """
 from __future__ import annotations
 
@@ -24,12 +25,25 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import backtrader as bt
+import numpy as np
+import pandas as pd
 
 from strategies.market_calendar import nth_session_of_month, session_offset
 from strategies.params import PlaybookParams
 from strategies.strategy_base import FlowbotStrategy
 
 LONG, SHORT = 1, -1
+
+
+def close_to_close_return(bars: pd.DataFrame, first: dt.date, last: dt.date) -> float | None:
+    """Close before ``first`` to the close of ``last``; None unless bars cover both ends."""
+    dates = bars.index.tz_localize(None).normalize()
+    closes = bars["close"].to_numpy()
+    before = np.flatnonzero(dates < pd.Timestamp(first))
+    upto = np.flatnonzero(dates <= pd.Timestamp(last))
+    if not len(before) or not len(upto) or dates[upto[-1]] < pd.Timestamp(last):
+        return None
+    return float(closes[upto[-1]] / closes[before[-1]] - 1.0)
 
 
 @dataclass
@@ -70,12 +84,24 @@ class Playbook(FlowbotStrategy):
 
     @classmethod
     def baseline_window(cls, year: int, params: PlaybookParams) -> tuple[dt.date, dt.date] | None:
-        """First and last session the playbook can be exposed in its ``year`` window.
-
-        The report compares each trade with holding the instrument long from the
-        close before the first session to the close of the last one.
-        """
+        """First and last session the playbook can be exposed in its ``year`` window."""
         return None
+
+    @classmethod
+    def baseline_year(cls, year: int, params: PlaybookParams, bars: pd.DataFrame) -> tuple[float, float] | None:
+        """(hold, unconditional) returns of ``year``'s window, or None if the data does not cover it.
+
+        hold: the instrument held long from the close before the window's first
+        session to the close of its last; unconditional: the playbook's side of that.
+        """
+        try:
+            window = cls.baseline_window(year, params)
+        except (ValueError, IndexError):   # the calendar does not reach that year
+            return None
+        if window is None:
+            return None
+        hold = close_to_close_return(bars, *window)
+        return None if hold is None else (hold, cls.direction * hold)
 
     def close_on(self, day: dt.date, lookback: int = 30) -> float | None:
         """The close of the bar of session ``day`` within the last ``lookback`` bars, if any."""

@@ -25,6 +25,13 @@ class FlowbotStrategy(bt.Strategy):
         ("feed_names", None),  # {role: feed name} for extra_feeds
     )
 
+    @classmethod
+    def baseline_year(cls, year: int, params: PlaybookParams, bars) -> tuple[float, float] | None:
+        """The report's comparison for ``year``: (hold, unconditional) returns of simply holding
+        the instrument over the playbook's window and of taking its side without its filters,
+        or None when the bars (a bar table) do not cover that year's window."""
+        return None
+
     def __init__(self):
         names = {d._name: d for d in self.datas}
         if self.p.symbol is None:

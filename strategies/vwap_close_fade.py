@@ -381,10 +381,6 @@ class VwapCloseFade(FlowbotStrategy):
 
     # -- the report's comparison --------------------------------------------------------
     @classmethod
-    def baseline_window(cls, year: int, params: PlaybookParams):
-        return None
-
-    @classmethod
     def baseline_year(cls, year: int, params: VwapCloseFadeParams, bars: pd.DataFrame) -> tuple[float, float] | None:
         """Compounded returns over the year's eligible sessions with data, from the window's start to the close.
 
