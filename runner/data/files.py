@@ -123,7 +123,7 @@ def _parse_times(values: pd.Series, date_format: str | None, timezone: str, sour
         i = int(np.argmax(empty))
         raise DataError(f"{source}: {line(i)}: the date is empty")
     try:
-        parsed = pd.to_datetime(text, format=date_format, errors="coerce", utc=None)
+        parsed = pd.to_datetime(text, format=date_format, errors="coerce")
     except (ValueError, TypeError):
         # Mixed offsets: read everything as UTC, then convert.
         parsed = pd.to_datetime(text, format=date_format, errors="coerce", utc=True)
