@@ -20,7 +20,6 @@ comparison with simply holding.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -170,7 +169,7 @@ class Playbook(FlowbotStrategy):
         ``timing``: next_open | next_close; ``window`` is the year whose window this
         trade belongs to (one trade per window).
         """
-        size = self.size_by_risk(abs(self.bars.close[0] - stop))
+        size = self.size_by_risk(abs(self.bars.close[0] - stop), float(self.bars.close[0]))
         if size <= 0:
             self.log.info(f"{today}: signal ({why}) but the risk budget buys less than one unit")
             return
@@ -186,14 +185,6 @@ class Playbook(FlowbotStrategy):
                       f"time exit {exit_day}")
         if exectype == bt.Order.Market:
             self._send_exit_group(today)
-
-    def size_by_risk(self, stop_distance: float) -> int:
-        if not math.isfinite(stop_distance) or stop_distance <= 0:
-            return 0
-        value = self.broker.getvalue()
-        by_risk = value * self.config.risk_pct / 100.0 / stop_distance
-        by_value = value * self.config.max_position_pct / 100.0 / float(self.bars.close[0])
-        return int(max(0, math.floor(min(by_risk, by_value))))
 
     # -- exits -----------------------------------------------------------------
     def _send_exit_group(self, today: dt.date) -> None:
@@ -247,10 +238,6 @@ class Playbook(FlowbotStrategy):
         self._send_exit_group(today)
 
     # -- notifications ---------------------------------------------------------
-    def _tag(self, order: bt.Order | None, reason: str) -> None:
-        if order is not None:
-            order.addinfo(reason=reason, strategy=self.label)
-
     def notify_order(self, order: bt.Order):
         if order.status in (order.Submitted, order.Accepted, order.Partial):
             return

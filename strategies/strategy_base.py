@@ -6,6 +6,7 @@ gets the same checks as one built from a YAML file.
 """
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 import backtrader as bt
@@ -44,3 +45,18 @@ class FlowbotStrategy(bt.Strategy):
         self.config = self.Params(**{name: getattr(self.p, name) for name in self.Params.model_fields})
         self.label = self.p.label or type(self).__name__
         self.log = logger.bind(strategy=self.label, symbol=self.p.symbol)
+
+    def size_by_risk(self, stop_distance: float, price: float) -> int:
+        """Whole units risking ``risk_pct`` of equity over ``stop_distance``, capped at
+        ``max_position_pct`` of equity at ``price``; 0 if the stop distance is unusable."""
+        if not math.isfinite(stop_distance) or stop_distance <= 0:
+            return 0
+        value = self.broker.getvalue()
+        by_risk = value * self.config.risk_pct / 100.0 / stop_distance
+        by_value = value * self.config.max_position_pct / 100.0 / price
+        return int(max(0, math.floor(min(by_risk, by_value))))
+
+    def _tag(self, order: bt.Order | None, reason: str) -> None:
+        """Label an order for the run recorder and the paper journal."""
+        if order is not None:
+            order.addinfo(reason=reason, strategy=self.label)

@@ -314,7 +314,7 @@ class VwapCloseFade(FlowbotStrategy):
         cfg, plan = self.config, self.plan
         z = (close - vwap) / sigma
         stop, target_price = exit_prices(direction, close, vwap, sigma, cfg)
-        size = self._size(abs(close - stop), close)
+        size = self.size_by_risk(abs(close - stop), close)
         when = bt.num2date(self.bars.datetime[0])
         why = (f"z {z:+.2f} (close {close:.2f}, VWAP {vwap:.2f}, σ {sigma:.3f}), "
                f"{(close / ref - 1) * 100:+.2f}% since the reference {ref:.2f}; {', '.join(plan.eligible)}")
@@ -347,19 +347,7 @@ class VwapCloseFade(FlowbotStrategy):
                       f"({why}); stop {stop:.2f}, {'VWAP ' + format(vwap, '.2f') + ', ' if cfg.exit_at_vwap else ''}"
                       f"market-on-close")
 
-    def _size(self, stop_distance: float, close: float) -> int:
-        if not math.isfinite(stop_distance) or stop_distance <= 0:
-            return 0
-        value = self.broker.getvalue()
-        by_risk = value * self.config.risk_pct / 100.0 / stop_distance
-        by_value = value * self.config.max_position_pct / 100.0 / close
-        return int(max(0, math.floor(min(by_risk, by_value))))
-
     # -- notifications ------------------------------------------------------------------
-    def _tag(self, order: bt.Order | None, reason: str) -> None:
-        if order is not None:
-            order.addinfo(reason=reason, strategy=self.label)
-
     def notify_order(self, order: bt.Order):
         if order.status in (order.Submitted, order.Accepted, order.Partial):
             return
