@@ -28,7 +28,6 @@ from runner.config import resolved_yaml, validate_config
 from runner.errors import ConfigError, UserInputError
 from runner.market_data import load_run_bars
 from runner.optimize_executors import make_executor
-from runner.optimize_runs import evaluate
 from runner.run_folder import create_run_folder, write_text
 from runner.sweep_config import METRICS, Sweep, load_sweep
 

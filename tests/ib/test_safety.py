@@ -1,6 +1,5 @@
 """Paper only: live ports refused before connecting, live accounts refused after; unreachable gateways."""
 import socket
-import threading
 
 import pytest
 

@@ -58,3 +58,10 @@ def wait_for(ib, predicate, timeout: float = 5.0) -> bool:
         except ConnectionError:    # ib_insync raises from sleep() when the socket drops
             pass
     return bool(predicate())
+
+
+def qualified_spy(ib, lib):
+    """SPY on SMART, qualified through the client library ``lib``."""
+    contract = lib.Stock("SPY", "SMART", "USD")
+    ib.qualifyContracts(contract)
+    return contract

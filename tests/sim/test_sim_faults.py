@@ -2,25 +2,21 @@
 from __future__ import annotations
 
 import pytest
+import pandas as pd
 from loguru import logger
 
-from sim_data import random_daily, wait_for
+from sim_data import qualified_spy, random_daily, wait_for
 
-
-def _spy(ib, lib):
-    contract = lib.Stock("SPY", "SMART", "USD")
-    ib.qualifyContracts(contract)
-    return contract
 
 
 def test_a_reconnecting_client_sees_its_orders_positions_and_executions(ib_lib, make_gateway, connect):
     daily = random_daily(10)
     gw = make_gateway({"SPY": daily}, warmup_sessions=2)
     first = connect(ib_lib, gw.port, client_id=4)
-    spy = _spy(first, ib_lib)
+    spy = qualified_spy(first, ib_lib)
     bought = first.placeOrder(spy, ib_lib.MarketOrder("BUY", 10, orderRef="entry-1"))
     resting = first.placeOrder(spy, ib_lib.LimitOrder("SELL", 10, 9999.0, tif="GTC", orderRef="exit-1"))
-    gw.advance_to(daily.index[2] + __import__("pandas").Timedelta(hours=17))
+    gw.advance_to(daily.index[2] + pd.Timedelta(hours=17))
     assert wait_for(first, lambda: bought.orderStatus.status == "Filled")
     first.disconnect()
 
@@ -64,7 +60,7 @@ def test_connectivity_notices_reach_the_client_and_gate_the_bar_stream(ib_lib, m
     ib = connect(ib_lib, gw.port)
     codes = []
     ib.errorEvent += lambda req_id, code, *rest: codes.append(code)
-    bars = ib.reqRealTimeBars(_spy(ib, ib_lib), 5, "TRADES", True)
+    bars = ib.reqRealTimeBars(qualified_spy(ib, ib_lib), 5, "TRADES", True)
     gw.send_error(1100)
     assert wait_for(ib, lambda: 1100 in codes)
     gw.advance_to(daily.index[0].replace(hour=17))

@@ -6,7 +6,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from sim_data import random_daily, random_minutes, wait_for
+from sim_data import qualified_spy, random_daily, random_minutes
 
 
 @pytest.fixture
@@ -15,29 +15,24 @@ def minute_gateway(make_gateway):
     return make_gateway({"SPY": bars}, start="2024-03-05 12:00"), bars
 
 
-def _qualified(ib, lib):
-    contract = lib.Stock("SPY", "SMART", "USD")
-    ib.qualifyContracts(contract)
-    return contract
-
 
 def test_daily_history_stops_at_the_clock(ib_lib, make_gateway, connect):
     daily = random_daily(40)
     gw = make_gateway({"SPY": daily}, warmup_sessions=30)
     ib = connect(ib_lib, gw.port)
-    bars = ib.reqHistoricalData(_qualified(ib, ib_lib), "", "1 M", "1 day", "TRADES", True)
+    bars = ib.reqHistoricalData(qualified_spy(ib, ib_lib), "", "1 M", "1 day", "TRADES", True)
     assert bars[-1].date == daily.index[29].date()                  # nothing from the replay's future
     last = daily.iloc[29]
     assert (bars[-1].open, bars[-1].high, bars[-1].low, bars[-1].close, bars[-1].volume) == (
         last.open, last.high, last.low, last.close, last.volume)
-    ten = ib.reqHistoricalData(_qualified(ib, ib_lib), "", "10 D", "1 day", "TRADES", True)
+    ten = ib.reqHistoricalData(qualified_spy(ib, ib_lib), "", "10 D", "1 day", "TRADES", True)
     assert len(ten) == 10
 
 
 def test_intraday_aggregation_and_end_formats(ib_lib, minute_gateway, connect):
     gw, minutes = minute_gateway
     ib = connect(ib_lib, gw.port)
-    spy = _qualified(ib, ib_lib)
+    spy = qualified_spy(ib, ib_lib)
     hourly = ib.reqHistoricalData(spy, "20240304 16:00:00 US/Eastern", "1 D", "1 hour", "TRADES", True)
     stamps = [b.date.astimezone(dt.timezone.utc) for b in hourly]
     assert [s.strftime("%H:%M") for s in stamps][:3] == ["14:30", "15:00", "16:00"]   # 09:30, 10:00, 11:00 ET
@@ -56,14 +51,14 @@ def test_bars_finer_than_the_dataset_are_an_error(ib_lib, make_gateway, connect)
     ib = connect(ib_lib, gw.port)
     codes = []
     ib.errorEvent += lambda req_id, code, *rest: codes.append(code)
-    assert not ib.reqHistoricalData(_qualified(ib, ib_lib), "", "1 D", "1 min", "TRADES", True)
+    assert not ib.reqHistoricalData(qualified_spy(ib, ib_lib), "", "1 D", "1 min", "TRADES", True)
     assert codes == [162]
 
 
 def test_identical_request_within_15_seconds_is_a_pacing_violation(ib_lib, make_gateway, connect):
     gw = make_gateway({"SPY": random_daily(20)}, warmup_sessions=15, pacing_time_scale=0.02)
     ib = connect(ib_lib, gw.port)
-    spy = _qualified(ib, ib_lib)
+    spy = qualified_spy(ib, ib_lib)
     codes = []
     ib.errorEvent += lambda req_id, code, *rest: codes.append(code)
     assert ib.reqHistoricalData(spy, "", "5 D", "1 day", "TRADES", True)
@@ -76,7 +71,7 @@ def test_identical_request_within_15_seconds_is_a_pacing_violation(ib_lib, make_
 def test_six_requests_for_one_contract_within_2_seconds_violate_pacing(ib_lib, make_gateway, connect):
     gw = make_gateway({"SPY": random_daily(20)}, warmup_sessions=15)
     ib = connect(ib_lib, gw.port)
-    spy = _qualified(ib, ib_lib)
+    spy = qualified_spy(ib, ib_lib)
     codes = []
     ib.errorEvent += lambda req_id, code, *rest: codes.append(code)
     served = [bool(ib.reqHistoricalData(spy, "", f"{n} D", "1 day", "TRADES", True)) for n in range(1, 7)]
@@ -86,7 +81,7 @@ def test_six_requests_for_one_contract_within_2_seconds_violate_pacing(ib_lib, m
 def test_pacing_can_be_switched_off_and_injected(ib_lib, make_gateway, connect):
     gw = make_gateway({"SPY": random_daily(20)}, warmup_sessions=15, pacing=False)
     ib = connect(ib_lib, gw.port)
-    spy = _qualified(ib, ib_lib)
+    spy = qualified_spy(ib, ib_lib)
     codes = []
     ib.errorEvent += lambda req_id, code, *rest: codes.append(code)
     assert all(ib.reqHistoricalData(spy, "", "5 D", "1 day", "TRADES", True) for _ in range(8))
@@ -115,5 +110,5 @@ def test_head_timestamp(ib_lib, make_gateway, connect):
     daily = random_daily(10)
     gw = make_gateway({"SPY": daily}, warmup_sessions=5)
     ib = connect(ib_lib, gw.port)
-    head = ib.reqHeadTimeStamp(_qualified(ib, ib_lib), "TRADES", True, formatDate=1)
+    head = ib.reqHeadTimeStamp(qualified_spy(ib, ib_lib), "TRADES", True, formatDate=1)
     assert head.date() == daily.index[0].date()

@@ -4,7 +4,6 @@ from __future__ import annotations
 import time
 
 import pandas as pd
-import pytest
 
 from sim_data import random_daily, random_minutes, wait_for
 
