@@ -21,7 +21,7 @@ from pathlib import Path
 from loguru import logger
 
 from runner.data.intraday_sample import synthetic_minute_bars
-from runner.fetch import FetchRequest, fetch_bars
+from runner.fetch.download import FetchRequest, fetch_bars
 from runner.ib.bars import BarSize
 from runner.ib.ib_config import IBConfig
 from runner.ib.pacing import PacingLimiter, minimum_seconds

@@ -20,7 +20,7 @@ from loguru import logger
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from runner.optimize import optimize, read_results  # noqa: E402
+from runner.optimize.sweep import optimize, read_results  # noqa: E402
 
 SWEEP = """\
 name: bench

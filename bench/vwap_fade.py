@@ -8,7 +8,7 @@ a Parquet file, then runs each path in its own process, as a user would
 
 * plain: every bar through backtrader's ``PandasData``, the session VWAP
   computed bar by bar by the strategy's indicator;
-* fast: the engine's fast feed (``runner.intraday_feed``): VWAP lines
+* fast: the engine's fast feed (``runner.backtest.intraday_feed``): VWAP lines
   precomputed with numpy, only the bars the playbook can act on.
 
 Every day is eligible unless ``--filters`` (the peers' setting in
@@ -39,10 +39,10 @@ def child(path_kind: str, data: Path, out: Path, every_day: bool) -> None:
     from runner.config import RunConfig
     from runner.data.files import read_parquet_bars
     from runner.data.intraday import check_intraday
-    from runner.engine import build_cerebro
-    from runner.intraday_feed import make_fast_feed
+    from runner.backtest.engine import build_cerebro
+    from runner.backtest.intraday_feed import make_fast_feed
     from runner.log_setup import configure_console
-    from runner.recorder import RunLog
+    from runner.backtest.recorder import RunLog
 
     configure_console("WARNING")
     imported = time.perf_counter()

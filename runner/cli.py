@@ -94,14 +94,14 @@ def _version() -> str:
 # -- commands ----------------------------------------------------------------
 
 def _backtest(args) -> int:
-    from runner.backtest import run_backtest, write_backtest_outputs
+    from runner.backtest.run import run_backtest, write_backtest_outputs
     from runner.config import resolved_yaml
     from runner.config_files import default_config
     from runner.log_setup import add_run_log, configure_console
-    from runner.market_data import load_run_bars
-    from runner.run_folder import create_run_folder
-    from runner.run_selection import select_for_backtest
-    from runner.summary import print_backtest_summary, run_notes
+    from runner.data.load import load_run_bars
+    from runner.report.run_folder import create_run_folder
+    from runner.backtest.selection import select_for_backtest
+    from runner.report.summary import print_backtest_summary, run_notes
 
     started = time.perf_counter()
     path = args.config or default_config("backtest.yaml")
@@ -126,7 +126,7 @@ def _backtest(args) -> int:
 def _paper(args) -> int:
     from runner.config_files import default_config
     from runner.config import load_config
-    from runner.paper import run_paper
+    from runner.paper.session import run_paper
 
     from runner.log_setup import configure_console
 

@@ -10,8 +10,8 @@ import importlib
 from collections.abc import Callable, Iterator
 
 COMMAND_MODULES = (
-    "runner.optimize_command",
-    "runner.fetch_command",
+    "runner.optimize.command",
+    "runner.fetch.command",
     "runner.sim.command",
 )
 

@@ -10,9 +10,10 @@ import collections
 
 import backtrader as bt
 
-from runner.commission import PerShareCommission
+from runner.backtest.commission import PerShareCommission
 from runner.config import RunConfig
-from runner.recorder import RunLog, RunRecorder
+from runner.backtest.recorder import RunLog, RunRecorder
+from runner.data.bars import extra_feed_name
 from strategies.registry import STRATEGIES
 
 
@@ -75,7 +76,3 @@ def configure_backtest_broker(broker: bt.brokers.BackBroker, cfg: RunConfig) -> 
                                  slip_match=True, slip_out=False)
     # Orders are checked against cash when submitted, as a broker would.
     broker.set_checksubmit(True)
-
-
-def extra_feed_name(symbol: str, role: str) -> str:
-    return f"{symbol}.{role}"

@@ -17,7 +17,7 @@ from loguru import logger
 
 from runner.config import RunConfig
 from runner.data.bars import is_daily
-from runner.feeds import ArrayFeed, make_feed
+from runner.backtest.feeds import ArrayFeed, make_feed
 from strategies.registry import STRATEGIES
 from strategies.vwap_close_fade import LINE_NAMES
 from strategies.vwap_fade_fast import SessionGrid, bars_to_feed, indicator_lines

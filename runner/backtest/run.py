@@ -10,13 +10,13 @@ import pandas as pd
 from loguru import logger
 
 from runner.config import RunConfig, resolved_yaml
-from runner.engine import build_cerebro
-from runner.intraday_feed import make_run_feeds
-from runner.market_data import load_run_bars
-from runner.metrics import baseline_summary, buy_and_hold, per_year, performance
-from runner.recorder import RunLog
-from runner.report import render_report
-from runner.run_folder import write_csv, write_json, write_text
+from runner.backtest.engine import build_cerebro
+from runner.backtest.intraday_feed import make_run_feeds
+from runner.data.load import load_run_bars
+from runner.report.metrics import baseline_summary, buy_and_hold, per_year, performance
+from runner.backtest.recorder import RunLog
+from runner.report.html import render_report
+from runner.report.run_folder import write_csv, write_json, write_text
 
 
 @dataclass

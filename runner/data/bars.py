@@ -125,3 +125,8 @@ def clip_window(bars: pd.DataFrame, start, end, source: str) -> pd.DataFrame:
             f"(the data covers {first} to {last})"
         )
     return clipped
+
+
+def extra_feed_name(symbol: str, role: str) -> str:
+    """The name of a playbook's extra feed (e.g. ``SPY.bonds``) in the bars mapping and in Cerebro."""
+    return f"{symbol}.{role}"

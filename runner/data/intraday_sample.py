@@ -20,7 +20,6 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from runner.data import sample_registry
 from runner.data.bars import validate_bars
 from strategies import market_calendar as cal
 
@@ -107,6 +106,3 @@ def spy_1min_synthetic() -> pd.DataFrame:
                                  eligible=lambda day: bool(eligible_reasons(day, params)))
     return validate_bars(bars, f"sample:{SAMPLE_NAME}")
 
-
-sample_registry.GENERATED[SAMPLE_NAME] = spy_1min_synthetic
-sample_registry.NOTES[SAMPLE_NAME] = NOTE

@@ -10,7 +10,7 @@ from runner.data.bars import clip_window, is_daily
 from runner.data.intraday import check_intraday
 from runner.data.files import read_csv_bars, read_parquet_bars
 from runner.data.sample import load_sample
-from runner.engine import extra_feed_name
+from runner.data.bars import extra_feed_name
 from runner.errors import DataError
 from strategies.registry import STRATEGIES
 
@@ -34,7 +34,7 @@ def load_source(source: DataSource, *, cache_folder: Path | str = Path("logs/cac
     if source.sample is not None:
         return load_sample(source.sample)
     if source.cache is not None:
-        from runner.bar_cache import CachedSeries
+        from runner.data.cache import CachedSeries
         from runner.ib.bars import BarSize
 
         series = CachedSeries.open(cache_folder, source.cache, BarSize.parse(source.bar_size or bar_size),

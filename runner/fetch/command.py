@@ -1,4 +1,4 @@
-"""``flowbot fetch``: the subcommand's arguments and its closing summary; the work is in runner/fetch.py."""
+"""``flowbot fetch``: the subcommand's arguments and its closing summary; the work is in runner/fetch/download.py."""
 from __future__ import annotations
 
 import argparse
@@ -47,8 +47,8 @@ def _date(text: str) -> dt.date:
 def run(args) -> int:
     from runner.config import load_config
     from runner.config_files import default_config
-    from runner.fetch import FetchRequest, fetch_bars
-    from runner.fetch_plan import parse_bar_size
+    from runner.fetch.download import FetchRequest, fetch_bars
+    from runner.fetch.plan import parse_bar_size
 
     size = parse_bar_size(args.bar_size)
     end = args.end or dt.date.today()

@@ -1,15 +1,15 @@
 """``flowbot fetch``: historical bars from IB (real or simulated gateway) into the local Parquet cache.
 
-:func:`fetch_bars` is the library entry; the CLI (``runner.fetch_command``)
+:func:`fetch_bars` is the library entry; the CLI (``runner.fetch.command``)
 only parses arguments. What a fetch guarantees:
 
 - requests only NYSE sessions that have closed and are not cached yet, in
-  chunks of IB's largest duration per bar size (``runner.fetch_plan``);
+  chunks of IB's largest duration per bar size (``runner.fetch.plan``);
 - every request passes the pacing limiter (``runner.ib.pacing``), so a long
   fetch keeps IB's rules; a 162, a timeout or a dropped connection backs off
   and retries (``runner.ib.historical``);
 - fetched bars pass ``validate_bars`` and merge into the dataset session by
-  session (``runner.bar_cache``); the dataset and its manifest are saved every
+  session (``runner.data.cache``); the dataset and its manifest are saved every
   few seconds and when the fetch ends for any reason (Ctrl-C included), so
   the same command run again resumes where it stopped;
 - a session the gateway answers without bars is a gap: logged, listed in the
@@ -26,9 +26,9 @@ from typing import Callable
 import pandas as pd
 from loguru import logger
 
-from runner.bar_cache import CachedSeries
+from runner.data.cache import CachedSeries
 from runner.errors import DataError, UserInputError
-from runner.fetch_plan import Chunk, WHAT, bar_size_label, plan_chunks, sessions_to_fetch
+from runner.fetch.plan import Chunk, WHAT, bar_size_label, plan_chunks, sessions_to_fetch
 from runner.ib.backfill import to_bar
 from runner.ib.bars import BarSize
 from runner.ib.historical import request_bars

@@ -10,5 +10,5 @@ Layers, bottom up, one job per module:
   and ``broker`` (``orders`` translation, status mapping, fills, risk limits);
 - ``journal``: the SQLite record of every order, written before it is sent.
 
-``runner.paper`` puts them together with the backtest's Cerebro.
+``runner.paper.session`` puts them together with the backtest's Cerebro.
 """

@@ -1,7 +1,7 @@
 """Live backtrader data feed: backfilled history, then 5-second bars built into the strategy's bars.
 
 Times reach backtrader as naive America/New_York wall-clock times, like the
-backtest feeds (``runner.feeds``): intraday bars at their start, daily bars
+backtest feeds (``runner.backtest.feeds``): intraday bars at their start, daily bars
 at the session date's end-of-session time. A bar never reaches the strategy
 twice or out of order (see :mod:`runner.ib.bars`).
 """
@@ -20,7 +20,7 @@ from runner.ib.bars import Bar, BarAggregator, BarSize
 from runner.ib.sessions import NEW_YORK, Sessions
 
 try:  # the backtest feeds' convention for daily stamps
-    from runner.feeds import END_OF_SESSION
+    from runner.backtest.feeds import END_OF_SESSION
 except ImportError:  # pragma: no cover - foundation not installed
     END_OF_SESSION = dt.time(23, 59, 59, 999989)
 

@@ -1,4 +1,4 @@
-"""``flowbot optimize``: the subcommand's arguments; the work is in runner/optimize.py."""
+"""``flowbot optimize``: the subcommand's arguments; the work is in runner/optimize/sweep.py."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,7 +23,7 @@ def register(commands, add_set) -> None:
 
 
 def run(args) -> int:
-    from runner.optimize import optimize
+    from runner.optimize.sweep import optimize
 
     if args.resume is not None and args.out is not None:
         raise UserInputError("optimize: --resume continues in its own folder; drop --out")

@@ -1,8 +1,8 @@
 """Where sweep runs execute: a local pool of worker processes, or an existing Dask cluster.
 
 Both offer the same three operations (submit a run, wait for any to finish,
-close), so the sweep loop in runner/optimize.py does not know which it drives.
-Workers load the data once (runner/optimize_runs.py caches it per process).
+close), so the sweep loop in runner/optimize/sweep.py does not know which it drives.
+Workers load the data once (runner/optimize/runs.py caches it per process).
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import multiprocessing
 from typing import Any
 
 from runner.errors import UserInputError
-from runner.optimize_runs import evaluate, quiet_worker
+from runner.optimize.runs import evaluate, quiet_worker
 
 
 class LocalExecutor:

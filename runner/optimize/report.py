@@ -16,8 +16,8 @@ import matplotlib.pyplot as plt  # noqa: E402  (after choosing the headless back
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from runner.report import STYLE, _e, _img, _records_table  # noqa: E402
-from runner.run_folder import write_text  # noqa: E402
+from runner.report.html import STYLE, _e, _img, _records_table  # noqa: E402
+from runner.report.run_folder import write_text  # noqa: E402
 
 TOP = 5
 
@@ -27,7 +27,7 @@ def write_report(path, plan, rows: list[dict], best: dict | None, result) -> Non
 
 
 def render(plan, rows: list[dict], best: dict | None, result) -> str:
-    from runner.optimize import ranked_rows
+    from runner.optimize.ranking import ranked_rows
 
     sweep = plan.sweep
     spec = sweep.spec

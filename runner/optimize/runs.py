@@ -19,13 +19,13 @@ import pandas as pd
 from loguru import logger
 
 from runner.config import apply_override, validate_config
-from runner.engine import build_cerebro
+from runner.backtest.engine import build_cerebro
 from runner.data.bars import is_daily
-from runner.feeds import ArrayFeed
-from runner.intraday_feed import make_run_feeds
-from runner.market_data import load_run_bars
-from runner.metrics import performance
-from runner.recorder import RunLog
+from runner.backtest.feeds import ArrayFeed
+from runner.backtest.intraday_feed import make_run_feeds
+from runner.data.load import load_run_bars
+from runner.report.metrics import performance
+from runner.backtest.recorder import RunLog
 
 NEW_YORK = "America/New_York"
 
@@ -170,7 +170,7 @@ def summarize(equity: pd.DataFrame, trades: pd.DataFrame, payload: dict) -> dict
 
 
 def year_returns(values: np.ndarray, years: np.ndarray) -> dict[int, float]:
-    """Portfolio return per calendar year, percent (as runner.metrics.per_year computes it)."""
+    """Portfolio return per calendar year, percent (as runner.report.metrics.per_year computes it)."""
     result = {}
     previous = values[0]
     for year in np.unique(years):

@@ -1,7 +1,7 @@
 """``flowbot optimize``: run a sweep in parallel, resumably, and write its run folder.
 
-The library entry point is :func:`optimize`; the CLI (runner/optimize_command.py)
-only parses arguments. A sweep (runner/sweep_config.py) is validated before the
+The library entry point is :func:`optimize`; the CLI (runner/optimize/command.py)
+only parses arguments. A sweep (runner/optimize/sweep_config.py) is validated before the
 first run; runs go to a pool of local worker processes, or to an existing Dask
 cluster, through the same small executor interface; every finished run is
 appended to ``results.csv`` at once, so an interrupted sweep resumes from that
@@ -11,7 +11,6 @@ config that ``flowbot backtest -c`` runs as it is), walk-forward analysis, and
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import math
@@ -26,10 +25,13 @@ from loguru import logger
 
 from runner.config import resolved_yaml, validate_config
 from runner.errors import ConfigError, UserInputError
-from runner.market_data import load_run_bars
-from runner.optimize_executors import make_executor
-from runner.run_folder import create_run_folder, write_text
-from runner.sweep_config import METRICS, Sweep, load_sweep
+from runner.data.load import load_run_bars
+from runner.optimize.executors import make_executor
+from runner.report.run_folder import create_run_folder, write_text
+from runner.optimize.ranking import ranked_rows
+from runner.optimize.results_file import ResultsFile, read_results  # noqa: F401  (read_results: public)
+from runner.optimize.run_source import run_source
+from runner.optimize.sweep_config import METRICS, Sweep, load_sweep
 
 RESULTS = "results.csv"
 STATE = "optimize.json"
@@ -98,69 +100,6 @@ class Plan:
 
     def values_of(self, row: dict) -> dict[str, Any]:
         return {p.key: row.get(p.column) for p in self.sweep.parameters}
-
-
-# -- results.csv ---------------------------------------------------------------
-
-class ResultsFile:
-    """results.csv, one row per finished run, appended and flushed as runs finish."""
-
-    def __init__(self, path: Path, columns: list[str]):
-        self.path, self.columns = path, columns
-        self.rows: list[dict] = read_results(path, columns) if path.exists() else []
-        # Rewrite what was read: a crash may have left half a line at the end.
-        self._handle = path.open("w", encoding="utf-8", newline="")
-        self._writer = csv.DictWriter(self._handle, fieldnames=columns, extrasaction="ignore")
-        self._writer.writeheader()
-        for row in self.rows:
-            self._writer.writerow(_cells(row))
-        self._handle.flush()
-
-    def append(self, row: dict) -> None:
-        self.rows.append(row)
-        self._writer.writerow(_cells(row))
-        self._handle.flush()
-
-    def close(self) -> None:
-        self._handle.close()
-
-
-def _cells(row: dict) -> dict:
-    out = {}
-    for key, value in row.items():
-        if value is None:
-            out[key] = ""
-        elif isinstance(value, bool):
-            out[key] = "true" if value else "false"
-        elif isinstance(value, (list, dict)):
-            out[key] = json.dumps(value)
-        else:
-            out[key] = value
-    return out
-
-
-def read_results(path: Path, columns: list[str] | None = None) -> list[dict]:
-    """Rows of a results.csv with values parsed back (numbers, true/false, null); partial rows dropped."""
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        if columns is not None and reader.fieldnames != columns:
-            raise UserInputError(f"{path}: its columns do not match this sweep; it was written by a different "
-                                 f"sweep or version (start a new run folder)")
-        rows = []
-        for raw in reader:
-            if None in raw or any(v is None for v in raw.values()) or raw.get("seconds") in ("", None):
-                continue   # a line cut short by a crash
-            rows.append({k: _parse(v) for k, v in raw.items()})
-    return rows
-
-
-def _parse(text: str):
-    if text == "":
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return {"True": True, "False": False}.get(text, text)
 
 
 # -- the sweep ---------------------------------------------------------------
@@ -258,7 +197,7 @@ def _run_folder(sweep: Sweep, base_cfg, plan: Plan, out: Path | None, resume: Pa
 def _drive(plan: Plan, results: ResultsFile, total: int, executor_name: str, workers: int | None,
            scheduler: str | None, show_progress: bool, on_result) -> None:
     """Keep the executor busy until every run has a row."""
-    source = _run_source(plan, results)
+    source = run_source(plan, results)
     if source.remaining == 0:
         return
     executor = make_executor(executor_name, workers or os.cpu_count() or 1, scheduler, plan.payload)
@@ -338,94 +277,13 @@ def _best(plan: Plan, rows: list[dict]) -> dict | None:
     return best
 
 
-# -- where runs come from: a fixed list (grid, random) or optuna's ask/tell ---------
-
-class _ListSource:
-    def __init__(self, runs: list[dict], done: set[int]):
-        self._todo = [(i, values) for i, values in enumerate(runs) if i not in done]
-        self.remaining = len(self._todo)
-
-    def has_more(self) -> bool:
-        return bool(self._todo)
-
-    def next(self) -> tuple[int, dict]:
-        return self._todo.pop(0)
-
-    def tell(self, row: dict) -> None:
-        pass
-
-
-class _OptunaSource:
-    """optuna's ask/tell: trials are asked while workers are free and told as rows arrive."""
-
-    def __init__(self, plan: Plan, rows: list[dict]):
-        import optuna
-
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-        spec = plan.sweep.spec
-        self.plan = plan
-        self.distributions = {p.key: _distribution(p) for p in plan.sweep.parameters}
-        sampler = optuna.samplers.TPESampler(seed=spec.search.seed, constant_liar=True)
-        self.study = optuna.create_study(direction=spec.objective.direction, sampler=sampler)
-        for row in rows:   # finished runs of an interrupted sweep
-            values = {k: v for k, v in plan.values_of(row).items()}
-            state, value = self._outcome(row)
-            self.study.add_trial(optuna.trial.create_trial(params=values, distributions=self.distributions,
-                                                           value=value, state=state))
-        self.remaining = max(spec.search.trials - len(rows), 0)
-        self._next_id = max((r["run"] for r in rows), default=-1) + 1
-        self._trials: dict[int, Any] = {}
-
-    def _outcome(self, row: dict):
-        from optuna.trial import TrialState
-
-        if row.get("feasible") and row.get("objective") is not None:
-            return TrialState.COMPLETE, float(row["objective"])
-        return TrialState.FAIL, None
-
-    def has_more(self) -> bool:
-        return self.remaining > 0
-
-    def next(self) -> tuple[int, dict]:
-        trial = self.study.ask(self.distributions)
-        run_id, self._next_id = self._next_id, self._next_id + 1
-        self._trials[run_id] = trial
-        self.remaining -= 1
-        return run_id, dict(trial.params)
-
-    def tell(self, row: dict) -> None:
-        trial = self._trials.pop(row["run"])
-        state, value = self._outcome(row)
-        self.study.tell(trial, value, state=state)
-
-
-def _distribution(p):
-    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
-
-    spec = p.spec
-    if spec.values is not None:
-        return CategoricalDistribution(spec.values)
-    if p.integer:
-        return IntDistribution(int(spec.low), int(spec.high), log=spec.log, step=int(spec.step or 1))
-    return FloatDistribution(spec.low, spec.high, log=spec.log, step=spec.step)
-
-
-def _run_source(plan: Plan, results: ResultsFile):
-    sweep = plan.sweep
-    method = sweep.spec.search.method
-    if method == "optuna":
-        return _OptunaSource(plan, results.rows)
-    runs = sweep.grid() if method == "grid" else sweep.random_runs()
-    return _ListSource(runs, {int(r["run"]) for r in results.rows})
-
-
 # -- after the last run --------------------------------------------------------
 
 def finish(plan: Plan, rows: list[dict], base_cfg, bars, folder: Path, result: OptimizeResult,
            summary: bool = True) -> None:
     """best.yaml, walk-forward, report.html, and the terminal summary."""
-    from runner.optimize_report import write_report
-    from runner.optimize_walkforward import walk_forward
+    from runner.optimize.report import write_report
+    from runner.optimize.walkforward import walk_forward
 
     logger.disable("strategies")   # the walk-forward re-runs log no trades
     best = _best(plan, rows)
@@ -485,13 +343,6 @@ def _print_summary(plan: Plan, rows: list[dict], best: dict | None, result: Opti
         console.print(f"[yellow]{note}[/yellow]")
     console.print(f"run folder: {result.folder}" + ("  (best.yaml ready: flowbot backtest -c "
                                                      f"{result.folder / 'best.yaml'})" if best else ""))
-
-
-def ranked_rows(plan: Plan, rows: list[dict]) -> list[dict]:
-    """Feasible runs, best first (ties: lower run id first)."""
-    ok = [r for r in rows if r.get("feasible") and r.get("objective") is not None]
-    sign = -1 if plan.maximize else 1
-    return sorted(ok, key=lambda r: (sign * r["objective"], r["run"]))
 
 
 def _num(value) -> str:

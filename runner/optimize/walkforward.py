@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from runner.config import validate_config
-from runner.market_data import load_run_bars
-from runner.metrics import performance
-from runner.optimize_runs import NEW_YORK, data_key, run_once
+from runner.data.load import load_run_bars
+from runner.report.metrics import performance
+from runner.optimize.runs import NEW_YORK, data_key, run_once
 
 
 def walk_forward(plan, rows: list[dict], bars: dict[str, pd.DataFrame]) -> dict:
@@ -69,7 +69,7 @@ def walk_forward(plan, rows: list[dict], bars: dict[str, pd.DataFrame]) -> dict:
 
 
 def _overall_best(plan, rows: list[dict]):
-    from runner.optimize import ranked_rows
+    from runner.optimize.ranking import ranked_rows
 
     ranked = ranked_rows(plan, rows)
     return ranked[0]["run"] if ranked else None

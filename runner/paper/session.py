@@ -16,18 +16,19 @@ from pathlib import Path
 import pandas as pd
 from loguru import logger
 
-from runner.backtest import BacktestResult, _finite, write_backtest_outputs
+from runner.backtest.run import BacktestResult, _finite, write_backtest_outputs
 from runner.config import RunConfig, resolved_yaml
-from runner.engine import build_cerebro, extra_feed_name
+from runner.backtest.engine import build_cerebro
+from runner.data.bars import extra_feed_name
 from runner.errors import ConfigError, FlowbotError
 from runner.ib.broker import IBBroker
 from runner.ib.feed import IBFeed
 from runner.ib.safety import check_port
 from runner.ib.store import IBStore
 from runner.log_setup import add_run_log
-from runner.metrics import baseline_summary, buy_and_hold, per_year, performance
-from runner.recorder import RunLog
-from runner.run_folder import create_run_folder
+from runner.report.metrics import baseline_summary, buy_and_hold, per_year, performance
+from runner.backtest.recorder import RunLog
+from runner.report.run_folder import create_run_folder
 
 
 class PaperSession:

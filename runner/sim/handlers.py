@@ -17,15 +17,16 @@ from . import history, layouts, requests as rq, statements
 from .faults import standard_message
 from .requests import FieldReader, UnsupportedRequest
 
+from .gateway_state import GatewayState
+
 if TYPE_CHECKING:
-    from .server import GatewayServer
     from .session import ClientSession
 
 NO_SECURITY = "No security definition has been found for the request"
 
 
 class RequestHandlers:
-    def __init__(self, server: "GatewayServer"):
+    def __init__(self, server: GatewayState):
         self.server = server
         self._table = {
             rq.REQ_IDS: self.req_ids, rq.REQ_CURRENT_TIME: self.current_time,

@@ -20,14 +20,13 @@ from .faults import CONNECT_NOTICES, standard_message
 from .requests import START_API
 from .wire import ProtocolError, decode_payload, encode_message, read_frame, read_handshake
 
-if TYPE_CHECKING:
-    from .server import GatewayServer
+from .gateway_state import GatewayState
 
 _DRAIN_ABOVE = 256 * 1024
 
 
 class ClientSession:
-    def __init__(self, server: "GatewayServer", reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+    def __init__(self, server: GatewayState, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                  number: int):
         self.server = server
         self.reader = reader

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from runner.backtest import run_backtest
+from runner.backtest.run import run_backtest
 from runner.config import validate_config
 from runner.data.intraday_sample import synthetic_minute_bars
 from strategies.session_vwap import SessionVwap, SlotVolume, cumulative_by_minute

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from runner.cli import main
-from runner.recorder import TRADE_COLUMNS
+from runner.backtest.recorder import TRADE_COLUMNS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RUN_FILES = {"trades.csv", "orders.csv", "equity.csv", "metrics.json", "config.resolved.yaml", "report.html", "run.log"}
 
 

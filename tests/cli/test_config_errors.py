@@ -7,7 +7,7 @@ import yaml
 from runner.config import load_config
 from runner.errors import ConfigError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GOOD = {
     "strategies": [
         {"name": "december_fade", "symbol": "SPX", "data": "sample:sp500", "params": {"rally_pct": 1.5}},

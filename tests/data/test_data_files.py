@@ -99,7 +99,7 @@ def test_parquet_round_trip_and_garbage(tmp_path):
 def test_cli_refuses_bad_data_with_exit_2(tmp_path, capsys, monkeypatch):
     from pathlib import Path
 
-    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
     bad = csv(tmp_path, HEADER + ROWS[0] + "2018-12-27,104,106,101,oops,105,1100\n")
     assert main(["backtest", "--strategy", "december_fade", "--data", str(bad), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err

@@ -11,7 +11,7 @@ import pytest
 from runner.cli import main
 from runner.data.intraday_sample import synthetic_minute_bars
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)

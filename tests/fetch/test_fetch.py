@@ -5,10 +5,10 @@ import json
 import pandas as pd
 import pytest
 
-from runner.bar_cache import CachedSeries
+from runner.data.cache import CachedSeries
 from runner.data.intraday_sample import synthetic_minute_bars
 from runner.errors import DataError
-from runner.fetch import FetchRequest, fetch_bars
+from runner.fetch.download import FetchRequest, fetch_bars
 from runner.ib.bars import BarSize
 from runner.ib.ib_config import IBConfig
 from runner.ib.pacing import PacingLimiter, PacingRules

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from runner.errors import UserInputError
-from runner.fetch_plan import parse_bar_size, plan_chunks, sessions_to_fetch
+from runner.fetch.plan import parse_bar_size, plan_chunks, sessions_to_fetch
 from runner.ib.bars import BarSize
 from runner.ib.pacing import PacingLimiter, PacingRules, minimum_seconds
 from runner.ib.sessions import NEW_YORK, Sessions

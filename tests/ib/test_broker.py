@@ -9,7 +9,7 @@ import backtrader as bt
 import pandas as pd
 import pytest
 
-from runner.feeds import make_feed
+from runner.backtest.feeds import make_feed
 from runner.ib import events
 from runner.ib.broker import IBBroker
 from runner.ib.ib_config import IBConfig, RiskLimits

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from runner.config import DataSource
-from runner.market_data import load_source
+from runner.data.load import load_source
 from runner.sim import SimulatedGateway
 
 from harness import wait_for

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from runner.backtest import run_backtest
+from runner.backtest.run import run_backtest
 from runner.config import validate_config
-from runner.market_data import load_run_bars
-from runner.paper import PaperSession
+from runner.data.load import load_run_bars
+from runner.paper.session import PaperSession
 from runner.sim import SimulatedGateway
 
 from harness import wait_for

@@ -14,13 +14,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from runner.backtest import run_backtest
+from runner.backtest.run import run_backtest
 from runner.config import validate_config
 from runner.data.intraday_sample import synthetic_minute_bars
-from runner.paper import PaperSession
+from runner.paper.session import PaperSession
 from runner.sim import SimulatedGateway
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def wait_for(condition, timeout: float) -> bool:

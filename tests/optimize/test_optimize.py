@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from runner.cli import main
-from runner.optimize import optimize, read_results
+from runner.optimize.sweep import optimize, read_results
 
 BASE = """\
 name: tiny
@@ -201,9 +201,9 @@ def test_missing_base_and_unknown_strategy(sweep_dir, capsys):
 
 @pytest.mark.parametrize("name", ["december_fade", "january_snapback", "vwap_close_fade"])
 def test_shipped_sweeps_are_valid(name):
-    from runner.sweep_config import load_sweep
+    from runner.optimize.sweep_config import load_sweep
 
-    path = Path(__file__).resolve().parents[1] / "config" / "sweeps" / f"{name}.yaml"
+    path = Path(__file__).resolve().parents[2] / "config" / "sweeps" / f"{name}.yaml"
     sweep = load_sweep(path)
     assert sweep.parameters and sweep.spec.strategies == [name]
 
@@ -214,12 +214,12 @@ def test_shipped_sweeps_are_valid(name):
 ])
 def test_a_sweep_run_trades_exactly_like_flowbot_backtest(overrides):
     """Sweep workers use a faster-loading feed; equity and trades must not change."""
-    from runner.backtest import run_backtest
+    from runner.backtest.run import run_backtest
     from runner.config import apply_override, read_yaml, validate_config
-    from runner.market_data import load_run_bars
-    from runner.optimize_runs import run_once
+    from runner.data.load import load_run_bars
+    from runner.optimize.runs import run_once
 
-    raw, _ = read_yaml(Path(__file__).resolve().parents[1] / "config" / "backtest.yaml")
+    raw, _ = read_yaml(Path(__file__).resolve().parents[2] / "config" / "backtest.yaml")
     for entry in raw["strategies"]:
         entry["enabled"] = entry["name"] in {key.split(".")[1] for key in overrides}
     for key, value in overrides.items():

@@ -9,7 +9,7 @@ import datetime as dt
 
 import pytest
 
-from runner.backtest import run_backtest
+from runner.backtest.run import run_backtest
 from daily_scenarios import bar, config, frame, quiet_ramp
 
 D = dt.date

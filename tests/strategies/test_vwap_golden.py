@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from runner.backtest import run_backtest
+from runner.backtest.run import run_backtest
 from runner.config import validate_config
 from strategies import market_calendar as cal
 
