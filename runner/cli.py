@@ -28,21 +28,28 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from runner.commands.help_text import describe
+    from runner.commands.output import add_json, add_quiet
+
     parser = _Parser(prog="flowbot", description="Year-end rebalancing playbooks: backtest, tune, paper trade.")
     parser.add_argument("--version", action="version", version=f"flowbot {_version()}")
+    add_quiet(parser, top=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
 
     backtest = commands.add_parser("backtest", help="run a backtest and write a run folder")
     backtest.add_argument("-c", "--config", type=Path, help="run config (default: config/backtest.yaml)")
     backtest.add_argument("--strategy", action="append", default=[], metavar="NAME",
-                          help="run only this playbook of the config (repeatable)")
+                          help="run only this playbook of the config, by name or label (repeatable); "
+                               f"the built-in playbooks: {', '.join(_builtin_playbooks())} (flowbot list)")
     backtest.add_argument("--data", type=Path, metavar="PATH",
                           help="CSV or Parquet bars replacing the selected playbooks' instrument data")
+    _add_data_format(backtest)
     backtest.add_argument("--start", type=_date, metavar="YYYY-MM-DD", help="first session")
     backtest.add_argument("--end", type=_date, metavar="YYYY-MM-DD", help="last session")
     _add_set(backtest)
     backtest.add_argument("--out", type=Path, metavar="DIR", help="run folder (new or empty)")
+    add_json(backtest, "the figures (metrics.json and the run folder)")
     backtest.set_defaults(handler=_backtest)
 
     paper = commands.add_parser("paper", help="paper trade through IB Gateway (paper account only)")
@@ -52,21 +59,46 @@ def build_parser() -> argparse.ArgumentParser:
     paper.add_argument("--out", type=Path, metavar="DIR", help="run folder (new or empty)")
     paper.set_defaults(handler=_paper)
 
-    config = commands.add_parser("config", help="check or show a config file")
+    config = commands.add_parser("config", help="check or show a config file (run config or sweep)")
     config_commands = config.add_subparsers(dest="config_command", metavar="ACTION", parser_class=_Parser)
     config_commands.required = True
-    for action, text in (("check", "validate a config file"), ("show", "print the resolved config")):
+    for action, text in (("check", "validate a run config or a sweep file"),
+                         ("show", "print the resolved config")):
         sub = config_commands.add_parser(action, help=text)
-        sub.add_argument("file", type=Path)
+        sub.add_argument("file", type=Path, nargs="?", metavar="FILE",
+                         help="run config or sweep file (default: config/backtest.yaml)")
+        sub.add_argument("-c", "--config", type=Path, dest="config_file", metavar="FILE",
+                         help="the same as FILE, as the other commands take it")
         _add_set(sub)
         sub.set_defaults(handler=_config_check if action == "check" else _config_show)
+        describe(sub, f"config {action}")
+        add_quiet(sub)
 
     _add_optional_commands(commands)
+    for name, sub in commands.choices.items():
+        describe(sub, name)
+        if name != "config":
+            add_quiet(sub)
     return parser
 
 
+def _builtin_playbooks() -> tuple[str, ...]:
+    from runner.user_playbooks import BUILTIN   # a name list: no backtrader import for --help
+
+    return BUILTIN
+
+
+def _add_data_format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--date-format", metavar="FORMAT",
+                        help="strftime format of the data file's dates, e.g. '%%d/%%m/%%Y', or epoch / epoch_ms "
+                             "(data.date_format)")
+    parser.add_argument("--delimiter", metavar="CHAR", help="CSV field separator, e.g. ';' or '\\t' (data.delimiter)")
+    parser.add_argument("--columns", metavar="OURS=THEIRS,...",
+                        help="the file's column names, e.g. time=Timestamp,close=Last (data.columns)")
+
+
 def _add_optional_commands(commands) -> None:
-    """Commands whose modules register themselves (optimize, fetch, gateway-sim)."""
+    """Commands whose modules register themselves (optimize, fetch, gateway-sim, list, show, ...)."""
     from runner import command_registry
 
     for register in command_registry.registrars():
@@ -95,18 +127,20 @@ def _version() -> str:
 
 def _backtest(args) -> int:
     from runner.backtest.run import run_backtest, write_backtest_outputs
+    from runner.backtest.selection import apply_data_format, select_for_backtest
+    from runner.commands.output import console_level, print_json, quiet, wants_json
     from runner.config import resolved_yaml
-    from runner.config_files import default_config
+    from runner.config_files import find_config
     from runner.log_setup import add_run_log, configure_console
     from runner.data.load import load_run_bars
     from runner.report.run_folder import create_run_folder
-    from runner.backtest.selection import select_for_backtest
     from runner.report.summary import print_backtest_summary, run_notes
 
     started = time.perf_counter()
-    path = args.config or default_config("backtest.yaml")
+    path = find_config(args.config, "backtest.yaml")
     cfg = select_for_backtest(path, args.overrides, args.strategy, args.data, args.start, args.end)
-    configure_console(cfg.logging.level)
+    apply_data_format(cfg, args.date_format, args.delimiter, args.columns)
+    configure_console(console_level(args, cfg.logging.level))
     bars = load_run_bars(cfg)   # bad data fails here, before anything is written
     folder = create_run_folder(cfg.output.folder, "backtest", cfg.name, args.out)
     sink = add_run_log(folder / "run.log", cfg.logging.file_level)
@@ -116,7 +150,12 @@ def _backtest(args) -> int:
         result = run_backtest(cfg, bars)
         notes = run_notes(cfg)
         write_backtest_outputs(folder, cfg, result, notes)
-        print_backtest_summary(cfg, result, folder, notes)
+        if wants_json(args):
+            print_json({"folder": str(folder), **result.metrics})
+        elif quiet(args):
+            print(folder)
+        else:
+            print_backtest_summary(cfg, result, folder, notes)
         logger.info(f"done in {time.perf_counter() - started:.2f} s (engine {result.seconds:.2f} s)")
     finally:
         logger.remove(sink)
@@ -124,32 +163,36 @@ def _backtest(args) -> int:
 
 
 def _paper(args) -> int:
-    from runner.config_files import default_config
+    from runner.commands.output import console_level
     from runner.config import load_config
+    from runner.config_files import find_config
+    from runner.log_setup import configure_console
     from runner.paper.session import run_paper
 
-    from runner.log_setup import configure_console
-
-    path = args.config or default_config("paper.yaml")
+    path = find_config(args.config, "paper.yaml")
     cfg = load_config(path, args.overrides)
-    configure_console(cfg.logging.level)
+    configure_console(console_level(args, cfg.logging.level))
     return run_paper(cfg, duration=args.duration, out_dir=args.out)
 
 
 def _config_check(args) -> int:
-    from runner.config import load_config
+    from runner.commands.config_files_cmd import check
 
-    cfg = load_config(args.file, args.overrides)
-    names = ", ".join(s.display_name for s in cfg.active_strategies())
-    print(f"{args.file}: ok ({len(cfg.strategies)} strategies: {names})")
-    return EXIT_OK
+    return check(_config_path(args), args.overrides)
 
 
 def _config_show(args) -> int:
-    from runner.config import load_config, resolved_yaml
+    from runner.commands.config_files_cmd import show
 
-    print(resolved_yaml(load_config(args.file, args.overrides)), end="")
-    return EXIT_OK
+    return show(_config_path(args), args.overrides)
+
+
+def _config_path(args) -> Path:
+    from runner.config_files import find_config
+
+    if args.file is not None and args.config_file is not None and args.file != args.config_file:
+        raise UserInputError(f"config: give the file once (FILE {args.file} or -c {args.config_file})")
+    return find_config(args.file or args.config_file, "backtest.yaml")
 
 
 # -- entry point -------------------------------------------------------------
@@ -161,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     configure_console("INFO")
     try:
         args = build_parser().parse_args(argv)
+        if getattr(args, "quiet", False):
+            configure_console("WARNING")
         code = args.handler(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

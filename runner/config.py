@@ -36,7 +36,10 @@ class DataSource(StrictModel):
     all_hours: bool = Field(False, description="cache only: the dataset fetched with --all-hours (outside regular hours too)")
     format: Literal["auto", "csv", "parquet"] = Field("auto", description="file format; auto = by extension")
     columns: dict[str, str] | None = Field(None, description="our column -> the file's, e.g. {time: Datetime}")
-    date_format: str | None = Field(None, description="strftime format of the time column; null = infer")
+    date_format: str | None = Field(None, description="strftime format of the time column (e.g. '%d/%m/%Y'), "
+                                                      "epoch or epoch_ms for Unix times; null = infer")
+    delimiter: str | None = Field(None, min_length=1, max_length=1,
+                                  description="CSV field separator, e.g. ';' or '\\t'; null = comma")
     timezone: str = Field("America/New_York", description="time zone of naive times in the file")
     outside_hours: Literal["refuse", "drop"] = Field(
         "refuse", description="intraday bars outside regular hours: refuse the file, or drop them with a warning")
@@ -98,7 +101,11 @@ class BrokerConfig(StrictModel):
 
 
 class StrategyConfig(StrictModel):
-    name: str = Field(description="playbook name: " + ", ".join(sorted(STRATEGIES)))
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str = Field(description="playbook name: " + ", ".join(sorted(STRATEGIES)) + ", or your own")
+    class_: str | None = Field(None, alias="class", description="your own playbook class, package.module:ClassName "
+                                                               "(registered under name)")
     label: str | None = Field(None, description="name in outputs; default: the playbook name")
     symbol: str = Field(description="instrument symbol (the data feed's name)")
     data: DataSource = Field(description="bars of the instrument")
@@ -106,12 +113,22 @@ class StrategyConfig(StrictModel):
     params: dict[str, Any] = Field(default_factory=dict, description="the playbook's parameters")
     enabled: bool = Field(True, description="false keeps the entry but skips it")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _register_user_class(cls, value: Any) -> Any:
+        if isinstance(value, dict) and value.get("class") is not None and isinstance(value.get("name"), str):
+            from runner.user_playbooks import register_class_entry
+
+            register_class_entry(value["name"], value["class"])
+        return value
+
     @field_validator("name")
     @classmethod
     def _known_strategy(cls, name: str) -> str:
         if name not in STRATEGIES:
             raise ValueError(f"unknown strategy {name!r}; expected one of {', '.join(sorted(STRATEGIES))}"
-                             + _did_you_mean(name, STRATEGIES))
+                             + _did_you_mean(name, STRATEGIES)
+                             + " (your own playbook: add class: package.module:ClassName, or playbooks_path)")
         return name
 
     @model_validator(mode="after")
@@ -142,6 +159,8 @@ class LoggingConfig(StrictModel):
 
 
 class RunConfig(StrictModel):
+    playbooks_path: Path | None = Field(None, description="folder of your own playbooks (NAME.py each), "
+                                                         "relative to the current folder")
     name: str = Field("backtest", pattern=r"^[A-Za-z0-9_.-]+$", description="run name, part of the run folder's name")
     start: dt.date | None = Field(None, description="first session to use (default: the data's first)")
     end: dt.date | None = Field(None, description="last session to use (default: the data's last)")
@@ -152,6 +171,15 @@ class RunConfig(StrictModel):
     ib: IBConfig = Field(default_factory=IBConfig)
     risk: RiskLimits = Field(default_factory=RiskLimits)
     data: DataConfig = Field(default_factory=DataConfig)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _load_playbooks(cls, value: Any) -> Any:
+        if isinstance(value, dict) and value.get("playbooks_path") is not None:
+            from runner.user_playbooks import load_folder
+
+            load_folder(value["playbooks_path"])
+        return value
 
     @model_validator(mode="after")
     def _check_window(self) -> "RunConfig":
@@ -394,7 +422,11 @@ def _line_of(node: yaml.Node | None, loc) -> int | None:
 
 def resolved_yaml(cfg: RunConfig) -> str:
     """The exact configuration that ran, defaults filled in, as YAML."""
-    data = cfg.model_dump(mode="json")
+    data = cfg.model_dump(mode="json", by_alias=True)
+    if data.get("playbooks_path") is None:
+        data.pop("playbooks_path", None)
     for entry, strategy in zip(data["strategies"], cfg.strategies):
+        if entry.get("class") is None:
+            entry.pop("class", None)
         entry["params"] = strategy.typed_params().model_dump(mode="json")
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

@@ -11,7 +11,16 @@
 
 ``from runner.backtest import run_backtest`` keeps working; the name is
 resolved on first use so importing a sibling module stays cheap.
+
+This package is also the notebook API's ``backtest`` function: importing a
+submodule binds ``runner.backtest`` to this package, so rather than a function
+of that name in ``runner/__init__.py`` (which the package would shadow), the
+package itself is callable: ``from runner import backtest; backtest(...)``
+calls :func:`runner.api.backtest`, whichever was imported first.
 """
+import sys
+import types
+
 _PUBLIC = {"run_backtest", "BacktestResult", "write_backtest_outputs"}
 
 
@@ -20,3 +29,15 @@ def __getattr__(name):
         from runner.backtest import run
         return getattr(run, name)
     raise AttributeError(f"module 'runner.backtest' has no attribute {name!r}")
+
+
+class _CallablePackage(types.ModuleType):
+    """The package module, callable as :func:`runner.api.backtest`."""
+
+    def __call__(self, *args, **kwargs):
+        from runner.api import backtest
+
+        return backtest(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallablePackage

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from runner.data.bars import NEW_YORK, validate_bars
+from runner.data.date_formats import is_epoch, parse_epoch, suggestion_text
 from runner.errors import DataError
 
 # Our column -> spellings seen in the wild (compared lower-case, without spaces/underscores).
@@ -68,11 +69,14 @@ def match_columns(found: list[str], explicit: dict[str, str] | None, source: str
 
 
 def read_csv_bars(path: Path, *, columns: dict[str, str] | None = None, date_format: str | None = None,
-                  timezone: str = NEW_YORK) -> pd.DataFrame:
+                  timezone: str = NEW_YORK, delimiter: str | None = None) -> pd.DataFrame:
     """Read and validate a CSV bar file. Errors name the file and the line (header = line 1)."""
     source = str(path)
-    raw = _read_csv_text(path)
-    mapping = match_columns(list(raw.columns), columns, source)
+    raw = _read_csv_text(path, delimiter)
+    try:
+        mapping = match_columns(list(raw.columns), columns, source)
+    except DataError as exc:
+        raise DataError(f"{exc}{_delimiter_hint(list(raw.columns), delimiter)}") from None
 
     def line(i: int) -> str:
         return f"line {i + 2}"
@@ -88,7 +92,17 @@ def read_csv_bars(path: Path, *, columns: dict[str, str] | None = None, date_for
     return validate_bars(frame, source, line)
 
 
-def _read_csv_text(path: Path) -> pd.DataFrame:
+def _delimiter_hint(found: list[str], delimiter: str | None) -> str:
+    """One header cell holding ';' or tabs: the file uses another separator."""
+    if len(found) != 1:
+        return ""
+    for sep, shown in ((";", ";"), ("\t", "\\t"), ("|", "|")):
+        if sep in found[0] and sep != delimiter:
+            return f"; the header looks {shown!r}-separated: use --delimiter '{shown}' (data.delimiter in YAML)"
+    return ""
+
+
+def _read_csv_text(path: Path, delimiter: str | None = None) -> pd.DataFrame:
     source = str(path)
     _check_readable(path)
     opener = gzip.open if path.name.endswith(".gz") else open
@@ -100,7 +114,7 @@ def _read_csv_text(path: Path) -> pd.DataFrame:
     if b"\x00" in head:
         raise DataError(f"{source}: not a text CSV file (it looks binary)")
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, sep=delimiter or ",")
     except pd.errors.EmptyDataError:
         raise DataError(f"{source}: the file is empty; expected a header line and bars") from None
     except UnicodeDecodeError:
@@ -123,7 +137,8 @@ def _parse_times(values: pd.Series, date_format: str | None, timezone: str, sour
         i = int(np.argmax(empty))
         raise DataError(f"{source}: {line(i)}: the date is empty")
     try:
-        parsed = pd.to_datetime(text, format=date_format, errors="coerce")
+        parsed = (parse_epoch(text, date_format) if is_epoch(date_format)
+                  else pd.to_datetime(text, format=date_format, errors="coerce"))
     except (ValueError, TypeError):
         # Mixed offsets: read everything as UTC, then convert.
         parsed = pd.to_datetime(text, format=date_format, errors="coerce", utc=True)
@@ -133,7 +148,8 @@ def _parse_times(values: pd.Series, date_format: str | None, timezone: str, sour
     if bad.any():
         i = int(np.argmax(bad))
         expected = f"format {date_format!r}" if date_format else "a date like 2018-12-31 or 2018-12-31 15:59:00"
-        raise DataError(f"{source}: {line(i)}: cannot read date {text.iloc[i]!r} (expected {expected})")
+        raise DataError(f"{source}: {line(i)}: cannot read date {text.iloc[i]!r} (expected {expected})"
+                        + suggestion_text(text, date_format))
     index = pd.DatetimeIndex(parsed)
     try:
         index = index.tz_localize(timezone) if index.tz is None else index.tz_convert(NEW_YORK)

@@ -44,7 +44,8 @@ def load_source(source: DataSource, *, cache_folder: Path | str = Path("logs/cac
     kind = _file_kind(source)
     if kind == "parquet":
         return read_parquet_bars(path, columns=source.columns, timezone=source.timezone)
-    return read_csv_bars(path, columns=source.columns, date_format=source.date_format, timezone=source.timezone)
+    return read_csv_bars(path, columns=source.columns, date_format=source.date_format, timezone=source.timezone,
+                         delimiter=source.delimiter)
 
 
 def load_run_bars(cfg: RunConfig) -> dict[str, pd.DataFrame]:
