@@ -40,17 +40,20 @@ class BacktestRun:
 def backtest(config: str | Path | None = None, *, set: dict[str, Any] | None = None,   # noqa: A002 (as --set)
              strategy: str | list[str] | None = None, data: str | Path | None = None,
              start: str | dt.date | None = None, end: str | dt.date | None = None,
-             out: str | Path | None = None) -> BacktestRun:
+             date_format: str | None = None, delimiter: str | None = None, columns: dict | str | None = None,
+             out: str | Path | None = None, log_level: str | None = "WARNING") -> BacktestRun:
     """Run a backtest as ``flowbot backtest`` does and return its trades, orders, equity and metrics.
 
     ``config``: a run config (default: config/backtest.yaml, else the shipped copy);
     ``set``: overrides by dotted key, e.g. ``{"broker.cash": 50_000}``;
     ``strategy``: run only these playbooks of the config; ``data``: a bar file for them;
-    ``start``/``end``: the window; ``out``: write the run folder there.
+    ``start``/``end``: the window; ``date_format``/``delimiter``/``columns``: how to read ``data``
+    (as --date-format, --delimiter, --columns); ``out``: write the run folder there;
+    ``log_level``: the console (stderr) log level, WARNING by default; None leaves logging as it is.
     Bad input raises :class:`runner.errors.UserInputError` with the CLI's message.
     """
     from runner.backtest.run import run_backtest, write_backtest_outputs
-    from runner.backtest.selection import select_for_backtest
+    from runner.backtest.selection import apply_data_format, select_for_backtest
     from runner.config_files import find_config
     from runner.data.load import load_run_bars
     from runner.report.run_folder import create_run_folder
@@ -61,6 +64,11 @@ def backtest(config: str | Path | None = None, *, set: dict[str, Any] | None = N
     strategies = [strategy] if isinstance(strategy, str) else list(strategy or [])
     cfg = select_for_backtest(path, overrides, strategies, Path(data) if data is not None else None,
                               _as_date(start), _as_date(end))
+    apply_data_format(cfg, date_format, delimiter, columns)
+    if log_level is not None:
+        from runner.log_setup import configure_console
+
+        configure_console(log_level)
     bars = load_run_bars(cfg)
     result = run_backtest(cfg, bars)
     folder = None

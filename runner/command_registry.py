@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "runner.commands.list_cmd",
     "runner.commands.show_cmd",
     "runner.commands.compare_cmd",
+    "runner.commands.new_cmd",
 )
 
 

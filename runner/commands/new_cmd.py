@@ -1,0 +1,85 @@
+"""``flowbot new playbook NAME``: a commented playbook template, a config that runs it, and its golden test."""
+from __future__ import annotations
+
+import keyword
+import re
+from pathlib import Path
+
+from runner.errors import UserInputError
+
+
+def register(commands, add_set) -> None:
+    from runner.commands.help_text import describe
+
+    parser = commands.add_parser("new", help="start your own playbook from a commented template")
+    kinds = parser.add_subparsers(dest="new_what", metavar="WHAT", parser_class=type(parser))
+    kinds.required = True
+    playbook = kinds.add_parser("playbook", help="a playbook template with a config and a golden test")
+    playbook.add_argument("name", metavar="NAME", help="snake_case name, e.g. my_fade (the name configs use)")
+    playbook.add_argument("--folder", type=Path, default=Path("playbooks"), metavar="DIR",
+                          help="where to write the files (default: playbooks)")
+    playbook.add_argument("--no-golden", action="store_true",
+                          help="do not run the playbook now to record its golden trades")
+    playbook.set_defaults(handler=run)
+    describe(playbook, "new playbook")
+
+
+def run(args) -> int:
+    paths = write_playbook(args.name, args.folder)
+    for key in ("playbook", "config", "test"):
+        print(f"wrote {paths[key]}")
+    if not args.no_golden:
+        count = record_golden(args.name, args.folder)
+        print(f"wrote {paths['golden']} ({count} trades on the sample; the golden test compares with it)")
+    print(f"next: flowbot backtest -c {paths['config']}   and   pytest {paths['test']}")
+    return 0
+
+
+def check_name(name: str) -> str:
+    from runner.user_playbooks import BUILTIN
+
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or keyword.iskeyword(name):
+        raise UserInputError(f"new playbook {name}: expected a snake_case name such as my_fade "
+                             f"(lower-case letters, digits, underscores; starting with a letter)")
+    if name in BUILTIN or name.startswith("test_"):
+        raise UserInputError(f"new playbook {name}: that name is taken ({', '.join(BUILTIN)} are built in; "
+                             f"test_* names are for tests)")
+    return name
+
+
+def class_name(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_") if part)
+
+
+def write_playbook(name: str, folder: Path) -> dict[str, Path]:
+    """NAME.py, NAME.yaml and test_NAME.py in ``folder``; existing files are never overwritten."""
+    from runner.commands import playbook_template as template
+
+    check_name(name)
+    folder = Path(folder)
+    shown = folder.as_posix()
+    paths = {"playbook": folder / f"{name}.py", "config": folder / f"{name}.yaml",
+             "test": folder / f"test_{name}.py", "golden": folder / f"{name}.golden.csv"}
+    taken = [str(p) for p in paths.values() if p.exists()]
+    if taken:
+        raise UserInputError(f"new playbook {name}: {', '.join(taken)} already exist(s); choose another name "
+                             f"or remove them")
+    if folder.exists() and not folder.is_dir():
+        raise UserInputError(f"--folder {folder}: exists and is not a folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    values = {"name": name, "cls": class_name(name), "folder": shown}
+    paths["playbook"].write_text(template.PLAYBOOK.format(**values), encoding="utf-8")
+    paths["config"].write_text(template.CONFIG.format(**values), encoding="utf-8")
+    paths["test"].write_text(template.TEST.format(**values), encoding="utf-8")
+    return paths
+
+
+def record_golden(name: str, folder: Path) -> int:
+    """Run the new playbook on the sample once and write NAME.golden.csv (what its test compares)."""
+    from runner.api import backtest
+
+    folder = Path(folder).resolve()
+    run = backtest(folder / f"{name}.yaml", set={"playbooks_path": str(folder)})
+    columns = ["entry_time", "entry_price", "exit_time", "exit_price", "size", "pnl", "exit_reason"]
+    run.trades[columns].to_csv(folder / f"{name}.golden.csv", index=False)
+    return len(run.trades)
