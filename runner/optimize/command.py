@@ -19,6 +19,9 @@ def register(commands, add_set) -> None:
     parser.add_argument("--resume", type=Path, metavar="DIR",
                         help="continue an interrupted sweep in its run folder; finished runs are not redone")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--json", action="store_true",
+                        help="print the result (run folder, counts, best run, walk-forward) as one JSON object on "
+                             "stdout; logs go to stderr")
     parser.set_defaults(handler=run)
 
 
@@ -31,8 +34,21 @@ def run(args) -> int:
         raise UserInputError("optimize: give the sweep file with -c SWEEP.yaml (or --resume DIR)")
     if args.scheduler and args.executor != "dask":
         raise UserInputError("optimize: --scheduler needs --executor dask")
+    quiet, as_json = getattr(args, "quiet", False), getattr(args, "json", False)
     result = optimize(args.config, workers=args.workers, out=args.out, executor=args.executor,
-                      scheduler=args.scheduler, resume=args.resume, progress=not args.no_progress)
+                      scheduler=args.scheduler, resume=args.resume,
+                      progress=not (args.no_progress or quiet or as_json), summary=not (quiet or as_json))
     if result.interrupted:
         raise KeyboardInterrupt
+    if as_json:
+        import dataclasses
+        import json
+        import sys
+
+        from runner.backtest.run import _finite
+
+        data = _finite(dataclasses.asdict(result))   # JSON has no NaN
+        sys.stdout.write(json.dumps(data, default=str, allow_nan=False) + "\n")
+    elif quiet:
+        print(result.folder)
     return 0

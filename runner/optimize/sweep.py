@@ -233,18 +233,26 @@ def _drive(plan: Plan, results: ResultsFile, total: int, executor_name: str, wor
 
 
 class _Progress:
-    def __init__(self, enabled: bool, total: int, done: int, metric: str, columns: list[str]):
+    """The sweep's one progress line (on stderr): bar, count and time left always fit, even at 80 columns;
+    the best run so far takes what is left, rounded for people and cut short with an ellipsis."""
+
+    def __init__(self, enabled: bool, total: int, done: int, metric: str, columns: list[str], console=None):
         self.enabled, self.total, self.done, self.metric, self.columns = enabled, total, done, metric, columns
         self._progress = None
+        self._console = console
 
     def __enter__(self):
         if self.enabled:
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                                       TimeRemainingColumn)
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+            from rich.table import Column
 
-            self._progress = Progress(TextColumn("[bold]optimize"), BarColumn(), MofNCompleteColumn(),
-                                      TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
-                                      TextColumn("{task.fields[best]}"), transient=False)
+            best = Column(no_wrap=True, overflow="ellipsis")
+            self._console = self._console or Console(stderr=True)
+            self._progress = Progress(TextColumn("[bold]optimize"), BarColumn(bar_width=20), MofNCompleteColumn(),
+                                      TimeRemainingColumn(compact=True), TextColumn("left"),
+                                      TextColumn("{task.fields[best]}", table_column=best),
+                                      console=self._console, transient=False)
             self._progress.__enter__()
             self._task = self._progress.add_task("runs", total=self.total, completed=self.done, best="")
         return self
@@ -260,13 +268,23 @@ class _Progress:
     def _best_text(self, best: dict | None) -> str:
         if best is None:
             return "best: none yet"
-        params = ", ".join(f"{c}={best.get(c)}" for c in self.columns)
-        return f"best {self.metric} {best['objective']:.4g} (run {best['run']}: {params})"
+        params = " ".join(f"{c.split('.')[-1]}={_rounded(best.get(c))}" for c in self.columns)
+        text = f"best {self.metric} {_rounded(best['objective'])} (#{best['run']} {params})"
+        # What the fixed columns leave: "optimize", the bar (20), N/N, the time (up to 7) and "left", 1 apart.
+        room = self._console.width - (8 + 20 + 2 * len(str(self.total)) + 1 + 7 + 4 + 5) - 2
+        return text if len(text) <= room else text[:max(room - 1, 0)] + "…"
 
     def __exit__(self, *exc):
         if self._progress is not None:
             self._progress.__exit__(*exc)
         return False
+
+
+def _rounded(value) -> str:
+    """3 significant digits for floats (1.5, 0.612, 12.3, 1.23e+03 -> 1230), others as they are."""
+    if isinstance(value, float):
+        return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return str(value)
 
 
 def _best(plan: Plan, rows: list[dict]) -> dict | None:
