@@ -72,14 +72,24 @@ def build_parser() -> argparse.ArgumentParser:
         _add_set(sub)
         sub.set_defaults(handler=_config_check if action == "check" else _config_show)
         describe(sub, f"config {action}")
-        add_quiet(sub)
 
     _add_optional_commands(commands)
     for name, sub in commands.choices.items():
         describe(sub, name)
-        if name != "config":
-            add_quiet(sub)
+        _add_quiet_to_leaves(sub)
     return parser
+
+
+def _add_quiet_to_leaves(parser: argparse.ArgumentParser) -> None:
+    """-q/--quiet on every command that runs something (config check, new playbook, backtest, ...)."""
+    from runner.commands.output import add_quiet
+
+    nested = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not nested:
+        add_quiet(parser)
+    for action in nested:
+        for sub in action.choices.values():
+            _add_quiet_to_leaves(sub)
 
 
 def _builtin_playbooks() -> tuple[str, ...]:
