@@ -269,7 +269,8 @@ class _Progress:
         if best is None:
             return "best: none yet"
         params = " ".join(f"{c.split('.')[-1]}={_rounded(best.get(c))}" for c in self.columns)
-        text = f"best {self.metric} {_rounded(best['objective'])} (#{best['run']} {params})"
+        # The objective's name is in the log line that starts the sweep.
+        text = f"best {_rounded(best['objective'])} (#{best['run']} {params})"
         # What the fixed columns leave: "optimize", the bar (20), N/N, the time (up to 7) and "left", 1 apart.
         room = self._console.width - (8 + 20 + 2 * len(str(self.total)) + 1 + 7 + 4 + 5) - 2
         return text if len(text) <= room else text[:max(room - 1, 0)] + "…"
