@@ -40,6 +40,8 @@ class DataSource(StrictModel):
     format: Literal["auto", "csv", "parquet"] = Field("auto", description="file format; auto = by extension")
     columns: dict[str, str] | None = Field(None, description="our column -> the file's, e.g. {time: Datetime}")
     date_format: str | None = Field(None, description="strftime format of the time column; null = infer")
+    decimal: Literal[".", ","] = Field(".", description="decimal mark of a CSV's numbers: '.' (commas are then "
+                                                        "thousands separators only) or ',' (1.229,23)")
     timezone: str = Field("America/New_York", description="time zone of naive times in the file")
     outside_hours: Literal["refuse", "drop"] = Field(
         "refuse", description="intraday bars outside regular hours: refuse the file, or drop them with a warning")
