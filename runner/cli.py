@@ -3,6 +3,11 @@
 Exit codes: 0 success; 2 bad input (config, data, arguments) with one clear
 message; 3 the gateway could not be reached or refused us; 1 anything
 unexpected (traceback in the run's log file).
+
+Imports are lazy: building the parser loads argparse and the subcommands'
+argument modules only; a command's implementation (pandas, backtrader, the
+simulator, the IB libraries) is imported when that command runs, so
+``flowbot --help`` starts in a fraction of a second.
 """
 from __future__ import annotations
 
@@ -12,8 +17,6 @@ import sys
 import time
 import warnings
 from pathlib import Path
-
-from loguru import logger
 
 from runner.errors import ConfigError, FlowbotError, UserInputError
 
@@ -102,6 +105,7 @@ def _backtest(args) -> int:
     from runner.report.run_folder import create_run_folder
     from runner.backtest.selection import select_for_backtest
     from runner.report.summary import print_backtest_summary, run_notes
+    from loguru import logger
 
     started = time.perf_counter()
     path = args.config or default_config("backtest.yaml")
@@ -155,12 +159,12 @@ def _config_show(args) -> int:
 # -- entry point -------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
-    from runner.log_setup import configure_console
-
     warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
-    configure_console("INFO")
     try:
         args = build_parser().parse_args(argv)
+        from runner.log_setup import configure_console   # loguru: only once a command runs
+
+        configure_console("INFO")
         code = args.handler(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -170,11 +174,15 @@ def main(argv: list[str] | None = None) -> int:
         label = "error" if isinstance(exc, (UserInputError, ConfigError)) else "failed"
         print(f"{label}: {exc}", file=sys.stderr)
         if exc.exit_code == EXIT_UNEXPECTED:
+            from loguru import logger
+
             logger.opt(exception=exc).debug("traceback")
         return exc.exit_code
     except SystemExit as exc:   # --help, --version
         return int(exc.code or 0)
     except Exception as exc:  # a bug: one line on the console, the traceback in the log
+        from loguru import logger
+
         logger.opt(exception=exc).debug("unexpected error")
         print(f"unexpected error: {type(exc).__name__}: {exc} (the traceback is in the run's run.log "
               f"if a run folder was created; please report it)", file=sys.stderr)
