@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from strategies.signals.filters import SignalFilter
+
 
 class PlaybookParams(BaseModel):
     """Base of every playbook's parameter model: strict, unknown keys forbidden."""
@@ -46,3 +48,5 @@ class DailyPlaybookParams(PlaybookParams):
     trail_atr: float | None = param(None, "trailing stop distance in ATRs once in profit; null = off",
                                     explore=(0.5, 2.0), gt=0, le=10)
     trail_after_atr: float = param(1.0, "gain in ATRs that arms the trailing stop", ge=0, le=10)
+    filters: list[SignalFilter] = param([], "extra entry conditions from strategies.signals (rotation, drift, "
+                                        "volume_spike); each must pass on the decision bar")
