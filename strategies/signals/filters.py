@@ -125,6 +125,14 @@ def raw_filter_legs(raw_filters, instrument: str) -> list[tuple[int, str, str]]:
     return out
 
 
+def raw_filters_readable(raw_filters) -> bool:
+    """True when every entry names a known signal (so its legs can be read before validation)."""
+    if raw_filters is None:
+        return True
+    return isinstance(raw_filters, list) and all(
+        isinstance(entry, dict) and entry.get("signal") in FILTER_MODELS for entry in raw_filters)
+
+
 def clean_filter_loc(loc: tuple) -> tuple:
     """A validation error's location without pydantic's union tag (``filters.0.rotation.x`` -> ``filters.0.x``)."""
     parts = list(loc)
