@@ -33,15 +33,14 @@ import backtrader as bt
 from loguru import logger
 
 from runner.ib import events
+from runner.ib.broker_fills import COMMISSION_WAIT, GatewayFills  # noqa: F401  (COMMISSION_WAIT: public)
 from runner.ib.ib_config import RiskLimits
 from runner.ib.orders import OrderSpec, TranslationError, order_spec
 from runner.ib.sessions import NEW_YORK
 
-COMMISSION_WAIT = 2.0   # seconds a fill waits for its commission report before it is booked without one
-REJECT_CODES_MARGIN = ("margin", "insufficient", "equity")
 
 
-class IBBroker(bt.BrokerBase):
+class IBBroker(GatewayFills, bt.BrokerBase):
     """Orders, cash, value and positions through :class:`runner.ib.store.IBStore`."""
 
     def __init__(self, store, snapshot: events.Reconciled, risk: RiskLimits | None = None,
@@ -331,102 +330,7 @@ class IBBroker(bt.BrokerBase):
             self._book(message)
         self._check_daily_loss()
 
-    # -- messages from the store ------------------------------------------------------
-    def _on_status(self, m: events.OrderStatus) -> None:
-        if m.errorCode and m.errorCode != 202:
-            self.errors[m.orderRef] = (m.errorCode, m.message)
-        order = self.orders.get(m.orderRef)
-        if order is None or not order.alive():
-            return
-        if m.status in ("PreSubmitted", "Submitted") and order.status == bt.Order.Submitted:
-            order.accept(self)
-            self.notify(order)
-        elif m.status in ("Cancelled", "ApiCancelled", "Inactive") and m.remaining > 0:
-            self._finish_unfilled(order, m)
-
-    def _finish_unfilled(self, order: bt.Order, m: events.OrderStatus) -> None:
-        if self.awaiting:   # fills reported before the cancel must be booked first
-            for exec_id in list(self.awaiting):
-                self._book(self.awaiting.pop(exec_id)[1])
-        if not order.alive():
-            return
-        code, text = self.errors.get(m.orderRef, (m.errorCode, m.message))
-        self.orders.pop(m.orderRef, None)
-        if m.status == "Inactive" or (code and code != 202):
-            margin = any(word in (text or "").lower() for word in REJECT_CODES_MARGIN)
-            self._reject(order, f"IB error {code}: {text}" if code else "IB made the order inactive", margin)
-        else:
-            order.cancel()
-            self.notify(order)
-            self._cancel_siblings(order)
-
-    def _on_execution(self, m: events.Execution) -> None:
-        if m.execId in self.seen_execs:
-            return
-        self.seen_execs.add(m.execId)
-        self.awaiting[m.execId] = (time.monotonic() + COMMISSION_WAIT, m)
-
-    def _on_commission(self, m: events.Commission) -> None:
-        if m.execId in self.commissions:
-            return
-        self.commissions[m.execId] = m.commission
-        if m.execId in self.awaiting:
-            self._book(self.awaiting.pop(m.execId)[1])
-        elif m.execId in self.booked_here:
-            self.cash -= m.commission   # the fill was booked before its (late) report
-
-    def _book(self, m: events.Execution) -> None:
-        """Account for a fill once (position and cash) and execute its order once."""
-        commission = self.commissions.get(m.execId, 0.0)
-        book = m.execId not in self.booked
-        self.booked.add(m.execId)
-        if book:
-            self.booked_here.add(m.execId)
-        order = self.orders.get(m.orderRef)
-        if order is None:
-            if book:
-                signed = m.shares if m.side == "BOT" else -m.shares
-                self.positions[m.symbol].update(signed, m.price)
-                self.cash -= signed * m.price + commission
-            # the replay of history may yet re-create its order; it gets the fill then
-            self.unowned[m.orderRef].append((m, commission))
-            self.log.bind(order_ref=m.orderRef).info(f"fill of an order no strategy holds (yet): {m.side} "
-                                                     f"{m.shares} {m.symbol} @ {m.price}")
-            return
-        self._execute(order, m, commission, book)
-
-    def _execute(self, order: bt.Order, m: events.Execution, commission: float, book: bool) -> None:
-        """Execute ``order`` with fill ``m``; ``book``: also move position and cash (not yet in the account's)."""
-        self.applied.add(m.execId)
-        signed = m.shares if m.side == "BOT" else -m.shares
-        price = m.price
-        remaining = abs(order.executed.remsize) if order.executed.size else abs(order.created.size)
-        if m.shares > remaining + 1e-9:
-            self.log.warning(f"fill of {m.shares} exceeds the order's remaining {remaining}; booking the remaining")
-            signed = remaining if signed > 0 else -remaining
-        pos = self.positions[self._symbol(order.data)]
-        pprice_orig = pos.price
-        if book:
-            psize, pprice, opened, closed = pos.update(signed, price)
-            self.cash -= signed * price + commission
-        else:   # already in the account's positions and cash
-            psize, pprice = pos.size, pos.price
-            opened, closed = signed, 0.0
-        pnl = -closed * (price - pprice_orig) if closed else 0.0
-        total = abs(opened) + abs(closed) or 1.0
-        order.execute(bt.date2num(m.time.astimezone(NEW_YORK).replace(tzinfo=None)), signed, price,
-                      closed, closed * pprice_orig, commission * abs(closed) / total,
-                      opened, opened * price, commission * abs(opened) / total,
-                      0.0, pnl, psize, pprice)
-        if order.executed.remsize:
-            order.partial()
-        else:
-            order.completed()
-            self.orders.pop(order.info.get("orderRef"), None)
-            if book:
-                self._cancel_siblings(order)
-        self.notify(order)
-
+    # -- messages from the store: order status, executions, commissions in GatewayFills --
     def _on_connectivity(self, m: events.Connectivity) -> None:
         if m.state == "lost":
             self.paused = True
