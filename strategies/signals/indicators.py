@@ -43,6 +43,19 @@ class PeriodToDate:
         return float(self.close[0]) / self.base - 1.0
 
 
+class PeriodReturn(bt.Indicator):
+    """The feed's total return over the period to date (fraction; NaN when the data starts mid-period)."""
+
+    lines = ("ret",)
+    params = (("period", "year"),)
+
+    def __init__(self):
+        self._leg = PeriodToDate(self.data, self.p.period)
+
+    def next(self):
+        self.lines.ret[0] = self._leg.update()
+
+
 class PeriodDrift(bt.Indicator):
     """Drift of a ``target`` equity mix over the period to date: datas (equity, bonds).
 
