@@ -218,3 +218,21 @@ def describe(spec: _FilterBase, leg_names: list[str], values: list[float]) -> st
         ratios = ", ".join(f"{name} {num(v, '.2f')}x" for name, v in zip(leg_names, values))
         text = f"volume_spike {spec.period} {ratios}"
     return f"{text} ({threshold_text(spec)}) {verdict}"
+
+
+# -- on bar tables (the pressure monitor) -----------------------------------------
+
+def values_on(spec: _FilterBase, leg_bars: list, day) -> list[float]:
+    """The filter's values on ``day`` from bar tables of its legs (in ``legs()`` order); the pure
+    functions the indicators match."""
+    from strategies.signals.drift import drift_table
+    from strategies.signals.periods import value_on
+    from strategies.signals.rotation import relative_strength
+    from strategies.signals.volume import same_session_volume_ratio
+
+    if isinstance(spec, RotationFilter):
+        return [value_on(relative_strength(leg_bars[0], leg_bars[1], spec.sessions), day)]
+    if isinstance(spec, DriftFilter):
+        return [value_on(drift_table(leg_bars[0], leg_bars[1], spec.period, spec.target)["drift_pts"], day)]
+    return [value_on(same_session_volume_ratio(bars, spec.lookback, spec.period, spec.min_samples)["ratio"], day)
+            for bars in leg_bars]
