@@ -33,6 +33,7 @@ import pandas as pd
 
 from strategies.market_calendar import nth_session_of_month, session_offset
 from strategies.params import PlaybookParams
+from strategies.signals.filters import FilterCheck
 from strategies.strategy_base import FlowbotStrategy
 
 LONG, SHORT = 1, -1
@@ -89,6 +90,8 @@ class Playbook(FlowbotStrategy):
         self.traded_windows: set[int] = set()
         self._year_base: dict[tuple[str, int], float] = {}   # (feed, year) -> last close of the year before
         self._last_day: dt.date | None = None
+        instrument = self.p.symbol or self.bars._name
+        self.filter_checks = [FilterCheck(spec, self._feed_of_leg, instrument) for spec in self.config.filters]
 
     # -- what subclasses write -------------------------------------------------
     def decide(self, today: dt.date) -> None:  # pragma: no cover - abstract
@@ -125,6 +128,19 @@ class Playbook(FlowbotStrategy):
             return None
         hold = close_to_close_return(bars, *window)
         return None if hold is None else (hold, cls.direction * hold)
+
+    def _feed_of_leg(self, name: str):
+        """The feed a filter leg names: the instrument itself or an extra feed by role."""
+        if name in (self.p.symbol, self.bars._name):
+            return self.bars
+        if name in self.extra:
+            return self.extra[name]
+        raise ValueError(f"filter leg {name!r} is neither the instrument {self.p.symbol!r} "
+                         f"nor an extra feed ({sorted(self.extra)})")
+
+    def filters_verdict(self) -> tuple[bool, str]:
+        """Whether every configured filter passes on the current bar, and each one's value."""
+        return all(c.passes() for c in self.filter_checks), "; ".join(c.describe() for c in self.filter_checks)
 
     def close_on(self, day: dt.date, lookback: int = 30) -> float | None:
         """The close of the bar of session ``day`` within the last ``lookback`` bars, if any."""
@@ -199,6 +215,10 @@ class Playbook(FlowbotStrategy):
         ``timing``: next_open | next_close; ``window`` is the year whose window this
         trade belongs to (one trade per window).
         """
+        filters_ok, filters = self.filters_verdict()
+        if not filters_ok:
+            self.log.debug(f"{today}: signal ({why}) held back by a filter: {filters}")
+            return
         size = self.size_by_risk(abs(self.bars.close[0] - stop), float(self.bars.close[0]))
         if size <= 0:
             self.log.info(f"{today}: signal ({why}) but the risk budget buys less than one unit")
@@ -208,11 +228,12 @@ class Playbook(FlowbotStrategy):
         side = self.buy if direction == LONG else self.sell
         self.entry_order = side(data=self.bars, size=size, exectype=exectype)
         self._tag(self.entry_order, "entry")
+        self.entry_order.addinfo(filters=filters)
         self.traded_windows.add(window)
         self.log.info(f"{today}: {'buy' if direction == LONG else 'sell'} {size} at the "
                       f"{'next open' if timing == 'next_open' else 'next close'} ({why}); "
                       f"stop {stop:.2f}, target {'none' if target is None else f'{target:.2f}'}, "
-                      f"time exit {exit_day}")
+                      f"time exit {exit_day}" + (f"; filters: {filters}" if filters else ""))
         if exectype == bt.Order.Market:
             self._send_exit_group(today)
 
