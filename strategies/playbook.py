@@ -15,11 +15,15 @@ Execution semantics (no look-ahead), shared by backtests and paper trading:
 
 Subclasses implement ``decide(today)`` and describe their window with
 ``baseline_window(year)``; ``baseline_year`` turns it into the report's
-comparison with simply holding.
+comparison with simply holding. ``active_window(year)`` says from which session
+a playbook may decide to the last one it may hold a position: a backtest may
+feed only the bars around it (``runner.backtest.daily_window_feed``), with the
+ATR precomputed on every bar and carried by the feed as its ``atr`` line.
 """
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -29,6 +33,7 @@ import pandas as pd
 
 from strategies.market_calendar import nth_session_of_month, session_offset
 from strategies.params import PlaybookParams
+from strategies.signals.filters import FilterCheck
 from strategies.strategy_base import FlowbotStrategy
 
 LONG, SHORT = 1, -1
@@ -67,15 +72,26 @@ class Playbook(FlowbotStrategy):
     #: The direction a playbook trades; the report's unconditional comparison uses it.
     direction: ClassVar[int] = LONG
 
+    #: The playbook acts only inside ``active_window``: a backtest may feed it only those bars.
+    window_feed: ClassVar[bool] = False
+
     def __init__(self):
         super().__init__()
-        self.atr = bt.indicators.AverageTrueRange(self.bars, period=self.config.atr_period)
+        # A feed that carries the ATR precomputed over every bar (the window feed) is read as it is;
+        # otherwise backtrader computes it bar by bar. Same values either way.
+        self._fed_atr = getattr(self.bars, "atr_period", None) == self.config.atr_period
+        if self._fed_atr:
+            self.atr = self.bars.lines.atr
+        else:
+            self.atr = bt.indicators.AverageTrueRange(self.bars, period=self.config.atr_period)
         self.entry_order: bt.Order | None = None
         self.exit_orders: list[bt.Order] = []
         self.trade_plan: TradePlan | None = None   # set when an entry is sent, cleared when flat
         self.traded_windows: set[int] = set()
         self._year_base: dict[tuple[str, int], float] = {}   # (feed, year) -> last close of the year before
         self._last_day: dt.date | None = None
+        instrument = self.p.symbol or self.bars._name
+        self.filter_checks = [FilterCheck(spec, self._feed_of_leg, instrument) for spec in self.config.filters]
 
     # -- what subclasses write -------------------------------------------------
     def decide(self, today: dt.date) -> None:  # pragma: no cover - abstract
@@ -85,6 +101,17 @@ class Playbook(FlowbotStrategy):
     def baseline_window(cls, year: int, params: PlaybookParams) -> tuple[dt.date, dt.date] | None:
         """First and last session the playbook can be exposed in its ``year`` window."""
         return None
+
+    @classmethod
+    def active_window(cls, year: int, params: PlaybookParams) -> tuple[dt.date, dt.date] | None:
+        """The first session the playbook may decide on in its ``year`` window and the last one
+        it may hold a position in (its time exit); None if it never acts that year."""
+        return None
+
+    @classmethod
+    def lookback_bars(cls, params: PlaybookParams) -> int:
+        """How many bars before ``active_window``'s first session a decision reads (closes, volumes)."""
+        return 30
 
     @classmethod
     def baseline_year(cls, year: int, params: PlaybookParams, bars: pd.DataFrame) -> tuple[float, float] | None:
@@ -102,6 +129,19 @@ class Playbook(FlowbotStrategy):
         hold = close_to_close_return(bars, *window)
         return None if hold is None else (hold, cls.direction * hold)
 
+    def _feed_of_leg(self, name: str):
+        """The feed a filter leg names: the instrument itself or an extra feed by role."""
+        if name in (self.p.symbol, self.bars._name):
+            return self.bars
+        if name in self.extra:
+            return self.extra[name]
+        raise ValueError(f"filter leg {name!r} is neither the instrument {self.p.symbol!r} "
+                         f"nor an extra feed ({sorted(self.extra)})")
+
+    def filters_verdict(self) -> tuple[bool, str]:
+        """Whether every configured filter passes on the current bar, and each one's value."""
+        return all(c.passes() for c in self.filter_checks), "; ".join(c.describe() for c in self.filter_checks)
+
     def close_on(self, day: dt.date, lookback: int = 30) -> float | None:
         """The close of the bar of session ``day`` within the last ``lookback`` bars, if any."""
         for ago in range(0, -min(len(self.bars), lookback), -1):
@@ -118,6 +158,9 @@ class Playbook(FlowbotStrategy):
         if all(len(d) >= periods[id(d)] for d in own):
             self.next()
             return
+        self._warm_up()
+
+    def _warm_up(self) -> None:
         if not len(self.bars):
             return
         # Indicators are still warming up, but year-to-date bases must be seen.
@@ -127,6 +170,9 @@ class Playbook(FlowbotStrategy):
             self._last_day = today
 
     def next(self):
+        if self._fed_atr and math.isnan(self.atr[0]):
+            self._warm_up()   # a precomputed ATR warms up as backtrader's would: no decisions yet
+            return
         today = self.bars.datetime.date(0)
         if today == self._last_day:   # another feed advanced; this one did not
             return
@@ -169,6 +215,10 @@ class Playbook(FlowbotStrategy):
         ``timing``: next_open | next_close; ``window`` is the year whose window this
         trade belongs to (one trade per window).
         """
+        filters_ok, filters = self.filters_verdict()
+        if not filters_ok:
+            self.log.debug(f"{today}: signal ({why}) held back by a filter: {filters}")
+            return
         size = self.size_by_risk(abs(self.bars.close[0] - stop), float(self.bars.close[0]))
         if size <= 0:
             self.log.info(f"{today}: signal ({why}) but the risk budget buys less than one unit")
@@ -178,11 +228,12 @@ class Playbook(FlowbotStrategy):
         side = self.buy if direction == LONG else self.sell
         self.entry_order = side(data=self.bars, size=size, exectype=exectype)
         self._tag(self.entry_order, "entry")
+        self.entry_order.addinfo(filters=filters)
         self.traded_windows.add(window)
         self.log.info(f"{today}: {'buy' if direction == LONG else 'sell'} {size} at the "
                       f"{'next open' if timing == 'next_open' else 'next close'} ({why}); "
                       f"stop {stop:.2f}, target {'none' if target is None else f'{target:.2f}'}, "
-                      f"time exit {exit_day}")
+                      f"time exit {exit_day}" + (f"; filters: {filters}" if filters else ""))
         if exectype == bt.Order.Market:
             self._send_exit_group(today)
 

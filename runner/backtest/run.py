@@ -10,6 +10,7 @@ import pandas as pd
 from loguru import logger
 
 from runner.config import RunConfig, resolved_yaml
+from runner.backtest.daily_window_feed import run_windowed
 from runner.backtest.engine import build_cerebro
 from runner.backtest.intraday_feed import make_run_feeds
 from runner.data.load import load_run_bars
@@ -31,16 +32,21 @@ class BacktestResult:
 def run_backtest(cfg: RunConfig, bars: dict[str, pd.DataFrame] | None = None, fast: bool = True) -> BacktestResult:
     """Run ``cfg`` on its data (or on ``bars``, feed name -> bars, when given) and measure it.
 
-    ``fast``: intraday playbooks that support it get only the bars they can act
-    on, with precomputed indicator lines (same trades); False feeds every bar.
+    ``fast``: playbooks that support it get only the bars they can act on, with
+    precomputed indicator lines (same trades): intraday ones through
+    ``intraday_feed``, daily ones through ``daily_window_feed``; False feeds every bar.
     """
     started = time.perf_counter()
     bars = bars if bars is not None else load_run_bars(cfg)
-    runlog = RunLog()
-    feeds = make_run_feeds(cfg, bars, fast=fast)
-    cerebro = build_cerebro(cfg, feeds, runlog=runlog)
-    cerebro.run()
-    trades, orders, equity = runlog.trades_frame(), runlog.orders_frame(), runlog.equity_frame()
+    windowed = run_windowed(cfg, bars, lambda rest: make_run_feeds(cfg, rest, fast=True)) if fast else None
+    if windowed is not None:
+        runlog, equity = windowed
+    else:
+        runlog = RunLog()
+        cerebro = build_cerebro(cfg, make_run_feeds(cfg, bars, fast=fast), runlog=runlog)
+        cerebro.run()
+        equity = runlog.equity_frame()
+    trades, orders = runlog.trades_frame(), runlog.orders_frame()
     years = per_year(cfg, equity, trades, bars)
     metrics = {
         "run": cfg.name,

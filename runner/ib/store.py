@@ -34,8 +34,8 @@ from loguru import logger
 from runner.errors import GatewayError, SafetyError
 from runner.ib import compat, events
 from runner.ib.ib_config import IBConfig
-from runner.ib.journal import Journal, OrderIntent
-from runner.ib.orders import OrderSpec, to_ib_order
+from runner.ib.journal import Journal
+from runner.ib.order_routing import OrderRouting
 from runner.ib.safety import check_accounts, check_port, mask_account
 
 UTC = dt.timezone.utc
@@ -52,7 +52,7 @@ class _BarSubscription:
     buffer: list = field(default_factory=list)
 
 
-class IBStore:
+class IBStore(OrderRouting):
     """The IB side of a paper-trading process (see module docstring)."""
 
     def __init__(self, cfg: IBConfig, journal_dir: Path | str = "logs") -> None:
@@ -379,106 +379,7 @@ class IBStore:
                 except Exception as exc:  # a missed tick only delays a bar; the next one comes
                     self.log.debug(f"clock poll failed: {exc!r}")
 
-    # -- orders (called from the backtrader thread) --------------------------
-    def place(self, contract: Any, specs: list[OrderSpec]) -> None:
-        """Send orders (one, or a bracket whose last member transmits) in one hop onto the IB loop.
-
-        Each spec must already be journaled (:meth:`journal_intent`).
-        """
-        self._loop.call_soon_threadsafe(self._place, contract, specs)
-
-    def journal_intent(self, spec: OrderSpec, symbol: str) -> bool:
-        """Record an order before it is sent; False if the orderRef was journaled before."""
-        return self.journal.record_intent(OrderIntent(
-            order_ref=spec.orderRef, account=self.account or "", symbol=symbol, action=spec.action,
-            quantity=spec.totalQuantity, order_type=spec.orderType, limit_price=spec.lmtPrice,
-            aux_price=spec.auxPrice, tif=spec.tif, parent_ref=spec.parentRef, oca_group=spec.ocaGroup or None))
-
-    def _place(self, contract: Any, specs: list[OrderSpec]) -> None:
-        ids: dict[str, int] = {}
-        for spec in specs:
-            order_id = self.ib.client.getReqId()
-            ids[spec.orderRef] = order_id
-            parent_id = ids.get(spec.parentRef, 0) if spec.parentRef else 0
-            if spec.parentRef and not parent_id:
-                parent_id = self._order_id_of(spec.parentRef)
-            order = to_ib_order(self.lib, spec, order_id, parent_id, self.account or "")
-            self._ref_by_order_id[order_id] = spec.orderRef
-            self.journal.record_sent(spec.orderRef, order_id)
-            self.ib.placeOrder(contract, order)
-            if self.trace is not None:
-                self.trace.append(("order", spec.orderRef, time.perf_counter()))
-
-    def _order_id_of(self, order_ref: str) -> int:
-        for oid, ref in self._ref_by_order_id.items():
-            if ref == order_ref:
-                return oid
-        return 0
-
-    def cancel(self, order_ref: str) -> None:
-        self._loop.call_soon_threadsafe(self._cancel, order_ref)
-
-    def _cancel(self, order_ref: str) -> None:
-        for trade in self.ib.openTrades():
-            if trade.order.orderRef == order_ref:
-                self.ib.cancelOrder(trade.order)
-                return
-        self.log.bind(order_ref=order_ref).info("cancel: order is no longer open at the gateway")
-
-    def place_market(self, contract: Any, spec: OrderSpec, symbol: str) -> None:
-        """Journal and send one order that no strategy owns (flattening)."""
-        self.journal_intent(spec, symbol)
-        self.place(contract, [spec])
-
-    # -- gateway events (IB thread) ------------------------------------------
-    def _status_message(self, trade) -> events.OrderStatus:
-        s = trade.orderStatus
-        code, message = 0, ""
-        if trade.log and trade.log[-1].errorCode and trade.log[-1].status == s.status:
-            code, message = trade.log[-1].errorCode, trade.log[-1].message
-        return events.OrderStatus(trade.order.orderRef or "", trade.order.orderId, trade.order.permId or s.permId,
-                                  compat.order_status(s.status) or "", float(s.filled), float(s.remaining),
-                                  float(s.avgFillPrice or 0.0), code, message)
-
-    def _onOrderStatus(self, trade) -> None:
-        if not (trade.order.orderRef or "").startswith(self.cfg.order_ref_prefix + ":"):
-            return
-        message = self._status_message(trade)
-        if not message.status:
-            return
-        self._ref_by_order_id.setdefault(trade.order.orderId, message.orderRef)
-        if self.journal is not None:
-            self.journal.record_status(message.orderRef, message.status, message.filled, message.remaining,
-                                       message.permId, message.avgFillPrice, message.message or None)
-        self._emit(message)
-
-    def _execution(self, fill, replayed: bool = False) -> events.Execution:
-        e = fill.execution
-        return events.Execution(e.orderRef or "", e.execId, e.time.astimezone(UTC), fill.contract.symbol,
-                                e.side, float(e.shares), float(e.price), replayed)
-
-    def _onExecDetails(self, trade, fill) -> None:
-        message = self._execution(fill)
-        if not message.orderRef.startswith(self.cfg.order_ref_prefix + ":"):
-            return
-        if self.journal is not None:
-            self.journal.record_fill(message.execId, message.orderRef, message.time, message.symbol,
-                                     message.side, message.shares, message.price)
-        self._emit(message)
-
-    def _onCommissionReport(self, trade, fill, report) -> None:
-        if self.journal is not None:
-            self.journal.record_commission(report.execId, float(report.commission))
-        self._emit(events.Commission(report.execId, float(report.commission)))
-
-    def _onPosition(self, position) -> None:
-        if position.account != self.account:
-            return
-        if self.journal is not None:
-            self.journal.record_position(position.contract.symbol, float(position.position),
-                                         float(position.avgCost))
-        self._emit(events.Position(position.contract.symbol, float(position.position), float(position.avgCost)))
-
+    # -- gateway events (IB thread); order events are in OrderRouting ------
     def _onError(self, reqId, errorCode, errorString, contract=None) -> None:
         kind = compat.classify_error(errorCode)
         if kind == "connectivity":
@@ -493,5 +394,6 @@ class IBStore:
                 f"IB gateway at {self.cfg.host}:{self.cfg.port}: client id {self.cfg.client_id} is in use (326)")))
         elif kind == "error" and reqId in self._ref_by_order_id:
             self.log.bind(order_ref=self._ref_by_order_id[reqId]).warning(f"order error {errorCode}: {errorString}")
+            self._onOrderError(reqId, errorCode, errorString)
         elif kind == "error" and reqId == -1:
             self.log.warning(f"gateway error {errorCode}: {errorString}")
