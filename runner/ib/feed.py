@@ -46,6 +46,7 @@ class IBFeed(bt.feed.DataBase):
         self.size = BarSize.parse(self.p.bar_size)
         self.daily = self.size.daily          # the run recorder's convention
         self.delivered: list[Bar] = []        # every bar handed to backtrader, for the run's metrics
+        self.live_since: dt.datetime | None = None   # end of the backfill: the report leaves the warm-up out
         self.sessions = Sessions()
         self._history: collections.deque[Bar] = collections.deque()
         self._live: collections.deque[Bar] = collections.deque()
@@ -83,6 +84,7 @@ class IBFeed(bt.feed.DataBase):
             timeout=None)
         self._history.extend(history)
         after = backfill.period_end(history[-1], self.size, self.sessions) if history else None
+        self.live_since = after
         self.aggregator = BarAggregator(self.size, self.sessions, after=after)
         period_start, seed = store.call(
             backfill.current_period(store.history, self.contract, self.size, now, self.sessions), timeout=None)

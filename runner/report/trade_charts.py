@@ -17,6 +17,8 @@ from runner.report.formatting import MINUS, escape, naive_new_york
 from runner.report.playbook_view import PlaybookView
 
 COLUMNS = 4
+PANEL_HEIGHT = 2.2   # inches
+TRADE_DPI = 96
 MAX_CHARTS = 40
 SESSIONS_BEFORE, SESSIONS_AFTER = 8, 3
 ZOOM_HOURS = 2.0
@@ -40,10 +42,19 @@ def trade_charts(view: PlaybookView) -> str:
     if not len(trades) or view.bars is None or view.bars.empty:
         return ""
     rows = -(-len(trades) // COLUMNS)
-    fig, axes = new_figure(10.6, 2.25 * rows, rows, COLUMNS)
+    height = PANEL_HEIGHT * rows
+    fig, axes = new_figure(10.6, height, rows, COLUMNS, layout=None)
+    fig.set_dpi(TRADE_DPI)
+    # Fixed margins in inches: the layout engines measure every label of every panel, which costs more
+    # than drawing them.
+    fig.subplots_adjust(left=0.045, right=0.99, bottom=0.3 / height, top=1 - 0.3 / height, wspace=0.22,
+                        hspace=0.55 / PANEL_HEIGHT)
     draw = _session_chart if view.intraday else _window_chart
+    from matplotlib.ticker import MaxNLocator
+
     for ax, (_, trade) in zip(axes.flat, trades.iterrows()):
         style_axes(ax, size=6.5)
+        ax.yaxis.set_major_locator(MaxNLocator(4))   # few labels: text is most of a panel's drawing time
         draw(ax, view, trade)
         _title(ax, trade)
     for ax in list(axes.flat)[len(trades):]:
@@ -96,7 +107,7 @@ def _window_chart(ax, view: PlaybookView, trade) -> None:
         a, b = local.searchsorted(window[0]), local.searchsorted(window[1], side="right") - 1
         ax.axvspan(a - 0.5, b + 0.5, color="#1f5fa8", alpha=0.08, linewidth=0)
     ax.set_xlim(-0.7, len(part) - 0.3)
-    ticks = x[:: max(1, len(x) // 4)]
+    ticks = x[:: max(1, -(-len(x) // 3))]
     ax.set_xticks(ticks, [f"{local[i]:%b %d}" for i in ticks])
     _marks(ax, trade, _session_x(local, entry), _session_x(local, exit_))
 
@@ -156,6 +167,6 @@ def _session_chart(ax, view: PlaybookView, trade) -> None:
         high = np.nanmax(np.maximum(part["high"].to_numpy()[shown], (centre + k * sigma)[shown]))
         pad = (high - low) * 0.08
         ax.set_ylim(low - pad, high + pad)
-    ticks = [h / 2 for h in range(19, 33) if len(x) and start <= h / 2 <= x[-1] + 0.02]
+    ticks = [h / 2 for h in range(19, 33, 2) if len(x) and start <= h / 2 <= x[-1] + 0.02]
     ax.set_xticks(ticks, [f"{int(h)}:{'30' if h % 1 else '00'}" for h in ticks])
     _marks(ax, trade, hours(entry), hours(exit_))
