@@ -15,11 +15,15 @@ Execution semantics (no look-ahead), shared by backtests and paper trading:
 
 Subclasses implement ``decide(today)`` and describe their window with
 ``baseline_window(year)``; ``baseline_year`` turns it into the report's
-comparison with simply holding.
+comparison with simply holding. ``active_window(year)`` says from which session
+a playbook may decide to the last one it may hold a position: a backtest may
+feed only the bars around it (``runner.backtest.daily_window_feed``), with the
+ATR precomputed on every bar and carried by the feed as its ``atr`` line.
 """
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -68,9 +72,18 @@ class Playbook(FlowbotStrategy):
     #: The direction a playbook trades; the report's unconditional comparison uses it.
     direction: ClassVar[int] = LONG
 
+    #: The playbook acts only inside ``active_window``: a backtest may feed it only those bars.
+    window_feed: ClassVar[bool] = False
+
     def __init__(self):
         super().__init__()
-        self.atr = bt.indicators.AverageTrueRange(self.bars, period=self.config.atr_period)
+        # A feed that carries the ATR precomputed over every bar (the window feed) is read as it is;
+        # otherwise backtrader computes it bar by bar. Same values either way.
+        self._fed_atr = getattr(self.bars, "atr_period", None) == self.config.atr_period
+        if self._fed_atr:
+            self.atr = self.bars.lines.atr
+        else:
+            self.atr = bt.indicators.AverageTrueRange(self.bars, period=self.config.atr_period)
         self.entry_order: bt.Order | None = None
         self.exit_orders: list[bt.Order] = []
         self.trade_plan: TradePlan | None = None   # set when an entry is sent, cleared when flat
@@ -88,6 +101,17 @@ class Playbook(FlowbotStrategy):
     def baseline_window(cls, year: int, params: PlaybookParams) -> tuple[dt.date, dt.date] | None:
         """First and last session the playbook can be exposed in its ``year`` window."""
         return None
+
+    @classmethod
+    def active_window(cls, year: int, params: PlaybookParams) -> tuple[dt.date, dt.date] | None:
+        """The first session the playbook may decide on in its ``year`` window and the last one
+        it may hold a position in (its time exit); None if it never acts that year."""
+        return None
+
+    @classmethod
+    def lookback_bars(cls, params: PlaybookParams) -> int:
+        """How many bars before ``active_window``'s first session a decision reads (closes, volumes)."""
+        return 30
 
     @classmethod
     def baseline_year(cls, year: int, params: PlaybookParams, bars: pd.DataFrame) -> tuple[float, float] | None:
@@ -134,6 +158,9 @@ class Playbook(FlowbotStrategy):
         if all(len(d) >= periods[id(d)] for d in own):
             self.next()
             return
+        self._warm_up()
+
+    def _warm_up(self) -> None:
         if not len(self.bars):
             return
         # Indicators are still warming up, but year-to-date bases must be seen.
@@ -143,6 +170,9 @@ class Playbook(FlowbotStrategy):
             self._last_day = today
 
     def next(self):
+        if self._fed_atr and math.isnan(self.atr[0]):
+            self._warm_up()   # a precomputed ATR warms up as backtrader's would: no decisions yet
+            return
         today = self.bars.datetime.date(0)
         if today == self._last_day:   # another feed advanced; this one did not
             return

@@ -8,13 +8,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
+
+from strategies.params import PlainInputModel
 
 #: Ports on which IB Gateway (4001) and TWS (7496) serve *live* accounts.
 LIVE_PORTS = frozenset({4001, 7496})
 
 
-class IBConfig(BaseModel):
+class IBConfig(PlainInputModel):
     """How to reach IB Gateway (or the simulated gateway) and how to behave on faults."""
 
     model_config = ConfigDict(extra="forbid")
@@ -57,7 +59,7 @@ class IBConfig(BaseModel):
         return v
 
 
-class RiskLimits(BaseModel):
+class RiskLimits(PlainInputModel):
     """Limits the broker enforces whatever the strategy asks for."""
 
     model_config = ConfigDict(extra="forbid")

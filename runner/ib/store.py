@@ -394,5 +394,6 @@ class IBStore(OrderRouting):
                 f"IB gateway at {self.cfg.host}:{self.cfg.port}: client id {self.cfg.client_id} is in use (326)")))
         elif kind == "error" and reqId in self._ref_by_order_id:
             self.log.bind(order_ref=self._ref_by_order_id[reqId]).warning(f"order error {errorCode}: {errorString}")
+            self._onOrderError(reqId, errorCode, errorString)
         elif kind == "error" and reqId == -1:
             self.log.warning(f"gateway error {errorCode}: {errorString}")

@@ -10,7 +10,9 @@ import math
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
+
+from strategies.params import PlainInputModel
 
 #: Metrics a sweep can optimize or constrain (keys of runner.report.metrics.performance).
 METRICS = ("total_return_pct", "cagr_pct", "sharpe", "sortino", "max_drawdown_pct", "trades", "win_rate_pct",
@@ -18,7 +20,7 @@ METRICS = ("total_return_pct", "cagr_pct", "sharpe", "sortino", "max_drawdown_pc
 MAX_GRID = 100_000
 
 
-class _Strict(BaseModel):
+class _Strict(PlainInputModel):
     model_config = ConfigDict(extra="forbid")
 
 

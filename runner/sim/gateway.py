@@ -58,7 +58,7 @@ class SimulatedGateway:
                  commission_per_share: float = 0.005, commission_min: float = 1.0, *,
                  bar_pause: float = 0.0, warmup_sessions: int = 0, paused: bool = False,
                  pacing_time_scale: float = 1.0, pacing_clock: Callable[[], float] | None = None,
-                 reject_status: str = "Cancelled", push_open_orders: bool = True, wire_log: bool = True,
+                 reject_status: str = "Inactive", push_open_orders: bool = True, wire_log: bool = True,
                  executions_days: int | None = None, contracts: dict[str, dict] | None = None):
         require_loopback(host)
         if speed < 0:
