@@ -213,8 +213,9 @@ class SimulatedGateway:
         else:
             self._call(lambda: self.server.broadcast_error(code, msg, req_id))
 
-    def reject_next_orders(self, n: int = 1, reason: str = "Simulated rejection") -> None:
-        self._call(lambda: self.exchange.rejects_pending.extend([reason] * n))
+    def reject_next_orders(self, n: int = 1, reason: str = "Simulated rejection", order_type: str | None = None) -> None:
+        """Refuse the next ``n`` orders (of ``order_type`` only, e.g. "STP", when given) with 201 then Inactive."""
+        self._call(lambda: self.exchange.rejects_pending.extend([(reason, order_type)] * n))
 
     def pace_next_historical(self, n: int = 1, code: int = 162) -> None:
         self._call(lambda: self.faults.pacing_codes.extend([code] * n))

@@ -42,10 +42,15 @@ class GatewayOptions:
     account: str = "DU1234567"
     push_open_orders: bool = True          # open orders sent unsolicited at connect, like TWS
     wire_log: bool = True                  # every message in/out at debug level
-    executions_days: int | None = None     # reqExecutions: None = all, N = the last N sim days
+    #: reqExecutions and reqCompletedOrders cover the current trading day only, like IB (None);
+    #: N > 0 widens that to the last N sim days (a rehearsal convenience, not IB's behaviour).
+    executions_days: int | None = None
 
-    def executions_since(self, now: float) -> float | None:
-        return None if self.executions_days is None else now - self.executions_days * 86_400
+    def executions_since(self, now: float) -> float:
+        if self.executions_days:
+            return now - self.executions_days * 86_400
+        midnight = to_new_york(now).replace(hour=0, minute=0, second=0, microsecond=0)
+        return midnight.timestamp()
 
 
 def require_loopback(host: str) -> None:
