@@ -186,6 +186,11 @@ class SimulatedGateway:
     def pause(self) -> None:
         self._call(lambda: self.replay.pause())
 
+    def set_pause_hook(self, hook: Callable[[], Any] | None) -> None:
+        """Wait for ``hook()`` (blocking, run in a worker thread) at every session/bar pause instead of
+        sleeping: e.g. until the client has acted on the bar just completed."""
+        self._call(lambda: setattr(self.replay, "pause_hook", hook))
+
     def resume(self) -> None:
         self._call(lambda: self.replay.resume())
 
@@ -205,6 +210,10 @@ class SimulatedGateway:
         deadline = time.monotonic() + 5.0
         while self._call(lambda: before & self.server.sessions) and time.monotonic() < deadline:
             time.sleep(0.01)
+
+    def end_restart(self) -> None:
+        """End a restart begun by ``drop_connections(restart_seconds=...)`` now: the gateway listens again."""
+        self._call(lambda: self.server.end_restart())
 
     def send_error(self, code: int, msg: str | None = None, req_id: int = -1) -> None:
         """Send an error/notice to every client; 1100/1101/1102 also change the bar stream."""

@@ -82,6 +82,7 @@ class GatewayServer:
         self.sessions: set[ClientSession] = set()
         self._listener: asyncio.base_events.Server | None = None
         self._numbers = 0
+        self._restart_now: asyncio.Event | None = None   # set while a simulated restart waits
         self._serving: set[asyncio.Task] = set()
         self._masked = options.account[:2] + "*" * max(len(options.account) - 4, 1) + options.account[-2:]
 
@@ -107,8 +108,19 @@ class GatewayServer:
             session.close()
         logger.info(f"simulated gateway dropped all connections (restart {restart_seconds:g} s)")
         if restart_seconds > 0:
-            await asyncio.sleep(restart_seconds)
+            self._restart_now = asyncio.Event()
+            try:
+                await asyncio.wait_for(self._restart_now.wait(), restart_seconds)
+            except asyncio.TimeoutError:
+                pass
+            self._restart_now = None
+            self.faults.refuse_until = 0.0
             await self.listen()
+
+    def end_restart(self) -> None:
+        """Finish a simulated restart now (listen again) instead of at its planned end."""
+        if self._restart_now is not None:
+            self._restart_now.set()
 
     async def shutdown(self) -> None:
         await self.stop_listening()
