@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "runner.optimize.command",
     "runner.fetch.command",
     "runner.sim.command",
+    "runner.pressure.command",
     "runner.commands.list_cmd",
     "runner.commands.show_cmd",
     "runner.commands.compare_cmd",

@@ -25,7 +25,7 @@ import sys
 import traceback
 from pathlib import Path
 
-BUILTIN = ("december_fade", "january_snapback", "vwap_close_fade")
+BUILTIN = ("december_fade", "january_snapback", "vwap_close_fade", "quarter_end_fade")
 
 
 def _registry() -> dict:

@@ -49,6 +49,11 @@ HELP: dict[str, tuple[str, list[tuple[str, str]]]] = {
         [("flowbot gateway-sim", "the default simulated gateway on port 4102"),
          ("flowbot gateway-sim --data my_1min.csv --speed 60 --exit-when-done", "replay your own minute bars"),
          ("flowbot gateway-sim & flowbot paper --duration 60", "a paper session against it")]),
+    "pressure": (
+        "Today's rebalancing pressure: the drift of balanced mixes from their targets, the implied flows, and "
+        "which playbooks' conditions hold (config/pressure.yaml).",
+        [("flowbot pressure --date 2018-12-21", "on a given day, from the embedded sample"),
+         ("flowbot pressure --source cache", "the same names from the IB cache (flowbot fetch)")]),
     "list": (
         "The playbooks flowbot knows, one line each, with their parameters: default, valid range and the "
         "range a sweep should explore. With -c, your own playbooks of that config are listed too.",
