@@ -6,23 +6,14 @@ import pytest
 from runner.errors import GatewayError, SafetyError
 from runner.ib.ib_config import IBConfig, RiskLimits
 from runner.ib.store import IBStore
-from runner.sim import SimulatedGateway
 
-from harness import PATIENCE, Recorder, live_run, step_sessions, synthetic_daily, wait_for
-
-SESSIONS, WARMUP = 30, 20
+from harness import (PATIENCE, SESSIONS, WARMUP, Recorder, gateway, live_run, step_sessions, synthetic_daily,
+                     wait_for)
 
 
 @pytest.fixture
 def bars():
     return synthetic_daily(1, SESSIONS)
-
-
-def gateway(bars, **kw):
-    options = dict(speed=0, warmup_sessions=WARMUP, paused=True, wire_log=False, session_pause=0.05,
-                   pacing_time_scale=0.01)
-    options.update(kw)
-    return SimulatedGateway(bars={"SPY": bars}, **options)
 
 
 def replay(gw, run):
