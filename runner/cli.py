@@ -160,12 +160,12 @@ def _config_show(args) -> int:
 # -- entry point -------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
-    from runner.log_setup import configure_console   # loguru is imported here, once a command runs
-
-    configure_console("INFO")
     with _console_guards():
         try:
             args = build_parser().parse_args(argv)
+            from runner.log_setup import configure_console   # loguru: only once a command runs
+
+            configure_console("INFO")
             code = args.handler(args)
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)

@@ -90,6 +90,15 @@ class IBBroker(GatewayFills, OrderAdoption, bt.BrokerBase):
         store.subscribe(events.Reconciled, self._on_reconciled)
         store.subscribe(events.Position, self._on_position)
 
+    # -- limits the strategies size within (FlowbotStrategy.size_by_risk reads them) --
+    @property
+    def max_position_value(self) -> float | None:
+        return self.risk.max_position_value
+
+    @property
+    def max_daily_loss(self) -> float | None:
+        return self.risk.max_daily_loss
+
     # -- account ----------------------------------------------------------------
     def getcash(self):
         return self.cash

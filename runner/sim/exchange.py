@@ -60,7 +60,7 @@ class SimExchange:
         self.reject_status = reject_status
         self.orders: dict[int, SimOrder] = {}              # by permId, in arrival order
         self.last_prices: dict[str, float] = {}
-        self.rejects_pending: list[str] = []               # reasons of injected rejects
+        self.rejects_pending: list[tuple[str, str | None]] = []   # injected rejects: (reason, order type or None)
         self._keys: dict[tuple[int, int], int] = {}        # (clientId, orderId) -> permId
         self._staged: set[int] = set()
         self._next_perm_id = 1_000_001
@@ -95,9 +95,11 @@ class SimExchange:
                          received_at=self.clock())
         self.orders[order.perm_id] = order
         self._keys[(client_id, ticket.order_id)] = order.perm_id
-        if self.rejects_pending:
-            self._reject(order, self.rejects_pending.pop(0))
-            return
+        for i, (reason, kind) in enumerate(self.rejects_pending):
+            if kind is None or kind == ticket.order_type:
+                del self.rejects_pending[i]
+                self._reject(order, reason)
+                return
         parent = self.find(client_id, ticket.parent_id) if ticket.parent_id else None
         if parent is not None:
             parent.children.append(order.perm_id)
