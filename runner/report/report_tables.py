@@ -127,7 +127,8 @@ def heatmap_table(equity: pd.DataFrame) -> str:
             value = row[m]
             text = DASH if np.isnan(value) else _heat_text(value)
             colour = _cell_colour(value, scale if m != "year" else max(scale, abs(value)))
-            cells.append(f"<td{colour}>{text}</td>")
+            quiet = " class='zero'" if not colour else ""
+            cells.append(f"<td{colour}{quiet}>{text}</td>")
         body.append(f"<tr><td>{year}</td>{''.join(cells)}</tr>")
     return (f"<div class='scroll'><table class='heat'><thead><tr><th>Year</th>{head}</tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table></div>")
