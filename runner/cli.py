@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     paper = commands.add_parser("paper", help="paper trade through IB Gateway (paper account only)")
     paper.add_argument("-c", "--config", type=Path, help="run config (default: config/paper.yaml)")
     _add_set(paper)
-    paper.add_argument("--duration", type=float, metavar="S", help="stop after this many seconds")
+    paper.add_argument("--duration", type=_seconds, metavar="S", help="stop after this many seconds")
     paper.add_argument("--out", type=Path, metavar="DIR", help="run folder (new or empty)")
     paper.set_defaults(handler=_paper)
 
@@ -84,6 +84,19 @@ def _date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD (got {text!r})") from None
+
+
+def _seconds(text: str) -> float:
+    """A duration in seconds: a finite number > 0 (at most a year)."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0 or value > 366 * 86_400:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0 and at most a year (got {text!r})")
+    return value
 
 
 def _version() -> str:
