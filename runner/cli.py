@@ -4,6 +4,11 @@ Exit codes: 0 success; 2 bad input (config, data, arguments) with one clear
 message; 3 the gateway could not be reached or refused us; 1 anything
 unexpected (traceback in logs/flowbot-crash.log of the current folder);
 130 interrupted (Ctrl-C, SIGINT or SIGTERM).
+
+Imports are lazy: building the parser loads argparse and the subcommands'
+argument modules only; a command's implementation (pandas, backtrader, the
+simulator, the IB libraries) is imported when that command runs, so
+``flowbot --help`` starts in a fraction of a second.
 """
 from __future__ import annotations
 
@@ -13,8 +18,6 @@ import sys
 import time
 import warnings
 from pathlib import Path
-
-from loguru import logger
 
 from runner.errors import ConfigError, FlowbotError, UserInputError
 
@@ -116,6 +119,7 @@ def _backtest(args) -> int:
     from runner.report.run_folder import create_run_folder
     from runner.backtest.selection import select_for_backtest
     from runner.report.summary import print_backtest_summary, run_notes
+    from loguru import logger
 
     started = time.perf_counter()
     path = args.config or default_config("backtest.yaml")
@@ -169,12 +173,12 @@ def _config_show(args) -> int:
 # -- entry point -------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
-    from runner.log_setup import configure_console
-
-    configure_console("INFO")
     with _console_guards():
         try:
             args = build_parser().parse_args(argv)
+            from runner.log_setup import configure_console   # loguru: only once a command runs
+
+            configure_console("INFO")
             code = args.handler(args)
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
@@ -184,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
             label = "error" if isinstance(exc, (UserInputError, ConfigError)) else "failed"
             print(f"{label}: {_one_line(str(exc))}", file=sys.stderr)
             if exc.exit_code == EXIT_UNEXPECTED:
+                from loguru import logger
+
                 logger.opt(exception=exc).debug("traceback")
             return exc.exit_code
         except SystemExit as exc:   # --help, --version
@@ -234,10 +240,14 @@ def _interrupt(number, frame):
 
 
 def _log_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    from loguru import logger
+
     logger.opt(depth=2).debug(f"{category.__name__}: {message} ({filename}:{lineno})")
 
 
 def _crash(exc: BaseException, what: str | None = None) -> int:
+    from loguru import logger
+
     logger.opt(exception=exc).debug("unexpected error")
     where = _write_crash_log(exc)
     text = what or f"{type(exc).__name__}: {_one_line(str(exc), 300)}"

@@ -21,6 +21,7 @@ from runner.ib.ib_config import IBConfig, RiskLimits
 from runner.inputs import cut, safe_name, shown
 from strategies.params import PlainInputModel
 from strategies.registry import STRATEGIES
+from strategies.signals.filters import clean_filter_loc, filter_known_keys, raw_filter_legs, raw_filters_readable
 
 
 class StrictModel(PlainInputModel):
@@ -141,10 +142,16 @@ class StrategyConfig(StrictModel):
     @model_validator(mode="after")
     def _check_playbook(self) -> "StrategyConfig":
         playbook = STRATEGIES[self.name]
-        unknown = set(self.feeds) - set(playbook.extra_feeds)
-        if unknown:
+        legs = raw_filter_legs(self.params.get("filters"), self.symbol)
+        for index, key, leg in legs:
+            if leg != self.symbol and leg not in self.feeds:
+                raise ValueError(f"params.filters[{index}].{key}: {leg!r} is neither the instrument ({self.symbol}) "
+                                 f"nor a feed of this playbook; declare it, e.g. feeds: {{{leg}: cache:{leg}}}")
+        unknown = set(self.feeds) - set(playbook.extra_feeds) - {leg for _, _, leg in legs}
+        if unknown and raw_filters_readable(self.params.get("filters")):   # else the schema check says why
             allowed = ", ".join(playbook.extra_feeds) or "none"
-            raise ValueError(f"feeds: unknown role(s) {sorted(unknown)} for {self.name}; allowed: {allowed}")
+            raise ValueError(f"feeds: unknown role(s) {sorted(unknown)} for {self.name}; allowed: {allowed}, "
+                             f"or a feed a filter names (params.filters)")
         return self
 
     @property
@@ -236,8 +243,10 @@ def validate_config(raw: dict, source: str, node: yaml.Node | None = None,
             params_model(**strategy.params)
         except ValidationError as exc:
             for error in exc.errors():
-                error["loc"] = ("strategies", i, "params", *error["loc"])
-                error["known"] = list(params_model.model_fields)
+                loc = clean_filter_loc(error["loc"])
+                error["loc"] = ("strategies", i, "params", *loc)
+                error["known"] = filter_known_keys(strategy.params.get("filters"), loc) \
+                    or list(params_model.model_fields)
                 problems.append(error)
     if problems:
         raise ConfigError(format_errors(problems, source, node, origins))

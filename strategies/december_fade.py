@@ -48,6 +48,7 @@ class DecemberFade(Playbook):
     extra_feeds = ("bonds",)
     direction = SHORT
     params = backtrader_params(DecemberFadeParams)
+    window_feed = True
 
     def decide(self, today: dt.date) -> None:
         if today.month != 12 or today.year in self.traded_windows:
@@ -110,6 +111,17 @@ class DecemberFade(Playbook):
         history = np.array([self.bars.volume[-i] for i in range(1, n + 1)])
         median = float(np.median(history))
         return median > 0 and float(self.bars.volume[0]) >= self.config.volume_ratio_min * median
+
+    @classmethod
+    def active_window(cls, year: int, params: DecemberFadeParams) -> tuple[dt.date, dt.date]:
+        # decide() acts from OPEX+2 to the second-to-last session; the time exit is the last one.
+        return session_offset(december_opex_session(year), 2), nth_session_of_month(year, 12, -1)
+
+    @classmethod
+    def lookback_bars(cls, params: DecemberFadeParams) -> int:
+        # The Dec OPEX close (two sessions before the window), and with the volume filter the
+        # 20 sessions before the decision.
+        return 21 if params.volume_ratio_min is not None else 3
 
     @classmethod
     def baseline_window(cls, year: int, params: DecemberFadeParams) -> tuple[dt.date, dt.date]:

@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from strategies.signals.filters import SignalFilter
+
 
 def _admitted(annotation) -> set[type]:
     """The plain types a field annotation accepts (unions, Optional and Annotated unwrapped)."""
@@ -108,3 +110,5 @@ class DailyPlaybookParams(PlaybookParams):
     trail_atr: float | None = param(None, "trailing stop distance in ATRs once in profit; null = off",
                                     explore=(0.5, 2.0), gt=0, le=10)
     trail_after_atr: float = param(1.0, "gain in ATRs that arms the trailing stop", ge=0, le=10)
+    filters: list[SignalFilter] = param([], "extra entry conditions from strategies.signals (rotation, drift, "
+                                        "volume_spike); each must pass on the decision bar")

@@ -10,12 +10,12 @@ import pandas as pd
 from loguru import logger
 
 from runner.config import RunConfig, resolved_yaml
+from runner.backtest.daily_window_feed import run_windowed
 from runner.backtest.engine import build_cerebro
 from runner.backtest.intraday_feed import make_run_feeds
 from runner.data.load import load_run_bars
 from runner.report.metrics import baseline_summary, buy_and_hold, per_year, performance
 from runner.backtest.recorder import RunLog
-from runner.report.html import render_report
 from runner.report.run_folder import write_csv, write_json, write_text
 
 
@@ -32,16 +32,21 @@ class BacktestResult:
 def run_backtest(cfg: RunConfig, bars: dict[str, pd.DataFrame] | None = None, fast: bool = True) -> BacktestResult:
     """Run ``cfg`` on its data (or on ``bars``, feed name -> bars, when given) and measure it.
 
-    ``fast``: intraday playbooks that support it get only the bars they can act
-    on, with precomputed indicator lines (same trades); False feeds every bar.
+    ``fast``: playbooks that support it get only the bars they can act on, with
+    precomputed indicator lines (same trades): intraday ones through
+    ``intraday_feed``, daily ones through ``daily_window_feed``; False feeds every bar.
     """
     started = time.perf_counter()
     bars = bars if bars is not None else load_run_bars(cfg)
-    runlog = RunLog()
-    feeds = make_run_feeds(cfg, bars, fast=fast)
-    cerebro = build_cerebro(cfg, feeds, runlog=runlog)
-    cerebro.run()
-    trades, orders, equity = runlog.trades_frame(), runlog.orders_frame(), runlog.equity_frame()
+    windowed = run_windowed(cfg, bars, lambda rest: make_run_feeds(cfg, rest, fast=True)) if fast else None
+    if windowed is not None:
+        runlog, equity = windowed
+    else:
+        runlog = RunLog()
+        cerebro = build_cerebro(cfg, make_run_feeds(cfg, bars, fast=fast), runlog=runlog)
+        cerebro.run()
+        equity = runlog.equity_frame()
+    trades, orders = runlog.trades_frame(), runlog.orders_frame()
     years = per_year(cfg, equity, trades, bars)
     metrics = {
         "run": cfg.name,
@@ -63,11 +68,9 @@ def write_backtest_outputs(folder: Path, cfg: RunConfig, result: BacktestResult,
     write_json(folder / "metrics.json", result.metrics)
     write_text(folder / "config.resolved.yaml", resolved_yaml(cfg))
     if cfg.output.report:
-        title = f"flowbot backtest: {cfg.name}"
-        headline = {k: v for k, v in result.metrics.items() if not isinstance(v, (dict, list))}
-        page = render_report(title, notes, headline, result.equity, result.trades,
-                             result.metrics["per_year"], result.metrics["baseline"])
-        write_text(folder / "report.html", page)
+        from runner.report.html import render_report   # matplotlib loads only when a report is written
+
+        write_text(folder / "report.html", render_report(cfg, result, notes))
     logger.debug(f"wrote the run folder {folder}")
 
 

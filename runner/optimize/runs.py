@@ -19,6 +19,7 @@ import pandas as pd
 from loguru import logger
 
 from runner.config import apply_override, validate_config
+from runner.backtest.daily_window_feed import run_windowed
 from runner.backtest.engine import build_cerebro
 from runner.data.bars import is_daily
 from runner.backtest.feeds import ArrayFeed
@@ -80,14 +81,26 @@ def data_key(cfg) -> str:
 
 
 def run_once(cfg, bars: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The backtest engine exactly as ``flowbot backtest`` runs it; returns (equity, trades)."""
+    """The backtest engine exactly as ``flowbot backtest`` runs it; returns (equity, trades).
+
+    Daily playbooks get their window feeds, intraday ones the fast feed, as in
+    ``run_backtest``; the window bars are built once per worker and reused.
+    """
+    windowed = run_windowed(cfg, bars, lambda rest: _run_feeds(cfg, rest))
+    if windowed is not None:
+        runlog, equity = windowed
+        return equity, runlog.trades_frame()
     runlog = RunLog()
+    build_cerebro(cfg, _run_feeds(cfg, bars), runlog=runlog).run()
+    return runlog.equity_frame(), runlog.trades_frame()
+
+
+def _run_feeds(cfg, bars: dict[str, pd.DataFrame]) -> dict:
     feeds = make_run_feeds(cfg, bars)   # as run_backtest builds them (fast intraday feeds included)
     for name, feed in feeds.items():
         if type(feed) is ArrayFeed:
             feeds[name] = _sweep_feed(bars[name], name)
-    build_cerebro(cfg, feeds, runlog=runlog).run()
-    return runlog.equity_frame(), runlog.trades_frame()
+    return feeds
 
 
 class BulkPreloadFeed(ArrayFeed):
