@@ -19,7 +19,7 @@ import time
 import warnings
 from pathlib import Path
 
-from runner.cli_args import add_set, iso_date
+from runner.cli_args import add_set, iso_date, seconds
 from runner.errors import ConfigError, FlowbotError, UserInputError
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_BAD_INPUT, EXIT_GATEWAY = 0, 1, 2, 3
@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     paper = commands.add_parser("paper", help="paper trade through IB Gateway (paper account only)")
     paper.add_argument("-c", "--config", type=Path, help="run config (default: config/paper.yaml)")
     add_set(paper)
-    paper.add_argument("--duration", type=float, metavar="S", help="stop after this many seconds")
+    paper.add_argument("--duration", type=seconds, metavar="S", help="stop after this many seconds")
     paper.add_argument("--out", type=Path, metavar="DIR", help="run folder (new or empty)")
     paper.set_defaults(handler=_paper)
 

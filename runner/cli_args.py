@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 
 
 def iso_date(text: str) -> dt.date:
@@ -11,6 +12,17 @@ def iso_date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD (got {text!r})") from None
+
+
+def seconds(text: str) -> float:
+    """argparse type for a duration in seconds: a finite number > 0, at most a year."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0 or value > 366 * 86_400:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0 and at most a year (got {text!r})")
+    return value
 
 
 def add_set(parser: argparse.ArgumentParser) -> None:
