@@ -43,6 +43,12 @@ class DecemberFadeParams(DailyPlaybookParams):
                                              "null = no target", explore=(50.0, 100.0), gt=0, le=150)
 
 
+def december_window(year: int) -> tuple[dt.date, dt.date, dt.date, dt.date]:
+    """(Dec OPEX, first session, last entry session, exit session) of ``year``'s window."""
+    opex = december_opex_session(year)
+    return opex, session_offset(opex, 2), nth_session_of_month(year, 12, -2), nth_session_of_month(year, 12, -1)
+
+
 class DecemberFade(OpexRallyFade):
     Params = DecemberFadeParams
     extra_feeds = ("bonds",)
@@ -53,8 +59,7 @@ class DecemberFade(OpexRallyFade):
         if today.month != 12 or today.year in self.traded_windows:
             return
         cfg = self.config
-        opex = december_opex_session(today.year)
-        first, last = session_offset(opex, 2), nth_session_of_month(today.year, 12, -2)
+        opex, first, last, exit_day = december_window(today.year)
         if not first <= today <= last:
             return
         found = self.rally_over(opex, today.year, skipping=str(today.year))
@@ -68,7 +73,6 @@ class DecemberFade(OpexRallyFade):
         if cfg.volume_ratio_min is not None and not self._volume_spike():
             self.log.debug(f"{today}: rally {rally:.2f}% but volume below {cfg.volume_ratio_min}x its median")
             return
-        exit_day = nth_session_of_month(today.year, 12, -1)
         if any(today < event <= exit_day for event in cfg.macro_events):
             self.log.debug(f"{today}: rally {rally:.2f}% but a macro event falls before {exit_day}")
             return
@@ -102,7 +106,8 @@ class DecemberFade(OpexRallyFade):
     @classmethod
     def active_window(cls, year: int, params: DecemberFadeParams) -> tuple[dt.date, dt.date]:
         # decide() acts from OPEX+2 to the second-to-last session; the time exit is the last one.
-        return session_offset(december_opex_session(year), 2), nth_session_of_month(year, 12, -1)
+        _opex, first, _last_entry, exit_day = december_window(year)
+        return first, exit_day
 
     @classmethod
     def lookback_bars(cls, params: DecemberFadeParams) -> int:
@@ -112,4 +117,4 @@ class DecemberFade(OpexRallyFade):
 
     @classmethod
     def baseline_window(cls, year: int, params: DecemberFadeParams) -> tuple[dt.date, dt.date]:
-        return session_offset(december_opex_session(year), 2), nth_session_of_month(year, 12, -1)
+        return cls.active_window(year, params)
