@@ -84,6 +84,10 @@ def trades_table(view: PlaybookView) -> str:
         Column("commission", "Commission", lambda v: money(v, colour=False).lstrip("+")),
         Column("exit_reason", "Exit reason", lambda v: escape(str(v).replace("_", " ")), text=True),
     ]
+    if "filters" in view.trades and view.trades["filters"].fillna("").astype(str).str.len().any():
+        # Each signal filter's value at the entry decision (strategies.signals.filters).
+        columns.append(Column("filters", "Filters at the decision", lambda v: escape("" if v is None else str(v)),
+                              text=True))
     records = view.trades.to_dict("records")
     return table(records, columns, tall=len(records) > 14)
 
