@@ -144,10 +144,10 @@ def test_the_new_commands_import_no_heavy_library_to_build_their_parsers():
 
     code = ("import argparse, importlib, sys\n"
             "from runner.commands import help_text, output\n"
-            "from runner.cli import _add_set\n"
+            "from runner.cli_args import add_set\n"
             "commands = argparse.ArgumentParser().add_subparsers()\n"
             "for name in ('list_cmd', 'show_cmd', 'compare_cmd', 'new_cmd'):\n"
-            "    importlib.import_module('runner.commands.' + name).register(commands, _add_set)\n"
+            "    importlib.import_module('runner.commands.' + name).register(commands, add_set)\n"
             "heavy = [m for m in ('pandas', 'backtrader', 'matplotlib', 'ib_async', 'ib_insync', 'numpy') "
             "if m in sys.modules]\n"
             "print(heavy)")
