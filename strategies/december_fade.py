@@ -112,5 +112,7 @@ class DecemberFade(Playbook):
         return median > 0 and float(self.bars.volume[0]) >= self.config.volume_ratio_min * median
 
     @classmethod
-    def baseline_window(cls, year: int, params: DecemberFadeParams) -> tuple[dt.date, dt.date]:
-        return session_offset(december_opex_session(year), 2), nth_session_of_month(year, 12, -1)
+    def holding_span(cls, year: int, params: DecemberFadeParams) -> tuple[dt.date, str, dt.date]:
+        # Earliest decision: the close of OPEX+2; so the earliest fill is OPEX+3's open (or close).
+        first = session_offset(december_opex_session(year), 3)
+        return first, "open" if params.entry == "next_open" else "close", nth_session_of_month(year, 12, -1)

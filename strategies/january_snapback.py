@@ -88,5 +88,9 @@ class JanuarySnapback(Playbook):
         return None
 
     @classmethod
-    def baseline_window(cls, year: int, params: JanuarySnapbackParams) -> tuple[dt.date, dt.date]:
-        return nth_session_of_month(year + 1, 1, 1), nth_session_of_month(year + 1, 1, params.hold_sessions)
+    def holding_span(cls, year: int, params: JanuarySnapbackParams) -> tuple[dt.date, str, dt.date]:
+        # last_close: bought at the last December close; next_open: at the first January open.
+        last = nth_session_of_month(year + 1, 1, params.hold_sessions)
+        if params.entry == "last_close":
+            return nth_session_of_month(year, 12, -1), "close", last
+        return nth_session_of_month(year + 1, 1, 1), "open", last

@@ -6,15 +6,17 @@ Execution semantics (no look-ahead), shared by backtests and paper trading:
 * Entries are market orders for the next session's open, or market-on-close
   (``bt.Order.Close``) orders for the next session's close.
 * Exits form one OCO group: a stop, an optional target (limit) and the time exit,
-  a market-on-close order sent the session before the exit day. For a
+  a market-on-close order sent the session before the exit day. The stop and
+  the target keep their distance from the decision close and are anchored to
+  the entry's actual fill (a gap or a next-close entry moves them with it). For a
   next-open entry the group is sent with the entry, so the stop protects the
   entry session too; for a market-on-close entry it is sent once the entry
   has filled.
 * Every order carries ``info.reason`` (entry, stop, target, trailing_stop,
   time_exit) and ``info.strategy``; the run recorder reads them.
 
-Subclasses implement ``decide(today)`` and describe their window with
-``baseline_window(year)``; ``baseline_year`` turns it into the report's
+Subclasses implement ``decide(today)`` and describe the span they can hold
+with ``holding_span(year)``; ``holding_windows`` turns it into the report's
 comparison with simply holding.
 """
 from __future__ import annotations
@@ -34,15 +36,15 @@ from strategies.strategy_base import FlowbotStrategy
 LONG, SHORT = 1, -1
 
 
-def close_to_close_return(bars: pd.DataFrame, first: dt.date, last: dt.date) -> float | None:
-    """Close before ``first`` to the close of ``last``; None unless bars cover both ends."""
+def span_return(bars: pd.DataFrame, first: dt.date, entry_at: str, last: dt.date) -> float | None:
+    """From ``first``'s open (or close) to ``last``'s close; None unless bars have both sessions."""
     dates = bars.index.tz_localize(None).normalize()
-    closes = bars["close"].to_numpy()
-    before = np.flatnonzero(dates < pd.Timestamp(first))
-    upto = np.flatnonzero(dates <= pd.Timestamp(last))
-    if not len(before) or not len(upto) or dates[upto[-1]] < pd.Timestamp(last):
+    start = np.flatnonzero(dates == pd.Timestamp(first))
+    end = np.flatnonzero(dates == pd.Timestamp(last))
+    if not len(start) or not len(end):
         return None
-    return float(closes[upto[-1]] / closes[before[-1]] - 1.0)
+    price = bars["open" if entry_at == "open" else "close"].to_numpy()[start[0]]
+    return float(bars["close"].to_numpy()[end[-1]] / price - 1.0)
 
 
 @dataclass
@@ -57,6 +59,7 @@ class TradePlan:
     why: str
     filled: bool = False
     entry_price: float | None = None
+    anchor: float | None = None     # the decision close the stop and target were measured from
     trailing: bool = False
     time_exit_sent: bool = False
 
@@ -82,25 +85,28 @@ class Playbook(FlowbotStrategy):
         raise NotImplementedError
 
     @classmethod
-    def baseline_window(cls, year: int, params: PlaybookParams) -> tuple[dt.date, dt.date] | None:
-        """First and last session the playbook can be exposed in its ``year`` window."""
+    def holding_span(cls, year: int, params: PlaybookParams) -> tuple[dt.date, str, dt.date] | None:
+        """The span the playbook can hold in its ``year`` window: (first session, "open" or "close" of
+        it: its earliest possible fill, last session: flat by its close)."""
         return None
 
     @classmethod
-    def baseline_year(cls, year: int, params: PlaybookParams, bars: pd.DataFrame) -> tuple[float, float] | None:
-        """(hold, unconditional) returns of ``year``'s window, or None if the data does not cover it.
-
-        hold: the instrument held long from the close before the window's first
-        session to the close of its last; unconditional: the playbook's side of that.
-        """
-        try:
-            window = cls.baseline_window(year, params)
-        except (ValueError, IndexError):   # the calendar does not reach that year
-            return None
-        if window is None:
-            return None
-        hold = close_to_close_return(bars, *window)
-        return None if hold is None else (hold, cls.direction * hold)
+    def holding_windows(cls, params: PlaybookParams, bars: pd.DataFrame) -> pd.DataFrame:
+        """One row per year whose span the bars cover (see FlowbotStrategy.holding_windows)."""
+        rows = []
+        if len(bars):
+            years = bars.index.year
+            for year in range(int(years.min()) - 1, int(years.max()) + 1):
+                try:
+                    span = cls.holding_span(year, params)
+                except (ValueError, IndexError, KeyError):   # the calendar does not reach that year
+                    continue
+                if span is None:
+                    continue
+                hold = span_return(bars, *span)
+                if hold is not None:
+                    rows.append((year, year, span[0], span[1], span[2], hold, cls.direction * hold))
+        return pd.DataFrame(rows, columns=list(cls.WINDOW_COLUMNS))
 
     def close_on(self, day: dt.date, lookback: int = 30) -> float | None:
         """The close of the bar of session ``day`` within the last ``lookback`` bars, if any."""
@@ -173,11 +179,13 @@ class Playbook(FlowbotStrategy):
         if size <= 0:
             self.log.info(f"{today}: signal ({why}) but the risk budget buys less than one unit")
             return
-        self.trade_plan = TradePlan(direction, size, stop, target, exit_day, why)
+        anchor = float(self.bars.close[0])
+        self.trade_plan = TradePlan(direction, size, stop, target, exit_day, why, anchor=anchor)
         exectype = bt.Order.Market if timing == "next_open" else bt.Order.Close
         side = self.buy if direction == LONG else self.sell
         self.entry_order = side(data=self.bars, size=size, exectype=exectype)
         self._tag(self.entry_order, "entry")
+        self.entry_order.addinfo(anchor=anchor)
         self.traded_windows.add(window)
         self.log.info(f"{today}: {'buy' if direction == LONG else 'sell'} {size} at the "
                       f"{'next open' if timing == 'next_open' else 'next close'} ({why}); "
@@ -192,11 +200,16 @@ class Playbook(FlowbotStrategy):
         close_side = self.sell if plan.direction == LONG else self.buy
         stop = close_side(data=self.bars, size=plan.size, exectype=bt.Order.Stop, price=plan.stop)
         self._tag(stop, "trailing_stop" if plan.trailing else "stop")
+        if not plan.filled and self.entry_order is not None:
+            # Sent with the entry: the broker moves it with the entry's fill (see _anchor_to_fill).
+            stop.addinfo(entry_ref=self.entry_order.ref)
         self.exit_orders = [stop]
         if plan.target is not None:
             target = close_side(data=self.bars, size=plan.size, exectype=bt.Order.Limit,
                                 price=plan.target, oco=stop)
             self._tag(target, "target")
+            if not plan.filled and self.entry_order is not None:
+                target.addinfo(entry_ref=self.entry_order.ref)
             self.exit_orders.append(target)
         plan.time_exit_sent = False
         self._maybe_send_time_exit(today)
@@ -254,13 +267,34 @@ class Playbook(FlowbotStrategy):
         if order.status == order.Completed:
             self.trade_plan.filled = True
             self.trade_plan.entry_price = order.executed.price
-            if not self.exit_orders:
-                self._send_exit_group(today)
+            self._anchor_to_fill(today)
             return
         self.log.warning(f"{today}: entry {order.getstatusname()}; cancelling its exits")
         for exit_order in self.exit_orders:
             self.cancel(exit_order)
         self.exit_orders, self.trade_plan = [], None
+
+    def _anchor_to_fill(self, today: dt.date) -> None:
+        """Move the stop and target by the fill's distance from the decision close.
+
+        Exits sent with the entry were moved by a broker that does so (the
+        backtest broker, before they are checked on the entry's bar); otherwise
+        they are re-sent at the anchored prices.
+        """
+        plan = self.trade_plan
+        shift = plan.entry_price - plan.anchor
+        plan.stop += shift
+        if plan.target is not None:
+            plan.target += shift
+        if not self.exit_orders:
+            self._send_exit_group(today)
+            return
+        live = [o for o in self.exit_orders if o.alive()]
+        if live and abs(float(self.exit_orders[0].created.price) - plan.stop) > 1e-9 * abs(plan.stop):
+            for exit_order in self.exit_orders:
+                exit_order.addinfo(replaced=True)
+                self.cancel(exit_order)
+            self._send_exit_group(today)
 
     def _on_exit_done(self, order: bt.Order, reason: str | None) -> None:
         if order.status == order.Completed:

@@ -1,4 +1,4 @@
-"""A backtest run: load bars, build the Cerebro, run, and measure; optionally write the run folder."""
+"""A backtest run: load bars, run each playbook on its own account, and measure; optionally write the run folder."""
 from __future__ import annotations
 
 import math
@@ -9,13 +9,14 @@ from pathlib import Path
 import pandas as pd
 from loguru import logger
 
-from runner.config import RunConfig, resolved_yaml
 from runner.backtest.engine import build_cerebro
 from runner.backtest.intraday_feed import make_run_feeds
-from runner.data.load import load_run_bars
-from runner.report.metrics import baseline_summary, buy_and_hold, per_year, performance
 from runner.backtest.recorder import RunLog
+from runner.config import RunConfig, resolved_yaml
+from runner.data.load import load_run_bars
 from runner.report.html import render_report
+from runner.report.playbook_figures import feeds_of, playbook_figures, run_metrics
+from runner.report.provenance import reproducibility
 from runner.report.run_folder import write_csv, write_json, write_text
 
 
@@ -32,27 +33,37 @@ class BacktestResult:
 def run_backtest(cfg: RunConfig, bars: dict[str, pd.DataFrame] | None = None, fast: bool = True) -> BacktestResult:
     """Run ``cfg`` on its data (or on ``bars``, feed name -> bars, when given) and measure it.
 
+    Each playbook runs in its own Cerebro on its own account of ``broker.cash``.
     ``fast``: intraday playbooks that support it get only the bars they can act
-    on, with precomputed indicator lines (same trades); False feeds every bar.
+    on, with precomputed indicator lines (same trades); False, or the config's
+    ``engine.every_bar: true``, feeds every bar.
     """
+    from runner.report.summary import run_notes
+
     started = time.perf_counter()
     bars = bars if bars is not None else load_run_bars(cfg)
-    runlog = RunLog()
-    feeds = make_run_feeds(cfg, bars, fast=fast)
-    cerebro = build_cerebro(cfg, feeds, runlog=runlog)
-    cerebro.run()
-    trades, orders, equity = runlog.trades_frame(), runlog.orders_frame(), runlog.equity_frame()
-    years = per_year(cfg, equity, trades, bars)
-    metrics = {
-        "run": cfg.name,
-        **performance(equity, trades),
-        "buy_and_hold_pct": buy_and_hold(bars, cfg),
-        "baseline": baseline_summary(cfg, years),
-        "per_year": years,
-        "data": {s.display_name: s.data.describe() for s in cfg.active_strategies()},
-    }
-    metrics = _finite(metrics)
-    return BacktestResult(metrics, trades, orders, equity, bars, time.perf_counter() - started)
+    fast = fast and not cfg.engine.every_bar
+    trades, orders, equities, figures = [], [], [], {}
+    for strategy in cfg.active_strategies():
+        alone = cfg.model_copy(update={"strategies": [strategy]})
+        mine = feeds_of(strategy, bars)
+        runlog = RunLog()
+        build_cerebro(alone, make_run_feeds(alone, mine, fast=fast), runlog=runlog).run()
+        t, o, e = runlog.trades_frame(), runlog.orders_frame(), runlog.equity_frame()
+        figures[strategy.display_name] = playbook_figures(strategy, e, t, mine)
+        trades.append(t)
+        orders.append(o)
+        equities.append(e.assign(strategy=strategy.display_name)[["strategy", *e.columns]])
+    trades_frame = _concat(trades, RunLog().trades_frame())
+    orders_frame = _concat(orders, RunLog().orders_frame()).sort_values("time", kind="stable").reset_index(drop=True)
+    equity = _concat(equities, RunLog().equity_frame().assign(strategy="")[["strategy", "time", "value", "cash"]])
+    metrics = run_metrics(cfg, figures, reproducibility(cfg, bars, "fast" if fast else "every_bar"), run_notes(cfg))
+    return BacktestResult(_finite(metrics), trades_frame, orders_frame, equity, bars, time.perf_counter() - started)
+
+
+def _concat(frames: list[pd.DataFrame], empty: pd.DataFrame) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else empty
 
 
 def write_backtest_outputs(folder: Path, cfg: RunConfig, result: BacktestResult, notes: list[str]) -> None:
@@ -64,9 +75,7 @@ def write_backtest_outputs(folder: Path, cfg: RunConfig, result: BacktestResult,
     write_text(folder / "config.resolved.yaml", resolved_yaml(cfg))
     if cfg.output.report:
         title = f"flowbot backtest: {cfg.name}"
-        headline = {k: v for k, v in result.metrics.items() if not isinstance(v, (dict, list))}
-        page = render_report(title, notes, headline, result.equity, result.trades,
-                             result.metrics["per_year"], result.metrics["baseline"])
+        page = render_report(title, notes, result.metrics, result.equity, result.trades)
         write_text(folder / "report.html", page)
     logger.debug(f"wrote the run folder {folder}")
 

@@ -21,25 +21,55 @@ td:first-child,th:first-child{text-align:left}.note{color:#666;font-size:.85rem}
 """
 
 
-def render_report(title: str, notes: list[str], metrics: dict, equity: pd.DataFrame, trades: pd.DataFrame,
-                  years: list[dict], baseline: dict) -> str:
-    """The whole page as a string."""
+def render_report(title: str, notes: list[str], metrics: dict, equity: pd.DataFrame, trades: pd.DataFrame) -> str:
+    """The whole page as a string: per playbook (own account, data label, sample size, luck), then trades."""
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{_e(title)}</title>",
              f"<style>{STYLE}</style></head><body><h1>{_e(title)}</h1>"]
     parts += [f"<p class='note'>{_e(n)}</p>" for n in notes]
-    parts.append("<h2>Summary</h2>" + _kv_table(metrics))
-    if len(equity) > 1:
-        parts.append("<h2>Equity and drawdown</h2>" + _img(_equity_plot(equity)))
-    parts.append("<h2>Each playbook against holding the same window</h2>")
-    parts.append("<p class='note'>hold = the instrument held long from the close before the playbook's "
-                 "window to the window's last close, every year; unconditional = the playbook's direction "
-                 "taken every year without its filters.</p>")
-    parts.append(_records_table([{"playbook": k, **v} for k, v in baseline.items()]))
-    parts.append("<h2>Per year</h2>" + _records_table(years))
+    playbooks = metrics.get("playbooks")
+    if playbooks is None:   # a paper session's metrics: one shared account
+        parts.append("<h2>Summary</h2>" + _kv_table(metrics))
+        if len(equity) > 1:
+            parts.append("<h2>Equity and drawdown</h2>" + _img(_equity_plot(equity)))
+    else:
+        parts.append(f"<p class='note'>{_e(metrics.get('accounts', ''))}. Keys: {_e(metrics.get('metrics_doc', ''))}.</p>")
+        parts.append("<h2>Playbooks</h2>" + _records_table([_headline(name, f) for name, f in playbooks.items()]))
+        for name, f in playbooks.items():
+            parts.append(f"<h2>{_e(name)} [{_e(f['data_label'])}]</h2>")
+            parts += [f"<p class='neg'>warning: {_e(w)}</p>" for w in f["warnings"]]
+            parts.append(_kv_table({**f["sample"], **f["performance"], "buy_and_hold_pct": f["buy_and_hold_pct"]}))
+            luck = f["luck"]
+            parts.append(f"<p class='note'>luck: p = {_fmt(luck['p_value'])} ({_e(luck['method'])}; "
+                         f"{luck['draws']} {'combinations' if luck['exact'] else 'draws'})</p>")
+            parts.append("<p class='note'>Against its windows (hold = the instrument held long over the span the "
+                         "playbook could hold each window; unconditional = its side taken every window without its "
+                         "filters):</p>" + _kv_table(f["against_windows"]))
+            mine = equity[equity["strategy"] == name] if "strategy" in equity else equity
+            if len(mine) > 1:
+                parts.append(_img(_equity_plot(mine)))
+            parts.append(f"<h3>{_e(name)} [{_e(f['data_label'])}] per year</h3>" + _records_table(f["per_year"]))
+        combined = metrics.get("combined_non_synthetic")
+        if combined:
+            parts.append("<h2>Combined (non-synthetic playbooks only)</h2>" + _kv_table(combined))
     parts.append(f"<h2>Trades ({len(trades)})</h2>")
     parts.append(_records_table(trades.to_dict("records")) if len(trades) else "<p>No trades.</p>")
+    repro = metrics.get("reproducibility")
+    if repro:
+        parts.append("<h2>Reproducibility</h2>" + _kv_table(repro))
+        parts.append(_records_table([{k: (v if not isinstance(v, list) else "; ".join(
+            f"{x['path']} sha256 {x['sha256']}" for x in v)) for k, v in row.items()} for row in repro["data_files"]]))
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _headline(name: str, f: dict) -> dict:
+    perf, sample, against = f["performance"], f["sample"], f["against_windows"]
+    return {"playbook": name, "data": f["data_label"], "trades": sample["trades"],
+            "windows traded": f"{sample['windows_traded']}/{sample['windows']}",
+            "net P&L": perf.get("net_pnl"), "return % (own account)": perf.get("total_return_pct"),
+            "mean trade %": against["trade_return_mean_pct"], "hold / window %": against["hold_window_mean_pct"],
+            "unconditional / window %": against["unconditional_window_mean_pct"], "p (luck)": f["luck"]["p_value"],
+            "max drawdown %": perf.get("max_drawdown_pct"), "exposure %": perf.get("exposure_pct")}
 
 
 def _e(text) -> str:
