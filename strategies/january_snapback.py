@@ -41,6 +41,7 @@ class JanuarySnapback(Playbook):
     Params = JanuarySnapbackParams
     direction = LONG
     params = backtrader_params(JanuarySnapbackParams)
+    window_feed = True
 
     def decide(self, today: dt.date) -> None:
         if today.month != 12 or today.year in self.traded_windows:
@@ -94,3 +95,16 @@ class JanuarySnapback(Playbook):
         if params.entry == "last_close":
             return nth_session_of_month(year, 12, -1), "close", last
         return nth_session_of_month(year + 1, 1, 1), "open", last
+
+    @classmethod
+    def active_window(cls, year: int, params: JanuarySnapbackParams) -> tuple[dt.date, dt.date]:
+        # decide() acts on one session (the last or second-to-last of December); the time exit is
+        # the close of January session hold_sessions.
+        last_december = nth_session_of_month(year, 12, -1)
+        decision_day = session_offset(last_december, -1) if params.entry == "last_close" else last_december
+        return decision_day, nth_session_of_month(year + 1, 1, params.hold_sessions)
+
+    @classmethod
+    def lookback_bars(cls, params: JanuarySnapbackParams) -> int:
+        # The close 5 sessions back and the Dec OPEX close (at most 10 sessions before the decision).
+        return 15

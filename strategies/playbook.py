@@ -13,38 +13,36 @@ Execution semantics (no look-ahead), shared by backtests and paper trading:
   entry session too; for a market-on-close entry it is sent once the entry
   has filled.
 * Every order carries ``info.reason`` (entry, stop, target, trailing_stop,
-  time_exit) and ``info.strategy``; the run recorder reads them.
+  time_exit, flatten) and ``info.strategy``; the run recorder reads them.
+* A refused (Rejected/Margin) or cancelled entry cancels its exits; one that
+  ended part-filled keeps the position and resizes the exits to it. A refused
+  exit before the entry fills: the group is sent again once it has (once);
+  with a position: the other exits are cancelled and it is flattened at
+  market; a refused flatten is an ERROR that leaves it to the trader.
 
 Subclasses implement ``decide(today)`` and describe the span they can hold
 with ``holding_span(year)``; ``holding_windows`` turns it into the report's
-comparison with simply holding.
+comparison with simply holding. ``active_window(year)`` says from which session
+a playbook may decide to the last one it may hold a position: a backtest may
+feed only the bars around it (``runner.backtest.daily_window_feed``), with the
+ATR precomputed on every bar and carried by the feed as its ``atr`` line.
 """
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
 import backtrader as bt
-import numpy as np
-import pandas as pd
 
 from strategies.market_calendar import nth_session_of_month, session_offset
 from strategies.params import PlaybookParams
+from strategies.signals.filters import FilterCheck
+from strategies.holding_windows import HoldingWindows, span_return  # noqa: F401 - span_return re-exported
 from strategies.strategy_base import FlowbotStrategy
 
 LONG, SHORT = 1, -1
-
-
-def span_return(bars: pd.DataFrame, first: dt.date, entry_at: str, last: dt.date) -> float | None:
-    """From ``first``'s open (or close) to ``last``'s close; None unless bars have both sessions."""
-    dates = bars.index.tz_localize(None).normalize()
-    start = np.flatnonzero(dates == pd.Timestamp(first))
-    end = np.flatnonzero(dates == pd.Timestamp(last))
-    if not len(start) or not len(end):
-        return None
-    price = bars["open" if entry_at == "open" else "close"].to_numpy()[start[0]]
-    return float(bars["close"].to_numpy()[end[-1]] / price - 1.0)
 
 
 @dataclass
@@ -64,49 +62,62 @@ class TradePlan:
     time_exit_sent: bool = False
 
 
-class Playbook(FlowbotStrategy):
+class Playbook(HoldingWindows, FlowbotStrategy):
     """Common machinery; see the module docstring for the execution contract."""
 
     #: The direction a playbook trades; the report's unconditional comparison uses it.
     direction: ClassVar[int] = LONG
 
+    #: The playbook acts only inside ``active_window``: a backtest may feed it only those bars.
+    window_feed: ClassVar[bool] = False
+
     def __init__(self):
         super().__init__()
-        self.atr = bt.indicators.AverageTrueRange(self.bars, period=self.config.atr_period)
+        # A feed that carries the ATR precomputed over every bar (the window feed) is read as it is;
+        # otherwise backtrader computes it bar by bar. Same values either way.
+        self._fed_atr = getattr(self.bars, "atr_period", None) == self.config.atr_period
+        if self._fed_atr:
+            self.atr = self.bars.lines.atr
+        else:
+            self.atr = bt.indicators.AverageTrueRange(self.bars, period=self.config.atr_period)
         self.entry_order: bt.Order | None = None
         self.exit_orders: list[bt.Order] = []
         self.trade_plan: TradePlan | None = None   # set when an entry is sent, cleared when flat
+        self.exit_resent = False                   # this trade's refused exit group was sent again once
         self.traded_windows: set[int] = set()
         self._year_base: dict[tuple[str, int], float] = {}   # (feed, year) -> last close of the year before
         self._last_day: dt.date | None = None
+        instrument = self.p.symbol or self.bars._name
+        self.filter_checks = [FilterCheck(spec, self._feed_of_leg, instrument) for spec in self.config.filters]
 
     # -- what subclasses write -------------------------------------------------
     def decide(self, today: dt.date) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
     @classmethod
-    def holding_span(cls, year: int, params: PlaybookParams) -> tuple[dt.date, str, dt.date] | None:
-        """The span the playbook can hold in its ``year`` window: (first session, "open" or "close" of
-        it: its earliest possible fill, last session: flat by its close)."""
+    def active_window(cls, year: int, params: PlaybookParams) -> tuple[dt.date, dt.date] | None:
+        """The first session the playbook may decide on in its ``year`` window and the last one
+        it may hold a position in (its time exit); None if it never acts that year."""
         return None
 
     @classmethod
-    def holding_windows(cls, params: PlaybookParams, bars: pd.DataFrame) -> pd.DataFrame:
-        """One row per year whose span the bars cover (see FlowbotStrategy.holding_windows)."""
-        rows = []
-        if len(bars):
-            years = bars.index.year
-            for year in range(int(years.min()) - 1, int(years.max()) + 1):
-                try:
-                    span = cls.holding_span(year, params)
-                except (ValueError, IndexError, KeyError):   # the calendar does not reach that year
-                    continue
-                if span is None:
-                    continue
-                hold = span_return(bars, *span)
-                if hold is not None:
-                    rows.append((year, year, span[0], span[1], span[2], hold, cls.direction * hold))
-        return pd.DataFrame(rows, columns=list(cls.WINDOW_COLUMNS))
+    def lookback_bars(cls, params: PlaybookParams) -> int:
+        """How many bars before ``active_window``'s first session a decision reads (closes, volumes)."""
+        return 30
+
+
+    def _feed_of_leg(self, name: str):
+        """The feed a filter leg names: the instrument itself or an extra feed by role."""
+        if name in (self.p.symbol, self.bars._name):
+            return self.bars
+        if name in self.extra:
+            return self.extra[name]
+        raise ValueError(f"filter leg {name!r} is neither the instrument {self.p.symbol!r} "
+                         f"nor an extra feed ({sorted(self.extra)})")
+
+    def filters_verdict(self) -> tuple[bool, str]:
+        """Whether every configured filter passes on the current bar, and each one's value."""
+        return all(c.passes() for c in self.filter_checks), "; ".join(c.describe() for c in self.filter_checks)
 
     def close_on(self, day: dt.date, lookback: int = 30) -> float | None:
         """The close of the bar of session ``day`` within the last ``lookback`` bars, if any."""
@@ -124,6 +135,9 @@ class Playbook(FlowbotStrategy):
         if all(len(d) >= periods[id(d)] for d in own):
             self.next()
             return
+        self._warm_up()
+
+    def _warm_up(self) -> None:
         if not len(self.bars):
             return
         # Indicators are still warming up, but year-to-date bases must be seen.
@@ -133,6 +147,9 @@ class Playbook(FlowbotStrategy):
             self._last_day = today
 
     def next(self):
+        if self._fed_atr and math.isnan(self.atr[0]):
+            self._warm_up()   # a precomputed ATR warms up as backtrader's would: no decisions yet
+            return
         today = self.bars.datetime.date(0)
         if today == self._last_day:   # another feed advanced; this one did not
             return
@@ -175,22 +192,27 @@ class Playbook(FlowbotStrategy):
         ``timing``: next_open | next_close; ``window`` is the year whose window this
         trade belongs to (one trade per window).
         """
+        filters_ok, filters = self.filters_verdict()
+        if not filters_ok:
+            self.log.debug(f"{today}: signal ({why}) held back by a filter: {filters}")
+            return
         size = self.size_by_risk(abs(self.bars.close[0] - stop), float(self.bars.close[0]))
         if size <= 0:
             self.log.info(f"{today}: signal ({why}) but the risk budget buys less than one unit")
             return
         anchor = float(self.bars.close[0])
         self.trade_plan = TradePlan(direction, size, stop, target, exit_day, why, anchor=anchor)
+        self.exit_resent = False
         exectype = bt.Order.Market if timing == "next_open" else bt.Order.Close
         side = self.buy if direction == LONG else self.sell
         self.entry_order = side(data=self.bars, size=size, exectype=exectype)
         self._tag(self.entry_order, "entry")
-        self.entry_order.addinfo(anchor=anchor)
+        self.entry_order.addinfo(anchor=anchor, filters=filters)
         self.traded_windows.add(window)
         self.log.info(f"{today}: {'buy' if direction == LONG else 'sell'} {size} at the "
                       f"{'next open' if timing == 'next_open' else 'next close'} ({why}); "
                       f"stop {stop:.2f}, target {'none' if target is None else f'{target:.2f}'}, "
-                      f"time exit {exit_day}")
+                      f"time exit {exit_day}" + (f"; filters: {filters}" if filters else ""))
         if exectype == bt.Order.Market:
             self._send_exit_group(today)
 
@@ -264,12 +286,22 @@ class Playbook(FlowbotStrategy):
     def _on_entry_done(self, order: bt.Order) -> None:
         self.entry_order = None
         today = self.bars.datetime.date(0)
+        plan = self.trade_plan
         if order.status == order.Completed:
-            self.trade_plan.filled = True
-            self.trade_plan.entry_price = order.executed.price
+            plan.filled = True
+            plan.entry_price = order.executed.price
             self._anchor_to_fill(today)
             return
-        self.log.warning(f"{today}: entry {order.getstatusname()}; cancelling its exits")
+        if order.executed.size:   # ended part-filled: protect what was bought, sized to it
+            self.log.warning(f"{today}: entry {order.getstatusname()} after {abs(order.executed.size):g} of "
+                             f"{plan.size}; exits resized to the position")
+            plan.filled, plan.entry_price, plan.size = True, order.executed.price, int(abs(order.executed.size))
+            self._shift_to_fill(plan)
+            self._replace_exit_group(today)
+            return
+        self.log.warning(f"{today}: entry {order.getstatusname()}"
+                         f"{': ' + order.info.reject_reason if order.info.get('reject_reason') else ''}; "
+                         f"cancelling its exits")
         for exit_order in self.exit_orders:
             self.cancel(exit_order)
         self.exit_orders, self.trade_plan = [], None
@@ -282,24 +314,67 @@ class Playbook(FlowbotStrategy):
         they are re-sent at the anchored prices.
         """
         plan = self.trade_plan
-        shift = plan.entry_price - plan.anchor
-        plan.stop += shift
-        if plan.target is not None:
-            plan.target += shift
+        self._shift_to_fill(plan)
         if not self.exit_orders:
             self._send_exit_group(today)
             return
         live = [o for o in self.exit_orders if o.alive()]
         if live and abs(float(self.exit_orders[0].created.price) - plan.stop) > 1e-9 * abs(plan.stop):
-            for exit_order in self.exit_orders:
-                exit_order.addinfo(replaced=True)
-                self.cancel(exit_order)
-            self._send_exit_group(today)
+            self._replace_exit_group(today)
+
+    @staticmethod
+    def _shift_to_fill(plan: TradePlan) -> None:
+        if plan.anchor is None or plan.entry_price is None:
+            return
+        shift = plan.entry_price - plan.anchor
+        plan.stop += shift
+        if plan.target is not None:
+            plan.target += shift
+        plan.anchor = plan.entry_price   # shifted once
+
+    def _replace_exit_group(self, today: dt.date) -> None:
+        self._withdraw(self.exit_orders)
+        self._send_exit_group(today)
+
+    def _withdraw(self, orders: list[bt.Order]) -> None:
+        """Cancel exits this playbook replaces itself (marked, so their Canceled is not a sibling's fill)."""
+        for order in orders:
+            order.addinfo(replaced=True)
+            self.cancel(order)
 
     def _on_exit_done(self, order: bt.Order, reason: str | None) -> None:
+        plan = self.trade_plan
         if order.status == order.Completed:
             self.log.info(f"{self.bars.datetime.date(0)}: {reason} filled at {order.executed.price:.2f}")
             self.exit_orders, self.trade_plan = [], None
         elif order.status in (order.Margin, order.Rejected):
-            self.log.error(f"exit {reason} {order.getstatusname()}: position left open")
+            self._on_exit_refused(order, reason, plan)
         # Canceled: an OCO sibling filled, or the group is being replaced.
+
+    def _on_exit_refused(self, order: bt.Order, reason: str | None, plan: TradePlan | None) -> None:
+        """Recovery: before the entry fills, the exit group is sent again once it has; with a
+        position, it is flattened at market once; a refused flatten leaves it to the trader."""
+        today = self.bars.datetime.date(0)
+        why = order.info.get("reject_reason") or order.getstatusname()
+        others = [o for o in self.exit_orders if o.ref != order.ref]
+        if plan is None:
+            return
+        if reason == "flatten":
+            self.log.error(f"{today}: flattening {order.getstatusname()} ({why}): the position is left open; "
+                           f"close it by hand")
+            self.exit_orders = []
+            return
+        if not plan.filled and not self.exit_resent:
+            self.log.error(f"{today}: exit {reason} refused ({why}) before the entry filled; the exit group is "
+                           f"sent again once the entry fills")
+            self.exit_resent = True
+            self._withdraw(others)
+            self.exit_orders = []
+            return
+        self.log.error(f"{today}: exit {reason} refused ({why}): the position is unprotected; flattening it at "
+                       f"market")
+        self._withdraw(others)
+        close_side = self.sell if plan.direction == LONG else self.buy
+        flatten = close_side(data=self.bars, size=plan.size, exectype=bt.Order.Market)
+        self._tag(flatten, "flatten")
+        self.exit_orders = [flatten]

@@ -13,8 +13,8 @@ from runner.backtest.engine import build_cerebro
 from runner.backtest.intraday_feed import make_run_feeds
 from runner.backtest.recorder import RunLog
 from runner.config import RunConfig, resolved_yaml
+from runner.backtest.daily_window_feed import run_windowed
 from runner.data.load import load_run_bars
-from runner.report.html import render_report
 from runner.report.playbook_figures import feeds_of, playbook_figures, run_metrics
 from runner.report.provenance import reproducibility
 from runner.report.run_folder import write_csv, write_json, write_text
@@ -34,9 +34,10 @@ def run_backtest(cfg: RunConfig, bars: dict[str, pd.DataFrame] | None = None, fa
     """Run ``cfg`` on its data (or on ``bars``, feed name -> bars, when given) and measure it.
 
     Each playbook runs in its own Cerebro on its own account of ``broker.cash``.
-    ``fast``: intraday playbooks that support it get only the bars they can act
-    on, with precomputed indicator lines (same trades); False, or the config's
-    ``engine.every_bar: true``, feeds every bar.
+    ``fast``: playbooks that support it get only the bars they can act on, with
+    precomputed indicator lines (same trades): intraday ones through
+    ``intraday_feed``, daily ones through ``daily_window_feed``; False, or the
+    config's ``engine.every_bar: true``, feeds every bar.
     """
     from runner.report.summary import run_notes
 
@@ -47,18 +48,27 @@ def run_backtest(cfg: RunConfig, bars: dict[str, pd.DataFrame] | None = None, fa
     for strategy in cfg.active_strategies():
         alone = cfg.model_copy(update={"strategies": [strategy]})
         mine = feeds_of(strategy, bars)
-        runlog = RunLog()
-        build_cerebro(alone, make_run_feeds(alone, mine, fast=fast), runlog=runlog).run()
-        t, o, e = runlog.trades_frame(), runlog.orders_frame(), runlog.equity_frame()
-        figures[strategy.display_name] = playbook_figures(strategy, e, t, mine)
+        runlog, equity = _run_one(alone, mine, fast)
+        t, o = runlog.trades_frame(), runlog.orders_frame()
+        figures[strategy.display_name] = playbook_figures(strategy, equity, t, mine)
         trades.append(t)
         orders.append(o)
-        equities.append(e.assign(strategy=strategy.display_name)[["strategy", *e.columns]])
+        equities.append(equity.assign(strategy=strategy.display_name)[["strategy", *equity.columns]])
     trades_frame = _concat(trades, RunLog().trades_frame())
     orders_frame = _concat(orders, RunLog().orders_frame()).sort_values("time", kind="stable").reset_index(drop=True)
     equity = _concat(equities, RunLog().equity_frame().assign(strategy="")[["strategy", "time", "value", "cash"]])
     metrics = run_metrics(cfg, figures, reproducibility(cfg, bars, "fast" if fast else "every_bar"), run_notes(cfg))
     return BacktestResult(_finite(metrics), trades_frame, orders_frame, equity, bars, time.perf_counter() - started)
+
+
+def _run_one(cfg: RunConfig, bars: dict[str, pd.DataFrame], fast: bool) -> tuple[RunLog, pd.DataFrame]:
+    """One playbook's run on its own account: (run log, equity)."""
+    windowed = run_windowed(cfg, bars, lambda rest: make_run_feeds(cfg, rest, fast=True)) if fast else None
+    if windowed is not None:
+        return windowed
+    runlog = RunLog()
+    build_cerebro(cfg, make_run_feeds(cfg, bars, fast=fast), runlog=runlog).run()
+    return runlog, runlog.equity_frame()
 
 
 def _concat(frames: list[pd.DataFrame], empty: pd.DataFrame) -> pd.DataFrame:
@@ -74,9 +84,9 @@ def write_backtest_outputs(folder: Path, cfg: RunConfig, result: BacktestResult,
     write_json(folder / "metrics.json", result.metrics)
     write_text(folder / "config.resolved.yaml", resolved_yaml(cfg))
     if cfg.output.report:
-        title = f"flowbot backtest: {cfg.name}"
-        page = render_report(title, notes, result.metrics, result.equity, result.trades)
-        write_text(folder / "report.html", page)
+        from runner.report.html import render_report   # matplotlib loads only when a report is written
+
+        write_text(folder / "report.html", render_report(cfg, result, notes))
     logger.debug(f"wrote the run folder {folder}")
 
 

@@ -1,6 +1,6 @@
 """Keep historical-data requests inside IB's pacing rules, so that a long fetch never provokes error 162.
 
-IB's rules (PLAYBOOKS.md, "IB data limits"):
+IB's rules (docs/playbooks.md, "IB data limits"):
 
 * no identical request (contract, end, duration, bar size, data type, RTH) within 15 s;
 * no 6th request for one contract (and data type) within 2 s;

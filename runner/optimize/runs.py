@@ -7,7 +7,6 @@ every run that reads the same data. A run writes no files and no report.
 """
 from __future__ import annotations
 
-import array
 import copy
 import json
 import threading
@@ -19,9 +18,10 @@ import pandas as pd
 from loguru import logger
 
 from runner.config import apply_override, validate_config
+from runner.backtest.daily_window_feed import run_windowed
 from runner.backtest.engine import build_cerebro
 from runner.data.bars import is_daily
-from runner.backtest.feeds import ArrayFeed
+from runner.backtest.feeds import ArrayFeed, BulkPreloadFeed
 from runner.backtest.intraday_feed import make_run_feeds
 from runner.data.load import load_run_bars
 from runner.report.metrics import performance
@@ -80,26 +80,35 @@ def data_key(cfg) -> str:
 
 
 def run_once(cfg, bars: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The backtest engine exactly as ``flowbot backtest`` runs it; returns (equity, trades)."""
+    """The backtest engine exactly as ``flowbot backtest`` runs it; returns (equity, trades).
+
+    Daily playbooks get their window feeds, intraday ones the fast feed, as in
+    ``run_backtest``; the window bars are built once per worker and reused.
+    """
+    windowed = run_windowed(cfg, bars, lambda rest: _run_feeds(cfg, rest))
+    if windowed is not None:
+        runlog, equity = windowed
+        return equity, runlog.trades_frame()
     runlog = RunLog()
+    build_cerebro(cfg, _run_feeds(cfg, bars), runlog=runlog).run()
+    return runlog.equity_frame(), runlog.trades_frame()
+
+
+def _run_feeds(cfg, bars: dict[str, pd.DataFrame]) -> dict:
     feeds = make_run_feeds(cfg, bars)   # as run_backtest builds them (fast intraday feeds included)
     for name, feed in feeds.items():
         if type(feed) is ArrayFeed:
             feeds[name] = _sweep_feed(bars[name], name)
-    build_cerebro(cfg, feeds, runlog=runlog).run()
-    return runlog.equity_frame(), runlog.trades_frame()
+    return feeds
 
 
-class BulkPreloadFeed(ArrayFeed):
-    """The same bars as ArrayFeed, preloaded in one step per line instead of bar by bar.
+class SweepFeed(BulkPreloadFeed):
+    """The same bars as ArrayFeed, preloaded in one step per line (:class:`BulkPreloadFeed`).
 
-    Backtrader's preload calls ``load()`` once per bar (forward, _load, date
-    checks); for a feed without filters, time zone or date limits it ends with
-    every line's buffer holding the column and the pointer at home. This does
-    that directly. The per-bar ``tick_*`` copies the broker matches against
-    are filled from plain lists instead of through the lines' accessors.
-    Together this saves about a third of a daily run; results are identical to
-    ``flowbot backtest`` (checked in tests/test_optimize.py).
+    The per-bar ``tick_*`` copies the broker matches against are filled from
+    plain lists instead of through the lines' accessors. Together this saves
+    about a third of a daily run; results are identical to ``flowbot backtest``
+    (checked in tests/optimize/test_optimize.py).
     """
 
     _TICKS = ("close", "low", "high", "open", "volume", "openinterest", "adj_close")
@@ -121,28 +130,12 @@ class BulkPreloadFeed(ArrayFeed):
             self.tick_low, self.tick_high, self.tick_open = low[i], high[i], open_[i]
             self.tick_volume, self.tick_openinterest, self.tick_adj_close = volume[i], interest[i], adj[i]
 
-    def preload(self):
-        if self._filters or self._ffilters or self._tzinput or self.fromdate != float("-inf") \
-                or self.todate != float("inf"):
-            return super().preload()
-        columns = {"datetime": self._times, "openinterest": np.zeros(len(self._times)), **self._columns}
-        for alias in self.getlinealiases():
-            buffer = getattr(self.lines, alias)
-            values = array.array("d")
-            values.frombytes(np.ascontiguousarray(columns[alias], dtype="float64").tobytes())
-            buffer.array.extend(values)
-            buffer.idx += len(values)
-            buffer.lencount += len(values)
-        self._position = len(self._times)
-        self._last()
-        self.home()
-
 
 def _sweep_feed(bars: pd.DataFrame, name: str) -> ArrayFeed:
     import backtrader as bt
 
     timeframe = bt.TimeFrame.Days if is_daily(bars) else bt.TimeFrame.Minutes
-    return BulkPreloadFeed(bars, name=name, timeframe=timeframe, compression=1)
+    return SweepFeed(bars, name=name, timeframe=timeframe, compression=1)
 
 
 def summarize(equity: pd.DataFrame, trades: pd.DataFrame, payload: dict) -> dict:

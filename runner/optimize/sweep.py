@@ -28,13 +28,15 @@ from runner.errors import ConfigError, UserInputError
 from runner.data.load import load_run_bars
 from runner.optimize.executors import make_executor
 from runner.report.run_folder import create_run_folder, write_text
-from runner.optimize.ranking import ranked_rows
+from runner.optimize.ranking import best_row, better, ranked_rows
 from runner.optimize.results_file import ResultsFile, read_results  # noqa: F401  (read_results: public)
 from runner.optimize.run_source import run_source
 from runner.optimize.sweep_config import METRICS, Sweep, load_sweep
+from runner.optimize.sweep_state import STATE, changed_data, data_checksums, read_state
 
 RESULTS = "results.csv"
-STATE = "optimize.json"
+#: More local workers than cores only slow a sweep down (and a typo like 1000 forks a thousand processes).
+MAX_WORKERS = 64
 
 
 @dataclass
@@ -93,11 +95,6 @@ class Plan:
         row["feasible"] = objective is not None and all(c.holds(row.get(c.metric)) for c in self.sweep.spec.constraints)
         return row
 
-    def better(self, a: dict, b: dict | None) -> bool:
-        if b is None:
-            return True
-        return a["objective"] > b["objective"] if self.maximize else a["objective"] < b["objective"]
-
     def values_of(self, row: dict) -> dict[str, Any]:
         return {p.key: row.get(p.column) for p in self.sweep.parameters}
 
@@ -106,14 +103,15 @@ class Plan:
 
 def optimize(sweep_path: str | Path | None = None, *, workers: int | None = None, out: Path | None = None,
              executor: str = "local", scheduler: str | None = None, resume: Path | None = None,
-             progress: bool = True, summary: bool = True,
+             progress: bool = True, summary: bool = True, oversubscribe: bool = False,
              on_result: Callable[[dict], None] | None = None) -> OptimizeResult:
     """Run a sweep end to end and write its run folder; see the module docstring.
 
     ``progress``/``summary``: the progress bar and the closing table on the terminal.
+    ``oversubscribe``: allow more local workers than cores (up to MAX_WORKERS).
     ``on_result`` is called with every finished row (tests use it to interrupt).
     """
-    _check_executor(executor, workers, scheduler)
+    _check_executor(executor, workers, scheduler, oversubscribe)
     sweep_path = _sweep_path(sweep_path, resume)
     sweep = load_sweep(sweep_path)
     base_cfg = validate_config(sweep.base_raw, str(sweep.base_path))
@@ -125,7 +123,11 @@ def optimize(sweep_path: str | Path | None = None, *, workers: int | None = None
 
     logger.configure(patcher=_patch, extra={"context": ""})   # as the CLI does, for library callers too
     sink = add_run_log(folder / "run.log", base_cfg.logging.file_level)
-    results = ResultsFile(folder / RESULTS, plan.columns)
+    try:
+        results = ResultsFile(folder / RESULTS, plan.columns)
+    except BaseException:
+        logger.remove(sink)
+        raise
     try:
         for note in sweep.notes:
             logger.warning(note)
@@ -156,7 +158,7 @@ def optimize(sweep_path: str | Path | None = None, *, workers: int | None = None
         logger.enable("strategies")
 
 
-def _check_executor(executor: str, workers: int | None, scheduler: str | None) -> None:
+def _check_executor(executor: str, workers: int | None, scheduler: str | None, oversubscribe: bool = False) -> None:
     """Argument problems fail before a run folder is created."""
     if executor not in ("local", "dask"):
         raise UserInputError(f"--executor {executor}: expected local or dask")
@@ -164,6 +166,13 @@ def _check_executor(executor: str, workers: int | None, scheduler: str | None) -
         raise UserInputError("--executor dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
     if workers is not None and workers < 1:
         raise UserInputError(f"--workers {workers}: expected at least 1")
+    cores = os.cpu_count() or 1
+    if executor == "local" and workers is not None and workers > cores:
+        if not oversubscribe:
+            raise UserInputError(f"--workers {workers}: this machine has {cores} cores; more workers than cores "
+                                 f"only slow the sweep down (add --oversubscribe to insist, up to {MAX_WORKERS})")
+        if workers > max(MAX_WORKERS, cores):
+            raise UserInputError(f"--workers {workers}: at most {max(MAX_WORKERS, cores)} local workers")
 
 
 def _sweep_path(sweep_path, resume: Path | None) -> Path:
@@ -171,26 +180,29 @@ def _sweep_path(sweep_path, resume: Path | None) -> Path:
         if sweep_path is None:
             raise UserInputError("optimize: give the sweep file with -c SWEEP.yaml")
         return Path(sweep_path)
-    state_file = Path(resume) / STATE
-    if not state_file.exists():
-        raise UserInputError(f"--resume {resume}: no {STATE} there; not a run folder of flowbot optimize")
-    state = json.loads(state_file.read_text(encoding="utf-8"))
+    state = read_state(Path(resume))
     return Path(sweep_path) if sweep_path is not None else Path(state["sweep"])
 
 
 def _run_folder(sweep: Sweep, base_cfg, plan: Plan, out: Path | None, resume: Path | None) -> Path:
+    checksums = data_checksums(base_cfg)
     if resume is not None:
         folder = Path(resume)
-        state = json.loads((folder / STATE).read_text(encoding="utf-8"))
+        state = read_state(folder)
         if state["fingerprint"] != plan.fingerprint:
             raise UserInputError(f"--resume {folder}: the sweep {sweep.path} or its base config changed since "
                                  f"that run started, so its finished runs would not match; start a new sweep "
                                  f"(without --resume) or restore the files")
+        changed = changed_data(state.get("data"), checksums)
+        if changed:
+            raise UserInputError(f"--resume {folder}: the data file {changed} changed (or appeared or went) since "
+                                 f"that run started, so its finished runs would not match; start a new sweep "
+                                 f"(without --resume) or restore the file")
         return folder
     folder = create_run_folder(base_cfg.output.folder, "optimize", sweep.name, out)
     write_text(folder / "sweep.yaml", sweep.path.read_text(encoding="utf-8"))
     write_text(folder / STATE, json.dumps({"sweep": str(sweep.path.resolve()), "fingerprint": plan.fingerprint,
-                                           "folds": plan.folds}, indent=2) + "\n")
+                                           "folds": plan.folds, "data": checksums}, indent=2) + "\n")
     return folder
 
 
@@ -202,7 +214,7 @@ def _drive(plan: Plan, results: ResultsFile, total: int, executor_name: str, wor
         return
     executor = make_executor(executor_name, workers or os.cpu_count() or 1, scheduler, plan.payload)
     in_flight: dict[Any, tuple[int, dict]] = {}
-    best = _best(plan, results.rows)
+    best = best_row(plan, results.rows)
     cancel = True
     try:
         def fill():
@@ -221,7 +233,7 @@ def _drive(plan: Plan, results: ResultsFile, total: int, executor_name: str, wor
                     source.tell(row)
                     if row["status"] != "ok":
                         logger.warning(f"run {run_id} failed: {row['error']}")
-                    if row["feasible"] and plan.better(row, best):
+                    if better(plan, row, best):
                         best = row
                     bar.advance(best)
                     if on_result is not None:
@@ -269,14 +281,6 @@ class _Progress:
         return False
 
 
-def _best(plan: Plan, rows: list[dict]) -> dict | None:
-    best = None
-    for row in rows:
-        if row.get("feasible") and row.get("objective") is not None and plan.better(row, best):
-            best = row
-    return best
-
-
 # -- after the last run --------------------------------------------------------
 
 def finish(plan: Plan, rows: list[dict], base_cfg, bars, folder: Path, result: OptimizeResult,
@@ -286,7 +290,7 @@ def finish(plan: Plan, rows: list[dict], base_cfg, bars, folder: Path, result: O
     from runner.optimize.walkforward import walk_forward
 
     logger.disable("strategies")   # the walk-forward re-runs log no trades
-    best = _best(plan, rows)
+    best = best_row(plan, rows)
     result.best = best
     if best is None:
         note = ("no run met the constraints (" + "; ".join(c.describe() for c in plan.sweep.spec.constraints)

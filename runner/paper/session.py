@@ -26,7 +26,7 @@ from runner.ib.feed import IBFeed
 from runner.ib.safety import check_port
 from runner.ib.store import IBStore
 from runner.log_setup import add_run_log
-from runner.report.metrics import performance
+from runner.report.playbook_figures import paper_metrics
 from runner.backtest.recorder import RunLog
 from runner.report.run_folder import create_run_folder
 
@@ -123,8 +123,17 @@ def write_outputs(folder: Path, cfg: RunConfig, session: PaperSession) -> None:
     runlog = session.runlog
     trades, orders, equity = runlog.trades_frame(), runlog.orders_frame(), runlog.equity_frame()
     bars = {name: bars_frame(feed) for name, feed in session.feeds.items()}
-    # One shared account (the paper account): the figures are the account's, not per playbook.
-    metrics: dict = {"run": cfg.name, "mode": "paper", **performance(equity, trades)}
+    live = [f.live_since for f in session.feeds.values() if getattr(f, "live_since", None) is not None]
+    live_since = pd.Timestamp(max(live)) if live else None
+    if live_since is not None and len(equity):
+        # The backfill's replayed history is indicator warm-up, not part of the session: no figure counts it.
+        times = pd.to_datetime(equity["time"], utc=True)
+        since = live_since.tz_localize("UTC") if live_since.tzinfo is None else live_since.tz_convert("UTC")
+        equity = equity[times >= since].reset_index(drop=True)
+    # One shared account (the paper account): its figures, and per playbook the figures of its trades.
+    metrics = paper_metrics(cfg, equity, trades, bars)
+    if live_since is not None:
+        metrics["live_since"] = str(live_since)
     result = BacktestResult(_finite(metrics), trades, orders, equity, bars)
     write_backtest_outputs(folder, cfg, result, [f"paper session via IB ({cfg.ib.host}:{cfg.ib.port})"])
 

@@ -1,122 +1,248 @@
-"""report.html: one self-contained page (plots embedded as PNG data) that opens offline."""
+"""report.html of a backtest or paper run: one self-contained page (inline CSS, PNG data) that opens offline.
+
+It answers per playbook, each on its own account and its own data: did it
+work, against what, how often, how sure are we. A card per playbook (its data
+label as a badge and, for SYNTHETIC or PROXY data, a warning), its equity
+against holding its instrument, drawdown, exposure, a chart per trade,
+per-year rows in its windows, its monthly returns and the distribution of
+trade returns; the reproducibility record at the end. No figure pools a
+SYNTHETIC playbook with others.
+"""
 from __future__ import annotations
 
-import base64
-import html
-import io
+import pandas as pd
 
-import matplotlib
+from runner.report import charts, report_tables, trade_charts
+from runner.report.formatting import STYLE, count, escape, naive_new_york, p_value, pct, share, when
+from runner.report.formatting import money as fmt_money
+from runner.report.playbook_view import (PROXY, SYNTHETIC, USER, PlaybookView, build_views, exposure_points,
+                                         hold_curve, label_class, pnl_curve)
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (after choosing the headless backend)
-import pandas as pd  # noqa: E402
-
-STYLE = """
-body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem;color:#222;max-width:1200px}
-h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}
-td,th{border:1px solid #ddd;padding:.25rem .5rem;text-align:right}th{background:#f4f4f4}
-td:first-child,th:first-child{text-align:left}.note{color:#666;font-size:.85rem}
-.neg{color:#b00}.pos{color:#070}img{max-width:100%}
-"""
+LABEL_CLASS = {SYNTHETIC: "synthetic", PROXY: "proxy", USER: "user"}
+LABEL_WARNING = {
+    SYNTHETIC: "SYNTHETIC data: generated prices. These figures show the mechanics and prove nothing.",
+    PROXY: "Uses PROXY data (a stand-in series built from other data): read the figures with care.",
+}
 
 
-def render_report(title: str, notes: list[str], metrics: dict, equity: pd.DataFrame, trades: pd.DataFrame) -> str:
-    """The whole page as a string: per playbook (own account, data label, sample size, luck), then trades."""
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{_e(title)}</title>",
-             f"<style>{STYLE}</style></head><body><h1>{_e(title)}</h1>"]
-    parts += [f"<p class='note'>{_e(n)}</p>" for n in notes]
-    playbooks = metrics.get("playbooks")
-    if playbooks is None:   # a paper session's metrics: one shared account
-        parts.append("<h2>Summary</h2>" + _kv_table(metrics))
-        if len(equity) > 1:
-            parts.append("<h2>Equity and drawdown</h2>" + _img(_equity_plot(equity)))
-    else:
-        parts.append(f"<p class='note'>{_e(metrics.get('accounts', ''))}. Keys: {_e(metrics.get('metrics_doc', ''))}.</p>")
-        parts.append("<h2>Playbooks</h2>" + _records_table([_headline(name, f) for name, f in playbooks.items()]))
-        for name, f in playbooks.items():
-            parts.append(f"<h2>{_e(name)} [{_e(f['data_label'])}]</h2>")
-            parts += [f"<p class='neg'>warning: {_e(w)}</p>" for w in f["warnings"]]
-            parts.append(_kv_table({**f["sample"], **f["performance"], "buy_and_hold_pct": f["buy_and_hold_pct"]}))
-            luck = f["luck"]
-            parts.append(f"<p class='note'>luck: p = {_fmt(luck['p_value'])} ({_e(luck['method'])}; "
-                         f"{luck['draws']} {'combinations' if luck['exact'] else 'draws'})</p>")
-            parts.append("<p class='note'>Against its windows (hold = the instrument held long over the span the "
-                         "playbook could hold each window; unconditional = its side taken every window without its "
-                         "filters):</p>" + _kv_table(f["against_windows"]))
-            mine = equity[equity["strategy"] == name] if "strategy" in equity else equity
-            if len(mine) > 1:
-                parts.append(_img(_equity_plot(mine)))
-            parts.append(f"<h3>{_e(name)} [{_e(f['data_label'])}] per year</h3>" + _records_table(f["per_year"]))
-        combined = metrics.get("combined_non_synthetic")
-        if combined:
-            parts.append("<h2>Combined (non-synthetic playbooks only)</h2>" + _kv_table(combined))
-    parts.append(f"<h2>Trades ({len(trades)})</h2>")
-    parts.append(_records_table(trades.to_dict("records")) if len(trades) else "<p>No trades.</p>")
-    repro = metrics.get("reproducibility")
-    if repro:
-        parts.append("<h2>Reproducibility</h2>" + _kv_table(repro))
-        parts.append(_records_table([{k: (v if not isinstance(v, list) else "; ".join(
-            f"{x['path']} sha256 {x['sha256']}" for x in v)) for k, v in row.items()} for row in repro["data_files"]]))
-    parts.append("</body></html>")
+def render_report(cfg, result, notes: list[str], mode: str | None = None) -> str:
+    """The whole page for a finished run (``result``: a BacktestResult); ``mode`` backtest or paper."""
+    metrics = result.metrics
+    mode = mode or metrics.get("mode") or "backtest"
+    equity = _live_part(result.equity, metrics.get("live_since") if mode == "paper" else None)
+    views = build_views(cfg, metrics, result.trades, result.orders, result.bars)
+    accounts = {v.name: _own_account(equity, v, cfg, mode) for v in views}
+    title = f"flowbot {mode}: {cfg.name}"
+    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+             f"<meta name='viewport' content='width=device-width,initial-scale=1'><title>{escape(title)}</title>"
+             f"<style>{STYLE}</style></head><body><main>",
+             _page_header(cfg, mode, equity, views), _label_banner(views)]
+    parts.append(f"<p class='note'>{escape(_accounts_note(metrics, cfg))}</p>")
+    parts.append("<div class='cards'>" + "".join(_card(v) for v in views) + "</div>")
+    parts.append(_combined_box(metrics))
+    if any(len(a) > 1 for a in accounts.values()):
+        parts.append(_curves(views, accounts))
+    for index, view in enumerate(views):
+        parts.append(_playbook_section(view, accounts[view.name], index))
+    groups = [(f"{v.name} · {v.label}", v.trades["pnl_pct"].to_numpy(dtype="float64"),
+               charts.COLOURS[i % len(charts.COLOURS)]) for i, v in enumerate(views)]
+    parts.append("<h2>Distribution of trade returns</h2>" + charts.returns_histograms(groups))
+    parts.append(_reproducibility(metrics.get("reproducibility")))
+    parts.append("<h2>Data and notes</h2>" + "".join(f"<p class='note'>{escape(n)}</p>" for n in notes))
+    parts.append("<footer>Written by flowbot. Every figure is also in metrics.json (keys in docs/metrics.md); "
+                 "every trade in trades.csv, every order in orders.csv.</footer></main></body></html>")
     return "\n".join(parts)
 
 
-def _headline(name: str, f: dict) -> dict:
-    perf, sample, against = f["performance"], f["sample"], f["against_windows"]
-    return {"playbook": name, "data": f["data_label"], "trades": sample["trades"],
-            "windows traded": f"{sample['windows_traded']}/{sample['windows']}",
-            "net P&L": perf.get("net_pnl"), "return % (own account)": perf.get("total_return_pct"),
-            "mean trade %": against["trade_return_mean_pct"], "hold / window %": against["hold_window_mean_pct"],
-            "unconditional / window %": against["unconditional_window_mean_pct"], "p (luck)": f["luck"]["p_value"],
-            "max drawdown %": perf.get("max_drawdown_pct"), "exposure %": perf.get("exposure_pct")}
+def _live_part(equity: pd.DataFrame, live_since) -> pd.DataFrame:
+    """A paper run's equity from the moment it went live (the backfill warm-up is replayed history)."""
+    if live_since is None or not len(equity):
+        return equity
+    times = pd.to_datetime(equity["time"], utc=True)
+    return equity[times >= pd.Timestamp(live_since).tz_convert("UTC")].reset_index(drop=True)
 
 
-def _e(text) -> str:
-    return html.escape(str(text))
+def _own_account(equity: pd.DataFrame, view: PlaybookView, cfg, mode: str) -> pd.DataFrame:
+    """The playbook's own account (time, value) from equity.csv; a shared (paper) account: its P&L marked
+    at the session closes on top of the account's start."""
+    if "strategy" in equity:
+        mine = equity[equity["strategy"] == view.name]
+        return mine[["time", "value"]].reset_index(drop=True)
+    start = float(equity["value"].iloc[0]) if len(equity) else float(cfg.broker.cash)
+    curve = pnl_curve(view, start)
+    if mode == "paper" and len(equity) and len(curve):
+        curve = curve[curve.index >= naive_new_york(equity["time"])[0].normalize()]
+    return pd.DataFrame({"time": curve.index.tz_localize("America/New_York"), "value": curve.to_numpy()})
 
 
-def _fmt(value) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return "–"
-    if isinstance(value, float):
-        cls = " class='neg'" if value < 0 else ""
-        return f"<span{cls}>{value:,.2f}</span>"
-    return _e(value)
+def _accounts_note(metrics: dict, cfg) -> str:
+    note = metrics.get("accounts") or ""
+    return (f"Accounts: {note} (broker.cash {cfg.broker.cash:,.0f})." if note else "")
 
 
-def _kv_table(values: dict) -> str:
-    rows = "".join(f"<tr><th>{_e(k)}</th><td>{_fmt(v)}</td></tr>" for k, v in values.items()
-                   if not isinstance(v, (dict, list)))
-    return f"<table>{rows}</table>"
+def _page_header(cfg, mode: str, equity: pd.DataFrame, views: list[PlaybookView]) -> str:
+    period = (f"{when(equity['time'].min(), False)} to {when(equity['time'].max(), False)}"
+              if len(equity) else "no sessions")
+    live = " (from going live; the backfill warm-up is left out)" if mode == "paper" else ""
+    playbooks = ", ".join(f"{v.name} [{v.label}]" for v in views)
+    return (f"<header class='page'><h1>{escape(cfg.name)}</h1><span class='mode {escape(mode)}'>{escape(mode)}"
+            f"</span></header><p class='sub'>{escape(period)}{live} · capital per playbook "
+            f"{cfg.broker.cash:,.0f} · playbooks: {escape(playbooks)}</p>")
 
 
-def _records_table(records: list[dict]) -> str:
-    if not records:
-        return "<p>None.</p>"
-    columns = list(records[0])
-    head = "".join(f"<th>{_e(c)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{_fmt(r.get(c))}</td>" for c in columns) + "</tr>" for r in records)
-    return f"<table><tr>{head}</tr>{body}</table>"
+def _label_banner(views: list[PlaybookView]) -> str:
+    """At the top of the page: which playbooks run on SYNTHETIC or PROXY data."""
+    out = []
+    for wanted in (SYNTHETIC, PROXY):
+        names = [v.name for v in views if label_class(v.label) == wanted]
+        if names:
+            out.append(f"<div class='warning {LABEL_CLASS[wanted]}'>{escape(', '.join(names))}: "
+                       f"{escape(LABEL_WARNING[wanted])}</div>")
+    return "".join(out)
 
 
-def _equity_plot(equity: pd.DataFrame) -> bytes:
-    times = pd.to_datetime(equity["time"], utc=True).dt.tz_convert("America/New_York").dt.tz_localize(None)
-    values = equity["value"].astype(float)
-    drawdown = (values / values.cummax() - 1.0) * 100.0
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
-    top.plot(times, values, color="#1f5fa8", linewidth=1)
-    top.set_ylabel("equity")
-    top.grid(alpha=0.3)
-    bottom.fill_between(times, drawdown, 0, color="#b00", alpha=0.4, linewidth=0)
-    bottom.set_ylabel("drawdown %")
-    bottom.grid(alpha=0.3)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90)
-    plt.close(fig)
-    return buffer.getvalue()
+def _badge(view: PlaybookView) -> str:
+    cls = LABEL_CLASS.get(label_class(view.label), "")
+    return f"<span class='badge {cls}'>{escape(view.label)}</span>"
 
 
-def _img(png: bytes) -> str:
-    return f"<img alt='plot' src='data:image/png;base64,{base64.b64encode(png).decode()}'>"
+def _card(view: PlaybookView) -> str:
+    f = view.figures
+    kind = label_class(view.label)
+    cls = LABEL_CLASS.get(kind, "")
+    warning = f"<div class='warning {cls}'>{escape(LABEL_WARNING[kind])}</div>" if kind in LABEL_WARNING else ""
+    years = (f"{count(f['years_traded'])} of {count(f['years_covered'])}"
+             if f["years_covered"] is not None else count(f["years_traded"]))
+    windows = (f"{count(f['windows_traded'])} of {count(f['windows'])}" if f["windows"] is not None else "–")
+    luck = p_value(f["p_value"])
+    draws = (f" ({'exact, ' if f['luck_exact'] else ''}{f['luck_draws']:,} "
+             f"{'combinations' if f['luck_exact'] else 'random draws'})" if f["luck_draws"] else "")
+    groups = {
+        "Did it work (own account)": [("Mean trade", pct(f["mean_trade_pct"])),
+                                      ("Median trade", pct(f["median_trade_pct"])),
+                                      ("P&L", fmt_money(f["pnl"])), ("Return", pct(f["return_pct"])),
+                                      ("Max drawdown", pct(f["max_drawdown_pct"])),
+                                      ("Exposure", share(f["exposure_pct"]))],
+        "How often": [("Trades", count(f["trades"] or 0)), ("Years with a signal", years),
+                      ("Windows traded", windows), ("Hit rate", share(f["hit_rate_pct"]))],
+        "Against what (mean per window)": [("Hold, in the windows traded", pct(f["hold_traded_pct"])),
+                                           ("Hold, every window", pct(f["hold_pct"])),
+                                           ("Its side, every window", pct(f["unconditional_pct"])),
+                                           ("Mean trade vs hold", _points(f["vs_hold_pp"])),
+                                           ("Mean trade vs its side", _points(f["vs_unconditional_pp"]))],
+        "How sure": [("Luck (p-value)", (luck if luck != "–" else "– (not computed)") + escape(draws))],
+    }
+    rows = "".join(f"<dt class='group'>{escape(group)}</dt>"
+                   + "".join(f"<dt>{escape(k)}</dt><dd>{v}</dd>" for k, v in items)
+                   for group, items in groups.items())
+    cautions = "".join(f"<div class='caution'>{escape(w)}</div>" for w in f["warnings"]
+                       if not w.startswith(("SYNTHETIC", "PROXY")))
+    return (f"<section class='card {cls}'><h3>{escape(view.name)} {_badge(view)}</h3>"
+            f"<div class='sub'>{escape(view.symbol)} · {'1-minute' if view.intraday else 'daily'} bars</div>"
+            f"{warning}<p class='verdict'>{_verdict(f)}</p><dl class='figures'>{rows}</dl>{cautions}</section>")
+
+
+def _points(value) -> str:
+    return pct(value).replace("%", " pts")
+
+
+def _verdict(f: dict) -> str:
+    """One sentence: the mean trade against holding the same windows."""
+    mine, hold = f["mean_trade_pct"], f["hold_traded_pct"]
+    if not f["trades"]:
+        return "No trades: the filters never fired on this data."
+    if mine is None or hold is None:
+        return f"Mean trade {pct(mine)}; no hold comparison available."
+    gap = mine - hold
+    word = "ahead of" if round(gap, 2) > 0 else "behind" if round(gap, 2) < 0 else "level with"
+    return (f"Mean trade {pct(mine)} against {pct(hold)} for holding the same windows: "
+            f"<b>{word}</b> holding by {pct(abs(gap), colour=False).lstrip('+').rstrip('%')} points.")
+
+
+def _combined_box(metrics: dict) -> str:
+    """The only figure over several playbooks: net P&L summed over the separate accounts of the
+    playbooks NOT on synthetic data."""
+    combined = metrics.get("combined_non_synthetic")
+    if not combined:
+        return ""
+    left_out = combined.get("left_out_synthetic") or []
+    if not combined.get("playbooks"):
+        return (f"<h2>Together</h2><p class='note'>No combined figure: every playbook runs on SYNTHETIC data "
+                f"({escape(', '.join(left_out))}).</p>")
+    items = [("Playbooks", escape(", ".join(combined["playbooks"]))), ("Trades", count(combined["trades"])),
+             ("Net P&L, summed over their accounts", fmt_money(combined["net_pnl"]))]
+    cells = "".join(f"<div><div class='sub'>{escape(k)}</div><b>{v}</b></div>" for k, v in items)
+    note = (f"<p class='note'>Left out as SYNTHETIC: {escape(', '.join(left_out))}. Each playbook has its own "
+            f"account; there is no pooled return, Sharpe or drawdown.</p>" if left_out else
+            "<p class='note'>Each playbook has its own account; there is no pooled return, Sharpe or drawdown.</p>")
+    return ("<h2>Together, non-synthetic playbooks only</h2>"
+            f"<div class='box' style='display:grid;grid-template-columns:repeat(auto-fit,minmax(160px,1fr));"
+            f"gap:.6rem'>{cells}</div>{note}")
+
+
+def _series(account: pd.DataFrame) -> pd.Series:
+    return pd.Series(account["value"].to_numpy(dtype="float64"), index=naive_new_york(account["time"]))
+
+
+def _curves(views: list[PlaybookView], accounts: dict[str, pd.DataFrame]) -> str:
+    panels, drawdowns, exposure = [], [], []
+    for i, view in enumerate(views):
+        colour = charts.COLOURS[i % len(charts.COLOURS)]
+        account = accounts[view.name]
+        if len(account) < 2:
+            continue
+        mine = _series(account)
+        hold = hold_curve(view, float(mine.iloc[0]))
+        hold = hold[hold.index >= mine.index[0].normalize()]
+        if len(hold):
+            hold = hold / hold.iloc[0] * float(mine.iloc[0])
+        panels.append({"title": f"{view.name} · {view.label}", "lines": [
+            (view.name, mine, colour, False), (f"hold {view.symbol}", hold, charts.HOLD, True)]})
+        drawdowns.append((f"{view.name} · {view.label}", mine, colour))
+        exposure.append((f"{view.name} · {view.label}", exposure_points(view, mine), colour))
+    return ("<h2>Equity against holding the instrument</h2>"
+            "<p class='note'>Each playbook on its own account, against the same capital held in its "
+            "instrument.</p>" + charts.equity_panels(panels)
+            + "<h2>Drawdown</h2>" + charts.drawdown_chart(drawdowns)
+            + "<h2>Exposure over time</h2>" + charts.exposure_chart(exposure))
+
+
+def _playbook_section(view: PlaybookView, account: pd.DataFrame, index: int) -> str:
+    sources = "".join(f"<p class='note'>{escape(s)}</p>" for s in view.sources)
+    charts_html = trade_charts.trade_charts(view)
+    kind = label_class(view.label)
+    warning = (f"<div class='warning {LABEL_CLASS[kind]}'>{escape(LABEL_WARNING[kind])}</div>"
+               if kind in LABEL_WARNING else "")
+    heat = report_tables.heatmap_table(account) if len(account) > 1 else "<p class='note'>No equity rows.</p>"
+    return (f"<h2 id='playbook-{index}'>{escape(view.name)} {_badge(view)}</h2>{warning}{sources}"
+            f"<h3>Per year, in the playbook's window</h3>"
+            f"<p class='note'>Each trade sits in the row of the window it was taken in. Hold: the instrument held "
+            f"long over the span the playbook could hold in each window (from its earliest possible fill to its "
+            f"exit); its side: the playbook's direction over the same span without its filters; both the mean "
+            f"over the year's windows. Grey rows: no trade in that year's windows.</p>"
+            + report_tables.per_year_table(view)
+            + (f"<h3>Every trade on its chart</h3>{charts_html}" if charts_html else "")
+            + f"<h3>Trades ({len(view.trades)})</h3>" + report_tables.trades_table(view)
+            + f"<h3>Monthly returns of its account [{escape(view.label)}]</h3>" + heat)
+
+
+def _reproducibility(record: dict | None) -> str:
+    if not record:
+        return ""
+    rows = [("flowbot version", record.get("flowbot_version")), ("git commit", record.get("git_commit")),
+            ("command line", record.get("command_line")), ("resolved config SHA-256", record.get("config_sha256")),
+            ("engine", record.get("engine"))]
+    body = "".join(f"<tr><td class='text'>{escape(k)}</td><td class='text'>{escape(v if v is not None else '–')}"
+                   f"</td></tr>" for k, v in rows)
+    files = []
+    for source in record.get("data_files") or []:
+        for f in source.get("files") or [{"path": "(none)", "sha256": None}]:
+            files.append(f"<tr><td class='text'>{escape(source['playbook'])}</td><td class='text'>"
+                         f"{escape(source['role'])}</td><td class='text'>{escape(source['label'])}</td>"
+                         f"<td class='text'>{escape(f['path'])}</td><td class='text'>{escape(f['sha256'] or '–')}"
+                         f"</td><td>{count(source['bars'])}</td></tr>")
+    head = ("<tr><th class='text'>Playbook</th><th class='text'>Role</th><th class='text'>Label</th>"
+            "<th class='text'>File</th><th class='text'>SHA-256</th><th>Bars</th></tr>")
+    return ("<h2>Reproducibility</h2><div class='scroll'><table>" + body + "</table></div>"
+            "<h3>Data files read</h3><div class='scroll'><table><thead>" + head + "</thead><tbody>"
+            + "".join(files) + "</tbody></table></div>")

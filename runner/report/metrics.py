@@ -16,12 +16,31 @@ TRADING_DAYS = 252
 NEW_YORK = "America/New_York"
 
 
-def performance(equity: pd.DataFrame, trades: pd.DataFrame, periods_per_year: float = TRADING_DAYS) -> dict:
+def trade_figures(trades: pd.DataFrame) -> dict:
+    """Figures of ``trades`` (trades.csv rows) alone: count, hit rate, profit factor, mean and median
+    trade return (true mean and median of ``pnl_pct``), net P&L."""
+    pnl = trades["pnl"].to_numpy(dtype="float64") if len(trades) else np.array([])
+    pnl_pct = trades["pnl_pct"].to_numpy(dtype="float64") if len(trades) else np.array([])
+    wins, losses = pnl[pnl > 0], pnl[pnl < 0]
+    return {
+        "trades": int(len(pnl)),
+        "win_rate_pct": round(len(wins) / len(pnl) * 100.0, 2) if len(pnl) else None,
+        "profit_factor": round(float(wins.sum() / -losses.sum()), 4) if len(losses) and losses.sum() < 0 else None,
+        "mean_trade_return_pct": round(float(pnl_pct.mean()), 4) if len(pnl_pct) else None,
+        "median_trade_return_pct": round(float(np.median(pnl_pct)), 4) if len(pnl_pct) else None,
+        "net_pnl": round(float(pnl.sum()), 2),
+    }
+
+
+def performance(equity: pd.DataFrame | None, trades: pd.DataFrame, periods_per_year: float = TRADING_DAYS) -> dict:
     """Figures of one account from ``equity`` (time, value, cash; a row at every session close and at
-    every bar while a position is open) and its ``trades`` (trades.csv rows)."""
+    every bar while a position is open) and its ``trades`` (trades.csv rows). ``equity`` None: the
+    trades' figures only (a playbook sharing an account with others)."""
+    if equity is None:
+        return trade_figures(trades)
     values = equity["value"].to_numpy(dtype="float64")
     if len(values) < 2:
-        return {"bars": int(len(values)), "trades": int(len(trades))}
+        return {"bars": int(len(values)), **trade_figures(trades)}
     times = pd.DatetimeIndex(pd.to_datetime(equity["time"], utc=True)).tz_convert(NEW_YORK)
     # Session returns (for Sharpe, Sortino, CAGR) from the last value of each session.
     session_values = pd.Series(values, index=times).groupby(times.date).last().to_numpy()
@@ -32,9 +51,7 @@ def performance(equity: pd.DataFrame, trades: pd.DataFrame, periods_per_year: fl
     downside = returns[returns < 0]
     std = returns.std(ddof=1) if len(returns) > 1 else 0.0
     down_std = math.sqrt((downside ** 2).sum() / len(returns)) if len(returns) else 0.0
-    pnl = trades["pnl"].to_numpy(dtype="float64") if len(trades) else np.array([])
-    pnl_pct = trades["pnl_pct"].to_numpy(dtype="float64") if len(trades) else np.array([])
-    wins, losses = pnl[pnl > 0], pnl[pnl < 0]
+    figures = trade_figures(trades)
     return {
         "start": str(equity["time"].iloc[0]), "end": str(equity["time"].iloc[-1]),
         "start_value": round(float(values[0]), 2), "end_value": round(float(values[-1]), 2),
@@ -43,13 +60,13 @@ def performance(equity: pd.DataFrame, trades: pd.DataFrame, periods_per_year: fl
         "sharpe": round(float(returns.mean() / std * math.sqrt(periods_per_year)), 4) if std > 0 else None,
         "sortino": round(float(returns.mean() / down_std * math.sqrt(periods_per_year)), 4) if down_std > 0 else None,
         "max_drawdown_pct": round(float(drawdown.min()) * 100.0, 4),
-        "trades": int(len(pnl)),
-        "win_rate_pct": round(len(wins) / len(pnl) * 100.0, 2) if len(pnl) else None,
-        "profit_factor": round(float(wins.sum() / -losses.sum()), 4) if len(losses) and losses.sum() < 0 else None,
-        "mean_trade_return_pct": round(float(pnl_pct.mean()), 4) if len(pnl_pct) else None,
-        "median_trade_return_pct": round(float(np.median(pnl_pct)), 4) if len(pnl_pct) else None,
+        "trades": figures.pop("trades"),
+        "win_rate_pct": figures.pop("win_rate_pct"),
+        "profit_factor": figures.pop("profit_factor"),
+        "mean_trade_return_pct": figures.pop("mean_trade_return_pct"),
+        "median_trade_return_pct": figures.pop("median_trade_return_pct"),
         "exposure_pct": exposure_pct(times, trades),
-        "net_pnl": round(float(pnl.sum()), 2),
+        "net_pnl": figures.pop("net_pnl"),
     }
 
 
@@ -125,19 +142,28 @@ def against_windows(table: pd.DataFrame, trades: pd.DataFrame) -> dict:
     """The playbook's mean trade against holding / taking its side in every window, and in its traded ones."""
     traded = table[table["trades"] > 0]
     pct = trades["pnl_pct"].to_numpy(dtype="float64") if len(trades) else np.array([])
+    mean = round(float(pct.mean()), 4) if len(pct) else None
+    hold_traded = _round_pct(traded["hold"].mean()) if len(traded) else None
+    unconditional = _round_pct(table["unconditional"].mean()) if len(table) else None
     return {
         "windows": int(len(table)),
         "windows_traded": int(len(traded)),
         "years_with_a_trade": int(traded["year"].nunique()) if len(traded) else 0,
         "trades_outside_windows": int((bin_trades(trades, table) < 0).sum()) if len(trades) else 0,
-        "trade_return_mean_pct": round(float(pct.mean()), 4) if len(pct) else None,
+        "trade_return_mean_pct": mean,
         "hold_window_mean_pct": _round_pct(table["hold"].mean()) if len(table) else None,
         "hold_window_wins": int((table["hold"] > 0).sum()),
-        "unconditional_window_mean_pct": _round_pct(table["unconditional"].mean()) if len(table) else None,
+        "unconditional_window_mean_pct": unconditional,
         "unconditional_window_wins": int((table["unconditional"] > 0).sum()),
-        "hold_in_traded_windows_mean_pct": _round_pct(traded["hold"].mean()) if len(traded) else None,
+        "hold_in_traded_windows_mean_pct": hold_traded,
         "unconditional_in_traded_windows_mean_pct": _round_pct(traded["unconditional"].mean()) if len(traded) else None,
+        "vs_hold_in_traded_windows_pp": _difference(mean, hold_traded),
+        "vs_unconditional_pp": _difference(mean, unconditional),
     }
+
+
+def _difference(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else round(a - b, 4)
 
 
 def window_records(table: pd.DataFrame) -> list[dict]:

@@ -16,8 +16,14 @@ ACCOUNTS_NOTE = ("each playbook trades its own account of broker.cash, so its fi
                  "playbooks of the run")
 
 
-def playbook_figures(strategy, equity: pd.DataFrame, trades: pd.DataFrame, bars: dict[str, pd.DataFrame]) -> dict:
-    """Everything metrics.json says about one playbook (keys in docs/metrics.md)."""
+SHARED_ACCOUNT_NOTE = ("the playbooks share one account (the paper account): performance is the account's, "
+                       "per playbook only its trades' figures")
+
+
+def playbook_figures(strategy, equity: pd.DataFrame | None, trades: pd.DataFrame, bars: dict[str, pd.DataFrame],
+                     account: str = ACCOUNTS_NOTE) -> dict:
+    """Everything metrics.json says about one playbook (keys in docs/metrics.md); ``equity`` None when
+    it shares an account with others (then its performance is its trades' figures only)."""
     label = playbook_label(strategy)
     instrument = bars.get(strategy.symbol)
     playbook = STRATEGIES[strategy.name]
@@ -34,7 +40,7 @@ def playbook_figures(strategy, equity: pd.DataFrame, trades: pd.DataFrame, bars:
         "data_label": label,
         "data": [{"role": role, "source": source.describe(), "label": source_label(source)}
                  for role, source in [("instrument", strategy.data), *strategy.feeds.items()]],
-        "account": ACCOUNTS_NOTE,
+        "account": account,
         "performance": performance(equity, trades),
         "sample": sample,
         "against_windows": summary,
@@ -73,3 +79,16 @@ def feeds_of(strategy, bars: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]
     """The bars one playbook reads: its instrument and its extra feeds."""
     names = [strategy.symbol, *(extra_feed_name(strategy.symbol, role) for role in strategy.feeds)]
     return {name: bars[name] for name in names if name in bars}
+
+
+def paper_metrics(cfg: RunConfig, equity: pd.DataFrame, trades: pd.DataFrame, bars: dict[str, pd.DataFrame]) -> dict:
+    """metrics.json of a paper session: the shared account's performance, then per playbook its trades'
+    figures against its windows, with its data label, sample size and luck measure."""
+    metrics: dict = {"run": cfg.name, "mode": "paper", "metrics_doc": "docs/metrics.md",
+                     "accounts": SHARED_ACCOUNT_NOTE, **performance(equity, trades), "playbooks": {}}
+    for strategy in cfg.active_strategies():
+        name = strategy.display_name
+        mine = trades[trades["strategy"] == name].reset_index(drop=True) if len(trades) else trades
+        metrics["playbooks"][name] = playbook_figures(strategy, None, mine, feeds_of(strategy, bars),
+                                                      account=SHARED_ACCOUNT_NOTE)
+    return metrics

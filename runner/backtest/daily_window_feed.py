@@ -1,0 +1,302 @@
+"""The daily fast path: feed a daily playbook only the bars around its yearly window.
+
+A daily playbook that declares ``window_feed`` acts only inside
+``active_window(year, params)`` (from the first session it may decide on to its
+time exit). Outside, backtrader's event loop has nothing to do but carry the
+bars through. So, as the intraday fast path does for minutes, a window feed
+carries:
+
+* the first ``WARM_UP_BARS`` bars of the data (so ``len(data)`` reads the same
+  as on the plain path wherever a playbook looks at it);
+* the last bar of every calendar year (the year-to-date base is the previous
+  fed bar at a year change);
+* around each window: the playbook's ``lookback_bars`` before its first session
+  (the Dec OPEX close, the 5-session return, the 20-session volume median are
+  read from those) through ``AFTER_BARS`` bars after its last one;
+* the ATR precomputed over every bar, with backtrader's arithmetic, as the
+  ``atr`` line (the playbook reads it instead of computing one).
+
+Extra feeds of the playbook (the bond leg) get the same bars. Equity has one
+row per session on the plain path; skipped sessions are flat (no position can
+be open outside a window), so their rows are the last fed row's values, filled
+in after the run. If a run leaves anything that could act outside the fed bars
+(a trade or an order still open at the end of a window), the caller runs the
+plain path instead; :func:`left_inside_windows` checks it.
+
+What does not change between runs of a sweep (the selected bars, their
+timestamps, the ATR) is built once per bar table and window set.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import backtrader as bt
+import numpy as np
+import pandas as pd
+
+from runner.backtest.engine import build_cerebro
+from runner.backtest.feeds import BulkPreloadFeed, _bt_datenums
+from runner.backtest.recorder import RunLog
+from runner.config import RunConfig
+from runner.data.bars import extra_feed_name, is_daily
+from strategies import market_calendar
+from strategies.registry import STRATEGIES
+
+WARM_UP_BARS = 40
+AFTER_BARS = 2
+END_OF_SESSION = pd.Timedelta(hours=23, minutes=59, seconds=59, microseconds=999989)
+TERMINAL_STATUSES = {"Completed", "Canceled", "Rejected", "Margin", "Expired"}
+
+
+@dataclass(frozen=True)
+class WindowBars:
+    """The selected bars of one table, ready for a feed: backtrader times, columns, ATR."""
+
+    keep: np.ndarray                      # mask over the table's rows
+    spans: tuple[tuple[pd.Timestamp, pd.Timestamp], ...]   # first and last fed session close of each window
+    times: np.ndarray
+    columns: dict[str, np.ndarray]
+    atr_period: int
+    ticks: tuple[list, ...]               # close, low, high, open, volume, adj_close, atr as lists
+
+
+class DailyWindowFeed(BulkPreloadFeed):
+    """Selected daily bars and the ``atr`` line, preloaded in one step per line."""
+
+    lines = ("atr",)
+
+    def __init__(self, prepared: WindowBars, **kwargs):   # noqa: D107 - ArrayFeed's bars replaced by arrays
+        bt.feed.DataBase.__init__(self, **kwargs)
+        self.daily = True
+        self.atr_period = prepared.atr_period
+        self._times = prepared.times
+        self._columns = prepared.columns
+        self._position = 0
+        self._ticks = prepared.ticks
+
+    def _tick_nullify(self):
+        self.tick_close = self.tick_low = self.tick_high = self.tick_open = None
+        self.tick_volume = self.tick_openinterest = self.tick_adj_close = self.tick_atr = self.tick_last = None
+
+    def _tick_fill(self, force=False):
+        # The broker matches orders against the tick_* copies of the bar: from plain lists.
+        if force or self.tick_close is None:
+            i = self.lines.close.idx
+            close, low, high, open_, volume, adj, atr = self._ticks
+            self.tick_close = self.tick_last = close[i]
+            self.tick_low, self.tick_high, self.tick_open = low[i], high[i], open_[i]
+            self.tick_volume, self.tick_openinterest, self.tick_adj_close, self.tick_atr = volume[i], 0.0, adj[i], atr[i]
+
+
+def average_true_range(bars: pd.DataFrame, period: int) -> np.ndarray:
+    """backtrader's ``AverageTrueRange`` (Wilder's smoothing of the true range), value for value."""
+    high, low, close = (bars[c].to_numpy(dtype="float64") for c in ("high", "low", "close"))
+    n = len(close)
+    out = np.full(n, np.nan)
+    if n <= period:
+        return out
+    true_range = (np.maximum(high[1:], close[:-1]) - np.minimum(low[1:], close[:-1])).tolist()
+    alpha = 1.0 / period
+    alpha1 = 1.0 - alpha
+    prev = math.fsum(true_range[:period]) / period   # the seed: the mean of the first period values
+    values = [prev]
+    for x in true_range[period:]:
+        prev = prev * alpha1 + x * alpha
+        values.append(prev)
+    out[period:] = values
+    return out
+
+
+_prepared: dict[tuple, tuple[pd.DataFrame, WindowBars]] = {}
+
+
+def prepare(bars: pd.DataFrame, windows: list[tuple[pd.Timestamp, pd.Timestamp, int]],
+            atr_period: int) -> WindowBars | None:
+    """The fed bars of ``bars`` for session windows ``windows`` (first, last, bars of look-back),
+    cached per table.
+
+    None if a bar is not on an NYSE session (then nothing says which bars a window needs).
+    """
+    key = (id(bars), tuple(windows), atr_period)
+    hit = _prepared.get(key)
+    if hit is not None and hit[0] is bars:
+        return hit[1]
+    if len(_prepared) > 32:
+        _prepared.clear()
+    days = bars.index.tz_localize(None).normalize()
+    if not all(market_calendar.is_session(d) for d in days.date):
+        _prepared[key] = (bars, None)
+        return None
+    n = len(days)
+    keep = np.zeros(n, dtype=bool)
+    keep[:WARM_UP_BARS] = True
+    years = days.year.to_numpy()
+    keep[np.flatnonzero(np.r_[years[1:] != years[:-1], True])] = True
+    spans = []
+    for first, last, lookback in windows:
+        lo = int(days.searchsorted(first))
+        hi = int(days.searchsorted(last, side="right")) - 1
+        if lo >= n or hi < 0 or lo > hi + 1:
+            continue
+        start, stop = max(lo - lookback, 0), min(hi + AFTER_BARS, n - 1)
+        keep[start:stop + 1] = True
+        spans.append((start, stop))
+    local = days[keep] + END_OF_SESSION
+    columns = {name: bars[name].to_numpy(dtype="float64")[keep] for name in ("open", "high", "low", "close", "volume")}
+    adj = bars["adj_close"] if "adj_close" in bars else bars["close"]
+    columns["adj_close"] = adj.to_numpy(dtype="float64")[keep]
+    columns["atr"] = average_true_range(bars, atr_period)[keep]
+    span_times = tuple((_session_close(days[a]), _session_close(days[b])) for a, b in spans)
+    ticks = tuple(columns[c].tolist() for c in ("close", "low", "high", "open", "volume", "adj_close", "atr"))
+    prepared = WindowBars(keep, span_times, _bt_datenums(pd.DatetimeIndex(local)), columns, atr_period, ticks)
+    _prepared[key] = (bars, prepared)
+    return prepared
+
+
+def _session_close(day: pd.Timestamp) -> pd.Timestamp:
+    return market_calendar.session_close(day.date())
+
+
+def window_feeds(cfg: RunConfig, bars: dict[str, pd.DataFrame]) -> dict[str, WindowBars]:
+    """Feed name -> its window bars, for the daily feeds every reader of which supports windows."""
+    readers: dict[str, list] = defaultdict(list)   # feed name -> strategies reading it
+    main_of: dict[str, str] = {}                  # extra feed name -> its strategy's main feed
+    for strategy in cfg.active_strategies():
+        readers[strategy.symbol].append(strategy)
+        for role in strategy.feeds:
+            name = extra_feed_name(strategy.symbol, role)
+            readers[name].append(strategy)
+            main_of[name] = strategy.symbol
+    out: dict[str, WindowBars] = {}
+    for name, strategies in readers.items():
+        frame = bars.get(name)
+        if frame is None or len(frame) < 2 or not is_daily(frame):
+            continue
+        if not all(getattr(STRATEGIES[s.name], "window_feed", False) for s in strategies):
+            continue
+        params = [s.typed_params() for s in strategies]
+        if any(getattr(p, "filters", None) for p in params):
+            continue   # signal filters read history the window leaves out (quarter bases, months of volume)
+        periods = {p.atr_period for p in params}
+        if len(periods) != 1:
+            continue
+        main = bars.get(main_of.get(name, name))
+        if main is None or not main.index.equals(frame.index):
+            continue   # an extra feed on other dates: its previous bar would not be the plain path's
+        windows = _windows(strategies, params, frame)
+        prepared = prepare(frame, windows, periods.pop())
+        if prepared is not None:
+            out[name] = prepared
+    # A playbook's feeds are windowed together or not at all.
+    for strategy in cfg.active_strategies():
+        names = [strategy.symbol, *(extra_feed_name(strategy.symbol, r) for r in strategy.feeds)]
+        if not all(n in out for n in names if n in bars):
+            for n in names:
+                out.pop(n, None)
+    return out
+
+
+
+
+def _windows(strategies, params, frame: pd.DataFrame) -> list[tuple[pd.Timestamp, pd.Timestamp, int]]:
+    first_year, last_year = frame.index[0].year - 1, frame.index[-1].year
+    windows = set()
+    for strategy, p in zip(strategies, params):
+        playbook = STRATEGIES[strategy.name]
+        lookback = playbook.lookback_bars(p)
+        for year in range(first_year, last_year + 1):
+            try:
+                window = playbook.active_window(year, p)
+            except (ValueError, IndexError):   # the calendar does not reach that year
+                continue
+            if window is not None:
+                windows.add((pd.Timestamp(window[0]), pd.Timestamp(window[1]), lookback))
+    return sorted(windows)
+
+
+def make_window_feed(prepared: WindowBars, name: str) -> DailyWindowFeed:
+    return DailyWindowFeed(prepared, name=name, timeframe=bt.TimeFrame.Days, compression=1)
+
+
+def left_inside_windows(trades: pd.DataFrame, orders: pd.DataFrame, open_trades: int,
+                        windows: dict[str, WindowBars]) -> bool:
+    """True if everything the run did on windowed feeds began and ended inside one fed span.
+
+    Then the bars it did not see could not have changed anything: the plain path gives the same run.
+    """
+    if open_trades:
+        return False
+    if len(orders):
+        mine = orders[orders["symbol"].isin(list(windows))]
+        last_status = mine.groupby("order_id")["status"].last()
+        if not last_status.isin(TERMINAL_STATUSES).all():
+            return False
+    for _, trade in trades[trades["symbol"].isin(list(windows))].iterrows():
+        entry, exit_ = pd.Timestamp(trade["entry_time"]), pd.Timestamp(trade["exit_time"])
+        if not any(first <= entry and exit_ <= last for first, last in windows[trade["symbol"]].spans):
+            return False
+    return True
+
+
+def fill_skipped_sessions(equity: pd.DataFrame, bars: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Equity with a row for every session of any feed, as the plain path records it.
+
+    A session no feed delivered is flat: its value and cash are those of the last row before it.
+    """
+    if not len(equity):
+        return equity
+    recorded = pd.DatetimeIndex(equity["time"])
+    every = _session_closes(bars).union(recorded)
+    source = np.full(len(every), -1)
+    source[every.get_indexer(recorded)] = np.arange(len(recorded))
+    source = np.maximum.accumulate(source)
+    rows = source >= 0
+    out = equity.iloc[source[rows]].reset_index(drop=True)
+    out["time"] = every[rows]
+    return out
+
+
+_closes: dict[tuple, tuple[list, pd.DatetimeIndex]] = {}
+
+
+def _session_closes(bars: dict[str, pd.DataFrame]) -> pd.DatetimeIndex:
+    """The session closes of every day of any table (the plain path's equity rows), cached."""
+    key = tuple(id(frame) for frame in bars.values())
+    hit = _closes.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], bars.values())):
+        return hit[1]
+    days = set()
+    for frame in bars.values():
+        days.update(frame.index.tz_localize(None).normalize().date)
+    closes = pd.DatetimeIndex(sorted(market_calendar.session_close(d) for d in days if market_calendar.is_session(d)))
+    if len(_closes) > 16:
+        _closes.clear()
+    _closes[key] = (list(bars.values()), closes)
+    return closes
+
+def run_windowed(cfg: RunConfig, bars: dict[str, pd.DataFrame],
+                 other_feeds: Callable[[dict[str, pd.DataFrame]], dict[str, bt.feed.DataBase]]
+                 ) -> tuple[RunLog, pd.DataFrame] | None:
+    """Run ``cfg`` with window feeds for its daily playbooks: (run log, equity), or None.
+
+    ``other_feeds(bars)`` builds the feeds of the tables that get no window feed. None
+    means nothing could be windowed, or the run did something the skipped bars could
+    have changed: run the plain path.
+    """
+    windows = window_feeds(cfg, bars)
+    if not windows:
+        return None
+    built = other_feeds({name: frame for name, frame in bars.items() if name not in windows})
+    feeds = {name: make_window_feed(windows[name], name) if name in windows else built[name] for name in bars}
+    runlog = RunLog()
+    first_ref = next(bt.order.OrderBase.refbasis)
+    bt.order.OrderBase.refbasis = itertools.count(first_ref)
+    build_cerebro(cfg, feeds, runlog=runlog).run()
+    if not left_inside_windows(runlog.trades_frame(), runlog.orders_frame(), len(runlog._open), windows):
+        bt.order.OrderBase.refbasis = itertools.count(first_ref)   # the plain run numbers its orders the same
+        return None
+    return runlog, fill_skipped_sessions(runlog.equity_frame(), bars)

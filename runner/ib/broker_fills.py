@@ -1,0 +1,126 @@
+"""The gateway's order events inside :class:`runner.ib.broker.IBBroker`: statuses, executions, commissions.
+
+IB statuses map to backtrader's; a fill is counted once per ``execId`` and
+booked with the commission from IB's report (or without one after
+``COMMISSION_WAIT`` seconds). The mixin uses the broker's ``orders``,
+``errors``, ``executions``, ``commissions``, ``awaiting``, ``positions`` and
+``notify``.
+"""
+from __future__ import annotations
+
+import time
+
+import backtrader as bt
+
+from runner.ib import events
+from runner.ib.sessions import NEW_YORK
+
+COMMISSION_WAIT = 2.0   # seconds a fill waits for its commission report before it is booked without one
+REJECT_CODES_MARGIN = ("margin", "insufficient", "equity")
+TERMINAL_UNFILLED = frozenset({"Cancelled", "ApiCancelled", "Inactive", "Rejected"})
+#: 202 confirms our own cancel; 10147 answers a cancel of an order the gateway no longer has.
+OWN_CANCEL_CODES = frozenset({202, 10147})
+IGNORED_CANCEL_ERRORS = frozenset({10148})
+
+
+class GatewayFills:
+    # -- messages from the store ------------------------------------------------------
+    def _on_status(self, m: events.OrderStatus) -> None:
+        if m.errorCode in IGNORED_CANCEL_ERRORS:
+            return   # "cannot be cancelled, state: Filled": the library calls it Cancelled; its fill decides
+        if m.errorCode and m.errorCode not in OWN_CANCEL_CODES:
+            self.errors[m.orderRef] = (m.errorCode, m.message)
+        order = self.orders.get(m.orderRef)
+        if order is None or not order.alive():
+            return
+        if m.status in ("PreSubmitted", "Submitted") and order.status == bt.Order.Submitted:
+            order.accept(self)
+            self.notify(order)
+        elif m.status in TERMINAL_UNFILLED:
+            # Whatever ``remaining`` says: the library's own cancel after an error (110, 201) and the
+            # gateway's Inactive both arrive with remaining == 0.
+            self._finish_unfilled(order, m)
+
+    def _finish_unfilled(self, order: bt.Order, m: events.OrderStatus) -> None:
+        if self.awaiting:   # fills reported before the cancel must be booked first
+            for exec_id in list(self.awaiting):
+                self._book(self.awaiting.pop(exec_id)[1])
+        if not order.alive():
+            return
+        code, text = self.errors.get(m.orderRef, (m.errorCode, m.message))
+        self.orders.pop(m.orderRef, None)
+        self.cancelling.discard(m.orderRef)
+        if m.status in ("Inactive", "Rejected") or (code and code not in OWN_CANCEL_CODES):
+            margin = any(word in (text or "").lower() for word in REJECT_CODES_MARGIN)
+            self._reject(order, f"IB error {code}: {text}" if code else f"IB made the order {m.status}", margin)
+        else:
+            order.cancel()
+            self.notify(order)
+        self._cancel_siblings(order)
+
+    def _on_execution(self, m: events.Execution) -> None:
+        if m.execId in self.seen_execs:
+            return
+        self.seen_execs.add(m.execId)
+        self.awaiting[m.execId] = (time.monotonic() + COMMISSION_WAIT, m)
+
+    def _on_commission(self, m: events.Commission) -> None:
+        if m.execId in self.commissions:
+            return
+        self.commissions[m.execId] = m.commission
+        if m.execId in self.awaiting:
+            self._book(self.awaiting.pop(m.execId)[1])
+        elif m.execId in self.booked_here:
+            self.cash -= m.commission   # the fill was booked before its (late) report
+
+    def _book(self, m: events.Execution) -> None:
+        """Account for a fill once (position and cash) and execute its order once."""
+        commission = self.commissions.get(m.execId, 0.0)
+        book = m.execId not in self.booked
+        self.booked.add(m.execId)
+        if book:
+            self.booked_here.add(m.execId)
+        order = self.orders.get(m.orderRef)
+        if order is None:
+            if book:
+                signed = m.shares if m.side == "BOT" else -m.shares
+                self.positions[m.symbol].update(signed, m.price)
+                self.cash -= signed * m.price + commission
+            # the replay of history may yet re-create its order; it gets the fill then
+            self.unowned[m.orderRef].append((m, commission))
+            self.log.bind(order_ref=m.orderRef).info(f"fill of an order no strategy holds (yet): {m.side} "
+                                                     f"{m.shares} {m.symbol} @ {m.price}")
+            return
+        self._execute(order, m, commission, book)
+
+    def _execute(self, order: bt.Order, m: events.Execution, commission: float, book: bool) -> None:
+        """Execute ``order`` with fill ``m``; ``book``: also move position and cash (not yet in the account's)."""
+        self.applied.add(m.execId)
+        signed = m.shares if m.side == "BOT" else -m.shares
+        price = m.price
+        remaining = abs(order.executed.remsize) if order.executed.size else abs(order.created.size)
+        if m.shares > remaining + 1e-9:
+            self.log.warning(f"fill of {m.shares} exceeds the order's remaining {remaining}; booking the remaining")
+            signed = remaining if signed > 0 else -remaining
+        pos = self.positions[self._symbol(order.data)]
+        pprice_orig = pos.price
+        if book:
+            psize, pprice, opened, closed = pos.update(signed, price)
+            self.cash -= signed * price + commission
+        else:   # already in the account's positions and cash
+            psize, pprice = pos.size, pos.price
+            opened, closed = signed, 0.0
+        pnl = -closed * (price - pprice_orig) if closed else 0.0
+        total = abs(opened) + abs(closed) or 1.0
+        order.execute(bt.date2num(m.time.astimezone(NEW_YORK).replace(tzinfo=None)), signed, price,
+                      closed, closed * pprice_orig, commission * abs(closed) / total,
+                      opened, opened * price, commission * abs(opened) / total,
+                      0.0, pnl, psize, pprice)
+        if order.executed.remsize:
+            order.partial()
+        else:
+            order.completed()
+            self.orders.pop(order.info.get("orderRef"), None)
+            if book:
+                self._cancel_siblings(order)
+        self.notify(order)
