@@ -220,7 +220,10 @@ class Playbook(HoldingWindows, FlowbotStrategy):
     def _send_exit_group(self, today: dt.date) -> None:
         plan = self.trade_plan
         close_side = self.sell if plan.direction == LONG else self.buy
-        stop = close_side(data=self.bars, size=plan.size, exectype=bt.Order.Stop, price=plan.stop)
+        # Sent with an entry that has not filled: a broker may attach them to it (IB holds attached
+        # orders until their parent fills and cancels them if it is refused).
+        with_entry = {} if plan.filled or self.entry_order is None else {"entry_ref": self.entry_order.ref}
+        stop = close_side(data=self.bars, size=plan.size, exectype=bt.Order.Stop, price=plan.stop, **with_entry)
         self._tag(stop, "trailing_stop" if plan.trailing else "stop")
         if not plan.filled and self.entry_order is not None:
             # Sent with the entry: the broker moves it with the entry's fill (see _anchor_to_fill).
@@ -228,7 +231,7 @@ class Playbook(HoldingWindows, FlowbotStrategy):
         self.exit_orders = [stop]
         if plan.target is not None:
             target = close_side(data=self.bars, size=plan.size, exectype=bt.Order.Limit,
-                                price=plan.target, oco=stop)
+                                price=plan.target, oco=stop, **with_entry)
             self._tag(target, "target")
             if not plan.filled and self.entry_order is not None:
                 target.addinfo(entry_ref=self.entry_order.ref)
