@@ -221,20 +221,16 @@ class Playbook(HoldingWindows, FlowbotStrategy):
         plan = self.trade_plan
         close_side = self.sell if plan.direction == LONG else self.buy
         # Sent with an entry that has not filled: a broker may attach them to it (IB holds attached
-        # orders until their parent fills and cancels them if it is refused).
+        # orders until their parent fills and cancels them if it is refused), and the backtest broker
+        # moves them with the entry's fill (see _anchor_to_fill).
         with_entry = {} if plan.filled or self.entry_order is None else {"entry_ref": self.entry_order.ref}
         stop = close_side(data=self.bars, size=plan.size, exectype=bt.Order.Stop, price=plan.stop, **with_entry)
         self._tag(stop, "trailing_stop" if plan.trailing else "stop")
-        if not plan.filled and self.entry_order is not None:
-            # Sent with the entry: the broker moves it with the entry's fill (see _anchor_to_fill).
-            stop.addinfo(entry_ref=self.entry_order.ref)
         self.exit_orders = [stop]
         if plan.target is not None:
             target = close_side(data=self.bars, size=plan.size, exectype=bt.Order.Limit,
                                 price=plan.target, oco=stop, **with_entry)
             self._tag(target, "target")
-            if not plan.filled and self.entry_order is not None:
-                target.addinfo(entry_ref=self.entry_order.ref)
             self.exit_orders.append(target)
         plan.time_exit_sent = False
         self._maybe_send_time_exit(today)
