@@ -2,8 +2,8 @@
 
 >>> from runner import backtest
 >>> r = backtest("config/backtest.yaml", set={"strategies.december_fade.params.rally_pct": 2.0})
->>> r.metrics["sharpe"], len(r.trades)
->>> r.equity.plot(x="time", y="value")
+>>> r.figures("december_fade")["performance"]["sharpe"], len(r.trades)
+>>> r.equity.pivot(index="time", columns="strategy", values="value").plot()
 
 The same run as ``flowbot backtest`` (same config loading, validation and
 selection), without the console summary; nothing is written unless ``out`` is
@@ -26,15 +26,30 @@ class BacktestRun:
 
     trades: Any                    # pandas.DataFrame, the rows of trades.csv
     orders: Any                    # pandas.DataFrame, the rows of orders.csv
-    equity: Any                    # pandas.DataFrame: time, value, cash
-    metrics: dict                  # metrics.json: headline figures, per_year, baseline
+    equity: Any                    # pandas.DataFrame: strategy, time, value, cash (each playbook's account)
+    metrics: dict                  # metrics.json: playbooks.<name> (performance, sample, luck, ...), combined
     config: Any = field(repr=False, default=None)   # the validated runner.config.RunConfig
     folder: Path | None = None     # the run folder when ``out`` was given
 
+    def figures(self, playbook: str | None = None) -> dict:
+        """metrics.json's ``playbooks.<playbook>`` (performance, against_windows, sample, luck, per_year, ...);
+        without a name, the run's only playbook."""
+        playbooks = self.metrics.get("playbooks") or {}
+        if playbook is None:
+            if len(playbooks) != 1:
+                raise KeyError(f"this run has {len(playbooks)} playbooks ({', '.join(playbooks)}); name one")
+            return next(iter(playbooks.values()))
+        if playbook not in playbooks:
+            raise KeyError(f"no playbook {playbook!r} in this run; it has {', '.join(playbooks) or 'none'}")
+        return playbooks[playbook]
+
     def __repr__(self) -> str:
-        m = self.metrics
-        return (f"BacktestRun({m.get('run')}: {len(self.trades)} trades, total return {m.get('total_return_pct')}%, "
-                f"sharpe {m.get('sharpe')}, max drawdown {m.get('max_drawdown_pct')}%)")
+        parts = []
+        for name, f in (self.metrics.get("playbooks") or {}).items():
+            perf = f.get("performance") or {}
+            parts.append(f"{name} [{f.get('data_label')}]: {perf.get('trades')} trades, return "
+                         f"{perf.get('total_return_pct')}%, sharpe {perf.get('sharpe')}")
+        return f"BacktestRun({self.metrics.get('run')}: {'; '.join(parts) or 'no playbooks'})"
 
 
 def backtest(config: str | Path | None = None, *, set: dict[str, Any] | None = None,   # noqa: A002 (as --set)

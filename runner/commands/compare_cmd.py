@@ -3,13 +3,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-HEADLINE = (("total_return_pct", "total return %"), ("cagr_pct", "CAGR %"), ("sharpe", "Sharpe"),
-            ("sortino", "Sortino"), ("max_drawdown_pct", "max drawdown %"), ("trades", "trades"),
-            ("win_rate_pct", "win rate %"), ("profit_factor", "profit factor"), ("exposure_pct", "exposure %"),
-            ("net_pnl", "net P&L"), ("end_value", "end value"))
-PER_PLAYBOOK = (("years_traded", "years traded"), ("playbook_pnl", "P&L"),
-                ("playbook_mean_trade_return_pct", "mean trade %"), ("hold_window_mean_pct", "hold window %"),
-                ("unconditional_mean_pct", "unconditional %"))
+# Per playbook (metrics.json's playbooks.<name>): (where, key, label); where is a section of the figures or "".
+PER_PLAYBOOK = (("", "data_label", "data"), ("performance", "trades", "trades"),
+                ("sample", "windows_traded", "windows traded"), ("sample", "windows", "windows"),
+                ("performance", "net_pnl", "net P&L"), ("performance", "total_return_pct", "return %"),
+                ("", "buy_and_hold_pct", "hold %"), ("performance", "cagr_pct", "CAGR %"),
+                ("performance", "sharpe", "Sharpe"), ("performance", "sortino", "Sortino"),
+                ("performance", "max_drawdown_pct", "max drawdown %"), ("performance", "win_rate_pct", "win rate %"),
+                ("performance", "profit_factor", "profit factor"), ("performance", "exposure_pct", "exposure %"),
+                ("performance", "mean_trade_return_pct", "mean trade %"),
+                ("performance", "median_trade_return_pct", "median trade %"),
+                ("against_windows", "hold_window_mean_pct", "hold / window %"),
+                ("against_windows", "unconditional_window_mean_pct", "uncond. / window %"),
+                ("luck", "p_value", "p (luck)"))
 IGNORED_KEYS = ("output.", "logging.", "name")
 
 
@@ -50,13 +56,18 @@ def compare(past) -> dict:
     from runner.commands.past_runs import flat_config
 
     runs = [{"folder": str(p.folder), "name": p.name, "kind": p.kind} for p in past]
-    figures = {label: [p.metrics.get(key) for p in past] for key, label in HEADLINE}
-    figures["period"] = [f"{str(p.metrics.get('start', ''))[:10]}..{str(p.metrics.get('end', ''))[:10]}"
-                         for p in past]
-    playbooks = list(dict.fromkeys(name for p in past for name in (p.metrics.get("baseline") or {})))
+    figures: dict[str, list] = {}
+    playbooks = list(dict.fromkeys(name for p in past for name in (p.metrics.get("playbooks") or {})))
     for name in playbooks:
-        for key, label in PER_PLAYBOOK:
-            figures[f"{name}: {label}"] = [((p.metrics.get("baseline") or {}).get(name) or {}).get(key) for p in past]
+        entries = [(p.metrics.get("playbooks") or {}).get(name) or {} for p in past]
+        figures[f"{name}: span"] = [_span(e.get("performance") or {}) for e in entries]
+        for where, key, label in PER_PLAYBOOK:
+            figures[f"{name}: {label}"] = [(e.get(where) if where else e).get(key) if e else None
+                                           for e in entries]
+    if any(p.metrics.get("combined_non_synthetic") for p in past):
+        combined = [p.metrics.get("combined_non_synthetic") or {} for p in past]
+        figures["combined non-synthetic: net P&L"] = [c.get("net_pnl") for c in combined]
+        figures["combined non-synthetic: trades"] = [c.get("trades") for c in combined]
     flats = [flat_config(p.config) for p in past]
     keys = list(dict.fromkeys(k for flat in flats for k in flat))
     missing = object()
@@ -67,7 +78,12 @@ def compare(past) -> dict:
         values = [flat.get(key, missing) for flat in flats]
         if any(v != values[0] for v in values[1:]):
             differences[key] = [None if v is missing else v for v in values]
-    return {"runs": runs, "figures": figures, "differences": differences}
+    return {"runs": runs, "playbooks": playbooks, "figures": figures, "differences": differences}
+
+
+def _span(performance: dict) -> str | None:
+    start, end = str(performance.get("start") or ""), str(performance.get("end") or "")
+    return f"{start[:10]}..{end[:10]}" if start and end else None
 
 
 def figure(value) -> str:
@@ -94,12 +110,19 @@ def _print(comparison: dict) -> None:
     runs = comparison["runs"]
     for i, r in enumerate(runs, 1):
         console.print(f"[bold]{i}[/bold]: {r['folder']} ({r['kind']})")
-    table = Table(title="figures")
+    table = Table(title="figures, each playbook on its own account")
     table.add_column("", no_wrap=True)
     for i in range(1, len(runs) + 1):
         table.add_column(str(i), justify="right")
+    section = None
     for label, values in comparison["figures"].items():
-        table.add_row(label, *(figure(v) for v in values))
+        group, _, name = label.partition(": ")
+        if group != section:
+            if section is not None:
+                table.add_section()
+            table.add_row(f"[bold]{group}[/bold]", *([""] * len(runs)))
+            section = group
+        table.add_row(f"  {name}", *(figure(v) for v in values))
     console.print(table)
     if not comparison["differences"]:
         console.print("same configuration (apart from name, output and logging)")

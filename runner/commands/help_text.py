@@ -12,7 +12,7 @@ HELP: dict[str, tuple[str, list[tuple[str, str]]]] = {
           "strategies.december_fade.params.rally_pct=2", "one playbook, a shorter window, one parameter changed"),
          ("flowbot backtest --strategy december_fade --data my.csv --delimiter ';' --date-format '%d/%m/%Y' "
           "--columns time=Timestamp,close=Last", "your own bar file"),
-         ("flowbot backtest --json | jq .sharpe", "the figures for a script")]),
+         ("flowbot backtest --json | jq .playbooks.december_fade.performance.sharpe", "the figures for a script")]),
     "paper": (
         "Paper trade the playbooks through IB Gateway or TWS (paper accounts only: live ports and live "
         "accounts are refused).",

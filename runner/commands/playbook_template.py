@@ -20,9 +20,16 @@ How a flowbot playbook works (the same contract as the built-in ones):
   ``self.enter(...)``: a market order for the next open (or the next close),
   sized by ``risk_pct`` over the stop distance, with its exits (stop,
   optional target, time exit) sent as one OCO group.
-* ``baseline_window(year, params)`` says which sessions the playbook can be
-  exposed in each year; the report compares the playbook with simply holding
-  the instrument over that window, every year.
+* ``holding_span(year, params)`` says what the playbook can hold in its
+  ``year`` window: its earliest possible fill (a session and "open" or
+  "close") and the session by whose close it is flat. The report and
+  metrics.json compare the trades with simply holding the instrument over that
+  span, and with taking the playbook's side of it, every window; the luck
+  measure draws random windows from the same spans.
+* Optional, for speed: ``window_feed = True`` with ``active_window(year,
+  params)`` (the first session it may decide on to its time exit) and
+  ``lookback_bars(params)`` lets a backtest feed only the bars around each
+  window (see runner/backtest/daily_window_feed.py); without it every bar is fed.
 
 Run it:   flowbot backtest -c {folder}/{name}.yaml
 Test it:  pytest {folder}/test_{name}.py
@@ -72,10 +79,11 @@ class {cls}(Playbook):
                    why=f"up {{ytd * 100.0:.1f}}% on the year")
 
     @classmethod
-    def baseline_window(cls, year: int, params: {cls}Params) -> tuple[dt.date, dt.date]:
-        last_december = nth_session_of_month(year, 12, -1)
-        first = session_offset(last_december, 1 - params.sessions_before_year_end)
-        return first, nth_session_of_month(year + 1, 1, params.hold_sessions)
+    def holding_span(cls, year: int, params: {cls}Params) -> tuple[dt.date, str, dt.date]:
+        # Bought at the open after the decision day; flat by the close of January session hold_sessions.
+        decision_day = session_offset(nth_session_of_month(year, 12, -1), -params.sessions_before_year_end)
+        return session_offset(decision_day, 1), "open", nth_session_of_month(year + 1, 1, params.hold_sessions)
+
 '''
 
 CONFIG = '''# Runs the playbook {name} ({folder}/{name}.py): flowbot backtest -c {folder}/{name}.yaml

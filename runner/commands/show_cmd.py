@@ -48,6 +48,11 @@ def _print_backtest(past) -> None:
     from runner.errors import ConfigError
     from runner.report.summary import print_backtest_summary, run_notes
 
+    if not isinstance(past.metrics.get("playbooks"), dict):
+        from runner.errors import UserInputError
+
+        raise UserInputError(f"{past.folder / 'metrics.json'}: written by an older flowbot (no per-playbook figures); "
+                             f"flowbot show {past.folder} --json prints what it holds")
     tables = {}
     for name in ("trades", "orders", "equity"):
         path = past.folder / f"{name}.csv"
@@ -60,10 +65,11 @@ def _print_backtest(past) -> None:
         from runner.config import validate_config
 
         cfg = validate_config(past.config, str(past.folder / "config.resolved.yaml"))
-        notes = run_notes(cfg)
     except ConfigError:   # e.g. your own playbook has moved since: the figures are still there
-        cfg = types.SimpleNamespace(name=past.metrics.get("run", past.name), active_strategies=lambda: [])
-        notes = [f"{name}: {source}" for name, source in past.metrics.get("data", {}).items()]
+        cash = next((f["performance"].get("start_value") for f in (past.metrics.get("playbooks") or {}).values()), 0)
+        cfg = types.SimpleNamespace(name=past.metrics.get("run", past.name), active_strategies=lambda: [],
+                                    broker=types.SimpleNamespace(cash=cash or 0))
+    notes = past.metrics.get("notes") or (run_notes(cfg) if cfg.active_strategies() else [])
     print_backtest_summary(cfg, result, past.folder, notes)
 
 

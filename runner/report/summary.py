@@ -26,48 +26,74 @@ def run_notes(cfg: RunConfig) -> list[str]:
     return list(dict.fromkeys(notes))
 
 
-SUMMARY_WIDTH = 100
-
-
-def _mean_hold(holds: dict | None) -> float | None:
-    values = [v for v in (holds or {}).values() if v is not None]
-    return sum(values) / len(values) if values else None
+SUMMARY_WIDTH = 100   # the summary's tables and lines fit this many columns
 
 
 def _pct(value) -> str:
     return "–" if value is None else f"{value:+.2f}%"
 
 
+def summary_console() -> Console:
+    """A console at most 100 columns wide (the terminal's width when it is narrower)."""
+    probe = Console()
+    width = min(probe.width, SUMMARY_WIDTH) if probe.is_terminal else SUMMARY_WIDTH
+    return Console(highlight=False, width=width)
+
+
+def combined_hold(m: dict) -> tuple[float, float] | None:
+    """The combined non-synthetic book against holding: (its return on the accounts' cash, the mean of
+    holding each playbook's instrument over its span instead: equal accounts, equal parts)."""
+    combined = m.get("combined_non_synthetic") or {}
+    names = combined.get("playbooks") or []
+    holds = [m["playbooks"][n].get("buy_and_hold_pct") for n in names]
+    starts = [m["playbooks"][n]["performance"].get("start_value") for n in names]
+    if not names or None in holds or None in starts or not sum(starts):
+        return None
+    return 100.0 * combined["net_pnl"] / sum(starts), sum(holds) / len(holds)
+
+
 def print_backtest_summary(cfg: RunConfig, result, folder: Path, notes: list[str]) -> None:
-    # The table fits 100 columns (short headers; long playbook labels fold); wider terminals use their width.
-    console = Console(highlight=False, soft_wrap=True, width=max(Console().width, SUMMARY_WIDTH))
+    """Per playbook, each on its own account and data (never pooled with SYNTHETIC data), against holding
+    its instrument, with its sample size, the luck measure and the warnings; then the combined non-synthetic
+    book against holding, and the data notes. Fits 100 columns."""
+    console = summary_console()
     m = result.metrics
-    table = Table(title=f"flowbot backtest {cfg.name}: {m.get('start', '')[:10]} to {m.get('end', '')[:10]}")
-    for column in ("playbook", "trades", "years traded", "P&L", "mean trade", "hold window", "unconditional"):
-        table.add_column(column, justify="left" if column == "playbook" else "right",
-                         overflow="fold", max_width=24 if column == "playbook" else None)
-    for name, b in m["baseline"].items():
-        table.add_row(name, str(sum(r[f"{name}.trades"] for r in m["per_year"])),
-                      f"{b['years_traded']}/{b['years_with_window']}", f"{b['playbook_pnl']:,.2f}",
-                      _pct(b["playbook_mean_trade_return_pct"]), _pct(b["hold_window_mean_pct"]),
-                      _pct(b["unconditional_mean_pct"]))
-    if m["baseline"]:
-        table.add_section()
-        table.add_row("portfolio", str(m.get("trades", 0)), "", f"{m.get('net_pnl', 0):,.2f}",
-                      _pct(m.get("total_return_pct")), _pct(_mean_hold(m.get("buy_and_hold_pct"))), "")
-    console.print(table, width=min(console.width, SUMMARY_WIDTH))
-    console.print("[dim]hold window / unconditional: mean return of holding the instrument over the playbook's "
-                  "window each year / of taking its side each year. portfolio: the run's total return; hold = "
-                  "the instruments bought in equal parts and held over the whole run.[/dim]",
-                  soft_wrap=False, width=min(console.width, SUMMARY_WIDTH))
-    holds = m.get("buy_and_hold_pct") or {}
-    if holds:
-        console.print("holding instead over the whole run: "
-                      + ", ".join(f"{symbol} {_pct(value)}" for symbol, value in holds.items()))
-    sharpe = "–" if m.get("sharpe") is None else f"{m['sharpe']:.2f}"
-    console.print(f"total return {_pct(m.get('total_return_pct'))}, CAGR {_pct(m.get('cagr_pct'))}, "
-                  f"Sharpe {sharpe}, max drawdown {_pct(m.get('max_drawdown_pct'))}, "
-                  f"exposure {m.get('exposure_pct', 0):.1f}%, {m.get('trades', 0)} trades")
+    table = Table(title=f"flowbot backtest {cfg.name}: each playbook on its own account of {cfg.broker.cash:,.0f}")
+    trust = Table(title="risk, and against its windows: how much to trust it")
+    for column in ("playbook", "data", "span", "trades", "windows", "net P&L", "return", "hold"):
+        table.add_column(column, justify="left" if column in ("playbook", "data", "span") else "right",
+                         overflow="fold", max_width=16 if column == "playbook" else None)
+    for column in ("playbook", "max DD", "exposure", "mean trade", "hold / window", "uncond. / window", "p (luck)"):
+        trust.add_column(column, justify="left" if column == "playbook" else "right",
+                         overflow="fold", max_width=16 if column == "playbook" else None)
+    for name, f in m["playbooks"].items():
+        perf, sample, against = f["performance"], f["sample"], f["against_windows"]
+        p_value = f["luck"]["p_value"]
+        table.add_row(name, f["data_label"], f"{perf.get('start', '')[:4]}–{perf.get('end', '')[:4]}",
+                      str(sample["trades"]), f"{sample['windows_traded']}/{sample['windows']}",
+                      f"{perf.get('net_pnl', 0.0):,.2f}", _pct(perf.get("total_return_pct")),
+                      _pct(f.get("buy_and_hold_pct")))
+        trust.add_row(name, _pct(perf.get("max_drawdown_pct")), f"{perf.get('exposure_pct', 0.0):.2f}%",
+                      _pct(against["trade_return_mean_pct"]), _pct(against["hold_window_mean_pct"]),
+                      _pct(against["unconditional_window_mean_pct"]), "–" if p_value is None else f"{p_value:.2f}")
+    console.print(table)
+    console.print(trust)
+    for name, f in m["playbooks"].items():
+        for warning in f["warnings"]:
+            console.print(f"[yellow]{name} [{f['data_label']}]: {warning}[/yellow]", markup=True)
+    combined = m.get("combined_non_synthetic")
+    if combined and combined["playbooks"]:
+        left_out = combined["left_out_synthetic"]
+        against_hold = combined_hold(m)
+        console.print(f"combined, non-synthetic playbooks only ({', '.join(combined['playbooks'])}; separate accounts): "
+                      f"net P&L {combined['net_pnl']:,.2f} over {combined['trades']} trades"
+                      + (f", {_pct(against_hold[0])} of their cash; holding their instruments instead "
+                         f"{_pct(against_hold[1])}" if against_hold else "")
+                      + (f"; left out as SYNTHETIC: {', '.join(left_out)}" if left_out else ""))
+    console.print("[dim]return / hold: the playbook's account over the span / holding its instrument over the "
+                  "same span instead; mean trade: mean net pnl_pct of the trades; hold / uncond. per window: mean "
+                  "return of holding long / taking the playbook's side over the span it could hold, every window; "
+                  "p (luck): share of random choices of as many windows that did as well (docs/metrics.md)[/dim]")
     for note in notes:
         console.print(f"[dim]{note}[/dim]")
-    console.print(f"run folder: {folder}")
+    console.print(f"run folder: {folder}", soft_wrap=True)   # one line, to copy

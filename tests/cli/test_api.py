@@ -20,11 +20,14 @@ def test_backtest_returns_frames_and_metrics():
     r = backtest("config/backtest.yaml", set={"strategies.december_fade.params.rally_pct": 1.0},
                  strategy="december_fade")
     assert isinstance(r.trades, pd.DataFrame) and isinstance(r.orders, pd.DataFrame)
-    assert list(r.equity.columns) == ["time", "value", "cash"]
-    assert isinstance(r.metrics, dict) and r.metrics["trades"] == len(r.trades) == 4
+    assert list(r.equity.columns) == ["strategy", "time", "value", "cash"]
+    assert isinstance(r.metrics, dict) and r.figures()["performance"]["trades"] == len(r.trades) == 4
+    assert r.figures("december_fade") is r.metrics["playbooks"]["december_fade"]
+    with pytest.raises(KeyError, match="no playbook 'nope'.*december_fade"):
+        r.figures("nope")
     assert r.config.strategies[0].params["rally_pct"] == 1.0
     assert r.folder is None
-    assert "4 trades" in repr(r)
+    assert "december_fade [REAL+PROXY]: 4 trades" in repr(r)
 
 
 def test_backtest_matches_the_cli_and_writes_a_folder_when_asked(tmp_path):

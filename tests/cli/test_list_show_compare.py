@@ -60,7 +60,11 @@ def test_backtest_json_is_one_object_on_stdout_logs_on_stderr(tmp_path, capsys):
     captured = capsys.readouterr()
     data = json.loads(captured.out)   # the whole of stdout is one JSON object
     assert data["folder"] == str(tmp_path / "run")
-    assert data["trades"] == 3 and "sharpe" in data and "december_fade" in data["baseline"]
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert {k: v for k, v in data.items() if k != "folder"} == metrics   # metrics.json, as it is
+    figures = data["playbooks"]["december_fade"]
+    assert figures["performance"]["trades"] == 3 and "sharpe" in figures["performance"]
+    assert figures["data_label"] == "REAL+PROXY"
     assert "backtest year-end-daily" in captured.err   # the logs went to stderr
 
 
@@ -83,6 +87,18 @@ def test_show_reprints_a_backtest_summary(fade_runs, capsys):
     assert main(["show", "fade-b", "--runs", str(runs), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["kind"] == "backtest" and data["trades"] == 4 and data["folder"] == str(second)
+    assert data["playbooks"]["december_fade"]["performance"]["trades"] == 4
+
+
+def test_show_refuses_a_run_folder_of_an_older_flowbot_in_one_line(tmp_path, capsys):
+    old = tmp_path / "old-run"
+    old.mkdir()
+    (old / "metrics.json").write_text(json.dumps({"run": "x", "trades": 3, "baseline": {}}))
+    assert main(["show", str(old)]) == 2
+    err = capsys.readouterr().err
+    assert "older flowbot" in err and "--json" in err and "Traceback" not in err
+    assert main(["show", str(old), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["trades"] == 3
 
 
 def test_show_unknown_run_names_the_latest_ones(fade_runs, capsys):
@@ -98,13 +114,20 @@ def test_compare_shows_figures_and_the_parameter_that_differs(fade_runs, capsys)
     runs, first, second = fade_runs
     assert main(["compare", str(first), str(second)]) == 0
     out = capsys.readouterr().out
-    assert "total return %" in out and "Sharpe" in out
+    assert "return %" in out and "Sharpe" in out and "p (luck)" in out and "REAL+PROXY" in out
     row = next(l for l in out.splitlines() if "strategies.december_fade.params.rally_pct" in l)
     assert "1.5" in row and "1.0" in row
+    trades_row = next(l for l in out.splitlines() if l.strip("│ ").startswith("trades"))
+    assert [c.strip() for c in trades_row.split("│")][2:4] == ["3", "4"]
     assert main(["compare", "latest~1", "latest", "--runs", str(runs), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["differences"] == {"strategies.december_fade.params.rally_pct": [1.5, 1.0]}
-    assert data["figures"]["trades"] == [3, 4]
+    assert data["playbooks"] == ["december_fade"]
+    assert data["figures"]["december_fade: trades"] == [3, 4]
+    figures = [json.loads((run / "metrics.json").read_text())["playbooks"]["december_fade"] for run in (first, second)]
+    assert data["figures"]["december_fade: Sharpe"] == [f["performance"]["sharpe"] for f in figures]
+    assert data["figures"]["december_fade: p (luck)"] == [f["luck"]["p_value"] for f in figures]
+    assert data["figures"]["december_fade: hold %"] == [f["buy_and_hold_pct"] for f in figures]
 
 
 def test_compare_needs_two_runs(fade_runs, capsys):
