@@ -32,7 +32,7 @@ def check(path: Path, overrides: list[str]) -> int:
             runs = f"{spec.search.method} search, {spec.search.trials} trials"
         keys = ", ".join(p.column for p in sweep.parameters)
         print(f"{path}: ok (sweep {sweep.name}: {runs} over {keys}; objective {spec.objective.metric} "
-              f"{spec.objective.direction}; base {sweep.base_path})")
+              f"{spec.objective.direction}; base {Path(sweep.base_path).resolve()})")
         for note in sweep.notes:
             print(f"  note: {note}")
         return 0

@@ -77,15 +77,17 @@ def exposure_pct(times: pd.DatetimeIndex, trades: pd.DataFrame) -> float:
     sessions = [d for d in days if market_calendar.is_session(d)]
     if not sessions:
         return 0.0
-    opens = pd.DatetimeIndex([market_calendar.session_open(d) for d in sessions])
-    closes = pd.DatetimeIndex([market_calendar.session_close(d) for d in sessions])
+    # One unit for every time below: the calendar's opens and closes, and the trades' times, can each
+    # come in another resolution (us, ns), and their int64 values would not be comparable.
+    opens = pd.DatetimeIndex([market_calendar.session_open(d) for d in sessions]).as_unit("ns")
+    closes = pd.DatetimeIndex([market_calendar.session_close(d) for d in sessions]).as_unit("ns")
     total = float(np.asarray((closes - opens).total_seconds()).sum())
     held = 0.0
     if len(trades):
-        entries = pd.to_datetime(trades["entry_time"], utc=True)
-        exits = pd.to_datetime(trades["exit_time"], utc=True)
+        entries = pd.DatetimeIndex(pd.to_datetime(trades["entry_time"], utc=True)).as_unit("ns")
+        exits = pd.DatetimeIndex(pd.to_datetime(trades["exit_time"], utc=True)).as_unit("ns")
         o, c = opens.tz_convert("UTC").asi8, closes.tz_convert("UTC").asi8
-        for entry, exit_ in zip(entries.astype("int64"), exits.astype("int64")):
+        for entry, exit_ in zip(entries.asi8, exits.asi8):
             overlap = np.minimum(c, exit_) - np.maximum(o, entry)
             held += float(overlap[overlap > 0].sum()) / 1e9
     return round(held / total * 100.0, 4)
