@@ -74,16 +74,16 @@ def backtest(config: str | Path | None = None, *, set: dict[str, Any] | None = N
     from runner.report.run_folder import create_run_folder
     from runner.report.summary import run_notes
 
+    if log_level is not None:
+        from runner.log_setup import configure_console
+
+        configure_console(log_level)
     path = find_config(config, "backtest.yaml")
     overrides = [f"{key}={_yaml_value(value)}" for key, value in (set or {}).items()]
     strategies = [strategy] if isinstance(strategy, str) else list(strategy or [])
     cfg = select_for_backtest(path, overrides, strategies, Path(data) if data is not None else None,
                               _as_date(start), _as_date(end))
     apply_data_format(cfg, date_format, delimiter, columns)
-    if log_level is not None:
-        from runner.log_setup import configure_console
-
-        configure_console(log_level)
     bars = load_run_bars(cfg)
     result = run_backtest(cfg, bars)
     folder = None

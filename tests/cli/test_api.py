@@ -63,3 +63,14 @@ def test_both_import_orders_work_in_a_fresh_interpreter(code):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["3", "3", "DataFrame"]
+
+
+def test_outside_the_repository_the_shipped_config_runs_quietly(tmp_path):
+    code = ("from runner import backtest\n"
+            "r = backtest('config/backtest.yaml', strategy='january_snapback')\n"
+            "print(r.figures()['performance']['trades'], len(r.trades))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["3", "3"]
+    assert "INFO" not in result.stderr   # the notebook's console stays quiet (log_level WARNING)
+    assert not (tmp_path / "logs").exists()   # nothing written without out=
