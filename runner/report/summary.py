@@ -43,6 +43,9 @@ def summary_console() -> Console:
 def combined_hold(m: dict) -> tuple[float, float] | None:
     """The combined non-synthetic book against holding: (its return on the accounts' cash, the mean of
     holding each playbook's instrument over its span instead: equal accounts, equal parts)."""
+    if paper:   # one account: its figures are the run's, per playbook only its trades'
+        console.print(f"paper account: net P&L {m.get('net_pnl', 0.0):,.2f} over {m.get('trades', 0)} trades, return "
+                      f"{_pct(m.get('total_return_pct'))}, max drawdown {_pct(m.get('max_drawdown_pct'))}")
     combined = m.get("combined_non_synthetic") or {}
     names = combined.get("playbooks") or []
     holds = [m["playbooks"][n].get("buy_and_hold_pct") for n in names]
@@ -58,7 +61,9 @@ def print_backtest_summary(cfg: RunConfig, result, folder: Path, notes: list[str
     book against holding, and the data notes. Fits 100 columns."""
     console = summary_console()
     m = result.metrics
-    table = Table(title=f"flowbot backtest {cfg.name}: each playbook on its own account of {cfg.broker.cash:,.0f}")
+    paper = m.get("mode") == "paper"
+    table = Table(title=f"flowbot paper {cfg.name}: the playbooks share the paper account" if paper else
+                  f"flowbot backtest {cfg.name}: each playbook on its own account of {cfg.broker.cash:,.0f}")
     trust = Table(title="risk, and against its windows: how much to trust it")
     for column in ("playbook", "data", "span", "trades", "windows", "net P&L", "return", "hold"):
         table.add_column(column, justify="left" if column in ("playbook", "data", "span") else "right",
@@ -81,6 +86,9 @@ def print_backtest_summary(cfg: RunConfig, result, folder: Path, notes: list[str
     for name, f in m["playbooks"].items():
         for warning in f["warnings"]:
             console.print(f"[yellow]{name} [{f['data_label']}]: {warning}[/yellow]", markup=True)
+    if paper:   # one account: its figures are the run's, per playbook only its trades'
+        console.print(f"paper account: net P&L {m.get('net_pnl', 0.0):,.2f} over {m.get('trades', 0)} trades, return "
+                      f"{_pct(m.get('total_return_pct'))}, max drawdown {_pct(m.get('max_drawdown_pct'))}")
     combined = m.get("combined_non_synthetic")
     if combined and combined["playbooks"]:
         left_out = combined["left_out_synthetic"]

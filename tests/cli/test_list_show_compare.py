@@ -176,3 +176,21 @@ def test_the_new_commands_import_no_heavy_library_to_build_their_parsers():
             "print(heavy)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_show_a_paper_run_says_paper_and_its_shared_account(fade_runs, tmp_path, capsys):
+    import shutil
+
+    _, first, _ = fade_runs
+    paper = tmp_path / "paper-run"
+    shutil.copytree(first, paper)
+    metrics = json.loads((paper / "metrics.json").read_text())
+    figures = metrics["playbooks"]["december_fade"]
+    account = {k: figures["performance"][k] for k in ("total_return_pct", "max_drawdown_pct", "net_pnl", "trades")}
+    figures["performance"] = {"trades": figures["performance"]["trades"]}   # a shared account: trades' figures only
+    metrics.update(mode="paper", **account)
+    (paper / "metrics.json").write_text(json.dumps(metrics))
+    assert main(["show", str(paper)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "flowbot paper year-end-daily: the playbooks share the paper account" in out and "own account" not in out
+    assert f"paper account: net P&L {account['net_pnl']:,.2f} over 3 trades" in out
