@@ -43,9 +43,6 @@ def summary_console() -> Console:
 def combined_hold(m: dict) -> tuple[float, float] | None:
     """The combined non-synthetic book against holding: (its return on the accounts' cash, the mean of
     holding each playbook's instrument over its span instead: equal accounts, equal parts)."""
-    if paper:   # one account: its figures are the run's, per playbook only its trades'
-        console.print(f"paper account: net P&L {m.get('net_pnl', 0.0):,.2f} over {m.get('trades', 0)} trades, return "
-                      f"{_pct(m.get('total_return_pct'))}, max drawdown {_pct(m.get('max_drawdown_pct'))}")
     combined = m.get("combined_non_synthetic") or {}
     names = combined.get("playbooks") or []
     holds = [m["playbooks"][n].get("buy_and_hold_pct") for n in names]
