@@ -36,6 +36,7 @@ import backtrader as bt
 import numpy as np
 import pandas as pd
 
+from strategies.conditions import Condition
 from strategies.market_calendar import nth_session_of_month, session_offset
 from strategies.params import PlaybookParams
 from strategies.signals.filters import FilterCheck
@@ -103,6 +104,14 @@ class Playbook(FlowbotStrategy):
     def decide(self, today: dt.date) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def conditions(self, today: dt.date) -> list[Condition] | None:
+        """The entry conditions on ``today``'s completed bar (``strategies.conditions``), the ones
+        ``decide`` enters on; None for a playbook that does not list them."""
+        return None
+
+    def observe(self, today: dt.date) -> None:
+        """Called on each completed bar before the playbook acts on it (a monitor's hook)."""
+
     @classmethod
     def baseline_window(cls, year: int, params: PlaybookParams) -> tuple[dt.date, dt.date] | None:
         """First and last session the playbook can be exposed in its ``year`` window."""
@@ -144,6 +153,15 @@ class Playbook(FlowbotStrategy):
         raise ValueError(f"filter leg {name!r} is neither the instrument {self.p.symbol!r} "
                          f"nor an extra feed ({sorted(self.extra)})")
 
+    def filter_conditions(self) -> list[Condition]:
+        """Each configured filter as a condition on the current bar."""
+        out = []
+        for check in self.filter_checks:
+            values = check.values()
+            out.append(Condition(f"filter {check.spec.signal}", check.passes(),
+                                 values[0] if len(values) == 1 else None, check.describe()))
+        return out
+
     def filters_verdict(self) -> tuple[bool, str]:
         """Whether every configured filter passes on the current bar, and each one's value."""
         return all(c.passes() for c in self.filter_checks), "; ".join(c.describe() for c in self.filter_checks)
@@ -184,6 +202,7 @@ class Playbook(FlowbotStrategy):
             return
         self._track_year_base(today)
         self._last_day = today
+        self.observe(today)
         if self.trade_plan is not None:
             self._manage_open_trade(today)
         elif self.entry_order is None:
