@@ -1,7 +1,7 @@
-"""flowbot pressure on the IB cache that flowbot fetch wrote: fetch SPY, IEF and IWM daily bars from the
-simulated gateway, then read them back (--source cache), playbooks included (config/paper_filters.yaml)."""
+"""flowbot pressure on the IB cache that flowbot fetch wrote: fetch the daily bars of config/pressure_ib.yaml's
+legs from the simulated gateway, then read them back (--source cache), playbooks included
+(config/paper_filters.yaml)."""
 import json
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -19,13 +19,14 @@ def drift(t, re, rb=0.0):
 
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory):
-    """SPY steps up 10% / 20% / 5% on June 1 of 2016 / 2017 / 2018 (flat otherwise), IEF is flat, IWM
-    follows SPY; fetched through the gateway into a fresh cache."""
+    """SPY steps up 10% / 20% / 5% on June 1 of 2016 / 2017 / 2018 (flat otherwise), IEF and TLT are
+    flat, IWM, RSP and QQQ follow SPY, every volume is 1e6; fetched through the gateway into a fresh cache."""
     spy, ief = equity_and_bonds()
+    bars = {"SPY": spy, "IEF": ief, "TLT": ief.copy(), "IWM": spy.copy(), "RSP": spy.copy(), "QQQ": spy.copy()}
     folder = tmp_path_factory.mktemp("fetched") / "cache"
-    with SimulatedGateway(bars={"SPY": spy, "IEF": ief, "IWM": spy.copy()}, speed=0, paused=True, pacing=True,
-                          pacing_time_scale=0.01, start="2018-07-02 09:00", wire_log=False) as gw:
-        for symbol in ("SPY", "IEF", "IWM"):
+    with SimulatedGateway(bars=bars, speed=0, paused=True, pacing=True, pacing_time_scale=0.01,
+                          start="2018-07-02 09:00", wire_log=False) as gw:
+        for symbol in bars:
             code = main(["fetch", "--symbol", symbol, "--bar-size", "1 day", "--start", "2016-01-01",
                          "--end", "2018-06-29", "--set", f"ib.port={gw.port}", "--set", "ib.client_id=9",
                          "--set", "ib.pacing_backoff=1", "--cache", str(folder), "--no-progress"])
@@ -33,26 +34,19 @@ def cache(tmp_path_factory):
     return folder
 
 
-def test_pressure_on_the_fetched_cache_with_its_playbooks(cache, tmp_path, capsys):
+def test_the_shipped_ib_pressure_file_on_the_fetched_cache(cache, capsys):
     capsys.readouterr()
-    path = tmp_path / "pressure.yaml"
-    path.write_text(textwrap.dedent(f"""\
-        instruments: {{SPY: sample:sp500, IEF: sample:aaa_bond_proxy, IWM: sample:nasdaq}}
-        equity: SPY
-        bonds: IEF
-        mixes: [0.6]
-        signals:
-          - {{signal: rotation, long: SPY, short: IWM, sessions: 10, min_pct: -3.0}}
-        playbooks: {ROOT / 'config' / 'paper_filters.yaml'}
-        """))
-    assert main(["pressure", "-c", str(path), "--source", "cache", "--cache", str(cache), "--json"]) == 0
+    config = ROOT / "config" / "pressure_ib.yaml"
+    assert main(["pressure", "-c", str(config), "--source", "cache", "--cache", str(cache), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["date"] == "2018-06-29"                     # the last fetched bar
-    assert report["labels"] == {"SPY": "cache:SPY", "IEF": "cache:IEF", "IWM": "cache:IWM"}
+    assert report["labels"] == {name: f"cache:{name}" for name in ("SPY", "IEF", "TLT", "IWM", "RSP", "QQQ")}
     assert report["returns"]["SPY"] == pytest.approx({"year": 0.05, "quarter": 0.05, "month": 0.05})
     assert report["history"]["same_date"] == pytest.approx({"2016": drift(0.6, 0.10), "2017": drift(0.6, 0.20)},
                                                            abs=1e-4)
-    assert report["signals"][0]["values"] == [pytest.approx(0.0)] and report["signals"][0]["passes"]
+    signals = [(s["signal"], s["values"], s["passes"]) for s in report["signals"]]
+    assert signals == [("rotation", [0.0], False), ("rotation", [0.0], True), ("rotation", [0.0], True),
+                       ("volume_spike", [1.0, 1.0, 1.0], False)]   # the legs move together; flat volume
 
     # the playbooks read the same cache: SPY, its bonds feed from IEF and its filter leg from IWM
     (fade,) = report["playbooks"]
