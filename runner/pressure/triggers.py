@@ -76,7 +76,7 @@ def probe(run_cfg: RunConfig, strategy: StrategyConfig, feeds: dict[str, pd.Data
                         **params.model_dump())
     logger.disable("strategies")   # the probe's history is not news: its trades are not logged
     try:
-        return cerebro.run()[0].probe
+        return cerebro.run(runonce=False)[0].probe   # step by step: a short history only warms up
     finally:
         logger.enable("strategies")
 
@@ -130,8 +130,10 @@ def playbook_row(run_cfg: RunConfig, strategy: StrategyConfig, run_bars: dict[st
                 for role in strategy.feeds}}
     seen = probe(run_cfg, strategy, feeds, day)
     if seen is None:
-        return _row(strategy, f"no decision on {day}: no bar that day, or still warming up", False,
-                    ["a completed bar"], [])
+        has_bar = pd.Timestamp(day) in feeds[strategy.symbol].index.tz_localize(None)
+        status = f"still warming up on {day} (too little history before it)" if has_bar else \
+            f"no {strategy.symbol} bar on {day}"
+        return _row(strategy, status, False, ["warm-up" if has_bar else "a bar on the date"], [])
     if seen["conditions"] is None:
         return _row(strategy, "its conditions are not listed (the playbook has no conditions())", False,
                     ["described conditions"], [])

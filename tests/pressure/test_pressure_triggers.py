@@ -88,3 +88,18 @@ def test_the_probe_starts_early_enough_for_the_filters_history():
     two_years = VolumeSpikeFilter(signal="volume_spike", lookback=24, min_ratio=1.3)
     longer = params.model_copy(update={"filters": [*params.filters, two_years]})
     assert probe_start(longer, D(2019, 1, 2)) == D(2016, 11, 1)       # 24 earlier month ends, and 2 more
+
+
+def test_a_date_early_in_the_data_is_still_warming_up(capsys):
+    import json
+
+    from runner.cli import main
+
+    # the sample starts 1999-01-04: six sessions are too few for the ATR(14) the playbooks read
+    assert main(["pressure", "--date", "1999-01-12", "--json"]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)["playbooks"]}
+    for name in ("december_fade", "january_snapback"):
+        assert rows[name]["status"] == "still warming up on 1999-01-12 (too little history before it)"
+        assert rows[name]["waits_on"] == ["warm-up"] and not rows[name]["would_trigger"]
+    assert main(["pressure", "--date", "1999-01-12"]) == 0
+    assert "december_fade (SPX): still warming up" in capsys.readouterr().out
