@@ -94,6 +94,9 @@ def print_report(report: dict, console: Console | None = None) -> None:
     for row in report.get("playbooks", []):
         title = (f"{row['playbook']} ({row['symbol']}): "
                  + (f"[green]{row['status']}[/]" if not row["waits_on"] else row["status"]))
+        if not row["conditions"]:
+            console.print(title)
+            continue
         table = Table(title=title, title_justify="left")
         for column in ("condition", "value", "threshold", "met"):
             table.add_column(column)
