@@ -155,12 +155,7 @@ class Playbook(FlowbotStrategy):
 
     def filter_conditions(self) -> list[Condition]:
         """Each configured filter as a condition on the current bar."""
-        out = []
-        for check in self.filter_checks:
-            values = check.values()
-            out.append(Condition(f"filter {check.spec.signal}", check.passes(),
-                                 values[0] if len(values) == 1 else None, check.describe()))
-        return out
+        return [check.condition() for check in self.filter_checks]
 
     def filters_verdict(self) -> tuple[bool, str]:
         """Whether every configured filter passes on the current bar, and each one's value."""
