@@ -79,3 +79,15 @@ def test_bad_pressure_file_names_the_key(tmp_path, capsys):
     path.write_text("instruments: {SPX: sample:sp500}\nequity: SPX\nbonds: IEF\n")
     assert main(["pressure", "-c", str(path)]) == 2
     assert "bonds: 'IEF' is not one of the instruments (SPX)" in capsys.readouterr().err
+
+
+def test_the_default_file_checks_the_quarter_end_fade_too(capsys):
+    # config/pressure.yaml: playbooks [backtest.yaml, quarter_end.yaml]; quarter_end_fade sells the
+    # 2015-12-23 open, while december_fade's year-to-date drift is too small that year
+    report = run_json(capsys, "--date", "2015-12-22")
+    rows = {p["name"]: p for p in report["playbooks"]}
+    assert list(rows) == ["december_fade", "january_snapback", "vwap_close_fade", "quarter_end_fade"]
+    assert rows["quarter_end_fade"]["would_trigger"]
+    assert rows["december_fade"]["waits_on"] == ["year-to-date drift of 60%/40%, pts"]
+    only = run_json(capsys, "--date", "2015-12-22", "--playbooks", "config/quarter_end.yaml")
+    assert [p["name"] for p in only["playbooks"]] == ["quarter_end_fade"]
