@@ -105,3 +105,6 @@ def print_report(report: dict, console: Console | None = None) -> None:
             met = _verdict(c["ok"]) + ("" if c["required"] else " (one of)")
             table.add_row(c["condition"], value, c["threshold"], met)
         console.print(table)
+        for c in row["conditions"]:
+            if c.get("note"):
+                console.print(f"  {c['condition']}: {c['note']}")

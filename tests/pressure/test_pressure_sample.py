@@ -57,6 +57,9 @@ def test_html_page_is_self_contained_with_the_drift_chart(tmp_path, capsys):
     assert main(["pressure", "--date", "2018-12-21", "--html", str(page)]) == 0
     text = page.read_text(encoding="utf-8")
     assert "data:image/png;base64," in text and "PROXY" in text
+    # the playbooks' conditions: january_snapback's two sell-off tests are alternatives, december_fade's
+    # pressure reads as in the log
+    assert "yes</span> (one of)" in text and "equity weight drifted -1.78 pts" in text
     assert "http://" not in text and "https://" not in text and "<script" not in text
 
 
