@@ -36,6 +36,7 @@ from typing import ClassVar
 
 import backtrader as bt
 
+from strategies.conditions import Condition
 from strategies.market_calendar import nth_session_of_month, session_offset
 from strategies.params import PlaybookParams
 from strategies.signals.filters import FilterCheck
@@ -94,6 +95,14 @@ class Playbook(HoldingWindows, FlowbotStrategy):
     def decide(self, today: dt.date) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def conditions(self, today: dt.date) -> list[Condition] | None:
+        """The entry conditions on ``today``'s completed bar (``strategies.conditions``), the ones
+        ``decide`` enters on; None for a playbook that does not list them."""
+        return None
+
+    def observe(self, today: dt.date) -> None:
+        """Called on each completed bar before the playbook acts on it (a monitor's hook)."""
+
     @classmethod
     def active_window(cls, year: int, params: PlaybookParams) -> tuple[dt.date, dt.date] | None:
         """The first session the playbook may decide on in its ``year`` window and the last one
@@ -114,6 +123,10 @@ class Playbook(HoldingWindows, FlowbotStrategy):
             return self.extra[name]
         raise ValueError(f"filter leg {name!r} is neither the instrument {self.p.symbol!r} "
                          f"nor an extra feed ({sorted(self.extra)})")
+
+    def filter_conditions(self) -> list[Condition]:
+        """Each configured filter as a condition on the current bar."""
+        return [check.condition() for check in self.filter_checks]
 
     def filters_verdict(self) -> tuple[bool, str]:
         """Whether every configured filter passes on the current bar, and each one's value."""
@@ -155,6 +168,7 @@ class Playbook(HoldingWindows, FlowbotStrategy):
             return
         self._track_year_base(today)
         self._last_day = today
+        self.observe(today)
         if self.trade_plan is not None:
             self._manage_open_trade(today)
         elif self.entry_order is None:

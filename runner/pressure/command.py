@@ -21,8 +21,9 @@ def register(commands, add_set) -> None:
                         help="config: each instrument's source in the file; cache: every instrument from the "
                              "IB cache (flowbot fetch) under its name")
     parser.add_argument("--cache", type=Path, metavar="DIR", help="the IB cache folder (default: logs/cache)")
-    parser.add_argument("--playbooks", type=Path, metavar="FILE",
-                        help="run config whose playbooks are checked (default: the pressure file's playbooks:)")
+    parser.add_argument("--playbooks", type=Path, metavar="FILE", action="append",
+                        help="run config whose playbooks are checked, repeatable (default: the pressure file's "
+                             "playbooks:)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON instead of tables")
     parser.add_argument("--html", type=Path, metavar="FILE", help="also write an HTML page with the drift chart")
     add_set(parser)
@@ -46,15 +47,17 @@ def run(args) -> int:
     bars = {name: load_source(source, cache_folder=cfg.cache_folder) for name, source in cfg.instruments.items()}
     report = compute_pressure(cfg, bars, args.date)
     playbooks = args.playbooks or cfg.playbooks
-    if playbooks is not None:
-        run_cfg = load_config(playbooks)
+    if playbooks:
+        report["playbooks"] = []
+    for path in playbooks:
+        run_cfg = load_config(path)
         if args.source == "cache":
             run_cfg.data.source = "cache"
             run_cfg = type(run_cfg).model_validate(run_cfg.model_dump())
         if args.cache:
             run_cfg.data.cache_folder = args.cache
         day = dt.date.fromisoformat(report["date"])
-        report["playbooks"] = playbook_rows(run_cfg, load_playbook_bars(run_cfg), day)
+        report["playbooks"] += playbook_rows(run_cfg, load_playbook_bars(run_cfg), day)
     if args.json:
         print(to_json(report))
     else:

@@ -6,7 +6,7 @@
     mixes: [0.6, 0.7]
     aum: 1.0e12
     signals: [{signal: rotation, long: COMP, short: SPX, sessions: 10, min_pct: 1.0}]
-    playbooks: backtest.yaml      # run config whose playbooks are checked (relative to this file)
+    playbooks: [backtest.yaml, quarter_end.yaml]   # run configs whose playbooks are checked (relative to this file)
 """
 from __future__ import annotations
 
@@ -27,8 +27,14 @@ class PressureConfig(StrictModel):
     aum: float = Field(1e12, gt=0, description="balanced-fund assets the implied flow is scaled to (dollars)")
     signals: list[SignalFilter] = Field(default_factory=list, description="rotation / volume_spike / drift "
                                         "signals to show against their thresholds (legs: instrument names)")
-    playbooks: Path | None = Field(None, description="run config whose playbooks are checked (relative to this file)")
+    playbooks: list[Path] = Field(default_factory=list, description="run configs whose playbooks are checked "
+                                  "(one file or a list, relative to this file)")
     cache_folder: Path = Field(Path("logs/cache"), description="the IB cache folder for cache: sources")
+
+    @field_validator("playbooks", mode="before")
+    @classmethod
+    def _one_or_more(cls, value):
+        return [] if value is None else [value] if isinstance(value, (str, Path)) else value
 
     @field_validator("mixes")
     @classmethod
@@ -66,6 +72,5 @@ def load_pressure_config(path: Path, overrides=()) -> PressureConfig:
         for error in errors:
             error["loc"] = clean_filter_loc(error["loc"])
         raise ConfigError(format_errors(errors, str(path), node, model=PressureConfig)) from None
-    if cfg.playbooks is not None and not cfg.playbooks.is_absolute():
-        cfg.playbooks = path.parent / cfg.playbooks
+    cfg.playbooks = [p if p.is_absolute() else path.parent / p for p in cfg.playbooks]
     return cfg
