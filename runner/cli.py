@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import errno
+import re
 import sys
 import time
 import warnings
@@ -170,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
             return exc.exit_code
         except SystemExit as exc:   # --help, --version
             return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_UNEXPECTED
+        except OSError as exc:
+            return _os_error(exc)
         except RecursionError as exc:
             return _crash(exc, "input nested too deeply")
         except MemoryError as exc:
@@ -179,9 +183,42 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
-def _one_line(text: str, limit: int = 2000) -> str:
+#: A message longer than this is cut; so is any run of text without spaces longer than ``_LONG_WORD``
+#: (a value, a path or a list a user gave), wherever in the code the message was made.
+_MESSAGE_LIMIT, _LONG_WORD = 1000, 120
+
+
+def _one_line(text: str, limit: int = _MESSAGE_LIMIT) -> str:
+    from runner.inputs import cut
+
     text = "; ".join(part.strip() for part in text.splitlines() if part.strip())
+    text = re.sub(r"(\S{%d,}?)([:;,.)]*)(?=\s|$)" % (_LONG_WORD + 1),
+                  lambda word: cut(word.group(1), _LONG_WORD - 20) + word.group(2), text)
+    text = cut(text, 10 ** 9)   # control characters (terminal escapes) shown, not sent to the terminal
     return text if len(text) <= limit else text[:limit] + f"... ({len(text):,} characters)"
+
+
+#: An OSError about a path the user named (a missing file, a folder where a file belongs, no permission,
+#: a name too long): bad input, exit 2. Anything else an OSError says (a full disk) is not the user's input.
+_PATH_ERRORS = {errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EACCES, errno.EPERM, errno.EROFS,
+                errno.ENAMETOOLONG, errno.ELOOP, errno.EEXIST, errno.ENXIO}
+
+
+def _os_error(exc: OSError) -> int:
+    """An OSError no check caught: one line naming the path; exit 2 if it is about the path itself."""
+    name = exc.filename if exc.filename is not None else ""
+    if exc.errno in _PATH_ERRORS and name != "":
+        print(f"error: {_one_line(f'{name}: {exc.strerror or exc}')}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        from loguru import logger
+
+        logger.opt(exception=exc).debug("disk full")
+        where = name or "writing"
+        print(f"failed: {_one_line(f'{where}: {exc.strerror}')}; free some space and run again "
+              f"(files are written whole or not at all)", file=sys.stderr)
+        return EXIT_UNEXPECTED
+    return _crash(exc)
 
 
 class _console_guards:

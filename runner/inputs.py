@@ -47,6 +47,8 @@ def check_input_file(path: Path, what: str, limit: int, error=UserInputError) ->
         raise error(f"{path}: no such {what}") from None
     except NotADirectoryError:
         raise error(f"{path}: no such {what} (a part of the path is a file, not a folder)") from None
+    except ValueError as exc:   # a NUL byte in the name
+        raise error(f"{shown(str(path))}: not a usable file name ({exc})") from None
     except OSError as exc:
         raise error(f"{path}: cannot read the {what} ({exc.strerror or exc})") from None
     if stat.S_ISDIR(info.st_mode):
