@@ -94,7 +94,7 @@ def _backtest(args) -> int:
     from runner.config_files import default_config
     from runner.log_setup import add_run_log, configure_console
     from runner.data.load import load_run_bars
-    from runner.report.run_folder import create_run_folder
+    from runner.report.run_folder import create_run_folder, discard_run_folder, existing_folder
     from runner.backtest.selection import select_for_backtest
     from runner.report.summary import print_backtest_summary, run_notes
     from loguru import logger
@@ -104,18 +104,23 @@ def _backtest(args) -> int:
     cfg = select_for_backtest(path, args.overrides, args.strategy, args.data, args.start, args.end)
     configure_console(cfg.logging.level)
     bars = load_run_bars(cfg)   # bad data fails here, before anything is written
+    existed = existing_folder(args.out or cfg.output.folder)
     folder = create_run_folder(cfg.output.folder, "backtest", cfg.name, args.out)
     sink = add_run_log(folder / "run.log", cfg.logging.file_level)
+    finished = False
     try:
         logger.info(f"backtest {cfg.name}: config {path}, run folder {folder}")
         logger.debug("effective config:\n" + resolved_yaml(cfg))
         result = run_backtest(cfg, bars)
         notes = run_notes(cfg)
         write_backtest_outputs(folder, cfg, result, notes)
+        finished = True
         print_backtest_summary(cfg, result, folder, notes)
         logger.info(f"done in {time.perf_counter() - started:.2f} s (engine {result.seconds:.2f} s)")
     finally:
         logger.remove(sink)
+        if not finished:   # a backtest can be run again: no folder with only run.log is left behind
+            discard_run_folder(folder, existed)
     return EXIT_OK
 
 

@@ -112,11 +112,17 @@ def _check_meaningful(frame: pd.DataFrame, strategy, source_name: str, cfg: RunC
                             f"volume (the session VWAP), so it cannot run on this data")
         return
     params = strategy.typed_params()
-    needed = int(getattr(params, "atr_period", 0)) + 2   # the ATR's warm-up, then a bar to decide on
+    # Each indicator's warm-up (backtrader fails deep inside on fewer bars), then a bar to decide on.
+    warmups = [(int(getattr(params, "atr_period", 0)), "its ATR, atr_period")]
+    for i, spec in enumerate(getattr(params, "filters", None) or ()):
+        if getattr(spec, "sessions", None):
+            warmups.append((int(spec.sessions) + 1, f"filter {i} ({spec.signal}), sessions {spec.sessions}"))
+    longest, what = max(warmups)
+    needed = longest + 2
     if len(frame) < needed:
         raise DataError(f"{source_name}: {len(frame)} daily bar(s) {window}; {strategy.name} needs at least "
-                        f"{needed} ({getattr(params, 'atr_period', 0)} to warm up its ATR, atr_period, and one to "
-                        f"act on): widen the window or give a longer file")
+                        f"{needed} ({longest} to warm up {what}, and one to act on): widen the window or give a "
+                        f"longer file")
 
 
 def _check_bar_kind(frame: pd.DataFrame, strategy) -> pd.DataFrame:
