@@ -111,7 +111,7 @@ class CommissionConfig(StrictModel):
 
 
 class BrokerConfig(StrictModel):
-    cash: float = Field(100_000.0, gt=0, description="starting cash")
+    cash: float = Field(100_000.0, gt=0, le=1e12, description="starting cash (at most a trillion: beyond, sizes lose meaning)")
     commission: CommissionConfig = Field(default_factory=CommissionConfig)
     slippage_pct: float = Field(0.02, ge=0, le=5, description="adverse slippage on every fill, percent of price")
 
@@ -217,12 +217,18 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
     """Read, override and validate a run config; raise ConfigError with a precise message."""
     path = Path(path)
     raw, node = read_yaml(path)
+    return validate_config(raw, str(path), node, apply_overrides(raw, overrides))
+
+
+def apply_overrides(raw: dict, overrides: list[str] | tuple[str, ...]) -> dict[tuple, str]:
+    """Apply every ``--set dotted.key=value`` to ``raw``; return resolved key -> the option, so that an error
+    in a value ``--set`` gave names ``--set key=value`` instead of a line of the file."""
     origins: dict[tuple, str] = {}
     for override in overrides:
         key, value = parse_override(override)
         origin = f"--set {cut(override)}"
         origins[tuple(apply_override(raw, key, value, origin))] = origin
-    return validate_config(raw, str(path), node, origins)
+    return origins
 
 
 def validate_config(raw: dict, source: str, node: yaml.Node | None = None,
