@@ -1,0 +1,116 @@
+"""Data files that would be misread, or that crashed deep inside: refused with the file and line, exit 2."""
+import gzip
+
+import pytest
+
+from hardening_probe import assert_one_clean_error, run_cli
+
+CONFIG = """name: t
+strategies:
+  - name: january_snapback
+    symbol: COMP
+    data: DATA
+"""
+HEADER = "Date,Open,High,Low,Close,Volume"
+
+
+def rows(first_year=2015, count=300):
+    """Weekday daily bars from January ``first_year``: plausible, valid, enough for the ATR."""
+    import datetime as dt
+
+    day, out = dt.date(first_year, 1, 2), []
+    while len(out) < count:
+        if day.weekday() < 5:
+            out.append(f"{day},100,101,99,100,1000")
+        day += dt.timedelta(days=1)
+    return out
+
+
+def csv_text(lines):
+    return "\n".join([HEADER, *lines]) + "\n"
+
+
+def backtest(tmp_path, capsys, monkeypatch, data: bytes | str, name="d.csv", source=None):
+    path = tmp_path / name
+    path.write_bytes(data if isinstance(data, bytes) else data.encode())
+    (tmp_path / "c.yaml").write_text(CONFIG.replace("DATA", source or name))
+    code, _, err, made = run_cli(["backtest", "-c", "c.yaml"], tmp_path, capsys, monkeypatch)
+    message = assert_one_clean_error(code, err)
+    assert made == set(), made   # refused before anything is written
+    return message
+
+
+@pytest.mark.parametrize("data, expected", [
+    (b"\x1f\x8b\x08\x00garbage", "not a readable gzip file"),
+    (gzip.compress(csv_text(rows()).encode())[:700], "not a readable gzip file"),     # cut short
+    (csv_text(rows()).encode(), "not a readable gzip file"),                        # not compressed at all
+])
+def test_damaged_gzip_files(data, expected, tmp_path, capsys, monkeypatch):
+    assert expected in backtest(tmp_path, capsys, monkeypatch, data, name="d.csv.gz")
+
+
+@pytest.mark.parametrize("fmt", ["%Q", "%Y-%m-%d %", "%Y-%!"])
+def test_a_date_format_that_is_not_one(fmt, tmp_path, capsys, monkeypatch):
+    message = backtest(tmp_path, capsys, monkeypatch, csv_text(rows()),
+                       source=f"{{path: d.csv, date_format: '{fmt}'}}")
+    assert "data.date_format" in message and "not a date format" in message
+
+
+@pytest.mark.parametrize("row, line", [(5, 7), (120, 122), (299, 301)])
+def test_an_unquoted_decimal_comma_on_any_row_names_that_line(row, line, tmp_path, capsys, monkeypatch):
+    lines = rows()
+    lines[row] = lines[row].replace(",100,", ",100,5,", 1)   # 100,5 written with a decimal comma
+    message = backtest(tmp_path, capsys, monkeypatch, csv_text(lines))
+    assert f"line {line}:" in message and "decimal comma" in message
+
+
+@pytest.mark.parametrize("first, expected", [
+    ("1700-01-04", "before 1990-01-01"), ("1985-06-03", "before 1990-01-01"), ("1989-12-29", "before 1990-01-01")])
+def test_bars_the_calendar_cannot_place(first, expected, tmp_path, capsys, monkeypatch):
+    message = backtest(tmp_path, capsys, monkeypatch, csv_text([f"{first},100,101,99,100,1000", *rows()]))
+    assert expected in message and "set start: 2015-01-02" in message
+
+
+@pytest.mark.parametrize("last", ["2300-01-04", "2099-06-01", "2200-12-31"])
+def test_bars_in_the_future(last, tmp_path, capsys, monkeypatch):
+    message = backtest(tmp_path, capsys, monkeypatch, csv_text([*rows(), f"{last},100,101,99,100,1000"]))
+    assert "after today" in message
+
+
+@pytest.mark.parametrize("price", ["0.00001", "1e-12", "5e-300"])
+def test_implausibly_small_prices(price, tmp_path, capsys, monkeypatch):
+    lines = rows()
+    day = lines[40].split(",")[0]
+    lines[40] = f"{day},{price},101,{price},100,1000"
+    message = backtest(tmp_path, capsys, monkeypatch, csv_text(lines))
+    assert "line 42:" in message and "not a plausible price (below 0.0001)" in message
+
+
+@pytest.mark.parametrize("header", [",".join(f"col{i}" for i in range(3000)), "x" * 5000 + ",Open"])
+def test_a_long_header_is_listed_short(header, tmp_path, capsys, monkeypatch):
+    fields = header.count(",") + 1
+    message = backtest(tmp_path, capsys, monkeypatch, header + "\n" + ",".join(["1"] * fields) + "\n")
+    assert "missing column(s)" in message and len(message) < 700
+
+
+@pytest.mark.parametrize("cell", ["x" * 5000, "2018-13-45 " + "9" * 400])
+def test_a_long_date_cell_is_cut(cell, tmp_path, capsys, monkeypatch):
+    message = backtest(tmp_path, capsys, monkeypatch, csv_text([f"{cell},100,101,99,100,1000", *rows()]))
+    assert "line 2: cannot read date" in message and len(message) < 700
+
+
+def test_too_short_for_a_filter_warm_up(tmp_path, capsys, monkeypatch):
+    """The rotation filter's look-back (10 sessions) on 6 bars crashed inside backtrader with an IndexError."""
+    code, _, err, made = run_cli(["backtest", "-c", _repo_config("quarter_end.yaml"), "--strategy", "quarter_end_fade",
+                                  "--start", "2013-01-24", "--end", "2013-01-31",
+                                  "--set", "strategies.quarter_end_fade.params.atr_period=2"],
+                                 tmp_path, capsys, monkeypatch)
+    message = assert_one_clean_error(code, err)
+    assert "6 daily bar(s)" in message and "sessions 10" in message
+    assert made == set()
+
+
+def _repo_config(name):
+    from pathlib import Path
+
+    return Path(__file__).resolve().parents[2] / "config" / name
