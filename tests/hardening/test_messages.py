@@ -85,3 +85,14 @@ def test_help_of_each_command_shows_a_set_example_of_its_own_file(capsys):
         assert f"e.g. {example}" in text, (command, text)
     assert cli.main(["pressure", "--help"]) == 0
     assert "strategies.december_fade" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("settings, expected", [
+    (["start=2019-01-01", "end=2018-01-01"], "with --set start=2019-01-01, --set end=2018-01-01: start"),
+    (["strategies.0.label=january_snapback"], "with --set strategies.0.label=january_snapback: strategy names"),
+])
+def test_cross_key_errors_name_the_set_options_involved(settings, expected, tmp_path, capsys, monkeypatch):
+    (tmp_path / "c.yaml").write_text(MINI + "  - name: january_snapback\n    symbol: COMP\n    data: sample:nasdaq\n")
+    args = ["config", "check", "c.yaml"] + [a for s in settings for a in ("--set", s)]
+    code, _, err, _ = run_cli(args, tmp_path, capsys, monkeypatch)
+    assert expected in assert_one_clean_error(code, err)
