@@ -190,6 +190,12 @@ class RunConfig(StrictModel):
     data: DataConfig = Field(default_factory=DataConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
 
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, name: str) -> str:
+        # The run folder's name ends with it: '..' passes the pattern but must not reach a path.
+        return _path_safe(name, "name")
+
     @model_validator(mode="after")
     def _check_window(self) -> "RunConfig":
         if self.start and self.end and self.start > self.end:
@@ -293,6 +299,9 @@ def apply_override(raw: dict, key: str, value: Any, origin: str) -> list:
     parts = split_key(key)
     if not parts:
         raise ConfigError(f"{origin}: no key before '='; expected dotted.key=value")
+    if len(parts) != len(key.replace("[", ".").replace("]", "").split(".")):
+        raise ConfigError(f"{origin}: an empty part in the key (two dots, or a dot at an end); "
+                          f"expected dotted.key=value, e.g. broker.cash=50000")
     node: Any = raw
     resolved: list = []
     for depth, part in enumerate(parts):
