@@ -84,15 +84,19 @@ def _make(folder: Path, what: str, *, exist_ok: bool) -> None:
     def refuse(why: str):
         return UserInputError(f"{what}: {why}")
 
+    existed = None
     try:
         blocker = next((p for p in [folder, *folder.parents] if p.exists()), None)
         if blocker is not None and blocker != folder and not blocker.is_dir():
             raise refuse(f"{blocker} is a file, not a folder")
+        existed = existing_folder(folder)
         folder.mkdir(parents=True, exist_ok=exist_ok)
         probe = folder / ".flowbot-write-test"
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
+        if existed is not None:   # the folders made for it go again
+            discard_run_folder(folder, existed)
         raise refuse(f"cannot write there ({exc.strerror or exc})") from None
 
 
