@@ -114,3 +114,57 @@ def _repo_config(name):
     from pathlib import Path
 
     return Path(__file__).resolve().parents[2] / "config" / name
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder", "missing", "too large", "unreadable", "under a file"])
+def test_data_files_checked_for_kind_and_size_before_reading(kind, tmp_path, capsys, monkeypatch):
+    import os
+
+    from runner import inputs
+
+    path = {"device": "/dev/zero", "under a file": "afile/bars.csv"}.get(kind, "bars.csv")
+    (tmp_path / "afile").write_text("x")
+    if kind == "fifo":
+        os.mkfifo(tmp_path / "bars.csv")
+    elif kind == "folder":
+        (tmp_path / "bars.csv").mkdir()
+    elif kind in ("too large", "unreadable"):
+        (tmp_path / "bars.csv").write_text(csv_text(rows()))
+    if kind == "too large":
+        monkeypatch.setattr(inputs, "MAX_DATA_BYTES", 1000)
+        monkeypatch.setattr("runner.data.files.MAX_DATA_BYTES", 1000)
+        monkeypatch.setattr("runner.backtest.selection.MAX_DATA_BYTES", 1000)
+    if kind == "unreadable":   # as root every file is readable: the permission check is simulated
+        monkeypatch.setattr(inputs.os, "access", lambda p, mode: False)
+    (tmp_path / "c.yaml").write_text(CONFIG.replace("DATA", "sample:nasdaq"))
+    code, _, err, made = run_cli(["backtest", "-c", "c.yaml", "--data", path], tmp_path, capsys, monkeypatch)
+    message = assert_one_clean_error(code, err)   # a FIFO or /dev/zero would hang if it were opened
+    expected = {"fifo": "FIFO", "device": "is a device", "folder": "is a folder", "missing": "no such data file",
+                "too large": "MB; a data file is at most", "unreadable": "permission denied",
+                "under a file": "a part of the path is a file"}[kind]
+    assert expected in message, message
+    assert made == set()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder", "unreadable", "too large"])
+def test_config_files_checked_for_kind_and_size_before_reading(kind, tmp_path, capsys, monkeypatch):
+    import os
+
+    from runner import inputs
+
+    path = "/dev/zero" if kind == "device" else "c.yaml"
+    if kind == "fifo":
+        os.mkfifo(tmp_path / "c.yaml")
+    elif kind == "folder":
+        (tmp_path / "c.yaml").mkdir()
+    else:
+        (tmp_path / "c.yaml").write_text(CONFIG.replace("DATA", "sample:nasdaq") + "#" * 3000 + "\n")
+    if kind == "unreadable":
+        monkeypatch.setattr(inputs.os, "access", lambda p, mode: False)
+    if kind == "too large":
+        monkeypatch.setattr("runner.config_files.MAX_CONFIG_BYTES", 2000)
+    code, _, err, made = run_cli(["config", "check", path], tmp_path, capsys, monkeypatch)
+    expected = {"fifo": "FIFO", "device": "is a device", "folder": "is a folder", "unreadable": "permission denied",
+                "too large": "a config file is at most"}[kind]
+    assert expected in assert_one_clean_error(code, err)
+    assert made == set()
