@@ -168,3 +168,46 @@ def test_config_files_checked_for_kind_and_size_before_reading(kind, tmp_path, c
                 "too large": "a config file is at most"}[kind]
     assert expected in assert_one_clean_error(code, err)
     assert made == set()
+
+
+VWAP_CONFIG = """name: t
+strategies:
+  - name: vwap_close_fade
+    symbol: SPY
+    data: m.csv
+"""
+
+
+@pytest.mark.parametrize("zero", ["everywhere", "in the window", "as 0.0"])
+def test_zero_volume_for_the_volume_weighted_playbook(zero, tmp_path, capsys, monkeypatch):
+    import datetime as dt
+
+    from runner.data.intraday_sample import synthetic_minute_bars
+
+    bars = synthetic_minute_bars(dt.date(2018, 12, 3), dt.date(2018, 12, 31), seed=4)
+    if zero == "in the window":
+        bars.loc[bars.index >= "2018-12-17", "volume"] = 0
+    else:
+        bars["volume"] = 0.0 if zero == "as 0.0" else 0
+    frame = bars.copy()
+    frame.index = frame.index.strftime("%Y-%m-%d %H:%M:%S")
+    frame.index.name = "Datetime"
+    frame.to_csv(tmp_path / "m.csv")
+    (tmp_path / "c.yaml").write_text(VWAP_CONFIG)
+    args = ["backtest", "-c", "c.yaml"] + (["--start", "2018-12-17"] if zero == "in the window" else [])
+    code, _, err, made = run_cli(args, tmp_path, capsys, monkeypatch)
+    assert "has zero volume" in assert_one_clean_error(code, err)   # not a quiet "0 trades, exit 0"
+    assert made == set()
+
+
+@pytest.mark.parametrize("text, value", [("1.229,23", 1229.23), ("1229,23", 1229.23), ("12,5", 12.5)])
+def test_decimal_commas_are_read_only_when_the_file_says_so(text, value, tmp_path):
+    from runner.data.files import read_csv_bars
+    from runner.errors import DataError
+
+    path = tmp_path / "d.csv"
+    prices = ",".join(f'"{text}"' for _ in range(4))
+    path.write_text(f"Date,Open,High,Low,Close,Volume\n2018-01-02,{prices},100\n")
+    with pytest.raises(DataError, match="decimal comma"):
+        read_csv_bars(path)   # never 122923
+    assert read_csv_bars(path, decimal=",")["close"].iloc[0] == pytest.approx(value)
