@@ -127,3 +127,12 @@ def test_a_cache_that_is_a_file_is_refused_before_connecting(cache, tmp_path, ca
     code, _, err, made = run_cli(fetch("SPY", closed_port(), "--cache", cache), tmp_path, capsys, monkeypatch)
     assert "cache folder" in assert_one_clean_error(code, err)   # not "cannot reach the gateway"
     assert made == set()
+
+
+@pytest.mark.parametrize("cache", [None, "new/cache"])
+def test_a_fetch_that_cannot_reach_the_gateway_writes_nothing(cache, tmp_path, capsys, monkeypatch):
+    extra = ["--set", "ib.connect_timeout=2"] + (["--cache", cache] if cache else [])
+    code, _, err, made = run_cli(fetch("SPY", closed_port(), *extra), tmp_path, capsys, monkeypatch)
+    assert "cannot reach IB gateway" in assert_one_clean_error(code, err, expect=3)
+    assert " ERROR " not in err
+    assert made == set(), made
