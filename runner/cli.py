@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import errno
+import re
 import sys
 import time
 import warnings
@@ -92,7 +94,7 @@ def _backtest(args) -> int:
     from runner.config_files import default_config
     from runner.log_setup import add_run_log, configure_console
     from runner.data.load import load_run_bars
-    from runner.report.run_folder import create_run_folder
+    from runner.report.run_folder import create_run_folder, discard_run_folder, existing_folder
     from runner.backtest.selection import select_for_backtest
     from runner.report.summary import print_backtest_summary, run_notes
     from loguru import logger
@@ -102,18 +104,23 @@ def _backtest(args) -> int:
     cfg = select_for_backtest(path, args.overrides, args.strategy, args.data, args.start, args.end)
     configure_console(cfg.logging.level)
     bars = load_run_bars(cfg)   # bad data fails here, before anything is written
+    existed = existing_folder(args.out or cfg.output.folder)
     folder = create_run_folder(cfg.output.folder, "backtest", cfg.name, args.out)
     sink = add_run_log(folder / "run.log", cfg.logging.file_level)
+    finished = False
     try:
         logger.info(f"backtest {cfg.name}: config {path}, run folder {folder}")
         logger.debug("effective config:\n" + resolved_yaml(cfg))
         result = run_backtest(cfg, bars)
         notes = run_notes(cfg)
         write_backtest_outputs(folder, cfg, result, notes)
+        finished = True
         print_backtest_summary(cfg, result, folder, notes)
         logger.info(f"done in {time.perf_counter() - started:.2f} s (engine {result.seconds:.2f} s)")
     finally:
         logger.remove(sink)
+        if not finished:   # a backtest can be run again: no folder with only run.log is left behind
+            discard_run_folder(folder, existed)
     return EXIT_OK
 
 
@@ -170,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
             return exc.exit_code
         except SystemExit as exc:   # --help, --version
             return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_UNEXPECTED
+        except OSError as exc:
+            return _os_error(exc)
         except RecursionError as exc:
             return _crash(exc, "input nested too deeply")
         except MemoryError as exc:
@@ -179,9 +188,42 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
-def _one_line(text: str, limit: int = 2000) -> str:
+#: A message longer than this is cut; so is any run of text without spaces longer than ``_LONG_WORD``
+#: (a value, a path or a list a user gave), wherever in the code the message was made.
+_MESSAGE_LIMIT, _LONG_WORD = 1000, 120
+
+
+def _one_line(text: str, limit: int = _MESSAGE_LIMIT) -> str:
+    from runner.inputs import cut
+
     text = "; ".join(part.strip() for part in text.splitlines() if part.strip())
+    text = re.sub(r"(\S{%d,}?)([:;,.)]*)(?=\s|$)" % (_LONG_WORD + 1),
+                  lambda word: cut(word.group(1), _LONG_WORD - 20) + word.group(2), text)
+    text = cut(text, 10 ** 9)   # control characters (terminal escapes) shown, not sent to the terminal
     return text if len(text) <= limit else text[:limit] + f"... ({len(text):,} characters)"
+
+
+#: An OSError about a path the user named (a missing file, a folder where a file belongs, no permission,
+#: a name too long): bad input, exit 2. Anything else an OSError says (a full disk) is not the user's input.
+_PATH_ERRORS = {errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EACCES, errno.EPERM, errno.EROFS,
+                errno.ENAMETOOLONG, errno.ELOOP, errno.EEXIST, errno.ENXIO}
+
+
+def _os_error(exc: OSError) -> int:
+    """An OSError no check caught: one line naming the path; exit 2 if it is about the path itself."""
+    name = exc.filename if exc.filename is not None else ""
+    if exc.errno in _PATH_ERRORS and name != "":
+        print(f"error: {_one_line(f'{name}: {exc.strerror or exc}')}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        from loguru import logger
+
+        logger.opt(exception=exc).debug("disk full")
+        where = name or "writing"
+        print(f"failed: {_one_line(f'{where}: {exc.strerror}')}; free some space and run again "
+              f"(files are written whole or not at all)", file=sys.stderr)
+        return EXIT_UNEXPECTED
+    return _crash(exc)
 
 
 class _console_guards:

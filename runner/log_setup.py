@@ -32,6 +32,9 @@ class _StdlibToLoguru(logging.Handler):
 
     #: Chatty libraries: their INFO (every order status, farm notices) goes to run.log only.
     QUIET = ("ib_insync", "ib_async", "asyncio")
+    #: The IB libraries' warnings and errors too: runner/ib reports each gateway error itself, in our words
+    #: (a refused connection would otherwise print the library's line and then ours).
+    REPORTED_BY_US = ("ib_insync", "ib_async")
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -39,6 +42,8 @@ class _StdlibToLoguru(logging.Handler):
         except ValueError:
             level = record.levelno
         if level == "INFO" and record.name.startswith(self.QUIET):
+            level = "DEBUG"
+        if record.name.startswith(self.REPORTED_BY_US) and record.levelno < logging.CRITICAL:
             level = "DEBUG"
         logger.opt(depth=6, exception=record.exc_info).bind(source=record.name).log(level, record.getMessage())
 

@@ -13,6 +13,7 @@ import csv
 import gzip
 import re
 import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,12 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
 REQUIRED = ("time", "open", "high", "low", "close")
 
 
+def _listed(names: list, most: int = 12) -> str:
+    """A file's column names for a message: each cut, at most ``most`` of them."""
+    text = ", ".join(shown(str(n), 30) for n in names[:most])
+    return f"[{text}{f', ... ({len(names)} columns)' if len(names) > most else ''}]"
+
+
 def _squash(name: str) -> str:
     return "".join(ch for ch in str(name).lower() if ch.isalnum())
 
@@ -57,7 +64,8 @@ def match_columns(found: list[str], explicit: dict[str, str] | None, source: str
         if ours in explicit:
             theirs = explicit[ours]
             if theirs not in found:
-                raise DataError(f"{source}: column {theirs!r} (mapped to {ours}) is not in the file; it has {found}")
+                raise DataError(f"{source}: column {shown(theirs)} (mapped to {ours}) is not in the file; it has "
+                               f"{_listed(found)}")
             mapping[ours] = theirs
             continue
         for alias in aliases:
@@ -67,7 +75,7 @@ def match_columns(found: list[str], explicit: dict[str, str] | None, source: str
     missing = [c for c in REQUIRED if c not in mapping]
     if missing:
         raise DataError(
-            f"{source}: missing column(s) for {', '.join(missing)}; the file has {found}. "
+            f"{source}: missing column(s) for {', '.join(missing)}; the file has {_listed(found)}. "
             f"Expected e.g. Date,Open,High,Low,Close,Adj Close,Volume, or name them under data.columns"
         )
     return mapping
@@ -94,7 +102,7 @@ def read_csv_bars(path: Path, *, columns: dict[str, str] | None = None, date_for
         if ours in mapping:
             frame[ours] = _parse_numbers(raw[mapping[ours]], ours, source, line, decimal)
     if "volume" not in frame:
-        raise DataError(f"{source}: missing column for volume; the file has {list(raw.columns)} "
+        raise DataError(f"{source}: missing column for volume; the file has {_listed(list(raw.columns))} "
                         f"(name it under data.columns.volume)")
     return validate_bars(frame, source, line)
 
@@ -107,8 +115,8 @@ def _read_csv_text(path: Path) -> pd.DataFrame:
     try:
         with opener(path, "rb") as handle:
             head = handle.read(4096)
-    except OSError as exc:
-        raise DataError(f"{source}: cannot read the file ({exc})") from None
+    except (OSError, EOFError, zlib.error) as exc:   # gzip.BadGzipFile is an OSError
+        raise DataError(f"{source}: {_unreadable(path, exc)}") from None
     if b"\x00" in head:
         raise DataError(f"{source}: not a text CSV file (it looks binary)")
     try:
@@ -119,12 +127,24 @@ def _read_csv_text(path: Path) -> pd.DataFrame:
             return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, index_col=False)
     except pd.errors.ParserWarning:
         raise DataError(f"{source}: {_first_long_row(path, opener)}") from None
+    except pd.errors.ParserError as exc:
+        if "fields in line" in str(exc):   # a later row with more fields than the header
+            raise DataError(f"{source}: {_first_long_row(path, opener)}") from None
+        raise DataError(f"{source}: malformed CSV: {exc}") from None
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise DataError(f"{source}: {_unreadable(path, exc)}") from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{source}: the file is empty; expected a header line and bars") from None
     except UnicodeDecodeError:
         raise DataError(f"{source}: {_first_bad_line(path, opener)}; expected a text CSV file") from None
     except (pd.errors.ParserError, csv.Error) as exc:
         raise DataError(f"{source}: malformed CSV: {exc}") from None
+
+
+def _unreadable(path: Path, exc: BaseException) -> str:
+    if Path(path).name.endswith(".gz") and not isinstance(exc, (FileNotFoundError, PermissionError)):
+        return f"not a readable gzip file ({type(exc).__name__}: {exc}); expected a gzip-compressed CSV"
+    return f"cannot read the file ({exc})"
 
 
 def _check_readable(path: Path) -> None:
@@ -163,6 +183,8 @@ def _parse_times(values: pd.Series, date_format: str | None, timezone: str, sour
     if empty.any():
         i = int(np.argmax(empty))
         raise DataError(f"{source}: {line(i)}: the date is empty")
+    if date_format is not None:
+        _check_date_format(date_format, source)
     try:
         parsed = pd.to_datetime(text, format=date_format, errors="coerce")
     except (ValueError, TypeError):
@@ -174,7 +196,7 @@ def _parse_times(values: pd.Series, date_format: str | None, timezone: str, sour
     if bad.any():
         i = int(np.argmax(bad))
         expected = f"format {date_format!r}" if date_format else "a date like 2018-12-31 or 2018-12-31 15:59:00"
-        raise DataError(f"{source}: {line(i)}: cannot read date {text.iloc[i]!r} (expected {expected})")
+        raise DataError(f"{source}: {line(i)}: cannot read date {shown(text.iloc[i])} (expected {expected})")
     # A bare number is not a date (an epoch, a spreadsheet serial, 2018.5), except YYYYMMDD.
     digits = (text.str.fullmatch(r"[+-]?\d+(\.\d*)?") & ~text.str.fullmatch(r"\d{8}")).to_numpy()
     if date_format is None and digits.any():
@@ -182,6 +204,19 @@ def _parse_times(values: pd.Series, date_format: str | None, timezone: str, sour
         raise DataError(f"{source}: {line(i)}: cannot read date {shown(text.iloc[i])} (a bare number: an epoch or a "
                         f"spreadsheet serial?); expected a date like 2018-12-31, or name the format in data.date_format")
     return localize(pd.DatetimeIndex(parsed), timezone, source, line)
+
+
+def _check_date_format(date_format: str, source: str) -> None:
+    """Refuse a ``data.date_format`` that is not a strptime format before pandas fails on it."""
+    import datetime as dt
+
+    try:
+        dt.datetime.strptime("", date_format)
+    except ValueError as exc:
+        if "does not match format" in str(exc):
+            return   # a valid format; the empty text just does not match it
+        raise DataError(f"{source}: data.date_format {shown(date_format)} is not a date format ({exc}); "
+                        f"expected strftime codes like %Y-%m-%d or %d/%m/%Y %H:%M") from None
 
 
 def localize(index: pd.DatetimeIndex, timezone: str, source: str, line) -> pd.DatetimeIndex:
@@ -276,7 +311,7 @@ def read_parquet_bars(path: Path, *, columns: dict[str, str] | None = None, time
                                 f"expected numbers")
             frame[ours] = _parquet_numbers(column, ours, source, row)
     if "volume" not in frame:
-        raise DataError(f"{source}: missing column for volume; the file has {list(raw.columns)}")
+        raise DataError(f"{source}: missing column for volume; the file has {_listed(list(raw.columns))}")
     return validate_bars(frame, source, row)
 
 

@@ -30,7 +30,7 @@ def register(commands, add_set) -> None:
                         help="TRADES (default) or ADJUSTED_LAST (split- and dividend-adjusted daily bars)")
     parser.add_argument("-c", "--config", type=Path,
                         help="config whose ib: section says how to reach the gateway (default: config/paper.yaml)")
-    add_set(parser)
+    add_set(parser, example="ib.port=4102 (the ib: section says how to reach the gateway)")
     parser.add_argument("--cache", type=Path, metavar="DIR",
                         help="cache folder (default: the config's data.cache_folder, logs/cache)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")

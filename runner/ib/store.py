@@ -49,13 +49,14 @@ UTC = dt.timezone.utc
 class IBStore(MarketData, OrderRouting):
     """The IB side of a paper-trading process (see module docstring)."""
 
-    def __init__(self, cfg: IBConfig, journal_dir: Path | str = "logs") -> None:
+    def __init__(self, cfg: IBConfig, journal_dir: Path | str | None = "logs") -> None:
+        # journal_dir None: a process that sends no orders (flowbot fetch) opens no journal at all.
         self.cfg = cfg
         self.lib = compat.load_library(cfg.library)
         self.events: queue.Queue = queue.Queue()
         self.account: str | None = None
         self.journal: Journal | None = None
-        self._journal_dir = Path(journal_dir)
+        self._journal_dir = None if journal_dir is None else Path(journal_dir)
         self._handlers: dict[type, list[Callable]] = defaultdict(list)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -175,7 +176,7 @@ class IBStore(MarketData, OrderRouting):
             raise SafetyError(f"the gateway now manages {mask_account(account)} instead of "
                               f"{mask_account(self.account)}; refusing to continue")
         self.account = account
-        if self.journal is None:
+        if self.journal is None and self._journal_dir is not None:
             path = self.cfg.journal or self._journal_dir / f"journal-{account}.sqlite"
             self.journal = Journal(path)
         self.log.info(f"connected to {self.cfg.host}:{self.cfg.port}, paper account {mask_account(account)}, "

@@ -28,7 +28,7 @@ from runner.ib.store import IBStore
 from runner.log_setup import add_run_log
 from runner.report.playbook_figures import paper_metrics
 from runner.backtest.recorder import RunLog
-from runner.report.run_folder import create_run_folder
+from runner.report.run_folder import create_run_folder, discard_run_folder, existing_folder
 
 
 class PaperSession:
@@ -93,15 +93,18 @@ def feed_symbols(cfg: RunConfig) -> dict[str, str]:
 def run_paper(cfg: RunConfig, *, duration: float | None = None, out_dir: Path | str | None = None) -> int:
     """Run a paper session; return the exit code (0 = clean end). Errors raise FlowbotError subclasses."""
     check_port(cfg.ib.port)   # before anything is created or connected
+    existed = existing_folder(Path(out_dir) if out_dir else cfg.output.folder)
     folder = create_run_folder(cfg.output.folder, "paper", cfg.name, Path(out_dir) if out_dir else None)
     sink = add_run_log(folder / "run.log", cfg.logging.file_level)
     session = PaperSession(cfg, journal_dir=Path(cfg.output.folder))
     previous = _install_signal_handlers(session)
     timer = None
+    live = False   # a session that never went live (gateway unreachable, refused) leaves no run folder
     try:
         logger.info(f"paper {cfg.name}: run folder {folder}")
         logger.debug("effective config:\n" + resolved_yaml(cfg))
         session.start()
+        live = True
         if duration is not None:
             timer = threading.Timer(duration, session.stop, args=(f"--duration {duration:g} s elapsed",))
             timer.daemon = True
@@ -116,6 +119,8 @@ def run_paper(cfg: RunConfig, *, duration: float | None = None, out_dir: Path | 
         _restore_signal_handlers(previous)
         session.close()
         logger.remove(sink)
+        if not live:
+            discard_run_folder(folder, existed)
 
 
 def write_outputs(folder: Path, cfg: RunConfig, session: PaperSession) -> None:

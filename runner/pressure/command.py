@@ -26,19 +26,22 @@ def register(commands, add_set) -> None:
                              "playbooks:)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON instead of tables")
     parser.add_argument("--html", type=Path, metavar="FILE", help="also write an HTML page with the drift chart")
-    add_set(parser)
+    add_set(parser, example="mixes=[0.6,0.7] or aum=2e12")
     parser.set_defaults(handler=run)
 
 
 def run(args) -> int:
     from runner.config import load_config
     from runner.config_files import default_config
+    from runner.inputs import check_output_file, write_output_file
     from runner.data.load import load_source
     from runner.pressure.compute import compute_pressure, drift_paths
     from runner.pressure.pressure_config import load_pressure_config
     from runner.pressure.render import print_report, to_json
     from runner.pressure.triggers import load_playbook_bars, playbook_rows
 
+    if args.html:
+        check_output_file(args.html, "--html")   # before the data is read: a wrong path fails at once
     cfg = load_pressure_config(args.config or default_config("pressure.yaml"), args.overrides)
     if args.cache:
         cfg.cache_folder = args.cache
@@ -68,8 +71,7 @@ def run(args) -> int:
         paths = None
         if cfg.bonds:
             paths = drift_paths(cfg, bars[cfg.equity], bars[cfg.bonds], dt.date.fromisoformat(report["date"]))
-        args.html.parent.mkdir(parents=True, exist_ok=True)
-        args.html.write_text(render_page(report, paths), encoding="utf-8")
+        write_output_file(args.html, render_page(report, paths), "--html")
         if not args.json:
             print(f"wrote {args.html}")
     return 0

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from runner.config import (DataSource, StrictModel, apply_override, format_errors, parse_override, read_yaml)
+from runner.config import DataSource, StrictModel, apply_overrides, format_errors, read_yaml
 from runner.errors import ConfigError
 from strategies.signals.filters import SignalFilter, clean_filter_loc
 
@@ -62,15 +62,13 @@ class PressureConfig(StrictModel):
 
 def load_pressure_config(path: Path, overrides=()) -> PressureConfig:
     raw, node = read_yaml(path)
-    for override in overrides:
-        key, value = parse_override(override)
-        apply_override(raw, key, value, f"--set {override}")
+    origins = apply_overrides(raw, overrides)
     try:
         cfg = PressureConfig.model_validate(raw)
     except ValidationError as exc:
         errors = exc.errors()
         for error in errors:
             error["loc"] = clean_filter_loc(error["loc"])
-        raise ConfigError(format_errors(errors, str(path), node, model=PressureConfig)) from None
+        raise ConfigError(format_errors(errors, str(path), node, origins, model=PressureConfig)) from None
     cfg.playbooks = [p if p.is_absolute() else path.parent / p for p in cfg.playbooks]
     return cfg
