@@ -91,7 +91,15 @@ def render(plan, rows: list[dict], best: dict | None, result) -> str:
     columns = ["run", *plan.param_columns, "objective", "total_return_pct", "cagr_pct", "sharpe", "sortino",
                "max_drawdown_pct", "trades", "win_rate_pct", "profit_factor", "exposure_pct"]
     parts.append(_records_table([{c: r.get(c) for c in columns} for r in ranked[:20]], tall=True))
-    parts.append("<p class='note'>every run is in results.csv.</p></main></body></html>")
+    parts.append("<p class='note'>every run is in results.csv.</p>")
+    provenance = getattr(result, "provenance", None)
+    if provenance:
+        from runner.report.html import reproducibility_section
+
+        parts.append(reproducibility_section(provenance)
+                     + f"<p class='note'>sweep file SHA-256 {_e(provenance.get('sweep_sha256'))}; the config hash is "
+                       f"the base config's (each run's config is the base with the run's values).</p>")
+    parts.append("</main></body></html>")
     return "\n".join(parts)
 
 

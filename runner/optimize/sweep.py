@@ -50,6 +50,7 @@ class OptimizeResult:
     walk_forward: dict | None = None
     notes: list[str] = field(default_factory=list)
     trust: dict | None = None        # the winner's data label, trades, trials searched, deflated Sharpe
+    provenance: dict | None = None   # version, commit, command line, base config and sweep hashes, data checksums
 
 
 # -- the plan ----------------------------------------------------------------
@@ -289,6 +290,7 @@ def finish(plan: Plan, rows: list[dict], base_cfg, bars, folder: Path, result: O
     """best.yaml, walk-forward, report.html, and the terminal summary."""
     from runner.optimize.report import write_report
     from runner.optimize.trust import winner_trust
+    from runner.report.provenance import reproducibility
     from runner.optimize.walkforward import walk_forward
 
     logger.disable("strategies")   # the walk-forward re-runs log no trades
@@ -302,6 +304,8 @@ def finish(plan: Plan, rows: list[dict], base_cfg, bars, folder: Path, result: O
     if plan.folds:
         result.walk_forward = walk_forward(plan, rows, bars)
     result.trust = winner_trust(base_cfg, rows, best, result.walk_forward, bars)
+    result.provenance = reproducibility(base_cfg, bars, "fast")
+    result.provenance["sweep_sha256"] = hashlib.sha256(Path(plan.sweep.path).read_bytes()).hexdigest()
     if best is not None:
         write_text(folder / "best.yaml", best_yaml(plan, best, result.trust))
     write_report(folder / "report.html", plan, rows, best, result)

@@ -47,7 +47,7 @@ def render_report(cfg, result, notes: list[str], mode: str | None = None) -> str
     groups = [(f"{v.name} · {v.label}", v.trades["pnl_pct"].to_numpy(dtype="float64"),
                charts.COLOURS[i % len(charts.COLOURS)]) for i, v in enumerate(views)]
     parts.append("<h2>Distribution of trade returns</h2>" + charts.returns_histograms(groups))
-    parts.append(_reproducibility(metrics.get("reproducibility")))
+    parts.append(reproducibility_section(metrics.get("reproducibility")))
     parts.append("<h2>Data and notes</h2>" + "".join(f"<p class='note'>{escape(n)}</p>" for n in notes))
     parts.append("<footer>Written by flowbot. Every figure is also in metrics.json (keys in docs/metrics.md); "
                  "every trade in trades.csv, every order in orders.csv.</footer></main></body></html>")
@@ -226,7 +226,8 @@ def _playbook_section(view: PlaybookView, account: pd.DataFrame, index: int) -> 
             + f"<h3>Monthly returns of its account [{escape(view.label)}]</h3>" + heat)
 
 
-def _reproducibility(record: dict | None) -> str:
+def reproducibility_section(record: dict | None) -> str:
+    """The reproducibility record (runner.report.provenance.reproducibility) as a section of a page."""
     if not record:
         return ""
     rows = [("flowbot version", record.get("flowbot_version")), ("git commit", record.get("git_commit")),

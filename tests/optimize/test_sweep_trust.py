@@ -56,6 +56,11 @@ def test_sweep_says_its_data_and_how_far_the_winner_can_be_trusted(sweep_dir, ca
     assert "A blank cell: no run with that pair of values met the constraints" in page
     assert "Walk-forward: in-sample against out-of-sample · december_fade [REAL+PROXY]" in page
     assert page.count("<td class='text'>december_fade [REAL+PROXY]</td>") == 3   # a data column in each fold's row
+    record = result.provenance
+    assert {"flowbot_version", "git_commit", "command_line", "config_sha256", "sweep_sha256"} <= set(record)
+    assert "<h2>Reproducibility</h2>" in page and record["config_sha256"] in page
+    shas = [f["sha256"] for source in record["data_files"] for f in source["files"]]
+    assert len(shas) >= 2 and all(sha in page for sha in shas)   # the index and the bond proxy's files
     header = (sweep_dir / "run" / "best.yaml").read_text().split("name:")[0]
     assert "# data: december_fade [REAL+PROXY]" in header and "trials searched" in header
 
