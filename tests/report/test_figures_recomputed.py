@@ -128,6 +128,11 @@ def test_the_summary_names_each_playbooks_label(default_run, capsys):
     out = capsys.readouterr().out
     rows = [line for line in out.splitlines() if "vwap_close_fade" in line]
     assert rows and all("SYNTHETIC" in line for line in rows)
+    table_rows = [line for line in out.splitlines() if line.startswith("│")]
+    for name, label in (("december_fade", "REAL+PROXY"), ("january_snapback", "REAL"),
+                        ("vwap_close_fade", "SYNTHETIC")):   # never cut short on a narrow terminal
+        mine = [line for line in table_rows if f"│ {name} " in line]
+        assert len(mine) == 2 and all(f"│ {label} " in line for line in mine), (name, table_rows)
     assert "left out as SYNTHETIC: vwap_close_fade" in out
     assert "total return" not in out.lower().split("run folder")[0].split("combined")[-1]
 
