@@ -49,6 +49,8 @@ class OptimizeResult:
     interrupted: bool = False
     walk_forward: dict | None = None
     notes: list[str] = field(default_factory=list)
+    trust: dict | None = None        # the winner's data label, trades, trials searched, deflated Sharpe
+    provenance: dict | None = None   # version, commit, command line, base config and sweep hashes, data checksums
 
 
 # -- the plan ----------------------------------------------------------------
@@ -287,6 +289,8 @@ def finish(plan: Plan, rows: list[dict], base_cfg, bars, folder: Path, result: O
            summary: bool = True) -> None:
     """best.yaml, walk-forward, report.html, and the terminal summary."""
     from runner.optimize.report import write_report
+    from runner.optimize.trust import winner_trust
+    from runner.report.provenance import reproducibility
     from runner.optimize.walkforward import walk_forward
 
     logger.disable("strategies")   # the walk-forward re-runs log no trades
@@ -297,17 +301,23 @@ def finish(plan: Plan, rows: list[dict], base_cfg, bars, folder: Path, result: O
                 + "): no best.yaml written") if plan.sweep.spec.constraints else "no run produced the objective"
         result.notes.append(note)
         logger.warning(note)
-    else:
-        write_text(folder / "best.yaml", best_yaml(plan, best))
     if plan.folds:
         result.walk_forward = walk_forward(plan, rows, bars)
+    result.trust = winner_trust(base_cfg, rows, best, result.walk_forward, bars)
+    result.provenance = reproducibility(base_cfg, bars, "fast")
+    result.provenance["sweep_sha256"] = hashlib.sha256(Path(plan.sweep.path).read_bytes()).hexdigest()
+    if best is not None:
+        write_text(folder / "best.yaml", best_yaml(plan, best, result.trust))
     write_report(folder / "report.html", plan, rows, best, result)
     if summary:
         _print_summary(plan, rows, best, result)
 
 
-def best_yaml(plan: Plan, best: dict) -> str:
-    """A complete run config with the best run's values, as ``flowbot backtest -c`` takes it."""
+def best_yaml(plan: Plan, best: dict, trust: dict | None = None) -> str:
+    """A complete run config with the best run's values, as ``flowbot backtest -c`` takes it; its
+    header says how far it can be trusted (``trust``, runner.optimize.trust)."""
+    from runner.optimize.trust import trust_lines
+
     sweep = plan.sweep
     raw = sweep.config_for(plan.values_of(best))
     raw["name"] = f"{sweep.name}-best"
@@ -316,6 +326,7 @@ def best_yaml(plan: Plan, best: dict) -> str:
               f"# {plan.metric} = {best['objective']} ({sweep.spec.objective.direction}), "
               f"{best.get('trades')} trades, total return {best.get('total_return_pct')}%",
               *(f"#   {p.key} = {best.get(p.column)!r}" for p in sweep.parameters),
+              *(f"# {line}" for line in (trust_lines(trust) + trust["warnings"] if trust else [])),
               f"# Base config: {sweep.base_path}. Run it with: flowbot backtest -c best.yaml", ""]
     return "\n".join(header) + resolved_yaml(cfg)
 
@@ -326,7 +337,10 @@ def _print_summary(plan: Plan, rows: list[dict], best: dict | None, result: Opti
 
     console = Console(highlight=False, soft_wrap=True, width=max(Console().width, 120))
     ranked = ranked_rows(plan, rows)[:5]
-    table = Table(title=f"flowbot optimize {plan.sweep.name}: top runs by {plan.metric}")
+    from runner.optimize.trust import trust_lines
+
+    data = f" on {result.trust['data']}" if result.trust else ""
+    table = Table(title=f"flowbot optimize {plan.sweep.name}{data}: top runs by {plan.metric}")
     for column in ("run", *(c.split(".")[-1] for c in plan.param_columns), "objective", "trades", "total return %",
                    "max dd %"):
         table.add_column(column, justify="right")
@@ -340,9 +354,14 @@ def _print_summary(plan: Plan, rows: list[dict], best: dict | None, result: Opti
                   f"constraints, {errors} errors")
     if result.walk_forward:
         s = result.walk_forward["summary"]
-        console.print(f"walk-forward: in-sample mean {plan.metric} {_num(s['is_mean'])}, out-of-sample stitched "
+        console.print(f"walk-forward{data}: in-sample mean {plan.metric} {_num(s['is_mean'])}, out-of-sample stitched "
                       f"{_num(s['oos_stitched'])} over {s['test_years']}; OOS total return "
                       f"{_num(s['oos_total_return_pct'])}%")
+    if result.trust:
+        for line in trust_lines(result.trust):
+            console.print(line)
+        for warning in result.trust["warnings"]:
+            console.print(f"[yellow]{warning}[/yellow]")
     for note in result.notes:
         console.print(f"[yellow]{note}[/yellow]")
     console.print(f"run folder: {result.folder}" + ("  (best.yaml ready: flowbot backtest -c "

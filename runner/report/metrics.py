@@ -43,7 +43,8 @@ def performance(equity: pd.DataFrame | None, trades: pd.DataFrame, periods_per_y
         return {"bars": int(len(values)), **trade_figures(trades)}
     times = pd.DatetimeIndex(pd.to_datetime(equity["time"], utc=True)).tz_convert(NEW_YORK)
     # Session returns (for Sharpe, Sortino, CAGR) from the last value of each session.
-    session_values = pd.Series(values, index=times).groupby(times.date).last().to_numpy()
+    # The first value (the account at the start) is the base of the first session's return.
+    session_values = np.r_[values[0], pd.Series(values, index=times).groupby(times.date).last().to_numpy()]
     returns = np.diff(session_values) / session_values[:-1]
     years = len(returns) / periods_per_year
     total = values[-1] / values[0] - 1.0
@@ -82,10 +83,9 @@ def exposure_pct(times: pd.DatetimeIndex, trades: pd.DataFrame) -> float:
     total = float(np.asarray((closes - opens).total_seconds()).sum())
     held = 0.0
     if len(trades):
-        entries = pd.to_datetime(trades["entry_time"], utc=True)
-        exits = pd.to_datetime(trades["exit_time"], utc=True)
-        o, c = opens.tz_convert("UTC").asi8, closes.tz_convert("UTC").asi8
-        for entry, exit_ in zip(entries.astype("int64"), exits.astype("int64")):
+        ns = lambda t: pd.DatetimeIndex(pd.to_datetime(t, utc=True)).as_unit("ns").asi8   # noqa: E731
+        o, c = ns(opens), ns(closes)
+        for entry, exit_ in zip(ns(trades["entry_time"]), ns(trades["exit_time"])):
             overlap = np.minimum(c, exit_) - np.maximum(o, entry)
             held += float(overlap[overlap > 0].sum()) / 1e9
     return round(held / total * 100.0, 4)

@@ -37,18 +37,25 @@ def print_backtest_summary(cfg: RunConfig, result, folder: Path, notes: list[str
     m = result.metrics
     table = Table(title=f"flowbot backtest {cfg.name}: each playbook on its own account of {cfg.broker.cash:,.0f}")
     trust = Table(title="against its windows, and how much to trust it")
-    for column in ("playbook", "data", "span", "trades", "windows traded", "net P&L", "return", "max DD", "exposure"):
-        table.add_column(column, justify="left" if column in ("playbook", "data", "span") else "right")
-    for column in ("playbook", "data", "mean trade", "hold / window", "uncond. / window", "p (luck)"):
-        trust.add_column(column, justify="left" if column in ("playbook", "data") else "right")
+    # The playbook's name and its data label are never cut short (SYNTHETIC must read in full).
+    widths = {"playbook": max([len(n) for n in m["playbooks"]] + [8]),
+              "data": max([len(f["data_label"]) for f in m["playbooks"].values()] + [4])}
+    for column in ("playbook", "data", "trades", "years traded", "windows traded", "net P&L", "return",
+                   "max DD", "exposure"):
+        table.add_column(column, justify="left" if column in ("playbook", "data") else "right",
+                         min_width=widths.get(column), no_wrap=column in widths)
+    for column in ("playbook", "data", "span", "mean trade", "hold / window", "uncond. / window", "p (luck)"):
+        trust.add_column(column, justify="left" if column in ("playbook", "data", "span") else "right",
+                         min_width=widths.get(column), no_wrap=column in widths)
     for name, f in m["playbooks"].items():
         perf, sample, against = f["performance"], f["sample"], f["against_windows"]
         p_value = f["luck"]["p_value"]
-        table.add_row(name, f["data_label"], f"{perf.get('start', '')[:4]}–{perf.get('end', '')[:4]}",
-                      str(sample["trades"]), f"{sample['windows_traded']}/{sample['windows']}",
+        table.add_row(name, f["data_label"], str(sample["trades"]), f"{sample['years_with_a_trade']}/{sample['years_covered']}",
+                      f"{sample['windows_traded']}/{sample['windows']}",
                       f"{perf.get('net_pnl', 0.0):,.2f}", _pct(perf.get("total_return_pct")),
                       _pct(perf.get("max_drawdown_pct")), f"{perf.get('exposure_pct', 0.0):.2f}%")
-        trust.add_row(name, f["data_label"], _pct(against["trade_return_mean_pct"]),
+        trust.add_row(name, f["data_label"], f"{perf.get('start', '')[:4]}–{perf.get('end', '')[:4]}",
+                      _pct(against["trade_return_mean_pct"]),
                       _pct(against["hold_window_mean_pct"]), _pct(against["unconditional_window_mean_pct"]),
                       "–" if p_value is None else f"{p_value:.2f}")
     console.print(table)
