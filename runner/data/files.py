@@ -69,13 +69,26 @@ def match_columns(found: list[str], explicit: dict[str, str] | None, source: str
 
 def read_csv_bars(path: Path, *, columns: dict[str, str] | None = None, date_format: str | None = None,
                   timezone: str = NEW_YORK) -> pd.DataFrame:
-    """Read and validate a CSV bar file. Errors name the file and the line (header = line 1)."""
+    """Read and validate a CSV bar file. Errors name the file and the line (header = line 1).
+
+    A well-formed file is read by pyarrow's CSV reader straight into numbers and
+    times (see :mod:`runner.data.csv_fast`); anything it cannot take as it is
+    (other date layouts, thousands separators, empty or bad values) is read
+    as text and parsed here, which names the line of the first bad value.
+    """
+    from runner.data.csv_fast import read_csv_columns
+
     source = str(path)
+    _check_readable(path)
+    fast = read_csv_columns(path, columns, date_format, source)
+    if fast is not None:
+        times, numbers = fast
+        index = _localize(pd.DatetimeIndex(times), timezone, source)
+        frame = pd.DataFrame(numbers, index=index, copy=False)
+        return validate_bars(frame, source, _line)
     raw = _read_csv_text(path)
     mapping = match_columns(list(raw.columns), columns, source)
-
-    def line(i: int) -> str:
-        return f"line {i + 2}"
+    line = _line
 
     times = _parse_times(raw[mapping["time"]], date_format, timezone, source, line)
     frame = pd.DataFrame(index=times)
@@ -86,6 +99,19 @@ def read_csv_bars(path: Path, *, columns: dict[str, str] | None = None, date_for
         raise DataError(f"{source}: missing column for volume; the file has {list(raw.columns)} "
                         f"(name it under data.columns.volume)")
     return validate_bars(frame, source, line)
+
+
+def _line(i: int) -> str:
+    return f"line {i + 2}"
+
+
+def _localize(index: pd.DatetimeIndex, timezone: str, source: str) -> pd.DatetimeIndex:
+    """Naive times read in ``timezone``, times with an offset converted; America/New_York out."""
+    try:
+        index = index.tz_localize(timezone) if index.tz is None else index.tz_convert(NEW_YORK)
+    except Exception as exc:  # nonexistent/ambiguous local times, unknown zone
+        raise DataError(f"{source}: cannot place the times in time zone {timezone!r}: {exc}") from None
+    return index.tz_convert(NEW_YORK)
 
 
 def _read_csv_text(path: Path) -> pd.DataFrame:
@@ -134,12 +160,7 @@ def _parse_times(values: pd.Series, date_format: str | None, timezone: str, sour
         i = int(np.argmax(bad))
         expected = f"format {date_format!r}" if date_format else "a date like 2018-12-31 or 2018-12-31 15:59:00"
         raise DataError(f"{source}: {line(i)}: cannot read date {text.iloc[i]!r} (expected {expected})")
-    index = pd.DatetimeIndex(parsed)
-    try:
-        index = index.tz_localize(timezone) if index.tz is None else index.tz_convert(NEW_YORK)
-    except Exception as exc:  # nonexistent/ambiguous local times, unknown zone
-        raise DataError(f"{source}: cannot place the times in time zone {timezone!r}: {exc}") from None
-    return index.tz_convert(NEW_YORK)
+    return _localize(pd.DatetimeIndex(parsed), timezone, source)
 
 
 def _parse_numbers(values: pd.Series, column: str, source: str, line) -> np.ndarray:
