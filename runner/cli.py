@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 2 bad input (config, data, arguments) with one clear
 message; 3 the gateway could not be reached or refused us; 1 anything
-unexpected (traceback in the run's log file).
+unexpected (traceback in logs/flowbot-crash.log of the current folder);
+130 interrupted (Ctrl-C, SIGINT or SIGTERM).
 
 Imports are lazy: building the parser loads argparse and the subcommands'
 argument modules only; a command's implementation (pandas, backtrader, the
@@ -159,50 +160,105 @@ def _config_show(args) -> int:
 # -- entry point -------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
-    warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
-    try:
-        args = build_parser().parse_args(argv)
-        from runner.log_setup import configure_console   # loguru: only once a command runs
+    with _console_guards():
+        try:
+            args = build_parser().parse_args(argv)
+            from runner.log_setup import configure_console   # loguru: only once a command runs
 
-        configure_console("INFO")
-        code = args.handler(args)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except FlowbotError as exc:
-        # Every message names file/key/row itself: print it as it is.
-        label = "error" if isinstance(exc, (UserInputError, ConfigError)) else "failed"
-        print(f"{label}: {exc}", file=sys.stderr)
-        if exc.exit_code == EXIT_UNEXPECTED:
-            from loguru import logger
+            configure_console("INFO")
+            code = args.handler(args)
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
+        except FlowbotError as exc:
+            # Every message names file/key/row itself: print it as it is, on one line.
+            label = "error" if isinstance(exc, (UserInputError, ConfigError)) else "failed"
+            print(f"{label}: {_one_line(str(exc))}", file=sys.stderr)
+            if exc.exit_code == EXIT_UNEXPECTED:
+                from loguru import logger
 
-            logger.opt(exception=exc).debug("traceback")
-        return exc.exit_code
-    except SystemExit as exc:   # --help, --version
-        return int(exc.code or 0)
-    except Exception as exc:  # a bug: one line on the console, the traceback in the log
-        from loguru import logger
-
-        logger.opt(exception=exc).debug("unexpected error")
-        print(f"unexpected error: {type(exc).__name__}: {exc} (the traceback is in the run's run.log "
-              f"if a run folder was created; please report it)", file=sys.stderr)
-        _write_crash_log(exc)
-        return EXIT_UNEXPECTED
+                logger.opt(exception=exc).debug("traceback")
+            return exc.exit_code
+        except SystemExit as exc:   # --help, --version
+            return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_UNEXPECTED
+        except RecursionError as exc:
+            return _crash(exc, "input nested too deeply")
+        except MemoryError as exc:
+            return _crash(exc, "out of memory")
+        except Exception as exc:  # a bug: one line on the console, the traceback in the crash log
+            return _crash(exc)
     return code
 
 
-def _write_crash_log(exc: BaseException) -> None:
+def _one_line(text: str, limit: int = 2000) -> str:
+    text = "; ".join(part.strip() for part in text.splitlines() if part.strip())
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text):,} characters)"
+
+
+class _console_guards:
+    """While a command runs: SIGTERM (and SIGINT even from ``kill``) end it like Ctrl-C does;
+    library warnings (pandas, numpy, optuna) go to the log file, never raw to the console."""
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        self._signals = {}
+        if threading.current_thread() is threading.main_thread():
+            for number in (signal.SIGINT, signal.SIGTERM):
+                self._signals[number] = signal.signal(number, _interrupt)
+        self._warnings = warnings.catch_warnings()
+        self._warnings.__enter__()
+        warnings.simplefilter("default")
+        warnings.showwarning = _log_warning
+        return self
+
+    def __exit__(self, *exc):
+        import signal
+
+        self._warnings.__exit__(*exc)
+        for number, handler in self._signals.items():
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
+        return False
+
+
+def _interrupt(number, frame):
+    raise KeyboardInterrupt
+
+
+def _log_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    from loguru import logger
+
+    logger.opt(depth=2).debug(f"{category.__name__}: {message} ({filename}:{lineno})")
+
+
+def _crash(exc: BaseException, what: str | None = None) -> int:
+    from loguru import logger
+
+    logger.opt(exception=exc).debug("unexpected error")
+    where = _write_crash_log(exc)
+    text = what or f"{type(exc).__name__}: {_one_line(str(exc), 300)}"
+    place = f"the traceback is in {where}" if where else "no crash log could be written"
+    print(f"unexpected error: {text} ({place}; please report it)", file=sys.stderr)
+    return EXIT_UNEXPECTED
+
+
+def _write_crash_log(exc: BaseException) -> Path | None:
+    """Append the traceback to logs/flowbot-crash.log of the current folder (else the temp folder); its path."""
+    import tempfile
     import traceback
 
-    try:
-        path = Path("logs") / "flowbot-crash.log"
-        path.parent.mkdir(exist_ok=True)
-        with path.open("a", encoding="utf-8") as handle:
-            handle.write(f"--- {dt.datetime.now().isoformat()}\n")
-            handle.write("".join(traceback.format_exception(exc)))
-        print(f"traceback written to {path}", file=sys.stderr)
-    except OSError:
-        pass
+    for folder in (Path("logs"), Path(tempfile.gettempdir())):
+        path = (folder / "flowbot-crash.log").absolute()
+        try:
+            path.parent.mkdir(exist_ok=True)
+            with path.open("a", encoding="utf-8") as handle:
+                handle.write(f"--- {dt.datetime.now().isoformat()}\n")
+                handle.write("".join(traceback.format_exception(exc)))
+            return path
+        except OSError:
+            continue
+    return None
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "runner.optimize.command",
     "runner.fetch.command",
     "runner.sim.command",
+    "runner.pressure.command",
 )
 
 

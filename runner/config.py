@@ -8,19 +8,23 @@ was expected and what was given, e.g.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from runner.config_files import read_yaml
+from runner.config_messages import _did_you_mean, _line_of, describe_error, dotted, format_errors  # noqa: F401
 from runner.errors import ConfigError
 from runner.ib.ib_config import IBConfig, RiskLimits
+from runner.inputs import cut, safe_name, shown
+from strategies.params import PlainInputModel
 from strategies.registry import STRATEGIES
+from strategies.signals.filters import clean_filter_loc, filter_known_keys, raw_filter_legs, raw_filters_readable
 
 
-class StrictModel(BaseModel):
+class StrictModel(PlainInputModel):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -37,6 +41,8 @@ class DataSource(StrictModel):
     format: Literal["auto", "csv", "parquet"] = Field("auto", description="file format; auto = by extension")
     columns: dict[str, str] | None = Field(None, description="our column -> the file's, e.g. {time: Datetime}")
     date_format: str | None = Field(None, description="strftime format of the time column; null = infer")
+    decimal: Literal[".", ","] = Field(".", description="decimal mark of a CSV's numbers: '.' (commas are then "
+                                                        "thousands separators only) or ',' (1.229,23)")
     timezone: str = Field("America/New_York", description="time zone of naive times in the file")
     outside_hours: Literal["refuse", "drop"] = Field(
         "refuse", description="intraday bars outside regular hours: refuse the file, or drop them with a warning")
@@ -52,6 +58,12 @@ class DataSource(StrictModel):
                 return {"cache": value[6:]}
             return {"path": value}
         return value
+
+    @field_validator("cache")
+    @classmethod
+    def _plain_symbol(cls, symbol: str | None) -> str | None:
+        # The symbol names the cache's folder: it must stay one plain path component.
+        return None if symbol is None else _path_safe(symbol, "cache symbol")
 
     @model_validator(mode="after")
     def _one_source(self) -> "DataSource":
@@ -74,6 +86,13 @@ class DataSource(StrictModel):
                                " adjusted" if self.what == "ADJUSTED_LAST" else ""))
             return f"cache:{self.cache}{variant}"
         return f"sample:{self.sample}" if self.sample else str(self.path)
+
+
+def _path_safe(text: str, what: str) -> str:
+    try:
+        return safe_name(text, what, ValueError)
+    except ValueError as exc:
+        raise ValueError(str(exc).split(": ", 1)[1]) from None
 
 
 class DataConfig(StrictModel):
@@ -114,13 +133,25 @@ class StrategyConfig(StrictModel):
                              + _did_you_mean(name, STRATEGIES))
         return name
 
+    @field_validator("symbol", "label")
+    @classmethod
+    def _plain_text(cls, text: str | None, info) -> str | None:
+        # Symbols and labels become parts of file names (cache, journal, outputs).
+        return None if text is None else _path_safe(text, info.field_name)
+
     @model_validator(mode="after")
     def _check_playbook(self) -> "StrategyConfig":
         playbook = STRATEGIES[self.name]
-        unknown = set(self.feeds) - set(playbook.extra_feeds)
-        if unknown:
+        legs = raw_filter_legs(self.params.get("filters"), self.symbol)
+        for index, key, leg in legs:
+            if leg != self.symbol and leg not in self.feeds:
+                raise ValueError(f"params.filters[{index}].{key}: {leg!r} is neither the instrument ({self.symbol}) "
+                                 f"nor a feed of this playbook; declare it, e.g. feeds: {{{leg}: cache:{leg}}}")
+        unknown = set(self.feeds) - set(playbook.extra_feeds) - {leg for _, _, leg in legs}
+        if unknown and raw_filters_readable(self.params.get("filters")):   # else the schema check says why
             allowed = ", ".join(playbook.extra_feeds) or "none"
-            raise ValueError(f"feeds: unknown role(s) {sorted(unknown)} for {self.name}; allowed: {allowed}")
+            raise ValueError(f"feeds: unknown role(s) {sorted(unknown)} for {self.name}; allowed: {allowed}, "
+                             f"or a feed a filter names (params.filters)")
         return self
 
     @property
@@ -186,43 +217,25 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
     """Read, override and validate a run config; raise ConfigError with a precise message."""
     path = Path(path)
     raw, node = read_yaml(path)
+    origins: dict[tuple, str] = {}
     for override in overrides:
         key, value = parse_override(override)
-        apply_override(raw, key, value, f"--set {override}")
-    return validate_config(raw, str(path), node)
+        origin = f"--set {cut(override)}"
+        origins[tuple(apply_override(raw, key, value, origin))] = origin
+    return validate_config(raw, str(path), node, origins)
 
 
-def read_yaml(path: Path) -> tuple[dict, yaml.Node | None]:
-    if not path.exists():
-        raise ConfigError(f"{path}: no such config file")
-    if path.is_dir():
-        raise ConfigError(f"{path}: is a folder; expected a YAML config file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not a text file (expected YAML)") from None
-    try:
-        data = yaml.safe_load(text)
-        node = yaml.compose(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise ConfigError(f"{path}: {where}invalid YAML: {exc.problem or exc.context}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
-    if data is None:
-        raise ConfigError(f"{path}: the file is empty; expected a mapping with at least 'strategies'")
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of keys at the top level (got a {type(data).__name__})")
-    return data, node
+def validate_config(raw: dict, source: str, node: yaml.Node | None = None,
+                    origins: dict[tuple, str] | None = None) -> RunConfig:
+    """Validate in two stages: the schema, then each playbook's own parameters.
 
-
-def validate_config(raw: dict, source: str, node: yaml.Node | None = None) -> RunConfig:
-    """Validate in two stages: the schema, then each playbook's own parameters."""
+    ``origins`` maps the keys ``--set`` gave (as resolved paths) to the option,
+    so that their errors name the option instead of a line of the file.
+    """
     try:
         cfg = RunConfig.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(format_errors(exc.errors(), source, node)) from None
+        raise ConfigError(format_errors(exc.errors(), source, node, origins)) from None
     problems = []
     for i, strategy in enumerate(cfg.strategies):
         params_model = STRATEGIES[strategy.name].Params
@@ -230,21 +243,30 @@ def validate_config(raw: dict, source: str, node: yaml.Node | None = None) -> Ru
             params_model(**strategy.params)
         except ValidationError as exc:
             for error in exc.errors():
-                error["loc"] = ("strategies", i, "params", *error["loc"])
-                error["known"] = list(params_model.model_fields)
+                loc = clean_filter_loc(error["loc"])
+                error["loc"] = ("strategies", i, "params", *loc)
+                error["known"] = filter_known_keys(strategy.params.get("filters"), loc) \
+                    or list(params_model.model_fields)
                 problems.append(error)
     if problems:
-        raise ConfigError(format_errors(problems, source, node))
+        raise ConfigError(format_errors(problems, source, node, origins))
     return cfg
 
 
 def parse_override(text: str) -> tuple[str, Any]:
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
-        raise ConfigError(f"--set {text}: expected dotted.key=value, e.g. strategies.0.params.rally_pct=2")
+        raise ConfigError(f"--set {cut(text)}: expected dotted.key=value, "
+                          f"e.g. strategies.0.params.rally_pct=2")
+    from runner.config_files import parse_yaml_text
+
     try:
-        parsed = yaml.safe_load(value) if value.strip() else None
-    except yaml.YAMLError:
+        parsed = parse_yaml_text(value)[0] if value.strip() else None
+    except yaml.YAMLError as exc:
+        if "impossible date" in str(exc):
+            raise ConfigError(f"--set {cut(text)}: {getattr(exc, 'problem', exc)}") from None
+        parsed = value
+    except RecursionError:
         parsed = value
     return key.strip(), parsed
 
@@ -254,28 +276,34 @@ def split_key(key: str) -> list[str]:
     return [p for p in key.replace("[", ".").replace("]", "").split(".") if p]
 
 
-def apply_override(raw: dict, key: str, value: Any, origin: str) -> None:
-    """Set ``key`` (dotted; list items by index or by strategy name/label) in ``raw``."""
+def apply_override(raw: dict, key: str, value: Any, origin: str) -> list:
+    """Set ``key`` (dotted; list items by index or by strategy name/label) in ``raw``; return its resolved path."""
     parts = split_key(key)
+    if not parts:
+        raise ConfigError(f"{origin}: no key before '='; expected dotted.key=value")
     node: Any = raw
+    resolved: list = []
     for depth, part in enumerate(parts):
         last = depth == len(parts) - 1
         where = ".".join(parts[: depth + 1])
         if isinstance(node, list):
             index = _list_index(node, part, origin, where)
+            resolved.append(index)
             if last:
                 node[index] = value
             else:
                 node = node[index]
         elif isinstance(node, dict):
+            resolved.append(part)
             if last:
                 node[part] = value
             else:
-                node = node.setdefault(part, {})
-                if node is None:
-                    node = {}
+                if node.get(part) is None:
+                    node[part] = {}
+                node = node[part]
         else:
             raise ConfigError(f"{origin}: {'.'.join(parts[:depth])} is a value, not a section; cannot set {where}")
+    return resolved
 
 
 def _list_index(items: list, part: str, origin: str, where: str) -> int:
@@ -288,108 +316,7 @@ def _list_index(items: list, part: str, origin: str, where: str) -> int:
         if isinstance(item, dict) and part in (item.get("label"), item.get("name")):
             return i
     names = [str(i.get("label") or i.get("name")) for i in items if isinstance(i, dict)]
-    raise ConfigError(f"{origin}: {where}: no item named {part!r}; expected an index or one of {names}")
-
-
-# -- messages ----------------------------------------------------------------
-
-def format_errors(errors: list[dict], source: str, node: yaml.Node | None = None, limit: int = 5) -> str:
-    """One line per problem: ``source: dotted.path (line N): what is wrong (got X)``."""
-    lines = []
-    for error in errors[:limit]:
-        loc = [p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
-        path = dotted(loc)
-        line = _line_of(node, loc)
-        where = f"{source}: {path}" if path else source
-        if line:
-            where += f" (line {line})"
-        lines.append(f"{where}: {describe_error(error, loc)}")
-    more = len(errors) - limit
-    if more > 0:
-        lines.append(f"... and {more} more problem(s)")
-    return "\n".join(lines)
-
-
-def dotted(loc) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
-def describe_error(error: dict, loc) -> str:
-    kind, ctx, given = error["type"], error.get("ctx", {}), error.get("input")
-    got = f" (got {given!r})" if not isinstance(given, (dict, list)) else ""
-    bounds = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
-    if kind in bounds:
-        limit = next(iter(ctx.values()))
-        limit = f"{limit:g}" if isinstance(limit, (int, float)) else limit
-        return f"must be {bounds[kind]} {limit}{got}"
-    if kind == "extra_forbidden":
-        return f"unknown key{_did_you_mean(str(loc[-1]), error.get('known') or _known_keys(loc))}"
-    if kind == "missing":
-        return "required key is missing"
-    if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
-        what = "a whole number" if kind.startswith("int") else "a number"
-        return f"expected {what}{got}"
-    if kind in ("bool_parsing", "bool_type"):
-        return f"expected true or false{got}"
-    if kind in ("date_from_datetime_parsing", "date_parsing", "date_type", "date_from_datetime_inexact"):
-        return f"expected a date like 2018-12-31{got}"
-    if kind == "literal_error":
-        return f"expected one of {ctx.get('expected')}{got}"
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return f"expected a mapping of keys{got}"
-    if kind == "list_type":
-        return f"expected a list{got}"
-    if kind == "too_short":
-        return "must not be empty"
-    if kind == "string_pattern_mismatch":
-        return f"must match {ctx.get('pattern')}{got}"
-    if kind == "value_error":
-        message = str(ctx.get("error", error["msg"]))
-        return message
-    return f"{error['msg']}{got}"
-
-
-def _known_keys(loc) -> list[str]:
-    model: Any = RunConfig
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        field = getattr(model, "model_fields", {}).get(part)
-        if field is None:
-            return []
-        annotation = field.annotation
-        inner = getattr(annotation, "__args__", None)
-        candidates = [annotation, *(inner or ())]
-        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
-        if model is None:
-            return []
-    return list(model.model_fields)
-
-
-def _did_you_mean(word: str, options) -> str:
-    options = list(options)
-    close = difflib.get_close_matches(word, options, n=1)
-    if close:
-        return f" (did you mean {close[0]!r}?)"
-    return f"; expected one of {', '.join(options)}" if options else ""
-
-
-def _line_of(node: yaml.Node | None, loc) -> int | None:
-    line = None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            node = next((v for k, v in node.value if k.value == part), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-        else:
-            break
-        if node is None:
-            break
-        line = node.start_mark.line + 1
-    return line
+    raise ConfigError(f"{origin}: {where}: no item named {shown(part)}; expected an index or one of {names}")
 
 
 def resolved_yaml(cfg: RunConfig) -> str:

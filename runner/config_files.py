@@ -1,8 +1,19 @@
-"""Where the shipped config files are: ./config/ first, else the copy inside the installed package."""
+"""Config files: where the shipped ones are, and reading any YAML file safely.
+
+Shipped configs: ./config/ first, else the copy inside the installed package.
+Reading (:func:`read_yaml`): the file is checked for kind and size before it is
+opened, parsed once, and refused with its line for duplicate keys, impossible
+dates, bad bytes and documents that expand beyond any real config.
+"""
 from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+
+import yaml
+
+from runner.errors import ConfigError
+from runner.inputs import MAX_CONFIG_BYTES, check_input_file, shown
 
 
 def default_config(filename: str) -> Path:
@@ -12,3 +23,106 @@ def default_config(filename: str) -> Path:
         return local
     packaged = resources.files("runner") / "shipped_config" / filename
     return Path(str(packaged))
+
+
+# -- reading a YAML file -------------------------------------------------------
+
+#: A YAML alias repeats a whole subtree: a few nested ones make a "billion laughs" file.
+MAX_YAML_NODES = 200_000
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that refuses duplicate keys and impossible dates, naming the lines."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: dict = {}
+            for key_node, _ in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    continue
+                key = key_node.value
+                if key in seen and key != "<<":
+                    first = seen[key]
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {shown(key)} (first on line {first + 1}, again on line "
+                                    f"{key_node.start_mark.line + 1}); a second one would silently replace the first",
+                        key_node.start_mark)
+                seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_timestamp(self, node):
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError) as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"impossible date {shown(node.value)} ({exc})", node.start_mark) from None
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp)
+
+
+def parse_yaml_text(text: str):
+    """(data, composed node) of a YAML document, parsed once; raises yaml.YAMLError."""
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, None
+        _check_expanded_size(node)
+        return loader.construct_document(node), node
+    finally:
+        loader.dispose()
+
+
+def _check_expanded_size(root) -> None:
+    sizes: dict[int, int] = {}
+
+    def size(node) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        sizes[id(node)] = 1   # a recursive alias counts once
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(child) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        sizes[id(node)] = total
+        return total
+
+    if size(root) > MAX_YAML_NODES:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"the document expands to more than {MAX_YAML_NODES:,} values (aliases repeating "
+                        f"large parts?); a config is much smaller", root.start_mark)
+
+
+def read_yaml(path: Path, what: str = "config file") -> tuple[dict, yaml.Node | None]:
+    """A YAML file's top-level mapping and its node tree (for line numbers); ConfigError otherwise."""
+    check_input_file(path, what, MAX_CONFIG_BYTES, ConfigError)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the {what} ({exc.strerror or exc})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}: line {line}: not a text file (byte {data[exc.start]:#04x} is not UTF-8); "
+                          f"expected a YAML {what}") from None
+    if "\x00" in text:
+        raise ConfigError(f"{path}: not a text file (it contains NUL bytes); expected a YAML {what}")
+    try:
+        parsed, node = parse_yaml_text(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise ConfigError(f"{path}: {where}invalid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {str(exc).splitlines()[0]}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid YAML: nested too deeply") from None
+    if parsed is None:
+        raise ConfigError(f"{path}: the file is empty; expected a mapping with at least 'strategies'")
+    if not isinstance(parsed, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys at the top level (got a {type(parsed).__name__})")
+    return parsed, node

@@ -11,7 +11,12 @@ Execution semantics (no look-ahead), shared by backtests and paper trading:
   entry session too; for a market-on-close entry it is sent once the entry
   has filled.
 * Every order carries ``info.reason`` (entry, stop, target, trailing_stop,
-  time_exit) and ``info.strategy``; the run recorder reads them.
+  time_exit, flatten) and ``info.strategy``; the run recorder reads them.
+* A refused (Rejected/Margin) or cancelled entry cancels its exits; one that
+  ended part-filled keeps the position and resizes the exits to it. A refused
+  exit before the entry fills: the group is sent again once it has (once);
+  with a position: the other exits are cancelled and it is flattened at
+  market; a refused flatten is an ERROR that leaves it to the trader.
 
 Subclasses implement ``decide(today)`` and describe their window with
 ``baseline_window(year)``; ``baseline_year`` turns it into the report's
@@ -33,6 +38,7 @@ import pandas as pd
 
 from strategies.market_calendar import nth_session_of_month, session_offset
 from strategies.params import PlaybookParams
+from strategies.signals.filters import FilterCheck
 from strategies.strategy_base import FlowbotStrategy
 
 LONG, SHORT = 1, -1
@@ -86,10 +92,13 @@ class Playbook(FlowbotStrategy):
         self.entry_order: bt.Order | None = None
         self.exit_orders: list[bt.Order] = []
         self.trade_plan: TradePlan | None = None   # set when an entry is sent, cleared when flat
+        self.exit_resent = False                   # this trade's refused exit group was sent again once
         self.traded_windows: set[int] = set()
         self._year_base: dict[tuple[str, int], float] = {}   # (feed, year) -> last close of the year before
         self._last_day: dt.date | None = None
         self._bar_of_day: dict[dt.date, int] = {}   # session -> len(self.bars) when its bar was current
+        instrument = self.p.symbol or self.bars._name
+        self.filter_checks = [FilterCheck(spec, self._feed_of_leg, instrument) for spec in self.config.filters]
 
     # -- what subclasses write -------------------------------------------------
     def decide(self, today: dt.date) -> None:  # pragma: no cover - abstract
@@ -126,6 +135,19 @@ class Playbook(FlowbotStrategy):
             return None
         hold = close_to_close_return(bars, *window)
         return None if hold is None else (hold, cls.direction * hold)
+
+    def _feed_of_leg(self, name: str):
+        """The feed a filter leg names: the instrument itself or an extra feed by role."""
+        if name in (self.p.symbol, self.bars._name):
+            return self.bars
+        if name in self.extra:
+            return self.extra[name]
+        raise ValueError(f"filter leg {name!r} is neither the instrument {self.p.symbol!r} "
+                         f"nor an extra feed ({sorted(self.extra)})")
+
+    def filters_verdict(self) -> tuple[bool, str]:
+        """Whether every configured filter passes on the current bar, and each one's value."""
+        return all(c.passes() for c in self.filter_checks), "; ".join(c.describe() for c in self.filter_checks)
 
     def close_on(self, day: dt.date, lookback: int = 30) -> float | None:
         """The close of the bar of session ``day`` within the last ``lookback`` bars, if any."""
@@ -206,20 +228,26 @@ class Playbook(FlowbotStrategy):
         ``timing``: next_open | next_close; ``window`` is the year whose window this
         trade belongs to (one trade per window).
         """
+        filters_ok, filters = self.filters_verdict()
+        if not filters_ok:
+            self.log.debug(f"{today}: signal ({why}) held back by a filter: {filters}")
+            return
         size = self.size_by_risk(abs(self.bars.close[0] - stop), float(self.bars.close[0]))
         if size <= 0:
             self.log.info(f"{today}: signal ({why}) but the risk budget buys less than one unit")
             return
         self.trade_plan = TradePlan(direction, size, stop, target, exit_day, why)
+        self.exit_resent = False
         exectype = bt.Order.Market if timing == "next_open" else bt.Order.Close
         side = self.buy if direction == LONG else self.sell
         self.entry_order = side(data=self.bars, size=size, exectype=exectype)
         self._tag(self.entry_order, "entry")
+        self.entry_order.addinfo(filters=filters)
         self.traded_windows.add(window)
         self.log.info(f"{today}: {'buy' if direction == LONG else 'sell'} {size} at the "
                       f"{'next open' if timing == 'next_open' else 'next close'} ({why}); "
                       f"stop {stop:.2f}, target {'none' if target is None else f'{target:.2f}'}, "
-                      f"time exit {exit_day}")
+                      f"time exit {exit_day}" + (f"; filters: {filters}" if filters else ""))
         if exectype == bt.Order.Market:
             self._send_exit_group(today)
 
@@ -288,21 +316,69 @@ class Playbook(FlowbotStrategy):
     def _on_entry_done(self, order: bt.Order) -> None:
         self.entry_order = None
         today = self.bars.datetime.date(0)
+        plan = self.trade_plan
         if order.status == order.Completed:
-            self.trade_plan.filled = True
-            self.trade_plan.entry_price = order.executed.price
+            plan.filled = True
+            plan.entry_price = order.executed.price
             if not self.exit_orders:
                 self._send_exit_group(today)
             return
-        self.log.warning(f"{today}: entry {order.getstatusname()}; cancelling its exits")
+        if order.executed.size:   # ended part-filled: protect what was bought, sized to it
+            self.log.warning(f"{today}: entry {order.getstatusname()} after {abs(order.executed.size):g} of "
+                             f"{plan.size}; exits resized to the position")
+            plan.filled, plan.entry_price, plan.size = True, order.executed.price, int(abs(order.executed.size))
+            self._replace_exit_group(today)
+            return
+        self.log.warning(f"{today}: entry {order.getstatusname()}"
+                         f"{': ' + order.info.reject_reason if order.info.get('reject_reason') else ''}; "
+                         f"cancelling its exits")
         for exit_order in self.exit_orders:
             self.cancel(exit_order)
         self.exit_orders, self.trade_plan = [], None
 
+    def _replace_exit_group(self, today: dt.date) -> None:
+        for exit_order in self.exit_orders:
+            exit_order.addinfo(replaced=True)
+            self.cancel(exit_order)
+        self._send_exit_group(today)
+
     def _on_exit_done(self, order: bt.Order, reason: str | None) -> None:
+        plan = self.trade_plan
         if order.status == order.Completed:
             self.log.info(f"{self.bars.datetime.date(0)}: {reason} filled at {order.executed.price:.2f}")
             self.exit_orders, self.trade_plan = [], None
         elif order.status in (order.Margin, order.Rejected):
-            self.log.error(f"exit {reason} {order.getstatusname()}: position left open")
+            self._on_exit_refused(order, reason, plan)
         # Canceled: an OCO sibling filled, or the group is being replaced.
+
+    def _on_exit_refused(self, order: bt.Order, reason: str | None, plan: TradePlan | None) -> None:
+        """Recovery: before the entry fills, the exit group is sent again once it has; with a
+        position, it is flattened at market once; a refused flatten leaves it to the trader."""
+        today = self.bars.datetime.date(0)
+        why = order.info.get("reject_reason") or order.getstatusname()
+        others = [o for o in self.exit_orders if o.ref != order.ref]
+        if plan is None:
+            return
+        if reason == "flatten":
+            self.log.error(f"{today}: flattening {order.getstatusname()} ({why}): the position is left open; "
+                           f"close it by hand")
+            self.exit_orders = []
+            return
+        if not plan.filled and not self.exit_resent:
+            self.log.error(f"{today}: exit {reason} refused ({why}) before the entry filled; the exit group is "
+                           f"sent again once the entry fills")
+            self.exit_resent = True
+            for other in others:
+                other.addinfo(replaced=True)
+                self.cancel(other)
+            self.exit_orders = []
+            return
+        self.log.error(f"{today}: exit {reason} refused ({why}): the position is unprotected; flattening it at "
+                       f"market")
+        for other in others:
+            other.addinfo(replaced=True)
+            self.cancel(other)
+        close_side = self.sell if plan.direction == LONG else self.buy
+        flatten = close_side(data=self.bars, size=plan.size, exectype=bt.Order.Market)
+        self._tag(flatten, "flatten")
+        self.exit_orders = [flatten]

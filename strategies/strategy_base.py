@@ -54,7 +54,24 @@ class FlowbotStrategy(bt.Strategy):
         value = self.broker.getvalue()
         by_risk = value * self.config.risk_pct / 100.0 / stop_distance
         by_value = value * self.config.max_position_pct / 100.0 / price
-        return int(max(0, math.floor(min(by_risk, by_value))))
+        size = int(max(0, math.floor(min(by_risk, by_value))))
+        return self._within_broker_limits(size, stop_distance, price)
+
+    def _within_broker_limits(self, size: int, stop_distance: float, price: float) -> int:
+        """Cap ``size`` to the limits a broker declares (``max_position_value``, ``max_daily_loss``
+        attributes, e.g. the paper broker's risk limits), saying so; brokers without them change nothing."""
+        caps = []
+        value_cap = getattr(self.broker, "max_position_value", None)
+        if value_cap:
+            caps.append((math.floor(value_cap / price), f"max_position_value {value_cap:,.0f}"))
+        loss_cap = getattr(self.broker, "max_daily_loss", None)
+        if loss_cap:
+            caps.append((math.floor(loss_cap / stop_distance), f"max_daily_loss {loss_cap:,.0f} over the stop"))
+        for cap, why in caps:
+            if size > cap:
+                self.log.warning(f"size {size} capped to {max(cap, 0)} by the risk limit {why}")
+                size = max(cap, 0)
+        return size
 
     def _tag(self, order: bt.Order | None, reason: str) -> None:
         """Label an order for the run recorder and the paper journal."""

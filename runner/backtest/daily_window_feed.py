@@ -198,6 +198,8 @@ def window_feeds(cfg: RunConfig, bars: dict[str, pd.DataFrame]) -> dict[str, Win
         if not all(getattr(STRATEGIES[s.name], "window_feed", False) for s in strategies):
             continue
         params = [s.typed_params() for s in strategies]
+        if any(getattr(p, "filters", None) for p in params):
+            continue   # configured filters read bars of their own: every bar, as on the plain path
         periods = {p.atr_period for p in params}
         if len(periods) != 1:
             continue

@@ -19,7 +19,7 @@ NEW_YORK = "America/New_York"
 ORDER_COLUMNS = ["time", "strategy", "symbol", "order_id", "side", "type", "size", "limit_price", "stop_price",
                  "status", "filled_size", "fill_price", "commission", "reason"]
 TRADE_COLUMNS = ["strategy", "symbol", "direction", "entry_time", "entry_price", "exit_time", "exit_price",
-                 "size", "pnl", "pnl_pct", "commission", "exit_reason"]
+                 "size", "pnl", "pnl_pct", "commission", "exit_reason", "filters"]
 EQUITY_COLUMNS = ["time", "value", "cash"]
 
 _EXECTYPE_NAMES = {bt.Order.Market: "market", bt.Order.Close: "market_on_close", bt.Order.Limit: "limit",
@@ -37,6 +37,7 @@ class _OpenTrade:
     exit_size: float = 0.0
     commission: float = 0.0
     position: float = 0.0
+    filters: str = ""        # each filter's value at the entry decision (strategies.signals.filters)
 
 
 @dataclass
@@ -60,11 +61,11 @@ class RunLog:
 
     # -- fills into trades -----------------------------------------------------
     def add_fill(self, strategy: str, symbol: str, when: pd.Timestamp, size: float, price: float,
-                 commission: float, reason: str) -> None:
+                 commission: float, reason: str, filters: str = "") -> None:
         key = (strategy, symbol)
         trade = self._open.get(key)
         if trade is None:
-            trade = self._open[key] = _OpenTrade(direction=1 if size > 0 else -1, entry_time=when)
+            trade = self._open[key] = _OpenTrade(direction=1 if size > 0 else -1, entry_time=when, filters=filters)
         opening = (size > 0) == (trade.direction > 0)
         if opening:
             trade.entry_value += abs(size) * price
@@ -90,7 +91,7 @@ def _closed_trade_row(strategy: str, symbol: str, trade: _OpenTrade, when: pd.Ti
         "entry_time": trade.entry_time.isoformat(), "entry_price": round(entry_price, 6),
         "exit_time": when.isoformat(), "exit_price": round(exit_price, 6), "size": size,
         "pnl": round(pnl, 2), "pnl_pct": round(pnl / (entry_price * size) * 100.0, 4),
-        "commission": round(trade.commission, 2), "exit_reason": reason,
+        "commission": round(trade.commission, 2), "exit_reason": reason, "filters": trade.filters,
     }
 
 
@@ -188,7 +189,8 @@ class RunRecorder(bt.Analyzer):
                 fill_price = bit.price
                 filled_size += abs(fill_size)
                 commission += bit.comm
-                self.runlog.add_fill(self.name, data._name, when, fill_size, bit.price, bit.comm, reason)
+                self.runlog.add_fill(self.name, data._name, when, fill_size, bit.price, bit.comm, reason,
+                                     order.info.get("filters") or "")
         self.runlog.orders.append({
             "time": when.isoformat(), "strategy": self.name, "symbol": data._name, "order_id": order.ref,
             "side": "buy" if order.isbuy() else "sell", "type": _EXECTYPE_NAMES.get(order.exectype, str(order.exectype)),

@@ -16,7 +16,6 @@ from runner.backtest.intraday_feed import make_run_feeds
 from runner.data.load import load_run_bars
 from runner.report.metrics import baseline_summary, buy_and_hold, per_year, performance
 from runner.backtest.recorder import RunLog
-from runner.report.html import render_report
 from runner.report.run_folder import write_csv, write_json, write_text
 
 
@@ -69,11 +68,9 @@ def write_backtest_outputs(folder: Path, cfg: RunConfig, result: BacktestResult,
     write_json(folder / "metrics.json", result.metrics)
     write_text(folder / "config.resolved.yaml", resolved_yaml(cfg))
     if cfg.output.report:
-        title = f"flowbot backtest: {cfg.name}"
-        headline = {k: v for k, v in result.metrics.items() if not isinstance(v, (dict, list))}
-        page = render_report(title, notes, headline, result.equity, result.trades,
-                             result.metrics["per_year"], result.metrics["baseline"])
-        write_text(folder / "report.html", page)
+        from runner.report.html import render_report   # matplotlib loads only when a report is written
+
+        write_text(folder / "report.html", render_report(cfg, result, notes))
     logger.debug(f"wrote the run folder {folder}")
 
 

@@ -27,6 +27,10 @@ OPTIONAL_COLUMNS = ("adj_close",)
 
 RowLabel = Callable[[int], str]
 
+#: Above these a value is a unit or parsing mistake, not a market (and overflows the VWAP's sums).
+MAX_PRICE = 1e9
+MAX_VOLUME = 1e13
+
 
 def default_row_label(position: int) -> str:
     return f"row {position + 1}"
@@ -61,12 +65,19 @@ def validate_bars(bars: pd.DataFrame, source: str, row_label: RowLabel = default
         if column == "volume":
             bad = values < 0
             what = "must be >= 0"
+            absurd = values > MAX_VOLUME
         else:
             bad = values <= 0
             what = "must be a positive price"
+            absurd = values > MAX_PRICE
         if bad.any():
             i = int(np.argmax(bad))
             raise DataError(f"{source}: {row_label(i)}: {column} {what} (got {values[i]:g})")
+        if absurd.any():
+            i = int(np.argmax(absurd))
+            limit = MAX_VOLUME if column == "volume" else MAX_PRICE
+            raise DataError(f"{source}: {row_label(i)}: {column} {values[i]:g} is not a plausible "
+                            f"{'volume' if column == 'volume' else 'price'} (above {limit:g}); check the file's units")
 
     o, h, l, c = (out[name].to_numpy() for name in PRICE_COLUMNS)
     # A tolerance of a millionth absorbs rounding in vendors' files.

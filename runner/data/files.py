@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import re
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,10 @@ import pandas as pd
 
 from runner.data.bars import NEW_YORK, validate_bars
 from runner.errors import DataError
+from runner.inputs import MAX_DATA_BYTES, check_input_file, shown
+
+# A number written with thousands separators: 1,229 or 1,229.23 (never 1229,23).
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 
 # Our column -> spellings seen in the wild (compared lower-case, without spaces/underscores).
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -68,55 +73,49 @@ def match_columns(found: list[str], explicit: dict[str, str] | None, source: str
 
 
 def read_csv_bars(path: Path, *, columns: dict[str, str] | None = None, date_format: str | None = None,
-                  timezone: str = NEW_YORK) -> pd.DataFrame:
+                  timezone: str = NEW_YORK, decimal: str = ".") -> pd.DataFrame:
     """Read and validate a CSV bar file. Errors name the file and the line (header = line 1).
 
-    A well-formed file is read by pyarrow's CSV reader straight into numbers and
-    times (see :mod:`runner.data.csv_fast`); anything it cannot take as it is
-    (other date layouts, thousands separators, empty or bad values) is read
+    ``decimal``: the decimal mark of the file's numbers. With ``"."`` (the default)
+    a comma is read only as a thousands separator (``1,229.23``); ``1229,23`` is
+    refused rather than read as 122923. With ``","``, ``1.229,23`` is 1229.23.
+
+    A well-formed file (``.`` decimals) is read by pyarrow's CSV reader straight
+    into numbers and times (see :mod:`runner.data.csv_fast`); anything it cannot
+    take as it is (other date layouts, separators, empty or bad values) is read
     as text and parsed here, which names the line of the first bad value.
     """
     from runner.data.csv_fast import read_csv_columns
 
     source = str(path)
-    _check_readable(path)
-    fast = read_csv_columns(path, columns, date_format, source)
-    if fast is not None:
-        times, numbers = fast
-        index = _localize(pd.DatetimeIndex(times), timezone, source)
-        frame = pd.DataFrame(numbers, index=index, copy=False)
-        return validate_bars(frame, source, _line)
+
+    def line(i: int) -> str:
+        return f"line {i + 2}"
+
+    if decimal == "." and Path(path).is_file():
+        fast = read_csv_columns(Path(path), columns, date_format, source)
+        if fast is not None:
+            times, numbers = fast
+            index = localize(pd.DatetimeIndex(times), timezone, source, line)
+            return validate_bars(pd.DataFrame(numbers, index=index, copy=False), source, line)
     raw = _read_csv_text(path)
     mapping = match_columns(list(raw.columns), columns, source)
-    line = _line
 
     times = _parse_times(raw[mapping["time"]], date_format, timezone, source, line)
     frame = pd.DataFrame(index=times)
     for ours in ("open", "high", "low", "close", "adj_close", "volume"):
         if ours in mapping:
-            frame[ours] = _parse_numbers(raw[mapping[ours]], ours, source, line)
+            frame[ours] = _parse_numbers(raw[mapping[ours]], ours, source, line, decimal)
     if "volume" not in frame:
         raise DataError(f"{source}: missing column for volume; the file has {list(raw.columns)} "
                         f"(name it under data.columns.volume)")
     return validate_bars(frame, source, line)
 
 
-def _line(i: int) -> str:
-    return f"line {i + 2}"
-
-
-def _localize(index: pd.DatetimeIndex, timezone: str, source: str) -> pd.DatetimeIndex:
-    """Naive times read in ``timezone``, times with an offset converted; America/New_York out."""
-    try:
-        index = index.tz_localize(timezone) if index.tz is None else index.tz_convert(NEW_YORK)
-    except Exception as exc:  # nonexistent/ambiguous local times, unknown zone
-        raise DataError(f"{source}: cannot place the times in time zone {timezone!r}: {exc}") from None
-    return index.tz_convert(NEW_YORK)
-
-
 def _read_csv_text(path: Path) -> pd.DataFrame:
     source = str(path)
     _check_readable(path)
+    path = Path(path)
     opener = gzip.open if path.name.endswith(".gz") else open
     try:
         with opener(path, "rb") as handle:
@@ -130,16 +129,27 @@ def _read_csv_text(path: Path) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise DataError(f"{source}: the file is empty; expected a header line and bars") from None
     except UnicodeDecodeError:
-        raise DataError(f"{source}: not a text CSV file (it is not UTF-8 text)") from None
+        raise DataError(f"{source}: {_first_bad_line(path, opener)}; expected a text CSV file") from None
     except (pd.errors.ParserError, csv.Error) as exc:
         raise DataError(f"{source}: malformed CSV: {exc}") from None
 
 
 def _check_readable(path: Path) -> None:
-    if not path.exists():
-        raise DataError(f"{path}: no such data file")
-    if path.is_dir():
-        raise DataError(f"{path}: is a folder; expected a data file")
+    check_input_file(Path(path), "data file", MAX_DATA_BYTES, DataError)
+
+
+def _first_bad_line(path: Path, opener) -> str:
+    """Where the first byte that is not UTF-8 is, by line (streamed: the file is not read whole)."""
+    try:
+        with opener(path, "rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                try:
+                    raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    return f"line {number}: byte {raw[exc.start]:#04x} is not UTF-8 text"
+    except (OSError, EOFError):
+        pass
+    return "not UTF-8 text"
 
 
 def _parse_times(values: pd.Series, date_format: str | None, timezone: str, source: str, line) -> pd.DatetimeIndex:
@@ -160,17 +170,69 @@ def _parse_times(values: pd.Series, date_format: str | None, timezone: str, sour
         i = int(np.argmax(bad))
         expected = f"format {date_format!r}" if date_format else "a date like 2018-12-31 or 2018-12-31 15:59:00"
         raise DataError(f"{source}: {line(i)}: cannot read date {text.iloc[i]!r} (expected {expected})")
-    return _localize(pd.DatetimeIndex(parsed), timezone, source)
+    # A bare number is not a date (an epoch, a spreadsheet serial, 2018.5), except YYYYMMDD.
+    digits = (text.str.fullmatch(r"[+-]?\d+(\.\d*)?") & ~text.str.fullmatch(r"\d{8}")).to_numpy()
+    if date_format is None and digits.any():
+        i = int(np.argmax(digits))
+        raise DataError(f"{source}: {line(i)}: cannot read date {shown(text.iloc[i])} (a bare number: an epoch or a "
+                        f"spreadsheet serial?); expected a date like 2018-12-31, or name the format in data.date_format")
+    return localize(pd.DatetimeIndex(parsed), timezone, source, line)
 
 
-def _parse_numbers(values: pd.Series, column: str, source: str, line) -> np.ndarray:
-    text = values.astype(str).str.strip().str.replace(",", "", regex=False)
+def localize(index: pd.DatetimeIndex, timezone: str, source: str, line) -> pd.DatetimeIndex:
+    """Naive times placed in ``timezone`` (aware ones converted), then New York; errors name the line.
+
+    A local time that does not exist (the hour skipped when DST starts) is refused with
+    its line; an ambiguous one (the hour repeated when it ends) is resolved by the
+    order of the bars, else refused with its line.
+    """
+    try:
+        if index.tz is not None:
+            return index.tz_convert(NEW_YORK)
+        try:
+            placed = index.tz_localize(timezone, nonexistent="NaT", ambiguous="NaT")
+        except Exception as exc:   # an unknown zone
+            raise DataError(f"{source}: cannot place the times in time zone {timezone!r}: {exc}") from None
+        missing = placed.isna()
+        if missing.any():
+            try:
+                placed = index.tz_localize(timezone, nonexistent="raise", ambiguous="infer")
+            except Exception:
+                probe = index.tz_localize(timezone, nonexistent="NaT", ambiguous=np.zeros(len(index), dtype=bool))
+                skipped = np.asarray(probe.isna())
+                i = int(np.argmax(skipped)) if skipped.any() else int(np.argmax(np.asarray(missing)))
+                why = ("does not exist there (the clocks skip that hour when daylight saving time starts)"
+                       if skipped.any() else "happens twice there (daylight saving time ends) and the bars' order "
+                                             "does not say which")
+                raise DataError(f"{source}: {line(i)}: time {index[i]} in {timezone} {why}; give times with an "
+                                f"offset or in UTC (data.timezone: UTC)") from None
+        return placed.tz_convert(NEW_YORK)
+    except DataError:
+        raise
+    except Exception as exc:
+        raise DataError(f"{source}: cannot place the times in time zone {timezone!r}: {exc}") from None
+
+
+def _parse_numbers(values: pd.Series, column: str, source: str, line, decimal: str = ".") -> np.ndarray:
+    text = values.astype(str).str.strip()
+    if decimal == ",":
+        text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    else:
+        commas = text.str.contains(",", regex=False).to_numpy()
+        if commas.any():
+            wrong = commas & ~text.str.fullmatch(_GROUPED).to_numpy()
+            if wrong.any():
+                i = int(np.argmax(wrong))
+                raise DataError(f"{source}: {line(i)}: {column} {shown(values.iloc[i])} has a decimal comma (or a "
+                                f"misplaced thousands separator); flowbot reads '.' as the decimal point: convert "
+                                f"the file, or say data: {{decimal: ','}} if the file uses decimal commas")
+            text = text.str.replace(",", "", regex=False)
     numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64")
     bad = ~np.isfinite(numbers)
     if bad.any():
         i = int(np.argmax(bad))
         given = values.iloc[i]
-        what = "is empty" if str(given).strip() == "" else f"is not a number (got {given!r})"
+        what = "is empty" if str(given).strip() == "" else f"is not a number (got {shown(given)})"
         raise DataError(f"{source}: {line(i)}: {column} {what}")
     return numbers
 
@@ -191,19 +253,36 @@ def read_parquet_bars(path: Path, *, columns: dict[str, str] | None = None, time
         return f"row {i + 1}"
 
     times = raw[mapping["time"]]
+    if pd.api.types.is_numeric_dtype(times) or pd.api.types.is_bool_dtype(times):
+        raise DataError(f"{source}: column {mapping['time']!r} holds {times.dtype} values, not times (epoch "
+                        f"numbers are not read as dates); expected timestamps")
     if not pd.api.types.is_datetime64_any_dtype(times):
         index = _parse_times(times.astype(str), None, timezone, source, row)
     else:
-        index = pd.DatetimeIndex(times)
-        index = index.tz_localize(timezone) if index.tz is None else index
-        index = index.tz_convert(NEW_YORK)
+        index = localize(pd.DatetimeIndex(times), timezone, source, row)
     frame = pd.DataFrame(index=index)
     for ours in ("open", "high", "low", "close", "adj_close", "volume"):
         if ours in mapping:
-            frame[ours] = pd.to_numeric(raw[mapping[ours]], errors="coerce").to_numpy(dtype="float64")
+            column = raw[mapping[ours]]
+            if pd.api.types.is_bool_dtype(column) or not (pd.api.types.is_numeric_dtype(column)
+                                                          or pd.api.types.is_object_dtype(column)
+                                                          or pd.api.types.is_string_dtype(column)):
+                raise DataError(f"{source}: column {mapping[ours]!r} ({ours}) holds {column.dtype} values; "
+                                f"expected numbers")
+            frame[ours] = _parquet_numbers(column, ours, source, row)
     if "volume" not in frame:
         raise DataError(f"{source}: missing column for volume; the file has {list(raw.columns)}")
     return validate_bars(frame, source, row)
+
+
+def _parquet_numbers(column: pd.Series, ours: str, source: str, row) -> np.ndarray:
+    if pd.api.types.is_numeric_dtype(column):
+        return column.to_numpy(dtype="float64", na_value=np.nan)
+    flags = column.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(dtype=bool)
+    if flags.any():
+        i = int(np.argmax(flags))
+        raise DataError(f"{source}: {row(i)}: {ours} is {column.iloc[i]!r}; expected a number")
+    return _parse_numbers(column.astype(str), ours, source, row)
 
 
 def write_parquet_bars(bars: pd.DataFrame, path: Path) -> None:

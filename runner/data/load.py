@@ -44,7 +44,8 @@ def load_source(source: DataSource, *, cache_folder: Path | str = Path("logs/cac
     kind = _file_kind(source)
     if kind == "parquet":
         return read_parquet_bars(path, columns=source.columns, timezone=source.timezone)
-    return read_csv_bars(path, columns=source.columns, date_format=source.date_format, timezone=source.timezone)
+    return read_csv_bars(path, columns=source.columns, date_format=source.date_format, timezone=source.timezone,
+                         decimal=source.decimal)
 
 
 def load_run_bars(cfg: RunConfig) -> dict[str, pd.DataFrame]:
@@ -66,6 +67,7 @@ def load_run_bars(cfg: RunConfig) -> dict[str, pd.DataFrame]:
             instrument = _check_bar_kind(load_source(strategy.data, **where), strategy)
             bars[strategy.symbol] = clip_window(instrument, cfg.start, cfg.end, source_name)
             described[strategy.symbol] = source_name
+        _check_meaningful(bars[strategy.symbol], strategy, source_name, cfg)
         for role, source in strategy.feeds.items():
             instrument = bars[strategy.symbol]
             extra = load_source(source, **where)
@@ -79,6 +81,24 @@ def align_to(extra: pd.DataFrame, index: pd.DatetimeIndex, source: str) -> pd.Da
         first = index[aligned["close"].isna().to_numpy()][0]
         raise DataError(f"{source}: has no value on or before {first.date()}, the instrument's first bar")
     return aligned
+
+
+def _check_meaningful(frame: pd.DataFrame, strategy, source_name: str, cfg: RunConfig) -> None:
+    """Refuse data on which the playbook cannot act at all, instead of a quiet run with 0 trades."""
+    playbook = STRATEGIES[strategy.name]
+    window = (f"between {cfg.start or 'the start'} and {cfg.end or 'the end'}"
+              if cfg.start or cfg.end else "in the data")
+    if getattr(playbook, "bar_minutes", 0):
+        if not (frame["volume"].to_numpy() > 0).any():
+            raise DataError(f"{source_name}: every bar {window} has zero volume; {strategy.name} weighs prices by "
+                            f"volume (the session VWAP), so it cannot run on this data")
+        return
+    params = strategy.typed_params()
+    needed = int(getattr(params, "atr_period", 0)) + 2   # the ATR's warm-up, then a bar to decide on
+    if len(frame) < needed:
+        raise DataError(f"{source_name}: {len(frame)} daily bar(s) {window}; {strategy.name} needs at least "
+                        f"{needed} ({getattr(params, 'atr_period', 0)} to warm up its ATR, atr_period, and one to "
+                        f"act on): widen the window or give a longer file")
 
 
 def _check_bar_kind(frame: pd.DataFrame, strategy) -> pd.DataFrame:

@@ -25,6 +25,7 @@ Contract:
 from __future__ import annotations
 
 import collections
+import dataclasses
 import datetime as dt
 import time
 from typing import Callable
@@ -35,12 +36,13 @@ from loguru import logger
 from runner.ib import events
 from runner.ib.broker_fills import COMMISSION_WAIT, GatewayFills  # noqa: F401  (COMMISSION_WAIT: public)
 from runner.ib.ib_config import RiskLimits
+from runner.ib.broker_adopt import JOURNAL_DONE, OrderAdoption
 from runner.ib.orders import OrderSpec, TranslationError, order_spec
 from runner.ib.sessions import NEW_YORK
 
 
 
-class IBBroker(GatewayFills, bt.BrokerBase):
+class IBBroker(GatewayFills, OrderAdoption, bt.BrokerBase):
     """Orders, cash, value and positions through :class:`runner.ib.store.IBStore`."""
 
     def __init__(self, store, snapshot: events.Reconciled, risk: RiskLimits | None = None,
@@ -87,6 +89,15 @@ class IBBroker(GatewayFills, bt.BrokerBase):
         store.subscribe(events.Connectivity, self._on_connectivity)
         store.subscribe(events.Reconciled, self._on_reconciled)
         store.subscribe(events.Position, self._on_position)
+
+    # -- limits the strategies size within (FlowbotStrategy.size_by_risk reads them) --
+    @property
+    def max_position_value(self) -> float | None:
+        return self.risk.max_position_value
+
+    @property
+    def max_daily_loss(self) -> float | None:
+        return self.risk.max_daily_loss
 
     # -- account ----------------------------------------------------------------
     def getcash(self):
@@ -174,24 +185,42 @@ class IBBroker(GatewayFills, bt.BrokerBase):
             # afterwards), and IB needs the group on every member, so each one starts its own group.
             group = self.oca_leader[order.ref] = ref
         try:
-            spec = order_spec(order, ref, parent_ref=parent_ref, oca_group=group)
+            spec = order_spec(order, ref, parent_ref=parent_ref, oca_group=group, min_tick=self._min_tick(order.data))
         except TranslationError as exc:
             return self._reject(order, f"cannot translate to an IB order: {exc}")
-        breach = self._position_limit_breach(order)
-        if breach:
-            return self._reject(order, breach)
+        live = self._latest_incarnation(ref)
+        if live != ref:
+            self._rebind(order, ref, live)
+            spec = dataclasses.replace(spec, orderRef=live)
+            ref = live
         self.orders[ref] = order
-        journaled = self.store.journal.order(ref) is not None
+        row = self.store.journal.order(ref)
         replaying = any(getattr(d, "backfilling", False) for d in self._datas())
-        if ref in self.gateway_known:
+        # "Already sent" comes before the risk check: a decision an earlier run sent is followed, not re-decided.
+        if self._known(ref):
             if not replaying:
                 log.warning("decision already sent by an earlier run; following that order, not resending")
             return self._bind_historical(order, ref)
+        if row is not None and (row["status"] in JOURNAL_DONE or self.store.journal.fills(ref)):
+            # Known from the journal only (the gateway reports today's orders only): the memory across days.
+            self.gateway_known[ref] = row["status"]
+            return self._bind_historical(order, ref)
+        adopted = self._adopt_working(order, spec)
+        if adopted is not None:
+            return self._bind_historical(order, adopted)
+        breach = self._position_limit_breach(order)
+        if breach:
+            return self._reject(order, breach)
         if replaying:
             self.deferred.append((order, spec))   # decided when the replay of history ends
             return order
-        if journaled:
-            log.warning("decision journaled by an earlier run that ended before the gateway got it; sending it now")
+        if row is not None:
+            if row["status"] != "Intent":
+                # Sent by an earlier run but unknown to the gateway: never send the same orderRef twice.
+                spec = self._resend_spec(spec, log)
+                self._rebind(order, ref, spec.orderRef)
+            else:
+                log.warning("decision journaled by an earlier run that ended before sending it; sending it now")
         self.bracket.append((order, spec))
         if not spec.transmit:
             return order
@@ -206,51 +235,6 @@ class IBBroker(GatewayFills, bt.BrokerBase):
         else:
             self.store.place(contract, specs)
         return order
-
-    def _bind_historical(self, order: bt.Order, ref: str) -> bt.Order:
-        """A decision an earlier run already sent: attach it to what the gateway did, never send it."""
-        order.accept(self)
-        self.notify(order)
-        fills = [(events.Execution(ref, f["exec_id"], dt.datetime.fromisoformat(f["time"]), f["symbol"], f["side"],
-                                   f["shares"], f["price"], True), f["commission"] or 0.0)
-                 for f in self.store.journal.fills(ref)]
-        fills += self.unowned.pop(ref, [])
-        for m, commission in sorted(fills, key=lambda fc: fc[0].time):
-            if m.execId in self.applied:
-                continue
-            book = m.execId not in self.booked
-            self.booked.add(m.execId)
-            self.seen_execs.add(m.execId)
-            self._execute(order, m, commission, book)
-        if order.alive() and ref not in self.gateway_open and self.gateway_known[ref] in (
-                "Cancelled", "ApiCancelled", "Inactive"):
-            order.cancel()
-            self.notify(order)
-            self.orders.pop(ref, None)
-        return order
-
-    def _settle_replayed_orders(self) -> None:
-        """Orders the replay of history left working and the gateway never got.
-
-        One that would reduce the position the account holds (a stop or exit protecting it) is sent
-        now; one that would open or add to a position acted on a stale signal and is cancelled.
-        """
-        deferred, self.deferred = self.deferred, []
-        for order, spec in deferred:
-            if not order.alive():
-                continue
-            held = self.positions[self._symbol(order.data)].size
-            reduces = held and (held > 0) != (order.created.size > 0) and abs(order.created.size) <= abs(held)
-            log = self.log.bind(order_ref=spec.orderRef)
-            if reduces:
-                log.info("order from the replay of history protects the position held: sending it")
-                self.store.journal_intent(spec, self._symbol(order.data))
-                self.store.place(order.data.contract, [spec])
-            else:
-                log.info("decision on a past bar that the gateway never received; not sent")
-                self.orders.pop(spec.orderRef, None)
-                order.cancel()
-                self.notify(order)
 
     def cancel(self, order):
         """Cancel at the gateway; like backtrader's OCO, the rest of its group goes too."""
@@ -364,6 +348,7 @@ class IBBroker(GatewayFills, bt.BrokerBase):
             status = m.open_orders.get(ref)
             if status is not None:
                 self._on_status(status)
+        self._reconcile_journal(m.known_orders)
 
     def _on_position(self, m: events.Position) -> None:
         pass   # positions follow fills; the account's figure is journaled by the store

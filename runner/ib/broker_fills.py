@@ -17,12 +17,18 @@ from runner.ib.sessions import NEW_YORK
 
 COMMISSION_WAIT = 2.0   # seconds a fill waits for its commission report before it is booked without one
 REJECT_CODES_MARGIN = ("margin", "insufficient", "equity")
+TERMINAL_UNFILLED = frozenset({"Cancelled", "ApiCancelled", "Inactive", "Rejected"})
+#: 202 confirms our own cancel; 10147 answers a cancel of an order the gateway no longer has.
+OWN_CANCEL_CODES = frozenset({202, 10147})
+IGNORED_CANCEL_ERRORS = frozenset({10148})
 
 
 class GatewayFills:
     # -- messages from the store ------------------------------------------------------
     def _on_status(self, m: events.OrderStatus) -> None:
-        if m.errorCode and m.errorCode != 202:
+        if m.errorCode in IGNORED_CANCEL_ERRORS:
+            return   # "cannot be cancelled, state: Filled": the library calls it Cancelled; its fill decides
+        if m.errorCode and m.errorCode not in OWN_CANCEL_CODES:
             self.errors[m.orderRef] = (m.errorCode, m.message)
         order = self.orders.get(m.orderRef)
         if order is None or not order.alive():
@@ -30,7 +36,9 @@ class GatewayFills:
         if m.status in ("PreSubmitted", "Submitted") and order.status == bt.Order.Submitted:
             order.accept(self)
             self.notify(order)
-        elif m.status in ("Cancelled", "ApiCancelled", "Inactive") and m.remaining > 0:
+        elif m.status in TERMINAL_UNFILLED:
+            # Whatever ``remaining`` says: the library's own cancel after an error (110, 201) and the
+            # gateway's Inactive both arrive with remaining == 0.
             self._finish_unfilled(order, m)
 
     def _finish_unfilled(self, order: bt.Order, m: events.OrderStatus) -> None:
@@ -41,13 +49,14 @@ class GatewayFills:
             return
         code, text = self.errors.get(m.orderRef, (m.errorCode, m.message))
         self.orders.pop(m.orderRef, None)
-        if m.status == "Inactive" or (code and code != 202):
+        self.cancelling.discard(m.orderRef)
+        if m.status in ("Inactive", "Rejected") or (code and code not in OWN_CANCEL_CODES):
             margin = any(word in (text or "").lower() for word in REJECT_CODES_MARGIN)
-            self._reject(order, f"IB error {code}: {text}" if code else "IB made the order inactive", margin)
+            self._reject(order, f"IB error {code}: {text}" if code else f"IB made the order {m.status}", margin)
         else:
             order.cancel()
             self.notify(order)
-            self._cancel_siblings(order)
+        self._cancel_siblings(order)
 
     def _on_execution(self, m: events.Execution) -> None:
         if m.execId in self.seen_execs:

@@ -24,9 +24,10 @@ try:  # the backtest feeds' convention for daily stamps
 except ImportError:  # pragma: no cover - foundation not installed
     END_OF_SESSION = dt.time(23, 59, 59, 999989)
 
-#: Longest wait (seconds) for the other feeds to complete the same period, so
-#: that a strategy reading several feeds sees them advance together.
-SYNC_GRACE = 2.0
+#: Safety net (seconds) on the wait for the other feeds to complete the same period, so that a
+#: strategy reading several feeds sees them advance together. The wait itself ends on events: the
+#: peer's bar arrives, or a gateway clock tick past the period's end closes it, or the peer is stale.
+SYNC_SAFETY_NET = 120.0
 
 
 class IBFeed(bt.feed.DataBase):
@@ -46,6 +47,7 @@ class IBFeed(bt.feed.DataBase):
         self.size = BarSize.parse(self.p.bar_size)
         self.daily = self.size.daily          # the run recorder's convention
         self.delivered: list[Bar] = []        # every bar handed to backtrader, for the run's metrics
+        self.live_since: dt.datetime | None = None   # end of the backfill: the report leaves the warm-up out
         self.sessions = Sessions()
         self._history: collections.deque[Bar] = collections.deque()
         self._live: collections.deque[Bar] = collections.deque()
@@ -55,6 +57,9 @@ class IBFeed(bt.feed.DataBase):
         self._repair: set[dt.datetime] = set()   # stamps of bars to take from history when they complete
         self.finished = False
         self.error: BaseException | None = None
+        #: Times ``_load`` found nothing to deliver after pumping the store: the strategy is done with
+        #: every bar delivered so far (tests wait on it instead of on the clock).
+        self.idle_polls = 0
         self.log = logger.bind(symbol=self.p.symbol, component="ib.feed")
 
     def islive(self):
@@ -83,6 +88,7 @@ class IBFeed(bt.feed.DataBase):
             timeout=None)
         self._history.extend(history)
         after = backfill.period_end(history[-1], self.size, self.sessions) if history else None
+        self.live_since = after
         self.aggregator = BarAggregator(self.size, self.sessions, after=after)
         period_start, seed = store.call(
             backfill.current_period(store.history, self.contract, self.size, now, self.sessions), timeout=None)
@@ -197,7 +203,8 @@ class IBFeed(bt.feed.DataBase):
                 self.put_notification(self.LIVE)
             return self._deliver(bar)
         if not self._live and not self.finished:
-            self.p.store.pump(timeout=self._qcheck)
+            if not self.p.store.pump(timeout=self._qcheck) and not self._live:
+                self.idle_polls += 1
         if self._live:
             self._wait_for_peers(backfill.period_end(self._live[0], self.size, self.sessions))
             return self._deliver(self._live.popleft())
@@ -210,9 +217,14 @@ class IBFeed(bt.feed.DataBase):
 
     def _wait_for_peers(self, end: dt.datetime) -> None:
         peers = [f for f in self.p.store.feeds if f is not self]
-        deadline = time.monotonic() + SYNC_GRACE
-        while any(f.awaits_period(end) for f in peers) and time.monotonic() < deadline:
-            self.p.store.pump(timeout=0.01)
+        deadline = time.monotonic() + SYNC_SAFETY_NET
+        while any(f.awaits_period(end) and not f.stale for f in peers):
+            if time.monotonic() > deadline:
+                late = [f.p.symbol for f in peers if f.awaits_period(end)]
+                self.log.warning(f"{', '.join(late)} did not complete the bar ending {end:%Y-%m-%d %H:%M %Z} "
+                                 f"in {SYNC_SAFETY_NET:g} s; going on without")
+                return
+            self.p.store.pump(timeout=0.05)
 
     def haslivedata(self):
         return bool(self._history or self._live)

@@ -8,13 +8,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
+
+from strategies.params import PlainInputModel
 
 #: Ports on which IB Gateway (4001) and TWS (7496) serve *live* accounts.
 LIVE_PORTS = frozenset({4001, 7496})
 
 
-class IBConfig(BaseModel):
+class IBConfig(PlainInputModel):
     """How to reach IB Gateway (or the simulated gateway) and how to behave on faults."""
 
     model_config = ConfigDict(extra="forbid")
@@ -28,6 +30,7 @@ class IBConfig(BaseModel):
     reconnect_give_up: float = Field(300.0, ge=0, description="Seconds to keep reconnecting after the connection drops before giving up (exit 3). Covers the nightly gateway restart.")
     backoff_initial: float = Field(0.5, gt=0, description="First wait between reconnect attempts, in seconds.")
     backoff_max: float = Field(30.0, gt=0, description="Longest wait between reconnect attempts, in seconds (the wait doubles up to this).")
+    restart_backoff: float = Field(5.0, gt=0, description="Longest wait between reconnect attempts once the gateway refuses connections (it is restarting): a 20 s restart then costs at most about 25 s, not a doubled 32 s.")
     pacing_backoff: float = Field(15.0, ge=0, description="Seconds to wait before retrying a historical request refused by pacing (errors 162, 420).")
     request_timeout: float = Field(60.0, gt=0, description="Seconds to wait for one historical-data or contract-details request.")
     journal: Path | None = Field(None, description="SQLite order journal. Default: logs/journal-<account>.sqlite (one file per account).")
@@ -57,7 +60,7 @@ class IBConfig(BaseModel):
         return v
 
 
-class RiskLimits(BaseModel):
+class RiskLimits(PlainInputModel):
     """Limits the broker enforces whatever the strategy asks for."""
 
     model_config = ConfigDict(extra="forbid")

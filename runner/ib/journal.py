@@ -68,7 +68,8 @@ CREATE TABLE IF NOT EXISTS positions (
 );
 """
 
-FINAL_STATUSES = frozenset({"Filled", "Cancelled", "ApiCancelled", "Inactive", "Rejected"})
+#: ``Lost``: journaled as sent, unknown to the gateway after a reconnect (re-sent under a new orderRef or dropped).
+FINAL_STATUSES = frozenset({"Filled", "Cancelled", "ApiCancelled", "Inactive", "Rejected", "Lost"})
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ from runner.ib.journal import OrderIntent
 from runner.ib.orders import OrderSpec, to_ib_order
 
 UTC = dt.timezone.utc
+#: Errors that refuse a new order which a library may take for a warning (the order never exists).
+REFUSED_NEW_ORDER = frozenset({105, 110, 321, 434})
 
 
 class OrderRouting:
@@ -67,6 +69,12 @@ class OrderRouting:
                 return
         self.log.bind(order_ref=order_ref).info("cancel: order is no longer open at the gateway")
 
+    async def min_tick(self, contract: Any) -> float | None:
+        """The contract's minimum price increment from its contract details (None if not reported)."""
+        details = await self.ib.reqContractDetailsAsync(contract)
+        ticks = [float(d.minTick) for d in details or () if getattr(d, "minTick", 0)]
+        return ticks[0] if ticks else None
+
     def place_market(self, contract: Any, spec: OrderSpec, symbol: str) -> None:
         """Journal and send one order that no strategy owns (flattening)."""
         self.journal_intent(spec, symbol)
@@ -89,9 +97,34 @@ class OrderRouting:
         if not message.status:
             return
         self._ref_by_order_id.setdefault(trade.order.orderId, message.orderRef)
-        if self.journal is not None:
-            self.journal.record_status(message.orderRef, message.status, message.filled, message.remaining,
-                                       message.permId, message.avgFillPrice, message.message or None)
+        self._journal_status(message)
+        self._emit(message)
+
+    def _journal_status(self, message: events.OrderStatus) -> None:
+        if self.journal is None or message.errorCode in (10148,):
+            return
+        text = message.message or None
+        if message.errorCode and message.errorCode not in (202, 10147):
+            text = f"error {message.errorCode}: {message.message}"
+        self.journal.record_status(message.orderRef, message.status, message.filled, message.remaining,
+                                   message.permId, message.avgFillPrice, text)
+
+    def _onOrderError(self, reqId: int, errorCode: int, errorString: str) -> None:
+        """An error about one of this bot's orders (called by the store's error handler).
+
+        ib_insync takes 110 (price off the tick) as a warning and leaves a refused new order in
+        PendingSubmit forever; the gateway never acknowledged it, so it is reported as Cancelled
+        with the error, as ib_async does.
+        """
+        ref = self._ref_by_order_id.get(reqId)
+        if ref is None or errorCode not in REFUSED_NEW_ORDER:
+            return
+        trade = next((t for t in self.ib.trades() if t.order.orderId == reqId), None)
+        status = trade.orderStatus.status if trade is not None else ""
+        if status not in ("PendingSubmit", "ApiPending", ""):
+            return   # acknowledged: a refused modification leaves the order working; ib_async already cancelled
+        message = events.OrderStatus(ref, reqId, 0, "Cancelled", 0.0, 0.0, 0.0, errorCode, errorString)
+        self._journal_status(message)
         self._emit(message)
 
     def _execution(self, fill, replayed: bool = False) -> events.Execution:

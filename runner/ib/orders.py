@@ -12,15 +12,25 @@
 | bracket (``parent=``, ``transmit=``) | ``parentId`` chain, transmitted with the last child |
 | ``oco=`` group | ``ocaGroup`` named after the group leader's orderRef, ``ocaType`` 1 |
 
+Prices go out on the contract's minimum tick (``min_tick``, from the contract
+details; 0.01 for US stocks above $1): a SELL price is rounded up and a BUY
+price down, so a protective stop is never loosened (a long's sell stop moves
+towards the price, a short's buy stop too), a target or a limit entry is never
+made more generous, and a trailing amount is rounded down (tighter), to one
+tick at least. A price already on the tick (within float noise) is kept.
+
 Time in force: ``valid=None`` -> GTC; a ``valid`` (date, timedelta or 0)
 -> DAY. MOC/LOC are always DAY. Anything else raises
 :class:`TranslationError`; the broker turns it into a Rejected order.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import backtrader as bt
+
+DEFAULT_MIN_TICK = 0.01
 
 UNSET = None
 
@@ -47,9 +57,23 @@ class OrderSpec:
     transmit: bool = True
 
 
+def on_tick(price: float, tick: float, up: bool) -> float:
+    """``price`` on a multiple of ``tick``: rounded up (``up``) or down; already on the tick stays."""
+    if not tick or tick <= 0:
+        return float(price)
+    ticks = price / tick
+    nearest = round(ticks)
+    if abs(ticks - nearest) < 1e-6:
+        n = nearest
+    else:
+        n = math.ceil(ticks) if up else math.floor(ticks)
+    decimals = max(0, -math.floor(math.log10(tick)) + 2)
+    return round(n * tick, decimals)
+
+
 def order_spec(order: bt.Order, order_ref: str, parent_ref: str | None = None,
-               oca_group: str | None = None) -> OrderSpec:
-    """Translate one backtrader order; raise TranslationError when impossible."""
+               oca_group: str | None = None, min_tick: float = DEFAULT_MIN_TICK) -> OrderSpec:
+    """Translate one backtrader order, prices on ``min_tick``; raise TranslationError when impossible."""
     size = abs(order.created.size)
     if not size or size != int(size):
         raise TranslationError(f"order size must be a non-zero whole number of shares (got {order.created.size})")
@@ -75,7 +99,7 @@ def order_spec(order: bt.Order, order_ref: str, parent_ref: str | None = None,
     elif et == bt.Order.StopTrail:
         kind = "TRAIL"
         if order.trailamount:
-            aux = float(order.trailamount)
+            aux = max(on_tick(float(order.trailamount), min_tick, up=False), min_tick)
         elif order.trailpercent:
             trail_pct = float(order.trailpercent) * 100.0
         else:
@@ -84,6 +108,11 @@ def order_spec(order: bt.Order, order_ref: str, parent_ref: str | None = None,
         raise TranslationError(f"order type {bt.Order.ExecTypes[et]} is not supported by the IB broker")
     if on_close and et != bt.Order.Limit:
         raise TranslationError("on_close=True applies to Limit orders only (limit-on-close)")
+    sell = action == "SELL"
+    if lmt is not None:
+        lmt = on_tick(lmt, min_tick, up=sell)
+    if aux is not None and kind in ("STP", "STP LMT"):
+        aux = on_tick(aux, min_tick, up=sell)
     return OrderSpec(
         orderRef=order_ref, action=action, totalQuantity=float(size), orderType=kind,
         lmtPrice=lmt, auxPrice=aux, trailingPercent=trail_pct, tif=tif,

@@ -11,21 +11,25 @@ Contract:
   handlers. Nothing is dropped; consumers are idempotent about repeats.
 - Orders leave through :meth:`IBStore.place` / :meth:`IBStore.cancel`, which
   hop onto the IB loop with ``call_soon_threadsafe``.
-- A dropped socket is retried with doubling backoff; on success the store
-  re-checks the account, reconciles, resubscribes bars (filling the gap from
-  5-second history) and reports ``Connectivity("reconnected")``. After
+- A dropped socket is retried with doubling backoff, capped at
+  ``ib.restart_backoff`` once the gateway refuses connections (it is
+  restarting, and will be back soon); on success the store re-checks the
+  account, reconciles, resubscribes bars (filling the gap from 5-second
+  history) and reports ``Connectivity("reconnected")``. After
   ``ib.reconnect_give_up`` seconds it reports :class:`events.Fatal`.
+- 1101 (connectivity restored, data lost) is reported only once every
+  subscription is renewed and its gap is filled (or reported as a ``Gap``),
+  so the feeds stay stale until then and never close a bar on a clock tick
+  while its missed 5-second bars are still on their way.
 """
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import math
 import queue
 import threading
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -35,24 +39,14 @@ from runner.errors import GatewayError, SafetyError
 from runner.ib import compat, events
 from runner.ib.ib_config import IBConfig
 from runner.ib.journal import Journal
+from runner.ib.market_data import MarketData, _BarSubscription
 from runner.ib.order_routing import OrderRouting
 from runner.ib.safety import check_accounts, check_port, mask_account
 
 UTC = dt.timezone.utc
-HISTORY_RETRIES = 4
 
 
-@dataclass
-class _BarSubscription:
-    symbol: str
-    contract: Any
-    bars: Any = None
-    last_start: dt.datetime | None = None
-    buffering: bool = False
-    buffer: list = field(default_factory=list)
-
-
-class IBStore(OrderRouting):
+class IBStore(MarketData, OrderRouting):
     """The IB side of a paper-trading process (see module docstring)."""
 
     def __init__(self, cfg: IBConfig, journal_dir: Path | str = "logs") -> None:
@@ -72,6 +66,8 @@ class IBStore(OrderRouting):
         self._stopping = False
         self._reconnecting = False
         self._clock_task: asyncio.Task | None = None
+        #: Seconds waited before each reconnect attempt, in order (what the backoff did, for the log and tests).
+        self.reconnect_delays: list[float] = []
         self.clock_interval = 1.0
         #: When a list, (event, key, time.perf_counter()) is appended for every 5-second bar received
         #: ("bar") and every order handed to the socket ("order"): the latency benchmark reads it.
@@ -247,6 +243,7 @@ class IBStore(OrderRouting):
         attempt = 0
         try:
             while not self._stopping:
+                self.reconnect_delays.append(delay)
                 await asyncio.sleep(delay)
                 attempt += 1
                 try:
@@ -261,8 +258,10 @@ class IBStore(OrderRouting):
                             f"lost the connection to IB gateway at {self.cfg.host}:{self.cfg.port} and could not "
                             f"reconnect within {self.cfg.reconnect_give_up:g} s ({attempt} attempts; last: {exc})")))
                         return
-                    self.log.info(f"reconnect attempt {attempt} failed ({exc}); next in {delay:g} s")
                     delay = min(delay * 2, self.cfg.backoff_max)
+                    if "refused" in str(exc):   # nothing listens: the gateway is restarting, back soon
+                        delay = min(delay, self.cfg.restart_backoff)
+                    self.log.info(f"reconnect attempt {attempt} failed ({exc}); next in {delay:g} s")
                     continue
                 snapshot = await self._reconcile()
                 self._emit(snapshot)
@@ -274,125 +273,21 @@ class IBStore(OrderRouting):
         finally:
             self._reconnecting = False
 
-    # -- market data ---------------------------------------------------------
-    async def qualify(self, symbol: str) -> Any:
-        """The qualified stock contract for ``symbol``; DataError-worthy None if unknown."""
-        contract = self.lib.Stock(symbol, self.cfg.exchange, self.cfg.currency,
-                                  primaryExchange=self.cfg.primary_exchange.get(symbol, ""))
-        return await compat.qualify(self.ib, contract)
-
-    async def current_time(self) -> dt.datetime:
-        return (await self.ib.reqCurrentTimeAsync()).astimezone(UTC)
-
-    async def history(self, contract: Any, end: dt.datetime | str, duration: str, bar_size: str,
-                      format_date: int = 2) -> list:
-        """Historical TRADES bars (regular hours); pacing refusals (162, 420) wait and retry."""
-        RequestError = self.lib.RequestError
-        for attempt in range(HISTORY_RETRIES + 1):
-            try:
-                return list(await self.ib.reqHistoricalDataAsync(
-                    contract, end, duration, bar_size, "TRADES", True, format_date,
-                    timeout=self.cfg.request_timeout))
-            except RequestError as exc:
-                if exc.code == 162 and "no data" in exc.message.lower():
-                    return []   # 162 also says "HMDS query returned no data": the history ends here
-                if compat.classify_error(exc.code) != "pacing" or attempt == HISTORY_RETRIES:
-                    raise GatewayError(f"historical data request for {contract.symbol} failed: "
-                                       f"error {exc.code}: {exc.message}") from None
-                wait = self.cfg.pacing_backoff * (attempt + 1)
-                self.log.warning(f"pacing violation (error {exc.code}) on {contract.symbol}; retrying in {wait:g} s")
-                await asyncio.sleep(wait)
-        return []
-
-    async def subscribe_bars(self, symbol: str, contract: Any, after: dt.datetime | None) -> None:
-        """Stream 5-second TRADES bars (regular hours) of ``symbol`` as FiveSecondBar messages."""
-        sub = _BarSubscription(symbol, contract, last_start=after)
-        self._subs[symbol] = sub
-        self._start_bars(sub)
-
-    def _start_bars(self, sub: _BarSubscription) -> None:
-        sub.bars = self.ib.reqRealTimeBars(sub.contract, 5, "TRADES", True)
-        sub.bars.updateEvent += lambda bars, has_new, sub=sub: self._onBar(sub, bars)
-
-    def _onBar(self, sub: _BarSubscription, bars) -> None:
-        if self.trace is not None:
-            self.trace.append(("bar", sub.symbol, time.perf_counter()))
-        for b in list(bars):
-            message = events.FiveSecondBar(sub.symbol, b.time, b.open_, b.high, b.low, b.close, float(b.volume))
-            if sub.buffering:
-                sub.buffer.append(message)
-            else:
-                self._forward_bar(sub, message)
-        del bars[:]
-
-    def _forward_bar(self, sub: _BarSubscription, message: events.FiveSecondBar) -> None:
-        if sub.last_start is not None and message.start <= sub.last_start:
-            return
-        sub.last_start = message.start
-        self._emit(message)
-
-    async def _resubscribe(self, sub: _BarSubscription) -> None:
-        """Restart the stream and fill the gap since the last bar from 5-second history."""
-        sub.buffering, sub.buffer = True, []
-        if sub.bars is not None:
-            try:
-                self.ib.cancelRealTimeBars(sub.bars)
-            except Exception:  # the old subscription died with the old socket
-                pass
-        self._start_bars(sub)
-        try:
-            if sub.last_start is not None:
-                now = await self.current_time()
-                if (now - sub.last_start).total_seconds() > 10 and not await self._fill_gap(sub, now):
-                    self._emit(events.Gap(sub.symbol, sub.last_start, now))
-        finally:
-            for message in sub.buffer:
-                self._forward_bar(sub, message)
-            sub.buffering, sub.buffer = False, []
-
-    async def _fill_gap(self, sub: _BarSubscription, now: dt.datetime) -> bool:
-        """Re-fetch the 5-second bars missed since the last one; False if the gateway cannot serve them."""
-        if (now - sub.last_start).total_seconds() > 6 * 3600:
-            return False
-        chunks, end = [], now
-        try:
-            while end > sub.last_start:
-                seconds = int(min(3600, math.ceil((end - sub.last_start).total_seconds())))
-                chunks.append(await self.history(sub.contract, end, f"{seconds} S", "5 secs"))
-                end -= dt.timedelta(seconds=seconds)
-        except GatewayError as exc:
-            self.log.info(f"{sub.symbol}: no 5-second history for the gap ({exc}); the feed repairs from its bars")
-            return False
-        for chunk in reversed(chunks):
-            for b in chunk:
-                if isinstance(b.date, dt.datetime):
-                    self._forward_bar(sub, events.FiveSecondBar(sub.symbol, b.date.astimezone(UTC), b.open, b.high,
-                                                                b.low, b.close, float(b.volume)))
-        return True
-
-    async def _poll_clock(self) -> None:
-        while not self._stopping:
-            await asyncio.sleep(self.clock_interval)
-            if self.ib.isConnected() and not self._reconnecting:
-                try:
-                    self._emit(events.Clock(await asyncio.wait_for(self.current_time(), 5)))
-                except Exception as exc:  # a missed tick only delays a bar; the next one comes
-                    self.log.debug(f"clock poll failed: {exc!r}")
-
     # -- gateway events (IB thread); order events are in OrderRouting ------
     def _onError(self, reqId, errorCode, errorString, contract=None) -> None:
         kind = compat.classify_error(errorCode)
         if kind == "connectivity":
             state = {1100: "lost", 1101: "restored_data_lost", 1102: "restored", 2110: "lost"}[errorCode]
             self.log.warning(f"gateway connectivity: {errorCode} {errorString}")
-            self._emit(events.Connectivity(state, errorString))
             if errorCode == 1101:
-                for sub in self._subs.values():
-                    asyncio.ensure_future(self._resubscribe(sub))
+                asyncio.ensure_future(self._restore_after_data_loss(errorString))
+            else:
+                self._emit(events.Connectivity(state, errorString))
         elif kind == "client_id":
             self._emit(events.Fatal(GatewayError(
                 f"IB gateway at {self.cfg.host}:{self.cfg.port}: client id {self.cfg.client_id} is in use (326)")))
         elif kind == "error" and reqId in self._ref_by_order_id:
             self.log.bind(order_ref=self._ref_by_order_id[reqId]).warning(f"order error {errorCode}: {errorString}")
+            self._onOrderError(reqId, errorCode, errorString)
         elif kind == "error" and reqId == -1:
             self.log.warning(f"gateway error {errorCode}: {errorString}")

@@ -11,7 +11,10 @@ def register(commands, add_set) -> None:
                                                   "walk-forward; writes results.csv, best.yaml, report.html")
     parser.add_argument("-c", "--config", type=Path, metavar="SWEEP.yaml",
                         help="sweep file (see config/sweeps/); optional with --resume")
-    parser.add_argument("--workers", type=int, metavar="N", help="worker processes (default: all cores)")
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help="worker processes (default: all cores; more than the cores needs --oversubscribe)")
+    parser.add_argument("--oversubscribe", action="store_true",
+                        help="allow more --workers than this machine has cores (at most 64)")
     parser.add_argument("--out", type=Path, metavar="DIR", help="run folder (new or empty)")
     parser.add_argument("--executor", choices=("local", "dask"), default="local",
                         help="local worker processes (default) or an existing Dask cluster")
@@ -32,7 +35,8 @@ def run(args) -> int:
     if args.scheduler and args.executor != "dask":
         raise UserInputError("optimize: --scheduler needs --executor dask")
     result = optimize(args.config, workers=args.workers, out=args.out, executor=args.executor,
-                      scheduler=args.scheduler, resume=args.resume, progress=not args.no_progress)
+                      scheduler=args.scheduler, resume=args.resume, progress=not args.no_progress,
+                      oversubscribe=args.oversubscribe)
     if result.interrupted:
         raise KeyboardInterrupt
     return 0

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
+import os
+import signal
+import sys
+import threading
 from typing import Any
 
 from runner.errors import UserInputError
@@ -23,7 +27,8 @@ class LocalExecutor:
         # fork: workers start with everything imported (and the sample data cached) instead of importing again.
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-        self.pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=quiet_worker)
+        self.pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=start_worker,
+                                           initargs=(os.getpid(),))
         self.payload = payload
         self.capacity = workers * 2   # one queued run per worker hides the hand-off
 
@@ -37,6 +42,36 @@ class LocalExecutor:
     def close(self, cancel: bool) -> None:
         # Workers ignore Ctrl-C: runs in progress finish (and are dropped), queued ones are cancelled.
         self.pool.shutdown(wait=True, cancel_futures=cancel)
+
+
+def start_worker(parent: int) -> None:
+    """Initializer of a local worker: it dies with the sweep, and leaves signals to it.
+
+    Ctrl-C, SIGINT and SIGTERM go to the parent, which ends the sweep and shuts
+    the pool down; if the parent dies without doing so (``kill -9``), the
+    kernel kills the worker (Linux: PR_SET_PDEATHSIG), and a watchdog thread
+    that sees the parent gone ends it on other systems.
+    """
+    quiet_worker()
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)   # PR_SET_PDEATHSIG = 1
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:   # the parent died before the line above
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), name="parent-watchdog", daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    stop = threading.Event()
+    while not stop.wait(1.0):
+        if os.getppid() != parent:
+            os._exit(1)
 
 
 class DaskExecutor:

@@ -1,23 +1,23 @@
 """report.html of a sweep: one self-contained page (plots embedded as PNG data) that opens offline.
 
+Same style as the run report (``runner.report.formatting``); plots are
+matplotlib ``Figure`` objects on the Agg canvas (``runner.report.charts``),
+imported only when the page is written.
+
 Sections: the best run; the objective against each parameter; a heatmap of the
 first two parameters; per-year stability of the top runs; walk-forward
 in-sample against out-of-sample; the top runs as a table.
 """
 from __future__ import annotations
 
-import io
 import math
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (after choosing the headless backend)
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from runner.report.html import STYLE, _e, _img, _records_table  # noqa: E402
-from runner.report.run_folder import write_text  # noqa: E402
+from runner.report.charts import date_axis, new_figure, png
+from runner.report.formatting import STYLE, escape as _e, friendly, records_table as _records_table
+from runner.report.run_folder import write_text
 
 TOP = 5
 
@@ -34,8 +34,10 @@ def render(plan, rows: list[dict], best: dict | None, result) -> str:
     title = f"flowbot optimize: {sweep.name}"
     ranked = ranked_rows(plan, rows)
     ok = [r for r in rows if r.get("status") == "ok"]
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{_e(title)}</title>",
-             f"<style>{STYLE}</style></head><body><h1>{_e(title)}</h1>"]
+    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+             f"<meta name='viewport' content='width=device-width,initial-scale=1'><title>{_e(title)}</title>",
+             f"<style>{STYLE}</style></head><body><main><header class='page'><h1>{_e(sweep.name)}</h1>"
+             f"<span class='mode'>optimize</span></header>"]
     constraints = "; ".join(c.describe() for c in spec.constraints) or "none"
     parts.append(f"<p class='note'>sweep {_e(sweep.path)} on base config {_e(sweep.base_path)}; search "
                  f"{_e(spec.search.method)}; objective {_e(plan.metric)} ({_e(spec.objective.direction)}); "
@@ -55,7 +57,7 @@ def render(plan, rows: list[dict], best: dict | None, result) -> str:
                      "<code>flowbot backtest -c best.yaml</code>.</p>")
 
     if ok:
-        parts.append(f"<h2>{_e(plan.metric)} against each parameter</h2>")
+        parts.append(f"<h2>{_e(friendly(plan.metric))} against each parameter</h2>")
         parts.append("<p class='note'>each dot is a run; grey crosses failed the constraints; the line joins "
                      "the best run at each value.</p>")
         parts.append(_img(_objective_plots(plan, ok)))
@@ -80,8 +82,8 @@ def render(plan, rows: list[dict], best: dict | None, result) -> str:
     parts.append(f"<h2>Top runs ({min(20, len(ranked))} of {len(ranked)})</h2>")
     columns = ["run", *plan.param_columns, "objective", "total_return_pct", "cagr_pct", "sharpe", "sortino",
                "max_drawdown_pct", "trades", "win_rate_pct", "profit_factor", "exposure_pct"]
-    parts.append(_records_table([{c: r.get(c) for c in columns} for r in ranked[:20]]))
-    parts.append("<p class='note'>every run is in results.csv.</p></body></html>")
+    parts.append(_records_table([{c: r.get(c) for c in columns} for r in ranked[:20]], tall=True))
+    parts.append("<p class='note'>every run is in results.csv.</p></main></body></html>")
     return "\n".join(parts)
 
 
@@ -97,11 +99,11 @@ def _positions(values: list) -> tuple[list, list | None]:
     return [labels.index(str(v)) for v in values], labels
 
 
-def _objective_plots(plan, rows: list[dict]) -> bytes:
+def _objective_plots(plan, rows: list[dict]) -> str:
     n = len(plan.param_columns)
     cols = min(n, 3)
     nrows = math.ceil(n / cols)
-    fig, axes = plt.subplots(nrows, cols, figsize=(4.2 * cols, 3.2 * nrows), squeeze=False)
+    fig, axes = new_figure(min(10.6, 3.6 * cols), 2.9 * nrows, nrows, cols)
     y = [r.get("objective") for r in rows]
     feasible = [bool(r.get("feasible")) for r in rows]
     for i, column in enumerate(plan.param_columns):
@@ -119,15 +121,14 @@ def _objective_plots(plan, rows: list[dict]) -> bytes:
             ax.plot(line.index, line.to_numpy(), color="#b00", linewidth=1)
         if labels:
             ax.set_xticks(range(len(labels)), labels, rotation=30, fontsize=8)
-        ax.set_xlabel(column, fontsize=9)
-        ax.set_ylabel(plan.metric, fontsize=9)
-        ax.grid(alpha=0.3)
+        ax.set_xlabel(friendly(column), fontsize=9)
+        ax.set_ylabel(friendly(plan.metric), fontsize=9)
     for j in range(n, nrows * cols):
         axes[j // cols][j % cols].set_visible(False)
     return _png(fig)
 
 
-def _heatmap(plan, rows: list[dict]) -> bytes | None:
+def _heatmap(plan, rows: list[dict]) -> str | None:
     a, b = plan.param_columns[:2]
     data = [(r.get(a), r.get(b), r.get("objective")) for r in rows if r.get("feasible") and r.get("objective") is not None]
     if not data:
@@ -139,17 +140,19 @@ def _heatmap(plan, rows: list[dict]) -> bytes | None:
     grouped = frame.groupby(["b", "a"])["y"]
     table = (grouped.max() if plan.maximize else grouped.min()).unstack("a")
     table = table.reindex(index=_sorted_labels(table.index), columns=_sorted_labels(table.columns))
-    fig, ax = plt.subplots(figsize=(1.0 + 0.8 * len(table.columns), 1.0 + 0.5 * len(table.index)))
+    fig, axes = new_figure(min(10.6, 2.0 + 0.8 * len(table.columns)), min(9.0, 1.4 + 0.45 * len(table.index)))
+    ax = axes[0, 0]
+    ax.grid(False)
     image = ax.imshow(table.to_numpy(dtype=float), cmap="RdYlGn" if plan.maximize else "RdYlGn_r", aspect="auto",
                       origin="lower")
     ax.set_xticks(range(len(table.columns)), table.columns, fontsize=8)
     ax.set_yticks(range(len(table.index)), table.index, fontsize=8)
-    ax.set_xlabel(a)
-    ax.set_ylabel(b)
+    ax.set_xlabel(friendly(a))
+    ax.set_ylabel(friendly(b))
     for (i, j), value in np.ndenumerate(table.to_numpy(dtype=float)):
         if np.isfinite(value):
             ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7)
-    fig.colorbar(image, ax=ax, label=plan.metric)
+    fig.colorbar(image, ax=ax, label=friendly(plan.metric))
     return _png(fig)
 
 
@@ -164,9 +167,10 @@ def _year_columns(row: dict) -> list[str]:
     return [k for k in row if k.startswith("year.")]
 
 
-def _year_plot(top: list[dict]) -> bytes:
+def _year_plot(top: list[dict]) -> str:
     years = [c[5:] for c in _year_columns(top[0])]
-    fig, ax = plt.subplots(figsize=(11, 3.8))
+    fig, axes = new_figure(10.6, 3.4)
+    ax = axes[0, 0]
     width = 0.8 / len(top)
     x = np.arange(len(years))
     for i, row in enumerate(top):
@@ -175,8 +179,7 @@ def _year_plot(top: list[dict]) -> bytes:
     ax.set_xticks(x, years, rotation=60, fontsize=8)
     ax.axhline(0, color="#444", linewidth=0.8)
     ax.set_ylabel("return %")
-    ax.legend(fontsize=8, ncol=len(top))
-    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=8, ncols=len(top), frameon=False)
     return _png(fig)
 
 
@@ -213,7 +216,8 @@ def _walk_forward_section(plan, wf: dict) -> str:
     for f in wf["folds"]:
         params = ", ".join(f"{k}={v}" for k, v in (f["params"] or {}).items()) or "no run met the constraints"
         records.append({"train": f["train"], "test": f["test"], "run": f["run"], "chosen": params,
-                        f"in-sample {plan.metric}": f["is"], f"out-of-sample {plan.metric}": f["oos"],
+                        f"in-sample {friendly(plan.metric)}": f["is"],
+                        f"out-of-sample {friendly(plan.metric)}": f["oos"],
                         "OOS return %": f["oos_return_pct"], "OOS trades": f["oos_trades"]})
     parts.append(_records_table(records))
     if wf["oos_equity"] is not None and len(wf["oos_equity"]) > 1:
@@ -221,8 +225,9 @@ def _walk_forward_section(plan, wf: dict) -> str:
     return "\n".join(parts)
 
 
-def _wf_plot(plan, wf: dict) -> bytes:
-    fig, (top, bottom) = plt.subplots(1, 2, figsize=(12, 3.8), gridspec_kw={"width_ratios": [3, 2]})
+def _wf_plot(plan, wf: dict) -> str:
+    fig, axes = new_figure(10.6, 3.4, 1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    top, bottom = axes[0]
     for equity, label, color in ((wf["oos_equity"], "out of sample (stitched)", "#1f5fa8"),
                                  (wf["hindsight_equity"], "hindsight best run", "#999")):
         if equity is None or len(equity) < 2:
@@ -230,17 +235,16 @@ def _wf_plot(plan, wf: dict) -> bytes:
         times = pd.to_datetime(equity["time"], utc=True).dt.tz_convert("America/New_York").dt.tz_localize(None)
         top.plot(times, equity["value"], label=label, color=color, linewidth=1)
     top.set_ylabel("growth of 1")
-    top.legend(fontsize=8)
-    top.grid(alpha=0.3)
+    date_axis(top)
+    top.legend(fontsize=8, frameon=False)
     folds = [f for f in wf["folds"] if f["is"] is not None]
     x = np.arange(len(folds))
     bottom.bar(x - 0.2, [f["is"] for f in folds], 0.4, label="in-sample (train)", color="#999")
     bottom.bar(x + 0.2, [f["oos"] or 0.0 for f in folds], 0.4, label="out-of-sample (test)", color="#1f5fa8")
     bottom.set_xticks(x, [f["test"] for f in folds], rotation=60, fontsize=8)
-    bottom.set_ylabel(plan.metric)
+    bottom.set_ylabel(friendly(plan.metric))
     bottom.axhline(0, color="#444", linewidth=0.8)
-    bottom.legend(fontsize=8)
-    bottom.grid(alpha=0.3, axis="y")
+    bottom.legend(fontsize=8, frameon=False)
     return _png(fig)
 
 
@@ -250,9 +254,9 @@ def _fmt(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else _e(value)
 
 
-def _png(fig) -> bytes:
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=80)
-    plt.close(fig)
-    return buffer.getvalue()
+def _png(fig) -> str:
+    return png(fig, dpi=90)
+
+
+def _img(uri: str) -> str:
+    return f"<figure><img alt='plot' src='{uri}'></figure>"

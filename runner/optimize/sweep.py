@@ -32,9 +32,11 @@ from runner.optimize.ranking import ranked_rows
 from runner.optimize.results_file import ResultsFile, read_results  # noqa: F401  (read_results: public)
 from runner.optimize.run_source import run_source
 from runner.optimize.sweep_config import METRICS, Sweep, load_sweep
+from runner.optimize.sweep_state import STATE, changed_data, data_checksums, read_state
 
 RESULTS = "results.csv"
-STATE = "optimize.json"
+#: More local workers than cores only slow a sweep down (and a typo like 1000 forks a thousand processes).
+MAX_WORKERS = 64
 
 
 @dataclass
@@ -106,14 +108,15 @@ class Plan:
 
 def optimize(sweep_path: str | Path | None = None, *, workers: int | None = None, out: Path | None = None,
              executor: str = "local", scheduler: str | None = None, resume: Path | None = None,
-             progress: bool = True, summary: bool = True,
+             progress: bool = True, summary: bool = True, oversubscribe: bool = False,
              on_result: Callable[[dict], None] | None = None) -> OptimizeResult:
     """Run a sweep end to end and write its run folder; see the module docstring.
 
     ``progress``/``summary``: the progress bar and the closing table on the terminal.
+    ``oversubscribe``: allow more local workers than cores (up to MAX_WORKERS).
     ``on_result`` is called with every finished row (tests use it to interrupt).
     """
-    _check_executor(executor, workers, scheduler)
+    _check_executor(executor, workers, scheduler, oversubscribe)
     sweep_path = _sweep_path(sweep_path, resume)
     sweep = load_sweep(sweep_path)
     base_cfg = validate_config(sweep.base_raw, str(sweep.base_path))
@@ -125,7 +128,11 @@ def optimize(sweep_path: str | Path | None = None, *, workers: int | None = None
 
     logger.configure(patcher=_patch, extra={"context": ""})   # as the CLI does, for library callers too
     sink = add_run_log(folder / "run.log", base_cfg.logging.file_level)
-    results = ResultsFile(folder / RESULTS, plan.columns)
+    try:
+        results = ResultsFile(folder / RESULTS, plan.columns)
+    except BaseException:
+        logger.remove(sink)
+        raise
     try:
         for note in sweep.notes:
             logger.warning(note)
@@ -156,7 +163,7 @@ def optimize(sweep_path: str | Path | None = None, *, workers: int | None = None
         logger.enable("strategies")
 
 
-def _check_executor(executor: str, workers: int | None, scheduler: str | None) -> None:
+def _check_executor(executor: str, workers: int | None, scheduler: str | None, oversubscribe: bool = False) -> None:
     """Argument problems fail before a run folder is created."""
     if executor not in ("local", "dask"):
         raise UserInputError(f"--executor {executor}: expected local or dask")
@@ -164,6 +171,13 @@ def _check_executor(executor: str, workers: int | None, scheduler: str | None) -
         raise UserInputError("--executor dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
     if workers is not None and workers < 1:
         raise UserInputError(f"--workers {workers}: expected at least 1")
+    cores = os.cpu_count() or 1
+    if executor == "local" and workers is not None and workers > cores:
+        if not oversubscribe:
+            raise UserInputError(f"--workers {workers}: this machine has {cores} cores; more workers than cores "
+                                 f"only slow the sweep down (add --oversubscribe to insist, up to {MAX_WORKERS})")
+        if workers > max(MAX_WORKERS, cores):
+            raise UserInputError(f"--workers {workers}: at most {max(MAX_WORKERS, cores)} local workers")
 
 
 def _sweep_path(sweep_path, resume: Path | None) -> Path:
@@ -171,26 +185,29 @@ def _sweep_path(sweep_path, resume: Path | None) -> Path:
         if sweep_path is None:
             raise UserInputError("optimize: give the sweep file with -c SWEEP.yaml")
         return Path(sweep_path)
-    state_file = Path(resume) / STATE
-    if not state_file.exists():
-        raise UserInputError(f"--resume {resume}: no {STATE} there; not a run folder of flowbot optimize")
-    state = json.loads(state_file.read_text(encoding="utf-8"))
+    state = read_state(Path(resume))
     return Path(sweep_path) if sweep_path is not None else Path(state["sweep"])
 
 
 def _run_folder(sweep: Sweep, base_cfg, plan: Plan, out: Path | None, resume: Path | None) -> Path:
+    checksums = data_checksums(base_cfg)
     if resume is not None:
         folder = Path(resume)
-        state = json.loads((folder / STATE).read_text(encoding="utf-8"))
+        state = read_state(folder)
         if state["fingerprint"] != plan.fingerprint:
             raise UserInputError(f"--resume {folder}: the sweep {sweep.path} or its base config changed since "
                                  f"that run started, so its finished runs would not match; start a new sweep "
                                  f"(without --resume) or restore the files")
+        changed = changed_data(state.get("data"), checksums)
+        if changed:
+            raise UserInputError(f"--resume {folder}: the data file {changed} changed (or appeared or went) since "
+                                 f"that run started, so its finished runs would not match; start a new sweep "
+                                 f"(without --resume) or restore the file")
         return folder
     folder = create_run_folder(base_cfg.output.folder, "optimize", sweep.name, out)
     write_text(folder / "sweep.yaml", sweep.path.read_text(encoding="utf-8"))
     write_text(folder / STATE, json.dumps({"sweep": str(sweep.path.resolve()), "fingerprint": plan.fingerprint,
-                                           "folds": plan.folds}, indent=2) + "\n")
+                                           "folds": plan.folds, "data": checksums}, indent=2) + "\n")
     return folder
 
 

@@ -129,6 +129,7 @@ def load_sweep(path: str | Path) -> Sweep:
         apply_override(base_raw, key, value, f"{path}: fixed.{key}")
     _validate_run(base_raw, path, node, ["fixed"], f"{path}: with its fixed values, the base config {base_path}")
 
+    _check_grid_size(spec, path, node)
     parameters, notes, columns = [], [], set()
     for key, pspec in spec.parameters.items():
         where = _where(path, node, key)
@@ -141,7 +142,9 @@ def load_sweep(path: str | Path) -> Sweep:
             _check_value(base_raw, key, value, where)
         grid = pspec.grid_values(integer)
         if grid is not None and pspec.values is None:
-            for value in grid:   # the step may land on a value the model refuses (e.g. lt)
+            # The step may land on a value the model refuses (e.g. lt): the bounds are monotone,
+            # so the first and last grid values are the ones to check.
+            for value in {grid[0], grid[-1]}:
                 _check_value(base_raw, key, value, where)
         if spec.search.method == "grid" and grid is None:
             raise ConfigError(f"{where}: a grid needs values or a range with a step "
@@ -153,13 +156,26 @@ def load_sweep(path: str | Path) -> Sweep:
         columns.add(column)
         parameters.append(Parameter(key, column, pspec, integer))
 
-    sweep = Sweep(path, spec, base_path, base_raw, parameters, notes)
-    if spec.search.method == "grid":
-        size = math.prod(len(p.spec.grid_values(p.integer)) for p in parameters)
-        if size > MAX_GRID:
-            raise ConfigError(f"{path}: parameters: the grid has {size:,} runs (more than {MAX_GRID:,}); "
-                              f"use fewer values or search: {{method: random, trials: N}}")
-    return sweep
+    return Sweep(path, spec, base_path, base_raw, parameters, notes)
+
+
+def _check_grid_size(spec: SweepFile, path: Path, node) -> None:
+    """The grid's size, computed from the counts (nothing is built): refused above MAX_GRID."""
+    if spec.search.method != "grid":
+        counts = [p.grid_count() for p in spec.parameters.values()]
+        big = next((k for k, c in zip(spec.parameters, counts) if c is not None and c > MAX_GRID), None)
+        if big:
+            raise ConfigError(f"{_where(path, node, big)}: the step makes more than {MAX_GRID:,} values; "
+                              f"use a larger step or drop it (a continuous range)")
+        return
+    size = 1.0
+    for key, pspec in spec.parameters.items():
+        count = pspec.grid_count()
+        size *= count if count is not None else 1
+    if size > MAX_GRID:
+        shown_size = f"{size:,.0f}" if math.isfinite(size) and size < 1e18 else f"{size:.3g}"
+        raise ConfigError(f"{path}: parameters: the grid has {shown_size} runs (more than {MAX_GRID:,}); "
+                          f"use fewer values or search: {{method: random, trials: N}}")
 
 
 def _select_strategies(base_raw: dict, chosen: list[str], path: Path, node, base_path: Path) -> None:

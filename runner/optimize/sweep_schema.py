@@ -10,7 +10,9 @@ import math
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
+
+from strategies.params import PlainInputModel
 
 #: Metrics a sweep can optimize or constrain (keys of runner.report.metrics.performance).
 METRICS = ("total_return_pct", "cagr_pct", "sharpe", "sortino", "max_drawdown_pct", "trades", "win_rate_pct",
@@ -18,14 +20,14 @@ METRICS = ("total_return_pct", "cagr_pct", "sharpe", "sortino", "max_drawdown_pc
 MAX_GRID = 100_000
 
 
-class _Strict(BaseModel):
+class _Strict(PlainInputModel):
     model_config = ConfigDict(extra="forbid")
 
 
 class ParameterSpec(_Strict):
     """One varied key: a list of values, or a range ``low..high`` (with ``step`` for a grid)."""
 
-    values: list[Any] | None = Field(None, description="the values to try")
+    values: list[Any] | None = Field(None, max_length=MAX_GRID, description="the values to try")
     low: float | None = Field(None, description="lowest value of a range")
     high: float | None = Field(None, description="highest value of a range (included)")
     step: float | None = Field(None, gt=0, description="grid step of a range; without it the range is continuous")
@@ -58,12 +60,24 @@ class ParameterSpec(_Strict):
                 raise ValueError("a log range needs low > 0")
         return self
 
+    def grid_count(self) -> float | None:
+        """How many values a grid tries, computed without building them (inf if beyond counting); None if continuous."""
+        if self.values is not None:
+            return len(self.values)
+        if self.step is None:
+            return None
+        steps = (self.high - self.low) / self.step
+        return math.floor(steps + 1e-9) + 1.0 if math.isfinite(steps) else math.inf
+
     def grid_values(self, integer: bool) -> list[Any] | None:
-        """The values a grid tries; None for a continuous range."""
+        """The values a grid tries; None for a continuous range. Refuses to build more than MAX_GRID."""
         if self.values is not None:
             return list(self.values)
         if self.step is None:
             return None
+        if self.grid_count() > MAX_GRID:
+            raise ValueError(f"a step of {self.step:g} from {self.low:g} to {self.high:g} makes more than "
+                             f"{MAX_GRID:,} values")
         count = int(math.floor((self.high - self.low) / self.step + 1e-9)) + 1
         points = [self.low + i * self.step for i in range(count)]
         return [int(round(p)) for p in points] if integer else [round(p, 10) for p in points]
@@ -74,7 +88,7 @@ class ParameterSpec(_Strict):
 
 class SearchSpec(_Strict):
     method: Literal["grid", "random", "optuna"] = Field("grid", description="grid | random | optuna")
-    trials: int | None = Field(None, ge=1, description="number of runs of a random or optuna search")
+    trials: int | None = Field(None, ge=1, le=MAX_GRID, description="number of runs of a random or optuna search")
     seed: int = Field(0, description="seed of the random and optuna samplers (same seed, same runs)")
 
 

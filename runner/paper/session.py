@@ -123,7 +123,16 @@ def write_outputs(folder: Path, cfg: RunConfig, session: PaperSession) -> None:
     runlog = session.runlog
     trades, orders, equity = runlog.trades_frame(), runlog.orders_frame(), runlog.equity_frame()
     bars = {name: bars_frame(feed) for name, feed in session.feeds.items()}
+    live = [f.live_since for f in session.feeds.values() if getattr(f, "live_since", None) is not None]
+    live_since = pd.Timestamp(max(live)) if live else None
+    if live_since is not None and len(equity):
+        # The backfill's replayed history is indicator warm-up, not part of the session: no figure counts it.
+        times = pd.to_datetime(equity["time"], utc=True)
+        since = live_since.tz_localize("UTC") if live_since.tzinfo is None else live_since.tz_convert("UTC")
+        equity = equity[times >= since].reset_index(drop=True)
     metrics: dict = {"run": cfg.name, "mode": "paper", **performance(equity, trades)}
+    if live_since is not None:
+        metrics["live_since"] = str(live_since)
     if len(equity) >= 2:
         try:
             years = per_year(cfg, equity, trades, bars)

@@ -13,32 +13,52 @@ from pathlib import Path
 import pandas as pd
 
 from runner.errors import UserInputError
+from runner.inputs import cut, safe_name
 
 RUN_FILES = ("trades.csv", "orders.csv", "equity.csv", "metrics.json", "config.resolved.yaml", "report.html", "run.log")
 
 
 def create_run_folder(base: Path, mode: str, name: str, out: Path | None = None) -> Path:
-    """A fresh folder for a run. ``out`` must be new or empty."""
+    """A fresh, writable folder for a run. ``out`` must be new or empty; ``name`` stays one path component."""
     if out is not None:
         folder = Path(out)
-        if folder.exists() and not folder.is_dir():
-            raise UserInputError(f"--out {folder}: exists and is not a folder")
-        if folder.is_dir() and any(folder.iterdir()):
-            raise UserInputError(f"--out {folder}: the folder is not empty; choose a new folder so that "
-                                 f"no earlier results are overwritten")
-        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            if folder.exists() and not folder.is_dir():
+                raise UserInputError(f"--out {cut(str(folder))}: exists and is not a folder")
+            if folder.is_dir() and any(folder.iterdir()):
+                raise UserInputError(f"--out {cut(str(folder))}: the folder is not empty; choose a new folder so that "
+                                     f"no earlier results are overwritten")
+        except OSError as exc:
+            raise UserInputError(f"--out {cut(str(folder))}: cannot use it ({exc.strerror or exc})") from None
+        _make(folder, f"--out {cut(str(folder))}", exist_ok=True)
         return folder
+    safe_name(name, "run name")
+    safe_name(mode, "run mode")
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     folder = Path(base) / f"{stamp}-{mode}-{name}"
     suffix = 1
     while folder.exists():
         suffix += 1
         folder = Path(base) / f"{stamp}-{mode}-{name}-{suffix}"
-    try:
-        folder.mkdir(parents=True)
-    except OSError as exc:
-        raise UserInputError(f"cannot create the run folder {folder}: {exc.strerror}") from None
+    _make(folder, f"cannot create the run folder {folder}", exist_ok=False)
     return folder
+
+
+def _make(folder: Path, what: str, *, exist_ok: bool) -> None:
+    """mkdir, and prove the folder takes files, with one message for every way it can fail."""
+    def refuse(why: str):
+        return UserInputError(f"{what}: {why}")
+
+    try:
+        blocker = next((p for p in [folder, *folder.parents] if p.exists()), None)
+        if blocker is not None and blocker != folder and not blocker.is_dir():
+            raise refuse(f"{blocker} is a file, not a folder")
+        folder.mkdir(parents=True, exist_ok=exist_ok)
+        probe = folder / ".flowbot-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise refuse(f"cannot write there ({exc.strerror or exc})") from None
 
 
 def write_text(path: Path, text: str) -> None:

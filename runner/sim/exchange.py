@@ -4,7 +4,9 @@ Contract:
 
 * ``place`` accepts an order (or modifies a working one with the same client
   and order id), validates it like a gateway (unknown contract -> 200,
-  unsupported type -> 387, zero size -> 434, injected reject -> 201) and
+  unsupported type -> 387, zero size -> 434, a price off the contract's
+  minimum tick -> 110, injected reject -> 201 followed by status Inactive
+  reported with nothing remaining, as IB Gateway does) and
   tells the listener about every change.
 * Orders sent with ``transmit=False`` are held until an order of the same
   bracket (same parent) arrives with ``transmit=True``; then all go live.
@@ -29,6 +31,12 @@ from .account import Account, CommissionSchedule, Execution
 from .contracts import ContractBook, Listing
 from .orders import SUPPORTED_TYPES, OrderTicket, SimOrder
 
+def on_tick(price: float, tick: float) -> bool:
+    """True when ``price`` is a whole number of ``tick`` (within float noise)."""
+    ticks = price / tick
+    return abs(ticks - round(ticks)) < 1e-6
+
+
 HELD_TYPES = frozenset({"STP", "STP LMT", "TRAIL"})   # IB shows simulated stops as PreSubmitted
 
 
@@ -42,7 +50,7 @@ class ExchangeListener(Protocol):
 class SimExchange:
     def __init__(self, account: Account, contracts: ContractBook, commission: CommissionSchedule,
                  listener: ExchangeListener, clock: Callable[[], float], partial_fills: int = 0,
-                 reject_status: str = "Cancelled"):
+                 reject_status: str = "Inactive"):
         self.account = account
         self.contracts = contracts
         self.commission = commission
@@ -52,7 +60,7 @@ class SimExchange:
         self.reject_status = reject_status
         self.orders: dict[int, SimOrder] = {}              # by permId, in arrival order
         self.last_prices: dict[str, float] = {}
-        self.rejects_pending: list[str] = []               # reasons of injected rejects
+        self.rejects_pending: list[tuple[str, str | None]] = []   # injected rejects: (reason, order type or None)
         self._keys: dict[tuple[int, int], int] = {}        # (clientId, orderId) -> permId
         self._staged: set[int] = set()
         self._next_perm_id = 1_000_001
@@ -87,9 +95,11 @@ class SimExchange:
                          received_at=self.clock())
         self.orders[order.perm_id] = order
         self._keys[(client_id, ticket.order_id)] = order.perm_id
-        if self.rejects_pending:
-            self._reject(order, self.rejects_pending.pop(0))
-            return
+        for i, (reason, kind) in enumerate(self.rejects_pending):
+            if kind is None or kind == ticket.order_type:
+                del self.rejects_pending[i]
+                self._reject(order, reason)
+                return
         parent = self.find(client_id, ticket.parent_id) if ticket.parent_id else None
         if parent is not None:
             parent.children.append(order.perm_id)
@@ -184,6 +194,9 @@ class SimExchange:
             return 321, "Error validating request:-'bO' : cause - Missing order price"
         if ticket.order_type == "TRAIL" and ticket.aux_price is None and ticket.trailing_percent is None:
             return 321, "Error validating request:-'bO' : cause - Missing trailing amount"
+        for price in (ticket.lmt_price, ticket.aux_price, ticket.trail_stop_price):
+            if price is not None and not on_tick(price, listing.min_tick):
+                return 110, "The price does not conform to the minimum price variation for this contract."
         return None
 
     def _parent(self, order: SimOrder) -> SimOrder | None:

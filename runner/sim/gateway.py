@@ -58,7 +58,7 @@ class SimulatedGateway:
                  commission_per_share: float = 0.005, commission_min: float = 1.0, *,
                  bar_pause: float = 0.0, warmup_sessions: int = 0, paused: bool = False,
                  pacing_time_scale: float = 1.0, pacing_clock: Callable[[], float] | None = None,
-                 reject_status: str = "Cancelled", push_open_orders: bool = True, wire_log: bool = True,
+                 reject_status: str = "Inactive", push_open_orders: bool = True, wire_log: bool = True,
                  executions_days: int | None = None, contracts: dict[str, dict] | None = None):
         require_loopback(host)
         if speed < 0:
@@ -186,6 +186,11 @@ class SimulatedGateway:
     def pause(self) -> None:
         self._call(lambda: self.replay.pause())
 
+    def set_pause_hook(self, hook: Callable[[], Any] | None) -> None:
+        """Wait for ``hook()`` (blocking, run in a worker thread) at every session/bar pause instead of
+        sleeping: e.g. until the client has acted on the bar just completed."""
+        self._call(lambda: setattr(self.replay, "pause_hook", hook))
+
     def resume(self) -> None:
         self._call(lambda: self.replay.resume())
 
@@ -206,6 +211,10 @@ class SimulatedGateway:
         while self._call(lambda: before & self.server.sessions) and time.monotonic() < deadline:
             time.sleep(0.01)
 
+    def end_restart(self) -> None:
+        """End a restart begun by ``drop_connections(restart_seconds=...)`` now: the gateway listens again."""
+        self._call(lambda: self.server.end_restart())
+
     def send_error(self, code: int, msg: str | None = None, req_id: int = -1) -> None:
         """Send an error/notice to every client; 1100/1101/1102 also change the bar stream."""
         if code in (1100, 1101, 1102):
@@ -213,8 +222,9 @@ class SimulatedGateway:
         else:
             self._call(lambda: self.server.broadcast_error(code, msg, req_id))
 
-    def reject_next_orders(self, n: int = 1, reason: str = "Simulated rejection") -> None:
-        self._call(lambda: self.exchange.rejects_pending.extend([reason] * n))
+    def reject_next_orders(self, n: int = 1, reason: str = "Simulated rejection", order_type: str | None = None) -> None:
+        """Refuse the next ``n`` orders (of ``order_type`` only, e.g. "STP", when given) with 201 then Inactive."""
+        self._call(lambda: self.exchange.rejects_pending.extend([(reason, order_type)] * n))
 
     def pace_next_historical(self, n: int = 1, code: int = 162) -> None:
         self._call(lambda: self.faults.pacing_codes.extend([code] * n))

@@ -130,7 +130,8 @@ class RequestHandlers:
         s.send(layouts.open_order_end())
 
     def completed_orders(self, s, fields):
-        s.send_all(statements.completed_orders(self.server.exchange))
+        since = self.server.options.executions_since(self.server.clock())
+        s.send_all(statements.completed_orders(self.server.exchange, since))
         s.send(layouts.completed_orders_end())
 
     def executions(self, s, fields):

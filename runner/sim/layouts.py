@@ -80,7 +80,8 @@ def contract_details_end(req_id: int) -> list:
 
 
 def order_status(order: SimOrder) -> list:
-    return [ORDER_STATUS, order.order_id, order.status, order.filled, order.remaining,
+    remaining = 0.0 if order.status == "Inactive" else order.remaining   # IB reports a refused order so
+    return [ORDER_STATUS, order.order_id, order.status, order.filled, remaining,
             order.avg_fill_price, order.perm_id, order.ticket.parent_id, order.last_fill_price,
             order.client_id, "", 0.0]
 

@@ -18,7 +18,10 @@ Contract:
   act on both (e.g. send the exits of a filled entry) before the next session
   opens; within a session ``bar_pause`` follows each bar. The pauses apply
   only while some client subscribes to real-time bars. Parity tests (same
-  orders in a backtest and through the gateway) depend on this.
+  orders in a backtest and through the gateway) depend on this. A
+  ``pause_hook`` (a blocking callable, run in a worker thread) replaces the
+  timed pauses: the replay waits until it returns, e.g. until the client
+  says it has acted, so a slow machine cannot make the client miss a bar.
 * ``speed``: sim seconds per real second (600 = 10 sim minutes per second);
   0 means as fast as possible. Closed hours (nights, weekends, holidays) are
   skipped at any speed.
@@ -133,6 +136,7 @@ class Replay:
         self._stop_at: float | None = None
         self._on_stop: list[asyncio.Future] = []
         self._session_close: float | None = None
+        self.pause_hook = None
         self._by_session = self._index_sessions()
 
     # -- control (call on the loop thread) -----------------------------------------------
@@ -227,7 +231,7 @@ class Replay:
             elif kind == DELIVER:
                 self.sink.deliver(payload)
             elif kind == BOUNDARY and moment < last_end and self.bar_pause > 0 and self.sink.has_subscribers():
-                await asyncio.sleep(self.bar_pause)
+                await self._pause(self.bar_pause)
         if not auction_done:
             await self._close_auction(close_time, closes)
         self._session_close = None
@@ -236,7 +240,14 @@ class Replay:
         await self._advance(close_time)
         self.sink.close_session(close_time, closes)
         if self.session_pause > 0 and self.sink.has_subscribers():
-            await asyncio.sleep(self.session_pause)
+            await self._pause(self.session_pause)
+
+    async def _pause(self, seconds: float) -> None:
+        hook = self.pause_hook
+        if hook is None:
+            await asyncio.sleep(seconds)
+        else:
+            await asyncio.get_running_loop().run_in_executor(None, hook)
 
     async def _advance(self, moment: float, glide: bool = True) -> None:
         while True:

@@ -42,10 +42,15 @@ class GatewayOptions:
     account: str = "DU1234567"
     push_open_orders: bool = True          # open orders sent unsolicited at connect, like TWS
     wire_log: bool = True                  # every message in/out at debug level
-    executions_days: int | None = None     # reqExecutions: None = all, N = the last N sim days
+    #: reqExecutions and reqCompletedOrders cover the current trading day only, like IB (None);
+    #: N > 0 widens that to the last N sim days (a rehearsal convenience, not IB's behaviour).
+    executions_days: int | None = None
 
-    def executions_since(self, now: float) -> float | None:
-        return None if self.executions_days is None else now - self.executions_days * 86_400
+    def executions_since(self, now: float) -> float:
+        if self.executions_days:
+            return now - self.executions_days * 86_400
+        midnight = to_new_york(now).replace(hour=0, minute=0, second=0, microsecond=0)
+        return midnight.timestamp()
 
 
 def require_loopback(host: str) -> None:
@@ -77,6 +82,7 @@ class GatewayServer:
         self.sessions: set[ClientSession] = set()
         self._listener: asyncio.base_events.Server | None = None
         self._numbers = 0
+        self._restart_now: asyncio.Event | None = None   # set while a simulated restart waits
         self._serving: set[asyncio.Task] = set()
         self._masked = options.account[:2] + "*" * max(len(options.account) - 4, 1) + options.account[-2:]
 
@@ -102,8 +108,19 @@ class GatewayServer:
             session.close()
         logger.info(f"simulated gateway dropped all connections (restart {restart_seconds:g} s)")
         if restart_seconds > 0:
-            await asyncio.sleep(restart_seconds)
+            self._restart_now = asyncio.Event()
+            try:
+                await asyncio.wait_for(self._restart_now.wait(), restart_seconds)
+            except asyncio.TimeoutError:
+                pass
+            self._restart_now = None
+            self.faults.refuse_until = 0.0
             await self.listen()
+
+    def end_restart(self) -> None:
+        """Finish a simulated restart now (listen again) instead of at its planned end."""
+        if self._restart_now is not None:
+            self._restart_now.set()
 
     async def shutdown(self) -> None:
         await self.stop_listening()

@@ -71,10 +71,12 @@ def order_update(exchange: SimExchange, order: SimOrder) -> list[list]:
     return [layouts.open_order(order, listing, exchange.account.account_id), layouts.order_status(order)]
 
 
-def completed_orders(exchange: SimExchange) -> list[list]:
+def completed_orders(exchange: SimExchange, since: float | None = None) -> list[list]:
+    """completedOrder for every order done at or after ``since`` (IB: the current trading day)."""
     return [layouts.completed_order(o, exchange.listing_of(o), exchange.account.account_id,
                                     to_new_york(o.completed_at or o.received_at))
-            for o in exchange.orders.values() if o.is_done]
+            for o in exchange.orders.values()
+            if o.is_done and (since is None or (o.completed_at or o.received_at) >= since)]
 
 
 def executions(exchange: SimExchange, req_id: int, client_id: int = 0, symbol: str = "",

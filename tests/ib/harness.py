@@ -1,6 +1,7 @@
 """Running the IB feed and broker against the in-process simulated gateway, with bounded waits."""
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from dataclasses import dataclass, field
@@ -38,14 +39,50 @@ def synthetic_daily(symbol_seed: int = 1, sessions: int = 40, start: str = "2018
                          "close": closes.round(2), "volume": 1_000_000.0}, index=index)
 
 
-def wait_for(condition, timeout: float = 30.0, interval: float = 0.02) -> bool:
-    """Poll ``condition`` until true or ``timeout`` seconds pass; return its last value."""
+#: Bounded waits are safety nets against hangs, never a speed requirement: generous, so that a loaded
+#: machine only makes a test slower, not red.
+PATIENCE = 120.0
+
+
+def wait_for(condition, timeout: float = PATIENCE, interval: float = 0.02) -> bool:
+    """Poll ``condition`` until true or ``timeout`` seconds pass; return its last value.
+
+    The timeout is never below :data:`PATIENCE`: what a test waits for is an event, not a speed.
+    """
+    timeout = max(timeout, PATIENCE)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return True
         time.sleep(interval)
     return bool(condition())
+
+
+def settle(store, feeds) -> None:
+    """Return once the strategy has acted on every bar delivered so far and its orders reached the gateway.
+
+    Two idle polls of every feed mean a whole backtrader cycle ran after the last bar; a contract
+    request (its own request id, unlike reqCurrentTime whose answer the store's clock poll may take)
+    then travels the socket behind every order the strategy handed to the store.
+    """
+    feeds = list(feeds)
+    marks = {id(f): f.idle_polls for f in feeds}
+    assert wait_for(lambda: store.events.empty() and all(f.idle_polls >= marks[id(f)] + 2 for f in feeds)), \
+        "the bot did not come back to waiting for bars"
+    store.call(store.qualify(feeds[0].p.symbol), timeout=PATIENCE)
+
+
+def step_sessions(gw, store, feeds, days, at: dt.time = dt.time(16, 1)) -> None:
+    """Replay session by session, letting the bot act on each completed bar before the next one opens.
+
+    The simulator pauses at ``at`` of each day in ``days`` (New York) until the bot has settled, so
+    orders sent on a bar reach the gateway before the next session, however slow the machine is.
+    """
+    for day in days:
+        moment = pd.Timestamp(dt.datetime.combine(day, at), tz="America/New_York")
+        if moment > gw.clock:
+            gw.advance_to(moment, timeout=PATIENCE)
+            settle(store, feeds)
 
 
 @dataclass
@@ -74,7 +111,7 @@ class LiveRun:
     def strategy(self):
         return self.cerebro.runningstrats[0]
 
-    def stop(self, timeout: float = 20.0) -> None:
+    def stop(self, timeout: float = PATIENCE) -> None:
         for feed in self.feeds.values():
             feed.finished = True
         self.cerebro.runstop()
@@ -88,7 +125,7 @@ class LiveRun:
 
 def live_run(gw, library: str, strategy, tmp_path, symbols=("SPY",), backfill_bars: int = 20,
              risk: RiskLimits | None = None, client_id: int = 7, journal=None, **strategy_params) -> LiveRun:
-    cfg = IBConfig(port=gw.port, library=library, client_id=client_id, connect_timeout=5,
+    cfg = IBConfig(port=gw.port, library=library, client_id=client_id, connect_timeout=30,
                    journal=journal or tmp_path / "journal.sqlite", reconnect_give_up=20, backoff_initial=0.1,
                    backoff_max=0.5, pacing_backoff=0.2)
     store = IBStore(cfg)
@@ -130,4 +167,4 @@ class Recorder(bt.Strategy):
         return [s for n, s, _, _ in self.notes if n == name]
 
 
-__all__ = ["synthetic_daily", "wait_for", "live_run", "Recorder", "LiveRun", "events"]
+__all__ = ["synthetic_daily", "wait_for", "settle", "step_sessions", "PATIENCE", "live_run", "Recorder", "LiveRun", "events"]

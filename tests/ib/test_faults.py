@@ -6,8 +6,8 @@ import pytest
 
 from runner.errors import GatewayError
 
-from harness import Recorder, live_run, synthetic_daily, wait_for
-from test_live_sim import SESSIONS, WARMUP, gateway, source_rows
+from harness import PATIENCE, Recorder, live_run, settle, step_sessions, synthetic_daily, wait_for
+from test_live_sim import SESSIONS, WARMUP, gateway, sessions_ahead, source_rows
 
 
 @pytest.fixture
@@ -27,14 +27,15 @@ def buy_on_first_live_bar(s, n):
 
 def start_live(gw, run):
     run.start()
-    assert wait_for(lambda: run.store.feeds and not any(f.backfilling for f in run.feeds.values()), 20)
+    assert wait_for(lambda: run.store.feeds and not any(f.backfilling for f in run.feeds.values()))
 
 
 def finish(gw, run, bars):
+    step_sessions(gw, run.store, run.feeds.values(), sessions_ahead(gw))
     gw.resume()
-    assert gw.wait_until_done(60)
+    assert gw.wait_until_done(PATIENCE)
     last = bars.index[-1].date()
-    assert wait_for(lambda: run.strategy.bars and run.strategy.bars[-1][0] >= last, 30)
+    assert wait_for(lambda: run.strategy.bars and run.strategy.bars[-1][0] >= last)
     run.stop()
     return run.strategies[0]
 
@@ -44,10 +45,10 @@ def test_fill_during_a_gateway_restart_is_not_lost_and_nothing_is_resent(library
         run = live_run(gw, library, Recorder, tmp_path, plan=buy_on_first_live_bar)
         start_live(gw, run)
         gw.advance_to(at(bars, WARMUP, 16, 1))
-        assert wait_for(lambda: len(gw.orders()) == 1, 20), "the entry reached the gateway"
+        assert wait_for(lambda: len(gw.orders()) == 1), "the entry reached the gateway"
         gw.drop_connections(restart_seconds=1.0)
         gw.advance_to(at(bars, WARMUP + 1, 12, 0))          # the entry fills while we are away
-        assert wait_for(lambda: gw.connected_clients() == [7], 20), "reconnected after the restart"
+        assert wait_for(lambda: gw.connected_clients() == [7]), "reconnected after the restart"
         strategy = finish(gw, run, bars)
         orders = gw.orders()
     assert strategy.bars == source_rows(bars), "bars missed while away were rebuilt from history"
@@ -62,7 +63,7 @@ def test_reconnecting_gives_up_after_the_configured_time(library, bars, tmp_path
         run.store.cfg = run.store.cfg.model_copy(update={"reconnect_give_up": 1.0})
         start_live(gw, run)
         gw.drop_connections(restart_seconds=30.0)
-        assert wait_for(lambda: all(f.finished for f in run.feeds.values()), 20)
+        assert wait_for(lambda: all(f.finished for f in run.feeds.values()))
         run.thread.join(10)
         run.store.stop()
     errors = [f.error for f in run.feeds.values()]
@@ -77,13 +78,28 @@ def test_1100_pauses_and_marks_stale_1101_resubscribes_1102_continues(library, b
         feed = run.feeds["SPY"]
         gw.advance_to(at(bars, WARMUP, 12, 0))
         gw.send_error(1100)
-        assert wait_for(lambda: run.broker.paused and feed.stale, 10)
+        assert wait_for(lambda: run.broker.paused and feed.stale)
         gw.send_error(1102)
-        assert wait_for(lambda: not run.broker.paused and not feed.stale, 10)
+        assert wait_for(lambda: not run.broker.paused and not feed.stale)
         gw.send_error(1100)
-        assert wait_for(lambda: feed.stale, 10)
+        assert wait_for(lambda: feed.stale)
         gw.advance_to(at(bars, WARMUP + 2, 12, 0))          # bars lost while connectivity is down
         gw.send_error(1101)
-        assert wait_for(lambda: not run.broker.paused and not feed.stale, 10)
+        assert wait_for(lambda: not run.broker.paused and not feed.stale)
         strategy = finish(gw, run, bars)
     assert strategy.bars == source_rows(bars)
+
+
+def test_reconnect_backoff_is_capped_once_the_gateway_is_restarting(library, bars, tmp_path):
+    with gateway(bars) as gw:
+        run = live_run(gw, library, Recorder, tmp_path)
+        run.store.cfg = run.store.cfg.model_copy(update={"backoff_max": 30.0, "restart_backoff": 0.3})
+        start_live(gw, run)
+        gw.drop_connections(restart_seconds=600.0)
+        assert wait_for(lambda: len(run.store.reconnect_delays) >= 6), "kept trying while the gateway restarts"
+        gw.end_restart()
+        assert wait_for(lambda: gw.connected_clients() == [7]), "reconnected once the gateway listens again"
+        delays = list(run.store.reconnect_delays)
+        finish(gw, run, bars)
+    # Doubling would wait 0.1, 0.2, 0.4, 0.8, 1.6, 3.2 s...; refused connections cap it at restart_backoff.
+    assert delays[:3] == [0.1, 0.2, 0.3] and max(delays) == 0.3

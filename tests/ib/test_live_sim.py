@@ -1,5 +1,6 @@
 """Feed and broker end to end against the in-process simulated gateway, with both client libraries."""
 import backtrader as bt
+import pandas as pd
 import pytest
 
 from runner.errors import GatewayError, SafetyError
@@ -7,7 +8,7 @@ from runner.ib.ib_config import IBConfig, RiskLimits
 from runner.ib.store import IBStore
 from runner.sim import SimulatedGateway
 
-from harness import Recorder, live_run, synthetic_daily, wait_for
+from harness import PATIENCE, Recorder, live_run, step_sessions, synthetic_daily, wait_for
 
 SESSIONS, WARMUP = 30, 20
 
@@ -24,16 +25,23 @@ def gateway(bars, **kw):
     return SimulatedGateway(bars={"SPY": bars}, **options)
 
 
-def replay(gw, run, timeout=60):
-    """Let the gateway replay to the end, then stop the bot."""
+def replay(gw, run):
+    """Replay to the end session by session (the bot acts on each bar before the next opens), then stop."""
     run.start()
-    assert wait_for(lambda: run.store.feeds and all(not f.backfilling for f in run.feeds.values()), 20)
+    assert wait_for(lambda: run.store.feeds and all(not f.backfilling for f in run.feeds.values()))
+    step_sessions(gw, run.store, run.feeds.values(), sessions_ahead(gw))
     gw.resume()
-    assert gw.wait_until_done(timeout)
+    assert gw.wait_until_done(PATIENCE)
     last = gw.clock.date()
-    assert wait_for(lambda: run.strategy.bars and run.strategy.bars[-1][0] >= last, 20)
+    assert wait_for(lambda: run.strategy.bars and run.strategy.bars[-1][0] >= last)
     run.stop()
     return run.strategies[0]
+
+
+def sessions_ahead(gw):
+    """The simulator's sessions from its clock's day on."""
+    days = sorted({pd.Timestamp(d).date() for s in gw.series.values() for d in s.frame["session"]})
+    return [d for d in days if d >= gw.clock.date()]
 
 
 def source_rows(bars):
@@ -138,15 +146,15 @@ def test_pacing_violations_back_off_and_retry(library, bars, tmp_path):
 def test_client_id_in_use_is_a_clear_gateway_error(library, bars):
     with gateway(bars) as gw:
         gw.reserve_client_id(7)
-        store = IBStore(IBConfig(port=gw.port, library=library, client_id=7, connect_timeout=5))
+        store = IBStore(IBConfig(port=gw.port, library=library, client_id=7, connect_timeout=30))
         with pytest.raises(GatewayError, match="client id 7.*in use"):
             store.connect()
 
 
 def test_live_account_is_refused_and_nothing_is_sent(library, bars, tmp_path):
     with gateway(bars, account="U7654321") as gw:
-        store = IBStore(IBConfig(port=gw.port, library=library, connect_timeout=5, journal=tmp_path / "j.sqlite"))
+        store = IBStore(IBConfig(port=gw.port, library=library, connect_timeout=30, journal=tmp_path / "j.sqlite"))
         with pytest.raises(SafetyError, match="non-paper account"):
             store.connect()
-        assert wait_for(lambda: gw.connected_clients() == [], 5), "disconnected"
+        assert wait_for(lambda: gw.connected_clients() == []), "disconnected"
         assert gw.orders() == []

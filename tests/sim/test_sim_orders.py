@@ -147,7 +147,7 @@ def test_rejected_order_gets_error_201_and_never_fills(ib_lib, setup):
     ib.errorEvent += lambda req_id, code, *rest: codes.append(code)
     gw.reject_next_orders(1, reason="insufficient margin")
     trade = ib.placeOrder(contract, ib_lib.MarketOrder("BUY", 10))
-    assert wait_for(ib, lambda: 201 in codes and trade.orderStatus.status == "Cancelled")
+    assert wait_for(ib, lambda: 201 in codes and trade.orderStatus.status == "Inactive")
     gw.advance_to(AFTER_MAR5_CLOSE)
     assert not gw.fills()
 

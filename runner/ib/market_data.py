@@ -1,0 +1,150 @@
+"""The market-data side of :class:`runner.ib.store.IBStore`: contracts, history, 5-second bars, the clock.
+
+Bars stream per symbol (:meth:`MarketData.subscribe_bars`); a bar at or before
+the last one forwarded is dropped, so repeats after a resubscription never
+reach the feeds. A resubscription buffers the new stream while the gap since
+the last bar is re-fetched from 5-second history (or reported as a
+:class:`events.Gap` when the gateway cannot serve it). The mixin uses the
+store's ``ib``, ``lib``, ``cfg``, ``log``, ``trace``, ``_subs``, ``_stopping``,
+``_reconnecting`` and ``_emit``.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from runner.errors import GatewayError
+from runner.ib import compat, events
+
+UTC = dt.timezone.utc
+HISTORY_RETRIES = 4
+
+
+@dataclass
+class _BarSubscription:
+    symbol: str
+    contract: Any
+    bars: Any = None
+    last_start: dt.datetime | None = None
+    buffering: bool = False
+    buffer: list = field(default_factory=list)
+
+
+class MarketData:
+    # -- market data ---------------------------------------------------------
+    async def qualify(self, symbol: str) -> Any:
+        """The qualified stock contract for ``symbol``; DataError-worthy None if unknown."""
+        contract = self.lib.Stock(symbol, self.cfg.exchange, self.cfg.currency,
+                                  primaryExchange=self.cfg.primary_exchange.get(symbol, ""))
+        return await compat.qualify(self.ib, contract)
+
+    async def current_time(self) -> dt.datetime:
+        return (await self.ib.reqCurrentTimeAsync()).astimezone(UTC)
+
+    async def history(self, contract: Any, end: dt.datetime | str, duration: str, bar_size: str,
+                      format_date: int = 2) -> list:
+        """Historical TRADES bars (regular hours); pacing refusals (162, 420) wait and retry."""
+        RequestError = self.lib.RequestError
+        for attempt in range(HISTORY_RETRIES + 1):
+            try:
+                return list(await self.ib.reqHistoricalDataAsync(
+                    contract, end, duration, bar_size, "TRADES", True, format_date,
+                    timeout=self.cfg.request_timeout))
+            except RequestError as exc:
+                if exc.code == 162 and "no data" in exc.message.lower():
+                    return []   # 162 also says "HMDS query returned no data": the history ends here
+                if compat.classify_error(exc.code) != "pacing" or attempt == HISTORY_RETRIES:
+                    raise GatewayError(f"historical data request for {contract.symbol} failed: "
+                                       f"error {exc.code}: {exc.message}") from None
+                wait = self.cfg.pacing_backoff * (attempt + 1)
+                self.log.warning(f"pacing violation (error {exc.code}) on {contract.symbol}; retrying in {wait:g} s")
+                await asyncio.sleep(wait)
+        return []
+
+    async def subscribe_bars(self, symbol: str, contract: Any, after: dt.datetime | None) -> None:
+        """Stream 5-second TRADES bars (regular hours) of ``symbol`` as FiveSecondBar messages."""
+        sub = _BarSubscription(symbol, contract, last_start=after)
+        self._subs[symbol] = sub
+        self._start_bars(sub)
+
+    def _start_bars(self, sub: _BarSubscription) -> None:
+        sub.bars = self.ib.reqRealTimeBars(sub.contract, 5, "TRADES", True)
+        sub.bars.updateEvent += lambda bars, has_new, sub=sub: self._onBar(sub, bars)
+
+    def _onBar(self, sub: _BarSubscription, bars) -> None:
+        if self.trace is not None:
+            self.trace.append(("bar", sub.symbol, time.perf_counter()))
+        for b in list(bars):
+            message = events.FiveSecondBar(sub.symbol, b.time, b.open_, b.high, b.low, b.close, float(b.volume))
+            if sub.buffering:
+                sub.buffer.append(message)
+            else:
+                self._forward_bar(sub, message)
+        del bars[:]
+
+    def _forward_bar(self, sub: _BarSubscription, message: events.FiveSecondBar) -> None:
+        if sub.last_start is not None and message.start <= sub.last_start:
+            return
+        sub.last_start = message.start
+        self._emit(message)
+
+    async def _resubscribe(self, sub: _BarSubscription) -> None:
+        """Restart the stream and fill the gap since the last bar from 5-second history."""
+        sub.buffering, sub.buffer = True, []
+        if sub.bars is not None:
+            try:
+                self.ib.cancelRealTimeBars(sub.bars)
+            except Exception:  # the old subscription died with the old socket
+                pass
+        self._start_bars(sub)
+        try:
+            if sub.last_start is not None:
+                now = await self.current_time()
+                if (now - sub.last_start).total_seconds() > 10 and not await self._fill_gap(sub, now):
+                    self._emit(events.Gap(sub.symbol, sub.last_start, now))
+        finally:
+            for message in sub.buffer:
+                self._forward_bar(sub, message)
+            sub.buffering, sub.buffer = False, []
+
+    async def _restore_after_data_loss(self, message: str) -> None:
+        """1101: renew every subscription (the gateway dropped them), then say the data flows again."""
+        try:
+            for sub in list(self._subs.values()):
+                await self._resubscribe(sub)
+        finally:
+            self._emit(events.Connectivity("restored_data_lost", message))
+
+    async def _fill_gap(self, sub: _BarSubscription, now: dt.datetime) -> bool:
+        """Re-fetch the 5-second bars missed since the last one; False if the gateway cannot serve them."""
+        if (now - sub.last_start).total_seconds() > 6 * 3600:
+            return False
+        chunks, end = [], now
+        try:
+            while end > sub.last_start:
+                seconds = int(min(3600, math.ceil((end - sub.last_start).total_seconds())))
+                chunks.append(await self.history(sub.contract, end, f"{seconds} S", "5 secs"))
+                end -= dt.timedelta(seconds=seconds)
+        except GatewayError as exc:
+            self.log.info(f"{sub.symbol}: no 5-second history for the gap ({exc}); the feed repairs from its bars")
+            return False
+        for chunk in reversed(chunks):
+            for b in chunk:
+                if isinstance(b.date, dt.datetime):
+                    self._forward_bar(sub, events.FiveSecondBar(sub.symbol, b.date.astimezone(UTC), b.open, b.high,
+                                                                b.low, b.close, float(b.volume)))
+        return True
+
+    async def _poll_clock(self) -> None:
+        while not self._stopping:
+            await asyncio.sleep(self.clock_interval)
+            if self.ib.isConnected() and not self._reconnecting:
+                try:
+                    self._emit(events.Clock(await asyncio.wait_for(self.current_time(), 5)))
+                except Exception as exc:  # a missed tick only delays a bar; the next one comes
+                    self.log.debug(f"clock poll failed: {exc!r}")
+

@@ -1,0 +1,80 @@
+"""Checks every input from outside passes before flowbot acts on it.
+
+- :func:`check_input_file`: a config or data file is a regular file of a
+  sane size (not a folder, a FIFO, ``/dev/zero``), checked with ``stat``
+  before anything opens it, so nothing hangs or fills the memory;
+- :func:`safe_name` and :func:`inside`: text that becomes part of a path (a
+  symbol, a run name, a label) stays one plain path component inside its
+  folder;
+- :func:`shown`: a value quoted in a message, cut to a readable length and on
+  one line.
+"""
+from __future__ import annotations
+
+import os
+import re
+import stat
+from pathlib import Path
+
+from runner.errors import UserInputError
+
+#: Config files are hand-written: anything this large is not one (and YAML parsing is slow).
+MAX_CONFIG_BYTES = 2 * 1024 * 1024
+#: Data files: 20 years of 1-minute bars is about 150 MB of CSV.
+MAX_DATA_BYTES = 2 * 1024 * 1024 * 1024
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.+-]{0,63}$")
+
+
+def shown(value, limit: int = 60) -> str:
+    """``repr(value)`` on one line, cut to about ``limit`` characters."""
+    return cut(repr(value), limit)
+
+
+def cut(text: str, limit: int = 80) -> str:
+    """``text`` on one line (control characters escaped), cut to about ``limit`` characters."""
+    text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in str(text))
+    if len(text) > limit:
+        text = f"{text[:limit - 20]}...{text[-8:]} ({len(text):,} characters)"
+    return text
+
+
+def check_input_file(path: Path, what: str, limit: int, error=UserInputError) -> int:
+    """Refuse a missing, special or oversized input file with one message; return its size."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise error(f"{path}: no such {what}") from None
+    except NotADirectoryError:
+        raise error(f"{path}: no such {what} (a part of the path is a file, not a folder)") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot read the {what} ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise error(f"{path}: is a folder; expected a {what}")
+    if not stat.S_ISREG(info.st_mode):
+        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(info.st_mode) else
+                "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else
+                "a socket" if stat.S_ISSOCK(info.st_mode) else "not a regular file")
+        raise error(f"{path}: is {kind}; expected a {what} (a regular file)")
+    if info.st_size > limit:
+        raise error(f"{path}: is {info.st_size / 1e6:,.1f} MB; a {what} is at most {limit / 1e6:,.0f} MB")
+    if not os.access(path, os.R_OK):
+        raise error(f"{path}: cannot read the {what} (permission denied)")
+    return info.st_size
+
+
+def safe_name(text, what: str, error=UserInputError) -> str:
+    """``text`` if it can be one path component (letters, digits, space, ``_ . + -``); else refuse it."""
+    if not isinstance(text, str) or not _NAME.match(text) or ".." in text or text != text.strip():
+        raise error(f"{what} {shown(text)}: expected 1 to 64 letters, digits, spaces or _ . + - "
+                    f"(starting with a letter or digit, no '..'); it becomes part of a file name")
+    return text
+
+
+def inside(folder: Path, path: Path, what: str, error=UserInputError) -> Path:
+    """``path`` if it resolves inside ``folder`` (symbolic links followed); else refuse it."""
+    base = Path(folder).resolve()
+    target = Path(path).resolve()
+    if target != base and base not in target.parents:
+        raise error(f"{what}: {path} would be outside {folder}")
+    return path

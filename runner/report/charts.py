@@ -1,0 +1,152 @@
+"""The report's charts: matplotlib ``Figure`` objects on the Agg canvas (never pyplot), embedded as PNG.
+
+matplotlib is imported only when a chart is drawn, so commands that write no
+report never pay for it.
+"""
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import pandas as pd
+
+from runner.report.formatting import escape
+
+COLOURS = ["#1f5fa8", "#c2571a", "#2e7d4f", "#7a3fb0", "#b8860b", "#0f7c8c", "#a23b72", "#555f6b"]
+HOLD = "#8a939c"
+LOSS, WIN = "#c62828", "#2e7d4f"
+DPI = 110
+
+
+def new_figure(width: float, height: float, rows: int = 1, cols: int = 1, layout: str | None = "constrained",
+               **subplot_kw):
+    """A Figure on an Agg canvas and its axes (a 2-d array). ``layout=None``: fixed margins, much cheaper
+    for many small panels (set them with ``fig.subplots_adjust``)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=DPI, layout=layout)
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(rows, cols, squeeze=False, **subplot_kw)
+    for ax in axes.flat:
+        style_axes(ax)
+    return fig, axes
+
+
+def style_axes(ax, size: float = 8.5) -> None:
+    ax.grid(True, color="#e3e6ea", linewidth=0.7)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    for side in ("left", "bottom"):
+        ax.spines[side].set_color("#b9c0c7")
+    ax.tick_params(labelsize=size, colors="#3d4650")
+    ax.title.set_fontsize(size + 1.5)
+
+
+def date_axis(ax) -> None:
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
+
+
+def png(fig, dpi: int | None = None) -> str:
+    """The figure as a base64 PNG data URI."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi or fig.dpi, facecolor="white", pil_kwargs={"compress_level": 4})
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def image(fig, alt: str, caption: str = "") -> str:
+    cap = f"<figcaption>{caption}</figcaption>" if caption else ""
+    return f"<figure><img alt='{escape(alt)}' src='{png(fig)}'>{cap}</figure>"
+
+
+def money_axis(ax) -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+
+
+def pct_axis(ax, places: int = 0) -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.{places}f}%"))
+
+
+def equity_panels(panels: list[dict]) -> str:
+    """One panel per curve set: ``{"title", "lines": [(label, Series, colour, dashed)]}``, value in money."""
+    cols = 2 if len(panels) > 1 else 1
+    rows = -(-len(panels) // cols)
+    fig, axes = new_figure(10.6, 2.9 * rows, rows, cols)
+    for ax, panel in zip(axes.flat, panels):
+        for label, series, colour, dashed in panel["lines"]:
+            if series is None or series.empty:
+                continue
+            final = series.iloc[-1] / series.iloc[0] - 1.0
+            ax.plot(series.index, series.to_numpy(), color=colour, linewidth=1.6 if not dashed else 1.1,
+                    linestyle="--" if dashed else "-", label=f"{label} ({final * 100:+.2f}%)")
+        ax.set_title(panel["title"], loc="left", fontweight="bold")
+        money_axis(ax)
+        date_axis(ax)
+        ax.legend(fontsize=7.5, loc="upper left", frameon=False)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    return image(fig, "equity per playbook and combined, against holding the instrument",
+                 "Each playbook as if it traded the starting capital alone (closed P&L plus open P&L at each "
+                 "close); dashed: the same capital held in the instrument over the same dates.")
+
+
+def drawdown_chart(curves: list[tuple[str, pd.Series, str]]) -> str:
+    fig, axes = new_figure(10.6, 2.6)
+    ax = axes[0, 0]
+    for label, series, colour in curves:
+        if series.empty:
+            continue
+        drawdown = (series / series.cummax() - 1.0) * 100.0
+        ax.plot(series.index, drawdown.to_numpy(), color=colour, linewidth=1.2, label=f"{label} "
+                f"(worst {drawdown.min():.2f}%)")
+    pct_axis(ax, 1)
+    date_axis(ax)
+    ax.legend(fontsize=7.5, loc="lower left", frameon=False)
+    return image(fig, "drawdown", "Drawdown: the fall from the highest value so far, per playbook and combined.")
+
+
+def exposure_chart(points: list[tuple[str, pd.DataFrame, str]]) -> str:
+    """Per trade a stem at its entry: position value as % of the account (below zero: short)."""
+    fig, axes = new_figure(10.6, 2.4)
+    ax = axes[0, 0]
+    for label, frame, colour in points:
+        if frame.empty:
+            continue
+        ax.vlines(frame["time"], 0, frame["exposure_pct"], color=colour, linewidth=1.6, alpha=0.9)
+        ax.scatter(frame["time"], frame["exposure_pct"], color=colour, s=10, label=label, zorder=3)
+    ax.axhline(0, color="#3d4650", linewidth=0.8)
+    pct_axis(ax)
+    date_axis(ax)
+    ax.legend(fontsize=7.5, loc="upper left", frameon=False, ncols=4)
+    return image(fig, "exposure over time",
+                 "Exposure: each trade's position value at entry as % of the account (below zero: short). "
+                 "Between trades every playbook is flat.")
+
+
+def returns_histograms(groups: list[tuple[str, np.ndarray, str]]) -> str:
+    """The distribution of trade returns, one small panel per playbook."""
+    groups = [g for g in groups if len(g[1])]
+    if not groups:
+        return "<p class='note'>No trades.</p>"
+    fig, axes = new_figure(10.6, 2.3, 1, len(groups))
+    for ax, (label, values, colour) in zip(axes.flat, groups):
+        edges = np.histogram_bin_edges(values, bins=min(30, max(6, len(values) // 2)))
+        ax.hist(values[values <= 0], bins=edges, color=LOSS, alpha=0.8)
+        ax.hist(values[values > 0], bins=edges, color=WIN, alpha=0.8)
+        ax.axvline(float(np.mean(values)), color="#1d232b", linewidth=1, linestyle="--")
+        ax.set_title(f"{label}: {len(values)} trades", loc="left", fontweight="bold")
+        from matplotlib.ticker import FuncFormatter, MaxNLocator
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.1f}%"))
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    return image(fig, "distribution of trade returns",
+                 "Trade returns (% of the position), losses red, gains green; dashed: the mean.")

@@ -1,0 +1,140 @@
+"""The report's tables: per-year rows in each playbook's window, its trades, and the monthly-returns heatmap."""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from runner.report.formatting import (DASH, MINUS, Column, count, escape, money, naive_new_york, pct, price,
+                                      table, when)
+from runner.report.playbook_view import PlaybookView
+
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def window_label(view: PlaybookView, year: int) -> str:
+    """The sessions a playbook's ``year`` row covers (e.g. ``Dec 20 – Dec 31 1999``)."""
+    cls = view.strategy_cfg
+    if cls is None or not hasattr(cls, "baseline_window"):
+        return "eligible sessions"
+    try:
+        window = cls.baseline_window(year, view.params)
+    except (ValueError, IndexError):
+        return DASH
+    if window is None:
+        return "eligible sessions"
+    first, last = window
+
+    def day(d: dt.date) -> str:
+        return f"{MONTHS[d.month - 1]} {d.day}"
+    return f"{day(first)} – {day(last)} {last.year}"
+
+
+def per_year_rows(view: PlaybookView, per_year: list[dict]) -> list[dict]:
+    """This playbook's rows of metrics' per-year table: the years its window exists in the data or it traded."""
+    name = view.name
+    rows = []
+    for row in per_year:
+        trades = row.get(f"{name}.trades") or 0
+        hold = row.get(f"{name}.hold_window_pct")
+        if not trades and hold is None:
+            continue
+        rows.append({"year": row.get("year"), "window": window_label(view, int(row["year"])), "trades": trades,
+                     "trade_return": row.get(f"{name}.trade_return_pct"), "pnl": row.get(f"{name}.pnl"),
+                     "hold": hold, "unconditional": row.get(f"{name}.unconditional_pct"),
+                     "label": row.get(f"{name}.window")})
+    for r in rows:
+        if r["label"]:   # metrics' own name for the window wins when it has one
+            r["window"] = r["label"]
+    return rows
+
+
+PER_YEAR_COLUMNS = [
+    Column("year", "Year", str, text=True),
+    Column("window", "Window", escape, text=True),
+    Column("trades", "Trades", count),
+    Column("trade_return", "Trade return", pct),
+    Column("pnl", "P&L", money),
+    Column("hold", "Hold the window", pct),
+    Column("unconditional", "Its side, every year", pct),
+]
+
+
+def per_year_table(view: PlaybookView, per_year: list[dict]) -> str:
+    rows = per_year_rows(view, per_year)
+    return table(rows, PER_YEAR_COLUMNS, tall=len(rows) > 14, row_class=lambda r: "" if r["trades"] else "quiet")
+
+
+def trades_table(view: PlaybookView) -> str:
+    if not len(view.trades):
+        return "<p class='note'>No trades.</p>"
+    tick = 0.01
+    columns = [
+        Column("entry_time", "Entry (New York)", when, text=True),
+        Column("exit_time", "Exit", when, text=True),
+        Column("direction", "Side", escape, text=True),
+        Column("size", "Shares", count),
+        Column("entry_price", "Entry price", lambda v: price(v, tick)),
+        Column("exit_price", "Exit price", lambda v: price(v, tick)),
+        Column("stop", "Stop", lambda v: price(v, tick)),
+        Column("target", "Target", lambda v: price(v, tick)),
+        Column("pnl", "P&L", money),
+        Column("pnl_pct", "Return", pct),
+        Column("commission", "Commission", lambda v: money(v, colour=False).lstrip("+")),
+        Column("exit_reason", "Exit reason", lambda v: escape(str(v).replace("_", " ")), text=True),
+    ]
+    records = view.trades.to_dict("records")
+    return table(records, columns, tall=len(records) > 14)
+
+
+def monthly_returns(equity: pd.DataFrame) -> pd.DataFrame:
+    """Year × month returns (%) of the account value, from month-end to month-end."""
+    values = pd.Series(equity["value"].to_numpy(dtype="float64"), index=naive_new_york(equity["time"]))
+    month_end = values.groupby([values.index.year, values.index.month]).last()
+    previous = month_end.shift(1)
+    previous.iloc[0] = values.iloc[0]
+    returns = (month_end / previous - 1.0) * 100.0
+    grid = returns.unstack(level=1).reindex(columns=range(1, 13))
+    year_end = values.groupby(values.index.year).last()
+    year_start = year_end.shift(1)
+    year_start.iloc[0] = values.iloc[0]
+    grid["year"] = (year_end / year_start - 1.0) * 100.0
+    return grid
+
+
+def _cell_colour(value: float, scale: float) -> str:
+    if value is None or np.isnan(value) or round(value, 2) == 0 or scale <= 0:
+        return ""
+    strength = min(1.0, abs(value) / scale)
+    base = (46, 125, 79) if value > 0 else (198, 40, 40)
+    mix = [round(255 + (c - 255) * (0.15 + 0.7 * strength)) for c in base]
+    ink = "#fff" if strength > 0.65 else "#1d232b"
+    return f" style='background:rgb({mix[0]},{mix[1]},{mix[2]});color:{ink}'"
+
+
+def heatmap_table(equity: pd.DataFrame) -> str:
+    if len(equity) < 2:
+        return "<p class='note'>Too short for monthly returns.</p>"
+    grid = monthly_returns(equity)
+    months = grid[list(range(1, 13))].to_numpy(dtype="float64")
+    scale = float(np.nanpercentile(np.abs(months), 95)) if np.isfinite(months).any() else 0.0
+    head = "".join(f"<th>{m}</th>" for m in MONTHS) + "<th>Year</th>"
+    body = []
+    for year, row in grid.iterrows():
+        cells = []
+        for m in [*range(1, 13), "year"]:
+            value = row[m]
+            text = DASH if np.isnan(value) else _heat_text(value)
+            colour = _cell_colour(value, scale if m != "year" else max(scale, abs(value)))
+            cells.append(f"<td{colour}>{text}</td>")
+        body.append(f"<tr><td>{year}</td>{''.join(cells)}</tr>")
+    return (f"<div class='scroll'><table class='heat'><thead><tr><th>Year</th>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table></div>")
+
+
+def _heat_text(value: float) -> str:
+    shown = round(value, 2)
+    if shown == 0:
+        return "0.00"
+    return f"{'+' if shown > 0 else MINUS}{abs(shown):.2f}"

@@ -1,0 +1,172 @@
+"""A small price chart per trade, with entry, exit, stop and target marked: does the playbook do what it says?
+
+Daily playbooks: the sessions around its December/January window (shaded).
+Intraday: the trade's session, with the session VWAP and its σ bands. One
+image per playbook holds its trades as small multiples, so the cost of the
+report grows with the number of trades shown, not with a figure per trade;
+past ``MAX_CHARTS`` trades the report shows the best, the worst and the latest
+and says so.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from runner.report.charts import LOSS, WIN, image, new_figure, style_axes
+from runner.report.formatting import MINUS, escape, naive_new_york
+from runner.report.playbook_view import PlaybookView
+
+COLUMNS = 4
+PANEL_HEIGHT = 2.2   # inches
+TRADE_DPI = 96
+MAX_CHARTS = 40
+SESSIONS_BEFORE, SESSIONS_AFTER = 8, 3
+ZOOM_HOURS = 2.0
+ENTRY, EXIT, STOP, TARGET, VWAP = "#1f5fa8", "#1d232b", LOSS, WIN, "#c2571a"
+
+
+def chosen_trades(trades: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """All trades, or past ``MAX_CHARTS`` the best, worst and latest third each, with a note saying so."""
+    if len(trades) <= MAX_CHARTS:
+        return trades, ""
+    third = MAX_CHARTS // 3
+    ranked = trades.sort_values("pnl_pct")
+    picked = pd.concat([ranked.head(third), ranked.tail(third), trades.tail(MAX_CHARTS - 2 * third)])
+    picked = picked[~picked.index.duplicated()].sort_index()
+    return picked, (f"Charts for {len(picked)} of {len(trades)} trades: the {third} worst, the {third} best and "
+                    f"the latest; every trade is in the table below and in trades.csv.")
+
+
+def trade_charts(view: PlaybookView) -> str:
+    trades, note = chosen_trades(view.trades)
+    if not len(trades) or view.bars is None or view.bars.empty:
+        return ""
+    rows = -(-len(trades) // COLUMNS)
+    height = PANEL_HEIGHT * rows
+    fig, axes = new_figure(10.6, height, rows, COLUMNS, layout=None)
+    fig.set_dpi(TRADE_DPI)
+    # Fixed margins in inches: the layout engines measure every label of every panel, which costs more
+    # than drawing them.
+    fig.subplots_adjust(left=0.045, right=0.99, bottom=0.3 / height, top=1 - 0.3 / height, wspace=0.22,
+                        hspace=0.55 / PANEL_HEIGHT)
+    draw = _session_chart if view.intraday else _window_chart
+    from matplotlib.ticker import MaxNLocator
+
+    for ax, (_, trade) in zip(axes.flat, trades.iterrows()):
+        style_axes(ax, size=6.5)
+        ax.yaxis.set_major_locator(MaxNLocator(4))   # few labels: text is most of a panel's drawing time
+        draw(ax, view, trade)
+        _title(ax, trade)
+    for ax in list(axes.flat)[len(trades):]:
+        ax.set_visible(False)
+    what = ("the last hours of its session: 1-minute closes, the session VWAP and its ±k σ band, ±stop_z σ dotted"
+            if view.intraday else "the sessions around the window (shaded), daily high–low and close")
+    caption = (f"{escape(note)} " if note else "") + (
+        f"Per trade, {what}. ▲/▼ entry (buy/sell), ✕ exit; red dashed: stop; green dashed: target.")
+    return image(fig, f"price charts of the {view.name} trades", caption)
+
+
+def _title(ax, trade) -> None:
+    value = float(trade["pnl_pct"])
+    shown = round(value, 2)
+    sign = "+" if shown > 0 else (MINUS if shown < 0 else "")
+    colour = WIN if shown > 0 else LOSS if shown < 0 else "#3d4650"
+    reason = str(trade["exit_reason"]).replace("_", " ")
+    ax.set_title(f"{naive_new_york([trade['entry_time']])[0]:%Y-%m-%d} {trade['direction']} "
+                 f"{sign}{abs(shown):.2f}% · {reason}", loc="left", fontsize=7.5, color=colour, fontweight="bold")
+
+
+def _marks(ax, trade, x_entry: float, x_exit: float) -> None:
+    long = trade["direction"] == "long"
+    ax.scatter([x_entry], [trade["entry_price"]], marker="^" if long else "v", s=46, color=ENTRY, zorder=5,
+               edgecolors="white", linewidths=0.6)
+    ax.scatter([x_exit], [trade["exit_price"]], marker="X", s=42, color=EXIT, zorder=5, edgecolors="white",
+               linewidths=0.6)
+    left, right = ax.get_xlim()
+    end = max(x_exit, x_entry + (right - left) * 0.12)   # a one-bar trade's levels stay visible
+    for level, colour in ((trade.get("stop"), STOP), (trade.get("target"), TARGET)):
+        if level is not None and np.isfinite(level):
+            ax.hlines(level, x_entry, end, colors=colour, linestyles="--", linewidth=1.1, zorder=4)
+
+
+def _window_chart(ax, view: PlaybookView, trade) -> None:
+    bars = view.bars
+    days = naive_new_york(bars.index).normalize()
+    entry, exit_ = naive_new_york([trade["entry_time"], trade["exit_time"]])
+    window = _window_around(view, entry)
+    first = min(entry.normalize(), window[0]) if window else entry.normalize()
+    last = max(exit_.normalize(), window[1]) if window else exit_.normalize()
+    lo = max(0, int(days.searchsorted(first)) - SESSIONS_BEFORE)
+    hi = min(len(days), int(days.searchsorted(last, side="right")) + SESSIONS_AFTER)
+    part = bars.iloc[lo:hi]
+    x = np.arange(len(part))
+    ax.vlines(x, part["low"], part["high"], color="#9aa3ad", linewidth=1.4)
+    ax.plot(x, part["close"].to_numpy(), color="#3d4650", linewidth=1.0, marker="_", markersize=4)
+    local = days[lo:hi]
+    if window:
+        a, b = local.searchsorted(window[0]), local.searchsorted(window[1], side="right") - 1
+        ax.axvspan(a - 0.5, b + 0.5, color="#1f5fa8", alpha=0.08, linewidth=0)
+    ax.set_xlim(-0.7, len(part) - 0.3)
+    ticks = x[:: max(1, -(-len(x) // 3))]
+    ax.set_xticks(ticks, [f"{local[i]:%b %d}" for i in ticks])
+    _marks(ax, trade, _session_x(local, entry), _session_x(local, exit_))
+
+
+def _session_x(days: pd.DatetimeIndex, stamp: pd.Timestamp) -> float:
+    """A fill's x: its session's position, left of centre at the open, right of it at the close."""
+    i = int(days.searchsorted(stamp.normalize()))
+    return i - 0.3 if stamp.hour < 12 else i + 0.3
+
+
+def _window_around(view: PlaybookView, entry: pd.Timestamp):
+    cls = view.strategy_cfg
+    if cls is None or not hasattr(cls, "baseline_window"):
+        return None
+    for year in (entry.year, entry.year - 1):
+        try:
+            window = cls.baseline_window(year, view.params)
+        except (ValueError, IndexError):
+            continue
+        if window is None:
+            continue
+        start, end = pd.Timestamp(window[0]), pd.Timestamp(window[1])
+        if start - pd.Timedelta(days=14) <= entry.normalize() <= end:
+            return start, end
+    return None
+
+
+def _session_chart(ax, view: PlaybookView, trade) -> None:
+    from strategies.session_vwap import SessionVwap
+
+    entry, exit_ = naive_new_york([trade["entry_time"], trade["exit_time"]])
+    stamps = naive_new_york(view.bars.index)
+    day = entry.normalize()
+    lo, hi = stamps.searchsorted(day), stamps.searchsorted(day + pd.Timedelta(days=1))
+    part = view.bars.iloc[lo:hi]
+    times = stamps[lo:hi]
+    vwap = SessionVwap()
+    lines = np.array([vwap.update(h, l, c, v) for h, l, c, v in
+                      part[["high", "low", "close", "volume"]].itertuples(index=False)], dtype="float64")
+    centre, sigma = lines[:, 0], lines[:, 1]
+    k = float(getattr(view.params, "k", 2.0))
+    stop_z = getattr(view.params, "stop_z", None)
+    x = (times - day).total_seconds().to_numpy() / 3600.0
+    ax.plot(x, part["close"].to_numpy(), color="#3d4650", linewidth=0.8)
+    ax.plot(x, centre, color=VWAP, linewidth=1.0)
+    ax.fill_between(x, centre - k * sigma, centre + k * sigma, color=VWAP, alpha=0.12, linewidth=0)
+    if stop_z:
+        for side in (-1, 1):
+            ax.plot(x, centre + side * float(stop_z) * sigma, color=VWAP, linewidth=0.6, linestyle=":")
+    hours = lambda t: (t - day).total_seconds() / 3600.0   # noqa: E731
+    # The whole session's VWAP, seen over its last hours: where a close fade acts.
+    start = max(x[0], hours(entry) - ZOOM_HOURS) if len(x) else 9.5
+    ax.set_xlim(start, (x[-1] + 1 / 60) if len(x) else 16)
+    shown = (x >= start)
+    if shown.any():
+        low = np.nanmin(np.minimum(part["low"].to_numpy()[shown], (centre - k * sigma)[shown]))
+        high = np.nanmax(np.maximum(part["high"].to_numpy()[shown], (centre + k * sigma)[shown]))
+        pad = (high - low) * 0.08
+        ax.set_ylim(low - pad, high + pad)
+    ticks = [h / 2 for h in range(19, 33, 2) if len(x) and start <= h / 2 <= x[-1] + 0.02]
+    ax.set_xticks(ticks, [f"{int(h)}:{'30' if h % 1 else '00'}" for h in ticks])
+    _marks(ax, trade, hours(entry), hours(exit_))

@@ -1,0 +1,149 @@
+"""Quarter-end rally fade (short): the December fade's idea at every quarter end.
+
+Many balanced funds rebalance quarterly. Inside each chosen quarter's window
+(the 2nd session after the monthly OPEX of the quarter's last month to the
+quarter's second-to-last session), on a completed daily bar, all of:
+
+1. rebalancing pressure over the quarter: with a bonds feed, the quarter-to-date
+   drift of a ``target_equity_weight`` mix is at least ``drift_min_pct`` points;
+   without one, the quarter-to-date equity return is at least ``qtd_min_pct``;
+2. a rally: the close is ``rally_pct`` above that OPEX close;
+3. any ``filters`` (volume spikes, rotation, ...) pass.
+
+Entry at the next open (or next close); exits: the quarter's last close (time
+exit), a stop ``stop_atr`` ATRs above, a target retracing ``target_retrace_pct``
+of the rally, an optional trailing stop. One trade per quarter.
+
+A playbook of its own rather than a ``period:`` on december_fade: its windows
+come four times a year (one trade per quarter, a baseline that compounds the
+year's quarter windows), while december_fade keeps its golden behaviour and
+its year-to-date defaults from the research.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+import pandas as pd
+from pydantic import field_validator
+
+from strategies.market_calendar import monthly_opex_session, nth_session_of_month, session_offset
+from strategies.params import DailyPlaybookParams, backtrader_params, param
+from strategies.playbook import SHORT, Playbook, close_to_close_return
+from strategies.signals.indicators import PeriodDrift, PeriodReturn
+
+QUARTER_END_MONTHS = (3, 6, 9, 12)
+
+
+class QuarterEndFadeParams(DailyPlaybookParams):
+    quarters: list[int] = param([3, 6, 9, 12], "quarter-end months to trade (3, 6, 9, 12)")
+    rally_pct: float = param(1.5, "close above the quarter-end month's OPEX close, percent",
+                             explore=(0.75, 3.0), gt=0, le=20)
+    target_equity_weight: float = param(0.6, "equity weight of the rebalanced mix", gt=0, lt=1)
+    drift_min_pct: float = param(1.0, "quarter-to-date drift of the equity weight above target, points "
+                                 "(needs a bonds feed)", explore=(0.5, 3.0), ge=-20, le=20)
+    qtd_min_pct: float = param(5.0, "quarter-to-date equity return without a bonds feed, percent",
+                               explore=(2.0, 10.0), ge=-50, le=100)
+    entry: Literal["next_open", "next_close"] = param("next_open", "entry order: next session's open or close (MOC)")
+    stop_atr: float = param(1.5, "stop distance in ATRs above the entry reference", explore=(1.0, 2.5), gt=0, le=10)
+    target_retrace_pct: float | None = param(50.0, "target: retracement of the rally toward the OPEX close, "
+                                             "percent; null = no target", explore=(50.0, 100.0), gt=0, le=150)
+
+    @field_validator("quarters")
+    @classmethod
+    def _quarter_ends(cls, months: list[int]) -> list[int]:
+        wrong = [m for m in months if m not in QUARTER_END_MONTHS]
+        if wrong or not months:
+            raise ValueError(f"expected quarter-end months from 3, 6, 9, 12 (got {months})")
+        return sorted(set(months))
+
+
+def quarter_window(year: int, month: int) -> tuple[dt.date, dt.date, dt.date, dt.date]:
+    """(OPEX, first session, last entry session, exit session) of the quarter ending in ``month``."""
+    opex = monthly_opex_session(year, month)
+    return opex, session_offset(opex, 2), nth_session_of_month(year, month, -2), nth_session_of_month(year, month, -1)
+
+
+class QuarterEndFade(Playbook):
+    Params = QuarterEndFadeParams
+    extra_feeds = ("bonds",)
+    direction = SHORT
+    params = backtrader_params(QuarterEndFadeParams)
+
+    def __init__(self):
+        super().__init__()
+        bonds = self.extra.get("bonds")
+        self.quarter_to_date = PeriodReturn(self.bars, period="quarter")
+        self.quarter_drift = None if bonds is None else PeriodDrift(
+            self.bars, bonds, period="quarter", target=self.config.target_equity_weight)
+
+    def decide(self, today: dt.date) -> None:
+        cfg = self.config
+        window_key = today.year * 100 + today.month
+        if today.month not in cfg.quarters or window_key in self.traded_windows:
+            return
+        opex, first, last, exit_day = quarter_window(today.year, today.month)
+        if not first <= today <= last:
+            return
+        opex_close = self.close_on(opex)
+        if opex_close is None:
+            self.log.warning(f"no bar for the OPEX session {opex}; skipping {today:%Y-%m}")
+            self.traded_windows.add(window_key)
+            return
+        close = float(self.bars.close[0])
+        rally = (close / opex_close - 1.0) * 100.0
+        if rally < cfg.rally_pct:
+            return
+        pressure, pressure_ok = self._quarter_pressure()
+        if not pressure_ok:
+            self.log.debug(f"{today}: rally {rally:.2f}% but no quarter-end pressure ({pressure})")
+            return
+        if cfg.entry == "next_close" and session_offset(today, 1) >= exit_day:
+            return
+        atr = float(self.atr[0])
+        target = None
+        if cfg.target_retrace_pct is not None:
+            target = close - cfg.target_retrace_pct / 100.0 * (close - opex_close)
+        self.enter(SHORT, stop=close + cfg.stop_atr * atr, target=target, exit_day=exit_day, timing=cfg.entry,
+                   today=today, window=window_key,
+                   why=f"rally {rally:.2f}% over the {opex:%b} OPEX close {opex_close:.2f}, {pressure}")
+
+    def _quarter_pressure(self) -> tuple[str, bool]:
+        cfg = self.config
+        equity_qtd = float(self.quarter_to_date.ret[0])
+        if equity_qtd != equity_qtd:   # NaN: the data starts inside the quarter
+            return "quarter to date unknown (data starts mid-quarter)", False
+        if self.quarter_drift is not None:
+            drift = float(self.quarter_drift.drift[0])
+            bond_qtd = float(self.quarter_drift.bond_return[0])
+            if drift == drift:
+                text = (f"equity weight drifted {drift:+.2f} pts this quarter "
+                        f"(equities {equity_qtd:+.1%}, bonds {bond_qtd:+.1%})")
+                return text, drift >= cfg.drift_min_pct
+        return f"equities {equity_qtd:+.1%} quarter to date", equity_qtd * 100.0 >= cfg.qtd_min_pct
+
+    @classmethod
+    def baseline_windows(cls, year: int, params: QuarterEndFadeParams) -> list[tuple[dt.date, dt.date]]:
+        """Every window of ``year`` the playbook can be exposed in: one per chosen quarter end."""
+        return [quarter_window(year, month)[1:4:2] for month in params.quarters]
+
+    @classmethod
+    def baseline_window(cls, year: int, params: QuarterEndFadeParams) -> tuple[dt.date, dt.date]:
+        """The span of the year's windows (first quarter window's start to the last one's exit)."""
+        windows = cls.baseline_windows(year, params)
+        return windows[0][0], windows[-1][1]
+
+    @classmethod
+    def baseline_year(cls, year: int, params: QuarterEndFadeParams, bars: pd.DataFrame) -> tuple[float, float] | None:
+        """Holding (and shorting) each quarter window of ``year`` the bars cover, compounded."""
+        try:
+            windows = cls.baseline_windows(year, params)
+        except (ValueError, IndexError):
+            return None
+        holds = [h for h in (close_to_close_return(bars, *w) for w in windows) if h is not None]
+        if not holds:
+            return None
+        hold = short = 1.0
+        for h in holds:
+            hold, short = hold * (1.0 + h), short * (1.0 - h)
+        return hold - 1.0, short - 1.0

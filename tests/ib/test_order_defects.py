@@ -1,0 +1,248 @@
+"""Issue 10, defects 1-7: orders against the simulated gateway behaving like IB Gateway, both libraries.
+
+The gateway refuses off-tick prices (110), answers a reject with 201 then
+Inactive (nothing remaining), reports only the current day's executions and
+completed orders, and pushes open orders at connect.
+"""
+import datetime as dt
+
+import backtrader as bt
+import pytest
+
+from runner.ib.ib_config import RiskLimits
+from runner.ib.journal import Journal
+from runner.sim import SimulatedGateway
+
+from harness import Recorder, live_run, synthetic_daily, wait_for
+from one_trade import OneTrade
+
+SESSIONS, WARMUP = 30, 20
+WIDE = dict(stop_pct=20.0, target_pct=20.0, hold=20)   # exits that never fill on these bars
+
+
+@pytest.fixture
+def bars():
+    return synthetic_daily(1, SESSIONS)
+
+
+def gateway(bars, **kw):
+    options = dict(speed=0, warmup_sessions=WARMUP, paused=True, wire_log=False, session_pause=0.05,
+                   pacing_time_scale=0.01)
+    options.update(kw)
+    return SimulatedGateway(bars={"SPY": bars}, **options)
+
+
+def day(bars, i) -> dt.date:
+    return bars.index[i].date()
+
+
+def go_live(run):
+    run.start()
+    assert wait_for(lambda: run.store.feeds and all(not f.backfilling for f in run.feeds.values())
+                    and run.cerebro.runningstrats, 30)
+    return run
+
+
+def seen(run) -> dt.date | None:
+    """The latest session the running strategy has decided on (set by its own thread)."""
+    strategy = run.strategy
+    if hasattr(strategy, "last_day"):
+        return strategy.last_day
+    return strategy.bars[-1][0] if strategy.bars else None
+
+
+def advance(gw, run, bars, i, hour="16:30"):
+    """Replay up to ``hour`` of session ``i`` and wait until the bot has seen the bars completed by then."""
+    gw.advance_to(f"{day(bars, i)} {hour}")
+    last = i if hour >= "16:00" else i - 1
+    assert wait_for(lambda: seen(run) and seen(run) >= day(bars, last), 30)
+    run.store.pump()
+
+
+def finish(gw, run, bars):
+    gw.resume()
+    assert gw.wait_until_done(60)
+    assert wait_for(lambda: seen(run) and seen(run) >= day(bars, SESSIONS - 1), 30)
+    run.stop()
+    return run.strategies[0]
+
+
+def one_trade(gw, library, tmp_path, bars, risk=None, **params):
+    params = {"enter_on": str(day(bars, WARMUP)), **params}
+    return live_run(gw, library, OneTrade, tmp_path, risk=risk, **params)
+
+
+def refs_unique(gw):
+    refs = [o.order_ref for o in gw.orders()]
+    assert len(refs) == len(set(refs)), refs
+    return refs
+
+
+# -- 1: prices on the contract's tick ---------------------------------------------------------------
+def test_stop_and_target_go_out_on_the_tick_in_the_safe_direction(library, bars, tmp_path):
+    with gateway(bars) as gw:
+        strategy = finish(gw, go_live(one_trade(gw, library, tmp_path, bars, **WIDE)), bars)
+        at_gateway = {o.order_type: o for o in gw.orders()}
+    close = bars["close"].iloc[WARMUP]
+    stop, target = at_gateway["STP"], at_gateway["LMT"]
+    assert stop.aux_price == pytest.approx(round(-(-close * 0.8 // 0.01) * 0.01, 2))   # SELL stop: rounded up
+    assert target.lmt_price == pytest.approx(round(-(-close * 1.2 // 0.01) * 0.01, 2))
+    assert round(stop.aux_price * 100) == pytest.approx(stop.aux_price * 100, abs=1e-6)
+    assert stop.status in ("PreSubmitted", "Submitted") and target.status == "Submitted"
+    assert at_gateway["MKT"].status == "Filled"
+    assert strategy.statuses("stop") == ["Submitted", "Accepted"]
+
+
+# -- 2: terminal statuses with nothing remaining -------------------------------------------------------
+def test_an_off_tick_refusal_110_reaches_the_strategy_as_rejected(library, bars, tmp_path, monkeypatch):
+    def plan(s, n):
+        if n == WARMUP + 1:
+            s.sell(size=1, exectype=bt.Order.Stop, price=1.2345678).addinfo(name="off_tick")
+
+    with gateway(bars) as gw:
+        run = live_run(gw, library, Recorder, tmp_path, plan=plan)
+        monkeypatch.setattr(type(run.broker), "_min_tick", lambda self, data: 1e-7)   # nothing rounds
+        strategy = finish(gw, go_live(run), bars)
+        assert gw.orders() == []   # the gateway never accepted it
+    assert strategy.statuses("off_tick") == ["Submitted", "Rejected"]
+    rows = Journal(tmp_path / "journal.sqlite").orders()
+    assert [r["status"] for r in rows] == ["Cancelled"]
+
+
+def test_a_rejected_entry_cancels_its_exits_before_they_can_fill(library, bars, tmp_path):
+    with gateway(bars) as gw:
+        gw.reject_next_orders(1, reason="no trading permissions", order_type="MKT")
+        strategy = finish(gw, go_live(one_trade(gw, library, tmp_path, bars, stop_pct=0.5, target_pct=0.5)), bars)
+        at_gateway, fills, positions = gw.orders(), gw.fills(), gw.positions()
+    assert strategy.statuses("entry") == ["Submitted", "Rejected"]
+    assert strategy.statuses("stop")[-1] == "Canceled" and strategy.statuses("target")[-1] == "Canceled"
+    assert {o.order_type: o.status for o in at_gateway} == {"MKT": "Inactive", "STP": "Cancelled",
+                                                            "LMT": "Cancelled"}
+    assert fills == [] and positions == {}
+    assert strategy.trade_plan is None
+
+
+def test_a_refused_exit_is_sent_again_once_then_the_position_is_flattened(library, bars, tmp_path):
+    with gateway(bars) as gw:
+        gw.reject_next_orders(2, reason="stop refused", order_type="STP")
+        strategy = finish(gw, go_live(one_trade(gw, library, tmp_path, bars, **WIDE)), bars)
+        at_gateway, positions = gw.orders(), gw.positions()
+        refs_unique(gw)
+    assert strategy.statuses("stop") == ["Submitted", "Rejected", "Submitted", "Rejected"]
+    assert strategy.statuses("flatten") == ["Submitted", "Accepted", "Completed"]
+    assert "SPY" not in positions, "flattened at market after the second refusal"
+    assert not [o for o in at_gateway if o.status in ("Submitted", "PreSubmitted")], "nothing left working"
+
+
+# -- 3: restart on a later day ------------------------------------------------------------------------
+def test_restart_on_a_later_day_adopts_the_position_and_its_working_exits(library, bars, tmp_path):
+    with gateway(bars) as gw:
+        first = go_live(one_trade(gw, library, tmp_path, bars, **WIDE))
+        advance(gw, first, bars, WARMUP + 1)        # the entry fills at this session's open
+        assert wait_for(lambda: first.strategy.trade_plan is not None and first.strategy.trade_plan.filled, 20)
+        size = first.strategy.trade_plan.size
+        first.stop()
+        gw.advance_to(f"{day(bars, WARMUP + 3)} 11:00")   # two sessions later
+        second = go_live(one_trade(gw, library, tmp_path, bars, backfill_bars=WARMUP + 3, **WIDE))
+        strategy = finish(gw, second, bars)
+        at_gateway, positions = gw.orders(), gw.positions()
+        refs_unique(gw)
+    assert len(at_gateway) == 3, "nothing sent again"
+    assert positions["SPY"].quantity == size
+    assert strategy.statuses("entry") == ["Submitted", "Accepted", "Completed"]
+    assert strategy.trade_plan is not None and strategy.trade_plan.filled
+    working = {o.order_ref for o in at_gateway if o.status in ("Submitted", "PreSubmitted")}
+    assert {o.info.orderRef for o in strategy.exit_orders} >= working and len(working) == 2
+
+
+def test_exits_missing_after_a_restart_on_a_later_day_are_recreated(library, bars, tmp_path):
+    with gateway(bars) as gw:
+        first = go_live(one_trade(gw, library, tmp_path, bars, **WIDE))
+        advance(gw, first, bars, WARMUP + 1)
+        assert wait_for(lambda: first.strategy.trade_plan is not None and first.strategy.trade_plan.filled, 20)
+        first.stop()
+        gw._call(lambda: gw.exchange.cancel_all())          # the exits vanish while the bot is away
+        gw.advance_to(f"{day(bars, WARMUP + 3)} 11:00")
+        second = go_live(one_trade(gw, library, tmp_path, bars, backfill_bars=WARMUP + 3, **WIDE))
+        assert wait_for(lambda: len([o for o in gw.orders() if o.status in ("Submitted", "PreSubmitted")]) == 2, 20)
+        strategy = finish(gw, second, bars)
+        at_gateway = gw.orders()
+        refs_unique(gw)
+    working = [o for o in at_gateway if o.status in ("Submitted", "PreSubmitted")]
+    assert sorted(o.order_type for o in working) == ["LMT", "STP"]
+    assert all(o.order_ref.endswith(":r1") for o in working), "new orderRefs, never the old ones again"
+    assert strategy.trade_plan is not None and strategy.trade_plan.filled
+
+
+# -- 4: "already sent" before the risk check ------------------------------------------------------------
+def test_same_day_restart_follows_the_filled_entry_despite_the_position_limit(library, bars, tmp_path):
+    risk = RiskLimits(max_position_value=25_000)
+    with gateway(bars) as gw:
+        first = go_live(one_trade(gw, library, tmp_path, bars, risk=risk, **WIDE))
+        advance(gw, first, bars, WARMUP + 1, hour="12:00")
+        assert wait_for(lambda: first.strategy.trade_plan is not None and first.strategy.trade_plan.filled, 20)
+        first.stop()
+        second = go_live(one_trade(gw, library, tmp_path, bars, risk=risk, **WIDE))
+        strategy = finish(gw, second, bars)
+        at_gateway = gw.orders()
+        refs_unique(gw)
+    assert strategy.statuses("entry") == ["Submitted", "Accepted", "Completed"]
+    assert len(at_gateway) == 3
+    assert {o.order_type: o.status for o in at_gateway}["LMT"] == "Submitted", "the target is still working"
+
+
+# -- 5: a refused order is never re-sent with the same orderRef --------------------------------------------
+def test_a_refused_order_is_never_sent_again_with_the_same_ref(library, bars, tmp_path, monkeypatch):
+    def plan(s, n):
+        if s.bars[-1][0] == day(bars, WARMUP):   # the same decision on the same bar in both runs
+            s.sell(size=1, exectype=bt.Order.Limit, price=150.4321987).addinfo(name="refused")
+
+    with gateway(bars) as gw:
+        first = live_run(gw, library, Recorder, tmp_path, plan=plan)
+        with monkeypatch.context() as m:
+            m.setattr(type(first.broker), "_min_tick", lambda self, data: 1e-7)
+            go_live(first)
+            advance(gw, first, bars, WARMUP, hour="17:00")
+            assert wait_for(lambda: first.strategy.statuses("refused")[-1:] == ["Rejected"], 20)
+            first.stop()
+        second = go_live(live_run(gw, library, Recorder, tmp_path, plan=plan))
+        strategy = finish(gw, second, bars)
+        assert gw.orders() == [], "the refused decision is not sent again"
+    assert strategy.statuses("refused") == ["Submitted", "Accepted", "Rejected"]
+
+
+# -- 6: an order lost as the socket drops ------------------------------------------------------------------
+def test_an_order_lost_as_the_socket_drops_is_sent_again_after_reconnecting(library, bars, tmp_path):
+    def plan(s, n):
+        if n == WARMUP + 1:
+            s.buy(size=3, exectype=bt.Order.Limit, price=1.0).addinfo(name="lost")
+
+    with gateway(bars) as gw:
+        run = live_run(gw, library, Recorder, tmp_path, plan=plan)
+        real_place = run.store.ib.placeOrder
+        swallowed = []
+        run.store.ib.placeOrder = lambda contract, order: swallowed.append(order.orderRef)   # never reaches it
+        go_live(run)
+        advance(gw, run, bars, WARMUP, hour="17:00")
+        assert wait_for(lambda: swallowed, 20)
+        run.store.ib.placeOrder = real_place
+        gw.drop_connections()
+        assert wait_for(lambda: any(o.order_ref == swallowed[0] + ":r1" for o in gw.orders()), 30)
+        strategy = finish(gw, run, bars)
+        refs_unique(gw)
+    assert strategy.statuses("lost")[:2] == ["Submitted", "Accepted"]
+    statuses = [r["status"] for r in Journal(tmp_path / "journal.sqlite").statuses(swallowed[0])]
+    assert statuses[-1] == "Lost"
+
+
+# -- 7: sizing within the shipped limits ---------------------------------------------------------------
+def test_the_shipped_limits_cap_the_size_instead_of_refusing(library, bars, tmp_path):
+    risk = RiskLimits(max_position_value=50_000, max_daily_loss=2_000)
+    with gateway(bars, cash=1_000_000) as gw:
+        strategy = finish(gw, go_live(one_trade(gw, library, tmp_path, bars, risk=risk, **WIDE)), bars)
+        entry = next(o for o in gw.orders() if o.order_type == "MKT")
+    assert entry.status == "Filled"
+    price = entry.avg_fill_price
+    assert 0 < entry.quantity * bars["close"].iloc[WARMUP] <= 50_000
+    assert entry.quantity * price < 50_000 * 1.05
+    assert strategy.statuses("entry") == ["Submitted", "Accepted", "Completed"]
