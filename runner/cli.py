@@ -19,6 +19,7 @@ import time
 import warnings
 from pathlib import Path
 
+from runner.cli_args import add_set, iso_date, seconds
 from runner.errors import ConfigError, FlowbotError, UserInputError
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_BAD_INPUT, EXIT_GATEWAY = 0, 1, 2, 3
@@ -43,16 +44,16 @@ def build_parser() -> argparse.ArgumentParser:
                           help="run only this playbook of the config (repeatable)")
     backtest.add_argument("--data", type=Path, metavar="PATH",
                           help="CSV or Parquet bars replacing the selected playbooks' instrument data")
-    backtest.add_argument("--start", type=_date, metavar="YYYY-MM-DD", help="first session")
-    backtest.add_argument("--end", type=_date, metavar="YYYY-MM-DD", help="last session")
-    _add_set(backtest)
+    backtest.add_argument("--start", type=iso_date, metavar="YYYY-MM-DD", help="first session")
+    backtest.add_argument("--end", type=iso_date, metavar="YYYY-MM-DD", help="last session")
+    add_set(backtest)
     backtest.add_argument("--out", type=Path, metavar="DIR", help="run folder (new or empty)")
     backtest.set_defaults(handler=_backtest)
 
     paper = commands.add_parser("paper", help="paper trade through IB Gateway (paper account only)")
     paper.add_argument("-c", "--config", type=Path, help="run config (default: config/paper.yaml)")
-    _add_set(paper)
-    paper.add_argument("--duration", type=float, metavar="S", help="stop after this many seconds")
+    add_set(paper)
+    paper.add_argument("--duration", type=seconds, metavar="S", help="stop after this many seconds")
     paper.add_argument("--out", type=Path, metavar="DIR", help="run folder (new or empty)")
     paper.set_defaults(handler=_paper)
 
@@ -62,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     for action, text in (("check", "validate a config file"), ("show", "print the resolved config")):
         sub = config_commands.add_parser(action, help=text)
         sub.add_argument("file", type=Path)
-        _add_set(sub)
+        add_set(sub)
         sub.set_defaults(handler=_config_check if action == "check" else _config_show)
 
     _add_optional_commands(commands)
@@ -74,19 +75,7 @@ def _add_optional_commands(commands) -> None:
     from runner import command_registry
 
     for register in command_registry.registrars():
-        register(commands, _add_set)
-
-
-def _add_set(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--set", action="append", default=[], metavar="dotted.key=value", dest="overrides",
-                        help="override a config value, e.g. strategies.december_fade.params.rally_pct=2")
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD (got {text!r})") from None
+        register(commands, add_set)
 
 
 def _version() -> str:

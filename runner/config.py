@@ -235,7 +235,7 @@ def validate_config(raw: dict, source: str, node: yaml.Node | None = None,
     try:
         cfg = RunConfig.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(format_errors(exc.errors(), source, node, origins)) from None
+        raise ConfigError(format_errors(exc.errors(), source, node, origins, model=RunConfig)) from None
     problems = []
     for i, strategy in enumerate(cfg.strategies):
         params_model = STRATEGIES[strategy.name].Params
@@ -249,7 +249,7 @@ def validate_config(raw: dict, source: str, node: yaml.Node | None = None,
                     or list(params_model.model_fields)
                 problems.append(error)
     if problems:
-        raise ConfigError(format_errors(problems, source, node, origins))
+        raise ConfigError(format_errors(problems, source, node, origins, model=RunConfig))
     return cfg
 
 

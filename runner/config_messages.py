@@ -14,11 +14,12 @@ from runner.inputs import shown
 
 
 def format_errors(errors: list[dict], source: str, node: yaml.Node | None = None,
-                  origins: dict[tuple, str] | None = None) -> str:
+                  origins: dict[tuple, str] | None = None, model: type[BaseModel] | None = None) -> str:
     """The first problem on one line, ``source: dotted.path (line N): what is wrong (got X)``,
     then where the others are (``flowbot config check`` lists them the same way once this one is fixed).
 
-    A key that ``--set`` gave is named by that option, not by a line of the file.
+    A key that ``--set`` gave is named by that option, not by a line of the file. ``model`` is the
+    schema the file was checked against: an unknown key gets a "did you mean" from its keys.
     """
     error = errors[0]
     loc = _clean_loc(error["loc"])
@@ -31,7 +32,7 @@ def format_errors(errors: list[dict], source: str, node: yaml.Node | None = None
         line = _line_of(node, loc)
         if line:
             where += f" (line {line})"
-    message = f"{where}: {describe_error(error, loc)}"
+    message = f"{where}: {describe_error(error, loc, model)}"
     others = [dotted(_clean_loc(e["loc"])) or "the top level" for e in errors[1:]]
     if others:
         listed = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
@@ -60,7 +61,7 @@ def dotted(loc) -> str:
     return text
 
 
-def describe_error(error: dict, loc) -> str:
+def describe_error(error: dict, loc, model: type[BaseModel] | None = None) -> str:
     kind, ctx, given = error["type"], error.get("ctx", {}), error.get("input")
     got = f" (got {shown(given)})" if not isinstance(given, (dict, list)) else ""
     bounds = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
@@ -69,7 +70,7 @@ def describe_error(error: dict, loc) -> str:
         limit = f"{limit:g}" if isinstance(limit, (int, float)) else limit
         return f"must be {bounds[kind]} {limit}{got}"
     if kind == "extra_forbidden":
-        return f"unknown key{_did_you_mean(str(loc[-1]), error.get('known') or _known_keys(loc))}"
+        return f"unknown key{_did_you_mean(str(loc[-1]), error.get('known') or _known_keys(loc, model))}"
     if kind == "missing":
         return "required key is missing"
     if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
@@ -95,10 +96,10 @@ def describe_error(error: dict, loc) -> str:
     return f"{error['msg']}{got}"
 
 
-def _known_keys(loc) -> list[str]:
-    from runner.config import RunConfig
-
-    model: Any = RunConfig
+def _known_keys(loc, model: Any) -> list[str]:
+    """The keys the schema ``model`` allows where ``loc`` points (none without a schema)."""
+    if model is None:
+        return []
     for part in loc[:-1]:
         if isinstance(part, int):
             continue

@@ -23,7 +23,7 @@ import numpy as np
 
 from strategies.market_calendar import december_opex_session, nth_session_of_month, session_offset
 from strategies.params import DailyPlaybookParams, backtrader_params, param
-from strategies.playbook import SHORT, Playbook
+from strategies.opex_fade import OpexRallyFade
 from strategies.rebalance import drifted_equity_weight
 
 
@@ -43,10 +43,15 @@ class DecemberFadeParams(DailyPlaybookParams):
                                              "null = no target", explore=(50.0, 100.0), gt=0, le=150)
 
 
-class DecemberFade(Playbook):
+def december_window(year: int) -> tuple[dt.date, dt.date, dt.date, dt.date]:
+    """(Dec OPEX, first session, last entry session, exit session) of ``year``'s window."""
+    opex = december_opex_session(year)
+    return opex, session_offset(opex, 2), nth_session_of_month(year, 12, -2), nth_session_of_month(year, 12, -1)
+
+
+class DecemberFade(OpexRallyFade):
     Params = DecemberFadeParams
     extra_feeds = ("bonds",)
-    direction = SHORT
     params = backtrader_params(DecemberFadeParams)
     window_feed = True
 
@@ -54,19 +59,13 @@ class DecemberFade(Playbook):
         if today.month != 12 or today.year in self.traded_windows:
             return
         cfg = self.config
-        opex = december_opex_session(today.year)
-        first, last = session_offset(opex, 2), nth_session_of_month(today.year, 12, -2)
+        opex, first, last, exit_day = december_window(today.year)
         if not first <= today <= last:
             return
-        opex_close = self.close_on(opex)
-        if opex_close is None:
-            self.log.warning(f"no bar for the Dec OPEX session {opex}; skipping {today.year}")
-            self.traded_windows.add(today.year)
+        found = self.rally_over(opex, today.year, skipping=str(today.year))
+        if found is None:
             return
-        close = float(self.bars.close[0])
-        rally = (close / opex_close - 1.0) * 100.0
-        if rally < cfg.rally_pct:
-            return
+        close, opex_close, rally = found
         pressure, pressure_ok = self._rebalance_pressure()
         if not pressure_ok:
             self.log.debug(f"{today}: rally {rally:.2f}% but no rebalancing pressure ({pressure})")
@@ -74,19 +73,11 @@ class DecemberFade(Playbook):
         if cfg.volume_ratio_min is not None and not self._volume_spike():
             self.log.debug(f"{today}: rally {rally:.2f}% but volume below {cfg.volume_ratio_min}x its median")
             return
-        exit_day = nth_session_of_month(today.year, 12, -1)
         if any(today < event <= exit_day for event in cfg.macro_events):
             self.log.debug(f"{today}: rally {rally:.2f}% but a macro event falls before {exit_day}")
             return
-        if cfg.entry == "next_close" and session_offset(today, 1) >= exit_day:
-            return
-        atr = float(self.atr[0])
-        target = None
-        if cfg.target_retrace_pct is not None:
-            target = close - cfg.target_retrace_pct / 100.0 * (close - opex_close)
-        self.enter(SHORT, stop=close + cfg.stop_atr * atr, target=target, exit_day=exit_day,
-                   timing=cfg.entry, today=today, window=today.year,
-                   why=f"rally {rally:.2f}% over the OPEX close {opex_close:.2f}, {pressure}")
+        self.enter_fade(today, close, opex_close, exit_day, window=today.year,
+                        why=f"rally {rally:.2f}% over the OPEX close {opex_close:.2f}, {pressure}")
 
     def _rebalance_pressure(self) -> tuple[str, bool]:
         cfg = self.config
@@ -115,7 +106,8 @@ class DecemberFade(Playbook):
     @classmethod
     def active_window(cls, year: int, params: DecemberFadeParams) -> tuple[dt.date, dt.date]:
         # decide() acts from OPEX+2 to the second-to-last session; the time exit is the last one.
-        return session_offset(december_opex_session(year), 2), nth_session_of_month(year, 12, -1)
+        _opex, first, _last_entry, exit_day = december_window(year)
+        return first, exit_day
 
     @classmethod
     def lookback_bars(cls, params: DecemberFadeParams) -> int:
@@ -125,4 +117,4 @@ class DecemberFade(Playbook):
 
     @classmethod
     def baseline_window(cls, year: int, params: DecemberFadeParams) -> tuple[dt.date, dt.date]:
-        return session_offset(december_opex_session(year), 2), nth_session_of_month(year, 12, -1)
+        return cls.active_window(year, params)

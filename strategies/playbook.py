@@ -337,10 +337,14 @@ class Playbook(FlowbotStrategy):
         self.exit_orders, self.trade_plan = [], None
 
     def _replace_exit_group(self, today: dt.date) -> None:
-        for exit_order in self.exit_orders:
-            exit_order.addinfo(replaced=True)
-            self.cancel(exit_order)
+        self._withdraw(self.exit_orders)
         self._send_exit_group(today)
+
+    def _withdraw(self, orders: list[bt.Order]) -> None:
+        """Cancel exits this playbook replaces itself (marked, so their Canceled is not a sibling's fill)."""
+        for order in orders:
+            order.addinfo(replaced=True)
+            self.cancel(order)
 
     def _on_exit_done(self, order: bt.Order, reason: str | None) -> None:
         plan = self.trade_plan
@@ -368,16 +372,12 @@ class Playbook(FlowbotStrategy):
             self.log.error(f"{today}: exit {reason} refused ({why}) before the entry filled; the exit group is "
                            f"sent again once the entry fills")
             self.exit_resent = True
-            for other in others:
-                other.addinfo(replaced=True)
-                self.cancel(other)
+            self._withdraw(others)
             self.exit_orders = []
             return
         self.log.error(f"{today}: exit {reason} refused ({why}): the position is unprotected; flattening it at "
                        f"market")
-        for other in others:
-            other.addinfo(replaced=True)
-            self.cancel(other)
+        self._withdraw(others)
         close_side = self.sell if plan.direction == LONG else self.buy
         flatten = close_side(data=self.bars, size=plan.size, exectype=bt.Order.Market)
         self._tag(flatten, "flatten")

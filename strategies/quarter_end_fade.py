@@ -29,7 +29,8 @@ from pydantic import field_validator
 
 from strategies.market_calendar import monthly_opex_session, nth_session_of_month, session_offset
 from strategies.params import DailyPlaybookParams, backtrader_params, param
-from strategies.playbook import SHORT, Playbook, close_to_close_return
+from strategies.opex_fade import OpexRallyFade
+from strategies.playbook import close_to_close_return
 from strategies.signals.indicators import PeriodDrift, PeriodReturn
 
 QUARTER_END_MONTHS = (3, 6, 9, 12)
@@ -64,10 +65,9 @@ def quarter_window(year: int, month: int) -> tuple[dt.date, dt.date, dt.date, dt
     return opex, session_offset(opex, 2), nth_session_of_month(year, month, -2), nth_session_of_month(year, month, -1)
 
 
-class QuarterEndFade(Playbook):
+class QuarterEndFade(OpexRallyFade):
     Params = QuarterEndFadeParams
     extra_feeds = ("bonds",)
-    direction = SHORT
     params = backtrader_params(QuarterEndFadeParams)
 
     def __init__(self):
@@ -85,28 +85,16 @@ class QuarterEndFade(Playbook):
         opex, first, last, exit_day = quarter_window(today.year, today.month)
         if not first <= today <= last:
             return
-        opex_close = self.close_on(opex)
-        if opex_close is None:
-            self.log.warning(f"no bar for the OPEX session {opex}; skipping {today:%Y-%m}")
-            self.traded_windows.add(window_key)
+        found = self.rally_over(opex, window_key, skipping=f"{today:%Y-%m}")
+        if found is None:
             return
-        close = float(self.bars.close[0])
-        rally = (close / opex_close - 1.0) * 100.0
-        if rally < cfg.rally_pct:
-            return
+        close, opex_close, rally = found
         pressure, pressure_ok = self._quarter_pressure()
         if not pressure_ok:
             self.log.debug(f"{today}: rally {rally:.2f}% but no quarter-end pressure ({pressure})")
             return
-        if cfg.entry == "next_close" and session_offset(today, 1) >= exit_day:
-            return
-        atr = float(self.atr[0])
-        target = None
-        if cfg.target_retrace_pct is not None:
-            target = close - cfg.target_retrace_pct / 100.0 * (close - opex_close)
-        self.enter(SHORT, stop=close + cfg.stop_atr * atr, target=target, exit_day=exit_day, timing=cfg.entry,
-                   today=today, window=window_key,
-                   why=f"rally {rally:.2f}% over the {opex:%b} OPEX close {opex_close:.2f}, {pressure}")
+        self.enter_fade(today, close, opex_close, exit_day, window=window_key,
+                        why=f"rally {rally:.2f}% over the {opex:%b} OPEX close {opex_close:.2f}, {pressure}")
 
     def _quarter_pressure(self) -> tuple[str, bool]:
         cfg = self.config

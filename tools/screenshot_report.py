@@ -23,7 +23,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 
 def run_backtest(folder: Path, extra: list[str]) -> Path:
     command = [sys.executable, "-m", "runner", "backtest", "--out", str(folder), *extra]
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout + done.stderr)
+        raise SystemExit(f"flowbot backtest failed (exit {done.returncode})")
     return folder / "report.html"
 
 

@@ -32,7 +32,6 @@ timestamps, the ATR) is built once per bar table and window set.
 """
 from __future__ import annotations
 
-import array
 import itertools
 import math
 from collections import defaultdict
@@ -44,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from runner.backtest.engine import build_cerebro
-from runner.backtest.feeds import ArrayFeed, _bt_datenums
+from runner.backtest.feeds import BulkPreloadFeed, _bt_datenums
 from runner.backtest.recorder import EQUITY_COLUMNS, RunLog
 from runner.config import RunConfig
 from runner.data.bars import extra_feed_name, is_daily
@@ -68,7 +67,7 @@ class WindowBars:
     ticks: tuple[list, ...]               # close, low, high, open, volume, adj_close, atr as lists
 
 
-class DailyWindowFeed(ArrayFeed):
+class DailyWindowFeed(BulkPreloadFeed):
     """Selected daily bars and the ``atr`` line, preloaded in one step per line."""
 
     lines = ("atr",)
@@ -94,21 +93,6 @@ class DailyWindowFeed(ArrayFeed):
             self.tick_close = self.tick_last = close[i]
             self.tick_low, self.tick_high, self.tick_open = low[i], high[i], open_[i]
             self.tick_volume, self.tick_openinterest, self.tick_adj_close, self.tick_atr = volume[i], 0.0, adj[i], atr[i]
-
-    def preload(self):
-        if self._filters or self._ffilters or self._tzinput or self.fromdate != float("-inf") \
-                or self.todate != float("inf"):
-            return super().preload()
-        count = len(self._times)
-        values = {"datetime": self._times, "openinterest": np.zeros(count), **self._columns}
-        for alias in self.getlinealiases():
-            buffer = getattr(self.lines, alias)
-            buffer.array.extend(array.array("d", np.ascontiguousarray(values[alias], dtype="float64").tobytes()))
-            buffer.idx += count
-            buffer.lencount += count
-        self._position = count
-        self._last()
-        self.home()
 
 
 def average_true_range(bars: pd.DataFrame, period: int) -> np.ndarray:
@@ -199,7 +183,7 @@ def window_feeds(cfg: RunConfig, bars: dict[str, pd.DataFrame]) -> dict[str, Win
             continue
         params = [s.typed_params() for s in strategies]
         if any(getattr(p, "filters", None) for p in params):
-            continue   # configured filters read bars of their own: every bar, as on the plain path
+            continue   # signal filters read history the window leaves out (quarter bases, months of volume)
         periods = {p.atr_period for p in params}
         if len(periods) != 1:
             continue

@@ -7,6 +7,7 @@ end-of-session time, the convention market-on-close orders rely on.
 """
 from __future__ import annotations
 
+import array
 import datetime as dt
 
 import backtrader as bt
@@ -49,6 +50,31 @@ class ArrayFeed(bt.feed.DataBase):
         self.lines.openinterest[0] = 0.0
         self._position = i + 1
         return True
+
+
+class BulkPreloadFeed(ArrayFeed):
+    """An ArrayFeed whose columns are preloaded in one step per line instead of bar by bar.
+
+    backtrader's preload calls ``load()`` once per bar; for a feed without
+    filters, time zone or date limits it ends with every line's buffer holding
+    its column and the pointer at home. This does that directly (same lines,
+    same values). A feed with any of those falls back to backtrader's preload.
+    """
+
+    def preload(self):
+        if self._filters or self._ffilters or self._tzinput or self._position or \
+                self.fromdate != float("-inf") or self.todate != float("inf"):
+            return super().preload()
+        count = len(self._times)
+        values = {"datetime": self._times, "openinterest": np.zeros(count), **self._columns}
+        for alias in self.lines.getlinealiases():
+            buffer = getattr(self.lines, alias)
+            buffer.array.extend(array.array("d", np.ascontiguousarray(values[alias], dtype="float64").tobytes()))
+            buffer.idx += count
+            buffer.lencount += count
+        self._position = count
+        self._last()
+        self.home()
 
 
 def _bt_datenums(local: pd.DatetimeIndex) -> np.ndarray:

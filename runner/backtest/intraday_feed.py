@@ -11,19 +11,18 @@ from __future__ import annotations
 from collections import defaultdict
 
 import backtrader as bt
-import numpy as np
 import pandas as pd
 from loguru import logger
 
 from runner.config import RunConfig
 from runner.data.bars import is_daily
-from runner.backtest.feeds import ArrayFeed, make_feed
+from runner.backtest.feeds import BulkPreloadFeed, make_feed
 from strategies.registry import STRATEGIES
 from strategies.vwap_close_fade import LINE_NAMES
 from strategies.vwap_fade_fast import SessionGrid, bars_to_feed, indicator_lines
 
 
-class SessionWindowFeed(ArrayFeed):
+class SessionWindowFeed(BulkPreloadFeed):
     """Selected 1-minute bars with the precomputed lines ``vwap``, ``sigma``, ``ref_price``, ``slot_ratio``."""
 
     lines = LINE_NAMES
@@ -32,23 +31,6 @@ class SessionWindowFeed(ArrayFeed):
         super().__init__(bars, **kwargs)
         for name in LINE_NAMES:
             self._columns[name] = extra_lines[name]
-
-    def preload(self):
-        # backtrader's preload loads bar by bar through its generic machinery; with no filters,
-        # time-zone or date limits there is nothing to do per bar, so fill the line buffers at once.
-        if self._filters or self._ffilters or self._tzinput or self._position or \
-                self.fromdate != float("-inf") or self.todate != float("inf"):
-            return super().preload()
-        count = len(self._times)
-        values = {"datetime": self._times, "openinterest": np.zeros(count), **self._columns}
-        for name in self.lines.getlinealiases():
-            line = getattr(self.lines, name)
-            line.array.frombytes(np.ascontiguousarray(values[name], dtype="float64").tobytes())
-            line.idx += count
-            line.lencount += count
-        self._position = count
-        self._last()
-        self.home()
 
 
 def make_fast_feed(bars: pd.DataFrame, name: str, params: list) -> SessionWindowFeed:

@@ -33,9 +33,21 @@ from loguru import logger
 from runner.data.bars import NEW_YORK, validate_bars
 from runner.data.files import read_parquet_bars, write_parquet_bars
 from runner.errors import DataError
+from runner.inputs import inside, safe_name
 from runner.ib.bars import BarSize
 
 DEFAULT_FOLDER = Path("logs") / "cache"
+
+
+def check_cache_folder(folder: Path) -> None:
+    """Refuse a cache folder that is a file (or lies under one) before anything is fetched into it."""
+    try:
+        blocker = next((p for p in [folder, *folder.parents] if p.exists()), None)
+    except OSError as exc:
+        raise DataError(f"cache folder {folder}: cannot use it ({exc.strerror or exc})") from None
+    if blocker is not None and not blocker.is_dir():
+        what = "is a file" if blocker == folder else f"is under the file {blocker}"
+        raise DataError(f"cache folder {folder}: {what}; expected a folder (--cache DIR or data.cache_folder)")
 
 
 def dataset_name(size: BarSize, what: str = "TRADES", rth: bool = True) -> str:
@@ -78,8 +90,15 @@ class CachedSeries:
     @classmethod
     def open(cls, folder: Path | str, symbol: str, size: BarSize, what: str = "TRADES",
              rth: bool = True) -> "CachedSeries":
-        """The dataset as it is on disk (empty when nothing was fetched yet)."""
-        series = cls(Path(folder), symbol.upper(), size, what, rth)
+        """The dataset as it is on disk (empty when nothing was fetched yet).
+
+        The symbol must be one plain path component, and the cache folder a folder
+        (or not there yet): both are checked before anything is read or fetched.
+        """
+        symbol = safe_name(symbol.strip().upper() if isinstance(symbol, str) else symbol, "symbol", DataError)
+        series = cls(Path(folder), symbol, size, what, rth)
+        check_cache_folder(Path(folder))
+        inside(Path(folder), series.path, f"symbol {symbol!r}", DataError)
         if series.manifest_path.exists():
             try:
                 manifest = json.loads(series.manifest_path.read_text(encoding="utf-8"))
@@ -137,7 +156,10 @@ class CachedSeries:
             self.gaps[day] = why
 
     def save(self) -> None:
-        """Data first, then the manifest, each atomically."""
+        """Data first, then the manifest, each atomically; nothing at all when there is nothing to record
+        (a refused symbol leaves no empty manifest behind)."""
+        if self.bars is None and not self.complete and not self.gaps and not self.manifest_path.exists():
+            return
         if self.bars is not None and len(self.bars):
             write_parquet_bars(self.bars, self.path)
         manifest = {

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import gzip
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -125,7 +126,13 @@ def _read_csv_text(path: Path) -> pd.DataFrame:
     if b"\x00" in head:
         raise DataError(f"{source}: not a text CSV file (it looks binary)")
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        # index_col=False: a first row with more fields than the header must not silently become
+        # the index (pandas' default), shifting every column by one; pandas warns instead.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, index_col=False)
+    except pd.errors.ParserWarning:
+        raise DataError(f"{source}: {_first_long_row(path, opener)}") from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{source}: the file is empty; expected a header line and bars") from None
     except UnicodeDecodeError:
@@ -136,6 +143,18 @@ def _read_csv_text(path: Path) -> pd.DataFrame:
 
 def _check_readable(path: Path) -> None:
     check_input_file(Path(path), "data file", MAX_DATA_BYTES, DataError)
+
+
+def _first_long_row(path: Path, opener) -> str:
+    """Which row has more fields than the header (read only when pandas reported one)."""
+    with opener(path, "rt", encoding="utf-8", newline="") as handle:
+        rows = csv.reader(handle, skipinitialspace=True)
+        header = next(rows, [])
+        for number, row in enumerate(rows, start=2):
+            if len(row) > len(header):
+                return (f"line {number}: {len(row)} fields but the header has {len(header)} "
+                        f"({shown(','.join(row))}); a decimal comma, or the delimiter inside a value?")
+    return f"a row has more fields than the header's {len(header)}"
 
 
 def _first_bad_line(path: Path, opener) -> str:

@@ -1,10 +1,10 @@
 """``flowbot fetch``: the subcommand's arguments and its closing summary; the work is in runner/fetch/download.py."""
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 from pathlib import Path
 
+from runner.cli_args import iso_date
 from runner.errors import UserInputError
 
 
@@ -18,8 +18,8 @@ def register(commands, add_set) -> None:
     parser.add_argument("--bar-size", default="1 min", metavar="SIZE",
                         help="'1 min' (default), '2 mins', '3 mins', '5 mins', '10 mins', '15 mins', '20 mins', "
                              "'30 mins' or '1 day'")
-    parser.add_argument("--start", required=True, type=_date, metavar="YYYY-MM-DD", help="first session")
-    parser.add_argument("--end", type=_date, metavar="YYYY-MM-DD",
+    parser.add_argument("--start", required=True, type=iso_date, metavar="YYYY-MM-DD", help="first session")
+    parser.add_argument("--end", type=iso_date, metavar="YYYY-MM-DD",
                         help="last session (default: today; sessions that have not closed are skipped)")
     hours = parser.add_mutually_exclusive_group()
     hours.add_argument("--rth", dest="rth", action="store_true", default=True,
@@ -35,13 +35,6 @@ def register(commands, add_set) -> None:
                         help="cache folder (default: the config's data.cache_folder, logs/cache)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(handler=run)
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD (got {text!r})") from None
 
 
 def run(args) -> int:

@@ -43,7 +43,18 @@ class MarketData:
         return await compat.qualify(self.ib, contract)
 
     async def current_time(self) -> dt.datetime:
-        return (await self.ib.reqCurrentTimeAsync()).astimezone(UTC)
+        """The gateway's clock. Callers at the same moment (the clock poll, a resubscription, a feed)
+        share one request: the client libraries keep a single pending reqCurrentTime, so a second
+        request would leave the first caller waiting for an answer that never comes."""
+        pending = getattr(self, "_time_request", None)
+        if pending is None or pending.done():
+            pending = self._time_request = asyncio.ensure_future(self.ib.reqCurrentTimeAsync())
+        try:
+            return (await asyncio.wait_for(asyncio.shield(pending), self.cfg.request_timeout)).astimezone(UTC)
+        except asyncio.TimeoutError:
+            if self._time_request is pending:   # lost with a dropped socket: the next caller asks anew
+                self._time_request = None
+            raise GatewayError(f"the gateway did not tell its time within {self.cfg.request_timeout:g} s") from None
 
     async def history(self, contract: Any, end: dt.datetime | str, duration: str, bar_size: str,
                       format_date: int = 2) -> list:
@@ -106,6 +117,8 @@ class MarketData:
                 now = await self.current_time()
                 if (now - sub.last_start).total_seconds() > 10 and not await self._fill_gap(sub, now):
                     self._emit(events.Gap(sub.symbol, sub.last_start, now))
+        except GatewayError as exc:   # the feed repairs a gap from its own bars
+            self.log.warning(f"{sub.symbol}: gap since {sub.last_start} not re-fetched ({exc})")
         finally:
             for message in sub.buffer:
                 self._forward_bar(sub, message)

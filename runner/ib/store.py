@@ -230,6 +230,7 @@ class IBStore(MarketData, OrderRouting):
 
     # -- reconnecting --------------------------------------------------------
     def _onDisconnected(self) -> None:
+        self._time_request = None   # its answer died with the socket
         if self._stopping or self._reconnecting:
             return
         self.log.warning(f"connection to {self.cfg.host}:{self.cfg.port} lost; reconnecting")

@@ -7,7 +7,6 @@ every run that reads the same data. A run writes no files and no report.
 """
 from __future__ import annotations
 
-import array
 import copy
 import json
 import threading
@@ -22,7 +21,7 @@ from runner.config import apply_override, validate_config
 from runner.backtest.daily_window_feed import run_windowed
 from runner.backtest.engine import build_cerebro
 from runner.data.bars import is_daily
-from runner.backtest.feeds import ArrayFeed
+from runner.backtest.feeds import ArrayFeed, BulkPreloadFeed
 from runner.backtest.intraday_feed import make_run_feeds
 from runner.data.load import load_run_bars
 from runner.report.metrics import performance
@@ -103,16 +102,13 @@ def _run_feeds(cfg, bars: dict[str, pd.DataFrame]) -> dict:
     return feeds
 
 
-class BulkPreloadFeed(ArrayFeed):
-    """The same bars as ArrayFeed, preloaded in one step per line instead of bar by bar.
+class SweepFeed(BulkPreloadFeed):
+    """The same bars as ArrayFeed, preloaded in one step per line (:class:`BulkPreloadFeed`).
 
-    Backtrader's preload calls ``load()`` once per bar (forward, _load, date
-    checks); for a feed without filters, time zone or date limits it ends with
-    every line's buffer holding the column and the pointer at home. This does
-    that directly. The per-bar ``tick_*`` copies the broker matches against
-    are filled from plain lists instead of through the lines' accessors.
-    Together this saves about a third of a daily run; results are identical to
-    ``flowbot backtest`` (checked in tests/test_optimize.py).
+    The per-bar ``tick_*`` copies the broker matches against are filled from
+    plain lists instead of through the lines' accessors. Together this saves
+    about a third of a daily run; results are identical to ``flowbot backtest``
+    (checked in tests/optimize/test_optimize.py).
     """
 
     _TICKS = ("close", "low", "high", "open", "volume", "openinterest", "adj_close")
@@ -134,28 +130,12 @@ class BulkPreloadFeed(ArrayFeed):
             self.tick_low, self.tick_high, self.tick_open = low[i], high[i], open_[i]
             self.tick_volume, self.tick_openinterest, self.tick_adj_close = volume[i], interest[i], adj[i]
 
-    def preload(self):
-        if self._filters or self._ffilters or self._tzinput or self.fromdate != float("-inf") \
-                or self.todate != float("inf"):
-            return super().preload()
-        columns = {"datetime": self._times, "openinterest": np.zeros(len(self._times)), **self._columns}
-        for alias in self.getlinealiases():
-            buffer = getattr(self.lines, alias)
-            values = array.array("d")
-            values.frombytes(np.ascontiguousarray(columns[alias], dtype="float64").tobytes())
-            buffer.array.extend(values)
-            buffer.idx += len(values)
-            buffer.lencount += len(values)
-        self._position = len(self._times)
-        self._last()
-        self.home()
-
 
 def _sweep_feed(bars: pd.DataFrame, name: str) -> ArrayFeed:
     import backtrader as bt
 
     timeframe = bt.TimeFrame.Days if is_daily(bars) else bt.TimeFrame.Minutes
-    return BulkPreloadFeed(bars, name=name, timeframe=timeframe, compression=1)
+    return SweepFeed(bars, name=name, timeframe=timeframe, compression=1)
 
 
 def summarize(equity: pd.DataFrame, trades: pd.DataFrame, payload: dict) -> dict:

@@ -28,7 +28,7 @@ from runner.errors import ConfigError, UserInputError
 from runner.data.load import load_run_bars
 from runner.optimize.executors import make_executor
 from runner.report.run_folder import create_run_folder, write_text
-from runner.optimize.ranking import ranked_rows
+from runner.optimize.ranking import best_row, better, ranked_rows
 from runner.optimize.results_file import ResultsFile, read_results  # noqa: F401  (read_results: public)
 from runner.optimize.run_source import run_source
 from runner.optimize.sweep_config import METRICS, Sweep, load_sweep
@@ -94,11 +94,6 @@ class Plan:
         row["objective"] = objective
         row["feasible"] = objective is not None and all(c.holds(row.get(c.metric)) for c in self.sweep.spec.constraints)
         return row
-
-    def better(self, a: dict, b: dict | None) -> bool:
-        if b is None:
-            return True
-        return a["objective"] > b["objective"] if self.maximize else a["objective"] < b["objective"]
 
     def values_of(self, row: dict) -> dict[str, Any]:
         return {p.key: row.get(p.column) for p in self.sweep.parameters}
@@ -219,7 +214,7 @@ def _drive(plan: Plan, results: ResultsFile, total: int, executor_name: str, wor
         return
     executor = make_executor(executor_name, workers or os.cpu_count() or 1, scheduler, plan.payload)
     in_flight: dict[Any, tuple[int, dict]] = {}
-    best = _best(plan, results.rows)
+    best = best_row(plan, results.rows)
     cancel = True
     try:
         def fill():
@@ -238,7 +233,7 @@ def _drive(plan: Plan, results: ResultsFile, total: int, executor_name: str, wor
                     source.tell(row)
                     if row["status"] != "ok":
                         logger.warning(f"run {run_id} failed: {row['error']}")
-                    if row["feasible"] and plan.better(row, best):
+                    if better(plan, row, best):
                         best = row
                     bar.advance(best)
                     if on_result is not None:
@@ -286,14 +281,6 @@ class _Progress:
         return False
 
 
-def _best(plan: Plan, rows: list[dict]) -> dict | None:
-    best = None
-    for row in rows:
-        if row.get("feasible") and row.get("objective") is not None and plan.better(row, best):
-            best = row
-    return best
-
-
 # -- after the last run --------------------------------------------------------
 
 def finish(plan: Plan, rows: list[dict], base_cfg, bars, folder: Path, result: OptimizeResult,
@@ -303,7 +290,7 @@ def finish(plan: Plan, rows: list[dict], base_cfg, bars, folder: Path, result: O
     from runner.optimize.walkforward import walk_forward
 
     logger.disable("strategies")   # the walk-forward re-runs log no trades
-    best = _best(plan, rows)
+    best = best_row(plan, rows)
     result.best = best
     if best is None:
         note = ("no run met the constraints (" + "; ".join(c.describe() for c in plan.sweep.spec.constraints)

@@ -115,7 +115,7 @@ def load_sweep(path: str | Path) -> Sweep:
         for error in errors:
             if error["type"] == "extra_forbidden":
                 error["known"] = _known_sweep_keys(error["loc"])
-        raise ConfigError(format_errors(errors, str(path), node)) from None
+        raise ConfigError(format_errors(errors, str(path), node, model=SweepFile)) from None
 
     base_path = spec.base if spec.base.is_absolute() else path.parent / spec.base
     if not base_path.exists():
@@ -208,7 +208,8 @@ def run_config_problem(raw: dict) -> str | None:
     except ValidationError as exc:
         error = exc.errors()[0]
         loc = [p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
-        return f"{dotted(loc)}: {describe_error(error, loc)}" if loc else describe_error(error, loc)
+        text = describe_error(error, loc, RunConfig)
+        return f"{dotted(loc)}: {text}" if loc else text
     for i, strategy in enumerate(cfg.strategies):
         params_model = STRATEGIES[strategy.name].Params
         try:

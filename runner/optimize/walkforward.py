@@ -17,6 +17,7 @@ import pandas as pd
 from runner.config import validate_config
 from runner.data.load import load_run_bars
 from runner.report.metrics import performance
+from runner.optimize.ranking import best_row
 from runner.optimize.runs import NEW_YORK, data_key, run_once
 
 
@@ -69,10 +70,8 @@ def walk_forward(plan, rows: list[dict], bars: dict[str, pd.DataFrame]) -> dict:
 
 
 def _overall_best(plan, rows: list[dict]):
-    from runner.optimize.ranking import ranked_rows
-
-    ranked = ranked_rows(plan, rows)
-    return ranked[0]["run"] if ranked else None
+    best = best_row(plan, rows)
+    return None if best is None else best["run"]
 
 
 def _rerun(run_ids: set, plan, by_run: dict, bars: dict) -> dict:

@@ -1,9 +1,10 @@
 """``flowbot pressure``: arguments, loading, and the three outputs (terminal, --json, --html)."""
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 from pathlib import Path
+
+from runner.cli_args import iso_date
 
 
 def register(commands, add_set) -> None:
@@ -15,7 +16,7 @@ def register(commands, add_set) -> None:
                     "their thresholds, and which playbook would trigger.")
     parser.add_argument("-c", "--config", type=Path,
                         help="pressure file (default: config/pressure.yaml, else the packaged copy)")
-    parser.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="the date to show (default: the last bar)")
+    parser.add_argument("--date", type=iso_date, metavar="YYYY-MM-DD", help="the date to show (default: the last bar)")
     parser.add_argument("--source", choices=("config", "cache"), default="config",
                         help="config: each instrument's source in the file; cache: every instrument from the "
                              "IB cache (flowbot fetch) under its name")
@@ -26,13 +27,6 @@ def register(commands, add_set) -> None:
     parser.add_argument("--html", type=Path, metavar="FILE", help="also write an HTML page with the drift chart")
     add_set(parser)
     parser.set_defaults(handler=run)
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD (got {text!r})") from None
 
 
 def run(args) -> int:

@@ -32,8 +32,9 @@ def resolve_date(bars: pd.DataFrame, day: dt.date | None, name: str) -> tuple[dt
         return dates[-1], None
     if day < dates[0]:
         raise DataError(f"{name}: the data starts {dates[0]}; --date {day} is before it")
-    if day > dates[-1]:
-        raise DataError(f"{name}: the data ends {dates[-1]}; --date {day} is after it")
+    if day > dates[-1] and cal.sessions_between(dates[-1] + dt.timedelta(days=1), day):
+        raise DataError(f"{name}: the data ends {dates[-1]}; --date {day} is after it (sessions are missing: "
+                        f"fetch or add them, or give an earlier date)")
     on = max(d for d in dates if d <= day)
     return on, None if on == day else f"{day} has no bar ({'not a session' if not cal.is_session(day) else 'gap'}); " \
                                       f"showing {on}, the last bar before it"

@@ -65,7 +65,7 @@ def load_pressure_config(path: Path, overrides=()) -> PressureConfig:
         errors = exc.errors()
         for error in errors:
             error["loc"] = clean_filter_loc(error["loc"])
-        raise ConfigError(format_errors(errors, str(path), node)) from None
+        raise ConfigError(format_errors(errors, str(path), node, model=PressureConfig)) from None
     if cfg.playbooks is not None and not cfg.playbooks.is_absolute():
         cfg.playbooks = path.parent / cfg.playbooks
     return cfg

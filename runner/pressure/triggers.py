@@ -15,6 +15,7 @@ import pandas as pd
 from runner.config import RunConfig, StrategyConfig
 from runner.data.bars import extra_feed_name
 from strategies import market_calendar as cal
+from strategies.december_fade import december_window
 from strategies.quarter_end_fade import quarter_window
 from strategies.signals.filters import describe, evaluate, values_on
 from strategies.signals.periods import period_to_date, value_on
@@ -100,8 +101,8 @@ def playbook_conditions(strategy: StrategyConfig, feeds: dict[str, pd.DataFrame]
     """The conditions of one configured playbook on ``day``, each with its value, threshold and verdict."""
     params = strategy.typed_params()
     if strategy.name == "december_fade":
-        window = (cal.december_opex_session(day.year), *_december_window(day.year))
-        return _fade(strategy, params, feeds, day, window, "year", params.drift_min_pct, params.ytd_min_pct)
+        return _fade(strategy, params, feeds, day, december_window(day.year), "year", params.drift_min_pct,
+                     params.ytd_min_pct)
     if strategy.name == "quarter_end_fade":
         month = 3 * ((day.month - 1) // 3 + 1)
         conditions = _fade(strategy, params, feeds, day, quarter_window(day.year, month), "quarter",
@@ -113,11 +114,6 @@ def playbook_conditions(strategy: StrategyConfig, feeds: dict[str, pd.DataFrame]
     if strategy.name == "vwap_close_fade":
         return _vwap(params, day)
     return [_condition("not described by the monitor", None, strategy.name, False)]
-
-
-def _december_window(year: int) -> tuple[dt.date, dt.date, dt.date]:
-    opex = cal.december_opex_session(year)
-    return cal.session_offset(opex, 2), cal.nth_session_of_month(year, 12, -2), cal.nth_session_of_month(year, 12, -1)
 
 
 def load_playbook_bars(run_cfg: RunConfig) -> dict[str, pd.DataFrame]:

@@ -44,7 +44,8 @@ h1{font-size:1.55rem;margin:0}h2{font-size:1.2rem;margin:2.2rem 0 .6rem;padding-
 .warning.proxy{background:#fff4e0;color:#7a4a00}.caution{background:#f1f3f5;color:#3d4650;border-radius:5px;
   padding:.35rem .6rem;font-size:.83rem;margin:.4rem 0}
 dl.figures{display:grid;grid-template-columns:1fr auto;gap:.15rem .8rem;margin:.4rem 0 0;font-size:.9rem}
-dl.figures dt{color:#5b6570}dl.figures dd{margin:0;text-align:right;font-variant-numeric:tabular-nums;
+dl.figures dt{color:#5b6570}dl.figures dt.group{grid-column:1/-1;color:#1d232b;font-weight:700;
+  font-size:.74rem;text-transform:uppercase;letter-spacing:.05em;margin-top:.45rem;border-bottom:1px solid #eceff2}dl.figures dd{margin:0;text-align:right;font-variant-numeric:tabular-nums;
   white-space:nowrap;font-weight:600}
 .box{background:#fff;border:1px solid #dfe3e8;border-radius:8px;padding:.6rem .8rem;margin:.6rem 0}
 .scroll{overflow-x:auto;max-width:100%}
@@ -57,7 +58,7 @@ tr.quiet td{color:#98a1ab}
 .neg{color:#b3261e}.pos{color:#1e7a46}
 figure{margin:.4rem 0}figure img{max-width:100%;height:auto;display:block}
 figcaption{color:#5b6570;font-size:.84rem;margin-top:.2rem}
-.heat td{min-width:3.6rem}
+.heat td{min-width:3.6rem}.heat td.zero{color:#b4bbc2}
 .legend{font-size:.82rem;color:#5b6570}
 footer{margin-top:2.5rem;color:#7b8590;font-size:.8rem}
 """

@@ -82,19 +82,19 @@ def _card(view: PlaybookView) -> str:
              if f["years_with_window"] is not None else count(f["years_traded"]))
     trades = f["trades"] or 0
     luck = p_value(f["p_value"])
-    items = [
-        ("Trades", count(trades)),
-        ("Years with a signal", years),
-        ("Hit rate", share(f["hit_rate_pct"])),
-        ("Mean trade", pct(f["mean_trade_pct"])),
-        ("Median trade", pct(f["median_trade_pct"])),
-        ("P&L", fmt_money(f["pnl"])),
-        ("Hold, in the years traded", pct(f["hold_traded_pct"])),
-        ("Hold, every year", pct(f["hold_pct"])),
-        ("Its side, every year", pct(f["unconditional_pct"])),
-        ("Luck (p-value)", luck if luck != "–" else "– (not computed)"),
-    ]
-    rows = "".join(f"<dt>{escape(k)}</dt><dd>{v}</dd>" for k, v in items)
+    groups = {
+        "Did it work": [("Mean trade", pct(f["mean_trade_pct"])), ("Median trade", pct(f["median_trade_pct"])),
+                        ("P&L", fmt_money(f["pnl"]))],
+        "How often": [("Trades", count(trades)), ("Years with a signal", years),
+                      ("Hit rate", share(f["hit_rate_pct"]))],
+        "Against what (mean per window)": [("Hold, in the years traded", pct(f["hold_traded_pct"])),
+                                           ("Hold, every year", pct(f["hold_pct"])),
+                                           ("Its side, every year", pct(f["unconditional_pct"]))],
+        "How sure": [("Luck (p-value)", luck if luck != "–" else "– (not computed)")],
+    }
+    rows = "".join(f"<dt class='group'>{escape(group)}</dt>"
+                   + "".join(f"<dt>{escape(k)}</dt><dd>{v}</dd>" for k, v in items)
+                   for group, items in groups.items())
     caution = ""
     if f["luck_note"]:
         caution = f"<div class='caution'>{escape(f['luck_note'])}</div>"

@@ -84,6 +84,10 @@ def trades_table(view: PlaybookView) -> str:
         Column("commission", "Commission", lambda v: money(v, colour=False).lstrip("+")),
         Column("exit_reason", "Exit reason", lambda v: escape(str(v).replace("_", " ")), text=True),
     ]
+    if "filters" in view.trades and view.trades["filters"].fillna("").astype(str).str.len().any():
+        # Each signal filter's value at the entry decision (strategies.signals.filters).
+        columns.append(Column("filters", "Filters at the decision", lambda v: escape("" if v is None else str(v)),
+                              text=True))
     records = view.trades.to_dict("records")
     return table(records, columns, tall=len(records) > 14)
 
@@ -127,7 +131,8 @@ def heatmap_table(equity: pd.DataFrame) -> str:
             value = row[m]
             text = DASH if np.isnan(value) else _heat_text(value)
             colour = _cell_colour(value, scale if m != "year" else max(scale, abs(value)))
-            cells.append(f"<td{colour}>{text}</td>")
+            quiet = " class='zero'" if not colour else ""
+            cells.append(f"<td{colour}{quiet}>{text}</td>")
         body.append(f"<tr><td>{year}</td>{''.join(cells)}</tr>")
     return (f"<div class='scroll'><table class='heat'><thead><tr><th>Year</th>{head}</tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table></div>")

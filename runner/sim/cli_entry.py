@@ -30,6 +30,8 @@ Options (all optional): ``symbol``, ``account``, ``cash``, ``start``,
 """
 from __future__ import annotations
 
+import errno
+import math
 import signal
 import threading
 from pathlib import Path
@@ -37,7 +39,7 @@ from pathlib import Path
 import pandas as pd
 from loguru import logger
 
-from runner.errors import DataError
+from runner.errors import DataError, UserInputError
 
 from .gateway import SimulatedGateway
 
@@ -47,6 +49,7 @@ _BAR_FILES = ("*.csv", "*.csv.gz", "*.parquet")
 
 
 def run_gateway_sim(data_path: str | None, port: int, speed: float, **options) -> int:
+    _check_arguments(port, speed, options)
     bars = options.pop("bars", None)
     if isinstance(bars, pd.DataFrame):
         bars = {options.get("symbol") or "SPY": bars}
@@ -60,8 +63,15 @@ def run_gateway_sim(data_path: str | None, port: int, speed: float, **options) -
         raise DataError(f"gateway-sim: {exc}") from exc
     faults = [_parse_fault(gateway, spec) for spec in options.get("faults") or []]
     stop = threading.Event()
+    try:
+        gateway.start()
+    except OSError as exc:
+        gateway.stop()
+        why = "it is in use (another gateway-sim or program listens there)" if exc.errno == errno.EADDRINUSE \
+            else (exc.strerror or str(exc))
+        raise UserInputError(f"gateway-sim --port {port}: cannot listen on 127.0.0.1:{port}: {why}; choose another "
+                             f"port (0 = any free port)") from None
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-    gateway.start()
     timers = [_arm(spec, delay, action) for spec, delay, action in faults]
     logger.info(f"gateway-sim: listening on 127.0.0.1:{gateway.port}, symbols {', '.join(sorted(bars))}, "
                 f"clock {gateway.clock:%Y-%m-%d %H:%M}, speed {'max' if speed == 0 else speed}")
@@ -118,27 +128,80 @@ def _read(source: str) -> pd.DataFrame:
     return read_csv_bars(path)
 
 
-def _parse_fault(gateway: SimulatedGateway, spec: str):
-    """(spec, delay, action) from ``KIND@SECONDS[:ARG]``."""
+def _check_arguments(port, speed, options: dict) -> None:
+    """Every argument checked before anything starts: one message naming the option."""
+    if isinstance(port, bool) or not isinstance(port, int) or not (port == 0 or 1024 <= port <= 65535):
+        raise UserInputError(f"gateway-sim --port {port}: expected 0 (any free port) or 1024 to 65535")
+    if not _finite(speed) or speed < 0:
+        raise UserInputError(f"gateway-sim --speed {speed}: expected a finite number >= 0 (0 = as fast as possible)")
+    cash = options.get("cash")
+    if cash is not None and (not _finite(cash) or cash <= 0):
+        raise UserInputError(f"gateway-sim --cash {cash}: expected a finite amount > 0")
+    fills = options.get("partial_fills")
+    if fills is not None and (isinstance(fills, bool) or not isinstance(fills, int) or not 0 <= fills <= 1000):
+        raise UserInputError(f"gateway-sim --partial-fills {fills}: expected 0 to 1000")
+    pause = options.get("session_pause")
+    if pause is not None and (not _finite(pause) or pause < 0):
+        raise UserInputError(f"gateway-sim --session-pause {pause}: expected a finite number of seconds >= 0")
+    for spec in options.get("faults") or []:
+        _fault_parts(spec)
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+#: Fault kind -> (type of its argument, default, what the argument is).
+_FAULT_ARGS = {"drop": (None, None, ""), "1100": (None, None, ""), "1101": (None, None, ""),
+               "1102": (None, None, ""), "restart": (float, 10.0, "seconds down"),
+               "reject": (int, 1, "orders"), "pacing": (int, 1, "requests"), "clientid": (int, 0, "client id")}
+
+
+def _fault_parts(spec: str) -> tuple[str, float, object]:
+    """(kind, delay, argument) of ``KIND@SECONDS[:ARG]``; DataError naming --fault otherwise."""
+    where = f"gateway-sim --fault {spec!r}"
+    kind, at, rest = str(spec).partition("@")
+    seconds, _, arg = rest.partition(":")
+    if not at or kind not in _FAULT_ARGS:
+        known = ", ".join(_FAULT_ARGS)
+        raise DataError(f"{where}: expected KIND@SECONDS[:ARG] with KIND one of {known}, e.g. restart@60:10")
     try:
-        kind, rest = spec.split("@", 1)
-        seconds, _, arg = rest.partition(":")
         delay = float(seconds)
     except ValueError:
-        raise DataError(f"gateway-sim: bad fault {spec!r}; expected KIND@SECONDS[:ARG], e.g. restart@60:10")
+        delay = math.nan
+    if not math.isfinite(delay) or delay < 0 or delay > 86_400 * 365:
+        raise DataError(f"{where}: SECONDS must be a finite number >= 0 (got {seconds!r})")
+    kind_type, default, what = _FAULT_ARGS[kind]
+    if kind_type is None:
+        if arg:
+            raise DataError(f"{where}: {kind} takes no argument (got {arg!r})")
+        return kind, delay, None
+    if not arg:
+        return kind, delay, default
+    try:
+        value = kind_type(arg)
+    except ValueError:
+        value = None
+    if value is None or not math.isfinite(value) or value < 0 or value > 1_000_000:
+        raise DataError(f"{where}: the argument ({what}) must be a {'whole ' if kind_type is int else ''}"
+                             f"number from 0 to 1000000 (got {arg!r})")
+    return kind, delay, value
+
+
+def _parse_fault(gateway: SimulatedGateway, spec: str):
+    """(spec, delay, action) from ``KIND@SECONDS[:ARG]``."""
+    kind, delay, arg = _fault_parts(spec)
     actions = {
         "drop": lambda: gateway.drop_connections(),
-        "restart": lambda: gateway.drop_connections(restart_seconds=float(arg or 10)),
-        "reject": lambda: gateway.reject_next_orders(int(arg or 1)),
-        "pacing": lambda: gateway.pace_next_historical(int(arg or 1)),
-        "clientid": lambda: gateway.reserve_client_id(int(arg or 0)),
+        "restart": lambda: gateway.drop_connections(restart_seconds=arg),
+        "reject": lambda: gateway.reject_next_orders(arg),
+        "pacing": lambda: gateway.pace_next_historical(arg),
+        "clientid": lambda: gateway.reserve_client_id(arg),
     }
     if kind in ("1100", "1101", "1102"):
         action = lambda: gateway.send_error(int(kind))  # noqa: E731
-    elif kind in actions:
-        action = actions[kind]
     else:
-        raise DataError(f"gateway-sim: unknown fault kind {kind!r} in {spec!r}")
+        action = actions[kind]
     return spec, delay, action
 
 

@@ -70,6 +70,16 @@ def test_structural_problems(tmp_path, text, needle):
     assert needle in refused(csv(tmp_path, text))
 
 
+@pytest.mark.parametrize("first,number", [
+    ("2018-12-26,100,105,99,104,104,1000,7\n", 2),            # first row: pandas would make it the index
+    ("2018-12-26,100,105,99,104,104,1000,5\n" + ROWS[1], 2),
+])
+def test_a_row_longer_than_the_header_is_refused_not_shifted(tmp_path, first, number):
+    """A decimal comma in an unquoted field adds a field; the columns must not silently shift by one."""
+    message = refused(csv(tmp_path, HEADER + first))
+    assert f"line {number}: 8 fields but the header has 7" in message
+
+
 def test_binary_and_missing_files(tmp_path):
     binary = tmp_path / "bars.csv"
     binary.write_bytes(b"\x00\x01\x02PK\x03\x04" * 50)

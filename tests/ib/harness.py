@@ -39,6 +39,20 @@ def synthetic_daily(symbol_seed: int = 1, sessions: int = 40, start: str = "2018
                          "close": closes.round(2), "volume": 1_000_000.0}, index=index)
 
 
+#: A daily replay's default shape in these tests: sessions served, of which the first are history.
+SESSIONS, WARMUP = 30, 20
+
+
+def gateway(bars, **kw):
+    """A paused simulated gateway serving ``bars`` as SPY, history first, paced on a fast clock."""
+    from runner.sim import SimulatedGateway
+
+    options = dict(speed=0, warmup_sessions=WARMUP, paused=True, wire_log=False, session_pause=0.05,
+                   pacing_time_scale=0.01)
+    options.update(kw)
+    return SimulatedGateway(bars={"SPY": bars}, **options)
+
+
 #: Bounded waits are safety nets against hangs, never a speed requirement: generous, so that a loaded
 #: machine only makes a test slower, not red.
 PATIENCE = 120.0

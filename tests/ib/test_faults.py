@@ -6,8 +6,9 @@ import pytest
 
 from runner.errors import GatewayError
 
-from harness import PATIENCE, Recorder, live_run, settle, step_sessions, synthetic_daily, wait_for
-from test_live_sim import SESSIONS, WARMUP, gateway, sessions_ahead, source_rows
+from harness import (PATIENCE, SESSIONS, WARMUP, Recorder, gateway, live_run, step_sessions, synthetic_daily,
+                     wait_for)
+from test_live_sim import sessions_ahead, source_rows
 
 
 @pytest.fixture

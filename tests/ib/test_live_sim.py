@@ -1,4 +1,6 @@
 """Feed and broker end to end against the in-process simulated gateway, with both client libraries."""
+import asyncio
+
 import backtrader as bt
 import pandas as pd
 import pytest
@@ -6,23 +8,14 @@ import pytest
 from runner.errors import GatewayError, SafetyError
 from runner.ib.ib_config import IBConfig, RiskLimits
 from runner.ib.store import IBStore
-from runner.sim import SimulatedGateway
 
-from harness import PATIENCE, Recorder, live_run, step_sessions, synthetic_daily, wait_for
-
-SESSIONS, WARMUP = 30, 20
+from harness import (PATIENCE, SESSIONS, WARMUP, Recorder, gateway, live_run, step_sessions, synthetic_daily,
+                     wait_for)
 
 
 @pytest.fixture
 def bars():
     return synthetic_daily(1, SESSIONS)
-
-
-def gateway(bars, **kw):
-    options = dict(speed=0, warmup_sessions=WARMUP, paused=True, wire_log=False, session_pause=0.05,
-                   pacing_time_scale=0.01)
-    options.update(kw)
-    return SimulatedGateway(bars={"SPY": bars}, **options)
 
 
 def replay(gw, run):
@@ -158,3 +151,19 @@ def test_live_account_is_refused_and_nothing_is_sent(library, bars, tmp_path):
             store.connect()
         assert wait_for(lambda: gw.connected_clients() == []), "disconnected"
         assert gw.orders() == []
+
+
+def test_callers_asking_the_gateway_time_at_once_all_get_an_answer(library, bars, tmp_path):
+    """The clock poll, a resubscription after 1101 and a feed may ask at the same moment; the client
+    keeps one pending reqCurrentTime, so each caller must still be answered (it hung the 1101 test)."""
+    with gateway(bars) as gw:
+        run = live_run(gw, library, Recorder, tmp_path)
+        try:
+            async def together():
+                return await asyncio.gather(*(run.store.current_time() for _ in range(4)))
+
+            times = run.store.call(together(), timeout=PATIENCE)
+            assert len(times) == 4 and len(set(times)) == 1   # one answer, shared
+            assert run.store.call(run.store.current_time(), timeout=PATIENCE) >= times[0]
+        finally:
+            run.store.stop()

@@ -11,25 +11,16 @@ import pytest
 
 from runner.ib.ib_config import RiskLimits
 from runner.ib.journal import Journal
-from runner.sim import SimulatedGateway
 
-from harness import Recorder, live_run, synthetic_daily, wait_for
+from harness import SESSIONS, WARMUP, Recorder, gateway, live_run, synthetic_daily, wait_for
 from one_trade import OneTrade
 
-SESSIONS, WARMUP = 30, 20
 WIDE = dict(stop_pct=20.0, target_pct=20.0, hold=20)   # exits that never fill on these bars
 
 
 @pytest.fixture
 def bars():
     return synthetic_daily(1, SESSIONS)
-
-
-def gateway(bars, **kw):
-    options = dict(speed=0, warmup_sessions=WARMUP, paused=True, wire_log=False, session_pause=0.05,
-                   pacing_time_scale=0.01)
-    options.update(kw)
-    return SimulatedGateway(bars={"SPY": bars}, **options)
 
 
 def day(bars, i) -> dt.date:

@@ -8,7 +8,8 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from runner.report.formatting import count, pct, price, share, when
+from runner.config import load_config
+from runner.report.formatting import count, escape, pct, price, share, when
 from runner.report.html import render_report
 from runner.report.playbook_view import with_stops_and_targets
 from runner.report.summary import run_notes
@@ -147,3 +148,19 @@ print("ok")
     assert done.returncode == 0, done.stderr[-2000:]
     assert "ok" in done.stdout
     assert (tmp_path / "report.html").exists()
+
+
+def test_each_filter_value_at_the_decision_is_in_the_trades_table(tmp_path):
+    """Issue 15: a filter's value is logged with the trade and shown in the report."""
+    from runner.backtest.run import run_backtest
+
+    cfg = load_config(ROOT / "config" / "quarter_end.yaml")
+    result = run_backtest(cfg)
+    page = render_report(cfg, result, run_notes(cfg))
+    assert "Filters at the decision" in page
+    first = str(result.trades["filters"].iloc[0])
+    assert first.startswith("rotation SPX/COMP 10s") and escape(first) in page
+
+
+def test_no_filters_column_for_playbooks_without_filters(page):
+    assert "Filters at the decision" not in page

@@ -102,7 +102,7 @@ def test_set_override_varies_a_filter_threshold(tmp_path):
     assert cfg.strategies[0].typed_params().filters[0].min_pct == 2.5
     with pytest.raises(ConfigError) as err:
         load_config(path, ["strategies.0.params.filters.0.sessions=0"])
-    assert str(err.value) == f"{path}: strategies[0].params.filters[0].sessions (line 7): must be >= 1 (got 0)"
+    assert str(err.value).endswith("strategies[0].params.filters[0].sessions: must be >= 1 (got 0)")
 
 
 @pytest.mark.parametrize("filters, feeds, message", [

@@ -1,0 +1,31 @@
+"""Argument types and options that several subcommands share (stdlib only: the parser stays cheap)."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import math
+
+
+def iso_date(text: str) -> dt.date:
+    """argparse type for YYYY-MM-DD; a wrong date is a usage error (exit 2), not a traceback."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD (got {text!r})") from None
+
+
+def seconds(text: str) -> float:
+    """argparse type for a duration in seconds: a finite number > 0, at most a year."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0 or value > 366 * 86_400:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0 and at most a year (got {text!r})")
+    return value
+
+
+def add_set(parser: argparse.ArgumentParser) -> None:
+    """The ``--set dotted.key=value`` override every config-reading command takes."""
+    parser.add_argument("--set", action="append", default=[], metavar="dotted.key=value", dest="overrides",
+                        help="override a config value, e.g. strategies.december_fade.params.rally_pct=2")
