@@ -5,12 +5,10 @@ report never pay for it.
 """
 from __future__ import annotations
 
-import base64
-import io
-
 import numpy as np
 import pandas as pd
 
+from runner.report import png_workers
 from runner.report.formatting import escape
 
 COLOURS = ["#1f5fa8", "#c2571a", "#2e7d4f", "#7a3fb0", "#b8860b", "#0f7c8c", "#a23b72", "#555f6b"]
@@ -57,9 +55,7 @@ def png(fig, dpi: int | None = None) -> str:
     """The figure as a base64 PNG data URI."""
     for ax in fig.axes:
         fixed_auto_positions(ax)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi or fig.dpi, facecolor="white", pil_kwargs={"compress_level": 4})
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return png_workers.data_uri(fig, dpi or fig.dpi)
 
 
 def fixed_auto_positions(ax) -> None:
