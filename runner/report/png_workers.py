@@ -7,7 +7,7 @@ forked at that moment (a copy of the process: same fonts, same figure, so the
 same bytes), and the page carries a placeholder until the block's ``resolved``
 puts the data URIs in. The parent meanwhile builds the next figure; with two or more
 cores the drawing runs beside it. Where ``os.fork`` is not safe to use (not
-Linux) or a child fails, the figure is drawn in this process, as it is outside
+Linux, or other Python threads running, as after a paper session) or a child fails, the figure is drawn in this process, as it is outside
 the block. On a busy machine (no core idle over the last minute) the block
 draws here too: the children would only take the parent's share of the cores.
 Measured on the default run: the parent's CPU time for the page falls from
@@ -21,6 +21,7 @@ import contextlib
 import io
 import os
 import sys
+import threading
 
 MAX_CHILDREN = 4   # figures drawn at once; more only share the same cores
 _state: dict = {"active": False, "pending": {}}
@@ -101,6 +102,7 @@ def parallel_pngs(only_with_a_free_core: bool = True):
     free). Yields ``resolved(html)``: the page built inside the block with the figures in place of
     their placeholders."""
     if _state["active"] or not sys.platform.startswith("linux") or not hasattr(os, "fork") \
+            or threading.active_count() > 1 \
             or (only_with_a_free_core and not a_core_is_free()):
         yield lambda html: html
         return
