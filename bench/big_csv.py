@@ -39,12 +39,13 @@ def flowbot() -> list[str]:
 def run_user_command(data: Path, out: Path) -> tuple[float, float]:
     """(wall seconds, peak MB) of one ``flowbot backtest`` process."""
     cmd = [*flowbot(), "backtest", "--strategy", "vwap_close_fade", "--data", str(data), "--out", str(out)]
-    started = time.perf_counter()
-    process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    stderr = process.stderr.read().decode()
-    process.stderr.close()
+    with tempfile.TemporaryFile() as errors:   # a file, not a pipe: a chatty run would block on a full pipe
+        started = time.perf_counter()
+        process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        errors.seek(0)
+        stderr = errors.read().decode(errors="replace")
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"flowbot failed on {data.name}:\n{stderr}")
     return seconds, usage.ru_maxrss / 1024

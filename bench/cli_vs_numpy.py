@@ -127,12 +127,13 @@ def flowbot() -> list[str]:
 
 def timed(cmd: list[str]) -> tuple[float, float]:
     """(wall seconds, peak MB) of one process."""
-    started = time.perf_counter()
-    process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    stderr = process.stderr.read().decode()
-    process.stderr.close()
+    with tempfile.TemporaryFile() as errors:   # a file, not a pipe: a chatty run would block on a full pipe
+        started = time.perf_counter()
+        process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        errors.seek(0)
+        stderr = errors.read().decode(errors="replace")
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"{' '.join(cmd)} failed:\n{stderr}")
     return seconds, usage.ru_maxrss / 1024
