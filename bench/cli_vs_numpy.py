@@ -103,7 +103,8 @@ def numpy_trades(path: Path, out: Path) -> None:
         if len(either):
             exit_at = j + 1 + int(either[0])
             reason = "stop" if stop_hit[either[0]] else "vwap_target"
-        lines.append(f"{stamp(j)},{'long' if d == 1 else 'short'},{stamp(exit_at, reason == 'close')},{reason}")   # fills: the bar's start; on close: its end
+        # Fills are stamped with their bar's start; the market-on-close exit with the session's close.
+        lines.append(f"{stamp(j)},{'long' if d == 1 else 'short'},{stamp(exit_at, reason == 'close')},{reason}")
     out.write_text("\n".join(lines) + "\n")
 
 

@@ -5,14 +5,15 @@ a report's time and needs nothing from the rest of the page. Inside
 ``parallel_pngs()`` each figure handed to ``data_uri`` is drawn by a child
 forked at that moment (a copy of the process: same fonts, same figure, so the
 same bytes), and the page carries a placeholder until the block's ``resolved``
-puts the data URIs in. The parent meanwhile builds the next figure; with two or more
-cores the drawing runs beside it. Where ``os.fork`` is not safe to use (not
-Linux, or other Python threads running, as after a paper session) or a child fails, the figure is drawn in this process, as it is outside
-the block. On a busy machine (no core idle over the last minute) the block
-draws here too: the children would only take the parent's share of the cores.
-Measured on the default run: the parent's CPU time for the page falls from
-4.3 s to 1.9 s while the children spend 2.6 s (6 % more in all), so with a
-free core the page is ready in about 60 % of the time.
+puts the data URIs in. The parent meanwhile builds the next figure; with two
+or more cores the drawing runs beside it. Where ``os.fork`` is not safe to use
+(not Linux, or other Python threads running, as after a paper session) or a
+child fails, the figure is drawn in this process, as it is outside the block.
+On a busy machine (no core idle over the last minute) the block draws here
+too: the children would only take the parent's share of the cores. Measured
+on the default run: the parent's CPU time for the page falls from 4.3 s to
+1.9 s while the children spend 2.6 s (6 % more in all), so with a free core
+the page is ready in about 60 % of the time.
 """
 from __future__ import annotations
 

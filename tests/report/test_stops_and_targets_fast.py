@@ -38,7 +38,8 @@ def random_case(rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
         if rng.random() < 0.3 and len(minutes) > 2:
             minutes[3::4] = minutes[2::4][: len(minutes[3::4])]   # trades exiting at the same minute
         for entry, exit_ in zip(minutes[::2], minutes[1::2]):
-            trades.append({"strategy": strategy, "symbol": symbol, "entry_time": str(start + pd.Timedelta(minutes=entry)),
+            trades.append({"strategy": strategy, "symbol": symbol,
+                           "entry_time": str(start + pd.Timedelta(minutes=entry)),
                            "exit_time": str(start + pd.Timedelta(minutes=exit_)), "pnl": rng.normal()})
         for minute in rng.integers(0, 2100, size=rng.integers(0, 30)):
             reason = rng.choice(["entry", "stop", "vwap_target", "target", "close", "stop_moved", None])
