@@ -88,6 +88,7 @@ class Playbook(HoldingWindows, FlowbotStrategy):
         self.traded_windows: set[int] = set()
         self._year_base: dict[tuple[str, int], float] = {}   # (feed, year) -> last close of the year before
         self._last_day: dt.date | None = None
+        self._bar_of_day: dict[dt.date, int] = {}   # session -> len(self.bars) when its bar was current
         instrument = self.p.symbol or self.bars._name
         self.filter_checks = [FilterCheck(spec, self._feed_of_leg, instrument) for spec in self.config.filters]
 
@@ -134,8 +135,14 @@ class Playbook(HoldingWindows, FlowbotStrategy):
 
     def close_on(self, day: dt.date, lookback: int = 30) -> float | None:
         """The close of the bar of session ``day`` within the last ``lookback`` bars, if any."""
-        for ago in range(0, -min(len(self.bars), lookback), -1):
+        count = len(self.bars)
+        position = self._bar_of_day.get(day)   # a bar once found stays where it is
+        if position is not None:
+            ago = position - count
+            return float(self.bars.close[ago]) if -ago < min(count, lookback) else None
+        for ago in range(0, -min(count, lookback), -1):
             if self.bars.datetime.date(ago) == day:
+                self._bar_of_day[day] = count + ago
                 return float(self.bars.close[ago])
         return None
 

@@ -85,8 +85,10 @@ def write_backtest_outputs(folder: Path, cfg: RunConfig, result: BacktestResult,
     write_text(folder / "config.resolved.yaml", resolved_yaml(cfg))
     if cfg.output.report:
         from runner.report.html import render_report   # matplotlib loads only when a report is written
+        from runner.report.png_workers import parallel_pngs
 
-        write_text(folder / "report.html", render_report(cfg, result, notes))
+        with parallel_pngs() as resolved:   # charts drawn beside the page's building
+            write_text(folder / "report.html", resolved(render_report(cfg, result, notes)))
     logger.debug(f"wrote the run folder {folder}")
 
 

@@ -88,13 +88,27 @@ def read_csv_bars(path: Path, *, columns: dict[str, str] | None = None, date_for
     ``decimal``: the decimal mark of the file's numbers. With ``"."`` (the default)
     a comma is read only as a thousands separator (``1,229.23``); ``1229,23`` is
     refused rather than read as 122923. With ``","``, ``1.229,23`` is 1229.23.
+
+    A well-formed file (``.`` decimals) is read by pyarrow's CSV reader straight
+    into numbers and times (see :mod:`runner.data.csv_fast`); anything it cannot
+    take as it is (other date layouts, separators, empty or bad values) is read
+    as text and parsed here, which names the line of the first bad value.
     """
+    from runner.data.csv_fast import read_csv_columns
+
     source = str(path)
-    raw = _read_csv_text(path)
-    mapping = match_columns(list(raw.columns), columns, source)
 
     def line(i: int) -> str:
         return f"line {i + 2}"
+
+    if decimal == "." and Path(path).is_file():
+        fast = read_csv_columns(Path(path), columns, date_format, source)
+        if fast is not None:
+            times, numbers = fast
+            index = localize(pd.DatetimeIndex(times), timezone, source, line)
+            return validate_bars(pd.DataFrame(numbers, index=index, copy=False), source, line)
+    raw = _read_csv_text(path)
+    mapping = match_columns(list(raw.columns), columns, source)
 
     times = _parse_times(raw[mapping["time"]], date_format, timezone, source, line)
     frame = pd.DataFrame(index=times)

@@ -74,21 +74,41 @@ def performance(equity: pd.DataFrame | None, trades: pd.DataFrame, periods_per_y
 def exposure_pct(times: pd.DatetimeIndex, trades: pd.DataFrame) -> float:
     """Percent of the regular-session time of the sessions in ``times`` with a position open
     (from each trade's entry to its exit, counting session hours only)."""
-    days = sorted(set(times.date))
-    sessions = [d for d in days if market_calendar.is_session(d)]
-    if not sessions:
+    spans = _session_spans(times)
+    if spans is None:
         return 0.0
-    opens = pd.DatetimeIndex([market_calendar.session_open(d) for d in sessions])
-    closes = pd.DatetimeIndex([market_calendar.session_close(d) for d in sessions])
-    total = float(np.asarray((closes - opens).total_seconds()).sum())
+    o, c, total = spans
     held = 0.0
     if len(trades):
         ns = lambda t: pd.DatetimeIndex(pd.to_datetime(t, utc=True)).as_unit("ns").asi8   # noqa: E731
-        o, c = ns(opens), ns(closes)
         for entry, exit_ in zip(ns(trades["entry_time"]), ns(trades["exit_time"])):
             overlap = np.minimum(c, exit_) - np.maximum(o, entry)
             held += float(overlap[overlap > 0].sum()) / 1e9
     return round(held / total * 100.0, 4)
+
+
+_spans: dict[bytes, tuple[np.ndarray, np.ndarray, float] | None] = {}
+
+
+def _session_spans(times: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """(opens, closes as UTC nanoseconds, total seconds) of the sessions among the New York dates of
+    ``times``; None if there are none. Remembered per set of dates: every run of a sweep asks for
+    the same sessions, and building them is most of what the figures cost."""
+    key = np.unique(times.tz_localize(None).as_unit("ns").asi8 // 86_400_000_000_000).tobytes()
+    if key not in _spans:
+        days = sorted(set(times.date))
+        sessions = [d for d in days if market_calendar.is_session(d)]
+        if not sessions:
+            hit = None
+        else:
+            opens = pd.DatetimeIndex([market_calendar.session_open(d) for d in sessions])
+            closes = pd.DatetimeIndex([market_calendar.session_close(d) for d in sessions])
+            total = float(np.asarray((closes - opens).total_seconds()).sum())
+            hit = (opens.tz_convert("UTC").as_unit("ns").asi8, closes.tz_convert("UTC").as_unit("ns").asi8, total)
+        if len(_spans) > 64:
+            _spans.clear()
+        _spans[key] = hit
+    return _spans[key]
 
 
 def bin_trades(trades: pd.DataFrame, windows: pd.DataFrame) -> np.ndarray:
