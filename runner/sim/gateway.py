@@ -283,6 +283,10 @@ class SimulatedGateway:
                     if s.client_id is not None and not s.closed and s.realtime}
         return self._call(snapshot)
 
+    def reports_pending(self) -> int:
+        """Commission reports scheduled after their execution and not yet sent (0: all sent)."""
+        return self._call(lambda: self.server.reports_pending)
+
     def connected_clients(self) -> list[int]:
         return self._call(lambda: sorted(s.client_id for s in self.server.sessions
                                          if s.client_id is not None and not s.closed))

@@ -92,6 +92,7 @@ class GatewayServer:
         self._restart_now: asyncio.Event | None = None   # set while a simulated restart waits
         self._serving: set[asyncio.Task] = set()
         self._delays = random.Random(options.seed)
+        self.reports_pending = 0                      # commission reports scheduled, not yet sent
         self._masked = options.account[:2] + "*" * max(len(options.account) - 4, 1) + options.account[-2:]
 
     # -- listening ------------------------------------------------------------------------
@@ -215,8 +216,13 @@ class GatewayServer:
             for session in sessions:
                 session.send(report)
             return
-        delay = self._delays.uniform(low, high)
-        asyncio.get_running_loop().call_later(delay, lambda: [s.send(report) for s in sessions if not s.closed])
+        self.reports_pending += 1
+
+        def send_report():
+            self.reports_pending -= 1
+            for session in sessions:
+                session.send(report)   # a closed session drops it: reqExecutions has it later
+        asyncio.get_running_loop().call_later(self._delays.uniform(low, high), send_report)
 
     def positions_changed(self, symbol: str) -> None:
         for session in list(self.sessions):
