@@ -89,6 +89,7 @@ class IBBroker(GatewayFills, OrderAdoption, bt.BrokerBase):
         store.subscribe(events.Connectivity, self._on_connectivity)
         store.subscribe(events.Reconciled, self._on_reconciled)
         store.subscribe(events.Position, self._on_position)
+        self._infer_fills_while_away()
 
     # -- limits the strategies size within (FlowbotStrategy.size_by_risk reads them) --
     @property
