@@ -91,6 +91,7 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, bt.BrokerBase):
         store.subscribe(events.Connectivity, self._on_connectivity)
         store.subscribe(events.Reconciled, self._on_reconciled)
         store.subscribe(events.Position, self._on_position)
+        self._infer_fills_while_away()
 
     # -- limits the strategies size within (FlowbotStrategy.size_by_risk reads them) --
     @property
@@ -316,13 +317,7 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, bt.BrokerBase):
         self.store.pump()
         if self.deferred and not any(getattr(d, "backfilling", False) for d in self._datas()):
             self._settle_replayed_orders()
-        now = time.monotonic()
-        while self.awaiting:
-            exec_id, (deadline, message) = next(iter(self.awaiting.items()))
-            if exec_id not in self.commissions and now < deadline:
-                break
-            self.awaiting.pop(exec_id)
-            self._book(message)
+        self._book_ready()
         self._check_daily_loss()
 
     # -- messages from the store: order status, executions, commissions in GatewayFills --
@@ -340,8 +335,7 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, bt.BrokerBase):
         account's positions (which already include them)."""
         self.gateway_open = dict(m.open_orders)
         self.gateway_known.update(m.known_orders)
-        for exec_id in list(self.awaiting):   # received before the drop: book them as usual first
-            self._book(self.awaiting.pop(exec_id)[1])
+        self._book_all()   # received before the drop: book them as usual first
         self.booked |= m.booked_execs
         for e in m.executions:
             if e.execId not in self.seen_execs:
@@ -389,6 +383,8 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, bt.BrokerBase):
         """Cancel this bot's open orders, flatten every position, refuse new orders, stop the run."""
         self.halted = True
         self.log.error(f"halting: {why}; cancelling open orders and flattening")
+        self.store.pump()   # fills already reported (e.g. the rest of a partly filled entry) are flattened too
+        self._book_all()
         for ref in list(self.orders):
             self._request_cancel(ref)
         stamp = dt.datetime.now(NEW_YORK).strftime("%Y%m%dT%H%M%S")

@@ -17,10 +17,17 @@ Contract:
 - after each reconnect every journaled order that is not final and is
   unknown to the gateway is reconciled: still wanted by a strategy -> sent
   again as a new incarnation; held by nobody -> marked ``Lost`` with a
-  warning.
+  warning;
+- at start, a position the journal's fills do not explain (orders that
+  filled on a day no run was connected: the gateway no longer reports those
+  executions) is traced to the journal's unfinished orders of that symbol
+  that the gateway does not report, oldest first; they are journaled as
+  filled (``inferred:<orderRef>``, at their limit/stop price or the
+  account's average cost) with a warning, so the strategy follows them.
 """
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime as dt
 
@@ -51,6 +58,49 @@ class OrderAdoption:
                                      f"{DEFAULT_MIN_TICK}")
             ticks[symbol] = tick or DEFAULT_MIN_TICK
         return ticks[symbol]
+
+    # -- fills nobody saw ----------------------------------------------------------------
+    def _infer_fills_while_away(self) -> None:
+        """Journal as filled the unfinished orders that explain a position the journal's fills do not."""
+        journal = self.store.journal
+        if journal is None:
+            return
+        explained: dict[str, float] = collections.defaultdict(float)
+        for f in journal.fills():
+            explained[f["symbol"]] += f["shares"] if f["side"] == "BOT" else -f["shares"]
+        for symbol in sorted(set(explained) | {s for s, p in self.positions.items() if p.size}):
+            missing = self.positions[symbol].size - explained[symbol]
+            for row in journal.unfinished_orders():
+                if abs(missing) < 1e-9:
+                    break
+                if (row["symbol"] != symbol or row["status"] == "Intent" or row["order_ref"] in self.gateway_known
+                        or (row["account"] and self.store.account and row["account"] != self.store.account)):
+                    continue
+                sign = 1.0 if row["action"] == "BUY" else -1.0
+                open_qty = float(row["quantity"]) - sum(f["shares"] for f in journal.fills(row["order_ref"]))
+                if open_qty <= 1e-9 or sign * missing <= 0:
+                    continue
+                quantity = min(open_qty, abs(missing))
+                self._journal_inferred_fill(row, symbol, sign, quantity)
+                missing -= sign * quantity
+
+    def _journal_inferred_fill(self, row, symbol: str, sign: float, quantity: float) -> None:
+        ref = row["order_ref"]
+        price = row["limit_price"] or row["aux_price"] or self.positions[symbol].price
+        exec_id = f"inferred:{ref}"
+        journal = self.store.journal
+        journal.record_fill(exec_id, ref, dt.datetime.now(dt.timezone.utc), symbol, "BOT" if sign > 0 else "SLD",
+                            quantity, float(price))
+        journal.record_commission(exec_id, 0.0)
+        filled = quantity + sum(f["shares"] for f in journal.fills(ref) if f["exec_id"] != exec_id)
+        journal.record_status(ref, "Filled" if filled >= float(row["quantity"]) - 1e-9 else row["status"], filled,
+                              max(float(row["quantity"]) - filled, 0.0), avg_price=float(price),
+                              message="inferred: the account's position shows it filled while no run was connected")
+        self.booked.add(exec_id)   # already in the account's position and cash
+        self.log.bind(order_ref=ref).warning(
+            f"{symbol}: the account holds {self.positions[symbol].size:g}, which the journal's fills do not explain; "
+            f"{row['action']} {quantity:g} {row['order_type']} filled while no run was connected (the gateway "
+            f"reports only today's executions): journaled as filled at {float(price):g}")
 
     # -- incarnations of an orderRef ------------------------------------------------------
     def _latest_incarnation(self, ref: str) -> str:

@@ -173,6 +173,30 @@ def test_exits_missing_after_a_restart_on_a_later_day_are_recreated(library, bar
     assert strategy.trade_plan is not None and strategy.trade_plan.filled
 
 
+def test_an_entry_that_filled_while_no_run_was_connected_is_followed_on_a_later_day(library, bars, tmp_path):
+    """Killed after sending the entry, restarted after the day it filled: the gateway no longer reports
+    that execution, the account's position and the journal's unfinished entry explain each other."""
+    with gateway(bars) as gw:
+        first = go_live(one_trade(gw, library, tmp_path, bars, **WIDE))
+        advance(gw, first, bars, WARMUP, hour="17:00")
+        assert wait_for(lambda: len(gw.orders()) == 3, 20), "entry and its exits sent"
+        first.stop()                                       # gone before the entry fills at the next open
+        gw.advance_to(f"{day(bars, WARMUP + 2)} 11:00")
+        assert gw.positions()["SPY"].quantity > 0
+        second = go_live(one_trade(gw, library, tmp_path, bars, backfill_bars=WARMUP + 2, **WIDE))
+        strategy = finish(gw, second, bars)
+        at_gateway, positions = gw.orders(), gw.positions()
+        refs_unique(gw)
+    assert len(at_gateway) == 3, "nothing sent again"
+    assert strategy.statuses("entry") == ["Submitted", "Accepted", "Completed"]
+    assert strategy.trade_plan is not None and strategy.trade_plan.filled
+    assert positions["SPY"].quantity == strategy.trade_plan.size == strategy.position.size
+    working = [o for o in at_gateway if o.status in ("Submitted", "PreSubmitted")]
+    assert sorted(o.order_type for o in working) == ["LMT", "STP"], "its exits still protect it"
+    entry = next(r for r in Journal(tmp_path / "journal.sqlite").orders() if r["order_type"] == "MKT")
+    assert entry["status"] == "Filled"
+
+
 # -- 4: "already sent" before the risk check ------------------------------------------------------------
 def test_same_day_restart_follows_the_filled_entry_despite_the_position_limit(library, bars, tmp_path):
     risk = RiskLimits(max_position_value=25_000)
