@@ -19,9 +19,9 @@ from loguru import logger
 from runner.backtest.run import BacktestResult, _finite, write_backtest_outputs
 from runner.config import RunConfig, resolved_yaml
 from runner.backtest.engine import build_cerebro
-from runner.data.bars import extra_feed_name
-from runner.errors import ConfigError, FlowbotError
+from runner.errors import FlowbotError
 from runner.ib.broker import IBBroker
+from runner.paper.feed_plan import plan_feeds
 from runner.ib.feed import IBFeed
 from runner.ib.safety import check_port
 from runner.ib.store import IBStore
@@ -42,15 +42,17 @@ class PaperSession:
         self.broker: IBBroker | None = None
         self.stop_reason: str | None = None
         self.runlog = RunLog()
+        self.run_cfg = cfg          # the Cerebro's config: feeds renamed where a symbol has two bar sizes
 
     def start(self) -> None:
+        self.run_cfg, plans = plan_feeds(self.cfg)
         snapshot = self.store.connect()
-        for name, symbol in feed_symbols(self.cfg).items():
-            self.feeds[name] = IBFeed(store=self.store, symbol=symbol, bar_size=self.cfg.ib.bar_size,
-                                      backfill_bars=self.cfg.ib.backfill_bars, name=name)
+        for plan in plans.values():
+            self.feeds[plan.name] = IBFeed(store=self.store, symbol=plan.ib_symbol, bar_size=str(plan.size),
+                                           backfill_bars=plan.backfill_bars, name=plan.name)
         self.broker = IBBroker(self.store, snapshot, self.cfg.risk, on_halt=self.stop)
         self.broker.register_feeds(list(self.feeds.values()))
-        self.cerebro = build_cerebro(self.cfg, self.feeds, self.broker, runlog=self.runlog)
+        self.cerebro = build_cerebro(self.run_cfg, self.feeds, self.broker, runlog=self.runlog)
 
     def run(self) -> None:
         self.cerebro.run(runonce=False, preload=False, exactbars=False)
@@ -77,17 +79,7 @@ class PaperSession:
 
 def feed_symbols(cfg: RunConfig) -> dict[str, str]:
     """Feed name -> IB symbol for every active playbook (its instrument and extra feeds)."""
-    names: dict[str, str] = {}
-    overrides = cfg.ib.feed_symbols
-    for strategy in cfg.active_strategies():
-        names[strategy.symbol] = overrides.get(strategy.symbol, strategy.symbol)
-        for role in strategy.feeds:
-            name = extra_feed_name(strategy.symbol, role)
-            if name not in overrides:
-                raise ConfigError(f"ib.feed_symbols: playbook {strategy.display_name} uses a {role!r} feed; "
-                                  f"name the IB symbol to trade it with, e.g. ib.feed_symbols: {{{name}: IEF}}")
-            names[name] = overrides[name]
-    return names
+    return {name: plan.ib_symbol for name, plan in plan_feeds(cfg)[1].items()}
 
 
 def run_paper(cfg: RunConfig, *, duration: float | None = None, out_dir: Path | str | None = None) -> int:
@@ -135,8 +127,9 @@ def write_outputs(folder: Path, cfg: RunConfig, session: PaperSession) -> None:
         metrics["live_since"] = str(live_since)
     if len(equity) >= 2:
         try:
-            years = per_year(cfg, equity, trades, bars)
-            metrics.update(buy_and_hold_pct=buy_and_hold(bars, cfg), baseline=baseline_summary(cfg, years),
+            run_cfg = session.run_cfg
+            years = per_year(run_cfg, equity, trades, bars)
+            metrics.update(buy_and_hold_pct=buy_and_hold(bars, run_cfg), baseline=baseline_summary(run_cfg, years),
                            per_year=years)
         except (KeyError, IndexError, ValueError) as exc:   # short sessions lack the history these need
             logger.debug(f"per-year metrics skipped: {exc!r}")
