@@ -22,37 +22,42 @@ from runner.backtest.engine import build_cerebro
 from runner.errors import FlowbotError
 from runner.ib.broker import IBBroker
 from runner.paper.feed_plan import plan_feeds
+from runner.paper.monitor import session_monitor
 from runner.ib.feed import IBFeed
 from runner.ib.safety import check_port
 from runner.ib.store import IBStore
 from runner.log_setup import add_run_log
 from runner.report.metrics import baseline_summary, buy_and_hold, per_year, performance
-from runner.backtest.recorder import RunLog
 from runner.report.run_folder import create_run_folder
 
 
 class PaperSession:
     """One connected session; ``stop()`` may be called from any thread or a signal handler."""
 
-    def __init__(self, cfg: RunConfig, journal_dir: Path) -> None:
+    def __init__(self, cfg: RunConfig, journal_dir: Path, folder: Path | None = None,
+                 status_port: int | None = None) -> None:
         self.cfg = cfg
         self.store = IBStore(cfg.ib, journal_dir=journal_dir)
         self.feeds: dict[str, IBFeed] = {}
         self.cerebro = None
         self.broker: IBBroker | None = None
         self.stop_reason: str | None = None
-        self.runlog = RunLog()
+        # status.json, orders.csv / trades.csv as events happen, notifications, the status page
+        self.monitor = session_monitor(cfg, folder, status_port)
+        self.runlog = self.monitor.runlog
         self.run_cfg = cfg          # the Cerebro's config: feeds renamed where a symbol has two bar sizes
 
     def start(self) -> None:
         self.run_cfg, plans = plan_feeds(self.cfg)
+        self.monitor.start()
         snapshot = self.store.connect()
         for plan in plans.values():
             self.feeds[plan.name] = IBFeed(store=self.store, symbol=plan.ib_symbol, bar_size=str(plan.size),
                                            backfill_bars=plan.backfill_bars, name=plan.name)
-        self.broker = IBBroker(self.store, snapshot, self.cfg.risk, on_halt=self.stop)
+        self.broker = IBBroker(self.store, snapshot, self.cfg.risk, on_halt=self._risk_stop)
         self.broker.register_feeds(list(self.feeds.values()))
         self.cerebro = build_cerebro(self.run_cfg, self.feeds, self.broker, runlog=self.runlog)
+        self.monitor.attach(self)
 
     def run(self) -> None:
         self.cerebro.run(runonce=False, preload=False, exactbars=False)
@@ -64,10 +69,15 @@ class PaperSession:
         if self.stop_reason is None:
             self.stop_reason = reason
             logger.info(f"ending the paper session: {reason}")
+            self.monitor.on_stop(reason)
         for feed in self.feeds.values():
             feed.finished = True
         if self.cerebro is not None:
             self.cerebro.runstop()
+
+    def _risk_stop(self, why: str) -> None:
+        self.monitor.on_risk_stop(why)
+        self.stop(why)
 
     def close(self) -> None:
         if self.cfg.ib.cancel_on_exit and self.broker is not None:
@@ -75,6 +85,7 @@ class PaperSession:
                 self.store.cancel(ref)
             time.sleep(0.5)   # let the cancels leave before the socket closes
         self.store.stop()
+        self.monitor.close()
 
 
 def feed_symbols(cfg: RunConfig) -> dict[str, str]:
@@ -82,12 +93,13 @@ def feed_symbols(cfg: RunConfig) -> dict[str, str]:
     return {name: plan.ib_symbol for name, plan in plan_feeds(cfg)[1].items()}
 
 
-def run_paper(cfg: RunConfig, *, duration: float | None = None, out_dir: Path | str | None = None) -> int:
+def run_paper(cfg: RunConfig, *, duration: float | None = None, out_dir: Path | str | None = None,
+              status_port: int | None = None) -> int:
     """Run a paper session; return the exit code (0 = clean end). Errors raise FlowbotError subclasses."""
     check_port(cfg.ib.port)   # before anything is created or connected
     folder = create_run_folder(cfg.output.folder, "paper", cfg.name, Path(out_dir) if out_dir else None)
     sink = add_run_log(folder / "run.log", cfg.logging.file_level)
-    session = PaperSession(cfg, journal_dir=Path(cfg.output.folder))
+    session = PaperSession(cfg, journal_dir=Path(cfg.output.folder), folder=folder, status_port=status_port)
     previous = _install_signal_handlers(session)
     timer = None
     try:
