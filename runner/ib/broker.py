@@ -105,7 +105,7 @@ class IBBroker(GatewayFills, OrderAdoption, bt.BrokerBase):
 
     def getvalue(self, datas=None):
         value = self.cash if datas is None else 0.0
-        for data in datas or self._datas():
+        for data in datas or self._valuing_feeds():
             pos = self.positions.get(self._symbol(data))
             if pos is not None and pos.size:
                 price = data.close[0] if len(data) else pos.price
@@ -121,6 +121,15 @@ class IBBroker(GatewayFills, OrderAdoption, bt.BrokerBase):
 
     def _datas(self):
         return list(getattr(self, "_feeds", []))
+
+    def _valuing_feeds(self):
+        """One feed per symbol, the freshest: a symbol streamed as daily and 1-minute bars is valued once."""
+        best = {}
+        for data in self._datas():
+            symbol, stamp = self._symbol(data), data.datetime[0] if len(data) else float("-inf")
+            if symbol not in best or stamp > best[symbol][0]:
+                best[symbol] = (stamp, data)
+        return [data for _, data in best.values()]
 
     def register_feeds(self, feeds) -> None:
         """The feeds whose last close values positions (paper.py calls this)."""

@@ -140,11 +140,17 @@ class SessionMonitor:
             if not order.alive():
                 continue
             owner = order.owner
-            price_kind = "stop_price" if order.exectype in (bt.Order.Stop, bt.Order.StopLimit) else "limit_price"
+            prices = {}
+            if order.exectype in (bt.Order.Stop, bt.Order.StopLimit):
+                prices["stop_price"] = round(order.created.price, 4)
+            if order.exectype == bt.Order.Limit:
+                prices["limit_price"] = round(order.created.price, 4)
+            if order.exectype == bt.Order.StopLimit and order.created.pricelimit:
+                prices["limit_price"] = round(order.created.pricelimit, 4)
             rows.append({"order_ref": ref, "strategy": getattr(owner, "label", None) or type(owner).__name__,
                          "symbol": order.data._name, "side": "buy" if order.isbuy() else "sell",
                          "type": _EXECTYPE_NAMES.get(order.exectype, str(order.exectype)),
-                         "size": abs(order.created.size), price_kind: order.created.price,
+                         "size": abs(order.created.size), **prices,
                          "status": order.getstatusname(), "reason": order.info.get("reason", "")})
         return rows
 
