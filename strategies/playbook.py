@@ -248,12 +248,15 @@ class Playbook(FlowbotStrategy):
     def _send_exit_group(self, today: dt.date) -> None:
         plan = self.trade_plan
         close_side = self.sell if plan.direction == LONG else self.buy
-        stop = close_side(data=self.bars, size=plan.size, exectype=bt.Order.Stop, price=plan.stop)
+        # Sent with an entry that has not filled: a broker may attach them to it (IB holds attached
+        # orders until their parent fills and cancels them if it is refused).
+        with_entry = {} if plan.filled or self.entry_order is None else {"entry_ref": self.entry_order.ref}
+        stop = close_side(data=self.bars, size=plan.size, exectype=bt.Order.Stop, price=plan.stop, **with_entry)
         self._tag(stop, "trailing_stop" if plan.trailing else "stop")
         self.exit_orders = [stop]
         if plan.target is not None:
             target = close_side(data=self.bars, size=plan.size, exectype=bt.Order.Limit,
-                                price=plan.target, oco=stop)
+                                price=plan.target, oco=stop, **with_entry)
             self._tag(target, "target")
             self.exit_orders.append(target)
         plan.time_exit_sent = False

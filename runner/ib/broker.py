@@ -75,6 +75,7 @@ class IBBroker(GatewayFills, OrderAdoption, bt.BrokerBase):
         self.gateway_known = dict(snapshot.known_orders)
         self.bracket: list[tuple[bt.Order, OrderSpec]] = []
         self.deferred: list[tuple[bt.Order, OrderSpec]] = []
+        self.by_bt_ref: dict[int, bt.Order] = {}   # every order a strategy gave, by backtrader ref
         self.held: list[tuple[object, list[OrderSpec]]] = []
         self.paused = False
         self.halted = False
@@ -173,6 +174,7 @@ class IBBroker(GatewayFills, OrderAdoption, bt.BrokerBase):
         order.addinfo(orderRef=ref)
         order.addcomminfo(self.getcommissioninfo(order.data))   # trade P&L arithmetic; fees come from IB
         self.refs[order.ref] = ref
+        self.by_bt_ref[order.ref] = order
         if oco is not None:
             group = self.oca_leader.get(oco.ref) or self.refs.get(oco.ref)
             self.oca_leader[oco.ref] = group
@@ -193,8 +195,16 @@ class IBBroker(GatewayFills, OrderAdoption, bt.BrokerBase):
             # A resting order may become the leader of an OCO group later (backtrader's oco= names it
             # afterwards), and IB needs the group on every member, so each one starts its own group.
             group = self.oca_leader[order.ref] = ref
+        replaying = any(getattr(d, "backfilling", False) for d in self._datas())
+        attach = parent_ref or (None if replaying else self._unfilled_entry_of(order))
+        if attach is False:
+            # Its entry never reached the gateway (refused here): the exit must not go out alone.
+            log.info("exit withdrawn: the entry it protects was refused before it was sent")
+            order.cancel()
+            self.notify(order)
+            return order
         try:
-            spec = order_spec(order, ref, parent_ref=parent_ref, oca_group=group, min_tick=self._min_tick(order.data))
+            spec = order_spec(order, ref, parent_ref=attach, oca_group=group, min_tick=self._min_tick(order.data))
         except TranslationError as exc:
             return self._reject(order, f"cannot translate to an IB order: {exc}")
         live = self._latest_incarnation(ref)
@@ -204,7 +214,6 @@ class IBBroker(GatewayFills, OrderAdoption, bt.BrokerBase):
             ref = live
         self.orders[ref] = order
         row = self.store.journal.order(ref)
-        replaying = any(getattr(d, "backfilling", False) for d in self._datas())
         # "Already sent" comes before the risk check: a decision an earlier run sent is followed, not re-decided.
         if self._known(ref):
             if not replaying:
@@ -244,6 +253,24 @@ class IBBroker(GatewayFills, OrderAdoption, bt.BrokerBase):
         else:
             self.store.place(contract, specs)
         return order
+
+    def _unfilled_entry_of(self, order: bt.Order) -> str | bool | None:
+        """The orderRef to attach an exit to while the entry it was sent with has not filled.
+
+        A playbook sends its stop and target with a next-open entry (``entry_ref`` names it). Sent on
+        their own they would work at the gateway before the entry fills, and a refused entry would leave
+        them to open a position of their own (a gap through the target). As IB attached orders (the
+        entry their parent) the gateway holds them until the entry fills and cancels them if it does
+        not. False: the entry was refused before it was sent; None: nothing to attach to.
+        """
+        entry = self.by_bt_ref.get(order.info.get("entry_ref"))
+        if entry is None:
+            return None
+        if entry.status in (bt.Order.Submitted, bt.Order.Accepted) and self.refs.get(entry.ref) in self.orders:
+            return self.refs[entry.ref]
+        if entry.status in (bt.Order.Rejected, bt.Order.Margin, bt.Order.Canceled):
+            return False
+        return None
 
     def cancel(self, order):
         """Cancel at the gateway; like backtrader's OCO, the rest of its group goes too."""

@@ -101,6 +101,10 @@ class SimExchange:
                 self._reject(order, reason)
                 return
         parent = self.find(client_id, ticket.parent_id) if ticket.parent_id else None
+        if parent is not None and parent.is_done and parent.status != "Filled":
+            # Attached to an order that is no longer working (refused or cancelled): refused too.
+            self._reject(order, "Parent order is being cancelled.")
+            return
         if parent is not None:
             parent.children.append(order.perm_id)
         if not ticket.transmit:
@@ -250,6 +254,10 @@ class SimExchange:
         order.completed_status = "Rejected"
         self.listener.order_error(order.client_id, order.order_id, 201, f"Order rejected - reason:{reason}")
         self.listener.order_updated(order)
+        for child_id in order.children:   # attached orders go with a refused parent
+            child = self.orders[child_id]
+            if not child.is_done:
+                self._cancel(child, notify_client=True)
 
     def _cancel(self, order: SimOrder, notify_client: bool) -> None:
         self._staged.discard(order.perm_id)

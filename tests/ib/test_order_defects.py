@@ -81,6 +81,7 @@ def test_stop_and_target_go_out_on_the_tick_in_the_safe_direction(library, bars,
     assert round(stop.aux_price * 100) == pytest.approx(stop.aux_price * 100, abs=1e-6)
     assert stop.status in ("PreSubmitted", "Submitted") and target.status == "Submitted"
     assert at_gateway["MKT"].status == "Filled"
+    assert stop.parent_id == target.parent_id == at_gateway["MKT"].order_id, "attached to the entry"
     assert strategy.statuses("stop") == ["Submitted", "Accepted"]
 
 
@@ -106,9 +107,14 @@ def test_a_rejected_entry_cancels_its_exits_before_they_can_fill(library, bars, 
         strategy = finish(gw, go_live(one_trade(gw, library, tmp_path, bars, stop_pct=0.5, target_pct=0.5)), bars)
         at_gateway, fills, positions = gw.orders(), gw.fills(), gw.positions()
     assert strategy.statuses("entry") == ["Submitted", "Rejected"]
-    assert strategy.statuses("stop")[-1] == "Canceled" and strategy.statuses("target")[-1] == "Canceled"
-    assert {o.order_type: o.status for o in at_gateway} == {"MKT": "Inactive", "STP": "Cancelled",
-                                                            "LMT": "Cancelled"}
+    # The exits go out attached to the entry: the gateway cancels them with it, or refuses them when
+    # they arrive after it was refused; either way they never work on their own.
+    assert strategy.statuses("stop")[-1] in ("Canceled", "Rejected")
+    assert strategy.statuses("target")[-1] in ("Canceled", "Rejected")
+    by_type = {o.order_type: o for o in at_gateway}
+    assert by_type["MKT"].status == "Inactive"
+    assert by_type["STP"].status in ("Cancelled", "Inactive") and by_type["LMT"].status in ("Cancelled", "Inactive")
+    assert by_type["STP"].parent_id == by_type["LMT"].parent_id == by_type["MKT"].order_id
     assert fills == [] and positions == {}
     assert strategy.trade_plan is None
 

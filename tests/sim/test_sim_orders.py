@@ -103,6 +103,32 @@ def test_bracket_children_work_after_the_parent_fills_and_cancel_each_other(ib_l
     assert gw.positions() == {}
 
 
+def test_orders_attached_to_a_working_parent_wait_for_it_and_go_with_it(ib_lib, setup):
+    gw, ib, contract = setup()
+    parent = place(ib, contract, ib_lib.LimitOrder("BUY", 10, 50.0, tif="GTC"))   # never fills
+    attached = ib_lib.LimitOrder("SELL", 10, 101.5, tif="GTC")                    # would fill on Mar 5
+    attached.parentId = parent.order.orderId
+    child = place(ib, contract, attached)
+    assert child.orderStatus.status == "PreSubmitted", "held until the parent fills"
+    gw.advance_to(AFTER_MAR5_CLOSE)
+    assert not gw.fills(), "an attached order never works before its parent fills"
+    ib.cancelOrder(parent.order)
+    assert wait_for(ib, lambda: child.orderStatus.status == "Cancelled"), child.log
+
+
+def test_an_order_attached_to_a_refused_parent_is_refused(ib_lib, setup):
+    gw, ib, contract = setup()
+    gw.reject_next_orders(1, reason="no trading permissions")
+    parent = ib.placeOrder(contract, ib_lib.MarketOrder("BUY", 10))
+    assert wait_for(ib, lambda: parent.orderStatus.status in ("Cancelled", "Inactive"))
+    attached = ib_lib.LimitOrder("SELL", 10, 101.5, tif="GTC")
+    attached.parentId = parent.order.orderId
+    child = ib.placeOrder(contract, attached)
+    assert wait_for(ib, lambda: child.orderStatus.status in ("Cancelled", "Inactive")), child.log
+    gw.advance_to(AFTER_MAR5_CLOSE)
+    assert not gw.fills() and gw.positions() == {}
+
+
 def test_oca_group_cancels_the_others_at_the_first_fill(ib_lib, setup):
     gw, ib, contract = setup()
     orders = ib.oneCancelsAll([ib_lib.LimitOrder("BUY", 10, 101.5), ib_lib.StopOrder("BUY", 10, 103.5)],
