@@ -20,6 +20,7 @@ from runner.backtest.run import BacktestResult, _finite, write_backtest_outputs
 from runner.config import RunConfig, resolved_yaml
 from runner.backtest.engine import build_cerebro
 from runner.errors import FlowbotError
+from runner.ib import library_noise
 from runner.ib.broker import IBBroker
 from runner.paper.feed_plan import plan_feeds
 from runner.paper.monitor import session_monitor
@@ -45,11 +46,13 @@ class PaperSession:
         # status.json, orders.csv / trades.csv as events happen, notifications, the status page
         self.monitor = session_monitor(cfg, folder, status_port)
         self.runlog = self.monitor.runlog
+        self._quiet_library = None   # detaches the library-noise log filter
         self.run_cfg = cfg          # the Cerebro's config: feeds renamed where a symbol has two bar sizes
 
     def start(self) -> None:
         self.run_cfg, plans = plan_feeds(self.cfg)
         self.monitor.start()
+        self._quiet_library = library_noise.install(library_noise.store_noise(self.store))
         snapshot = self.store.connect()
         for plan in plans.values():
             self.feeds[plan.name] = IBFeed(store=self.store, symbol=plan.ib_symbol, bar_size=str(plan.size),
@@ -86,6 +89,8 @@ class PaperSession:
             time.sleep(0.5)   # let the cancels leave before the socket closes
         self.store.stop()
         self.monitor.close()
+        if self._quiet_library is not None:
+            self._quiet_library()
 
 
 def feed_symbols(cfg: RunConfig) -> dict[str, str]:
