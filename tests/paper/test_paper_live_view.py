@@ -73,6 +73,9 @@ def test_the_operator_sees_bars_orders_fills_and_notifications_as_they_happen(li
             gw.wait_until_done(240)
             replay_all(gw, session, bars)
             assert wait_for(lambda: len(session.runlog.trades) >= 2)
+            # The strategies (and the live view after them) act on the last bar a moment after it is delivered.
+            assert wait_for(lambda: sum(line.startswith("INFO SPY@1min 1min bar ") for line in log_lines)
+                            == len(session.feeds["SPY@1min"].delivered))
         finally:
             runner.finish()
     # Library noise said as what it means: routine cancels and empty history are never warnings or errors.
