@@ -36,6 +36,7 @@ from loguru import logger
 from runner.ib import events
 from runner.ib.broker_fills import COMMISSION_WAIT, GatewayFills  # noqa: F401  (COMMISSION_WAIT: public)
 from runner.ib.ib_config import RiskLimits
+from runner.ib.feed_positions import split_positions
 from runner.ib.broker_adopt import JOURNAL_DONE, OrderAdoption
 from runner.ib.orders import OrderSpec, TranslationError, order_spec
 from runner.ib.sessions import NEW_YORK
@@ -55,6 +56,7 @@ class IBBroker(GatewayFills, OrderAdoption, bt.BrokerBase):
         self.cash = float(snapshot.cash) if snapshot.cash is not None else 0.0
         self.startingcash = self.cash
         self.positions: dict[str, bt.Position] = collections.defaultdict(bt.Position)
+        self.feed_positions: dict[str, bt.Position] = {}   # feed name -> position, for symbols with two feeds
         for symbol, (qty, cost) in snapshot.positions.items():
             self.positions[symbol] = bt.Position(qty, cost)
         self.notifs: collections.deque = collections.deque()
@@ -114,7 +116,9 @@ class IBBroker(GatewayFills, OrderAdoption, bt.BrokerBase):
         return value
 
     def getposition(self, data, clone=True):
-        pos = self.positions[self._symbol(data)]
+        pos = self.feed_positions.get(data._name)
+        if pos is None:
+            pos = self.positions[self._symbol(data)]
         return pos.clone() if clone else pos
 
     def get_notification(self):
@@ -136,6 +140,7 @@ class IBBroker(GatewayFills, OrderAdoption, bt.BrokerBase):
         """The feeds whose last close values positions (paper.py calls this)."""
         self._feeds = list(feeds)
         self._contracts = {self._symbol(f): f for f in feeds}
+        self.feed_positions = split_positions(self._feeds, self.positions, self._symbol)
 
     @staticmethod
     def _symbol(data) -> str:

@@ -48,7 +48,7 @@ def combined_config(tmp_path: Path, port: int, library: str, **extra):
 
 
 def gateway(bars, **kw) -> SimulatedGateway:
-    options = dict(speed=0, paused=True, wire_log=False, session_pause=0.05, bar_pause=0.02,
+    options = dict(speed=0, paused=True, wire_log=False, session_pause=0.05, bar_pause=0.04,
                    pacing_time_scale=0.01, warmup_sessions=1)
     options.update(kw)
     return SimulatedGateway(bars={"SPY": bars}, **options)

@@ -47,3 +47,24 @@ def test_daily_and_minute_feeds_of_one_symbol_share_one_connection(library, tmp_
     # The minute feed keeps pace beside the daily one: every trade is flat by its own close.
     assert (trades["entry_time"].str[:10] == trades["exit_time"].str[:10]).all()
     assert "overnight_flatten" not in set(session.runlog.orders_frame()["reason"])
+
+
+def test_each_playbook_sees_its_own_position_in_a_shared_symbol(library, tmp_path):
+    """The account is short SPY from the December fade when the session starts: the VWAP fade, on SPY too,
+    must not take that short for an overnight position of its own and flatten it."""
+    bars = minute_bars()
+    with gateway(bars) as gw:
+        gw.account.apply_fill("SPY", -27, 272.0, 1.0)
+        session = PaperSession(combined_config(tmp_path, gw.port, library), journal_dir=tmp_path / "logs")
+        runner = SessionThread(session).start()
+        try:
+            replay_all(gw, session, bars)
+            assert wait_for(lambda: len(session.runlog.trades) >= 2)
+        finally:
+            runner.finish()
+    broker = session.broker
+    assert broker.getposition(session.feeds["SPY"]).size == -27        # the December fade's short
+    assert broker.getposition(session.feeds["SPY@1min"]).size == 0     # the VWAP fade: flat by each close
+    assert broker.positions["SPY"].size == -27                          # the account: both together
+    assert "overnight_flatten" not in set(session.runlog.orders_frame()["reason"])
+    assert gw.account.positions["SPY"].quantity == -27
