@@ -47,6 +47,8 @@ def describe(code: int, text: str, own_cancel: bool = False) -> tuple[str, str]:
             ("WARNING", f"cancelled by the gateway: {text.strip() or 'no reason given'}")
     if code == 162 and "HMDS query returned no data" in text:
         return "INFO", "no history for this request (IB has no bars for it)"
+    if code in (162, 420) and "pacing violation" in text.lower():
+        return "INFO", "pacing violation: the request is retried after a pause"
     if code in MEANINGS:
         level, meaning = MEANINGS[code]
         state = _STATE.search(text)

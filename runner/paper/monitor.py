@@ -89,6 +89,7 @@ class SessionMonitor:
             self.status.add_fill(row)
             text = (f"{row['strategy']}: {row['side']} {row['filled_size']:g} {row['symbol']} filled at "
                     f"{row['fill_price']:,.2f} ({row['reason'] or row['type']})")
+            self.log.info(f"fill: {text}")
             self._tell("fill", text)
         elif status in REFUSED or (status == "Canceled" and self._error_of(row)):
             why = self._error_of(row) or status.lower()

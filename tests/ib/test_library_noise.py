@@ -14,6 +14,7 @@ from runner.ib.library_noise import LibraryNoise, describe, install
     (162, "Historical Market Data Service error message:HMDS query returned no data: SPY", False, "INFO", "no history"),
     (162, "Historical Market Data Service error message:API historical data query cancelled: 3", False, "ERROR",
      "query cancelled"),
+    (162, "Historical Market Data Service error message:Pacing violation", False, "INFO", "retried after a pause"),
     (2104, "Market data farm connection is OK:usfarm", False, "DEBUG", "farm connected"),
     (201, "Order rejected - reason: margin", False, "ERROR", "Order rejected - reason: margin"),
 ])
