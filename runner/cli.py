@@ -21,7 +21,7 @@ import time
 import warnings
 from pathlib import Path
 
-from runner.cli_args import add_set, iso_date, seconds
+from runner.cli_args import add_set, iso_date, port_number, seconds
 from runner.errors import ConfigError, FlowbotError, UserInputError
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_BAD_INPUT, EXIT_GATEWAY = 0, 1, 2, 3
@@ -57,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_set(paper)
     paper.add_argument("--duration", type=seconds, metavar="S", help="stop after this many seconds")
     paper.add_argument("--out", type=Path, metavar="DIR", help="run folder (new or empty)")
+    paper.add_argument("--status-port", type=port_number, metavar="PORT",
+                       help="serve a read-only status page on http://127.0.0.1:PORT/ (e.g. 8765)")
     paper.set_defaults(handler=_paper)
 
     config = commands.add_parser("config", help="check or show a config file")
@@ -134,7 +136,7 @@ def _paper(args) -> int:
     path = args.config or default_config("paper.yaml")
     cfg = load_config(path, args.overrides)
     configure_console(cfg.logging.level)
-    return run_paper(cfg, duration=args.duration, out_dir=args.out)
+    return run_paper(cfg, duration=args.duration, out_dir=args.out, status_port=args.status_port)
 
 
 def _config_check(args) -> int:

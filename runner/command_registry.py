@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "runner.fetch.command",
     "runner.sim.command",
     "runner.pressure.command",
+    "runner.paper.status_command",
 )
 
 

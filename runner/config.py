@@ -18,6 +18,7 @@ from runner.config_files import read_yaml
 from runner.config_messages import _did_you_mean, _line_of, describe_error, dotted, format_errors  # noqa: F401
 from runner.errors import ConfigError
 from runner.ib.ib_config import IBConfig, RiskLimits
+from runner.paper.notify import NotifyConfig
 from runner.inputs import cut, safe_name, shown
 from strategies.params import PlainInputModel
 from strategies.registry import STRATEGIES
@@ -187,6 +188,7 @@ class RunConfig(StrictModel):
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     ib: IBConfig = Field(default_factory=IBConfig)
     risk: RiskLimits = Field(default_factory=RiskLimits)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig, description="paper trading: webhook notifications")
     data: DataConfig = Field(default_factory=DataConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
 

@@ -36,6 +36,7 @@ from loguru import logger
 from runner.ib import events
 from runner.ib.broker_fills import COMMISSION_WAIT, GatewayFills  # noqa: F401  (COMMISSION_WAIT: public)
 from runner.ib.ib_config import RiskLimits
+from runner.ib.feed_positions import split_positions
 from runner.ib.broker_adopt import JOURNAL_DONE, OrderAdoption
 from runner.ib.broker_exits import AttachedExits
 from runner.ib.orders import OrderSpec, TranslationError, order_spec
@@ -56,6 +57,7 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, bt.BrokerBase):
         self.cash = float(snapshot.cash) if snapshot.cash is not None else 0.0
         self.startingcash = self.cash
         self.positions: dict[str, bt.Position] = collections.defaultdict(bt.Position)
+        self.feed_positions: dict[str, bt.Position] = {}   # feed name -> position, for symbols with two feeds
         for symbol, (qty, cost) in snapshot.positions.items():
             self.positions[symbol] = bt.Position(qty, cost)
         self.notifs: collections.deque = collections.deque()
@@ -108,7 +110,7 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, bt.BrokerBase):
 
     def getvalue(self, datas=None):
         value = self.cash if datas is None else 0.0
-        for data in datas or self._datas():
+        for data in datas or self._valuing_feeds():
             pos = self.positions.get(self._symbol(data))
             if pos is not None and pos.size:
                 price = data.close[0] if len(data) else pos.price
@@ -116,7 +118,9 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, bt.BrokerBase):
         return value
 
     def getposition(self, data, clone=True):
-        pos = self.positions[self._symbol(data)]
+        pos = self.feed_positions.get(data._name)
+        if pos is None:
+            pos = self.positions[self._symbol(data)]
         return pos.clone() if clone else pos
 
     def get_notification(self):
@@ -125,10 +129,20 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, bt.BrokerBase):
     def _datas(self):
         return list(getattr(self, "_feeds", []))
 
+    def _valuing_feeds(self):
+        """One feed per symbol, the freshest: a symbol streamed as daily and 1-minute bars is valued once."""
+        best = {}
+        for data in self._datas():
+            symbol, stamp = self._symbol(data), data.datetime[0] if len(data) else float("-inf")
+            if symbol not in best or stamp > best[symbol][0]:
+                best[symbol] = (stamp, data)
+        return [data for _, data in best.values()]
+
     def register_feeds(self, feeds) -> None:
         """The feeds whose last close values positions (paper.py calls this)."""
         self._feeds = list(feeds)
         self._contracts = {self._symbol(f): f for f in feeds}
+        self.feed_positions = split_positions(self._feeds, self.positions, self._symbol)
 
     @staticmethod
     def _symbol(data) -> str:

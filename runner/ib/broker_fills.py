@@ -118,8 +118,13 @@ class GatewayFills:
             signed = remaining if signed > 0 else -remaining
         pos = self.positions[self._symbol(order.data)]
         pprice_orig = pos.price
+        own = self.feed_positions.get(order.data._name)
+        if own is not None:   # a symbol with two feeds: the order's playbook sees its own feed's position
+            pprice_orig = own.price
         if book:
             psize, pprice, opened, closed = pos.update(signed, price)
+            if own is not None:
+                psize, pprice, opened, closed = own.update(signed, price)
             self.cash -= signed * price + commission
         else:   # already in the account's positions and cash
             psize, pprice = pos.size, pos.price

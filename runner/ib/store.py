@@ -36,7 +36,7 @@ from typing import Any, Callable
 from loguru import logger
 
 from runner.errors import GatewayError, SafetyError
-from runner.ib import compat, events
+from runner.ib import compat, events, library_noise
 from runner.ib.ib_config import IBConfig
 from runner.ib.journal import Journal
 from runner.ib.market_data import MarketData, _BarSubscription
@@ -289,7 +289,12 @@ class IBStore(MarketData, OrderRouting):
             self._emit(events.Fatal(GatewayError(
                 f"IB gateway at {self.cfg.host}:{self.cfg.port}: client id {self.cfg.client_id} is in use (326)")))
         elif kind == "error" and reqId in self._ref_by_order_id:
-            self.log.bind(order_ref=self._ref_by_order_id[reqId]).warning(f"order error {errorCode}: {errorString}")
+            level, meaning = library_noise.describe(errorCode, errorString)
+            log = self.log.bind(order_ref=self._ref_by_order_id[reqId])
+            if level == "ERROR":
+                log.warning(f"order error {errorCode}: {errorString}")
+            else:   # routine (e.g. 10148: a cancel that was not needed): said as what it means
+                log.log(level, f"{meaning} ({errorCode}: {errorString})")
             self._onOrderError(reqId, errorCode, errorString)
         elif kind == "error" and reqId == -1:
             self.log.warning(f"gateway error {errorCode}: {errorString}")

@@ -1,0 +1,98 @@
+"""A paper session as its operator sees it, against the simulated gateway (both libraries).
+
+While it runs: a line per completed bar at INFO (time with zone, close, position, open orders, P&L),
+status.json rewritten on every event, orders.csv / trades.csv current on disk, the status page
+answering GET only, webhook notifications for fills. At the end: status.json says stopped.
+"""
+import csv
+import logging
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+from loguru import logger
+
+from runner.paper.session import PaperSession
+from runner.paper.status_file import read_status
+
+from paper_sim import SessionThread, combined_config, gateway, minute_bars, replay_all, wait_for
+from webhook_server import WebhookServer
+
+
+def rows(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def get(url):
+    with urllib.request.urlopen(url, timeout=30) as answer:
+        return answer.status, answer.headers.get("Content-Type"), answer.read().decode()
+
+
+@pytest.fixture
+def log_lines():
+    lines = []
+    sink = logger.add(lambda m: lines.append(str(m)), level="INFO", format="{level} {message}")
+    yield lines
+    logger.remove(sink)
+
+
+def test_the_operator_sees_bars_orders_fills_and_notifications_as_they_happen(library, tmp_path, log_lines, caplog):
+    caplog.set_level(logging.DEBUG)
+    bars = minute_bars()
+    run = tmp_path / "run"
+    run.mkdir()
+    with WebhookServer() as hook, gateway(bars) as gw:
+        cfg = combined_config(tmp_path, gw.port, library, notify={"webhook": hook.url})
+        session = PaperSession(cfg, journal_dir=tmp_path / "logs", folder=run, status_port=0)
+        runner = SessionThread(session).start()
+        try:
+            page = f"http://127.0.0.1:{session.monitor.page.port}"
+            assert session.monitor.page.server.server_address[0] == "127.0.0.1"
+            streams = lambda: sum(gw.realtime_subscriptions().values(), [])  # noqa: E731
+            assert wait_for(lambda: streams())
+            gw.resume()
+            # Mid-session, with the process still trading: a fill is on disk and on the page.
+            assert wait_for(lambda: read_status(run)["fills"]), "status.json shows the first fill"
+            on_disk = rows(run / "orders.csv")
+            assert any(r["status"] == "Completed" for r in on_disk), "orders.csv is current while running"
+            assert runner.thread.is_alive()
+            code, kind, text = get(page + "/status.json")
+            live = json.loads(text)
+            assert code == 200 and kind == "application/json" and live["state"] == "live"
+            assert live["connection"]["state"] == "connected" and live["fills"]
+            code, kind, html = get(page + "/")
+            assert code == 200 and "Working orders" in html and "connected" in html
+            for method in ("POST", "PUT", "DELETE"):
+                request = urllib.request.Request(page + "/", data=b"x", method=method)
+                with pytest.raises(urllib.error.HTTPError) as refused:
+                    urllib.request.urlopen(request, timeout=30)
+                assert refused.value.code == 405
+            assert wait_for(lambda: "fill" in hook.events()), "the webhook heard of the fill"
+            gw.wait_until_done(240)
+            replay_all(gw, session, bars)
+            assert wait_for(lambda: len(session.runlog.trades) >= 2)
+            # The strategies (and the live view after them) act on the last bar a moment after it is delivered.
+            assert wait_for(lambda: sum(line.startswith("INFO SPY@1min 1min bar ") for line in log_lines)
+                            == len(session.feeds["SPY@1min"].delivered))
+        finally:
+            runner.finish()
+    # Library noise said as what it means: routine cancels and empty history are never warnings or errors.
+    library = [(r.levelname, r.getMessage()) for r in caplog.records if r.name.startswith(("ib_insync", "ib_async"))]
+    assert not [m for lv, m in library if lv in ("WARNING", "ERROR") and ("202" in m or "1014" in m)]
+    final = read_status(run)
+    assert final["state"] == "stopped" and final["stop_reason"] == "test over"
+    assert set(final["last_bar"]) == {"SPY", "SPY@1min"}
+    assert final["last_bar"]["SPY"]["bar_size"] == "1d"
+    trades = rows(run / "trades.csv")
+    assert len(trades) == len(session.runlog.trades) and all(t["exit_reason"] != "open" for t in trades)
+    fills = [b for b in hook.bodies if b["event"] == "fill"]
+    assert len(fills) == sum(1 for r in rows(run / "orders.csv") if r["status"] in ("Completed", "Partial"))
+    assert all(b["run"] == "combined-paper" and b["content"] == b["text"] for b in fills)
+    # One INFO line per completed live bar, with the zone, the close, the position, open orders and P&L.
+    minute_lines = [line for line in log_lines if line.startswith("INFO SPY@1min 1min bar ")]
+    daily_lines = [line for line in log_lines if line.startswith("INFO SPY 1d bar ")]
+    assert len(minute_lines) == len(session.feeds["SPY@1min"].delivered)
+    assert len(daily_lines) == 2   # the two live sessions (the first one is the backfill)
+    assert " EDT: close " in daily_lines[0] and "position SPY" in daily_lines[0] and "open order(s), P&L" in daily_lines[0]
