@@ -16,10 +16,11 @@ def reference(times: pd.DatetimeIndex, trades: pd.DataFrame) -> float:
     total = float(np.asarray((closes - opens).total_seconds()).sum())
     held = 0.0
     if len(trades):
-        entries = pd.to_datetime(trades["entry_time"], utc=True)
-        exits = pd.to_datetime(trades["exit_time"], utc=True)
-        o, c = opens.tz_convert("UTC").asi8, closes.tz_convert("UTC").asi8
-        for entry, exit_ in zip(entries.astype("int64"), exits.astype("int64")):
+        ns = lambda t: pd.DatetimeIndex(t).tz_convert("UTC").as_unit("ns").asi8   # noqa: E731  one unit for all
+        entries = ns(pd.to_datetime(trades["entry_time"], utc=True))
+        exits = ns(pd.to_datetime(trades["exit_time"], utc=True))
+        o, c = ns(opens), ns(closes)
+        for entry, exit_ in zip(entries, exits):
             overlap = np.minimum(c, exit_) - np.maximum(o, entry)
             held += float(overlap[overlap > 0].sum()) / 1e9
     return round(held / total * 100.0, 4)
