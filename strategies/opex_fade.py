@@ -16,6 +16,11 @@ from strategies.market_calendar import session_offset
 from strategies.playbook import SHORT, Playbook
 
 
+def rally_name(opex: dt.date) -> str:
+    """The rally condition's name: ``rally over the Dec OPEX close, %``."""
+    return f"rally over the {opex:%b} OPEX close, %"
+
+
 class OpexRallyFade(Playbook):
     """A short playbook that fades a rally over an OPEX close (params: rally_pct, entry, stop_atr,
     target_retrace_pct)."""
@@ -52,7 +57,7 @@ class OpexRallyFade(Playbook):
             Condition("one trade per window", self.window_key(today) not in self.traded_windows, None,
                       "not traded in this window yet"),
             Condition("window", first <= today <= last, None, f"{first} to {last} (OPEX {opex} + 2 sessions)"),
-            at_least(f"rally over the {opex:%b} OPEX close, %", rally, self.config.rally_pct),
+            at_least(rally_name(opex), rally, self.config.rally_pct),
             self.pressure(),
             *self.extra_conditions(today, exit_day),
             *self.filter_conditions(),
@@ -73,8 +78,7 @@ class OpexRallyFade(Playbook):
             return
         conditions = self.conditions(today)
         waits = waiting_on(conditions)
-        by_name = {c.name: c for c in conditions}
-        rally = by_name[f"rally over the {opex:%b} OPEX close, %"]
+        rally = next(c for c in conditions if c.name == rally_name(opex))
         pressure = self.pressure()
         if waits:
             if rally.ok:
