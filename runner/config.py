@@ -168,6 +168,11 @@ class OutputConfig(StrictModel):
     report: bool = Field(True, description="write report.html")
 
 
+class EngineConfig(StrictModel):
+    every_bar: bool = Field(False, description="feed every bar to backtrader (the plain path) instead of only the "
+                            "bars an intraday playbook can act on; the trades are identical, it is slower")
+
+
 class LoggingConfig(StrictModel):
     level: Literal["TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR"] = Field("INFO", description="console level")
     file_level: Literal["TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR"] = Field("DEBUG", description="run.log level")
@@ -185,6 +190,7 @@ class RunConfig(StrictModel):
     risk: RiskLimits = Field(default_factory=RiskLimits)
     notify: NotifyConfig = Field(default_factory=NotifyConfig, description="paper trading: webhook notifications")
     data: DataConfig = Field(default_factory=DataConfig)
+    engine: EngineConfig = Field(default_factory=EngineConfig)
 
     @model_validator(mode="after")
     def _check_window(self) -> "RunConfig":

@@ -104,6 +104,12 @@ class DecemberFade(OpexRallyFade):
         return median > 0 and float(self.bars.volume[0]) >= self.config.volume_ratio_min * median
 
     @classmethod
+    def holding_span(cls, year: int, params: DecemberFadeParams) -> tuple[dt.date, str, dt.date]:
+        # Earliest decision: the close of OPEX+2; so the earliest fill is OPEX+3's open (or close).
+        _opex, first_decision, _last_entry, exit_day = december_window(year)
+        return session_offset(first_decision, 1), "open" if params.entry == "next_open" else "close", exit_day
+
+    @classmethod
     def active_window(cls, year: int, params: DecemberFadeParams) -> tuple[dt.date, dt.date]:
         # decide() acts from OPEX+2 to the second-to-last session; the time exit is the last one.
         _opex, first, _last_entry, exit_day = december_window(year)
@@ -114,7 +120,3 @@ class DecemberFade(OpexRallyFade):
         # The Dec OPEX close (two sessions before the window), and with the volume filter the
         # 20 sessions before the decision.
         return 21 if params.volume_ratio_min is not None else 3
-
-    @classmethod
-    def baseline_window(cls, year: int, params: DecemberFadeParams) -> tuple[dt.date, dt.date]:
-        return cls.active_window(year, params)

@@ -89,6 +89,14 @@ class JanuarySnapback(Playbook):
         return None
 
     @classmethod
+    def holding_span(cls, year: int, params: JanuarySnapbackParams) -> tuple[dt.date, str, dt.date]:
+        # last_close: bought at the last December close; next_open: at the first January open.
+        last = nth_session_of_month(year + 1, 1, params.hold_sessions)
+        if params.entry == "last_close":
+            return nth_session_of_month(year, 12, -1), "close", last
+        return nth_session_of_month(year + 1, 1, 1), "open", last
+
+    @classmethod
     def active_window(cls, year: int, params: JanuarySnapbackParams) -> tuple[dt.date, dt.date]:
         # decide() acts on one session (the last or second-to-last of December); the time exit is
         # the close of January session hold_sessions.
@@ -100,7 +108,3 @@ class JanuarySnapback(Playbook):
     def lookback_bars(cls, params: JanuarySnapbackParams) -> int:
         # The close 5 sessions back and the Dec OPEX close (at most 10 sessions before the decision).
         return 15
-
-    @classmethod
-    def baseline_window(cls, year: int, params: JanuarySnapbackParams) -> tuple[dt.date, dt.date]:
-        return nth_session_of_month(year + 1, 1, 1), nth_session_of_month(year + 1, 1, params.hold_sessions)

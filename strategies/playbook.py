@@ -6,7 +6,9 @@ Execution semantics (no look-ahead), shared by backtests and paper trading:
 * Entries are market orders for the next session's open, or market-on-close
   (``bt.Order.Close``) orders for the next session's close.
 * Exits form one OCO group: a stop, an optional target (limit) and the time exit,
-  a market-on-close order sent the session before the exit day. For a
+  a market-on-close order sent the session before the exit day. The stop and
+  the target keep their distance from the decision close and are anchored to
+  the entry's actual fill (a gap or a next-close entry moves them with it). For a
   next-open entry the group is sent with the entry, so the stop protects the
   entry session too; for a market-on-close entry it is sent once the entry
   has filled.
@@ -18,8 +20,8 @@ Execution semantics (no look-ahead), shared by backtests and paper trading:
   with a position: the other exits are cancelled and it is flattened at
   market; a refused flatten is an ERROR that leaves it to the trader.
 
-Subclasses implement ``decide(today)`` and describe their window with
-``baseline_window(year)``; ``baseline_year`` turns it into the report's
+Subclasses implement ``decide(today)`` and describe the span they can hold
+with ``holding_span(year)``; ``holding_windows`` turns it into the report's
 comparison with simply holding. ``active_window(year)`` says from which session
 a playbook may decide to the last one it may hold a position: a backtest may
 feed only the bars around it (``runner.backtest.daily_window_feed``), with the
@@ -33,26 +35,14 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import backtrader as bt
-import numpy as np
-import pandas as pd
 
 from strategies.market_calendar import nth_session_of_month, session_offset
 from strategies.params import PlaybookParams
 from strategies.signals.filters import FilterCheck
+from strategies.holding_windows import HoldingWindows, span_return  # noqa: F401 - span_return re-exported
 from strategies.strategy_base import FlowbotStrategy
 
 LONG, SHORT = 1, -1
-
-
-def close_to_close_return(bars: pd.DataFrame, first: dt.date, last: dt.date) -> float | None:
-    """Close before ``first`` to the close of ``last``; None unless bars cover both ends."""
-    dates = bars.index.tz_localize(None).normalize()
-    closes = bars["close"].to_numpy()
-    before = np.flatnonzero(dates < pd.Timestamp(first))
-    upto = np.flatnonzero(dates <= pd.Timestamp(last))
-    if not len(before) or not len(upto) or dates[upto[-1]] < pd.Timestamp(last):
-        return None
-    return float(closes[upto[-1]] / closes[before[-1]] - 1.0)
 
 
 @dataclass
@@ -67,11 +57,12 @@ class TradePlan:
     why: str
     filled: bool = False
     entry_price: float | None = None
+    anchor: float | None = None     # the decision close the stop and target were measured from
     trailing: bool = False
     time_exit_sent: bool = False
 
 
-class Playbook(FlowbotStrategy):
+class Playbook(HoldingWindows, FlowbotStrategy):
     """Common machinery; see the module docstring for the execution contract."""
 
     #: The direction a playbook trades; the report's unconditional comparison uses it.
@@ -104,11 +95,6 @@ class Playbook(FlowbotStrategy):
         raise NotImplementedError
 
     @classmethod
-    def baseline_window(cls, year: int, params: PlaybookParams) -> tuple[dt.date, dt.date] | None:
-        """First and last session the playbook can be exposed in its ``year`` window."""
-        return None
-
-    @classmethod
     def active_window(cls, year: int, params: PlaybookParams) -> tuple[dt.date, dt.date] | None:
         """The first session the playbook may decide on in its ``year`` window and the last one
         it may hold a position in (its time exit); None if it never acts that year."""
@@ -119,21 +105,6 @@ class Playbook(FlowbotStrategy):
         """How many bars before ``active_window``'s first session a decision reads (closes, volumes)."""
         return 30
 
-    @classmethod
-    def baseline_year(cls, year: int, params: PlaybookParams, bars: pd.DataFrame) -> tuple[float, float] | None:
-        """(hold, unconditional) returns of ``year``'s window, or None if the data does not cover it.
-
-        hold: the instrument held long from the close before the window's first
-        session to the close of its last; unconditional: the playbook's side of that.
-        """
-        try:
-            window = cls.baseline_window(year, params)
-        except (ValueError, IndexError):   # the calendar does not reach that year
-            return None
-        if window is None:
-            return None
-        hold = close_to_close_return(bars, *window)
-        return None if hold is None else (hold, cls.direction * hold)
 
     def _feed_of_leg(self, name: str):
         """The feed a filter leg names: the instrument itself or an extra feed by role."""
@@ -229,13 +200,14 @@ class Playbook(FlowbotStrategy):
         if size <= 0:
             self.log.info(f"{today}: signal ({why}) but the risk budget buys less than one unit")
             return
-        self.trade_plan = TradePlan(direction, size, stop, target, exit_day, why)
+        anchor = float(self.bars.close[0])
+        self.trade_plan = TradePlan(direction, size, stop, target, exit_day, why, anchor=anchor)
         self.exit_resent = False
         exectype = bt.Order.Market if timing == "next_open" else bt.Order.Close
         side = self.buy if direction == LONG else self.sell
         self.entry_order = side(data=self.bars, size=size, exectype=exectype)
         self._tag(self.entry_order, "entry")
-        self.entry_order.addinfo(filters=filters)
+        self.entry_order.addinfo(anchor=anchor, filters=filters)
         self.traded_windows.add(window)
         self.tell(f"{today}: {'buy' if direction == LONG else 'sell'} {size} at the "
                       f"{'next open' if timing == 'next_open' else 'next close'} ({why}); "
@@ -249,7 +221,8 @@ class Playbook(FlowbotStrategy):
         plan = self.trade_plan
         close_side = self.sell if plan.direction == LONG else self.buy
         # Sent with an entry that has not filled: a broker may attach them to it (IB holds attached
-        # orders until their parent fills and cancels them if it is refused).
+        # orders until their parent fills and cancels them if it is refused), and the backtest broker
+        # moves them with the entry's fill (see _anchor_to_fill).
         with_entry = {} if plan.filled or self.entry_order is None else {"entry_ref": self.entry_order.ref}
         stop = close_side(data=self.bars, size=plan.size, exectype=bt.Order.Stop, price=plan.stop, **with_entry)
         self._tag(stop, "trailing_stop" if plan.trailing else "stop")
@@ -316,13 +289,13 @@ class Playbook(FlowbotStrategy):
         if order.status == order.Completed:
             plan.filled = True
             plan.entry_price = order.executed.price
-            if not self.exit_orders:
-                self._send_exit_group(today)
+            self._anchor_to_fill(today)
             return
         if order.executed.size:   # ended part-filled: protect what was bought, sized to it
             self.log.warning(f"{today}: entry {order.getstatusname()} after {abs(order.executed.size):g} of "
                              f"{plan.size}; exits resized to the position")
             plan.filled, plan.entry_price, plan.size = True, order.executed.price, int(abs(order.executed.size))
+            self._shift_to_fill(plan)
             self._replace_exit_group(today)
             return
         self.log.warning(f"{today}: entry {order.getstatusname()}"
@@ -331,6 +304,32 @@ class Playbook(FlowbotStrategy):
         for exit_order in self.exit_orders:
             self.cancel(exit_order)
         self.exit_orders, self.trade_plan = [], None
+
+    def _anchor_to_fill(self, today: dt.date) -> None:
+        """Move the stop and target by the fill's distance from the decision close.
+
+        Exits sent with the entry were moved by a broker that does so (the
+        backtest broker, before they are checked on the entry's bar); otherwise
+        they are re-sent at the anchored prices.
+        """
+        plan = self.trade_plan
+        self._shift_to_fill(plan)
+        if not self.exit_orders:
+            self._send_exit_group(today)
+            return
+        live = [o for o in self.exit_orders if o.alive()]
+        if live and abs(float(self.exit_orders[0].created.price) - plan.stop) > 1e-9 * abs(plan.stop):
+            self._replace_exit_group(today)
+
+    @staticmethod
+    def _shift_to_fill(plan: TradePlan) -> None:
+        if plan.anchor is None or plan.entry_price is None:
+            return
+        shift = plan.entry_price - plan.anchor
+        plan.stop += shift
+        if plan.target is not None:
+            plan.target += shift
+        plan.anchor = plan.entry_price   # shifted once
 
     def _replace_exit_group(self, today: dt.date) -> None:
         self._withdraw(self.exit_orders)

@@ -15,8 +15,8 @@ exit), a stop ``stop_atr`` ATRs above, a target retracing ``target_retrace_pct``
 of the rally, an optional trailing stop. One trade per quarter.
 
 A playbook of its own rather than a ``period:`` on december_fade: its windows
-come four times a year (one trade per quarter, a baseline that compounds the
-year's quarter windows), while december_fade keeps its golden behaviour and
+come four times a year (one trade per quarter, a baseline row per quarter
+window), while december_fade keeps its golden behaviour and
 its year-to-date defaults from the research.
 """
 from __future__ import annotations
@@ -24,13 +24,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-import pandas as pd
 from pydantic import field_validator
 
 from strategies.market_calendar import monthly_opex_session, nth_session_of_month, session_offset
 from strategies.params import DailyPlaybookParams, backtrader_params, param
 from strategies.opex_fade import OpexRallyFade
-from strategies.playbook import close_to_close_return
 from strategies.signals.indicators import PeriodDrift, PeriodReturn
 
 QUARTER_END_MONTHS = (3, 6, 9, 12)
@@ -111,27 +109,13 @@ class QuarterEndFade(OpexRallyFade):
         return f"equities {equity_qtd:+.1%} quarter to date", equity_qtd * 100.0 >= cfg.qtd_min_pct
 
     @classmethod
-    def baseline_windows(cls, year: int, params: QuarterEndFadeParams) -> list[tuple[dt.date, dt.date]]:
-        """Every window of ``year`` the playbook can be exposed in: one per chosen quarter end."""
-        return [quarter_window(year, month)[1:4:2] for month in params.quarters]
-
-    @classmethod
-    def baseline_window(cls, year: int, params: QuarterEndFadeParams) -> tuple[dt.date, dt.date]:
-        """The span of the year's windows (first quarter window's start to the last one's exit)."""
-        windows = cls.baseline_windows(year, params)
-        return windows[0][0], windows[-1][1]
-
-    @classmethod
-    def baseline_year(cls, year: int, params: QuarterEndFadeParams, bars: pd.DataFrame) -> tuple[float, float] | None:
-        """Holding (and shorting) each quarter window of ``year`` the bars cover, compounded."""
-        try:
-            windows = cls.baseline_windows(year, params)
-        except (ValueError, IndexError):
-            return None
-        holds = [h for h in (close_to_close_return(bars, *w) for w in windows) if h is not None]
-        if not holds:
-            return None
-        hold = short = 1.0
-        for h in holds:
-            hold, short = hold * (1.0 + h), short * (1.0 - h)
-        return hold - 1.0, short - 1.0
+    def holding_spans(cls, year: int, params: QuarterEndFadeParams) -> list[tuple[int, tuple[dt.date, str, dt.date]]]:
+        """Every window of ``year``, one per chosen quarter end (key ``year * 100 + month``): from the
+        earliest fill (the session after OPEX+2, the first decision: its open, or its close for a
+        next-close entry) to the quarter's last close (the time exit)."""
+        entry_at = "open" if params.entry == "next_open" else "close"
+        spans = []
+        for month in params.quarters:
+            _opex, first_decision, _last_entry, exit_day = quarter_window(year, month)
+            spans.append((year * 100 + month, (session_offset(first_decision, 1), entry_at, exit_day)))
+        return spans

@@ -10,8 +10,10 @@ import math
 from typing import ClassVar
 
 import backtrader as bt
+import pandas as pd
 from loguru import logger
 
+from strategies.holding_windows import WINDOW_COLUMNS
 from strategies.params import PlaybookParams
 
 
@@ -26,12 +28,21 @@ class FlowbotStrategy(bt.Strategy):
         ("feed_names", None),  # {role: feed name} for extra_feeds
     )
 
+    #: Columns of :meth:`holding_windows`.
+    WINDOW_COLUMNS: ClassVar[tuple[str, ...]] = WINDOW_COLUMNS
+
     @classmethod
-    def baseline_year(cls, year: int, params: PlaybookParams, bars) -> tuple[float, float] | None:
-        """The report's comparison for ``year``: (hold, unconditional) returns of simply holding
-        the instrument over the playbook's window and of taking its side without its filters,
-        or None when the bars (a bar table) do not cover that year's window."""
-        return None
+    def holding_windows(cls, params: PlaybookParams, bars):
+        """The playbook's windows that ``bars`` (a bar table) cover, one row each (a DataFrame):
+
+        ``window`` (its key), ``year`` (the year it belongs to), ``first_session``
+        and ``entry_at`` (the earliest fill the playbook can get: that session's
+        ``open`` or ``close``), ``last_session`` (it is flat by that session's
+        close), ``hold`` (the instrument held long over exactly that span, a
+        fraction) and ``unconditional`` (the playbook's side of it taken every
+        window, without its filters). The report compares trades with these.
+        """
+        return pd.DataFrame(columns=list(cls.WINDOW_COLUMNS))
 
     def __init__(self):
         names = {d._name: d for d in self.datas}

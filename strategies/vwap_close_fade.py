@@ -11,11 +11,16 @@ year, quarter ends, the quarterly third Fridays; each switchable):
   close (15:00) in the same direction, and optionally if the last 30 minutes'
   volume is ``volume_ratio_min`` × its 20-session average for the same slot;
 * entry: market, at the next bar's open; one trade per instrument per day;
+* entry: a day order; if the session ends before it fills (a signal on the
+  session's last bar in the data) it expires, it never fills the next morning;
 * exits, attached to the entry (a bracket): a stop at the nearer of z = ±``stop_z``
   and ``stop_pct`` adverse, optionally a limit at the VWAP, and a
-  market-on-close order sent with the entry, so before the cutoff. It fills at
-  the session's official close (the close of its last bar) on the same day.
-  Never held overnight: a position found at a new session is closed at once.
+  market-on-close order sent with the entry, so before the cutoff. The stop
+  and the target keep their distance from the decision close and move with
+  the entry's actual fill. The close exit fills at the session's official
+  close on the same day, at the close of its last bar (the last bar in the
+  data when the final minutes are missing). Never held overnight: a position
+  found at a new session is closed at once.
 * size: ``risk_pct`` of equity over the stop distance, capped at ``max_position_pct``.
 
 Bar times: as the data and IB stamp them, at the bar's START (the 15:41 bar
@@ -327,14 +332,19 @@ class VwapCloseFade(FlowbotStrategy):
         day = plan.session_close
         self.entry_order = side(data=self.bars, size=size, exectype=bt.Order.Market, valid=day, transmit=False)
         self._tag(self.entry_order, "entry")
+        # The exits keep their distance from the decision close and move with the entry's fill.
+        self.entry_order.addinfo(anchor=float(close))
+        anchored = {"entry_ref": self.entry_order.ref}
         stop_order = close_side(data=self.bars, size=size, exectype=bt.Order.Stop, price=stop, valid=day,
                                 parent=self.entry_order, transmit=False)
         self._tag(stop_order, "stop")
+        stop_order.addinfo(**anchored)
         self.exit_orders = [stop_order]
         if target_price is not None:
             target = close_side(data=self.bars, size=size, exectype=bt.Order.Limit, price=target_price, valid=day,
                                 parent=self.entry_order, transmit=False)
             self._tag(target, "vwap_target")
+            target.addinfo(**anchored)
             self.exit_orders.append(target)
         on_close = close_side(data=self.bars, size=size, exectype=bt.Order.Close, parent=self.entry_order,
                               transmit=True)
@@ -369,54 +379,8 @@ class VwapCloseFade(FlowbotStrategy):
 
     # -- the report's comparison --------------------------------------------------------
     @classmethod
-    def baseline_year(cls, year: int, params: VwapCloseFadeParams, bars: pd.DataFrame) -> tuple[float, float] | None:
-        """Compounded returns over the year's eligible sessions with data, from the window's start to the close.
+    def holding_windows(cls, params: VwapCloseFadeParams, bars: pd.DataFrame) -> pd.DataFrame:
+        """One row per eligible session with data in the window (see :func:`strategies.vwap_fade_fast.session_windows`)."""
+        from strategies.vwap_fade_fast import session_windows
 
-        ``hold``: long every eligible session; ``unconditional``: fade the move
-        since the reference time every eligible session, without the z and
-        volume filters. None if the data has no eligible session that year.
-        """
-        table = _window_returns(bars, params)
-        mine = table[table["year"] == year]
-        if mine.empty:
-            return None
-        hold = float(np.prod(1.0 + mine["hold"].to_numpy()) - 1.0)
-        fade = float(np.prod(1.0 + mine["fade"].to_numpy()) - 1.0)
-        return hold, fade
-
-
-def _window_returns(bars: pd.DataFrame, p: VwapCloseFadeParams) -> pd.DataFrame:
-    """Per eligible session: return from the window's start to the close, held long and faded."""
-    key = (id(bars), len(bars), p.model_dump_json())
-    cached = _WINDOW_CACHE.get(key)
-    if cached is not None:
-        return cached
-    local = bars.index.tz_localize(None)
-    days = local.normalize()
-    rows = []
-    close = bars["close"].to_numpy()
-    ends = local + pd.Timedelta(minutes=1)
-    for day, positions in pd.Series(np.arange(len(bars)), index=days).groupby(level=0):
-        d = day.date()
-        if not eligible_reasons(d, p):
-            continue
-        idx = positions.to_numpy()
-        session_close = cal.session_close(d).tz_localize(None)
-        start = session_close - pd.Timedelta(minutes=WINDOW_MINUTES)
-        reference = session_close - pd.Timedelta(minutes=REFERENCE_MINUTES)
-        e = ends[idx]
-        at_start = idx[e <= start]
-        at_ref = idx[e <= reference]
-        if not len(at_start) or not len(at_ref) or e[-1] < session_close:
-            continue
-        p_start, p_ref, p_close = close[at_start[-1]], close[at_ref[-1]], close[idx[-1]]
-        hold = p_close / p_start - 1.0
-        side = -np.sign(p_start - p_ref)
-        rows.append({"year": d.year, "hold": hold, "fade": side * hold})
-    table = pd.DataFrame(rows, columns=["year", "hold", "fade"])
-    _WINDOW_CACHE.clear()
-    _WINDOW_CACHE[key] = table
-    return table
-
-
-_WINDOW_CACHE: dict = {}
+        return session_windows(bars, params)

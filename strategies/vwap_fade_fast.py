@@ -3,25 +3,24 @@
 The playbook can only act on the first bar of a session where
 :func:`~strategies.vwap_close_fade.fade_signal` fires inside the window of an
 eligible session (it trades once a day). Its stop and target are fixed at
-that bar (:func:`~strategies.vwap_close_fade.exit_prices`), so the bars on
-which an exit can fill are known too. Everything else only feeds the VWAP
-sums, which numpy computes here for all bars at once, with the same
-arithmetic as the bar-by-bar indicator. So the fast path feeds backtrader:
+that bar, but what happens after it (the entry's fill, the bracket, a
+market-on-close exit whose session's last minute is missing from the data)
+is left to backtrader on exactly the bars the plain path would show it.
+Everything else only feeds the VWAP sums, which numpy computes here for all
+bars at once, with the same arithmetic as the bar-by-bar indicator. So the
+fast path feeds backtrader:
 
-* the trigger bar, and the next bar (the entry fills at its open);
-* after it, the first bar whose range reaches the stop or the target (the
-  bracket's exits are only checked on bars after the entry's, as in backtrader;
-  bars that reach neither cannot fill anything);
-* the session's last bar (the market-on-close fill, and equity's row), and the
-  next session's first bar (where a position left by a missing last bar
-  would be closed);
-* for every other session: its last bar only.
+* in a session where the signal fires (on an eligible day, inside the
+  window): every bar from the first firing bar to the session's last bar in
+  the data, and the next session's first two bars;
+* for every other session: its last bar in the data only.
 
-The trigger and the exit prices are pure functions of the precomputed lines
-and the parameters; the strategy's own guards (a pending entry, the risk
-budget) can only drop trades, never add them. On the bars it skips, nothing
-can fill and the strategy has nothing to decide, so fills and prices are
-those of the plain path, bar for bar (the benchmark and the tests check it).
+Before the first firing bar of a session the playbook is flat (never held
+overnight) and has nothing to decide; from it on, every bar is fed. So fills,
+prices and equity are those of the plain path by construction, on any valid
+input, gaps included: missing minutes, a missing last bar, a file ending
+mid-session (the tests check it on generated gappy data, and
+``engine.every_bar: true`` runs the plain path for anyone to compare).
 """
 from __future__ import annotations
 
@@ -34,8 +33,8 @@ import pandas as pd
 from strategies import market_calendar as cal
 from strategies.session_vwap import (SlotVolume, cumulative_by_minute, reference_price, session_layout,
                                      session_vwap)
-from strategies.vwap_close_fade import (REFERENCE_MINUTES, SHORT, WINDOW_MINUTES, VwapCloseFadeParams,
-                                        eligible_reasons, exit_prices, fade_signals)
+from strategies.vwap_close_fade import (REFERENCE_MINUTES, WINDOW_MINUTES, VwapCloseFadeParams, eligible_reasons,
+                                        fade_signals)
 
 OPEN_MINUTE = 9 * 60 + 30
 
@@ -99,7 +98,7 @@ def bars_to_feed(bars: pd.DataFrame, lines: dict[str, np.ndarray], params: Itera
     """Mask of the bars the fast path feeds for playbooks with ``params`` (see the module docstring)."""
     grid = grid or SessionGrid(bars.index)
     n = len(bars)
-    high, low, close = (bars[c].to_numpy(dtype="float64") for c in ("high", "low", "close"))
+    close = bars["close"].to_numpy(dtype="float64")
     keep = np.zeros(n, dtype=bool)
     keep[grid.session_end] = True
     for p in params:
@@ -108,27 +107,51 @@ def bars_to_feed(bars: pd.DataFrame, lines: dict[str, np.ndarray], params: Itera
         candidate = (signal != 0) & trigger_window(grid, p) & eligible[grid.row]
         positions = np.flatnonzero(candidate)
         rows, first = np.unique(grid.row[positions], return_index=True)
-        for r, c in zip(rows, positions[first]):
-            c = int(c)
-            keep[c:c + 2] = True
-            end = int(grid.session_end[r])
-            if end + 1 < n:
-                keep[end + 1] = True                  # the next session's first bar
-            direction = int(signal[c])
-            stop, target = exit_prices(direction, float(close[c]), float(lines["vwap"][c]),
-                                       float(lines["sigma"][c]), p)
-            # A superset is always safe: widen the tests by a hair against rounding.
-            tol = 1e-9 * abs(stop)
-            after = slice(c + 2, end + 1)
-            if direction == SHORT:
-                reach = high[after] >= stop - tol
-                if target is not None:
-                    reach |= low[after] <= target + tol
-            else:
-                reach = low[after] <= stop + tol
-                if target is not None:
-                    reach |= high[after] >= target - tol
-            hit = np.flatnonzero(reach)
-            if len(hit):
-                keep[c + 2 + int(hit[0])] = True
+        first_signal = np.full(len(grid.days), n, dtype=np.int64)
+        first_signal[rows] = positions[first]
+        keep |= np.arange(n) >= first_signal[grid.row]    # every bar from the first signal to the session's end
+        following = grid.session_start[rows[rows + 1 < len(grid.days)] + 1]
+        keep[following] = True                            # the next session's first two bars
+        keep[np.minimum(following + 1, n - 1)] = True
     return keep
+
+
+def session_windows(bars: pd.DataFrame, p: VwapCloseFadeParams) -> pd.DataFrame:
+    """The report's baseline: per eligible session, the span the playbook could hold, vectorized.
+
+    The earliest fill is the open of the bar after the session's first bar
+    inside the trigger window (15:31 on a regular day); the position is flat
+    by the close, valued at the close of the session's last bar in the data
+    (as the market-on-close exit). ``hold``: long over that span;
+    ``unconditional``: the playbook's side without its z and volume filters,
+    i.e. fading the move from the reference price (the close of the bar
+    ending at 15:00) to the close of that first window bar (0 if it did not move).
+    Sessions without a bar inside the window, or none after it, are left out.
+    """
+    from strategies.strategy_base import FlowbotStrategy as Base
+
+    columns = list(Base.WINDOW_COLUMNS)
+    if not len(bars):
+        return pd.DataFrame(columns=columns)
+    grid = SessionGrid(bars.index)
+    n, sessions = len(bars), len(grid.days)
+    opens, close = bars["open"].to_numpy(dtype="float64"), bars["close"].to_numpy(dtype="float64")
+    eligible = np.array([bool(eligible_reasons(d, p)) for d in grid.days])
+    position = np.arange(n)
+    in_window = trigger_window(grid, p)
+    first = np.full(sessions, n, dtype=np.int64)
+    np.minimum.at(first, grid.row[in_window], position[in_window])
+    is_reference = grid.col + 1 <= grid.length[grid.row] - REFERENCE_MINUTES
+    reference = np.full(sessions, -1, dtype=np.int64)
+    np.maximum.at(reference, grid.row[is_reference], position[is_reference])
+    last = grid.session_end
+    ok = eligible & (first < n) & (reference >= 0)
+    ok[ok] &= first[ok] + 1 <= last[ok]
+    rows = np.flatnonzero(ok)
+    decision, entry = first[rows], first[rows] + 1
+    hold = close[last[rows]] / opens[entry] - 1.0
+    side = -np.sign(close[decision] - close[reference[rows]])
+    days = [grid.days[r] for r in rows]
+    return pd.DataFrame({"window": [d.isoformat() for d in days], "year": [d.year for d in days],
+                         "first_session": days, "entry_at": "open", "last_session": days,
+                         "hold": hold, "unconditional": side * hold}, columns=columns)

@@ -202,12 +202,18 @@ class RunRecorder(bt.Analyzer):
         })
 
     def next(self):
-        # One row per session, at its close (the last value of the session wins): the clock is the
-        # latest bar of any feed, so daily and 1-minute playbooks share one equity series.
+        # A row at every session's close (the last value of the session wins), and at the completion
+        # of every bar while a position is open, so intraday trades show in drawdown and exposure.
+        # The clock is the latest bar of any feed.
         clock = self.strategy.datetime[0]
         if int(clock) != self._clock_day:
             self._clock_day, self._equity_key = int(clock), session_time(bt.num2date(clock))
-        self.runlog.equity[self._equity_key] = (self.strategy.broker.getvalue(), self.strategy.broker.getcash())
+        broker = self.strategy.broker
+        value, cash = broker.getvalue(), broker.getcash()
+        if any(position.size for position in broker.positions.values()):
+            data = self.strategy.data
+            self.runlog.equity[bar_time(data)] = (value, cash)
+        self.runlog.equity[self._equity_key] = (value, cash)
 
     def get_analysis(self):
         return {}

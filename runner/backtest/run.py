@@ -1,4 +1,4 @@
-"""A backtest run: load bars, build the Cerebro, run, and measure; optionally write the run folder."""
+"""A backtest run: load bars, run each playbook on its own account, and measure; optionally write the run folder."""
 from __future__ import annotations
 
 import math
@@ -9,13 +9,14 @@ from pathlib import Path
 import pandas as pd
 from loguru import logger
 
-from runner.config import RunConfig, resolved_yaml
-from runner.backtest.daily_window_feed import run_windowed
 from runner.backtest.engine import build_cerebro
 from runner.backtest.intraday_feed import make_run_feeds
-from runner.data.load import load_run_bars
-from runner.report.metrics import baseline_summary, buy_and_hold, per_year, performance
 from runner.backtest.recorder import RunLog
+from runner.config import RunConfig, resolved_yaml
+from runner.backtest.daily_window_feed import run_windowed
+from runner.data.load import load_run_bars
+from runner.report.playbook_figures import feeds_of, playbook_figures, run_metrics
+from runner.report.provenance import reproducibility
 from runner.report.run_folder import write_csv, write_json, write_text
 
 
@@ -32,32 +33,47 @@ class BacktestResult:
 def run_backtest(cfg: RunConfig, bars: dict[str, pd.DataFrame] | None = None, fast: bool = True) -> BacktestResult:
     """Run ``cfg`` on its data (or on ``bars``, feed name -> bars, when given) and measure it.
 
+    Each playbook runs in its own Cerebro on its own account of ``broker.cash``.
     ``fast``: playbooks that support it get only the bars they can act on, with
     precomputed indicator lines (same trades): intraday ones through
-    ``intraday_feed``, daily ones through ``daily_window_feed``; False feeds every bar.
+    ``intraday_feed``, daily ones through ``daily_window_feed``; False, or the
+    config's ``engine.every_bar: true``, feeds every bar.
     """
+    from runner.report.summary import run_notes
+
     started = time.perf_counter()
     bars = bars if bars is not None else load_run_bars(cfg)
+    fast = fast and not cfg.engine.every_bar
+    trades, orders, equities, figures = [], [], [], {}
+    for strategy in cfg.active_strategies():
+        alone = cfg.model_copy(update={"strategies": [strategy]})
+        mine = feeds_of(strategy, bars)
+        runlog, equity = _run_one(alone, mine, fast)
+        t, o = runlog.trades_frame(), runlog.orders_frame()
+        figures[strategy.display_name] = playbook_figures(strategy, equity, t, mine)
+        trades.append(t)
+        orders.append(o)
+        equities.append(equity.assign(strategy=strategy.display_name)[["strategy", *equity.columns]])
+    trades_frame = _concat(trades, RunLog().trades_frame())
+    orders_frame = _concat(orders, RunLog().orders_frame()).sort_values("time", kind="stable").reset_index(drop=True)
+    equity = _concat(equities, RunLog().equity_frame().assign(strategy="")[["strategy", "time", "value", "cash"]])
+    metrics = run_metrics(cfg, figures, reproducibility(cfg, bars, "fast" if fast else "every_bar"), run_notes(cfg))
+    return BacktestResult(_finite(metrics), trades_frame, orders_frame, equity, bars, time.perf_counter() - started)
+
+
+def _run_one(cfg: RunConfig, bars: dict[str, pd.DataFrame], fast: bool) -> tuple[RunLog, pd.DataFrame]:
+    """One playbook's run on its own account: (run log, equity)."""
     windowed = run_windowed(cfg, bars, lambda rest: make_run_feeds(cfg, rest, fast=True)) if fast else None
     if windowed is not None:
-        runlog, equity = windowed
-    else:
-        runlog = RunLog()
-        cerebro = build_cerebro(cfg, make_run_feeds(cfg, bars, fast=fast), runlog=runlog)
-        cerebro.run()
-        equity = runlog.equity_frame()
-    trades, orders = runlog.trades_frame(), runlog.orders_frame()
-    years = per_year(cfg, equity, trades, bars)
-    metrics = {
-        "run": cfg.name,
-        **performance(equity, trades),
-        "buy_and_hold_pct": buy_and_hold(bars, cfg),
-        "baseline": baseline_summary(cfg, years),
-        "per_year": years,
-        "data": {s.display_name: s.data.describe() for s in cfg.active_strategies()},
-    }
-    metrics = _finite(metrics)
-    return BacktestResult(metrics, trades, orders, equity, bars, time.perf_counter() - started)
+        return windowed
+    runlog = RunLog()
+    build_cerebro(cfg, make_run_feeds(cfg, bars, fast=fast), runlog=runlog).run()
+    return runlog, runlog.equity_frame()
+
+
+def _concat(frames: list[pd.DataFrame], empty: pd.DataFrame) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else empty
 
 
 def write_backtest_outputs(folder: Path, cfg: RunConfig, result: BacktestResult, notes: list[str]) -> None:

@@ -28,7 +28,7 @@ from runner.ib.feed import IBFeed
 from runner.ib.safety import check_port
 from runner.ib.store import IBStore
 from runner.log_setup import add_run_log
-from runner.report.metrics import baseline_summary, buy_and_hold, per_year, performance
+from runner.report.playbook_figures import paper_metrics
 from runner.report.run_folder import create_run_folder
 
 
@@ -140,19 +140,10 @@ def write_outputs(folder: Path, cfg: RunConfig, session: PaperSession) -> None:
         times = pd.to_datetime(equity["time"], utc=True)
         since = live_since.tz_localize("UTC") if live_since.tzinfo is None else live_since.tz_convert("UTC")
         equity = equity[times >= since].reset_index(drop=True)
-    metrics: dict = {"run": cfg.name, "mode": "paper", **performance(equity, trades)}
+    # One shared account (the paper account): its figures, and per playbook the figures of its trades.
+    metrics = paper_metrics(session.run_cfg, equity, trades, bars)   # feeds by their names (SPY@1min)
     if live_since is not None:
         metrics["live_since"] = str(live_since)
-    if len(equity) >= 2:
-        try:
-            run_cfg = session.run_cfg
-            years = per_year(run_cfg, equity, trades, bars)
-            metrics.update(buy_and_hold_pct=buy_and_hold(bars, run_cfg), baseline=baseline_summary(run_cfg, years),
-                           per_year=years)
-        except (KeyError, IndexError, ValueError) as exc:   # short sessions lack the history these need
-            logger.debug(f"per-year metrics skipped: {exc!r}")
-    metrics.setdefault("per_year", [])
-    metrics.setdefault("baseline", {})
     result = BacktestResult(_finite(metrics), trades, orders, equity, bars)
     write_backtest_outputs(folder, cfg, result, [f"paper session via IB ({cfg.ib.host}:{cfg.ib.port})"])
 

@@ -95,9 +95,9 @@ def equity_panels(panels: list[dict]) -> str:
         ax.legend(fontsize=7.5, loc="upper left", frameon=False)
     for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
-    return image(fig, "equity per playbook and combined, against holding the instrument",
-                 "Each playbook as if it traded the starting capital alone (closed P&L plus open P&L at each "
-                 "close); dashed: the same capital held in the instrument over the same dates.")
+    return image(fig, "equity per playbook, against holding the instrument",
+                 "Each playbook's own account (every playbook trades its own capital); dashed: the same "
+                 "capital held in the instrument over the same dates.")
 
 
 def drawdown_chart(curves: list[tuple[str, pd.Series, str]]) -> str:
@@ -112,7 +112,7 @@ def drawdown_chart(curves: list[tuple[str, pd.Series, str]]) -> str:
     pct_axis(ax, 1)
     date_axis(ax)
     ax.legend(fontsize=7.5, loc="lower left", frameon=False)
-    return image(fig, "drawdown", "Drawdown: the fall from the highest value so far, per playbook and combined.")
+    return image(fig, "drawdown", "Drawdown: the fall of each playbook's own account from its highest value so far.")
 
 
 def exposure_chart(points: list[tuple[str, pd.DataFrame, str]]) -> str:

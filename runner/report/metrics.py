@@ -1,9 +1,7 @@
-"""Performance metrics of a run, a per-year table, and the hold-the-same-window baseline.
+"""Performance of one account, per playbook figures against its windows, and the luck measure.
 
-Every playbook is compared with simply holding its instrument long over the
-same window each year (close before the window's first session to the close of
-its last), and with taking the playbook's direction unconditionally over that
-window: a seasonal rule must beat both to be worth anything.
+Each playbook runs on its own account (``broker.cash``), so its figures never
+depend on which other playbooks ran. Every key is documented in docs/metrics.md.
 """
 from __future__ import annotations
 
@@ -12,28 +10,48 @@ import math
 import numpy as np
 import pandas as pd
 
-from runner.config import RunConfig
-from strategies.registry import STRATEGIES
+from strategies import market_calendar
 
 TRADING_DAYS = 252
+NEW_YORK = "America/New_York"
 
 
-def performance(equity: pd.DataFrame, trades: pd.DataFrame, periods_per_year: float = TRADING_DAYS) -> dict:
-    """Headline metrics from ``equity`` (time, value, cash) and ``trades`` (trades.csv rows)."""
+def trade_figures(trades: pd.DataFrame) -> dict:
+    """Figures of ``trades`` (trades.csv rows) alone: count, hit rate, profit factor, mean and median
+    trade return (true mean and median of ``pnl_pct``), net P&L."""
+    pnl = trades["pnl"].to_numpy(dtype="float64") if len(trades) else np.array([])
+    pnl_pct = trades["pnl_pct"].to_numpy(dtype="float64") if len(trades) else np.array([])
+    wins, losses = pnl[pnl > 0], pnl[pnl < 0]
+    return {
+        "trades": int(len(pnl)),
+        "win_rate_pct": round(len(wins) / len(pnl) * 100.0, 2) if len(pnl) else None,
+        "profit_factor": round(float(wins.sum() / -losses.sum()), 4) if len(losses) and losses.sum() < 0 else None,
+        "mean_trade_return_pct": round(float(pnl_pct.mean()), 4) if len(pnl_pct) else None,
+        "median_trade_return_pct": round(float(np.median(pnl_pct)), 4) if len(pnl_pct) else None,
+        "net_pnl": round(float(pnl.sum()), 2),
+    }
+
+
+def performance(equity: pd.DataFrame | None, trades: pd.DataFrame, periods_per_year: float = TRADING_DAYS) -> dict:
+    """Figures of one account from ``equity`` (time, value, cash; a row at every session close and at
+    every bar while a position is open) and its ``trades`` (trades.csv rows). ``equity`` None: the
+    trades' figures only (a playbook sharing an account with others)."""
+    if equity is None:
+        return trade_figures(trades)
     values = equity["value"].to_numpy(dtype="float64")
     if len(values) < 2:
-        return {"bars": int(len(values)), "trades": int(len(trades))}
-    returns = np.diff(values) / values[:-1]
+        return {"bars": int(len(values)), **trade_figures(trades)}
+    times = pd.DatetimeIndex(pd.to_datetime(equity["time"], utc=True)).tz_convert(NEW_YORK)
+    # Session returns (for Sharpe, Sortino, CAGR) from the last value of each session.
+    session_values = pd.Series(values, index=times).groupby(times.date).last().to_numpy()
+    returns = np.diff(session_values) / session_values[:-1]
     years = len(returns) / periods_per_year
     total = values[-1] / values[0] - 1.0
-    peak = np.maximum.accumulate(values)
-    drawdown = values / peak - 1.0
+    drawdown = values / np.maximum.accumulate(values) - 1.0
     downside = returns[returns < 0]
     std = returns.std(ddof=1) if len(returns) > 1 else 0.0
     down_std = math.sqrt((downside ** 2).sum() / len(returns)) if len(returns) else 0.0
-    pnl = trades["pnl"].to_numpy(dtype="float64") if len(trades) else np.array([])
-    wins, losses = pnl[pnl > 0], pnl[pnl < 0]
-    in_market = (np.abs(values - equity["cash"].to_numpy(dtype="float64")) > 1e-6)
+    figures = trade_figures(trades)
     return {
         "start": str(equity["time"].iloc[0]), "end": str(equity["time"].iloc[-1]),
         "start_value": round(float(values[0]), 2), "end_value": round(float(values[-1]), 2),
@@ -42,79 +60,131 @@ def performance(equity: pd.DataFrame, trades: pd.DataFrame, periods_per_year: fl
         "sharpe": round(float(returns.mean() / std * math.sqrt(periods_per_year)), 4) if std > 0 else None,
         "sortino": round(float(returns.mean() / down_std * math.sqrt(periods_per_year)), 4) if down_std > 0 else None,
         "max_drawdown_pct": round(float(drawdown.min()) * 100.0, 4),
-        "trades": int(len(pnl)),
-        "win_rate_pct": round(len(wins) / len(pnl) * 100.0, 2) if len(pnl) else None,
-        "profit_factor": round(float(wins.sum() / -losses.sum()), 4) if len(losses) and losses.sum() < 0 else None,
-        "exposure_pct": round(float(in_market.mean()) * 100.0, 2),
-        "net_pnl": round(float(pnl.sum()), 2),
+        "trades": figures.pop("trades"),
+        "win_rate_pct": figures.pop("win_rate_pct"),
+        "profit_factor": figures.pop("profit_factor"),
+        "mean_trade_return_pct": figures.pop("mean_trade_return_pct"),
+        "median_trade_return_pct": figures.pop("median_trade_return_pct"),
+        "exposure_pct": exposure_pct(times, trades),
+        "net_pnl": figures.pop("net_pnl"),
     }
 
 
-def per_year(cfg: RunConfig, equity: pd.DataFrame, trades: pd.DataFrame, bars: dict[str, pd.DataFrame]) -> list[dict]:
-    """One row per calendar year: the portfolio's return, and per playbook its P&L and baselines."""
-    times = pd.to_datetime(equity["time"], utc=True).dt.tz_convert("America/New_York")
-    values = pd.Series(equity["value"].to_numpy(dtype="float64"), index=times)
-    year_end = values.groupby(values.index.year).last()
-    previous = year_end.shift(1)
-    previous.iloc[0] = values.iloc[0]
+def exposure_pct(times: pd.DatetimeIndex, trades: pd.DataFrame) -> float:
+    """Percent of the regular-session time of the sessions in ``times`` with a position open
+    (from each trade's entry to its exit, counting session hours only)."""
+    days = sorted(set(times.date))
+    sessions = [d for d in days if market_calendar.is_session(d)]
+    if not sessions:
+        return 0.0
+    opens = pd.DatetimeIndex([market_calendar.session_open(d) for d in sessions])
+    closes = pd.DatetimeIndex([market_calendar.session_close(d) for d in sessions])
+    total = float(np.asarray((closes - opens).total_seconds()).sum())
+    held = 0.0
+    if len(trades):
+        entries = pd.to_datetime(trades["entry_time"], utc=True)
+        exits = pd.to_datetime(trades["exit_time"], utc=True)
+        o, c = opens.tz_convert("UTC").asi8, closes.tz_convert("UTC").asi8
+        for entry, exit_ in zip(entries.astype("int64"), exits.astype("int64")):
+            overlap = np.minimum(c, exit_) - np.maximum(o, entry)
+            held += float(overlap[overlap > 0].sum()) / 1e9
+    return round(held / total * 100.0, 4)
+
+
+def bin_trades(trades: pd.DataFrame, windows: pd.DataFrame) -> np.ndarray:
+    """Per trade, the row of the window whose span holds its entry session (-1 if none)."""
+    if not len(trades) or not len(windows):
+        return np.full(len(trades), -1)
+    entry = pd.to_datetime(trades["entry_time"], utc=True).dt.tz_convert(NEW_YORK).dt.date.to_numpy()
+    first = windows["first_session"].to_numpy()
+    last = windows["last_session"].to_numpy()
+    inside = (entry[:, None] >= first[None, :]) & (entry[:, None] <= last[None, :])
+    return np.where(inside.any(axis=1), inside.argmax(axis=1), -1)
+
+
+def window_table(windows: pd.DataFrame, trades: pd.DataFrame) -> pd.DataFrame:
+    """The windows with the playbook's trades in them: trades, pnl, trade_return_pct (mean of pnl_pct)."""
+    table = windows.copy()
+    where = bin_trades(trades, windows)
+    counts = np.bincount(where[where >= 0], minlength=len(table)) if len(table) else np.array([], dtype=int)
+    table["trades"] = counts.astype(int)
+    if len(trades):
+        grouped = trades.assign(_w=where)[where >= 0].groupby("_w")
+        table["pnl"] = grouped["pnl"].sum().reindex(range(len(table)), fill_value=0.0).to_numpy()
+        table["trade_return_pct"] = grouped["pnl_pct"].mean().reindex(range(len(table))).to_numpy()
+    else:
+        table["pnl"] = 0.0
+        table["trade_return_pct"] = np.nan
+    return table
+
+
+def per_year_rows(table: pd.DataFrame, trades: pd.DataFrame) -> list[dict]:
+    """One row per window year: trades, P&L, the mean and sum of trade returns, and the windows held."""
+    where = bin_trades(trades, table)
     rows = []
-    trade_years = pd.to_datetime(trades["exit_time"], utc=True).dt.tz_convert("America/New_York").dt.year \
-        if len(trades) else pd.Series(dtype=int)
-    for year in year_end.index:
-        row = {"year": int(year), "portfolio_return_pct": round((year_end[year] / previous[year] - 1) * 100, 4)}
-        for strategy in cfg.active_strategies():
-            name = strategy.display_name
-            mine = trades[(trades["strategy"] == name) & (trade_years == year)] if len(trades) else trades
-            row[f"{name}.trades"] = int(len(mine))
-            row[f"{name}.pnl"] = round(float(mine["pnl"].sum()), 2) if len(mine) else 0.0
-            row[f"{name}.trade_return_pct"] = (round(float(mine["pnl_pct"].sum()), 4) if len(mine) else None)
-            hold, unconditional = window_baseline(strategy, int(year), bars.get(strategy.symbol))
-            row[f"{name}.hold_window_pct"] = None if hold is None else round(hold * 100, 4)
-            row[f"{name}.unconditional_pct"] = None if unconditional is None else round(unconditional * 100, 4)
-        rows.append(row)
+    for year, group in table.groupby("year", sort=True):
+        mine = trades[np.isin(where, group.index.to_numpy())] if len(trades) else trades
+        pct = mine["pnl_pct"].to_numpy(dtype="float64") if len(mine) else np.array([])
+        rows.append({
+            "year": int(year), "windows": int(len(group)), "trades": int(len(mine)),
+            "pnl": round(float(mine["pnl"].sum()), 2) if len(mine) else 0.0,
+            "trade_return_mean_pct": _round_pct(pct.mean() / 100.0) if len(pct) else None,
+            "trade_return_sum_pct": _round_pct(pct.sum() / 100.0) if len(pct) else None,
+            "hold_compounded_pct": _round_pct(np.prod(1.0 + group["hold"].to_numpy()) - 1.0),
+            "unconditional_compounded_pct": _round_pct(np.prod(1.0 + group["unconditional"].to_numpy()) - 1.0),
+            "hold_mean_pct": _round_pct(group["hold"].mean()),
+            "unconditional_mean_pct": _round_pct(group["unconditional"].mean()),
+        })
     return rows
 
 
-def window_baseline(strategy, year: int, bars: pd.DataFrame | None) -> tuple[float | None, float | None]:
-    """(hold, unconditional) returns of the playbook's ``year`` window (its ``baseline_year``), or Nones."""
-    if bars is None:
-        return None, None
-    result = STRATEGIES[strategy.name].baseline_year(year, strategy.typed_params(), bars)
-    return (None, None) if result is None else result
+def against_windows(table: pd.DataFrame, trades: pd.DataFrame) -> dict:
+    """The playbook's mean trade against holding / taking its side in every window, and in its traded ones."""
+    traded = table[table["trades"] > 0]
+    pct = trades["pnl_pct"].to_numpy(dtype="float64") if len(trades) else np.array([])
+    mean = round(float(pct.mean()), 4) if len(pct) else None
+    hold_traded = _round_pct(traded["hold"].mean()) if len(traded) else None
+    unconditional = _round_pct(table["unconditional"].mean()) if len(table) else None
+    return {
+        "windows": int(len(table)),
+        "windows_traded": int(len(traded)),
+        "years_with_a_trade": int(traded["year"].nunique()) if len(traded) else 0,
+        "trades_outside_windows": int((bin_trades(trades, table) < 0).sum()) if len(trades) else 0,
+        "trade_return_mean_pct": mean,
+        "hold_window_mean_pct": _round_pct(table["hold"].mean()) if len(table) else None,
+        "hold_window_wins": int((table["hold"] > 0).sum()),
+        "unconditional_window_mean_pct": unconditional,
+        "unconditional_window_wins": int((table["unconditional"] > 0).sum()),
+        "hold_in_traded_windows_mean_pct": hold_traded,
+        "unconditional_in_traded_windows_mean_pct": _round_pct(traded["unconditional"].mean()) if len(traded) else None,
+        "vs_hold_in_traded_windows_pp": _difference(mean, hold_traded),
+        "vs_unconditional_pp": _difference(mean, unconditional),
+    }
 
 
-def baseline_summary(cfg: RunConfig, years: list[dict]) -> dict:
-    """Per playbook: its total trade return against holding / taking its side every year's window."""
-    summary = {}
-    for strategy in cfg.active_strategies():
-        name = strategy.display_name
-        holds = [r[f"{name}.hold_window_pct"] for r in years if r[f"{name}.hold_window_pct"] is not None]
-        uncond = [r[f"{name}.unconditional_pct"] for r in years if r[f"{name}.unconditional_pct"] is not None]
-        traded = [r for r in years if r[f"{name}.trades"]]
-        summary[name] = {
-            "years_with_window": len(holds),
-            "years_traded": len(traded),
-            "playbook_pnl": round(sum(r[f"{name}.pnl"] for r in years), 2),
-            "playbook_mean_trade_return_pct": _mean(r[f"{name}.trade_return_pct"] for r in traded),
-            "hold_window_mean_pct": _mean(holds),
-            "hold_window_wins": int(sum(h > 0 for h in holds)),
-            "unconditional_mean_pct": _mean(uncond),
-            "unconditional_wins": int(sum(u > 0 for u in uncond)),
-            "hold_in_traded_years_mean_pct": _mean(r[f"{name}.hold_window_pct"] for r in traded),
-        }
-    return summary
+def _difference(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else round(a - b, 4)
 
 
-def _mean(values) -> float | None:
-    present = [v for v in values if v is not None]
-    return round(float(np.mean(present)), 4) if present else None
+def window_records(table: pd.DataFrame) -> list[dict]:
+    records = []
+    for row in table.itertuples(index=False):
+        records.append({"window": row.window, "year": int(row.year), "first_session": str(row.first_session),
+                        "entry_at": row.entry_at, "last_session": str(row.last_session),
+                        "hold_pct": _round_pct(row.hold), "unconditional_pct": _round_pct(row.unconditional),
+                        "trades": int(row.trades), "pnl": round(float(row.pnl), 2),
+                        "trade_return_pct": None if pd.isna(row.trade_return_pct) else round(float(row.trade_return_pct), 4)})
+    return records
 
 
-def buy_and_hold(bars: dict[str, pd.DataFrame], cfg: RunConfig) -> dict:
-    """Holding each instrument over the whole run, for scale."""
-    out = {}
-    for strategy in cfg.active_strategies():
-        b = bars.get(strategy.symbol)
-        if b is not None and len(b) > 1:
-            out[strategy.symbol] = round(float(b["close"].iloc[-1] / b["close"].iloc[0] - 1) * 100, 4)
-    return out
+def buy_and_hold(bars: pd.DataFrame | None) -> float | None:
+    """Holding the instrument over the whole run (first close to last close), percent, for scale."""
+    if bars is None or len(bars) < 2:
+        return None
+    return round(float(bars["close"].iloc[-1] / bars["close"].iloc[0] - 1) * 100, 4)
+
+
+def _round_pct(fraction) -> float | None:
+    if fraction is None or not np.isfinite(fraction):
+        return None
+    return round(float(fraction) * 100.0, 4)

@@ -1,14 +1,13 @@
 """What the report shows per playbook, gathered from the run: its trades, bars, label and figures.
 
-The figures come from ``metrics.json`` (``metrics.py`` computes them); a figure
-the metrics do not carry is shown as missing, never recomputed differently
-here. The only things derived here are what the pictures need: each
+The figures come from ``metrics.json`` (``metrics.py`` and
+``playbook_figures.py`` compute them); a figure the metrics do not carry is
+shown as missing, never recomputed here. The only things derived here are what the pictures need: each
 playbook's P&L marked at the session closes, the benchmark of holding its
 instrument, and each trade's stop and target from the orders it sent.
 """
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,9 +15,9 @@ import pandas as pd
 
 from runner.data.sample import sample_note
 from runner.report.formatting import naive_new_york
+from runner.report.provenance import playbook_label
 
-REAL, PROXY, SYNTHETIC, USER = "real", "PROXY", "SYNTHETIC", "your data"
-FEW_TRADES = 20   # below this a hit rate or a mean says little; the card says so
+REAL, PROXY, SYNTHETIC, USER = "REAL", "PROXY", "SYNTHETIC", "USER"
 
 
 @dataclass
@@ -26,7 +25,7 @@ class PlaybookView:
     name: str                       # display name (as in trades.csv)
     strategy: str                   # registry name
     symbol: str
-    label: str                      # REAL / PROXY / SYNTHETIC / USER
+    label: str                      # metrics' data_label: REAL, SYNTHETIC, REAL+PROXY, USER_FILE, IB_CACHE
     sources: list[str]              # one line per data source: what it is
     intraday: bool
     trades: pd.DataFrame            # this playbook's rows of trades.csv, with stop and target columns
@@ -49,62 +48,55 @@ class PlaybookView:
         return close
 
 
-def data_label(strategy_cfg) -> tuple[str, list[str]]:
-    """The data label of a playbook and one line per source; SYNTHETIC or PROXY anywhere wins."""
-    lines, labels = [], []
-    sources = [("bars", strategy_cfg.data), *strategy_cfg.feeds.items()]
-    for role, source in sources:
+def label_class(label: str) -> str:
+    """The display class of a data label (metrics' ``data_label``, e.g. ``REAL+PROXY``): SYNTHETIC or
+    PROXY anywhere wins, then a user's file."""
+    for wanted in (SYNTHETIC, PROXY):
+        if wanted in label:
+            return wanted
+    return USER if "USER" in label else REAL
+
+
+def data_sources(strategy_cfg) -> list[str]:
+    """One line per data source of a playbook: what it is."""
+    lines = []
+    for role, source in [("bars", strategy_cfg.data), *strategy_cfg.feeds.items()]:
         if source.sample:
             note = sample_note(source.sample)
-            labels.append(SYNTHETIC if "SYNTHETIC" in note else PROXY if "PROXY" in note else REAL)
         elif source.cache:
             note = "bars fetched from IB (flowbot fetch)"
-            labels.append(REAL)
         else:
             note = "your data file"
-            labels.append(USER)
         lines.append(f"{role}: {source.describe()} — {note}")
-    for label in (SYNTHETIC, PROXY, USER):
-        if label in labels:
-            return label, lines
-    return REAL, lines
+    return lines
 
 
-def card_figures(name: str, metrics: dict, trades: pd.DataFrame) -> dict:
-    """The header card's figures: metrics' own per-playbook figures where present, trade counts from trades.csv."""
-    own = (metrics.get("playbooks") or {}).get(name) or {}
-    baseline = (metrics.get("baseline") or {}).get(name) or {}
-    returns = [float(r) for r in trades["pnl_pct"]] if len(trades) else []
-
-    def pick(*keys, source=None):
-        for where in ((source,) if source is not None else (own, baseline)):
-            for key in keys:
-                if where.get(key) is not None:
-                    return where[key]
-        return None
-
-    hit = pick("hit_rate_pct", "win_rate_pct")
-    figures = {
-        "trades": pick("trades") if pick("trades") is not None else len(trades),
-        "years_traded": pick("years_traded", "years_with_signal"),
-        "years_with_window": pick("years_with_window", "years"),
-        "hit_rate_pct": hit if hit is not None else (100.0 * sum(r > 0 for r in returns) / len(returns)
-                                                     if returns else None),
-        "mean_trade_pct": pick("mean_trade_return_pct", "mean_trade_pct"),
-        "median_trade_pct": pick("median_trade_return_pct", "median_trade_pct"),
-        "pnl": pick("pnl", "playbook_pnl", "net_pnl"),
-        "hold_pct": pick("hold_mean_pct", "hold_window_mean_pct"),
-        "hold_traded_pct": pick("hold_in_traded_years_mean_pct"),
-        "unconditional_pct": pick("unconditional_mean_pct"),
-        "p_value": pick("p_value", "luck_p_value", "permutation_p_value"),
-        "luck_note": pick("luck", "luck_note", "warning"),
+def card_figures(own: dict) -> dict:
+    """The card's figures, read from the playbook's entry in metrics.json (``metrics["playbooks"][name]``)."""
+    perf, sample = own.get("performance") or {}, own.get("sample") or {}
+    against, luck = own.get("against_windows") or {}, own.get("luck") or {}
+    return {
+        "trades": sample.get("trades", perf.get("trades", 0)),
+        "years_traded": sample.get("years_with_a_trade"),
+        "years_covered": sample.get("years_covered"),
+        "windows": sample.get("windows"), "windows_traded": sample.get("windows_traded"),
+        "hit_rate_pct": perf.get("win_rate_pct"),
+        "mean_trade_pct": perf.get("mean_trade_return_pct"),
+        "median_trade_pct": perf.get("median_trade_return_pct"),
+        "pnl": perf.get("net_pnl"),
+        "return_pct": perf.get("total_return_pct"),
+        "max_drawdown_pct": perf.get("max_drawdown_pct"),
+        "exposure_pct": perf.get("exposure_pct"),
+        "hold_pct": against.get("hold_window_mean_pct"),
+        "hold_traded_pct": against.get("hold_in_traded_windows_mean_pct"),
+        "unconditional_pct": against.get("unconditional_window_mean_pct"),
+        "vs_hold_pp": against.get("vs_hold_in_traded_windows_pp"),
+        "vs_unconditional_pp": against.get("vs_unconditional_pp"),
+        "p_value": luck.get("p_value"), "luck_draws": luck.get("draws"), "luck_exact": luck.get("exact"),
+        "warnings": list(own.get("warnings") or []),
+        "per_year": list(own.get("per_year") or []),
+        "account": own.get("account", ""),
     }
-    if returns and "mean_trade_pct" not in own and "mean_trade_return_pct" not in own:
-        # Until metrics carries a per-trade mean, the card shows the plain mean and median of the
-        # trades' own returns (trades.csv pnl_pct): exact for what they are named.
-        figures["mean_trade_pct"] = statistics.fmean(returns)
-        figures["median_trade_pct"] = statistics.median(returns)
-    return figures
 
 
 def build_views(cfg, metrics: dict, trades: pd.DataFrame, orders: pd.DataFrame,
@@ -117,11 +109,11 @@ def build_views(cfg, metrics: dict, trades: pd.DataFrame, orders: pd.DataFrame,
         name = strategy.display_name
         mine = marked[marked["strategy"] == name].reset_index(drop=True) if len(marked) else marked
         own_bars = bars.get(strategy.symbol)
-        label, sources = data_label(strategy)
-        own_label = ((metrics.get("playbooks") or {}).get(name) or {}).get("data_label")
+        own = (metrics.get("playbooks") or {}).get(name) or {}
+        label = own.get("data_label") or playbook_label(strategy)
         views.append(PlaybookView(
-            name=name, strategy=strategy.name, symbol=strategy.symbol, label=own_label or label, sources=sources,
-            intraday=_is_intraday(own_bars), trades=mine, bars=own_bars, figures=card_figures(name, metrics, mine),
+            name=name, strategy=strategy.name, symbol=strategy.symbol, label=label, sources=data_sources(strategy),
+            intraday=_is_intraday(own_bars), trades=mine, bars=own_bars, figures=card_figures(own),
             params=strategy.typed_params(), strategy_cfg=STRATEGIES.get(strategy.name)))
     return views
 

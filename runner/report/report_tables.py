@@ -31,38 +31,33 @@ def window_label(view: PlaybookView, year: int) -> str:
     return f"{day(first)} – {day(last)} {last.year}"
 
 
-def per_year_rows(view: PlaybookView, per_year: list[dict]) -> list[dict]:
-    """This playbook's rows of metrics' per-year table: the years its window exists in the data or it traded."""
-    name = view.name
+def per_year_rows(view: PlaybookView) -> list[dict]:
+    """The playbook's per-year rows of metrics.json (its trades binned with their window, not their exit)."""
     rows = []
-    for row in per_year:
-        trades = row.get(f"{name}.trades") or 0
-        hold = row.get(f"{name}.hold_window_pct")
-        if not trades and hold is None:
-            continue
-        rows.append({"year": row.get("year"), "window": window_label(view, int(row["year"])), "trades": trades,
-                     "trade_return": row.get(f"{name}.trade_return_pct"), "pnl": row.get(f"{name}.pnl"),
-                     "hold": hold, "unconditional": row.get(f"{name}.unconditional_pct"),
-                     "label": row.get(f"{name}.window")})
-    for r in rows:
-        if r["label"]:   # metrics' own name for the window wins when it has one
-            r["window"] = r["label"]
+    for row in view.figures.get("per_year") or []:
+        rows.append({"year": row["year"], "window": window_label(view, int(row["year"])),
+                     "windows": row.get("windows"), "trades": row.get("trades") or 0,
+                     "trade_return": row.get("trade_return_mean_pct"), "pnl": row.get("pnl"),
+                     "hold": row.get("hold_mean_pct"), "unconditional": row.get("unconditional_mean_pct")})
     return rows
 
 
 PER_YEAR_COLUMNS = [
     Column("year", "Year", str, text=True),
     Column("window", "Window", escape, text=True),
+    Column("windows", "Windows", count),
     Column("trades", "Trades", count),
-    Column("trade_return", "Trade return", pct),
+    Column("trade_return", "Mean trade", pct),
     Column("pnl", "P&L", money),
-    Column("hold", "Hold the window", pct),
-    Column("unconditional", "Its side, every year", pct),
+    Column("hold", "Hold, mean per window", pct),
+    Column("unconditional", "Its side, mean per window", pct),
 ]
 
 
-def per_year_table(view: PlaybookView, per_year: list[dict]) -> str:
-    rows = per_year_rows(view, per_year)
+def per_year_table(view: PlaybookView) -> str:
+    rows = per_year_rows(view)
+    if not rows:
+        return "<p class='note'>The data covers none of the playbook's windows.</p>"
     return table(rows, PER_YEAR_COLUMNS, tall=len(rows) > 14, row_class=lambda r: "" if r["trades"] else "quiet")
 
 

@@ -31,22 +31,40 @@ def _pct(value) -> str:
 
 
 def print_backtest_summary(cfg: RunConfig, result, folder: Path, notes: list[str]) -> None:
+    """Per playbook, each on its own account and data (never pooled with SYNTHETIC data), with its
+    sample size, the luck measure and the warnings; then the data notes."""
     console = Console(highlight=False, soft_wrap=True, width=max(Console().width, 110))
     m = result.metrics
-    table = Table(title=f"flowbot backtest {cfg.name}: {m.get('start', '')[:10]} to {m.get('end', '')[:10]}")
-    for column in ("playbook", "trades", "years traded", "P&L", "mean trade", "hold window (mean)",
-                   "unconditional (mean)"):
-        table.add_column(column, justify="left" if column == "playbook" else "right")
-    for name, b in m["baseline"].items():
-        table.add_row(name, str(sum(r[f"{name}.trades"] for r in m["per_year"])),
-                      f"{b['years_traded']}/{b['years_with_window']}", f"{b['playbook_pnl']:,.2f}",
-                      _pct(b["playbook_mean_trade_return_pct"]), _pct(b["hold_window_mean_pct"]),
-                      _pct(b["unconditional_mean_pct"]))
+    table = Table(title=f"flowbot backtest {cfg.name}: each playbook on its own account of {cfg.broker.cash:,.0f}")
+    trust = Table(title="against its windows, and how much to trust it")
+    for column in ("playbook", "data", "span", "trades", "windows traded", "net P&L", "return", "max DD", "exposure"):
+        table.add_column(column, justify="left" if column in ("playbook", "data", "span") else "right")
+    for column in ("playbook", "data", "mean trade", "hold / window", "uncond. / window", "p (luck)"):
+        trust.add_column(column, justify="left" if column in ("playbook", "data") else "right")
+    for name, f in m["playbooks"].items():
+        perf, sample, against = f["performance"], f["sample"], f["against_windows"]
+        p_value = f["luck"]["p_value"]
+        table.add_row(name, f["data_label"], f"{perf.get('start', '')[:4]}–{perf.get('end', '')[:4]}",
+                      str(sample["trades"]), f"{sample['windows_traded']}/{sample['windows']}",
+                      f"{perf.get('net_pnl', 0.0):,.2f}", _pct(perf.get("total_return_pct")),
+                      _pct(perf.get("max_drawdown_pct")), f"{perf.get('exposure_pct', 0.0):.2f}%")
+        trust.add_row(name, f["data_label"], _pct(against["trade_return_mean_pct"]),
+                      _pct(against["hold_window_mean_pct"]), _pct(against["unconditional_window_mean_pct"]),
+                      "–" if p_value is None else f"{p_value:.2f}")
     console.print(table)
-    sharpe = "–" if m.get("sharpe") is None else f"{m['sharpe']:.2f}"
-    console.print(f"total return {_pct(m.get('total_return_pct'))}, CAGR {_pct(m.get('cagr_pct'))}, "
-                  f"Sharpe {sharpe}, max drawdown {_pct(m.get('max_drawdown_pct'))}, "
-                  f"exposure {m.get('exposure_pct', 0):.1f}%, {m.get('trades', 0)} trades")
+    console.print(trust)
+    for name, f in m["playbooks"].items():
+        for warning in f["warnings"]:
+            console.print(f"[yellow]{name} [{f['data_label']}]: {warning}[/yellow]")
+    combined = m.get("combined_non_synthetic")
+    if combined and combined["playbooks"]:
+        left_out = combined["left_out_synthetic"]
+        console.print(f"combined, non-synthetic playbooks only ({', '.join(combined['playbooks'])}; separate accounts): "
+                      f"net P&L {combined['net_pnl']:,.2f} over {combined['trades']} trades"
+                      + (f"; left out as SYNTHETIC: {', '.join(left_out)}" if left_out else ""))
+    console.print("[dim]mean trade: mean net pnl_pct of the trades; hold / uncond. per window: mean return of holding "
+                  "long / taking the playbook's side over the span it could hold, every window; p (luck): share of "
+                  "random choices of as many windows that did as well (docs/metrics.md)[/dim]")
     for note in notes:
         console.print(f"[dim]{note}[/dim]")
     console.print(f"run folder: {folder}")

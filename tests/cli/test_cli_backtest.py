@@ -27,15 +27,21 @@ def test_default_backtest_writes_the_run_folder(tmp_path, capsys):
     assert list(trades.columns) == TRADE_COLUMNS
     assert set(trades.strategy) == {"december_fade", "january_snapback", "vwap_close_fade"}
     metrics = json.loads((out / "metrics.json").read_text())
-    for key in ("total_return_pct", "cagr_pct", "sharpe", "sortino", "max_drawdown_pct", "trades",
-                "win_rate_pct", "profit_factor", "exposure_pct", "per_year", "baseline"):
-        assert key in metrics
-    assert [row["year"] for row in metrics["per_year"]] == list(range(1999, 2019))
-    assert metrics["baseline"]["december_fade"]["years_with_window"] == 20
+    assert "total_return_pct" not in metrics          # no pooled headline over real and synthetic data
+    for name in ("december_fade", "january_snapback", "vwap_close_fade"):
+        figures = metrics["playbooks"][name]
+        for key in ("total_return_pct", "cagr_pct", "sharpe", "sortino", "max_drawdown_pct", "trades",
+                    "win_rate_pct", "profit_factor", "exposure_pct"):
+            assert key in figures["performance"]
+        assert {"per_year", "sample", "luck", "warnings", "against_windows", "data_label"} <= set(figures)
+    assert metrics["playbooks"]["vwap_close_fade"]["data_label"] == "SYNTHETIC"
+    december = metrics["playbooks"]["december_fade"]
+    assert [row["year"] for row in december["per_year"]] == list(range(1999, 2019))
+    assert december["sample"]["windows"] == 20
     page = (out / "report.html").read_text()
     assert "data:image/png;base64," in page and "<script src" not in page and "http" not in page.split("</style>")[1]
     equity = pd.read_csv(out / "equity.csv")
-    assert list(equity.columns) == ["time", "value", "cash"] and len(equity) == 5031
+    assert list(equity.columns) == ["strategy", "time", "value", "cash"]
     printed = capsys.readouterr().out
     assert "december_fade" in printed and "run folder" in printed
 

@@ -57,10 +57,11 @@ def test_a_card_per_playbook_with_its_figures_and_data_label(page, default_run):
     assert set(by_name) == {"december_fade", "january_snapback", "vwap_close_fade"}
     assert "badge synthetic'>SYNTHETIC<" in by_name["vwap_close_fade"]
     assert "SYNTHETIC data" in by_name["vwap_close_fade"]            # the warning, not only the badge
-    assert "badge proxy'>PROXY<" in by_name["december_fade"]         # its bond leg is a proxy
+    assert "badge proxy'>REAL+PROXY<" in by_name["december_fade"]    # its bond leg is a proxy
     assert "badge '>REAL<" in by_name["january_snapback"]
-    for label in ("Trades", "Years with a signal", "Hit rate", "Mean trade", "Median trade",
-                  "Hold, every year", "Its side, every year", "Luck (p-value)"):
+    for label in ("Trades", "Years with a signal", "Windows traded", "Hit rate", "Mean trade", "Median trade",
+                  "Hold, in the windows traded", "Hold, every window", "Its side, every window",
+                  "Mean trade vs hold", "Mean trade vs its side", "Luck (p-value)", "Max drawdown", "Exposure"):
         assert all(f"<dt>{label}</dt>" in c for c in cards), label
     vwap = result.trades[result.trades.strategy == "vwap_close_fade"]
     expected_hit = f"{(vwap.pnl_pct > 0).mean() * 100:.2f}%"
@@ -68,6 +69,32 @@ def test_a_card_per_playbook_with_its_figures_and_data_label(page, default_run):
     assert f"<dt>Trades</dt><dd>{len(vwap)}</dd>" in by_name["vwap_close_fade"]
     mean = vwap.pnl_pct.mean()
     assert f"{'+' if mean > 0 else '−'}{abs(mean):.2f}%" in by_name["vwap_close_fade"]
+    figures = result.metrics["playbooks"]
+    for name, card in by_name.items():
+        p = figures[name]["luck"]["p_value"]
+        assert f"<dt>Luck (p-value)</dt><dd>{p:.3f}" in card or p < 0.001
+        if figures[name]["sample"]["trades"] < 30:
+            assert "too few to conclude anything" in card
+
+
+def test_no_pooled_headline_and_the_synthetic_label_at_the_top(page):
+    text = visible_text(page)
+    head = text.split("Mean trade")[0]
+    assert "vwap_close_fade: SYNTHETIC data" in head                     # the banner above the cards
+    assert "Combined book" not in text and "combined book" not in text
+    together = text.split("Together, non-synthetic playbooks only")[1].split("Equity against")[0]
+    assert "Net P&amp;L, summed over their accounts" in together and "Total return" not in together
+    assert "Left out as SYNTHETIC: vwap_close_fade" in text
+
+
+def test_the_reproducibility_record_is_on_the_page(page, default_run):
+    _, result, _ = default_run
+    record = result.metrics["reproducibility"]
+    assert "<h2>Reproducibility</h2>" in page
+    assert record["config_sha256"] in page
+    for source in record["data_files"]:
+        for f in source["files"]:
+            assert f["sha256"] in page
 
 
 def test_friendly_headers_and_numbers_no_raw_keys_no_negative_zero(page):
@@ -84,12 +111,13 @@ def test_friendly_headers_and_numbers_no_raw_keys_no_negative_zero(page):
 def test_charts_per_playbook_per_trade_and_the_combined_book(page, default_run):
     _, result, _ = default_run
     for heading in ("Equity against holding the instrument", "Drawdown", "Exposure over time",
-                    "Monthly returns of the combined book", "Distribution of trade returns"):
+                    "Distribution of trade returns"):
         assert f"<h2>{heading}</h2>" in page
+    assert page.count("<h3>Monthly returns of its account [") == 3
     assert page.count("alt='price charts of the") == result.trades.strategy.nunique()
     assert "session VWAP" in page and "around the window" in page
     assert page.count("<h3>Per year, in the playbook's window</h3>") == 3
-    assert "Dec 21 – Dec 31 1999" in page                          # december_fade's window in its row
+    assert "Dec 22 – Dec 31 1999" in page      # december_fade's window: from OPEX+3 (its earliest fill)
 
 
 def test_self_contained_and_says_backtest(page):
@@ -106,7 +134,7 @@ def test_a_paper_run_says_paper_and_leaves_the_warm_up_out(default_run):
     metrics["mode"] = "paper"
     metrics["live_since"] = "2018-01-02 09:30:00-05:00"
     page = render_report(cfg, replace(result, metrics=metrics), run_notes(cfg))
-    text = visible_text(page)
+    text = visible_text(page).split("Reproducibility")[0]   # (the record quotes the command line that ran)
     assert "<title>flowbot paper: year-end-daily</title>" in page and "backtest" not in text
     assert "2018-01-02 to 2018-12-31" in text and "1999-01-04" not in text.split("starting capital")[0]
     assert "warm-up is left out" in text

@@ -97,17 +97,27 @@ def test_drift_over_the_quarter_with_a_bonds_feed():
     assert trades.entry_time.tolist() == ["2018-03-22T09:30:00-04:00"]
 
 
-def test_baseline_compounds_the_years_quarter_windows():
-    closes = {}
+def test_baseline_has_a_row_per_quarter_window_from_the_earliest_fill():
+    """Issue 11 point 4: each window is measured over the span the playbook can hold: from the open of
+    the session after OPEX+2 (its earliest fill) to the quarter's last close, not from the close before
+    OPEX+2. The step at OPEX+2 (Mar 20, Jun 19) is a move it can never hold."""
+    rows = {}
     for day in pd.bdate_range("2018-01-02", "2018-07-31"):
         d = day.date()
-        closes[d] = 100.0 if d < D(2018, 3, 20) else 110.0 if d < D(2018, 6, 19) else 121.0
-    bars = frame({d: bar(c, c) for d, c in closes.items()})
-    hold, short = QuarterEndFade.baseline_year(2018, QuarterEndFadeParams(), bars)
-    # March window +10% (Mar 19 close 100 to Mar 29 close 110), June +10%; Sep and Dec not covered
-    assert hold == pytest.approx(1.1 * 1.1 - 1)
-    assert short == pytest.approx(0.9 * 0.9 - 1)
-    assert QuarterEndFade.baseline_year(2016, QuarterEndFadeParams(), bars) is None
+        c = 100.0 if d < D(2018, 3, 20) else 110.0 if d < D(2018, 6, 19) else 121.0
+        rows[d] = bar(c, c)
+    rows[D(2018, 3, 21)] = bar(108.0, 110.0)        # the earliest fill of the March window: 108 open
+    rows[D(2018, 3, 29)] = bar(110.0, 113.4)        # the March window's last close
+    bars = frame(rows)
+    windows = QuarterEndFade.holding_windows(QuarterEndFadeParams(), bars)
+    march, june = windows.iloc[0], windows.iloc[1]
+    assert windows["window"].tolist() == [201803, 201806]     # Sep and Dec 2018 are not covered
+    assert (march.first_session, march.entry_at, march.last_session) == (D(2018, 3, 21), "open", D(2018, 3, 29))
+    assert march.hold == pytest.approx(113.4 / 108.0 - 1) and march.unconditional == pytest.approx(1 - 113.4 / 108.0)
+    assert (june.first_session, june.last_session) == (D(2018, 6, 20), D(2018, 6, 29))
+    assert june.hold == pytest.approx(0.0)          # the Jun 19 step to 121 happened before it could hold
+    with_close = QuarterEndFade.holding_windows(QuarterEndFadeParams(entry="next_close"), bars)
+    assert with_close.iloc[0].entry_at == "close" and with_close.iloc[0].hold == pytest.approx(113.4 / 110.0 - 1)
 
 
 def test_quarters_must_be_quarter_end_months():

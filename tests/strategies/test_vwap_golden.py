@@ -105,28 +105,29 @@ def test_long_exits_at_the_vwap_limit():
     # 2019-06-28: quarter end.
     rows = {
         "15:35": (100.00, 100.00, 98.80, 98.90),     # z = -2.2, -1.10% since 15:00 -> buy at the next open
-        **flat("15:36", "15:49", 99.00),             # entry at the 15:36 open 99.00
-        "15:50": (99.50, 100.05, 99.40, 100.02),     # reaches the VWAP limit 100.00: sold at 100.00
+        **flat("15:36", "15:49", 99.00),             # entry at the 15:36 open 99.00, 0.10 above the decision
+        "15:50": (99.50, 100.15, 99.40, 100.02),     # reaches the anchored limit 100.10: sold at 100.10
         **flat("15:51", "15:59", 100.00),
     }
     trade = only_trade(run(session(dt.date(2019, 6, 28), rows)))
-    # stop = max(VWAP - 3σ = 98.50, 98.90 × 0.9975 = 98.65275) -> 95,000 / 98.90 = 960 shares
+    # stop = max(VWAP - 3σ = 98.50, 98.90 × 0.9975 = 98.65275) -> 95,000 / 98.90 = 960 shares; the stop
+    # and the VWAP target (100.00) keep their distance from the decision close and move with the fill (+0.10)
     assert trade["direction"] == "long"
     assert trade["entry_time"] == "2019-06-28T15:36:00-04:00" and trade["entry_price"] == 99.00
-    assert trade["exit_time"] == "2019-06-28T15:50:00-04:00" and trade["exit_price"] == 100.00
+    assert trade["exit_time"] == "2019-06-28T15:50:00-04:00" and trade["exit_price"] == pytest.approx(100.10)
     assert trade["size"] == 960 and trade["exit_reason"] == "vwap_target"
 
 
 def test_stop_hit_before_the_close():
     rows = {
-        "15:41": (100.00, 101.20, 100.00, 101.10),   # short as above; stop 101.35275
-        **flat("15:42", "15:44", 101.00),
-        "15:45": (101.00, 101.40, 101.00, 101.30),   # high 101.40 >= stop: bought back at 101.35275
+        "15:41": (100.00, 101.20, 100.00, 101.10),   # short as above; stop 101.35275 from the decision,
+        **flat("15:42", "15:44", 101.00),            # filled 0.10 lower at 101.00: the stop is 101.25275
+        "15:45": (101.00, 101.40, 101.00, 101.30),   # high 101.40 >= stop: bought back at 101.25275
         **flat("15:46", "15:59", 101.30),
     }
     trade = only_trade(run(session(dt.date(2019, 5, 30), rows)))
     assert trade["exit_time"] == "2019-05-30T15:45:00-04:00"
-    assert trade["exit_price"] == pytest.approx(101.35275, abs=1e-6)
+    assert trade["exit_price"] == pytest.approx(101.25275, abs=1e-6)
     assert trade["exit_reason"] == "stop"
 
 

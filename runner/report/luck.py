@@ -1,0 +1,69 @@
+"""How likely a playbook's result is luck: a random-timing permutation test against its own windows.
+
+Null hypothesis: the playbook's filters pick its windows no better than
+chance. Under it, its ``k`` trades are like taking its side (the
+``unconditional`` return) in ``k`` of its ``N`` windows chosen at random. The
+p-value is the share of such random choices whose mean return is at least
+the playbook's mean trade return (one-sided). Exact (every combination) when
+there are at most ``max_draws`` combinations; otherwise ``max_draws`` seeded
+random draws, with the (count + 1) / (draws + 1) estimate. A small p-value
+says the selection beat random timing; a large one says the result is what
+chance gives. Trade returns are net of costs, window returns are not, so the
+test is conservative for the playbook.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+MIN_TRADES = 30
+SEED = 20261201
+
+
+def random_timing_test(trade_returns: np.ndarray, window_returns: np.ndarray, max_draws: int = 20_000,
+                       seed: int = SEED) -> dict:
+    """p-value and its inputs (see the module docstring); ``p_value`` None when it cannot be computed."""
+    trades = np.asarray(trade_returns, dtype="float64")
+    windows = np.asarray(window_returns, dtype="float64")
+    k, n = len(trades), len(windows)
+    out = {"method": "random-timing permutation: mean of k windows' unconditional returns chosen at random "
+                     "without replacement, against the mean trade return (one-sided)",
+           "trades": k, "windows": n, "p_value": None, "draws": 0, "exact": False,
+           "observed_mean_pct": None if k == 0 else round(float(trades.mean()) * 100.0, 4),
+           "random_mean_pct": None if n == 0 else round(float(windows.mean()) * 100.0, 4)}
+    if k == 0 or n < k:
+        return out
+    observed = trades.mean()
+    combos = math.comb(n, k)
+    tolerance = 1e-12
+    if combos <= max_draws:
+        picks = np.array(list(itertools.combinations(range(n), k)), dtype=np.int64)
+        means = windows[picks].mean(axis=1)
+        p = float(np.mean(means >= observed - tolerance))
+        out.update(p_value=round(p, 4), draws=int(combos), exact=True)
+    else:
+        rng = np.random.default_rng(seed)
+        picks = np.argsort(rng.random((max_draws, n)), axis=1)[:, :k]
+        means = windows[picks].mean(axis=1)
+        p = (float(np.sum(means >= observed - tolerance)) + 1.0) / (max_draws + 1.0)
+        out.update(p_value=round(p, 4), draws=max_draws)
+    return out
+
+
+def warnings_for(label: str, trades: int, windows: int, traded_windows: int, p_value: float | None) -> list[str]:
+    """Plain-language warnings a reader must see next to the figures."""
+    notes = []
+    if "SYNTHETIC" in label:
+        notes.append("SYNTHETIC data: these figures show the mechanics and say nothing about markets")
+    if "PROXY" in label:
+        notes.append("PROXY data feeds a filter: the signal depends on a derived series, not a traded one")
+    if trades < MIN_TRADES:
+        notes.append(f"only {trades} trades in {traded_windows} of {windows} windows: too few to conclude anything "
+                     f"(fewer than {MIN_TRADES})")
+    if p_value is not None and p_value > 0.05:
+        notes.append(f"p = {p_value:.2f}: random timing does as well this often; the result is consistent with luck")
+    if windows == 0:
+        notes.append("the data covers none of the playbook's windows")
+    return notes
