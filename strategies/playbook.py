@@ -230,7 +230,7 @@ class Playbook(HoldingWindows, FlowbotStrategy):
         self._tag(self.entry_order, "entry")
         self.entry_order.addinfo(anchor=anchor, filters=filters)
         self.traded_windows.add(window)
-        self.log.info(f"{today}: {'buy' if direction == LONG else 'sell'} {size} at the "
+        self.tell(f"{today}: {'buy' if direction == LONG else 'sell'} {size} at the "
                       f"{'next open' if timing == 'next_open' else 'next close'} ({why}); "
                       f"stop {stop:.2f}, target {'none' if target is None else f'{target:.2f}'}, "
                       f"time exit {exit_day}" + (f"; filters: {filters}" if filters else ""))
@@ -365,7 +365,7 @@ class Playbook(HoldingWindows, FlowbotStrategy):
     def _on_exit_done(self, order: bt.Order, reason: str | None) -> None:
         plan = self.trade_plan
         if order.status == order.Completed:
-            self.log.info(f"{self.bars.datetime.date(0)}: {reason} filled at {order.executed.price:.2f}")
+            self.tell(f"{self.bars.datetime.date(0)}: {reason} filled at {order.executed.price:.2f}")
             self.exit_orders, self.trade_plan = [], None
         elif order.status in (order.Margin, order.Rejected):
             self._on_exit_refused(order, reason, plan)

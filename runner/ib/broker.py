@@ -58,6 +58,7 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, bt.BrokerBase):
         self.startingcash = self.cash
         self.positions: dict[str, bt.Position] = collections.defaultdict(bt.Position)
         self.feed_positions: dict[str, bt.Position] = {}   # feed name -> position, for symbols with two feeds
+        self.feed_of_strategy: dict[str, str] = {}         # playbook label -> its instrument feed (set by the session)
         for symbol, (qty, cost) in snapshot.positions.items():
             self.positions[symbol] = bt.Position(qty, cost)
         self.notifs: collections.deque = collections.deque()
@@ -142,7 +143,9 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, bt.BrokerBase):
         """The feeds whose last close values positions (paper.py calls this)."""
         self._feeds = list(feeds)
         self._contracts = {self._symbol(f): f for f in feeds}
-        self.feed_positions = split_positions(self._feeds, self.positions, self._symbol)
+        journal = getattr(self.store, "journal", None)
+        self.feed_positions = split_positions(self._feeds, self.positions, self._symbol,
+                                              journal.fills() if journal is not None else (), self.feed_of_strategy)
 
     @staticmethod
     def _symbol(data) -> str:

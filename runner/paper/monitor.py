@@ -28,6 +28,7 @@ class SessionMonitor:
         self.closes: dict[str, float] = {}
         self._seen: dict[str, int] = {}
         self._start_value: float | None = None
+        self._resumed = False
         self._realised = 0.0
         self._connection = "connected"
         self.runlog = None          # the LiveRunLog whose rows feed on_order / on_trades
@@ -76,6 +77,11 @@ class SessionMonitor:
         value = self.broker.getvalue() if self.broker is not None else None
         if self._start_value is None:
             self._start_value = value
+        replaying = any(getattr(f, "backfilling", False) for f in self.feeds.values())
+        if not self._resumed and not replaying and not getattr(self.broker, "deferred", None):
+            # Once the broker has bound the replayed decisions to what the gateway holds.
+            self._resumed = True
+            self._say_resuming(working)
         pnl = value - self._start_value if value is not None and self._start_value is not None else None
         self.log.info(f"{name} {feed.size} bar {when:%Y-%m-%d %H:%M %Z}: close {close:,.2f}, position {symbol} "
                       f"{position:+g}, {len(working)} open order(s), P&L {_money(pnl)} "
@@ -117,6 +123,27 @@ class SessionMonitor:
     def on_stop(self, reason: str) -> None:
         self.status.update(state="stopped", stop_reason=reason)
         self.status.add_event("stop", reason)
+
+    def _say_resuming(self, working: list[dict]) -> None:
+        """At the first live bar: what the session takes over from before (positions, working orders)."""
+        broker = self.broker
+        held = {}
+        for name, feed in self.feeds.items():
+            size = broker.getposition(feed).size
+            if size and (name in broker.feed_positions or name == getattr(feed.p, "symbol", name)):
+                held[name] = size
+        if not held and not working:
+            return
+        parts = [f"{name} {size:+g}" for name, size in held.items()]
+        by_strategy: dict[str, list[str]] = {}
+        for o in working:
+            price = o.get("stop_price") or o.get("limit_price")
+            by_strategy.setdefault(o["strategy"], []).append(
+                f"{o['reason'] or o['type']} {o['side']} {o['size']:g} {o['symbol']}" + (f" @ {price:,.2f}" if price else ""))
+        orders = "; ".join(f"{strategy}: {', '.join(items)}" for strategy, items in by_strategy.items())
+        self.log.info(f"resuming: positions {', '.join(parts) or 'flat'}; working orders {orders or 'none'} "
+                      f"(followed at the gateway, not sent again)")
+        self.status.add_event("resume", f"positions {', '.join(parts) or 'flat'}; working orders {orders or 'none'}")
 
     # -- helpers -------------------------------------------------------------------
     def _tell(self, kind: str, text: str) -> None:

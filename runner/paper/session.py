@@ -58,6 +58,7 @@ class PaperSession:
             self.feeds[plan.name] = IBFeed(store=self.store, symbol=plan.ib_symbol, bar_size=str(plan.size),
                                            backfill_bars=plan.backfill_bars, name=plan.name)
         self.broker = IBBroker(self.store, snapshot, self.cfg.risk, on_halt=self._risk_stop)
+        self.broker.feed_of_strategy = {s.display_name: s.symbol for s in self.run_cfg.active_strategies()}
         self.broker.register_feeds(list(self.feeds.values()))
         self.cerebro = build_cerebro(self.run_cfg, self.feeds, self.broker, runlog=self.runlog)
         self.monitor.attach(self)

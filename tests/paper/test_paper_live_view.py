@@ -96,3 +96,40 @@ def test_the_operator_sees_bars_orders_fills_and_notifications_as_they_happen(li
     assert len(minute_lines) == len(session.feeds["SPY@1min"].delivered)
     assert len(daily_lines) == 2   # the two live sessions (the first one is the backfill)
     assert " EDT: close " in daily_lines[0] and "position SPY" in daily_lines[0] and "open order(s), P&L" in daily_lines[0]
+
+
+def test_a_restart_says_resuming_instead_of_the_original_signal(library, tmp_path, log_lines):
+    bars = minute_bars()
+    with gateway(bars) as gw:
+        (tmp_path / "run1").mkdir()
+        first = PaperSession(combined_config(tmp_path, gw.port, library), journal_dir=tmp_path / "logs",
+                             folder=tmp_path / "run1")
+        runner = SessionThread(first).start()
+        try:
+            assert wait_for(lambda: sum(gw.realtime_subscriptions().values(), []))
+            gw.resume()
+            # The entry filled and its exits are working: stop there, as a crash or Ctrl-C would.
+            assert wait_for(lambda: read_status(tmp_path / "run1")["fills"]
+                            and read_status(tmp_path / "run1")["working_orders"])
+            gw.pause()
+        finally:
+            runner.finish()
+        signals = [line for line in log_lines if " at the next open " in line]
+        assert len(signals) == 1 and signals[0].startswith("INFO ")
+        log_lines.clear()
+        backfill = {"1d": 1, "1min": 60}   # the replay covers the bar the entry was decided on
+        cfg = combined_config(tmp_path, gw.port, library)
+        cfg.ib.backfill_bars = backfill
+        (tmp_path / "run2").mkdir()
+        second = PaperSession(cfg, journal_dir=tmp_path / "logs", folder=tmp_path / "run2")
+        runner = SessionThread(second).start()
+        try:
+            assert wait_for(lambda: sum(gw.realtime_subscriptions().values(), []))
+            gw.resume()
+            assert wait_for(lambda: any(line.startswith("INFO resuming: ") for line in log_lines))
+        finally:
+            runner.finish()
+    resuming = next(line for line in log_lines if line.startswith("INFO resuming: "))
+    # The journal tells whose the account's SPY short is: the VWAP fade's feed, not the daily one.
+    assert "positions SPY@1min -" in resuming and "working orders vwap_close_fade:" in resuming
+    assert not [line for line in log_lines if " at the next open " in line and line.startswith("INFO ")]
