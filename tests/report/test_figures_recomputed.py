@@ -83,7 +83,6 @@ def test_vwap_hold_and_unconditional_are_means_per_window_as_named(run):
 def test_vwap_window_spans_from_the_earliest_fill_to_the_close():
     """Each VWAP window: bought at the open of the bar after the session's first window bar (15:31 on a
     regular day), valued at the session's last close; its side fades the move since 15:00."""
-    from runner.report.playbook_figures import playbook_figures  # noqa: F401 - imported for the path only
     from strategies.vwap_close_fade import VwapCloseFade, VwapCloseFadeParams
 
     bars = load_sample("spy_1min_synthetic")
