@@ -228,3 +228,17 @@ def test_a_missing_time_in_parquet_names_its_row(row, tmp_path, capsys, monkeypa
     code, _, err, made = run_cli(["backtest", "-c", "c.yaml"], tmp_path, capsys, monkeypatch)
     assert f"row {row + 1}: the time is missing" in assert_one_clean_error(code, err)
     assert made == set()
+
+
+@pytest.mark.parametrize("header, expected", [
+    ("Date,Open,High,Low,Close,Volume,Close", "the column 'Close' appears twice"),
+    ("Date,Open,High,Low,Close,Volume,close", "columns 'Close' and 'close' both read as close"),
+    ("Date,Open,High,Low,Close,Volume,Adj Close,adj_close", "both read as adj_close"),
+    ("Date,Date,Open,High,Low,Close,Volume", "the column 'Date' appears twice"),
+])
+def test_two_columns_for_one_field_are_refused(header, expected, tmp_path, capsys, monkeypatch):
+    extra = header.count(",") - HEADER.count(",")
+    lines = [row + ",100" * extra for row in rows()] if not header.startswith("Date,Date") else \
+        [row.split(",")[0] + "," + row for row in rows()]
+    message = backtest(tmp_path, capsys, monkeypatch, "\n".join([header, *lines]) + "\n")
+    assert expected in message, message
