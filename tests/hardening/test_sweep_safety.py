@@ -240,3 +240,13 @@ def test_workers_die_with_the_parent(how, sweep_dir):
         assert "resume with: flowbot optimize" in err and "Traceback" not in err
     saved = read_results(sweep_dir / "run" / "results.csv")
     assert len(saved) >= 2 and len({r["run"] for r in saved}) == len(saved)
+
+
+@pytest.mark.parametrize("seed, expected", [("-1", "must be >= 0"), ("99999999999999999999999999", "must be <= 4294967295"),
+                                            ("1.5", "whole number"), ("yes", "not true")])
+def test_a_seed_numpy_cannot_take_is_refused(seed, expected, sweep_dir, capsys, monkeypatch):
+    write_sweep(sweep_dir, "{low: 1.0, high: 2.0}",
+                **{"search: {method: grid}": f"search: {{method: random, trials: 2, seed: {seed}}}"})
+    code, _, err, made = run_cli(["optimize", "-c", "s.yaml", "--no-progress"], sweep_dir, capsys, monkeypatch)
+    assert expected in assert_one_clean_error(code, err)
+    assert made == set()
