@@ -80,7 +80,8 @@ def describe_error(error: dict, loc, model: type[BaseModel] | None = None) -> st
     bounds = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
     if kind in bounds:
         limit = next(iter(ctx.values()))
-        limit = f"{limit:g}" if isinstance(limit, (int, float)) else limit
+        limit = (str(limit) if isinstance(limit, int) and abs(limit) < 10 ** 15 else
+                 f"{limit:g}" if isinstance(limit, (int, float)) else limit)
         return f"must be {bounds[kind]} {limit}{got}"
     if kind == "extra_forbidden":
         return f"unknown key{_did_you_mean(str(loc[-1]), error.get('known') or _known_keys(loc, model))}"

@@ -48,11 +48,21 @@ class _StdlibToLoguru(logging.Handler):
         logger.opt(depth=6, exception=record.exc_info).bind(source=record.name).log(level, record.getMessage())
 
 
+def _to_stderr(message) -> None:
+    try:
+        sys.stderr.write(message)
+    except ValueError:   # closed
+        pass
+
+
 def configure_console(level: str = "INFO") -> None:
     """The console sink (stderr). Safe to call again: it replaces all sinks."""
     logger.remove()
     logger.configure(patcher=_patch, extra={"context": ""})
-    logger.add(sys.stderr, level=level, format=CONSOLE_FORMAT, colorize=None, backtrace=False, diagnose=False)
+    # The stderr of the moment each line is written, not the one of this call: a thread still logging after
+    # the command ended (or a test's captured stream, closed since) never writes to a closed file.
+    colour = bool(getattr(sys.stderr, "isatty", lambda: False)())
+    logger.add(_to_stderr, level=level, format=CONSOLE_FORMAT, colorize=colour, backtrace=False, diagnose=False)
     logging.basicConfig(handlers=[_StdlibToLoguru()], level=logging.INFO, force=True)
 
 

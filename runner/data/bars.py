@@ -104,6 +104,9 @@ def validate_bars(bars: pd.DataFrame, source: str, row_label: RowLabel = default
 
 
 def _check_time_order(index: pd.DatetimeIndex, source: str, row_label: RowLabel) -> None:
+    missing = np.asarray(index.isna())
+    if missing.any():
+        raise DataError(f"{source}: {row_label(int(np.argmax(missing)))}: the time is missing (NaT)")
     values = index.asi8
     if len(values) < 2:
         return

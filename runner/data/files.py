@@ -45,6 +45,12 @@ def _listed(names: list, most: int = 12) -> str:
     return f"[{text}{f', ... ({len(names)} columns)' if len(names) > most else ''}]"
 
 
+def _unmangled(name, found: list) -> str:
+    """pandas renames a repeated header ``Close`` to ``Close.1``: the name as the file has it."""
+    base, dot, number = str(name).rpartition(".")
+    return base if dot and number.isdigit() and base in found else str(name)
+
+
 def _squash(name: str) -> str:
     return "".join(ch for ch in str(name).lower() if ch.isalnum())
 
@@ -70,6 +76,13 @@ def match_columns(found: list[str], explicit: dict[str, str] | None, source: str
             continue
         for alias in aliases:
             if alias in by_squashed:
+                twins = [c for c in found if _squash(_unmangled(c, found)) == alias]
+                if len(twins) > 1:   # which one is the price? Guessing would be a silent misread
+                    names = {_unmangled(c, found) for c in twins[:2]}
+                    what = (f"the column {shown(names.pop(), 30)} appears twice" if len(names) == 1 else
+                            f"columns {' and '.join(shown(str(c), 30) for c in twins[:2])} both read as {ours}")
+                    raise DataError(f"{source}: {what}; which one is {ours}? Remove the other, or name the right one "
+                                    f"under data.columns.{ours}")
                 mapping[ours] = by_squashed[alias]
                 break
     missing = [c for c in REQUIRED if c not in mapping]

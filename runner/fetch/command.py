@@ -47,6 +47,11 @@ def run(args) -> int:
     end = args.end or dt.date.today()
     if args.start > end:
         raise UserInputError(f"--start {args.start} is after --end {end}")
+    from strategies.market_calendar import CALENDAR_START
+
+    if args.start < dt.date.fromisoformat(CALENDAR_START):
+        raise UserInputError(f"--start {args.start}: the NYSE calendar flowbot plans sessions with starts "
+                             f"{CALENDAR_START}; give a later start (IB has little intraday history that old anyway)")
     cfg = load_config(args.config or default_config("paper.yaml"), args.overrides)
     request = FetchRequest(symbol=args.symbol.strip().upper(), size=size, start=args.start, end=end,
                            what=args.what, rth=args.rth, cache_folder=args.cache or cfg.data.cache_folder)

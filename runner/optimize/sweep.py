@@ -15,6 +15,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -160,12 +161,39 @@ def optimize(sweep_path: str | Path | None = None, *, workers: int | None = None
         logger.enable("strategies")
 
 
+_SCHEDULER = re.compile(r"^(?:(?P<scheme>[a-z]+)://)?(?P<host>\[[^\]]+\]|[^\s:/\[\]]+):(?P<port>\d{1,5})$")
+
+
+def _check_scheduler(address: str) -> None:
+    """A Dask scheduler address that is malformed or has nobody listening fails here, before a run folder is
+    made (dask.distributed's own client would wait, then leave a traceback when it is collected)."""
+    import socket
+
+    from runner.inputs import cut
+
+    if address.startswith(("inproc://", "ucx://", "ws://", "wss://")):
+        return   # in-process and other transports: dask.distributed checks those itself
+    match = _SCHEDULER.match(address.strip())
+    if match is None or not 0 < int(match["port"]) < 65536 or match["scheme"] not in (None, "tcp", "tls"):
+        raise UserInputError(f"--scheduler {cut(address)}: expected tcp://HOST:PORT (or tls://, inproc://), e.g. "
+                             f"tcp://10.0.0.5:8786")
+    host = match["host"].strip("[]")
+    try:
+        with socket.create_connection((host, int(match["port"])), timeout=5):
+            pass
+    except OSError as exc:
+        raise UserInputError(f"--scheduler {cut(address)}: cannot reach the Dask scheduler "
+                             f"({exc.strerror or exc})") from None
+
+
 def _check_executor(executor: str, workers: int | None, scheduler: str | None, oversubscribe: bool = False) -> None:
     """Argument problems fail before a run folder is created."""
     if executor not in ("local", "dask"):
         raise UserInputError(f"--executor {executor}: expected local or dask")
     if executor == "dask" and not scheduler:
         raise UserInputError("--executor dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
+    if executor == "dask":
+        _check_scheduler(scheduler)
     if workers is not None and workers < 1:
         raise UserInputError(f"--workers {workers}: expected at least 1")
     cores = os.cpu_count() or 1

@@ -211,3 +211,34 @@ def test_decimal_commas_are_read_only_when_the_file_says_so(text, value, tmp_pat
     with pytest.raises(DataError, match="decimal comma"):
         read_csv_bars(path)   # never 122923
     assert read_csv_bars(path, decimal=",")["close"].iloc[0] == pytest.approx(value)
+
+
+@pytest.mark.parametrize("row", [0, 5, 299])
+def test_a_missing_time_in_parquet_names_its_row(row, tmp_path, capsys, monkeypatch):
+    import pandas as pd
+
+    from runner.data.sample import load_sample
+
+    bars = load_sample("nasdaq").loc["2015":"2016"].iloc[:300]
+    times = bars.index.tz_localize(None).to_series()
+    times.iloc[row] = pd.NaT
+    bars.index = pd.DatetimeIndex(times, name="time")
+    bars.to_parquet(tmp_path / "d.parquet")
+    (tmp_path / "c.yaml").write_text(CONFIG.replace("DATA", "d.parquet"))
+    code, _, err, made = run_cli(["backtest", "-c", "c.yaml"], tmp_path, capsys, monkeypatch)
+    assert f"row {row + 1}: the time is missing" in assert_one_clean_error(code, err)
+    assert made == set()
+
+
+@pytest.mark.parametrize("header, expected", [
+    ("Date,Open,High,Low,Close,Volume,Close", "the column 'Close' appears twice"),
+    ("Date,Open,High,Low,Close,Volume,close", "columns 'Close' and 'close' both read as close"),
+    ("Date,Open,High,Low,Close,Volume,Adj Close,adj_close", "both read as adj_close"),
+    ("Date,Date,Open,High,Low,Close,Volume", "the column 'Date' appears twice"),
+])
+def test_two_columns_for_one_field_are_refused(header, expected, tmp_path, capsys, monkeypatch):
+    extra = header.count(",") - HEADER.count(",")
+    lines = [row + ",100" * extra for row in rows()] if not header.startswith("Date,Date") else \
+        [row.split(",")[0] + "," + row for row in rows()]
+    message = backtest(tmp_path, capsys, monkeypatch, "\n".join([header, *lines]) + "\n")
+    assert expected in message, message

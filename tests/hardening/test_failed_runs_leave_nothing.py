@@ -136,3 +136,17 @@ def test_a_fetch_that_cannot_reach_the_gateway_writes_nothing(cache, tmp_path, c
     assert "cannot reach IB gateway" in assert_one_clean_error(code, err, expect=3)
     assert " ERROR " not in err
     assert made == set(), made
+
+
+@pytest.mark.parametrize("start, end, expected", [
+    ("1800-01-01", "1800-02-01", "calendar flowbot plans sessions with starts 1990-01-01"),
+    ("1985-01-01", "2024-01-05", "starts 1990-01-01"),
+    ("2024-01-06", "2024-01-07", "no NYSE session"), ("2024-02-01", "2024-01-05", "is after --end"),
+])
+def test_fetch_windows_refused_before_connecting(start, end, expected, tmp_path, capsys, monkeypatch):
+    args = fetch("SPY", closed_port())
+    args[args.index("2024-01-02")] = start
+    args[args.index("2024-01-05")] = end
+    code, _, err, made = run_cli(args, tmp_path, capsys, monkeypatch)
+    assert expected in assert_one_clean_error(code, err)
+    assert made == set()

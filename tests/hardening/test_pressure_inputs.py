@@ -35,3 +35,26 @@ def test_html_is_written_whole(tmp_path, capsys, monkeypatch):
     assert code == 0, err
     assert made == {"new", "new/page.html"}
     assert (tmp_path / "new" / "page.html").read_text().rstrip().endswith("</html>")
+
+
+@pytest.mark.parametrize("extra_row, date, expected", [
+    ("2999-01-04,1,1,1,1,1", None, "after today"),
+    ("2999-01-04,1,1,1,1,1", "2999-01-04", "covers 1990-01-01 to today"),
+    ("1985-01-02,1,1,1,1,1", "1985-01-02", "covers 1990-01-01 to today"),
+    ("1989-06-01,1,1,1,1,1", "1989-06-30", "covers 1990-01-01 to today"),
+])
+def test_dates_the_calendar_cannot_count(extra_row, date, expected, tmp_path, capsys, monkeypatch):
+    from runner.data.sample import load_sample
+
+    bars = load_sample("sp500")
+    frame = bars.drop(columns=[c for c in bars.columns if c not in ("open", "high", "low", "close", "volume")])
+    frame.index = frame.index.strftime("%Y-%m-%d")
+    frame.index.name = "Date"
+    lines = frame.to_csv().splitlines()
+    rows = [extra_row, *lines[1:]] if extra_row < lines[1] else [*lines[1:], extra_row]
+    (tmp_path / "spx.csv").write_text("\n".join([lines[0], *rows]) + "\n")
+    (tmp_path / "p.yaml").write_text("instruments: {SPX: spx.csv}\nequity: SPX\n")
+    args = ["pressure", "-c", "p.yaml"] + (["--date", date] if date else [])
+    code, _, err, made = run_cli(args, tmp_path, capsys, monkeypatch)
+    assert expected in assert_one_clean_error(code, err)
+    assert made == set()

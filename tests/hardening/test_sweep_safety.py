@@ -240,3 +240,33 @@ def test_workers_die_with_the_parent(how, sweep_dir):
         assert "resume with: flowbot optimize" in err and "Traceback" not in err
     saved = read_results(sweep_dir / "run" / "results.csv")
     assert len(saved) >= 2 and len({r["run"] for r in saved}) == len(saved)
+
+
+@pytest.mark.parametrize("seed, expected", [("-1", "must be >= 0"), ("99999999999999999999999999", "must be <= 4294967295"),
+                                            ("1.5", "whole number"), ("yes", "not true")])
+def test_a_seed_numpy_cannot_take_is_refused(seed, expected, sweep_dir, capsys, monkeypatch):
+    write_sweep(sweep_dir, "{low: 1.0, high: 2.0}",
+                **{"search: {method: grid}": f"search: {{method: random, trials: 2, seed: {seed}}}"})
+    code, _, err, made = run_cli(["optimize", "-c", "s.yaml", "--no-progress"], sweep_dir, capsys, monkeypatch)
+    assert expected in assert_one_clean_error(code, err)
+    assert made == set()
+
+
+@pytest.mark.parametrize("scheduler, expected", [
+    ("not a url", "expected tcp://HOST:PORT"), ("tcp://127.0.0.1:99999", "expected tcp://HOST:PORT"),
+    ("udp://x:5", "expected tcp://HOST:PORT"), ("x" * 500, "expected tcp://HOST:PORT"),
+    ("tcp://127.0.0.1:CLOSED", "cannot reach the Dask scheduler"),
+])
+def test_a_dask_scheduler_that_cannot_be_used_is_refused_before_the_run_folder(scheduler, expected, sweep_dir,
+                                                                              capsys, monkeypatch):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    write_sweep(sweep_dir)
+    args = ["optimize", "-c", "s.yaml", "--no-progress", "--executor", "dask",
+            "--scheduler", scheduler.replace("CLOSED", str(closed)), "--out", "run"]
+    code, _, err, made = run_cli(args, sweep_dir, capsys, monkeypatch)
+    assert expected in assert_one_clean_error(code, err)
+    assert made == set()
