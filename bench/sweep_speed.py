@@ -96,7 +96,8 @@ def main() -> None:
         for name in CHECKED:
             if metrics.get(name) != row.get(name):
                 mismatches.append((row["run"], name, row.get(name), metrics.get(name)))
-    print(f"same results before, with 1 and with 2 workers: {same_workers}; {len(picked)} runs re-run through run_backtest: "
+    print(f"same results before, with 1 and with 2 workers: {same_workers}; "
+          f"{len(picked)} runs re-run through run_backtest: "
           f"{'all equal' if not mismatches else mismatches[:3]}")
     identical = same_workers and not mismatches
     print(f"one worker {times['before'] / times[1]:.2f}x before in this run, {BEFORE_S / times[1]:.2f}x the "
