@@ -121,6 +121,7 @@ class GatewayFills:
         else:
             order.completed()
             self.orders.pop(order.info.get("orderRef"), None)
+            self._move_attached_exits(order)
             if book:
                 self._cancel_siblings(order)
         self.notify(order)

@@ -131,6 +131,11 @@ class Journal:
         self._write("UPDATE orders SET order_id=?, status=CASE WHEN status='Intent' THEN 'Sent' ELSE status END,"
                     " updated_at=? WHERE order_ref=?", (order_id, _now(), order_ref))
 
+    def record_prices(self, order_ref: str, limit_price: float | None, aux_price: float | None) -> None:
+        """A working order's prices changed at the gateway (an exit moved with its entry's fill)."""
+        self._write("UPDATE orders SET limit_price=?, aux_price=?, updated_at=? WHERE order_ref=?",
+                    (limit_price, aux_price, _now(), order_ref))
+
     def record_status(self, order_ref: str, status: str, filled: float | None = None,
                       remaining: float | None = None, perm_id: int | None = None,
                       avg_price: float | None = None, message: str | None = None) -> None:
