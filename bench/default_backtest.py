@@ -49,7 +49,7 @@ def timed(args: list[str]) -> tuple[float, float]:
     return seconds, usage.ru_maxrss / 1024
 
 
-RUN_SPECIFIC = {"command_line"}   # metrics.json keys that name this very run, not its results
+RUN_SPECIFIC = {"command_line", "config_sha256"}   # keys naming this run and its config, not results
 
 
 def outputs(folder: Path) -> tuple[str, dict]:
