@@ -38,6 +38,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 K, STOP_Z, MIN_MOVE, STOP_PCT = 2.0, 3.0, 0.3 / 100.0, 0.25 / 100.0   # vwap_close_fade's defaults
+SLIPPAGE = 0.02 / 100.0            # config/backtest.yaml's broker.slippage_pct: fills at the open pay it
 OPEN_MINUTE = 9 * 60 + 30
 WINDOW, REFERENCE = 30, 60          # minutes before the close: the window opens, the move is measured from
 MOC_CUTOFF = ((dt.date(1900, 1, 1), 10), (dt.date(2010, 1, 1), 15), (dt.date(2019, 3, 1), 10))   # NYSE
@@ -95,7 +96,11 @@ def numpy_trades(path: Path, out: Path) -> None:
         z_stop, pct_stop = vwap[i] - d * STOP_Z * sigma[i], c[i] * (1.0 - d * STOP_PCT)
         stop = max(z_stop, pct_stop) if d == 1 else min(z_stop, pct_stop)
         target = vwap[i]
-        span = slice(j + 1, end + 1)   # the exits wait for the entry's fill: from the next bar
+        # The exits keep their distance from the decision close and move with the entry's (slipped) fill;
+        # they are checked from the bar after the entry's.
+        shift = o[j] * (1.0 + d * SLIPPAGE) - c[i]
+        stop, target = stop + shift, target + shift
+        span = slice(j + 1, end + 1)
         stop_hit = (lo[span] <= stop) if d == 1 else (h[span] >= stop)
         target_hit = (h[span] >= target) if d == 1 else (lo[span] <= target)
         exit_at, reason = end, "close"

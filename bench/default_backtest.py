@@ -49,10 +49,17 @@ def timed(args: list[str]) -> tuple[float, float]:
     return seconds, usage.ru_maxrss / 1024
 
 
+RUN_SPECIFIC = {"command_line", "config_sha256"}   # keys naming this run and its config, not results
+
+
 def outputs(folder: Path) -> tuple[str, dict]:
-    """What must not change with speed: the trades and the metrics (without run-specific times)."""
-    metrics = json.loads((folder / "metrics.json").read_text())
-    return (folder / "trades.csv").read_text(), metrics
+    """What must not change with speed: the trades and the metrics (without what names the run)."""
+    def results(value):
+        if isinstance(value, dict):
+            return {k: results(v) for k, v in value.items() if k not in RUN_SPECIFIC}
+        return [results(v) for v in value] if isinstance(value, list) else value
+
+    return (folder / "trades.csv").read_text(), results(json.loads((folder / "metrics.json").read_text()))
 
 
 def main() -> None:

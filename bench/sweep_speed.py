@@ -2,9 +2,15 @@
 
     python bench/sweep_speed.py [--check 12]      # from the repository root
 
-Runs the grid with one worker, then with two, in one run (wall time of each
-whole sweep: validation, data, workers, every run, the sweep report), and
-checks that
+Runs the grid, in one run (wall time of each whole sweep: validation, data,
+workers, every run, the sweep report):
+
+* ``before``: one worker with the session spans of the exposure figure built
+  afresh for every run, as before they were remembered (workers are forked,
+  so the parent's switch reaches them);
+* one worker, then two, as shipped;
+
+and checks that
 
 * both sweeps wrote the same results (every column but each run's seconds);
 * ``--check`` runs picked across the grid give, through ``run_backtest`` (what
@@ -13,7 +19,7 @@ checks that
 
 Reference (issue 13): 44.6 s on one worker before this work; targets: one
 worker at least 4x faster (<= 11.2 s), two workers >= 1.7x one. Last line:
-``one_s=<a> two_s=<b> speedup_vs_44_6=<44.6/a> two_vs_one=<a/b> identical=<True|False>``.
+``before_s=<x> one_s=<a> two_s=<b> one_vs_before=<x/a> two_vs_one=<a/b> identical=<True|False>``.
 """
 from __future__ import annotations
 
@@ -57,21 +63,32 @@ def main() -> None:
     args = parser.parse_args()
     logger.remove()
     base = ROOT / "config" / "backtest.yaml"
+    from runner.report import metrics as figures
+
+    remembered = figures._session_spans
+
+    def afresh(times):
+        figures._spans.clear()
+        return remembered(times)
+
     times, rows = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         sweep = Path(tmp) / "bench.yaml"
         sweep.write_text(SWEEP.format(base=base))
-        for workers in (1, 2):
+        for label, workers in (("before", 1), (1, 1), (2, 2)):
+            figures._session_spans = afresh if label == "before" else remembered
             load = os.getloadavg()[0]
             started = time.perf_counter()
-            result = optimize(sweep, workers=workers, out=Path(tmp) / f"w{workers}", progress=False, summary=False)
-            times[workers] = time.perf_counter() - started
-            rows[workers] = sorted(read_results(result.folder / "results.csv"), key=lambda r: r["run"])
-            print(f"{workers} worker(s): {times[workers]:.1f} s for {result.ran} runs "
-                  f"({times[workers] / max(result.ran, 1) * 1000:.0f} ms a run; 1-minute load average before: "
+            result = optimize(sweep, workers=workers, out=Path(tmp) / f"w{label}", progress=False, summary=False)
+            times[label] = time.perf_counter() - started
+            rows[label] = sorted(read_results(result.folder / "results.csv"), key=lambda r: r["run"])
+            print(f"{label} ({workers} worker{'s' if workers > 1 else ''}): {times[label]:.1f} s for {result.ran} "
+                  f"runs ({times[label] / max(result.ran, 1) * 1000:.0f} ms a run; 1-minute load average before: "
                   f"{load:.2f})")
+        figures._session_spans = remembered
     strip = lambda r: {k: v for k, v in r.items() if k != "seconds"}   # noqa: E731
-    same_workers = [strip(r) for r in rows[1]] == [strip(r) for r in rows[2]]
+    same_workers = ([strip(r) for r in rows[1]] == [strip(r) for r in rows[2]]
+                    == [strip(r) for r in rows["before"]])
     picked = rows[1][:: max(1, len(rows[1]) // max(args.check, 1))][: args.check]
     mismatches = []
     for row in picked:
@@ -79,13 +96,15 @@ def main() -> None:
         for name in CHECKED:
             if metrics.get(name) != row.get(name):
                 mismatches.append((row["run"], name, row.get(name), metrics.get(name)))
-    print(f"same results with 1 and 2 workers: {same_workers}; {len(picked)} runs re-run through run_backtest: "
+    print(f"same results before, with 1 and with 2 workers: {same_workers}; "
+          f"{len(picked)} runs re-run through run_backtest: "
           f"{'all equal' if not mismatches else mismatches[:3]}")
     identical = same_workers and not mismatches
-    print(f"one worker {BEFORE_S / times[1]:.2f}x the {BEFORE_S} s before (target >= 4x); two workers "
-          f"{times[1] / times[2]:.2f}x one (target >= 1.7x; needs two free cores)")
-    print(f"one_s={times[1]:.2f} two_s={times[2]:.2f} speedup_vs_44_6={BEFORE_S / times[1]:.2f} "
-          f"two_vs_one={times[1] / times[2]:.2f} identical={identical}")
+    print(f"one worker {times['before'] / times[1]:.2f}x before in this run, {BEFORE_S / times[1]:.2f}x the "
+          f"{BEFORE_S} s of issue 13 (target >= 4x); two workers {times[1] / times[2]:.2f}x one (target >= 1.7x; "
+          f"needs two free cores)")
+    print(f"before_s={times['before']:.2f} one_s={times[1]:.2f} two_s={times[2]:.2f} "
+          f"one_vs_before={times['before'] / times[1]:.2f} two_vs_one={times[1] / times[2]:.2f} identical={identical}")
 
 
 if __name__ == "__main__":
