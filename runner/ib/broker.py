@@ -162,6 +162,7 @@ class IBBroker(GatewayFills, OrderAdoption, bt.BrokerBase):
 
     def _accept_new(self, order: bt.Order, oco, info: dict) -> bt.Order:
         order.addinfo(**info)
+        self._follow_filled_entry(order)
         ref = self._order_ref(order)
         order.addinfo(orderRef=ref)
         order.addcomminfo(self.getcommissioninfo(order.data))   # trade P&L arithmetic; fees come from IB
@@ -215,15 +216,17 @@ class IBBroker(GatewayFills, OrderAdoption, bt.BrokerBase):
             # Known from the journal only (the gateway reports today's orders only): the memory across days.
             self.gateway_known[ref] = row["status"]
             return self._bind_historical(order, ref)
-        adopted = self._adopt_working(order, spec)
+        adopted = None if self._entry_unfilled(order) else self._adopt_working(order, spec)
         if adopted is not None:
             return self._bind_historical(order, adopted)
+        if replaying:
+            # Decided when the replay of history ends; never refused by a limit meanwhile (the position
+            # it would be measured against is today's, and a refused replayed entry cancels its exits).
+            self.deferred.append((order, spec))
+            return order
         breach = self._position_limit_breach(order)
         if breach:
             return self._reject(order, breach)
-        if replaying:
-            self.deferred.append((order, spec))   # decided when the replay of history ends
-            return order
         if row is not None:
             if row["status"] != "Intent":
                 # Sent by an earlier run but unknown to the gateway: never send the same orderRef twice.
@@ -380,6 +383,10 @@ class IBBroker(GatewayFills, OrderAdoption, bt.BrokerBase):
         limit = self.risk.max_daily_loss
         datas = self._datas()
         if limit is None or self.halted or not datas or not len(datas[0]):
+            return
+        if any(getattr(d, "backfilling", False) for d in datas):
+            # History replayed at a restart is no loss of today's: the baseline is the first live value.
+            self._session = self._session_start_value = None
             return
         session = datas[0].datetime.date(0)
         value = self.getvalue()

@@ -69,6 +69,21 @@ class OrderRouting:
                 return
         self.log.bind(order_ref=order_ref).info("cancel: order is no longer open at the gateway")
 
+    def modify(self, order_ref: str, field: str, price: float) -> None:
+        """Change the price (``auxPrice`` or ``lmtPrice``) of a working order; journaled first."""
+        if self.journal is not None:
+            self.journal.record_price(order_ref, **{"auxPrice": {"aux_price": price},
+                                                    "lmtPrice": {"limit_price": price}}[field])
+        self._loop.call_soon_threadsafe(self._modify, order_ref, field, price)
+
+    def _modify(self, order_ref: str, field: str, price: float) -> None:
+        for trade in self.ib.openTrades():
+            if trade.order.orderRef == order_ref:
+                setattr(trade.order, field, price)
+                self.ib.placeOrder(trade.contract, trade.order)
+                return
+        self.log.bind(order_ref=order_ref).info("modify: order is no longer open at the gateway")
+
     async def min_tick(self, contract: Any) -> float | None:
         """The contract's minimum price increment from its contract details (None if not reported)."""
         details = await self.ib.reqContractDetailsAsync(contract)

@@ -73,11 +73,15 @@ def refs_unique(gw):
 def test_stop_and_target_go_out_on_the_tick_in_the_safe_direction(library, bars, tmp_path):
     with gateway(bars) as gw:
         strategy = finish(gw, go_live(one_trade(gw, library, tmp_path, bars, **WIDE)), bars)
-        at_gateway = {o.order_type: o for o in gw.orders()}
+        orders = gw.orders()
+        at_gateway = {o.order_type: o for o in orders}
+    assert len(orders) == 3, "the exits were modified with the fill, not sent again"
+    # Stop and target keep their distance from the decision close, moved with the entry's fill.
+    shift = at_gateway["MKT"].avg_fill_price - bars["close"].iloc[WARMUP]
     close = bars["close"].iloc[WARMUP]
     stop, target = at_gateway["STP"], at_gateway["LMT"]
-    assert stop.aux_price == pytest.approx(round(-(-close * 0.8 // 0.01) * 0.01, 2))   # SELL stop: rounded up
-    assert target.lmt_price == pytest.approx(round(-(-close * 1.2 // 0.01) * 0.01, 2))
+    assert stop.aux_price == pytest.approx(round(-(-(close * 0.8 + shift) // 0.01) * 0.01, 2))   # SELL: rounded up
+    assert target.lmt_price == pytest.approx(round(-(-(close * 1.2 + shift) // 0.01) * 0.01, 2))
     assert round(stop.aux_price * 100) == pytest.approx(stop.aux_price * 100, abs=1e-6)
     assert stop.status in ("PreSubmitted", "Submitted") and target.status == "Submitted"
     assert at_gateway["MKT"].status == "Filled"
