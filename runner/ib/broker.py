@@ -37,12 +37,12 @@ from runner.ib import events
 from runner.ib.broker_fills import COMMISSION_WAIT, GatewayFills  # noqa: F401  (COMMISSION_WAIT: public)
 from runner.ib.ib_config import RiskLimits
 from runner.ib.broker_adopt import JOURNAL_DONE, OrderAdoption
+from runner.ib.broker_guards import BrokerGuards
 from runner.ib.orders import OrderSpec, TranslationError, order_spec
-from runner.ib.sessions import NEW_YORK
 
 
 
-class IBBroker(GatewayFills, OrderAdoption, bt.BrokerBase):
+class IBBroker(GatewayFills, OrderAdoption, BrokerGuards, bt.BrokerBase):
     """Orders, cash, value and positions through :class:`runner.ib.store.IBStore`."""
 
     def __init__(self, store, snapshot: events.Reconciled, risk: RiskLimits | None = None,
@@ -79,6 +79,10 @@ class IBBroker(GatewayFills, OrderAdoption, bt.BrokerBase):
         self.held: list[tuple[object, list[OrderSpec]]] = []
         self.paused = False
         self.halted = False
+        #: Seconds of 1100 without 1101/1102 before the first ERROR (then at 2x, 4x ...): defect 10.
+        self.stale_alert_after = 300.0
+        self.lost_since = 0.0
+        self.alerts_while_lost = 0
         self._seq: collections.Counter = collections.Counter()
         self._session: dt.date | None = None
         self._session_start_value: float | None = None
@@ -338,12 +342,18 @@ class IBBroker(GatewayFills, OrderAdoption, bt.BrokerBase):
             self._settle_replayed_orders()
         self._book_ready()
         self._check_daily_loss()
+        self._alert_while_lost()
 
     # -- messages from the store: order status, executions, commissions in GatewayFills --
     def _on_connectivity(self, m: events.Connectivity) -> None:
         if m.state == "lost":
+            if not self.paused:
+                self.lost_since = time.monotonic()
+                self.alerts_while_lost = 0
             self.paused = True
         elif m.state in ("restored", "restored_data_lost", "reconnected"):
+            if self.paused and self.alerts_while_lost:
+                self.log.warning(f"gateway connectivity back after {time.monotonic() - self.lost_since:,.0f} s")
             self.paused = False
             held, self.held = self.held, []
             for contract, specs in held:
@@ -376,47 +386,3 @@ class IBBroker(GatewayFills, OrderAdoption, bt.BrokerBase):
 
     def _on_position(self, m: events.Position) -> None:
         pass   # positions follow fills; the account's figure is journaled by the store
-
-    # -- risk: daily loss -------------------------------------------------------
-    def _check_daily_loss(self) -> None:
-        """Loss is measured from the value at the previous session's last bar."""
-        limit = self.risk.max_daily_loss
-        datas = self._datas()
-        if limit is None or self.halted or not datas or not len(datas[0]):
-            return
-        if any(getattr(d, "backfilling", False) for d in datas):
-            # History replayed at a restart is no loss of today's: the baseline is the first live value.
-            self._session = self._session_start_value = None
-            return
-        session = datas[0].datetime.date(0)
-        value = self.getvalue()
-        if session != self._session:
-            if self._session is not None:
-                self._session_start_value = self._last_value
-            self._session = session
-        self._last_value = value
-        if self._session_start_value is None:
-            self._session_start_value = value
-            return
-        loss = self._session_start_value - value
-        if loss >= limit:
-            self.halt(f"daily loss {loss:,.2f} reached risk.max_daily_loss {limit:,.2f}")
-
-    def halt(self, why: str) -> None:
-        """Cancel this bot's open orders, flatten every position, refuse new orders, stop the run."""
-        self.halted = True
-        self.log.error(f"halting: {why}; cancelling open orders and flattening")
-        self.store.pump()   # fills already reported (e.g. the rest of a partly filled entry) are flattened too
-        self._book_all()
-        for ref in list(self.orders):
-            self._request_cancel(ref)
-        stamp = dt.datetime.now(NEW_YORK).strftime("%Y%m%dT%H%M%S")
-        for symbol, pos in self.positions.items():
-            feed = getattr(self, "_contracts", {}).get(symbol)
-            if pos.size and feed is not None:
-                spec = OrderSpec(orderRef=f"{self.prefix}:flatten:{symbol}:{stamp}:1",
-                                 action="SELL" if pos.size > 0 else "BUY", totalQuantity=abs(pos.size),
-                                 orderType="MKT", tif="DAY")
-                self.store.place_market(feed.contract, spec, symbol)
-        if self.on_halt is not None:
-            self.on_halt(why)
