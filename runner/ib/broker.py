@@ -37,12 +37,13 @@ from runner.ib import events
 from runner.ib.broker_fills import COMMISSION_WAIT, GatewayFills  # noqa: F401  (COMMISSION_WAIT: public)
 from runner.ib.ib_config import RiskLimits
 from runner.ib.broker_adopt import JOURNAL_DONE, OrderAdoption
+from runner.ib.broker_exits import AttachedExits
 from runner.ib.broker_guards import BrokerGuards
 from runner.ib.orders import OrderSpec, TranslationError, order_spec
 
 
 
-class IBBroker(GatewayFills, OrderAdoption, BrokerGuards, bt.BrokerBase):
+class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, bt.BrokerBase):
     """Orders, cash, value and positions through :class:`runner.ib.store.IBStore`."""
 
     def __init__(self, store, snapshot: events.Reconciled, risk: RiskLimits | None = None,
@@ -166,7 +167,6 @@ class IBBroker(GatewayFills, OrderAdoption, BrokerGuards, bt.BrokerBase):
 
     def _accept_new(self, order: bt.Order, oco, info: dict) -> bt.Order:
         order.addinfo(**info)
-        self._follow_filled_entry(order)
         ref = self._order_ref(order)
         order.addinfo(orderRef=ref)
         order.addcomminfo(self.getcommissioninfo(order.data))   # trade P&L arithmetic; fees come from IB
@@ -193,6 +193,7 @@ class IBBroker(GatewayFills, OrderAdoption, BrokerGuards, bt.BrokerBase):
             # afterwards), and IB needs the group on every member, so each one starts its own group.
             group = self.oca_leader[order.ref] = ref
         replaying = any(getattr(d, "backfilling", False) for d in self._datas())
+        self._follow_filled_entry(order)
         attach = parent_ref or (None if replaying else self._unfilled_entry_of(order))
         if attach is False:
             # Its entry never reached the gateway (refused here): the exit must not go out alone.
@@ -252,24 +253,6 @@ class IBBroker(GatewayFills, OrderAdoption, BrokerGuards, bt.BrokerBase):
         else:
             self.store.place(contract, specs)
         return order
-
-    def _unfilled_entry_of(self, order: bt.Order) -> str | bool | None:
-        """The orderRef to attach an exit to while the entry it was sent with has not filled.
-
-        A playbook sends its stop and target with a next-open entry (``entry_ref`` names it). Sent on
-        their own they would work at the gateway before the entry fills, and a refused entry would leave
-        them to open a position of their own (a gap through the target). As IB attached orders (the
-        entry their parent) the gateway holds them until the entry fills and cancels them if it does
-        not. False: the entry was refused before it was sent; None: nothing to attach to.
-        """
-        entry = self.by_bt_ref.get(order.info.get("entry_ref"))
-        if entry is None:
-            return None
-        if entry.status in (bt.Order.Submitted, bt.Order.Accepted) and self.refs.get(entry.ref) in self.orders:
-            return self.refs[entry.ref]
-        if entry.status in (bt.Order.Rejected, bt.Order.Margin, bt.Order.Canceled):
-            return False
-        return None
 
     def cancel(self, order):
         """Cancel at the gateway; like backtrader's OCO, the rest of its group goes too."""

@@ -13,7 +13,6 @@ import time
 import backtrader as bt
 
 from runner.ib import events
-from runner.ib.orders import on_tick
 from runner.ib.sessions import NEW_YORK
 
 COMMISSION_WAIT = 2.0   # seconds a fill waits for its commission report before it is booked without one
@@ -136,39 +135,7 @@ class GatewayFills:
         else:
             order.completed()
             self.orders.pop(order.info.get("orderRef"), None)
+            self._move_attached_exits(order)
             if book:
                 self._cancel_siblings(order)
-            self._move_attached_exits(order)
         self.notify(order)
-
-    def _follow_filled_entry(self, order: bt.Order) -> None:
-        """An exit decided with an entry that has already filled (the replay of a restart binds the entry
-        to its fills first) starts at the moved price, as the run that sent it moved it."""
-        entry = self.by_bt_ref.get(order.info.get("entry_ref"))
-        anchor = entry.info.get("anchor") if entry is not None else None
-        if (anchor is None or entry.status != bt.Order.Completed or order.created.price is None
-                or order.exectype not in (bt.Order.Stop, bt.Order.Limit)):
-            return
-        order.created.price = order.price = float(order.created.price) + entry.executed.price - float(anchor)
-
-    def _move_attached_exits(self, entry: bt.Order) -> None:
-        """Exits sent with an entry (``entry_ref``) keep their distance from its decision close
-        (``anchor``) and move with its fill, as the backtest broker moves them: the working orders are
-        modified at the gateway (same order, new price) instead of being cancelled and sent again."""
-        anchor = entry.info.get("anchor")
-        if anchor is None or not entry.executed.size:
-            return
-        shift = entry.executed.price - float(anchor)
-        for ref, other in list(self.orders.items()):
-            if (other.info.get("entry_ref") != entry.ref or not other.alive() or other.created.price is None
-                    or other.exectype not in (bt.Order.Stop, bt.Order.Limit)):
-                continue
-            other.created.price = other.price = float(other.created.price) + shift   # what the playbook compares
-            price = on_tick(other.created.price, self._min_tick(other.data), up=other.issell())
-            field = "auxPrice" if other.exectype == bt.Order.Stop else "lmtPrice"
-            row = self.store.journal.order(ref) if self.store.journal is not None else None
-            journaled = row[{"auxPrice": "aux_price", "lmtPrice": "limit_price"}[field]] if row is not None else None
-            if journaled is not None and abs(float(journaled) - price) < 1e-9:
-                continue   # moved by the run that sent it
-            self.log.bind(order_ref=ref).info(f"exit moved with the entry's fill to {price:g}")
-            self.store.modify(ref, field, price)

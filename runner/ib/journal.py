@@ -214,6 +214,11 @@ class Journal:
         self._write("UPDATE orders SET order_id=?, status=CASE WHEN status='Intent' THEN 'Sent' ELSE status END,"
                     " updated_at=? WHERE order_ref=?", (order_id, _now(), order_ref))
 
+    def record_prices(self, order_ref: str, limit_price: float | None, aux_price: float | None) -> None:
+        """A working order's prices changed at the gateway (an exit moved with its entry's fill)."""
+        self._write("UPDATE orders SET limit_price=?, aux_price=?, updated_at=? WHERE order_ref=?",
+                    (limit_price, aux_price, _now(), order_ref))
+
     def record_status(self, order_ref: str, status: str, filled: float | None = None,
                       remaining: float | None = None, perm_id: int | None = None,
                       avg_price: float | None = None, message: str | None = None) -> None:
@@ -229,11 +234,6 @@ class Journal:
                 "UPDATE orders SET status=?, filled=COALESCE(?, filled), perm_id=COALESCE(?, perm_id),"
                 " avg_price=COALESCE(?, avg_price), updated_at=? WHERE order_ref=?",
                 (status, filled, perm_id or None, avg_price or None, _now(), order_ref))
-
-    def record_price(self, order_ref: str, limit_price: float | None = None, aux_price: float | None = None) -> None:
-        """A working order's new price (a modification), before it is sent."""
-        self._write("UPDATE orders SET limit_price=COALESCE(?, limit_price), aux_price=COALESCE(?, aux_price),"
-                    " updated_at=? WHERE order_ref=?", (limit_price, aux_price, _now(), order_ref))
 
     def order(self, order_ref: str) -> sqlite3.Row | None:
         with self._lock:

@@ -59,6 +59,22 @@ class OrderRouting:
                 return oid
         return 0
 
+    def modify_prices(self, spec: OrderSpec) -> None:
+        """Change a working order's limit/stop price in place (IB: the same orderId sent again)."""
+        self.journal.record_prices(spec.orderRef, spec.lmtPrice, spec.auxPrice)
+        self._loop.call_soon_threadsafe(self._modify_prices, spec)
+
+    def _modify_prices(self, spec: OrderSpec) -> None:
+        for trade in self.ib.openTrades():
+            if trade.order.orderRef == spec.orderRef:
+                if spec.lmtPrice is not None:
+                    trade.order.lmtPrice = spec.lmtPrice
+                if spec.auxPrice is not None:
+                    trade.order.auxPrice = spec.auxPrice
+                self.ib.placeOrder(trade.contract, trade.order)
+                return
+        self.log.bind(order_ref=spec.orderRef).warning("price change: the order is no longer open at the gateway")
+
     def cancel(self, order_ref: str) -> None:
         self._loop.call_soon_threadsafe(self._cancel, order_ref)
 
@@ -68,21 +84,6 @@ class OrderRouting:
                 self.ib.cancelOrder(trade.order)
                 return
         self.log.bind(order_ref=order_ref).info("cancel: order is no longer open at the gateway")
-
-    def modify(self, order_ref: str, field: str, price: float) -> None:
-        """Change the price (``auxPrice`` or ``lmtPrice``) of a working order; journaled first."""
-        if self.journal is not None:
-            self.journal.record_price(order_ref, **{"auxPrice": {"aux_price": price},
-                                                    "lmtPrice": {"limit_price": price}}[field])
-        self._loop.call_soon_threadsafe(self._modify, order_ref, field, price)
-
-    def _modify(self, order_ref: str, field: str, price: float) -> None:
-        for trade in self.ib.openTrades():
-            if trade.order.orderRef == order_ref:
-                setattr(trade.order, field, price)
-                self.ib.placeOrder(trade.contract, trade.order)
-                return
-        self.log.bind(order_ref=order_ref).info("modify: order is no longer open at the gateway")
 
     async def min_tick(self, contract: Any) -> float | None:
         """The contract's minimum price increment from its contract details (None if not reported)."""

@@ -42,7 +42,7 @@ def test_fetch_then_backtest_from_the_cache(gw, tmp_path, capsys):
     resolved = (run / "config.resolved.yaml").read_text()
     assert "cache: SPY" in resolved
     equity = (run / "equity.csv").read_text().splitlines()
-    assert equity[1].startswith("2024-01-02")
+    assert equity[0].startswith("strategy,time") and equity[1].startswith("vwap_close_fade,2024-01-02")
 
 
 def test_backtest_from_an_empty_cache_says_how_to_fill_it(tmp_path, capsys):

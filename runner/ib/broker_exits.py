@@ -1,0 +1,81 @@
+"""Exits a playbook sends with its entry, inside :class:`runner.ib.broker.IBBroker`.
+
+A playbook sends its stop and target with a next-open entry, tagged
+``entry_ref`` (the entry's backtrader ref), and the entry carries ``anchor``
+(the decision close the exits were measured from). Here they are:
+
+* attached to the entry (IB ``parentId``) while it has not filled, so the
+  gateway holds them until it fills and cancels them with a refused entry;
+  sent on their own they would work before the entry filled, and a refused
+  entry would leave them to open a position of their own;
+* moved with the entry's fill, in place at the gateway (the same order sent
+  again with the new price), keeping their distance from the fill as the
+  backtest broker does (runner/backtest/broker.py). The playbook then sees
+  them where it expects them and does not replace them.
+
+The mixin uses the broker's ``orders``, ``by_bt_ref``, ``refs``, ``deferred``,
+``held``, ``store`` and ``_min_tick``.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import backtrader as bt
+
+from runner.ib.orders import order_spec
+
+
+class AttachedExits:
+    def _unfilled_entry_of(self, order: bt.Order) -> str | bool | None:
+        """The orderRef to attach an exit to while the entry it was sent with has not filled.
+
+        A playbook sends its stop and target with a next-open entry (``entry_ref`` names it). Sent on
+        their own they would work at the gateway before the entry fills, and a refused entry would leave
+        them to open a position of their own (a gap through the target). As IB attached orders (the
+        entry their parent) the gateway holds them until the entry fills and cancels them if it does
+        not. False: the entry was refused before it was sent; None: nothing to attach to.
+        """
+        entry = self.by_bt_ref.get(order.info.get("entry_ref"))
+        if entry is None:
+            return None
+        if entry.status in (bt.Order.Submitted, bt.Order.Accepted) and self.refs.get(entry.ref) in self.orders:
+            return self.refs[entry.ref]
+        if entry.status in (bt.Order.Rejected, bt.Order.Margin, bt.Order.Canceled):
+            return False
+        return None
+
+    def _follow_filled_entry(self, order: bt.Order) -> None:
+        """An exit given after its entry filled (a restart replays the entry's fill first): moved now."""
+        entry = self.by_bt_ref.get(order.info.get("entry_ref"))
+        if entry is None or entry.status != bt.Order.Completed or order.created.price is None:
+            return
+        anchor = entry.info.get("anchor")
+        if anchor is not None and entry.executed.price:
+            order.created.price += entry.executed.price - anchor
+            order.price = order.created.price
+
+    def _move_attached_exits(self, entry: bt.Order) -> None:
+        """The entry filled: its attached exits keep their distance from the fill."""
+        anchor = entry.info.get("anchor")
+        if anchor is None or not entry.executed.price:
+            return
+        shift = entry.executed.price - anchor
+        if not shift:
+            return
+        for ref, exit_order in list(self.orders.items()):
+            if (exit_order.info.get("entry_ref") != entry.ref or exit_order.created.price is None
+                    or not exit_order.alive()):
+                continue
+            exit_order.created.price += shift
+            exit_order.price = exit_order.created.price
+            if any(d is exit_order for d, _ in self.deferred):
+                continue   # not sent yet: it goes out at the moved price
+            moved = order_spec(exit_order, ref, min_tick=self._min_tick(exit_order.data))
+            waiting = [(contract, specs) for contract, specs in self.held if any(s.orderRef == ref for s in specs)]
+            if waiting:   # held while the gateway is unreachable: sent later at the moved price
+                for _, specs in waiting:
+                    specs[:] = [dataclasses.replace(s, lmtPrice=moved.lmtPrice, auxPrice=moved.auxPrice)
+                                if s.orderRef == ref else s for s in specs]
+                continue
+            self.store.modify_prices(moved)
+
