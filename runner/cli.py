@@ -142,9 +142,13 @@ def _paper(args) -> int:
 def _config_check(args) -> int:
     from runner.config import load_config
 
+    from runner.ib.sizing_check import sizing_warnings
+
     cfg = load_config(args.file, args.overrides)
     names = ", ".join(s.display_name for s in cfg.active_strategies())
     print(f"{args.file}: ok ({len(cfg.strategies)} strategies: {names})")
+    for warning in sizing_warnings(cfg):
+        print(f"warning: {warning}", file=sys.stderr)
     return EXIT_OK
 
 

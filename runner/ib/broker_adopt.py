@@ -120,6 +120,9 @@ class OrderAdoption:
         new_ref = self._next_incarnation(spec.orderRef)
         log.warning(f"sent by an earlier run or connection but unknown to the gateway (lost, expired or refused); "
                     f"sending it again as {new_ref} (an orderRef never goes out twice)")
+        row = self.store.journal.order(spec.orderRef)
+        if row is not None and row["status"] not in JOURNAL_DONE and row["status"] != "Lost":
+            self.store.journal.record_status(spec.orderRef, "Lost", message=f"unknown to the gateway; re-sent as {new_ref}")
         return dataclasses.replace(spec, orderRef=new_ref)
 
     def _rebind(self, order: bt.Order, old: str, new: str) -> None:
@@ -130,6 +133,12 @@ class OrderAdoption:
 
     def _known(self, ref: str) -> bool:
         return self.gateway_known.get(ref, "") not in NOT_AT_GATEWAY
+
+    def _entry_unfilled(self, order: bt.Order) -> bool:
+        """True for an exit sent with an entry (``entry_ref``) that has not filled: it protects nothing yet,
+        so it never takes over a working exit of the position held (which belongs to a filled entry)."""
+        entry = self.by_bt_ref.get(order.info.get("entry_ref"))
+        return entry is not None and entry.status != bt.Order.Completed
 
     # -- adopting working orders ----------------------------------------------------------
     def _adopt_working(self, order: bt.Order, spec: OrderSpec) -> str | None:
@@ -201,7 +210,8 @@ class OrderAdoption:
             if not order.alive():
                 continue
             held = self.positions[self._symbol(order.data)].size
-            reduces = held and (held > 0) != (order.created.size > 0) and abs(order.created.size) <= abs(held)
+            reduces = (held and (held > 0) != (order.created.size > 0) and abs(order.created.size) <= abs(held)
+                       and not self._entry_unfilled(order))
             log = self.log.bind(order_ref=spec.orderRef)
             if reduces:
                 if self.store.journal.order(spec.orderRef) is not None:
@@ -214,8 +224,24 @@ class OrderAdoption:
             else:
                 log.info("decision on a past bar that the gateway never received; not sent")
                 self.orders.pop(spec.orderRef, None)
+                row = self.store.journal.order(spec.orderRef)
+                if row is not None and row["status"] not in JOURNAL_DONE:
+                    self.store.journal.record_status(spec.orderRef, "Cancelled",
+                                                     message="decided on a past bar; never sent again")
                 order.cancel()
                 self.notify(order)
+        # What the journal still calls working that the gateway does not know and no decision holds.
+        journal = self.store.journal
+        for row in journal.unfinished_orders():
+            ref = row["order_ref"]
+            if (row["status"] == "Intent" or ref in self.orders
+                    or self.gateway_known.get(ref, "") not in NOT_AT_GATEWAY):
+                continue
+            if row["account"] and self.store.account and row["account"] != self.store.account:
+                continue
+            self.log.bind(order_ref=ref).info("journaled as sent by an earlier run, unknown to the gateway and held "
+                                              "by no decision: marked Lost")
+            journal.record_status(ref, "Lost", message="unknown to the gateway at a restart; no decision holds it")
 
     # -- after a reconnect ----------------------------------------------------------------
     def _reconcile_journal(self, known: dict[str, str]) -> None:

@@ -38,7 +38,7 @@ from loguru import logger
 from runner.errors import GatewayError, SafetyError
 from runner.ib import compat, events, library_noise
 from runner.ib.ib_config import IBConfig
-from runner.ib.journal import Journal
+from runner.ib.journal import Journal, JournalError, journal_path
 from runner.ib.market_data import MarketData, _BarSubscription
 from runner.ib.order_routing import OrderRouting
 from runner.ib.safety import check_accounts, check_port, mask_account
@@ -177,8 +177,12 @@ class IBStore(MarketData, OrderRouting):
                               f"{mask_account(self.account)}; refusing to continue")
         self.account = account
         if self.journal is None and self._journal_dir is not None:
-            path = self.cfg.journal or self._journal_dir / f"journal-{account}.sqlite"
-            self.journal = Journal(path)
+            path = self.cfg.journal or journal_path(self._journal_dir, account)
+            try:
+                self.journal = Journal(path, account=account)
+            except JournalError:
+                compat.disconnect(ib)   # before anything is sent
+                raise
         self.log.info(f"connected to {self.cfg.host}:{self.cfg.port}, paper account {mask_account(account)}, "
                       f"server version {ib.client.serverVersion()}")
 

@@ -93,6 +93,10 @@ class GatewayServer:
         self._serving: set[asyncio.Task] = set()
         self._delays = random.Random(options.seed)
         self.reports_pending = 0                      # commission reports scheduled, not yet sent
+        #: Called on the loop with (kind, client_id) for every order message sent to a client ("status",
+        #: "execution", "error", "commission") and at every source bar's open and session close ("open",
+        #: "close"): tests stop the world at one of them (e.g. to kill the client).
+        self.order_event_tap = None
         self._masked = options.account[:2] + "*" * max(len(options.account) - 4, 1) + options.account[-2:]
 
     # -- listening ------------------------------------------------------------------------
@@ -196,25 +200,35 @@ class GatewayServer:
 
     # -- ExchangeListener -----------------------------------------------------------------
 
+    def _tap(self, kind: str, client_id: int) -> None:
+        if self.order_event_tap is not None:
+            self.order_event_tap(kind, client_id)
+
     def order_updated(self, order: SimOrder) -> None:
         for session in self.sessions_of(order.client_id):
             session.send_all(statements.order_update(self.exchange, order, repeat_status=True))
+        self._tap("status", order.client_id)
 
     def order_error(self, client_id: int, order_id: int, code: int, message: str) -> None:
         for session in self.sessions_of(client_id):
             session.send(layouts.error(order_id, code, message))
+        self._tap("error", client_id)
 
     def executed(self, order: SimOrder, execution: Execution) -> None:
         listing = self.exchange.listing_of(order)
         sessions = self.sessions_of(order.client_id)
         for session in sessions:
             session.send(layouts.execution(-1, execution, listing, to_new_york(execution.time)))
+        self._tap("execution", order.client_id)
+        for session in sessions:
             session.send_all(statements.order_update(self.exchange, order, repeat_status=True))
+        self._tap("status", order.client_id)
         low, high = self.options.commission_delay
         report = layouts.commission_report(execution)
         if high <= 0:
             for session in sessions:
                 session.send(report)
+            self._tap("commission", order.client_id)
             return
         self.reports_pending += 1
 
@@ -222,6 +236,7 @@ class GatewayServer:
             self.reports_pending -= 1
             for session in sessions:
                 session.send(report)   # a closed session drops it: reqExecutions has it later
+            self._tap("commission", order.client_id)
         asyncio.get_running_loop().call_later(self._delays.uniform(low, high), send_report)
 
     def positions_changed(self, symbol: str) -> None:
@@ -237,6 +252,8 @@ class GatewayServer:
 
     def on_bar_open(self, symbol: str, price: float) -> None:
         self.exchange.on_bar_open(symbol, price)
+        for client_id in sorted({s.client_id for s in self.sessions if s.client_id is not None and not s.closed}):
+            self._tap("open", client_id)
 
     def on_move(self, symbol: str, start: float, end: float) -> None:
         self.exchange.on_move(symbol, start, end)
@@ -246,6 +263,8 @@ class GatewayServer:
         for session in list(self.sessions):
             if session.account_updates:
                 session.send_all(self.account_statement())
+        for client_id in sorted({s.client_id for s in self.sessions if s.client_id is not None and not s.closed}):
+            self._tap("close", client_id)
 
     def deliver(self, piece: Piece) -> None:
         if self.faults.connectivity_lost:

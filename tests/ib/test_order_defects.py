@@ -73,7 +73,10 @@ def refs_unique(gw):
 def test_stop_and_target_go_out_on_the_tick_in_the_safe_direction(library, bars, tmp_path):
     with gateway(bars) as gw:
         strategy = finish(gw, go_live(one_trade(gw, library, tmp_path, bars, **WIDE)), bars)
-        at_gateway = {o.order_type: o for o in gw.orders()}
+        orders = gw.orders()
+        at_gateway = {o.order_type: o for o in orders}
+    assert len(orders) == 3, "the exits were modified with the fill, not sent again"
+    # Stop and target keep their distance from the decision close, moved with the entry's fill.
     close = bars["close"].iloc[WARMUP]
     shift = at_gateway["MKT"].avg_fill_price - close   # exits keep their distance from the fill
     stop, target = at_gateway["STP"], at_gateway["LMT"]
