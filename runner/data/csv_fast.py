@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import zlib
 import io
 from pathlib import Path
 
@@ -87,7 +88,7 @@ def _header(path: Path) -> list[str] | None:
     try:
         with opener(path, "rb") as handle:
             head = handle.read(65536)
-    except OSError:
+    except (OSError, EOFError, zlib.error):   # damaged gzip: the text reader says what is wrong
         return None
     if b"\x00" in head or b"\n" not in head:
         return None

@@ -114,6 +114,9 @@ def read_csv_bars(path: Path, *, columns: dict[str, str] | None = None, date_for
     def line(i: int) -> str:
         return f"line {i + 2}"
 
+    _check_readable(path)   # kind and size first: a FIFO or /dev/zero must not reach any reader
+    if date_format is not None:
+        _check_date_format(date_format, source)   # pyarrow would quietly fall back to ISO dates
     if decimal == "." and Path(path).is_file():
         fast = read_csv_columns(Path(path), columns, date_format, source)
         if fast is not None:

@@ -15,7 +15,8 @@ import pandas as pd
 from runner.errors import UserInputError
 from runner.inputs import cut, safe_name
 
-RUN_FILES = ("trades.csv", "orders.csv", "equity.csv", "metrics.json", "config.resolved.yaml", "report.html", "run.log")
+RUN_FILES = ("trades.csv", "orders.csv", "equity.csv", "metrics.json", "config.resolved.yaml", "report.html", "run.log",
+             "status.json")   # status.json: a paper session's live view
 
 
 def create_run_folder(base: Path, mode: str, name: str, out: Path | None = None) -> Path:
