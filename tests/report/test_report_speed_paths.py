@@ -12,6 +12,12 @@ from runner.report.summary import run_notes
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="children are forked on Linux only")
 
 
+@pytest.fixture(autouse=True)
+def no_other_threads(monkeypatch):
+    """Threads other tests left behind (IB clients) would keep the block drawing here."""
+    monkeypatch.setattr(png_workers.threading, "active_count", lambda: 1)
+
+
 def test_the_page_with_children_drawing_is_the_page_drawn_here(default_run):
     cfg, result, folder = default_run
     here = render_report(cfg, result, ["a note"])
@@ -92,3 +98,12 @@ def test_on_a_busy_machine_the_figures_are_drawn_here(monkeypatch):
         uri = charts.png(fig)
         assert uri.startswith("data:image/png;base64,")   # no placeholder: drawn in this process
         assert resolved(uri) == uri
+
+
+def test_with_other_threads_running_the_figures_are_drawn_here(monkeypatch):
+    monkeypatch.setattr(png_workers.threading, "active_count", lambda: 2)
+    fig, axes = charts.new_figure(2, 1.5, layout=None)
+    axes[0, 0].plot([0, 1], [0, 1])
+    with png_workers.parallel_pngs(only_with_a_free_core=False) as resolved:
+        uri = charts.png(fig)
+        assert uri.startswith("data:image/png;base64,") and resolved(uri) == uri
