@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import errno
+import re
 import sys
 import time
 import warnings
 from pathlib import Path
 
-from runner.cli_args import add_set, iso_date, seconds
+from runner.cli_args import add_set, iso_date, port_number, seconds
 from runner.errors import ConfigError, FlowbotError, UserInputError
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_BAD_INPUT, EXIT_GATEWAY = 0, 1, 2, 3
@@ -62,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_set(paper)
     paper.add_argument("--duration", type=seconds, metavar="S", help="stop after this many seconds")
     paper.add_argument("--out", type=Path, metavar="DIR", help="run folder (new or empty)")
+    paper.add_argument("--status-port", type=port_number, metavar="PORT",
+                       help="serve a read-only status page on http://127.0.0.1:PORT/ (e.g. 8765)")
     paper.set_defaults(handler=_paper)
 
     config = commands.add_parser("config", help="check or show a config file (run config or sweep)")
@@ -136,7 +140,7 @@ def _backtest(args) -> int:
     from runner.config_files import find_config
     from runner.log_setup import add_run_log, configure_console
     from runner.data.load import load_run_bars
-    from runner.report.run_folder import create_run_folder
+    from runner.report.run_folder import create_run_folder, discard_run_folder, existing_folder
     from runner.report.summary import print_backtest_summary, run_notes
     from loguru import logger
 
@@ -146,14 +150,17 @@ def _backtest(args) -> int:
     apply_data_format(cfg, args.date_format, args.delimiter, args.columns)
     configure_console(console_level(args, cfg.logging.level))
     bars = load_run_bars(cfg)   # bad data fails here, before anything is written
+    existed = existing_folder(args.out or cfg.output.folder)
     folder = create_run_folder(cfg.output.folder, "backtest", cfg.name, args.out)
     sink = add_run_log(folder / "run.log", cfg.logging.file_level)
+    finished = False
     try:
         logger.info(f"backtest {cfg.name}: config {path}, run folder {folder}")
         logger.debug("effective config:\n" + resolved_yaml(cfg))
         result = run_backtest(cfg, bars)
         notes = run_notes(cfg)
         write_backtest_outputs(folder, cfg, result, notes)
+        finished = True
         if wants_json(args):
             print_json({"folder": str(folder), **result.metrics})
         elif quiet(args):
@@ -163,6 +170,8 @@ def _backtest(args) -> int:
         logger.info(f"done in {time.perf_counter() - started:.2f} s (engine {result.seconds:.2f} s)")
     finally:
         logger.remove(sink)
+        if not finished:   # a backtest can be run again: no folder with only run.log is left behind
+            discard_run_folder(folder, existed)
     return EXIT_OK
 
 
@@ -176,7 +185,7 @@ def _paper(args) -> int:
     path = find_config(args.config, "paper.yaml")
     cfg = load_config(path, args.overrides)
     configure_console(console_level(args, cfg.logging.level))
-    return run_paper(cfg, duration=args.duration, out_dir=args.out)
+    return run_paper(cfg, duration=args.duration, out_dir=args.out, status_port=args.status_port)
 
 
 def _config_check(args) -> int:
@@ -223,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
             return exc.exit_code
         except SystemExit as exc:   # --help, --version
             return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_UNEXPECTED
+        except OSError as exc:
+            return _os_error(exc)
         except RecursionError as exc:
             return _crash(exc, "input nested too deeply")
         except MemoryError as exc:
@@ -232,9 +243,42 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
-def _one_line(text: str, limit: int = 2000) -> str:
+#: A message longer than this is cut; so is any run of text without spaces longer than ``_LONG_WORD``
+#: (a value, a path or a list a user gave), wherever in the code the message was made.
+_MESSAGE_LIMIT, _LONG_WORD = 1000, 120
+
+
+def _one_line(text: str, limit: int = _MESSAGE_LIMIT) -> str:
+    from runner.inputs import cut
+
     text = "; ".join(part.strip() for part in text.splitlines() if part.strip())
+    text = re.sub(r"(\S{%d,}?)([:;,.)]*)(?=\s|$)" % (_LONG_WORD + 1),
+                  lambda word: cut(word.group(1), _LONG_WORD - 20) + word.group(2), text)
+    text = cut(text, 10 ** 9)   # control characters (terminal escapes) shown, not sent to the terminal
     return text if len(text) <= limit else text[:limit] + f"... ({len(text):,} characters)"
+
+
+#: An OSError about a path the user named (a missing file, a folder where a file belongs, no permission,
+#: a name too long): bad input, exit 2. Anything else an OSError says (a full disk) is not the user's input.
+_PATH_ERRORS = {errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EACCES, errno.EPERM, errno.EROFS,
+                errno.ENAMETOOLONG, errno.ELOOP, errno.EEXIST, errno.ENXIO}
+
+
+def _os_error(exc: OSError) -> int:
+    """An OSError no check caught: one line naming the path; exit 2 if it is about the path itself."""
+    name = exc.filename if exc.filename is not None else ""
+    if exc.errno in _PATH_ERRORS and name != "":
+        print(f"error: {_one_line(f'{name}: {exc.strerror or exc}')}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        from loguru import logger
+
+        logger.opt(exception=exc).debug("disk full")
+        where = name or "writing"
+        print(f"failed: {_one_line(f'{where}: {exc.strerror}')}; free some space and run again "
+              f"(files are written whole or not at all)", file=sys.stderr)
+        return EXIT_UNEXPECTED
+    return _crash(exc)
 
 
 class _console_guards:

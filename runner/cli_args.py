@@ -25,7 +25,19 @@ def seconds(text: str) -> float:
     return value
 
 
-def add_set(parser: argparse.ArgumentParser) -> None:
-    """The ``--set dotted.key=value`` override every config-reading command takes."""
+def port_number(text: str) -> int:
+    """argparse type for a TCP port to listen on: 1 to 65535 (0 = any free port)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number from 1 to 65535 (got {text!r})")
+    return value
+
+
+def add_set(parser: argparse.ArgumentParser, example: str = "strategies.december_fade.params.rally_pct=2") -> None:
+    """The ``--set dotted.key=value`` override every config-reading command takes; ``example`` is a key of the
+    file that command reads (a pressure file has no strategies)."""
     parser.add_argument("--set", action="append", default=[], metavar="dotted.key=value", dest="overrides",
-                        help="override a config value, e.g. strategies.december_fade.params.rally_pct=2")
+                        help=f"override a config value (repeatable), e.g. {example}")

@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "runner.commands.show_cmd",
     "runner.commands.compare_cmd",
     "runner.commands.new_cmd",
+    "runner.paper.status_command",
 )
 
 

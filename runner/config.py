@@ -18,6 +18,7 @@ from runner.config_files import read_yaml
 from runner.config_messages import _did_you_mean, _line_of, describe_error, dotted, format_errors  # noqa: F401
 from runner.errors import ConfigError
 from runner.ib.ib_config import IBConfig, RiskLimits
+from runner.paper.notify import NotifyConfig
 from runner.inputs import cut, safe_name, shown
 from strategies.params import PlainInputModel
 from strategies.registry import STRATEGIES
@@ -114,7 +115,7 @@ class CommissionConfig(StrictModel):
 
 
 class BrokerConfig(StrictModel):
-    cash: float = Field(100_000.0, gt=0, description="starting cash")
+    cash: float = Field(100_000.0, gt=0, le=1e12, description="starting cash (at most a trillion: beyond, sizes lose meaning)")
     commission: CommissionConfig = Field(default_factory=CommissionConfig)
     slippage_pct: float = Field(0.02, ge=0, le=5, description="adverse slippage on every fill, percent of price")
 
@@ -206,8 +207,15 @@ class RunConfig(StrictModel):
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     ib: IBConfig = Field(default_factory=IBConfig)
     risk: RiskLimits = Field(default_factory=RiskLimits)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig, description="paper trading: webhook notifications")
     data: DataConfig = Field(default_factory=DataConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, name: str) -> str:
+        # The run folder's name ends with it: '..' passes the pattern but must not reach a path.
+        return _path_safe(name, "name")
 
     @model_validator(mode="before")
     @classmethod
@@ -251,12 +259,18 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
     """Read, override and validate a run config; raise ConfigError with a precise message."""
     path = Path(path)
     raw, node = read_yaml(path)
+    return validate_config(raw, str(path), node, apply_overrides(raw, overrides))
+
+
+def apply_overrides(raw: dict, overrides: list[str] | tuple[str, ...]) -> dict[tuple, str]:
+    """Apply every ``--set dotted.key=value`` to ``raw``; return resolved key -> the option, so that an error
+    in a value ``--set`` gave names ``--set key=value`` instead of a line of the file."""
     origins: dict[tuple, str] = {}
     for override in overrides:
         key, value = parse_override(override)
         origin = f"--set {cut(override)}"
         origins[tuple(apply_override(raw, key, value, origin))] = origin
-    return validate_config(raw, str(path), node, origins)
+    return origins
 
 
 def validate_config(raw: dict, source: str, node: yaml.Node | None = None,
@@ -315,6 +329,9 @@ def apply_override(raw: dict, key: str, value: Any, origin: str) -> list:
     parts = split_key(key)
     if not parts:
         raise ConfigError(f"{origin}: no key before '='; expected dotted.key=value")
+    if len(parts) != len(key.replace("[", ".").replace("]", "").split(".")):
+        raise ConfigError(f"{origin}: an empty part in the key (two dots, or a dot at an end); "
+                          f"expected dotted.key=value, e.g. broker.cash=50000")
     node: Any = raw
     resolved: list = []
     for depth, part in enumerate(parts):

@@ -7,6 +7,7 @@ dates, bad bytes and documents that expand beyond any real config.
 """
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -48,8 +49,25 @@ def find_config(path: str | Path | None, default_name: str) -> Path:
 MAX_YAML_NODES = 200_000
 
 
+#: No config nests deeper than this; PyYAML composes recursively and takes seconds to hit Python's limit.
+MAX_YAML_DEPTH = 64
+
+
 class _StrictLoader(yaml.SafeLoader):
-    """PyYAML's safe loader that refuses duplicate keys and impossible dates, naming the lines."""
+    """PyYAML's safe loader that refuses duplicate keys, impossible dates and deep nesting, naming the lines."""
+
+    _depth = 0
+
+    def compose_node(self, parent, index):
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested more than {MAX_YAML_DEPTH} levels deep; a config is much flatter",
+                    self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node, deep=False):
         if isinstance(node, yaml.MappingNode):
@@ -78,8 +96,33 @@ class _StrictLoader(yaml.SafeLoader):
 _StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp)
 
 
+_QUOTED_OR_COMMENT = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"\\]|\\.)*\"|#[^\n]*")
+
+
+def _check_flow_depth(text: str) -> None:
+    """Refuse ``[[[[...`` before PyYAML's scanner, which is quadratic in the flow depth (seconds for a few
+    thousand), sees it. Brackets inside quotes and comments do not count."""
+    if text.count("[") + text.count("{") <= MAX_YAML_DEPTH:
+        return
+    import numpy as np
+
+    bare = _QUOTED_OR_COMMENT.sub(lambda m: " " * len(m.group(0)), text)
+    steps = np.zeros(len(bare), dtype=np.int32)
+    codes = np.frombuffer(bare.encode("utf-32-le"), dtype=np.uint32)
+    steps[(codes == ord("[")) | (codes == ord("{"))] = 1
+    steps[(codes == ord("]")) | (codes == ord("}"))] = -1
+    depth = np.cumsum(steps)
+    if depth.size and depth.max() > MAX_YAML_DEPTH:
+        at = int(np.argmax(depth > MAX_YAML_DEPTH))
+        line = text.count("\n", 0, at)
+        column = at - (text.rfind("\n", 0, at) + 1)
+        raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_YAML_DEPTH} levels deep; a config is "
+                                                      f"much flatter", yaml.error.Mark("", at, line, column, None, None))
+
+
 def parse_yaml_text(text: str):
     """(data, composed node) of a YAML document, parsed once; raises yaml.YAMLError."""
+    _check_flow_depth(text)
     loader = _StrictLoader(text)
     try:
         node = loader.get_single_node()

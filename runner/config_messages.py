@@ -24,7 +24,11 @@ def format_errors(errors: list[dict], source: str, node: yaml.Node | None = None
     error = errors[0]
     loc = _clean_loc(error["loc"])
     path = dotted(loc)
-    origin = _origin_of(origins, loc)
+    origin = _origin_of(origins, loc) or _origin_of(origins, [*loc, *_named_key(error)])
+    inside = [o for key, o in (origins or {}).items() if list(key[:len(loc)]) == list(loc)]
+    if origin is None and inside:
+        # A check across keys (start after end, a leg not among the instruments) that --set values took part in.
+        origin = f"{source} with {', '.join(inside[:3])}" + (f" and {len(inside) - 3} more" if len(inside) > 3 else "")
     if origin:
         where = f"{origin}: {path}" if path else origin
     else:
@@ -54,6 +58,15 @@ def _origin_of(origins: dict[tuple, str] | None, loc: list) -> str | None:
     return best
 
 
+def _named_key(error: dict) -> list:
+    """The key a cross-field check names first in its message (``equity: 'X' is not ...``), if any."""
+    if error.get("type") != "value_error":
+        return []
+    head = str(error.get("ctx", {}).get("error", error.get("msg", ""))).removeprefix("Value error, ")
+    key = head.split(":", 1)[0] if ":" in head else ""
+    return [key] if key.replace("_", "").isalnum() else []
+
+
 def dotted(loc) -> str:
     text = ""
     for part in loc:
@@ -67,7 +80,8 @@ def describe_error(error: dict, loc, model: type[BaseModel] | None = None) -> st
     bounds = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
     if kind in bounds:
         limit = next(iter(ctx.values()))
-        limit = f"{limit:g}" if isinstance(limit, (int, float)) else limit
+        limit = (str(limit) if isinstance(limit, int) and abs(limit) < 10 ** 15 else
+                 f"{limit:g}" if isinstance(limit, (int, float)) else limit)
         return f"must be {bounds[kind]} {limit}{got}"
     if kind == "extra_forbidden":
         return f"unknown key{_did_you_mean(str(loc[-1]), error.get('known') or _known_keys(loc, model))}"

@@ -47,6 +47,8 @@ def check_input_file(path: Path, what: str, limit: int, error=UserInputError) ->
         raise error(f"{path}: no such {what}") from None
     except NotADirectoryError:
         raise error(f"{path}: no such {what} (a part of the path is a file, not a folder)") from None
+    except ValueError as exc:   # a NUL byte in the name
+        raise error(f"{shown(str(path))}: not a usable file name ({exc})") from None
     except OSError as exc:
         raise error(f"{path}: cannot read the {what} ({exc.strerror or exc})") from None
     if stat.S_ISDIR(info.st_mode):
@@ -78,3 +80,35 @@ def inside(folder: Path, path: Path, what: str, error=UserInputError) -> Path:
     if target != base and base not in target.parents:
         raise error(f"{what}: {path} would be outside {folder}")
     return path
+
+
+def check_output_file(path: Path, what: str, error=UserInputError) -> Path:
+    """Refuse an output file the user named that cannot be written: a folder, under a file, a device."""
+    path = Path(path)
+    try:
+        if path.is_dir():
+            raise error(f"{what} {cut(str(path))}: is a folder; expected a file name")
+        if path.exists() and not path.is_file():
+            raise error(f"{what} {cut(str(path))}: exists and is not a regular file")
+        blocker = next((p for p in path.parents if p.exists()), None)
+        if blocker is not None and not blocker.is_dir():
+            raise error(f"{what} {cut(str(path))}: {cut(str(blocker))} is a file, not a folder")
+    except OSError as exc:
+        raise error(f"{what} {cut(str(path))}: cannot use it ({exc.strerror or exc})") from None
+    return path
+
+
+def write_output_file(path: Path, text: str, what: str, error=UserInputError) -> None:
+    """Write ``text`` to a file the user named, whole or not at all (a temporary name, then renamed)."""
+    path = check_output_file(path, what, error)
+    partial = path.with_name(path.name + ".partial")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)
+    except OSError as exc:
+        try:
+            partial.unlink(missing_ok=True)
+        except OSError:
+            pass
+        raise error(f"{what} {cut(str(path))}: cannot write it ({exc.strerror or exc})") from None

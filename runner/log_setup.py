@@ -32,6 +32,9 @@ class _StdlibToLoguru(logging.Handler):
 
     #: Chatty libraries: their INFO (every order status, farm notices) goes to run.log only.
     QUIET = ("ib_insync", "ib_async", "asyncio")
+    #: The IB libraries' warnings and errors too: runner/ib reports each gateway error itself, in our words
+    #: (a refused connection would otherwise print the library's line and then ours).
+    REPORTED_BY_US = ("ib_insync", "ib_async")
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -40,14 +43,26 @@ class _StdlibToLoguru(logging.Handler):
             level = record.levelno
         if level == "INFO" and record.name.startswith(self.QUIET):
             level = "DEBUG"
+        if record.name.startswith(self.REPORTED_BY_US) and record.levelno < logging.CRITICAL:
+            level = "DEBUG"
         logger.opt(depth=6, exception=record.exc_info).bind(source=record.name).log(level, record.getMessage())
+
+
+def _to_stderr(message) -> None:
+    try:
+        sys.stderr.write(message)
+    except ValueError:   # closed
+        pass
 
 
 def configure_console(level: str = "INFO") -> None:
     """The console sink (stderr). Safe to call again: it replaces all sinks."""
     logger.remove()
     logger.configure(patcher=_patch, extra={"context": ""})
-    logger.add(sys.stderr, level=level, format=CONSOLE_FORMAT, colorize=None, backtrace=False, diagnose=False)
+    # The stderr of the moment each line is written, not the one of this call: a thread still logging after
+    # the command ended (or a test's captured stream, closed since) never writes to a closed file.
+    colour = bool(getattr(sys.stderr, "isatty", lambda: False)())
+    logger.add(_to_stderr, level=level, format=CONSOLE_FORMAT, colorize=colour, backtrace=False, diagnose=False)
     logging.basicConfig(handlers=[_StdlibToLoguru()], level=logging.INFO, force=True)
 
 

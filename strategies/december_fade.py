@@ -21,6 +21,7 @@ from typing import Literal
 
 import numpy as np
 
+from strategies.conditions import Condition, at_least
 from strategies.market_calendar import december_opex_session, nth_session_of_month, session_offset
 from strategies.params import DailyPlaybookParams, backtrader_params, param
 from strategies.opex_fade import OpexRallyFade
@@ -55,53 +56,55 @@ class DecemberFade(OpexRallyFade):
     params = backtrader_params(DecemberFadeParams)
     window_feed = True
 
-    def decide(self, today: dt.date) -> None:
-        if today.month != 12 or today.year in self.traded_windows:
-            return
-        cfg = self.config
-        opex, first, last, exit_day = december_window(today.year)
-        if not first <= today <= last:
-            return
-        found = self.rally_over(opex, today.year, skipping=str(today.year))
-        if found is None:
-            return
-        close, opex_close, rally = found
-        pressure, pressure_ok = self._rebalance_pressure()
-        if not pressure_ok:
-            self.log.debug(f"{today}: rally {rally:.2f}% but no rebalancing pressure ({pressure})")
-            return
-        if cfg.volume_ratio_min is not None and not self._volume_spike():
-            self.log.debug(f"{today}: rally {rally:.2f}% but volume below {cfg.volume_ratio_min}x its median")
-            return
-        if any(today < event <= exit_day for event in cfg.macro_events):
-            self.log.debug(f"{today}: rally {rally:.2f}% but a macro event falls before {exit_day}")
-            return
-        self.enter_fade(today, close, opex_close, exit_day, window=today.year,
-                        why=f"rally {rally:.2f}% over the OPEX close {opex_close:.2f}, {pressure}")
+    def window_of(self, today: dt.date) -> tuple[dt.date, dt.date, dt.date, dt.date]:
+        return december_window(today.year)
 
-    def _rebalance_pressure(self) -> tuple[str, bool]:
+    def window_key(self, today: dt.date) -> int:
+        return today.year
+
+    def in_season(self, today: dt.date) -> list[Condition]:
+        return [] if today.month == 12 else [Condition("December", False, None, "the window is in December")]
+
+    def pressure(self) -> Condition:
+        """With a bonds feed: the year-to-date drift of the target mix; without: the equity return."""
         cfg = self.config
+        t = cfg.target_equity_weight
         equity_ytd = self.year_to_date()
-        if equity_ytd is None:
-            return "year-to-date unknown (data starts mid-year)", False
         bonds = self.extra.get("bonds")
-        if bonds is not None:
-            bond_ytd = self.year_to_date(bonds)
-            if bond_ytd is not None:
-                weight = drifted_equity_weight(cfg.target_equity_weight, equity_ytd, bond_ytd)
-                drift = (weight - cfg.target_equity_weight) * 100.0
-                text = f"equity weight drifted {drift:+.2f} pts (equities {equity_ytd:+.1%}, bonds {bond_ytd:+.1%})"
-                return text, drift >= cfg.drift_min_pct
-        text = f"equities {equity_ytd:+.1%} year to date"
-        return text, equity_ytd * 100.0 >= cfg.ytd_min_pct
+        bond_ytd = None if bonds is None or equity_ytd is None else self.year_to_date(bonds)
+        if bonds is not None and (equity_ytd is None or bond_ytd is not None):
+            if equity_ytd is None:
+                return Condition(f"year-to-date drift of {t:.0%}/{1 - t:.0%}, pts", False, None,
+                                 f">= {cfg.drift_min_pct:g}", note="year-to-date unknown (data starts mid-year)")
+            drift = (drifted_equity_weight(t, equity_ytd, bond_ytd) - t) * 100.0
+            return at_least(f"year-to-date drift of {t:.0%}/{1 - t:.0%}, pts", drift, cfg.drift_min_pct,
+                            note=f"equity weight drifted {drift:+.2f} pts (equities {equity_ytd:+.1%}, "
+                                 f"bonds {bond_ytd:+.1%})")
+        if equity_ytd is None:
+            return Condition("year-to-date equity return, %", False, None, f">= {cfg.ytd_min_pct:g}",
+                             note="year-to-date unknown (data starts mid-year)")
+        return at_least("year-to-date equity return, %", equity_ytd * 100.0, cfg.ytd_min_pct,
+                        note=f"equities {equity_ytd:+.1%} year to date")
 
-    def _volume_spike(self) -> bool:
+    def extra_conditions(self, today: dt.date, exit_day: dt.date) -> list[Condition]:
+        cfg = self.config
+        out = []
+        if cfg.volume_ratio_min is not None:
+            out.append(at_least("volume / its 20-session median", self._volume_ratio(), cfg.volume_ratio_min))
+        if cfg.macro_events:
+            events = [e for e in cfg.macro_events if today < e <= exit_day]
+            out.append(Condition("no macro event before the exit", not events, None,
+                                 f"none after {today} up to {exit_day}",
+                                 note=", ".join(map(str, events))))
+        return out
+
+    def _volume_ratio(self) -> float | None:
         n = min(len(self.bars) - 1, 20)
         if n < 5:
-            return False
+            return None
         history = np.array([self.bars.volume[-i] for i in range(1, n + 1)])
         median = float(np.median(history))
-        return median > 0 and float(self.bars.volume[0]) >= self.config.volume_ratio_min * median
+        return float(self.bars.volume[0]) / median if median > 0 else None
 
     @classmethod
     def holding_span(cls, year: int, params: DecemberFadeParams) -> tuple[dt.date, str, dt.date]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
+from strategies.conditions import Condition, at_most, waiting_on
 from strategies.market_calendar import december_opex_session, nth_session_of_month, session_offset
 from strategies.params import DailyPlaybookParams, backtrader_params, param
 from strategies.playbook import LONG, Playbook
@@ -43,34 +44,55 @@ class JanuarySnapback(Playbook):
     params = backtrader_params(JanuarySnapbackParams)
     window_feed = True
 
-    def decide(self, today: dt.date) -> None:
-        if today.month != 12 or today.year in self.traded_windows:
-            return
+    def decision_day(self, year: int) -> dt.date:
+        last_december = nth_session_of_month(year, 12, -1)
+        return session_offset(last_december, -1) if self.config.entry == "last_close" else last_december
+
+    def _sell_off(self) -> tuple[float | None, float | None, float | None, float | None]:
+        """(5-session return %, the close 5 sessions back, return since the Dec OPEX close %, that close)."""
+        close = float(self.bars.close[0])
+        start_5 = float(self.bars.close[-5]) if len(self.bars) >= 6 else None
+        opex_close = self.close_on(december_opex_session(self.bars.datetime.date(0).year))
+        five_day = None if start_5 is None else (close / start_5 - 1.0) * 100.0
+        since_opex = None if opex_close is None else (close / opex_close - 1.0) * 100.0
+        return five_day, start_5, since_opex, opex_close
+
+    def conditions(self, today: dt.date) -> list[Condition]:
         cfg = self.config
-        last_december = nth_session_of_month(today.year, 12, -1)
-        decision_day = session_offset(last_december, -1) if cfg.entry == "last_close" else last_december
-        if today != decision_day:
+        decision_day = self.decision_day(today.year)
+        five_day, _start, since_opex, _opex_close = self._sell_off()
+        sell_off = [at_most("5-session return, %", five_day, cfg.five_day_return_pct, required=False),
+                    at_most("return since the Dec OPEX close, %", since_opex, cfg.opex_return_pct, required=False)]
+        return [Condition("decision day", today == decision_day, None, str(decision_day)),
+                Condition("one trade per year", today.year not in self.traded_windows, None,
+                          "not decided this year yet"),
+                *sell_off,
+                Condition("a sell-off (either above)", any(c.ok for c in sell_off), None, "any"),
+                *self.filter_conditions()]
+
+    def decide(self, today: dt.date) -> None:
+        if today.month != 12 or today.year in self.traded_windows or today != self.decision_day(today.year):
             return
+        conditions = self.conditions(today)
         self.traded_windows.add(today.year)   # decided once a year, traded or not
         if len(self.bars) < 6:
             return
-        close = float(self.bars.close[0])
-        start_5 = float(self.bars.close[-5])
-        five_day = (close / start_5 - 1.0) * 100.0
-        opex = december_opex_session(today.year)
-        opex_close = self.close_on(opex)
-        since_opex = None if opex_close is None else (close / opex_close - 1.0) * 100.0
+        five_day, start_5, since_opex, opex_close = self._sell_off()
+        waits = waiting_on(conditions)
+        if waits:
+            opex_text = "n/a" if since_opex is None else f"{since_opex:.2f}%"
+            self.log.debug(f"{today}: waits on {', '.join(waits)} (5-session {five_day:.2f}%, since OPEX {opex_text})")
+            return
+        five_day_fell, opex_fell = (c.ok for c in conditions if not c.required)
         reasons, decline_from = [], []
-        if five_day <= cfg.five_day_return_pct:
+        if five_day_fell:
             reasons.append(f"5-session return {five_day:.2f}%")
             decline_from.append(start_5)
-        if since_opex is not None and since_opex <= cfg.opex_return_pct:
+        if opex_fell:
             reasons.append(f"return since OPEX {since_opex:.2f}%")
             decline_from.append(opex_close)
-        if not reasons:
-            opex_text = "n/a" if since_opex is None else f"{since_opex:.2f}%"
-            self.log.debug(f"{today}: no sell-off (5-session {five_day:.2f}%, since OPEX {opex_text})")
-            return
+        cfg = self.config
+        close = float(self.bars.close[0])
         atr = float(self.atr[0])
         exit_day = nth_session_of_month(today.year + 1, 1, cfg.hold_sessions)
         self.enter(LONG, stop=close - cfg.stop_atr * atr, target=self._target(close, max(decline_from), atr),

@@ -36,6 +36,7 @@ from typing import ClassVar
 
 import backtrader as bt
 
+from strategies.conditions import Condition
 from strategies.market_calendar import nth_session_of_month, session_offset
 from strategies.params import PlaybookParams
 from strategies.signals.filters import FilterCheck
@@ -87,12 +88,21 @@ class Playbook(HoldingWindows, FlowbotStrategy):
         self.traded_windows: set[int] = set()
         self._year_base: dict[tuple[str, int], float] = {}   # (feed, year) -> last close of the year before
         self._last_day: dt.date | None = None
+        self._bar_of_day: dict[dt.date, int] = {}   # session -> len(self.bars) when its bar was current
         instrument = self.p.symbol or self.bars._name
         self.filter_checks = [FilterCheck(spec, self._feed_of_leg, instrument) for spec in self.config.filters]
 
     # -- what subclasses write -------------------------------------------------
     def decide(self, today: dt.date) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def conditions(self, today: dt.date) -> list[Condition] | None:
+        """The entry conditions on ``today``'s completed bar (``strategies.conditions``), the ones
+        ``decide`` enters on; None for a playbook that does not list them."""
+        return None
+
+    def observe(self, today: dt.date) -> None:
+        """Called on each completed bar before the playbook acts on it (a monitor's hook)."""
 
     @classmethod
     def active_window(cls, year: int, params: PlaybookParams) -> tuple[dt.date, dt.date] | None:
@@ -115,14 +125,24 @@ class Playbook(HoldingWindows, FlowbotStrategy):
         raise ValueError(f"filter leg {name!r} is neither the instrument {self.p.symbol!r} "
                          f"nor an extra feed ({sorted(self.extra)})")
 
+    def filter_conditions(self) -> list[Condition]:
+        """Each configured filter as a condition on the current bar."""
+        return [check.condition() for check in self.filter_checks]
+
     def filters_verdict(self) -> tuple[bool, str]:
         """Whether every configured filter passes on the current bar, and each one's value."""
         return all(c.passes() for c in self.filter_checks), "; ".join(c.describe() for c in self.filter_checks)
 
     def close_on(self, day: dt.date, lookback: int = 30) -> float | None:
         """The close of the bar of session ``day`` within the last ``lookback`` bars, if any."""
-        for ago in range(0, -min(len(self.bars), lookback), -1):
+        count = len(self.bars)
+        position = self._bar_of_day.get(day)   # a bar once found stays where it is
+        if position is not None:
+            ago = position - count
+            return float(self.bars.close[ago]) if -ago < min(count, lookback) else None
+        for ago in range(0, -min(count, lookback), -1):
             if self.bars.datetime.date(ago) == day:
+                self._bar_of_day[day] = count + ago
                 return float(self.bars.close[ago])
         return None
 
@@ -155,6 +175,7 @@ class Playbook(HoldingWindows, FlowbotStrategy):
             return
         self._track_year_base(today)
         self._last_day = today
+        self.observe(today)
         if self.trade_plan is not None:
             self._manage_open_trade(today)
         elif self.entry_order is None:
@@ -209,7 +230,7 @@ class Playbook(HoldingWindows, FlowbotStrategy):
         self._tag(self.entry_order, "entry")
         self.entry_order.addinfo(anchor=anchor, filters=filters)
         self.traded_windows.add(window)
-        self.log.info(f"{today}: {'buy' if direction == LONG else 'sell'} {size} at the "
+        self.tell(f"{today}: {'buy' if direction == LONG else 'sell'} {size} at the "
                       f"{'next open' if timing == 'next_open' else 'next close'} ({why}); "
                       f"stop {stop:.2f}, target {'none' if target is None else f'{target:.2f}'}, "
                       f"time exit {exit_day}" + (f"; filters: {filters}" if filters else ""))
@@ -344,7 +365,7 @@ class Playbook(HoldingWindows, FlowbotStrategy):
     def _on_exit_done(self, order: bt.Order, reason: str | None) -> None:
         plan = self.trade_plan
         if order.status == order.Completed:
-            self.log.info(f"{self.bars.datetime.date(0)}: {reason} filled at {order.executed.price:.2f}")
+            self.tell(f"{self.bars.datetime.date(0)}: {reason} filled at {order.executed.price:.2f}")
             self.exit_orders, self.trade_plan = [], None
         elif order.status in (order.Margin, order.Rejected):
             self._on_exit_refused(order, reason, plan)

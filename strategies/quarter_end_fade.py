@@ -22,10 +22,12 @@ its year-to-date defaults from the research.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Literal
 
 from pydantic import field_validator
 
+from strategies.conditions import Condition, at_least
 from strategies.market_calendar import monthly_opex_session, nth_session_of_month, session_offset
 from strategies.params import DailyPlaybookParams, backtrader_params, param
 from strategies.opex_fade import OpexRallyFade
@@ -57,6 +59,11 @@ class QuarterEndFadeParams(DailyPlaybookParams):
         return sorted(set(months))
 
 
+def quarter_end_month(day: dt.date) -> int:
+    """The last month of ``day``'s quarter (3, 6, 9 or 12)."""
+    return 3 * ((day.month - 1) // 3 + 1)
+
+
 def quarter_window(year: int, month: int) -> tuple[dt.date, dt.date, dt.date, dt.date]:
     """(OPEX, first session, last entry session, exit session) of the quarter ending in ``month``."""
     opex = monthly_opex_session(year, month)
@@ -75,38 +82,34 @@ class QuarterEndFade(OpexRallyFade):
         self.quarter_drift = None if bonds is None else PeriodDrift(
             self.bars, bonds, period="quarter", target=self.config.target_equity_weight)
 
-    def decide(self, today: dt.date) -> None:
-        cfg = self.config
-        window_key = today.year * 100 + today.month
-        if today.month not in cfg.quarters or window_key in self.traded_windows:
-            return
-        opex, first, last, exit_day = quarter_window(today.year, today.month)
-        if not first <= today <= last:
-            return
-        found = self.rally_over(opex, window_key, skipping=f"{today:%Y-%m}")
-        if found is None:
-            return
-        close, opex_close, rally = found
-        pressure, pressure_ok = self._quarter_pressure()
-        if not pressure_ok:
-            self.log.debug(f"{today}: rally {rally:.2f}% but no quarter-end pressure ({pressure})")
-            return
-        self.enter_fade(today, close, opex_close, exit_day, window=window_key,
-                        why=f"rally {rally:.2f}% over the {opex:%b} OPEX close {opex_close:.2f}, {pressure}")
+    def window_of(self, today: dt.date) -> tuple[dt.date, dt.date, dt.date, dt.date]:
+        return quarter_window(today.year, quarter_end_month(today))
 
-    def _quarter_pressure(self) -> tuple[str, bool]:
+    def window_key(self, today: dt.date) -> int:
+        return today.year * 100 + quarter_end_month(today)
+
+    def in_season(self, today: dt.date) -> list[Condition]:
+        month = quarter_end_month(today)
+        return [Condition("quarter traded", month in self.config.quarters, None, f"quarters {self.config.quarters}"),
+                Condition("quarter-end month", today.month == month, None, f"{dt.date(today.year, month, 1):%B}")]
+
+    def pressure(self) -> Condition:
+        """With a bonds feed: the quarter-to-date drift of the target mix; without: the equity return."""
         cfg = self.config
+        t = cfg.target_equity_weight
         equity_qtd = float(self.quarter_to_date.ret[0])
-        if equity_qtd != equity_qtd:   # NaN: the data starts inside the quarter
-            return "quarter to date unknown (data starts mid-quarter)", False
+        if not math.isfinite(equity_qtd):
+            return Condition("quarter-to-date equity return, %", False, None, f">= {cfg.qtd_min_pct:g}",
+                             note="quarter to date unknown (data starts mid-quarter)")
         if self.quarter_drift is not None:
             drift = float(self.quarter_drift.drift[0])
             bond_qtd = float(self.quarter_drift.bond_return[0])
-            if drift == drift:
-                text = (f"equity weight drifted {drift:+.2f} pts this quarter "
-                        f"(equities {equity_qtd:+.1%}, bonds {bond_qtd:+.1%})")
-                return text, drift >= cfg.drift_min_pct
-        return f"equities {equity_qtd:+.1%} quarter to date", equity_qtd * 100.0 >= cfg.qtd_min_pct
+            if math.isfinite(drift):
+                return at_least(f"quarter-to-date drift of {t:.0%}/{1 - t:.0%}, pts", drift, cfg.drift_min_pct,
+                                note=f"equity weight drifted {drift:+.2f} pts this quarter "
+                                     f"(equities {equity_qtd:+.1%}, bonds {bond_qtd:+.1%})")
+        return at_least("quarter-to-date equity return, %", equity_qtd * 100.0, cfg.qtd_min_pct,
+                        note=f"equities {equity_qtd:+.1%} quarter to date")
 
     @classmethod
     def holding_spans(cls, year: int, params: QuarterEndFadeParams) -> list[tuple[int, tuple[dt.date, str, dt.date]]]:

@@ -57,6 +57,15 @@ class FlowbotStrategy(bt.Strategy):
         self.label = self.p.label or type(self).__name__
         self.log = logger.bind(strategy=self.label, symbol=self.p.symbol)
 
+    def tell(self, text: str) -> None:
+        """A decision or a fill, at INFO. While a live feed replays its history (its ``backfilling`` is
+        true), the replayed decision was already told by the run that made it: DEBUG, marked as replayed,
+        so a restart does not print the original signal again as if it were new."""
+        if getattr(self.bars, "backfilling", False):
+            self.log.debug(f"replayed: {text}")
+        else:
+            self.log.info(text)
+
     def size_by_risk(self, stop_distance: float, price: float) -> int:
         """Whole units risking ``risk_pct`` of equity over ``stop_distance``, capped at
         ``max_position_pct`` of equity at ``price``; 0 if the stop distance is unusable."""

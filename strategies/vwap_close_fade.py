@@ -353,7 +353,7 @@ class VwapCloseFade(FlowbotStrategy):
         on_close.dteos = plan.last_bar
         self._tag(on_close, "close")
         self.exit_orders.append(on_close)
-        self.log.info(f"{when:%Y-%m-%d %H:%M}: {'buy' if direction == LONG else 'sell'} {size} at the next open "
+        self.tell(f"{when:%Y-%m-%d %H:%M}: {'buy' if direction == LONG else 'sell'} {size} at the next open "
                       f"({why}); stop {stop:.2f}, {'VWAP ' + format(vwap, '.2f') + ', ' if cfg.exit_at_vwap else ''}"
                       f"market-on-close")
 
@@ -370,7 +370,7 @@ class VwapCloseFade(FlowbotStrategy):
             self.entry_order = None
         elif any(order.ref == o.ref for o in self.exit_orders):
             if order.status == order.Completed:
-                self.log.info(f"{when}: {reason} filled at {order.executed.price:.2f}")
+                self.tell(f"{when}: {reason} filled at {order.executed.price:.2f}")
                 self.exit_orders = []
             elif order.status in (order.Margin, order.Rejected):
                 self.log.error(f"{when}: exit {reason} {order.getstatusname()}")

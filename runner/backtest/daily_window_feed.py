@@ -6,8 +6,8 @@ time exit). Outside, backtrader's event loop has nothing to do but carry the
 bars through. So, as the intraday fast path does for minutes, a window feed
 carries:
 
-* the first ``WARM_UP_BARS`` bars of the data (so ``len(data)`` reads the same
-  as on the plain path wherever a playbook looks at it);
+* the first bar of the data (a year-to-date base when the data starts on a
+  year's first session);
 * the last bar of every calendar year (the year-to-date base is the previous
   fed bar at a year change);
 * around each window: the playbook's ``lookback_bars`` before its first session
@@ -16,7 +16,11 @@ carries:
 * the ATR precomputed over every bar, with backtrader's arithmetic, as the
   ``atr`` line (the playbook reads it instead of computing one).
 
-Extra feeds of the playbook (the bond leg) get the same bars. Equity has one
+Where a playbook reads ``len(data)`` (how far back to look), the look-back
+bars make it read the same: at a decision either every earlier bar was fed or
+more than it looks at. The precomputed ATR is NaN while backtrader's would
+still warm up, and the playbook makes no decision then. Extra feeds of the
+playbook (the bond leg) get the same bars. Equity has one
 row per session on the plain path; skipped sessions are flat (no position can
 be open outside a window), so their rows are the last fed row's values, filled
 in after the run. If a run leaves anything that could act outside the fed bars
@@ -40,13 +44,12 @@ import pandas as pd
 
 from runner.backtest.engine import build_cerebro
 from runner.backtest.feeds import BulkPreloadFeed, _bt_datenums
-from runner.backtest.recorder import RunLog
+from runner.backtest.recorder import EQUITY_COLUMNS, RunLog
 from runner.config import RunConfig
 from runner.data.bars import extra_feed_name, is_daily
 from strategies import market_calendar
 from strategies.registry import STRATEGIES
 
-WARM_UP_BARS = 40
 AFTER_BARS = 2
 END_OF_SESSION = pd.Timedelta(hours=23, minutes=59, seconds=59, microseconds=999989)
 TERMINAL_STATUSES = {"Completed", "Canceled", "Rejected", "Margin", "Expired"}
@@ -133,7 +136,7 @@ def prepare(bars: pd.DataFrame, windows: list[tuple[pd.Timestamp, pd.Timestamp, 
         return None
     n = len(days)
     keep = np.zeros(n, dtype=bool)
-    keep[:WARM_UP_BARS] = True
+    keep[0] = True
     years = days.year.to_numpy()
     keep[np.flatnonzero(np.r_[years[1:] != years[:-1], True])] = True
     spans = []
@@ -174,7 +177,7 @@ def window_feeds(cfg: RunConfig, bars: dict[str, pd.DataFrame]) -> dict[str, Win
     out: dict[str, WindowBars] = {}
     for name, strategies in readers.items():
         frame = bars.get(name)
-        if frame is None or len(frame) < 2 or not is_daily(frame):
+        if frame is None or len(frame) < 2 or not _is_daily(frame):
             continue
         if not all(getattr(STRATEGIES[s.name], "window_feed", False) for s in strategies):
             continue
@@ -202,8 +205,32 @@ def window_feeds(cfg: RunConfig, bars: dict[str, pd.DataFrame]) -> dict[str, Win
 
 
 
+_daily: dict[int, tuple[pd.DataFrame, bool]] = {}
+_window_lists: dict[tuple, list] = {}
+
+
+def _is_daily(frame: pd.DataFrame) -> bool:
+    hit = _daily.get(id(frame))
+    if hit is None or hit[0] is not frame:
+        if len(_daily) > 32:
+            _daily.clear()
+        hit = _daily[id(frame)] = (frame, is_daily(frame))
+    return hit[1]
+
+
 def _windows(strategies, params, frame: pd.DataFrame) -> list[tuple[pd.Timestamp, pd.Timestamp, int]]:
+    """Every (first session, last session, look-back bars) of the playbooks' windows over the data's years."""
     first_year, last_year = frame.index[0].year - 1, frame.index[-1].year
+    key = (first_year, last_year, tuple((s.name, p.model_dump_json()) for s, p in zip(strategies, params)))
+    hit = _window_lists.get(key)
+    if hit is None:
+        if len(_window_lists) > 256:
+            _window_lists.clear()
+        hit = _window_lists[key] = _compute_windows(strategies, params, first_year, last_year)
+    return hit
+
+
+def _compute_windows(strategies, params, first_year: int, last_year: int) -> list:
     windows = set()
     for strategy, p in zip(strategies, params):
         playbook = STRATEGIES[strategy.name]
@@ -222,43 +249,45 @@ def make_window_feed(prepared: WindowBars, name: str) -> DailyWindowFeed:
     return DailyWindowFeed(prepared, name=name, timeframe=bt.TimeFrame.Days, compression=1)
 
 
-def left_inside_windows(trades: pd.DataFrame, orders: pd.DataFrame, open_trades: int,
-                        windows: dict[str, WindowBars]) -> bool:
+def left_inside_windows(runlog: RunLog, windows: dict[str, WindowBars]) -> bool:
     """True if everything the run did on windowed feeds began and ended inside one fed span.
 
     Then the bars it did not see could not have changed anything: the plain path gives the same run.
     """
-    if open_trades:
+    if any(symbol in windows for _, symbol in runlog._open):
         return False
-    if len(orders):
-        mine = orders[orders["symbol"].isin(list(windows))]
-        last_status = mine.groupby("order_id")["status"].last()
-        if not last_status.isin(TERMINAL_STATUSES).all():
-            return False
-    for _, trade in trades[trades["symbol"].isin(list(windows))].iterrows():
+    last_status: dict[int, str] = {}
+    for order in runlog.orders:
+        if order["symbol"] in windows:
+            last_status[order["order_id"]] = order["status"]
+    if any(status not in TERMINAL_STATUSES for status in last_status.values()):
+        return False
+    for trade in runlog.trades:
+        prepared = windows.get(trade["symbol"])
+        if prepared is None:
+            continue
         entry, exit_ = pd.Timestamp(trade["entry_time"]), pd.Timestamp(trade["exit_time"])
-        if not any(first <= entry and exit_ <= last for first, last in windows[trade["symbol"]].spans):
+        if not any(first <= entry and exit_ <= last for first, last in prepared.spans):
             return False
     return True
 
-
-def fill_skipped_sessions(equity: pd.DataFrame, bars: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Equity with a row for every session of any feed, as the plain path records it.
-
-    A session no feed delivered is flat: its value and cash are those of the last row before it.
-    """
-    if not len(equity):
-        return equity
-    recorded = pd.DatetimeIndex(equity["time"])
-    every = _session_closes(bars).union(recorded)
+def fill_skipped_sessions(equity: dict[pd.Timestamp, tuple[float, float]],
+                          bars: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The equity frame (``RunLog.equity_frame``'s columns) with a row for every session of any
+    feed, as the plain path records it. A session no feed delivered is flat: its value and cash
+    are those of the last row before it."""
+    if not equity:
+        return pd.DataFrame([], columns=EQUITY_COLUMNS)
+    stamps = sorted(equity)
+    recorded = pd.DatetimeIndex(stamps)   # the unit pandas infers for RunLog.equity_frame too
+    values = np.array([equity[t] for t in stamps], dtype="float64").reshape(-1, 2)
+    every = _session_closes(bars).as_unit(recorded.unit).union(recorded)
     source = np.full(len(every), -1)
     source[every.get_indexer(recorded)] = np.arange(len(recorded))
     source = np.maximum.accumulate(source)
     rows = source >= 0
-    out = equity.iloc[source[rows]].reset_index(drop=True)
-    out["time"] = every[rows]
-    return out
-
+    picked = values[source[rows]]
+    return pd.DataFrame({"time": every[rows], "value": picked[:, 0], "cash": picked[:, 1]})
 
 _closes: dict[tuple, tuple[list, pd.DatetimeIndex]] = {}
 
@@ -272,7 +301,8 @@ def _session_closes(bars: dict[str, pd.DataFrame]) -> pd.DatetimeIndex:
     days = set()
     for frame in bars.values():
         days.update(frame.index.tz_localize(None).normalize().date)
-    closes = pd.DatetimeIndex(sorted(market_calendar.session_close(d) for d in days if market_calendar.is_session(d)))
+    closes = pd.DatetimeIndex(sorted(market_calendar.session_close(d) for d in days
+                                     if market_calendar.is_session(d)))
     if len(_closes) > 16:
         _closes.clear()
     _closes[key] = (list(bars.values()), closes)
@@ -296,7 +326,7 @@ def run_windowed(cfg: RunConfig, bars: dict[str, pd.DataFrame],
     first_ref = next(bt.order.OrderBase.refbasis)
     bt.order.OrderBase.refbasis = itertools.count(first_ref)
     build_cerebro(cfg, feeds, runlog=runlog).run()
-    if not left_inside_windows(runlog.trades_frame(), runlog.orders_frame(), len(runlog._open), windows):
+    if not left_inside_windows(runlog, windows):
         bt.order.OrderBase.refbasis = itertools.count(first_ref)   # the plain run numbers its orders the same
         return None
-    return runlog, fill_skipped_sessions(runlog.equity_frame(), bars)
+    return runlog, fill_skipped_sessions(runlog.equity, bars)

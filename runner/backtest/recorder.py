@@ -136,6 +136,14 @@ def session_time(stamp: dt.datetime) -> pd.Timestamp:
     return _new_york(stamp)
 
 
+def session_start(stamp: dt.datetime) -> pd.Timestamp:
+    """The open of the session of a clock time (the time itself off-session)."""
+    day = stamp.date()
+    if market_calendar.is_session(day):
+        return market_calendar.session_open(day)
+    return _new_york(stamp)
+
+
 def order_created_time(data, order: bt.Order) -> pd.Timestamp:
     """When an order was sent: the completion time of the bar it was decided on."""
     return bar_completion(data, bt.num2date(order.created.dt))
@@ -204,12 +212,15 @@ class RunRecorder(bt.Analyzer):
     def next(self):
         # A row at every session's close (the last value of the session wins), and at the completion
         # of every bar while a position is open, so intraday trades show in drawdown and exposure.
-        # The clock is the latest bar of any feed.
+        # The clock is the latest bar of any feed. The first row is the account before anything could
+        # fill, at the first session's open: a trade on the first session shows against the start.
         clock = self.strategy.datetime[0]
-        if int(clock) != self._clock_day:
-            self._clock_day, self._equity_key = int(clock), session_time(bt.num2date(clock))
         broker = self.strategy.broker
         value, cash = broker.getvalue(), broker.getcash()
+        if self._clock_day is None:
+            self.runlog.equity[session_start(bt.num2date(clock))] = (value, cash)
+        if int(clock) != self._clock_day:
+            self._clock_day, self._equity_key = int(clock), session_time(bt.num2date(clock))
         if any(position.size for position in broker.positions.values()):
             data = self.strategy.data
             self.runlog.equity[bar_time(data)] = (value, cash)

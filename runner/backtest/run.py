@@ -67,7 +67,7 @@ def _run_one(cfg: RunConfig, bars: dict[str, pd.DataFrame], fast: bool) -> tuple
     if windowed is not None:
         return windowed
     runlog = RunLog()
-    build_cerebro(cfg, make_run_feeds(cfg, bars, fast=fast), runlog=runlog).run()
+    _run_cerebro(build_cerebro(cfg, make_run_feeds(cfg, bars, fast=fast), runlog=runlog), bars)
     return runlog, runlog.equity_frame()
 
 
@@ -85,9 +85,31 @@ def write_backtest_outputs(folder: Path, cfg: RunConfig, result: BacktestResult,
     write_text(folder / "config.resolved.yaml", resolved_yaml(cfg))
     if cfg.output.report:
         from runner.report.html import render_report   # matplotlib loads only when a report is written
+        from runner.report.png_workers import parallel_pngs
 
-        write_text(folder / "report.html", render_report(cfg, result, notes))
+        with parallel_pngs() as resolved:   # charts drawn beside the page's building
+            write_text(folder / "report.html", resolved(render_report(cfg, result, notes)))
     logger.debug(f"wrote the run folder {folder}")
+
+
+def _run_cerebro(cerebro, bars: dict[str, pd.DataFrame]) -> None:
+    """``cerebro.run()``; an indicator longer than the data (backtrader's IndexError in its line buffers) is
+    the data's fault, not a bug: DataError naming the shortest table. load_run_bars checks the warm-ups it
+    knows; this catches the ones it does not."""
+    try:
+        cerebro.run()
+    except IndexError as exc:
+        frames = exc.__traceback__
+        while frames.tb_next is not None:
+            frames = frames.tb_next
+        if "backtrader" not in frames.tb_frame.f_code.co_filename or not bars:
+            raise
+        name, shortest = min(bars.items(), key=lambda item: len(item[1]))
+        logger.opt(exception=exc).debug("backtrader ran out of bars")
+        from runner.errors import DataError
+
+        raise DataError(f"{name}: {len(shortest)} bar(s) in the run window are fewer than the playbooks' "
+                        f"indicators need to warm up; widen the window (start/end) or give a longer file") from None
 
 
 def _finite(value):

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from runner.config import DataSource, RunConfig, load_config
 from runner.errors import ConfigError, UserInputError
+from runner.inputs import MAX_DATA_BYTES, check_input_file
 
 
 def select_for_backtest(path: Path, overrides: list[str], strategies: list[str], data: Path | None,
@@ -28,8 +29,7 @@ def select_for_backtest(path: Path, overrides: list[str], strategies: list[str],
     if not cfg.active_strategies():
         raise ConfigError(f"{path}: every strategy is disabled; enable one or pick it with --strategy")
     if data is not None:
-        if not data.exists():
-            raise UserInputError(f"--data {data}: no such data file")
+        check_input_file(data, "data file", MAX_DATA_BYTES, UserInputError)   # a folder, a FIFO, too long a name
         for strategy in cfg.active_strategies():
             strategy.data = DataSource(path=data)
     if start is not None:

@@ -1,6 +1,8 @@
 """``flowbot config check`` / ``config show``: a run config or a sweep file, told apart by their keys."""
 from __future__ import annotations
 
+import sys
+
 from pathlib import Path
 
 from runner.errors import ConfigError
@@ -36,9 +38,13 @@ def check(path: Path, overrides: list[str]) -> int:
         for note in sweep.notes:
             print(f"  note: {note}")
         return 0
+    from runner.ib.sizing_check import sizing_warnings
+
     cfg = load_config(path, overrides)
     names = ", ".join(s.display_name for s in cfg.active_strategies())
     print(f"{path}: ok ({len(cfg.strategies)} strategies: {names})")
+    for warning in sizing_warnings(cfg):
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 

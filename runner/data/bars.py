@@ -30,6 +30,8 @@ RowLabel = Callable[[int], str]
 #: Above these a value is a unit or parsing mistake, not a market (and overflows the VWAP's sums).
 MAX_PRICE = 1e9
 MAX_VOLUME = 1e13
+#: Below this a price is a unit mistake too (IB's smallest tick is 0.0001); sizes would overflow.
+MIN_PRICE = 1e-4
 
 
 def default_row_label(position: int) -> str:
@@ -69,15 +71,18 @@ def validate_bars(bars: pd.DataFrame, source: str, row_label: RowLabel = default
         else:
             bad = values <= 0
             what = "must be a positive price"
-            absurd = values > MAX_PRICE
+            absurd = (values > MAX_PRICE) | ((values > 0) & (values < MIN_PRICE))
         if bad.any():
             i = int(np.argmax(bad))
             raise DataError(f"{source}: {row_label(i)}: {column} {what} (got {values[i]:g})")
         if absurd.any():
             i = int(np.argmax(absurd))
-            limit = MAX_VOLUME if column == "volume" else MAX_PRICE
+            if column == "volume":
+                bound = f"above {MAX_VOLUME:g}"
+            else:
+                bound = f"above {MAX_PRICE:g}" if values[i] > MAX_PRICE else f"below {MIN_PRICE:g}"
             raise DataError(f"{source}: {row_label(i)}: {column} {values[i]:g} is not a plausible "
-                            f"{'volume' if column == 'volume' else 'price'} (above {limit:g}); check the file's units")
+                            f"{'volume' if column == 'volume' else 'price'} ({bound}); check the file's units")
 
     o, h, l, c = (out[name].to_numpy() for name in PRICE_COLUMNS)
     # A tolerance of a millionth absorbs rounding in vendors' files.
@@ -99,6 +104,9 @@ def validate_bars(bars: pd.DataFrame, source: str, row_label: RowLabel = default
 
 
 def _check_time_order(index: pd.DatetimeIndex, source: str, row_label: RowLabel) -> None:
+    missing = np.asarray(index.isna())
+    if missing.any():
+        raise DataError(f"{source}: {row_label(int(np.argmax(missing)))}: the time is missing (NaT)")
     values = index.asi8
     if len(values) < 2:
         return

@@ -13,6 +13,7 @@ import csv
 import gzip
 import re
 import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,18 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
 REQUIRED = ("time", "open", "high", "low", "close")
 
 
+def _listed(names: list, most: int = 12) -> str:
+    """A file's column names for a message: each cut, at most ``most`` of them."""
+    text = ", ".join(shown(str(n), 30) for n in names[:most])
+    return f"[{text}{f', ... ({len(names)} columns)' if len(names) > most else ''}]"
+
+
+def _unmangled(name, found: list) -> str:
+    """pandas renames a repeated header ``Close`` to ``Close.1``: the name as the file has it."""
+    base, dot, number = str(name).rpartition(".")
+    return base if dot and number.isdigit() and base in found else str(name)
+
+
 def _squash(name: str) -> str:
     return "".join(ch for ch in str(name).lower() if ch.isalnum())
 
@@ -58,17 +71,25 @@ def match_columns(found: list[str], explicit: dict[str, str] | None, source: str
         if ours in explicit:
             theirs = explicit[ours]
             if theirs not in found:
-                raise DataError(f"{source}: column {theirs!r} (mapped to {ours}) is not in the file; it has {found}")
+                raise DataError(f"{source}: column {shown(theirs)} (mapped to {ours}) is not in the file; it has "
+                               f"{_listed(found)}")
             mapping[ours] = theirs
             continue
         for alias in aliases:
             if alias in by_squashed:
+                twins = [c for c in found if _squash(_unmangled(c, found)) == alias]
+                if len(twins) > 1:   # which one is the price? Guessing would be a silent misread
+                    names = {_unmangled(c, found) for c in twins[:2]}
+                    what = (f"the column {shown(names.pop(), 30)} appears twice" if len(names) == 1 else
+                            f"columns {' and '.join(shown(str(c), 30) for c in twins[:2])} both read as {ours}")
+                    raise DataError(f"{source}: {what}; which one is {ours}? Remove the other, or name the right one "
+                                    f"under data.columns.{ours}")
                 mapping[ours] = by_squashed[alias]
                 break
     missing = [c for c in REQUIRED if c not in mapping]
     if missing:
         raise DataError(
-            f"{source}: missing column(s) for {', '.join(missing)}; the file has {found}. "
+            f"{source}: missing column(s) for {', '.join(missing)}; the file has {_listed(found)}. "
             f"Expected e.g. Date,Open,High,Low,Close,Adj Close,Volume, or name them under data.columns"
         )
     return mapping
@@ -81,16 +102,33 @@ def read_csv_bars(path: Path, *, columns: dict[str, str] | None = None, date_for
     ``decimal``: the decimal mark of the file's numbers. With ``"."`` (the default)
     a comma is read only as a thousands separator (``1,229.23``); ``1229,23`` is
     refused rather than read as 122923. With ``","``, ``1.229,23`` is 1229.23.
+
+    A well-formed file (``.`` decimals) is read by pyarrow's CSV reader straight
+    into numbers and times (see :mod:`runner.data.csv_fast`); anything it cannot
+    take as it is (other date layouts, separators, empty or bad values) is read
+    as text and parsed here, which names the line of the first bad value.
     """
+    from runner.data.csv_fast import read_csv_columns
+
     source = str(path)
+
+    def line(i: int) -> str:
+        return f"line {i + 2}"
+
+    _check_readable(path)   # kind and size first: a FIFO or /dev/zero must not reach any reader
+    if date_format is not None and not is_epoch(date_format):
+        _check_date_format(date_format, source)   # pyarrow would quietly fall back to ISO dates
+    if decimal == "." and delimiter in (None, ",") and not is_epoch(date_format) and Path(path).is_file():
+        fast = read_csv_columns(Path(path), columns, date_format, source)
+        if fast is not None:
+            times, numbers = fast
+            index = localize(pd.DatetimeIndex(times), timezone, source, line)
+            return validate_bars(pd.DataFrame(numbers, index=index, copy=False), source, line)
     raw = _read_csv_text(path, delimiter)
     try:
         mapping = match_columns(list(raw.columns), columns, source)
     except DataError as exc:
         raise DataError(f"{exc}{_delimiter_hint(list(raw.columns), delimiter)}") from None
-
-    def line(i: int) -> str:
-        return f"line {i + 2}"
 
     times = _parse_times(raw[mapping["time"]], date_format, timezone, source, line)
     frame = pd.DataFrame(index=times)
@@ -98,7 +136,7 @@ def read_csv_bars(path: Path, *, columns: dict[str, str] | None = None, date_for
         if ours in mapping:
             frame[ours] = _parse_numbers(raw[mapping[ours]], ours, source, line, decimal)
     if "volume" not in frame:
-        raise DataError(f"{source}: missing column for volume; the file has {list(raw.columns)} "
+        raise DataError(f"{source}: missing column for volume; the file has {_listed(list(raw.columns))} "
                         f"(name it under data.columns.volume)")
     return validate_bars(frame, source, line)
 
@@ -121,8 +159,8 @@ def _read_csv_text(path: Path, delimiter: str | None = None) -> pd.DataFrame:
     try:
         with opener(path, "rb") as handle:
             head = handle.read(4096)
-    except OSError as exc:
-        raise DataError(f"{source}: cannot read the file ({exc})") from None
+    except (OSError, EOFError, zlib.error) as exc:   # gzip.BadGzipFile is an OSError
+        raise DataError(f"{source}: {_unreadable(path, exc)}") from None
     if b"\x00" in head:
         raise DataError(f"{source}: not a text CSV file (it looks binary)")
     try:
@@ -134,12 +172,24 @@ def _read_csv_text(path: Path, delimiter: str | None = None) -> pd.DataFrame:
                                sep=delimiter or ",")
     except pd.errors.ParserWarning:
         raise DataError(f"{source}: {_first_long_row(path, opener, delimiter or ',')}") from None
+    except pd.errors.ParserError as exc:
+        if "fields in line" in str(exc):   # a later row with more fields than the header
+            raise DataError(f"{source}: {_first_long_row(path, opener, delimiter or ',')}") from None
+        raise DataError(f"{source}: malformed CSV: {exc}") from None
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise DataError(f"{source}: {_unreadable(path, exc)}") from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{source}: the file is empty; expected a header line and bars") from None
     except UnicodeDecodeError:
         raise DataError(f"{source}: {_first_bad_line(path, opener)}; expected a text CSV file") from None
     except (pd.errors.ParserError, csv.Error) as exc:
         raise DataError(f"{source}: malformed CSV: {exc}") from None
+
+
+def _unreadable(path: Path, exc: BaseException) -> str:
+    if Path(path).name.endswith(".gz") and not isinstance(exc, (FileNotFoundError, PermissionError)):
+        return f"not a readable gzip file ({type(exc).__name__}: {exc}); expected a gzip-compressed CSV"
+    return f"cannot read the file ({exc})"
 
 
 def _check_readable(path: Path) -> None:
@@ -178,6 +228,8 @@ def _parse_times(values: pd.Series, date_format: str | None, timezone: str, sour
     if empty.any():
         i = int(np.argmax(empty))
         raise DataError(f"{source}: {line(i)}: the date is empty")
+    if date_format is not None and not is_epoch(date_format):
+        _check_date_format(date_format, source)
     try:
         parsed = (parse_epoch(text, date_format) if is_epoch(date_format)
                   else pd.to_datetime(text, format=date_format, errors="coerce"))
@@ -190,7 +242,7 @@ def _parse_times(values: pd.Series, date_format: str | None, timezone: str, sour
     if bad.any():
         i = int(np.argmax(bad))
         expected = f"format {date_format!r}" if date_format else "a date like 2018-12-31 or 2018-12-31 15:59:00"
-        raise DataError(f"{source}: {line(i)}: cannot read date {text.iloc[i]!r} (expected {expected})"
+        raise DataError(f"{source}: {line(i)}: cannot read date {shown(text.iloc[i])} (expected {expected})"
                         + suggestion_text(text, date_format))
     # A bare number is not a date (an epoch, a spreadsheet serial, 2018.5), except YYYYMMDD.
     digits = (text.str.fullmatch(r"[+-]?\d+(\.\d*)?") & ~text.str.fullmatch(r"\d{8}")).to_numpy()
@@ -200,6 +252,19 @@ def _parse_times(values: pd.Series, date_format: str | None, timezone: str, sour
                         f"spreadsheet serial?); expected a date like 2018-12-31, or name the format in data.date_format"
                         + suggestion_text(text, date_format))
     return localize(pd.DatetimeIndex(parsed), timezone, source, line)
+
+
+def _check_date_format(date_format: str, source: str) -> None:
+    """Refuse a ``data.date_format`` that is not a strptime format before pandas fails on it."""
+    import datetime as dt
+
+    try:
+        dt.datetime.strptime("", date_format)
+    except ValueError as exc:
+        if "does not match format" in str(exc):
+            return   # a valid format; the empty text just does not match it
+        raise DataError(f"{source}: data.date_format {shown(date_format)} is not a date format ({exc}); "
+                        f"expected strftime codes like %Y-%m-%d or %d/%m/%Y %H:%M") from None
 
 
 def localize(index: pd.DatetimeIndex, timezone: str, source: str, line) -> pd.DatetimeIndex:
@@ -294,7 +359,7 @@ def read_parquet_bars(path: Path, *, columns: dict[str, str] | None = None, time
                                 f"expected numbers")
             frame[ours] = _parquet_numbers(column, ours, source, row)
     if "volume" not in frame:
-        raise DataError(f"{source}: missing column for volume; the file has {list(raw.columns)}")
+        raise DataError(f"{source}: missing column for volume; the file has {_listed(list(raw.columns))}")
     return validate_bars(frame, source, row)
 
 

@@ -12,6 +12,7 @@ from runner.data.files import read_csv_bars, read_parquet_bars
 from runner.data.sample import load_sample
 from runner.data.bars import extra_feed_name
 from runner.errors import DataError
+from strategies import market_calendar
 from strategies.registry import STRATEGIES
 
 
@@ -66,6 +67,7 @@ def load_run_bars(cfg: RunConfig) -> dict[str, pd.DataFrame]:
         if strategy.symbol not in bars:
             instrument = _check_bar_kind(load_source(strategy.data, **where), strategy)
             bars[strategy.symbol] = clip_window(instrument, cfg.start, cfg.end, source_name)
+            _check_calendar_span(bars[strategy.symbol], source_name)
             described[strategy.symbol] = source_name
         _check_meaningful(bars[strategy.symbol], strategy, source_name, cfg)
         for role, source in strategy.feeds.items():
@@ -83,6 +85,22 @@ def align_to(extra: pd.DataFrame, index: pd.DatetimeIndex, source: str) -> pd.Da
     return aligned
 
 
+def _check_calendar_span(frame: pd.DataFrame, source_name: str) -> None:
+    """Bars the NYSE calendar cannot place (before its first year, or in the future: a misread year) are refused."""
+    first, last = frame.index[0].date(), frame.index[-1].date()
+    calendar_start = pd.Timestamp(market_calendar.CALENDAR_START).date()
+    if first < calendar_start:
+        later = frame.index[frame.index.date >= calendar_start]
+        hint = (f"set start: {later[0].date()} (or --start) to use the bars from then on" if len(later)
+                else "give bars from then on")
+        raise DataError(f"{source_name}: the bars start {first}, before {calendar_start}, the first date of the NYSE "
+                        f"calendar the playbooks use (sessions, OPEX, early closes); {hint}")
+    today = pd.Timestamp.now(tz="America/New_York").date()
+    if last > today:
+        raise DataError(f"{source_name}: a bar is dated {last}, after today ({today}); bars are history (a two-digit "
+                        f"year read in the wrong century? name the format in data.date_format)")
+
+
 def _check_meaningful(frame: pd.DataFrame, strategy, source_name: str, cfg: RunConfig) -> None:
     """Refuse data on which the playbook cannot act at all, instead of a quiet run with 0 trades."""
     playbook = STRATEGIES[strategy.name]
@@ -94,11 +112,17 @@ def _check_meaningful(frame: pd.DataFrame, strategy, source_name: str, cfg: RunC
                             f"volume (the session VWAP), so it cannot run on this data")
         return
     params = strategy.typed_params()
-    needed = int(getattr(params, "atr_period", 0)) + 2   # the ATR's warm-up, then a bar to decide on
+    # Each indicator's warm-up (backtrader fails deep inside on fewer bars), then a bar to decide on.
+    warmups = [(int(getattr(params, "atr_period", 0)), "its ATR, atr_period")]
+    for i, spec in enumerate(getattr(params, "filters", None) or ()):
+        if getattr(spec, "sessions", None):
+            warmups.append((int(spec.sessions) + 1, f"filter {i} ({spec.signal}), sessions {spec.sessions}"))
+    longest, what = max(warmups)
+    needed = longest + 2
     if len(frame) < needed:
         raise DataError(f"{source_name}: {len(frame)} daily bar(s) {window}; {strategy.name} needs at least "
-                        f"{needed} ({getattr(params, 'atr_period', 0)} to warm up its ATR, atr_period, and one to "
-                        f"act on): widen the window or give a longer file")
+                        f"{needed} ({longest} to warm up {what}, and one to act on): widen the window or give a "
+                        f"longer file")
 
 
 def _check_bar_kind(frame: pd.DataFrame, strategy) -> pd.DataFrame:

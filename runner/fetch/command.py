@@ -30,7 +30,7 @@ def register(commands, add_set) -> None:
                         help="TRADES (default) or ADJUSTED_LAST (split- and dividend-adjusted daily bars)")
     parser.add_argument("-c", "--config", type=Path,
                         help="config whose ib: section says how to reach the gateway (default: config/paper.yaml)")
-    add_set(parser)
+    add_set(parser, example="ib.port=4102 (the ib: section says how to reach the gateway)")
     parser.add_argument("--cache", type=Path, metavar="DIR",
                         help="cache folder (default: the config's data.cache_folder, logs/cache)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -47,6 +47,11 @@ def run(args) -> int:
     end = args.end or dt.date.today()
     if args.start > end:
         raise UserInputError(f"--start {args.start} is after --end {end}")
+    from strategies.market_calendar import CALENDAR_START
+
+    if args.start < dt.date.fromisoformat(CALENDAR_START):
+        raise UserInputError(f"--start {args.start}: the NYSE calendar flowbot plans sessions with starts "
+                             f"{CALENDAR_START}; give a later start (IB has little intraday history that old anyway)")
     cfg = load_config(args.config or default_config("paper.yaml"), args.overrides)
     request = FetchRequest(symbol=args.symbol.strip().upper(), size=size, start=args.start, end=end,
                            what=args.what, rth=args.rth, cache_folder=args.cache or cfg.data.cache_folder)

@@ -85,7 +85,7 @@ def fetch_bars(request: FetchRequest, ib: IBConfig, *, limiter: PacingLimiter | 
     series = CachedSeries.open(request.cache_folder, request.symbol, request.size, request.what, request.rth)
     result = FetchResult(series, sessions_in_range=len(in_range))
     limiter = limiter or PacingLimiter()
-    store = IBStore(ib, journal_dir=Path(request.cache_folder).parent)
+    store = IBStore(ib, journal_dir=None)   # a fetch sends no orders: no journal file beside the cache
     started = time.monotonic()
     store.connect()
     try:

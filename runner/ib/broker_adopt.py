@@ -17,10 +17,17 @@ Contract:
 - after each reconnect every journaled order that is not final and is
   unknown to the gateway is reconciled: still wanted by a strategy -> sent
   again as a new incarnation; held by nobody -> marked ``Lost`` with a
-  warning.
+  warning;
+- at start, a position the journal's fills do not explain (orders that
+  filled on a day no run was connected: the gateway no longer reports those
+  executions) is traced to the journal's unfinished orders of that symbol
+  that the gateway does not report, oldest first; they are journaled as
+  filled (``inferred:<orderRef>``, at their limit/stop price or the
+  account's average cost) with a warning, so the strategy follows them.
 """
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime as dt
 
@@ -52,6 +59,49 @@ class OrderAdoption:
             ticks[symbol] = tick or DEFAULT_MIN_TICK
         return ticks[symbol]
 
+    # -- fills nobody saw ----------------------------------------------------------------
+    def _infer_fills_while_away(self) -> None:
+        """Journal as filled the unfinished orders that explain a position the journal's fills do not."""
+        journal = self.store.journal
+        if journal is None:
+            return
+        explained: dict[str, float] = collections.defaultdict(float)
+        for f in journal.fills():
+            explained[f["symbol"]] += f["shares"] if f["side"] == "BOT" else -f["shares"]
+        for symbol in sorted(set(explained) | {s for s, p in self.positions.items() if p.size}):
+            missing = self.positions[symbol].size - explained[symbol]
+            for row in journal.unfinished_orders():
+                if abs(missing) < 1e-9:
+                    break
+                if (row["symbol"] != symbol or row["status"] == "Intent" or row["order_ref"] in self.gateway_known
+                        or (row["account"] and self.store.account and row["account"] != self.store.account)):
+                    continue
+                sign = 1.0 if row["action"] == "BUY" else -1.0
+                open_qty = float(row["quantity"]) - sum(f["shares"] for f in journal.fills(row["order_ref"]))
+                if open_qty <= 1e-9 or sign * missing <= 0:
+                    continue
+                quantity = min(open_qty, abs(missing))
+                self._journal_inferred_fill(row, symbol, sign, quantity)
+                missing -= sign * quantity
+
+    def _journal_inferred_fill(self, row, symbol: str, sign: float, quantity: float) -> None:
+        ref = row["order_ref"]
+        price = row["limit_price"] or row["aux_price"] or self.positions[symbol].price
+        exec_id = f"inferred:{ref}"
+        journal = self.store.journal
+        journal.record_fill(exec_id, ref, dt.datetime.now(dt.timezone.utc), symbol, "BOT" if sign > 0 else "SLD",
+                            quantity, float(price))
+        journal.record_commission(exec_id, 0.0)
+        filled = quantity + sum(f["shares"] for f in journal.fills(ref) if f["exec_id"] != exec_id)
+        journal.record_status(ref, "Filled" if filled >= float(row["quantity"]) - 1e-9 else row["status"], filled,
+                              max(float(row["quantity"]) - filled, 0.0), avg_price=float(price),
+                              message="inferred: the account's position shows it filled while no run was connected")
+        self.booked.add(exec_id)   # already in the account's position and cash
+        self.log.bind(order_ref=ref).warning(
+            f"{symbol}: the account holds {self.positions[symbol].size:g}, which the journal's fills do not explain; "
+            f"{row['action']} {quantity:g} {row['order_type']} filled while no run was connected (the gateway "
+            f"reports only today's executions): journaled as filled at {float(price):g}")
+
     # -- incarnations of an orderRef ------------------------------------------------------
     def _latest_incarnation(self, ref: str) -> str:
         """The newest ``<ref>:r<n>`` the journal or the gateway knows (``ref`` itself if none)."""
@@ -70,6 +120,9 @@ class OrderAdoption:
         new_ref = self._next_incarnation(spec.orderRef)
         log.warning(f"sent by an earlier run or connection but unknown to the gateway (lost, expired or refused); "
                     f"sending it again as {new_ref} (an orderRef never goes out twice)")
+        row = self.store.journal.order(spec.orderRef)
+        if row is not None and row["status"] not in JOURNAL_DONE and row["status"] != "Lost":
+            self.store.journal.record_status(spec.orderRef, "Lost", message=f"unknown to the gateway; re-sent as {new_ref}")
         return dataclasses.replace(spec, orderRef=new_ref)
 
     def _rebind(self, order: bt.Order, old: str, new: str) -> None:
@@ -80,6 +133,12 @@ class OrderAdoption:
 
     def _known(self, ref: str) -> bool:
         return self.gateway_known.get(ref, "") not in NOT_AT_GATEWAY
+
+    def _entry_unfilled(self, order: bt.Order) -> bool:
+        """True for an exit sent with an entry (``entry_ref``) that has not filled: it protects nothing yet,
+        so it never takes over a working exit of the position held (which belongs to a filled entry)."""
+        entry = self.by_bt_ref.get(order.info.get("entry_ref"))
+        return entry is not None and entry.status != bt.Order.Completed
 
     # -- adopting working orders ----------------------------------------------------------
     def _adopt_working(self, order: bt.Order, spec: OrderSpec) -> str | None:
@@ -151,7 +210,8 @@ class OrderAdoption:
             if not order.alive():
                 continue
             held = self.positions[self._symbol(order.data)].size
-            reduces = held and (held > 0) != (order.created.size > 0) and abs(order.created.size) <= abs(held)
+            reduces = (held and (held > 0) != (order.created.size > 0) and abs(order.created.size) <= abs(held)
+                       and not self._entry_unfilled(order))
             log = self.log.bind(order_ref=spec.orderRef)
             if reduces:
                 if self.store.journal.order(spec.orderRef) is not None:
@@ -164,8 +224,24 @@ class OrderAdoption:
             else:
                 log.info("decision on a past bar that the gateway never received; not sent")
                 self.orders.pop(spec.orderRef, None)
+                row = self.store.journal.order(spec.orderRef)
+                if row is not None and row["status"] not in JOURNAL_DONE:
+                    self.store.journal.record_status(spec.orderRef, "Cancelled",
+                                                     message="decided on a past bar; never sent again")
                 order.cancel()
                 self.notify(order)
+        # What the journal still calls working that the gateway does not know and no decision holds.
+        journal = self.store.journal
+        for row in journal.unfinished_orders():
+            ref = row["order_ref"]
+            if (row["status"] == "Intent" or ref in self.orders
+                    or self.gateway_known.get(ref, "") not in NOT_AT_GATEWAY):
+                continue
+            if row["account"] and self.store.account and row["account"] != self.store.account:
+                continue
+            self.log.bind(order_ref=ref).info("journaled as sent by an earlier run, unknown to the gateway and held "
+                                              "by no decision: marked Lost")
+            journal.record_status(ref, "Lost", message="unknown to the gateway at a restart; no decision holds it")
 
     # -- after a reconnect ----------------------------------------------------------------
     def _reconcile_journal(self, known: dict[str, str]) -> None:

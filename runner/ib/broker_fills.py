@@ -42,9 +42,7 @@ class GatewayFills:
             self._finish_unfilled(order, m)
 
     def _finish_unfilled(self, order: bt.Order, m: events.OrderStatus) -> None:
-        if self.awaiting:   # fills reported before the cancel must be booked first
-            for exec_id in list(self.awaiting):
-                self._book(self.awaiting.pop(exec_id)[1])
+        self._book_all()   # fills reported before the cancel must be booked first
         if not order.alive():
             return
         code, text = self.errors.get(m.orderRef, (m.errorCode, m.message))
@@ -69,9 +67,25 @@ class GatewayFills:
             return
         self.commissions[m.execId] = m.commission
         if m.execId in self.awaiting:
-            self._book(self.awaiting.pop(m.execId)[1])
+            self._book_ready()
         elif m.execId in self.booked_here:
             self.cash -= m.commission   # the fill was booked before its (late) report
+
+    def _book_ready(self) -> None:
+        """Book waiting fills in the order they were executed: each once its commission report has
+        come (reports may arrive in another order) or it has waited ``COMMISSION_WAIT`` seconds."""
+        now = time.monotonic()
+        while self.awaiting:
+            exec_id, (deadline, message) = next(iter(self.awaiting.items()))
+            if exec_id not in self.commissions and now < deadline:
+                break
+            self.awaiting.pop(exec_id)
+            self._book(message)
+
+    def _book_all(self) -> None:
+        """Book every waiting fill now (before a cancel or a flatten that must see them)."""
+        for exec_id in list(self.awaiting):
+            self._book(self.awaiting.pop(exec_id)[1])
 
     def _book(self, m: events.Execution) -> None:
         """Account for a fill once (position and cash) and execute its order once."""
@@ -104,8 +118,13 @@ class GatewayFills:
             signed = remaining if signed > 0 else -remaining
         pos = self.positions[self._symbol(order.data)]
         pprice_orig = pos.price
+        own = self.feed_positions.get(order.data._name)
+        if own is not None:   # a symbol with two feeds: the order's playbook sees its own feed's position
+            pprice_orig = own.price
         if book:
             psize, pprice, opened, closed = pos.update(signed, price)
+            if own is not None:
+                psize, pprice, opened, closed = own.update(signed, price)
             self.cash -= signed * price + commission
         else:   # already in the account's positions and cash
             psize, pprice = pos.size, pos.price

@@ -203,7 +203,10 @@ class IBFeed(bt.feed.DataBase):
                 self.put_notification(self.LIVE)
             return self._deliver(bar)
         if not self._live and not self.finished:
-            if not self.p.store.pump(timeout=self._qcheck) and not self._live:
+            # Never wait for news while another feed has bars ready: with a 1-minute feed beside a daily one,
+            # the daily feed's wait would otherwise hold up every minute bar (and the orders decided on it).
+            busy = any(f._live for f in self.p.store.feeds if f is not self)
+            if not self.p.store.pump(timeout=0.0 if busy else self._qcheck) and not self._live:
                 self.idle_polls += 1
         if self._live:
             self._wait_for_peers(backfill.period_end(self._live[0], self.size, self.sessions))

@@ -38,8 +38,8 @@ class IBConfig(PlainInputModel):
     cancel_on_exit: bool = Field(False, description="Cancel this bot's open orders on a clean shutdown (Ctrl-C, SIGTERM, --duration). Off: resting orders such as MOC exits stay at the gateway.")
     exchange: str = Field("SMART", description="Routing exchange for stock contracts.")
     currency: str = Field("USD", description="Currency of the traded contracts and of the account values used for cash.")
-    bar_size: str = Field("1d", description="Bar size the strategies decide on: 1d (daily, completes at the session close) or Nmin (e.g. 1min).")
-    backfill_bars: int = Field(300, ge=0, description="Completed bars of history loaded before going live, for indicator warm-up (300 daily bars cover year-to-date logic).")
+    bar_size: str | None = Field(None, description="Bar size every playbook decides on: 1d (daily, completes at the session close) or Nmin (e.g. 1min). null = each playbook's own (1min for vwap_close_fade, 1d for the daily playbooks), so daily and 1-minute playbooks share one session.")
+    backfill_bars: int | dict[str, int] = Field(default_factory=lambda: {"1d": 300, "1min": 390}, description="Completed bars of history loaded before going live, for indicator warm-up: one number for every feed, or one per bar size, e.g. {1d: 300, 1min: 390} (300 daily bars cover year-to-date logic; 390 minutes are one session, and the VWAP resets daily).")
     feed_symbols: dict[str, str] = Field(default_factory=dict, description="IB symbol per feed name where they differ, e.g. {SPY.bonds: IEF}; a strategy's own feed defaults to its symbol.")
     primary_exchange: dict[str, str] = Field(default_factory=dict, description="Optional primary exchange per symbol (e.g. {SPY: ARCA}) to disambiguate contracts.")
 
@@ -53,11 +53,38 @@ class IBConfig(PlainInputModel):
 
     @field_validator("bar_size")
     @classmethod
-    def _known_bar_size(cls, v: str) -> str:
+    def _known_bar_size(cls, v: str | None) -> str | None:
         from runner.ib.bars import BarSize
 
-        BarSize.parse(v)
+        if v is not None:
+            BarSize.parse(v)
         return v
+
+    @field_validator("backfill_bars")
+    @classmethod
+    def _backfill_per_known_size(cls, v: int | dict[str, int]) -> int | dict[str, int]:
+        from runner.ib.bars import BarSize
+
+        if isinstance(v, int):
+            if v < 0:
+                raise ValueError(f"must be >= 0 (got {v})")
+            return v
+        for size, count in v.items():
+            BarSize.parse(size)
+            if count < 0:
+                raise ValueError(f"{size}: must be >= 0 (got {count})")
+        return v
+
+    def backfill_for(self, size) -> int:
+        """Bars of history to load for a feed of ``size`` (a BarSize); 300 daily / 390 intraday if unnamed."""
+        from runner.ib.bars import BarSize
+
+        if isinstance(self.backfill_bars, int):
+            return self.backfill_bars
+        for text, count in self.backfill_bars.items():
+            if BarSize.parse(text) == size:
+                return count
+        return 300 if size.daily else 390
 
 
 class RiskLimits(PlainInputModel):

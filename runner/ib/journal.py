@@ -10,15 +10,27 @@ Contract:
   recorded as they arrive; repeats are harmless (idempotent writes).
 - one writer connection, shared by the IB thread and the backtrader thread
   under a lock; WAL mode, so a killed process loses nothing committed.
+- checked when it is opened, before anything is sent: a journal another
+  process holds (an exclusive lock on ``<journal>.lock``, released by the
+  kernel when its holder dies, even by ``kill -9``), a file that is not a
+  readable journal, or one written for another account raises
+  :class:`JournalError` (exit code 2) with what to do;
+  :func:`journal_path` keeps an account id from the gateway from naming a
+  file outside the journal folder.
 """
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import os
 import sqlite3
 import threading
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
+
+from runner.errors import UserInputError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS orders (
@@ -60,6 +72,10 @@ CREATE TABLE IF NOT EXISTS fills (
     price      REAL NOT NULL,
     commission REAL
 );
+CREATE TABLE IF NOT EXISTS meta (
+    key        TEXT PRIMARY KEY,
+    value      TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS positions (
     symbol     TEXT PRIMARY KEY,
     position   REAL NOT NULL,
@@ -89,6 +105,21 @@ class OrderIntent:
     oca_group: str | None = None
 
 
+class JournalError(UserInputError):
+    """The journal cannot be used: held by another process, unreadable, or another account's."""
+
+
+def journal_path(folder: Path | str, account: str) -> Path:
+    """``<folder>/journal-<account>.sqlite``, the account id encoded so that it names one file in ``folder``
+    whatever the gateway reports (``DU/../../x`` becomes ``journal-DU%2F..%2F..%2Fx.sqlite``)."""
+    name = urllib.parse.quote(account, safe="")
+    if not name or name in (".", ".."):
+        name = urllib.parse.quote(f"_{account}", safe="")
+    path = Path(folder) / f"journal-{name}.sqlite"
+    assert path.parent == Path(folder) and os.sep not in path.name
+    return path
+
+
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
 
@@ -96,19 +127,71 @@ def _now() -> str:
 class Journal:
     """One SQLite file (normally one per account)."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, account: str | None = None) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
+        self._hold = self._take_lock()
+        try:
+            self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+            problem = self._db.execute("PRAGMA quick_check").fetchone()[0]
+            if problem != "ok":
+                raise sqlite3.DatabaseError(problem)
+        except sqlite3.DatabaseError as exc:
+            self._release()
+            raise JournalError(f"journal {self.path} is not a readable flowbot journal ({exc}); it is the bot's "
+                               f"memory of the orders it sent: restore it from a backup, or move it away to start "
+                               f"a new one (the bot then adopts only what the gateway reports today)") from None
+        if account:
+            self._check_account(account)
+
+    def _take_lock(self):
+        hold = open(self.path.with_name(self.path.name + ".lock"), "a+")
+        try:
+            fcntl.flock(hold, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            hold.seek(0)
+            holder = hold.read().strip() or "another process"
+            hold.close()
+            raise JournalError(f"journal {self.path} is in use by {holder}: one flowbot paper session per journal "
+                               f"(stop the other session, or give this one its own ib.client_id and ib.journal)") \
+                from None
+        hold.seek(0)
+        hold.truncate()
+        hold.write(f"flowbot pid {os.getpid()}")
+        hold.flush()
+        return hold
+
+    def _release(self) -> None:
+        if self._hold is not None:
+            self._hold.close()   # closing the file releases the lock
+            self._hold = None
+
+    def _check_account(self, account: str) -> None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key='account'").fetchone()
+            others = [r[0] for r in self._db.execute(
+                "SELECT DISTINCT account FROM orders WHERE account != '' AND account != ?", (account,))]
+            if row is None and not others:
+                self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('account', ?)", (account,))
+                return
+        owner = row[0] if row is not None else others[0]
+        if owner != account:
+            from runner.ib.safety import mask_account
+
+            self.close()
+            raise JournalError(f"journal {self.path} belongs to account {mask_account(owner)}, but the gateway "
+                               f"is logged into {mask_account(account)}: set ib.journal to that account's journal "
+                               f"(or ib.account to the account this journal is for)")
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+        self._release()
 
     def _write(self, sql: str, args: tuple) -> int:
         with self._lock:

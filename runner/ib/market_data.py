@@ -78,6 +78,13 @@ class MarketData:
 
     async def subscribe_bars(self, symbol: str, contract: Any, after: dt.datetime | None) -> None:
         """Stream 5-second TRADES bars (regular hours) of ``symbol`` as FiveSecondBar messages."""
+        known = self._subs.get(symbol)
+        if known is not None:
+            # A second feed of the symbol at another bar size (daily and 1-minute playbooks in one session):
+            # one stream serves both, from the earlier of the two starts (each feed drops what it already has).
+            if after is None or (known.last_start is not None and after < known.last_start):
+                known.last_start = after
+            return
         sub = _BarSubscription(symbol, contract, last_start=after)
         self._subs[symbol] = sub
         self._start_bars(sub)

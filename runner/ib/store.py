@@ -36,9 +36,9 @@ from typing import Any, Callable
 from loguru import logger
 
 from runner.errors import GatewayError, SafetyError
-from runner.ib import compat, events
+from runner.ib import compat, events, library_noise
 from runner.ib.ib_config import IBConfig
-from runner.ib.journal import Journal
+from runner.ib.journal import Journal, JournalError, journal_path
 from runner.ib.market_data import MarketData, _BarSubscription
 from runner.ib.order_routing import OrderRouting
 from runner.ib.safety import check_accounts, check_port, mask_account
@@ -49,13 +49,14 @@ UTC = dt.timezone.utc
 class IBStore(MarketData, OrderRouting):
     """The IB side of a paper-trading process (see module docstring)."""
 
-    def __init__(self, cfg: IBConfig, journal_dir: Path | str = "logs") -> None:
+    def __init__(self, cfg: IBConfig, journal_dir: Path | str | None = "logs") -> None:
+        # journal_dir None: a process that sends no orders (flowbot fetch) opens no journal at all.
         self.cfg = cfg
         self.lib = compat.load_library(cfg.library)
         self.events: queue.Queue = queue.Queue()
         self.account: str | None = None
         self.journal: Journal | None = None
-        self._journal_dir = Path(journal_dir)
+        self._journal_dir = None if journal_dir is None else Path(journal_dir)
         self._handlers: dict[type, list[Callable]] = defaultdict(list)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -175,9 +176,13 @@ class IBStore(MarketData, OrderRouting):
             raise SafetyError(f"the gateway now manages {mask_account(account)} instead of "
                               f"{mask_account(self.account)}; refusing to continue")
         self.account = account
-        if self.journal is None:
-            path = self.cfg.journal or self._journal_dir / f"journal-{account}.sqlite"
-            self.journal = Journal(path)
+        if self.journal is None and self._journal_dir is not None:
+            path = self.cfg.journal or journal_path(self._journal_dir, account)
+            try:
+                self.journal = Journal(path, account=account)
+            except JournalError:
+                compat.disconnect(ib)   # before anything is sent
+                raise
         self.log.info(f"connected to {self.cfg.host}:{self.cfg.port}, paper account {mask_account(account)}, "
                       f"server version {ib.client.serverVersion()}")
 
@@ -288,7 +293,12 @@ class IBStore(MarketData, OrderRouting):
             self._emit(events.Fatal(GatewayError(
                 f"IB gateway at {self.cfg.host}:{self.cfg.port}: client id {self.cfg.client_id} is in use (326)")))
         elif kind == "error" and reqId in self._ref_by_order_id:
-            self.log.bind(order_ref=self._ref_by_order_id[reqId]).warning(f"order error {errorCode}: {errorString}")
+            level, meaning = library_noise.describe(errorCode, errorString)
+            log = self.log.bind(order_ref=self._ref_by_order_id[reqId])
+            if level == "ERROR":
+                log.warning(f"order error {errorCode}: {errorString}")
+            else:   # routine (e.g. 10148: a cancel that was not needed): said as what it means
+                log.log(level, f"{meaning} ({errorCode}: {errorString})")
             self._onOrderError(reqId, errorCode, errorString)
         elif kind == "error" and reqId == -1:
             self.log.warning(f"gateway error {errorCode}: {errorString}")

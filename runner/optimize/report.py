@@ -44,6 +44,9 @@ def render(plan, rows: list[dict], best: dict | None, result) -> str:
                  f"constraints: {_e(constraints)}; {len(rows)} runs, {len(ranked)} met the constraints, "
                  f"{len(rows) - len(ok)} failed.</p>")
     parts += [f"<p class='note'>{_e(n)}</p>" for n in [*sweep.notes, *result.notes]]
+    trust = getattr(result, "trust", None)
+    if trust:
+        parts.append(_trust_banner(trust))
 
     parts.append("<h2>Best run</h2>")
     if best is None:
@@ -53,6 +56,8 @@ def render(plan, rows: list[dict], best: dict | None, result) -> str:
                  **{m: best.get(m) for m in ("total_return_pct", "cagr_pct", "sharpe", "max_drawdown_pct", "trades",
                                              "win_rate_pct", "profit_factor")}}
         parts.append(_records_table([shown]))
+        if trust:
+            parts.append(_trust_section(trust))
         parts.append("<p class='note'>best.yaml holds this run's complete config: "
                      "<code>flowbot backtest -c best.yaml</code>.</p>")
 
@@ -67,7 +72,10 @@ def render(plan, rows: list[dict], best: dict | None, result) -> str:
                 a, b = plan.param_columns[:2]
                 parts.append(f"<h2>Heatmap: {_e(a)} × {_e(b)}</h2>")
                 parts.append(f"<p class='note'>the best {_e(plan.metric)} over the other parameters "
-                             f"for each pair of values.</p>" + _img(heat))
+                             f"for each pair of values. A blank cell: no run with that pair of values met the "
+                             f"constraints ({_e(constraints)}), produced the objective (e.g. no trade, so no "
+                             f"Sharpe), or was searched at all (random and optuna searches sample pairs).</p>"
+                             + _img(heat))
 
     if ranked:
         parts.append(f"<h2>Per-year stability of the top {min(TOP, len(ranked))} runs</h2>")
@@ -77,13 +85,21 @@ def render(plan, rows: list[dict], best: dict | None, result) -> str:
         parts.append(_records_table(_year_table(plan, ranked[:TOP])))
 
     if result.walk_forward:
-        parts.append(_walk_forward_section(plan, result.walk_forward))
+        parts.append(_walk_forward_section(plan, result.walk_forward, trust["data"] if trust else ""))
 
     parts.append(f"<h2>Top runs ({min(20, len(ranked))} of {len(ranked)})</h2>")
     columns = ["run", *plan.param_columns, "objective", "total_return_pct", "cagr_pct", "sharpe", "sortino",
                "max_drawdown_pct", "trades", "win_rate_pct", "profit_factor", "exposure_pct"]
     parts.append(_records_table([{c: r.get(c) for c in columns} for r in ranked[:20]], tall=True))
-    parts.append("<p class='note'>every run is in results.csv.</p></main></body></html>")
+    parts.append("<p class='note'>every run is in results.csv.</p>")
+    provenance = getattr(result, "provenance", None)
+    if provenance:
+        from runner.report.html import reproducibility_section
+
+        parts.append(reproducibility_section(provenance)
+                     + f"<p class='note'>sweep file SHA-256 {_e(provenance.get('sweep_sha256'))}; the config hash is "
+                       f"the base config's (each run's config is the base with the run's values).</p>")
+    parts.append("</main></body></html>")
     return "\n".join(parts)
 
 
@@ -203,9 +219,9 @@ def _best_share(years: list[float]) -> float | None:
     return 100.0 * max(gains) / sum(gains) if gains else None
 
 
-def _walk_forward_section(plan, wf: dict) -> str:
+def _walk_forward_section(plan, wf: dict, data: str = "") -> str:
     s = wf["summary"]
-    parts = ["<h2>Walk-forward: in-sample against out-of-sample</h2>",
+    parts = [f"<h2>Walk-forward: in-sample against out-of-sample{' · ' + _e(data) if data else ''}</h2>",
              f"<p class='note'>each fold chooses the run with the best {_e(plan.metric)} on its training years "
              f"(constraints checked there) and is judged on the next year(s). Out of sample stitched over "
              f"{_e(s['test_years'])}: {_e(plan.metric)} {_fmt(s['oos_stitched'])}, total return "
@@ -215,7 +231,7 @@ def _walk_forward_section(plan, wf: dict) -> str:
     records = []
     for f in wf["folds"]:
         params = ", ".join(f"{k}={v}" for k, v in (f["params"] or {}).items()) or "no run met the constraints"
-        records.append({"train": f["train"], "test": f["test"], "run": f["run"], "chosen": params,
+        records.append({"data": data, "train": f["train"], "test": f["test"], "run": f["run"], "chosen": params,
                         f"in-sample {friendly(plan.metric)}": f["is"],
                         f"out-of-sample {friendly(plan.metric)}": f["oos"],
                         "OOS return %": f["oos_return_pct"], "OOS trades": f["oos_trades"]})
@@ -260,3 +276,16 @@ def _png(fig) -> str:
 
 def _img(uri: str) -> str:
     return f"<figure><img alt='plot' src='{uri}'></figure>"
+
+
+def _trust_banner(trust: dict) -> str:
+    cls = "warning" if trust["synthetic"] else "warning proxy" if "PROXY" in trust["data"] else "note"
+    return f"<div class='{cls}'>Data: {_e(trust['data'])}</div>"
+
+
+def _trust_section(trust: dict) -> str:
+    from runner.optimize.trust import trust_lines
+
+    lines = "".join(f"<p class='note'>{_e(line)}</p>" for line in trust_lines(trust)[1:])
+    warnings = "".join(f"<div class='caution'>{_e(w)}</div>" for w in trust["warnings"])
+    return f"<h3>How far the winner can be trusted</h3>{lines}{warnings}"

@@ -31,6 +31,9 @@ class _OptunaSource:
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
+        # Its warnings go through our log (run.log, the console in our format), never its own raw stderr lines.
+        optuna.logging.disable_default_handler()
+        optuna.logging.enable_propagation()
         spec = plan.sweep.spec
         self.plan = plan
         self.distributions = {p.key: _distribution(p) for p in plan.sweep.parameters}

@@ -15,6 +15,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,6 +50,8 @@ class OptimizeResult:
     interrupted: bool = False
     walk_forward: dict | None = None
     notes: list[str] = field(default_factory=list)
+    trust: dict | None = None        # the winner's data label, trades, trials searched, deflated Sharpe
+    provenance: dict | None = None   # version, commit, command line, base config and sweep hashes, data checksums
 
 
 # -- the plan ----------------------------------------------------------------
@@ -158,12 +161,39 @@ def optimize(sweep_path: str | Path | None = None, *, workers: int | None = None
         logger.enable("strategies")
 
 
+_SCHEDULER = re.compile(r"^(?:(?P<scheme>[a-z]+)://)?(?P<host>\[[^\]]+\]|[^\s:/\[\]]+):(?P<port>\d{1,5})$")
+
+
+def _check_scheduler(address: str) -> None:
+    """A Dask scheduler address that is malformed or has nobody listening fails here, before a run folder is
+    made (dask.distributed's own client would wait, then leave a traceback when it is collected)."""
+    import socket
+
+    from runner.inputs import cut
+
+    if address.startswith(("inproc://", "ucx://", "ws://", "wss://")):
+        return   # in-process and other transports: dask.distributed checks those itself
+    match = _SCHEDULER.match(address.strip())
+    if match is None or not 0 < int(match["port"]) < 65536 or match["scheme"] not in (None, "tcp", "tls"):
+        raise UserInputError(f"--scheduler {cut(address)}: expected tcp://HOST:PORT (or tls://, inproc://), e.g. "
+                             f"tcp://10.0.0.5:8786")
+    host = match["host"].strip("[]")
+    try:
+        with socket.create_connection((host, int(match["port"])), timeout=5):
+            pass
+    except OSError as exc:
+        raise UserInputError(f"--scheduler {cut(address)}: cannot reach the Dask scheduler "
+                             f"({exc.strerror or exc})") from None
+
+
 def _check_executor(executor: str, workers: int | None, scheduler: str | None, oversubscribe: bool = False) -> None:
     """Argument problems fail before a run folder is created."""
     if executor not in ("local", "dask"):
         raise UserInputError(f"--executor {executor}: expected local or dask")
     if executor == "dask" and not scheduler:
         raise UserInputError("--executor dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
+    if executor == "dask":
+        _check_scheduler(scheduler)
     if workers is not None and workers < 1:
         raise UserInputError(f"--workers {workers}: expected at least 1")
     cores = os.cpu_count() or 1
@@ -306,6 +336,8 @@ def finish(plan: Plan, rows: list[dict], base_cfg, bars, folder: Path, result: O
            summary: bool = True) -> None:
     """best.yaml, walk-forward, report.html, and the terminal summary."""
     from runner.optimize.report import write_report
+    from runner.optimize.trust import winner_trust
+    from runner.report.provenance import reproducibility
     from runner.optimize.walkforward import walk_forward
 
     logger.disable("strategies")   # the walk-forward re-runs log no trades
@@ -316,17 +348,23 @@ def finish(plan: Plan, rows: list[dict], base_cfg, bars, folder: Path, result: O
                 + "): no best.yaml written") if plan.sweep.spec.constraints else "no run produced the objective"
         result.notes.append(note)
         logger.warning(note)
-    else:
-        write_text(folder / "best.yaml", best_yaml(plan, best))
     if plan.folds:
         result.walk_forward = walk_forward(plan, rows, bars)
+    result.trust = winner_trust(base_cfg, rows, best, result.walk_forward, bars)
+    result.provenance = reproducibility(base_cfg, bars, "fast")
+    result.provenance["sweep_sha256"] = hashlib.sha256(Path(plan.sweep.path).read_bytes()).hexdigest()
+    if best is not None:
+        write_text(folder / "best.yaml", best_yaml(plan, best, result.trust))
     write_report(folder / "report.html", plan, rows, best, result)
     if summary:
         _print_summary(plan, rows, best, result)
 
 
-def best_yaml(plan: Plan, best: dict) -> str:
-    """A complete run config with the best run's values, as ``flowbot backtest -c`` takes it."""
+def best_yaml(plan: Plan, best: dict, trust: dict | None = None) -> str:
+    """A complete run config with the best run's values, as ``flowbot backtest -c`` takes it; its
+    header says how far it can be trusted (``trust``, runner.optimize.trust)."""
+    from runner.optimize.trust import trust_lines
+
     sweep = plan.sweep
     raw = sweep.config_for(plan.values_of(best))
     raw["name"] = f"{sweep.name}-best"
@@ -335,6 +373,7 @@ def best_yaml(plan: Plan, best: dict) -> str:
               f"# {plan.metric} = {best['objective']} ({sweep.spec.objective.direction}), "
               f"{best.get('trades')} trades, total return {best.get('total_return_pct')}%",
               *(f"#   {p.key} = {best.get(p.column)!r}" for p in sweep.parameters),
+              *(f"# {line}" for line in (trust_lines(trust) + trust["warnings"] if trust else [])),
               f"# Base config: {sweep.base_path}. Run it with: flowbot backtest -c best.yaml", ""]
     return "\n".join(header) + resolved_yaml(cfg)
 
@@ -345,7 +384,10 @@ def _print_summary(plan: Plan, rows: list[dict], best: dict | None, result: Opti
 
     console = Console(highlight=False, soft_wrap=True, width=max(Console().width, 120))
     ranked = ranked_rows(plan, rows)[:5]
-    table = Table(title=f"flowbot optimize {plan.sweep.name}: top runs by {plan.metric}")
+    from runner.optimize.trust import trust_lines
+
+    data = f" on {result.trust['data']}" if result.trust else ""
+    table = Table(title=f"flowbot optimize {plan.sweep.name}{data}: top runs by {plan.metric}")
     for column in ("run", *(c.split(".")[-1] for c in plan.param_columns), "objective", "trades", "total return %",
                    "max dd %"):
         table.add_column(column, justify="right")
@@ -359,9 +401,14 @@ def _print_summary(plan: Plan, rows: list[dict], best: dict | None, result: Opti
                   f"constraints, {errors} errors")
     if result.walk_forward:
         s = result.walk_forward["summary"]
-        console.print(f"walk-forward: in-sample mean {plan.metric} {_num(s['is_mean'])}, out-of-sample stitched "
+        console.print(f"walk-forward{data}: in-sample mean {plan.metric} {_num(s['is_mean'])}, out-of-sample stitched "
                       f"{_num(s['oos_stitched'])} over {s['test_years']}; OOS total return "
                       f"{_num(s['oos_total_return_pct'])}%")
+    if result.trust:
+        for line in trust_lines(result.trust):
+            console.print(line)
+        for warning in result.trust["warnings"]:
+            console.print(f"[yellow]{warning}[/yellow]")
     for note in result.notes:
         console.print(f"[yellow]{note}[/yellow]")
     console.print(f"run folder: {result.folder}" + ("  (best.yaml ready: flowbot backtest -c "

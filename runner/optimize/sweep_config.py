@@ -185,7 +185,7 @@ def _select_strategies(base_raw: dict, chosen: list[str], path: Path, node, base
         if not any(name in (s.get("label"), s.get("name")) for s in entries):
             line = _line_of(node, ["strategies"])
             raise ConfigError(f"{path}: strategies{f' (line {line})' if line else ''}: {name!r} is not in the base "
-                              f"config {base_path}; it has {', '.join(names)}")
+                              f"config {base_path}; it has {', '.join(names) or 'no strategies (is it a run config?)'}")
     for entry in entries:
         entry["enabled"] = bool({entry.get("label"), entry.get("name")} & set(chosen))
 

@@ -89,7 +89,8 @@ class ParameterSpec(_Strict):
 class SearchSpec(_Strict):
     method: Literal["grid", "random", "optuna"] = Field("grid", description="grid | random | optuna")
     trials: int | None = Field(None, ge=1, le=MAX_GRID, description="number of runs of a random or optuna search")
-    seed: int = Field(0, description="seed of the random and optuna samplers (same seed, same runs)")
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="seed of the random and optuna samplers (same seed, same "
+                                                      "runs): 0 to 4294967295")
 
 
 class ObjectiveSpec(_Strict):
@@ -169,7 +170,7 @@ class SweepFile(_Strict):
     def _search_needs(self) -> "SweepFile":
         method = self.search.method
         if method in ("random", "optuna") and self.search.trials is None:
-            raise ValueError(f"search.trials: a {method} search needs trials (how many runs)")
+            raise ValueError(f"search.trials: method {method} needs trials (how many runs)")
         if method == "optuna" and self.walk_forward is not None:
             raise ValueError("walk_forward needs search method grid or random: an optuna search steered by "
                              "the whole period would see the test years")

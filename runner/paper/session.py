@@ -19,38 +19,49 @@ from loguru import logger
 from runner.backtest.run import BacktestResult, _finite, write_backtest_outputs
 from runner.config import RunConfig, resolved_yaml
 from runner.backtest.engine import build_cerebro
-from runner.data.bars import extra_feed_name
-from runner.errors import ConfigError, FlowbotError
+from runner.errors import FlowbotError
+from runner.ib import library_noise
 from runner.ib.broker import IBBroker
+from runner.paper.feed_plan import plan_feeds
+from runner.paper.monitor import session_monitor
 from runner.ib.feed import IBFeed
 from runner.ib.safety import check_port
 from runner.ib.store import IBStore
 from runner.log_setup import add_run_log
 from runner.report.playbook_figures import paper_metrics
-from runner.backtest.recorder import RunLog
-from runner.report.run_folder import create_run_folder
+from runner.report.run_folder import create_run_folder, discard_run_folder, existing_folder
 
 
 class PaperSession:
     """One connected session; ``stop()`` may be called from any thread or a signal handler."""
 
-    def __init__(self, cfg: RunConfig, journal_dir: Path) -> None:
+    def __init__(self, cfg: RunConfig, journal_dir: Path, folder: Path | None = None,
+                 status_port: int | None = None) -> None:
         self.cfg = cfg
         self.store = IBStore(cfg.ib, journal_dir=journal_dir)
         self.feeds: dict[str, IBFeed] = {}
         self.cerebro = None
         self.broker: IBBroker | None = None
         self.stop_reason: str | None = None
-        self.runlog = RunLog()
+        # status.json, orders.csv / trades.csv as events happen, notifications, the status page
+        self.monitor = session_monitor(cfg, folder, status_port)
+        self.runlog = self.monitor.runlog
+        self._quiet_library = None   # detaches the library-noise log filter
+        self.run_cfg = cfg          # the Cerebro's config: feeds renamed where a symbol has two bar sizes
 
     def start(self) -> None:
+        self.run_cfg, plans = plan_feeds(self.cfg)
+        self.monitor.start()
+        self._quiet_library = library_noise.install(library_noise.store_noise(self.store))
         snapshot = self.store.connect()
-        for name, symbol in feed_symbols(self.cfg).items():
-            self.feeds[name] = IBFeed(store=self.store, symbol=symbol, bar_size=self.cfg.ib.bar_size,
-                                      backfill_bars=self.cfg.ib.backfill_bars, name=name)
-        self.broker = IBBroker(self.store, snapshot, self.cfg.risk, on_halt=self.stop)
+        for plan in plans.values():
+            self.feeds[plan.name] = IBFeed(store=self.store, symbol=plan.ib_symbol, bar_size=str(plan.size),
+                                           backfill_bars=plan.backfill_bars, name=plan.name)
+        self.broker = IBBroker(self.store, snapshot, self.cfg.risk, on_halt=self._risk_stop)
+        self.broker.feed_of_strategy = {s.display_name: s.symbol for s in self.run_cfg.active_strategies()}
         self.broker.register_feeds(list(self.feeds.values()))
-        self.cerebro = build_cerebro(self.cfg, self.feeds, self.broker, runlog=self.runlog)
+        self.cerebro = build_cerebro(self.run_cfg, self.feeds, self.broker, runlog=self.runlog)
+        self.monitor.attach(self)
 
     def run(self) -> None:
         self.cerebro.run(runonce=False, preload=False, exactbars=False)
@@ -62,10 +73,15 @@ class PaperSession:
         if self.stop_reason is None:
             self.stop_reason = reason
             logger.info(f"ending the paper session: {reason}")
+            self.monitor.on_stop(reason)
         for feed in self.feeds.values():
             feed.finished = True
         if self.cerebro is not None:
             self.cerebro.runstop()
+
+    def _risk_stop(self, why: str) -> None:
+        self.monitor.on_risk_stop(why)
+        self.stop(why)
 
     def close(self) -> None:
         if self.cfg.ib.cancel_on_exit and self.broker is not None:
@@ -73,35 +89,32 @@ class PaperSession:
                 self.store.cancel(ref)
             time.sleep(0.5)   # let the cancels leave before the socket closes
         self.store.stop()
+        self.monitor.close()
+        if self._quiet_library is not None:
+            self._quiet_library()
 
 
 def feed_symbols(cfg: RunConfig) -> dict[str, str]:
     """Feed name -> IB symbol for every active playbook (its instrument and extra feeds)."""
-    names: dict[str, str] = {}
-    overrides = cfg.ib.feed_symbols
-    for strategy in cfg.active_strategies():
-        names[strategy.symbol] = overrides.get(strategy.symbol, strategy.symbol)
-        for role in strategy.feeds:
-            name = extra_feed_name(strategy.symbol, role)
-            if name not in overrides:
-                raise ConfigError(f"ib.feed_symbols: playbook {strategy.display_name} uses a {role!r} feed; "
-                                  f"name the IB symbol to trade it with, e.g. ib.feed_symbols: {{{name}: IEF}}")
-            names[name] = overrides[name]
-    return names
+    return {name: plan.ib_symbol for name, plan in plan_feeds(cfg)[1].items()}
 
 
-def run_paper(cfg: RunConfig, *, duration: float | None = None, out_dir: Path | str | None = None) -> int:
+def run_paper(cfg: RunConfig, *, duration: float | None = None, out_dir: Path | str | None = None,
+              status_port: int | None = None) -> int:
     """Run a paper session; return the exit code (0 = clean end). Errors raise FlowbotError subclasses."""
     check_port(cfg.ib.port)   # before anything is created or connected
+    existed = existing_folder(Path(out_dir) if out_dir else cfg.output.folder)
     folder = create_run_folder(cfg.output.folder, "paper", cfg.name, Path(out_dir) if out_dir else None)
     sink = add_run_log(folder / "run.log", cfg.logging.file_level)
-    session = PaperSession(cfg, journal_dir=Path(cfg.output.folder))
+    session = PaperSession(cfg, journal_dir=Path(cfg.output.folder), folder=folder, status_port=status_port)
     previous = _install_signal_handlers(session)
     timer = None
+    live = False   # a session that never went live (gateway unreachable, refused) leaves no run folder
     try:
         logger.info(f"paper {cfg.name}: run folder {folder}")
         logger.debug("effective config:\n" + resolved_yaml(cfg))
         session.start()
+        live = True
         if duration is not None:
             timer = threading.Timer(duration, session.stop, args=(f"--duration {duration:g} s elapsed",))
             timer.daemon = True
@@ -116,6 +129,8 @@ def run_paper(cfg: RunConfig, *, duration: float | None = None, out_dir: Path | 
         _restore_signal_handlers(previous)
         session.close()
         logger.remove(sink)
+        if not live:
+            discard_run_folder(folder, existed)
 
 
 def write_outputs(folder: Path, cfg: RunConfig, session: PaperSession) -> None:
@@ -131,7 +146,7 @@ def write_outputs(folder: Path, cfg: RunConfig, session: PaperSession) -> None:
         since = live_since.tz_localize("UTC") if live_since.tzinfo is None else live_since.tz_convert("UTC")
         equity = equity[times >= since].reset_index(drop=True)
     # One shared account (the paper account): its figures, and per playbook the figures of its trades.
-    metrics = paper_metrics(cfg, equity, trades, bars)
+    metrics = paper_metrics(session.run_cfg, equity, trades, bars)   # feeds named as the session ran them
     if live_since is not None:
         metrics["live_since"] = str(live_since)
     result = BacktestResult(_finite(metrics), trades, orders, equity, bars)

@@ -21,23 +21,27 @@ def register(commands, add_set) -> None:
                         help="config: each instrument's source in the file; cache: every instrument from the "
                              "IB cache (flowbot fetch) under its name")
     parser.add_argument("--cache", type=Path, metavar="DIR", help="the IB cache folder (default: logs/cache)")
-    parser.add_argument("--playbooks", type=Path, metavar="FILE",
-                        help="run config whose playbooks are checked (default: the pressure file's playbooks:)")
+    parser.add_argument("--playbooks", type=Path, metavar="FILE", action="append",
+                        help="run config whose playbooks are checked, repeatable (default: the pressure file's "
+                             "playbooks:)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON instead of tables")
     parser.add_argument("--html", type=Path, metavar="FILE", help="also write an HTML page with the drift chart")
-    add_set(parser)
+    add_set(parser, example="mixes=[0.6,0.7] or aum=2e12")
     parser.set_defaults(handler=run)
 
 
 def run(args) -> int:
     from runner.config import load_config
     from runner.config_files import default_config
+    from runner.inputs import check_output_file, write_output_file
     from runner.data.load import load_source
     from runner.pressure.compute import compute_pressure, drift_paths
     from runner.pressure.pressure_config import load_pressure_config
     from runner.pressure.render import print_report, to_json
     from runner.pressure.triggers import load_playbook_bars, playbook_rows
 
+    if args.html:
+        check_output_file(args.html, "--html")   # before the data is read: a wrong path fails at once
     cfg = load_pressure_config(args.config or default_config("pressure.yaml"), args.overrides)
     if args.cache:
         cfg.cache_folder = args.cache
@@ -46,15 +50,17 @@ def run(args) -> int:
     bars = {name: load_source(source, cache_folder=cfg.cache_folder) for name, source in cfg.instruments.items()}
     report = compute_pressure(cfg, bars, args.date)
     playbooks = args.playbooks or cfg.playbooks
-    if playbooks is not None:
-        run_cfg = load_config(playbooks)
+    if playbooks:
+        report["playbooks"] = []
+    for path in playbooks:
+        run_cfg = load_config(path)
         if args.source == "cache":
             run_cfg.data.source = "cache"
             run_cfg = type(run_cfg).model_validate(run_cfg.model_dump())
         if args.cache:
             run_cfg.data.cache_folder = args.cache
         day = dt.date.fromisoformat(report["date"])
-        report["playbooks"] = playbook_rows(run_cfg, load_playbook_bars(run_cfg), day)
+        report["playbooks"] += playbook_rows(run_cfg, load_playbook_bars(run_cfg), day)
     if args.json:
         print(to_json(report))
     else:
@@ -65,8 +71,7 @@ def run(args) -> int:
         paths = None
         if cfg.bonds:
             paths = drift_paths(cfg, bars[cfg.equity], bars[cfg.bonds], dt.date.fromisoformat(report["date"]))
-        args.html.parent.mkdir(parents=True, exist_ok=True)
-        args.html.write_text(render_page(report, paths), encoding="utf-8")
+        write_output_file(args.html, render_page(report, paths), "--html")
         if not args.json:
             print(f"wrote {args.html}")
     return 0

@@ -29,6 +29,9 @@ def resolve_date(bars: pd.DataFrame, day: dt.date | None, name: str) -> tuple[dt
     """The bar the report is for: ``day`` or the last bar before it (with a note), default the last bar."""
     dates = _dates(bars)
     if day is None:
+        if dates[-1] > dt.date.today():
+            raise DataError(f"{name}: a bar is dated {dates[-1]}, after today; bars are history (a two-digit year "
+                            f"read in the wrong century? name the format in data.date_format)")
         return dates[-1], None
     if day < dates[0]:
         raise DataError(f"{name}: the data starts {dates[0]}; --date {day} is before it")
@@ -36,6 +39,10 @@ def resolve_date(bars: pd.DataFrame, day: dt.date | None, name: str) -> tuple[dt
         raise DataError(f"{name}: the data ends {dates[-1]}; --date {day} is after it (sessions are missing: "
                         f"fetch or add them, or give an earlier date)")
     on = max(d for d in dates if d <= day)
+    first = dt.date.fromisoformat(cal.CALENDAR_START)
+    if on < first or on > dt.date.today():
+        raise DataError(f"{name}: --date {day}: the NYSE calendar the report counts sessions with covers {first} to "
+                        f"today; give a date in it")
     return on, None if on == day else f"{day} has no bar ({'not a session' if not cal.is_session(day) else 'gap'}); " \
                                       f"showing {on}, the last bar before it"
 

@@ -92,9 +92,11 @@ def render_page(report: dict, paths: dict[int, list] | None) -> str:
     for row in report.get("playbooks", []):
         state = row["status"]
         parts.append(f"<h2>{_e(row['playbook'])} ({_e(row['symbol'])}): {_e(state)}</h2>")
-        parts.append(_table(["condition", "value", "threshold", "met"],
-                            [[_e(c["condition"]), "" if c["value"] is None else f"{c['value']:+.2f}",
-                              _e(c["threshold"]), _verdict(c["ok"])] for c in row["conditions"]]))
+        if row["conditions"]:
+            parts.append(_table(["condition", "value", "threshold", "met", "note"],
+                                [[_e(c["condition"]), "" if c["value"] is None else f"{c['value']:+.2f}",
+                                  _e(c["threshold"]), _verdict(c["ok"]) + ("" if c["required"] else " (one of)"),
+                                  _e(c.get("note", ""))] for c in row["conditions"]]))
     parts.append("</body></html>")
     return "\n".join(parts)
 

@@ -6,7 +6,7 @@
     mixes: [0.6, 0.7]
     aum: 1.0e12
     signals: [{signal: rotation, long: COMP, short: SPX, sessions: 10, min_pct: 1.0}]
-    playbooks: backtest.yaml      # run config whose playbooks are checked (relative to this file)
+    playbooks: [backtest.yaml, quarter_end.yaml]   # run configs whose playbooks are checked (relative to this file)
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from runner.config import (DataSource, StrictModel, apply_override, format_errors, parse_override, read_yaml)
+from runner.config import DataSource, StrictModel, apply_overrides, format_errors, read_yaml
 from runner.errors import ConfigError
 from strategies.signals.filters import SignalFilter, clean_filter_loc
 
@@ -27,8 +27,14 @@ class PressureConfig(StrictModel):
     aum: float = Field(1e12, gt=0, description="balanced-fund assets the implied flow is scaled to (dollars)")
     signals: list[SignalFilter] = Field(default_factory=list, description="rotation / volume_spike / drift "
                                         "signals to show against their thresholds (legs: instrument names)")
-    playbooks: Path | None = Field(None, description="run config whose playbooks are checked (relative to this file)")
+    playbooks: list[Path] = Field(default_factory=list, description="run configs whose playbooks are checked "
+                                  "(one file or a list, relative to this file)")
     cache_folder: Path = Field(Path("logs/cache"), description="the IB cache folder for cache: sources")
+
+    @field_validator("playbooks", mode="before")
+    @classmethod
+    def _one_or_more(cls, value):
+        return [] if value is None else [value] if isinstance(value, (str, Path)) else value
 
     @field_validator("mixes")
     @classmethod
@@ -56,16 +62,13 @@ class PressureConfig(StrictModel):
 
 def load_pressure_config(path: Path, overrides=()) -> PressureConfig:
     raw, node = read_yaml(path)
-    for override in overrides:
-        key, value = parse_override(override)
-        apply_override(raw, key, value, f"--set {override}")
+    origins = apply_overrides(raw, overrides)
     try:
         cfg = PressureConfig.model_validate(raw)
     except ValidationError as exc:
         errors = exc.errors()
         for error in errors:
             error["loc"] = clean_filter_loc(error["loc"])
-        raise ConfigError(format_errors(errors, str(path), node, model=PressureConfig)) from None
-    if cfg.playbooks is not None and not cfg.playbooks.is_absolute():
-        cfg.playbooks = path.parent / cfg.playbooks
+        raise ConfigError(format_errors(errors, str(path), node, origins, model=PressureConfig)) from None
+    cfg.playbooks = [p if p.is_absolute() else path.parent / p for p in cfg.playbooks]
     return cfg

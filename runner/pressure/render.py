@@ -94,6 +94,9 @@ def print_report(report: dict, console: Console | None = None) -> None:
     for row in report.get("playbooks", []):
         title = (f"{row['playbook']} ({row['symbol']}): "
                  + (f"[green]{row['status']}[/]" if not row["waits_on"] else row["status"]))
+        if not row["conditions"]:
+            console.print(title)
+            continue
         table = Table(title=title, title_justify="left")
         for column in ("condition", "value", "threshold", "met"):
             table.add_column(column)
@@ -102,3 +105,6 @@ def print_report(report: dict, console: Console | None = None) -> None:
             met = _verdict(c["ok"]) + ("" if c["required"] else " (one of)")
             table.add_row(c["condition"], value, c["threshold"], met)
         console.print(table)
+        for c in row["conditions"]:
+            if c.get("note"):
+                console.print(f"  {c['condition']}: {c['note']}")

@@ -1,119 +1,94 @@
 """Which configured playbook would trigger on a date, and which of its conditions it still waits for.
 
-The conditions are the playbooks' own (the same thresholds from the run config,
-the same calendar windows, the same signal functions the filters use), checked
-on the close of the date from bar tables: a monitor, not a backtest, so stops,
-sizing and one-trade-per-window are not simulated.
+The answer is the playbook's own: each daily playbook is run (backtrader, the
+backtest's broker) over its bars up to the date, and on the date's completed bar
+it is asked for its ``conditions`` (``strategies.conditions``), the list its
+``decide`` enters on, before it acts. So the thresholds, windows, signal filters,
+one trade per window and an open trade are exactly what a backtest or a paper
+session would see on that close. The run starts early enough for the playbook's
+warm-up (ATR, the previous year's close, the filters' history), not at the start
+of the data. An intraday playbook is shown by its calendar (eligible days): its
+trigger is decided on 1-minute bars.
 """
 from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
+import backtrader as bt
 import pandas as pd
+from loguru import logger
 
 from runner.config import RunConfig, StrategyConfig
 from runner.data.bars import extra_feed_name
 from strategies import market_calendar as cal
-from strategies.december_fade import december_window
-from strategies.quarter_end_fade import quarter_window
-from strategies.signals.filters import describe, evaluate, values_on
-from strategies.signals.periods import period_to_date, value_on
+from strategies.conditions import Condition, waiting_on
+
+#: Months of bars before the date a probe starts with at least: the previous year's last close
+#: (year to date) for any date of the year, ATR and the playbooks' look-backs.
+PROBE_MONTHS = 14
 
 
-def _close_on(bars: pd.DataFrame, day: dt.date) -> float | None:
-    value = value_on(bars["close"], day)
-    return float(value) if np.isfinite(value) else None
-
-
-def _condition(name: str, value: float | None, threshold: str, ok: bool, required: bool = True) -> dict:
-    """``required``: False for a condition that is one of several alternatives (shown, not waited on)."""
-    return {"condition": name, "value": None if value is None else round(float(value), 4),
-            "threshold": threshold, "ok": bool(ok), "required": required}
-
-
-def _pressure(params, bars, bonds, day: dt.date, period: str, min_drift: float, min_return: float) -> dict:
-    equity_return = value_on(period_to_date(bars, period), day)
-    if bonds is not None:
-        bond_return = value_on(period_to_date(bonds, period), day)
-        t = params.target_equity_weight
-        weight = t * (1 + equity_return) / (t * (1 + equity_return) + (1 - t) * (1 + bond_return))
-        drift = (weight - t) * 100.0
-        return _condition(f"{period}-to-date drift of {t:.0%}/{1 - t:.0%}, pts", drift, f">= {min_drift:g}",
-                          np.isfinite(drift) and drift >= min_drift)
-    pct = equity_return * 100.0
-    return _condition(f"{period}-to-date equity return, %", pct, f">= {min_return:g}",
-                      np.isfinite(pct) and pct >= min_return)
-
-
-def _filters(params, feeds: dict[str, pd.DataFrame], instrument: str, day: dt.date) -> list[dict]:
-    out = []
+def probe_start(params, day: dt.date) -> dt.date:
+    """The first bar a probe of ``day`` reads: far enough back for every warm-up the playbook has."""
+    months = PROBE_MONTHS
     for spec in getattr(params, "filters", []):
-        legs = spec.legs(instrument)
-        values = values_on(spec, [feeds[leg] for leg in legs], day)
-        out.append(_condition(f"filter {spec.signal}", values[0] if len(values) == 1 else None,
-                              describe(spec, legs, values), evaluate(spec, values)))
-    return out
+        if spec.signal == "volume_spike":
+            months = max(months, spec.lookback * (3 if spec.period == "quarter" else 1) + 2)
+        elif spec.signal == "rotation":
+            months = max(months, spec.sessions // 20 + 2)
+    return (pd.Timestamp(day) - pd.DateOffset(months=months)).date().replace(day=1)
 
 
-def _fade(strategy: StrategyConfig, params, feeds, day: dt.date, window, period: str, min_drift, min_return):
-    opex, first, last, _exit = window
-    bars = feeds[strategy.symbol]
-    conditions = [_condition("window", None, f"{first} to {last} (OPEX {opex} + 2 sessions)", first <= day <= last)]
-    opex_close = _close_on(bars, opex) if day >= opex else None
-    rally = None if opex_close is None else (_close_on(bars, day) / opex_close - 1) * 100
-    conditions.append(_condition(f"rally over the {opex:%b} OPEX close, %", rally, f">= {params.rally_pct:g}",
-                                 rally is not None and rally >= params.rally_pct))
-    conditions.append(_pressure(params, bars, feeds.get("bonds"), day, period, min_drift, min_return))
-    conditions += _filters(params, feeds, strategy.symbol, day)
-    return conditions
+def _probe_class(playbook: type, day: dt.date) -> type:
+    """``playbook`` recording, on ``day``'s bar before it acts, its conditions and whether it is busy."""
+
+    def observe(self, today: dt.date) -> None:
+        if today == day:
+            busy = self.trade_plan is not None or self.entry_order is not None
+            plan = self.trade_plan
+            self.probe = {"busy": busy, "exit_day": None if plan is None else plan.exit_day,
+                          "conditions": self.conditions(today)}
+
+    return type(playbook.__name__, (playbook,), {"observe": observe, "probe": None})
 
 
-def _snapback(strategy: StrategyConfig, params, feeds, day: dt.date):
-    bars = feeds[strategy.symbol]
-    last = cal.nth_session_of_month(day.year, 12, -1)
-    decision = cal.session_offset(last, -1) if params.entry == "last_close" else last
-    closes = bars["close"][bars.index.tz_localize(None) <= pd.Timestamp(day)]
-    five = (closes.iloc[-1] / closes.iloc[-6] - 1) * 100 if len(closes) > 5 else None
-    opex = cal.december_opex_session(day.year)
-    opex_close = _close_on(bars, opex) if day >= opex else None
-    since = None if opex_close is None else (closes.iloc[-1] / opex_close - 1) * 100
-    sell_off = [_condition("5-session return, %", five, f"<= {params.five_day_return_pct:g}",
-                           five is not None and five <= params.five_day_return_pct, required=False),
-                _condition("return since the Dec OPEX close, %", since, f"<= {params.opex_return_pct:g}",
-                           since is not None and since <= params.opex_return_pct, required=False)]
-    any_sell_off = _condition("a sell-off (either above)", None, "any", any(c["ok"] for c in sell_off))
-    return [_condition("decision day", None, str(decision), day == decision), *sell_off, any_sell_off,
-            *_filters(params, feeds, strategy.symbol, day)]
+def probe(run_cfg: RunConfig, strategy: StrategyConfig, feeds: dict[str, pd.DataFrame], day: dt.date) -> dict | None:
+    """Run ``strategy`` on ``feeds`` (its symbol and extra feeds by name) up to ``day``; what it saw on
+    that bar (None: it had no decision bar that day, e.g. no bar or still warming up)."""
+    from runner.backtest.engine import BacktestBroker, configure_backtest_broker
+    from runner.backtest.feeds import make_feed
+    from strategies.registry import STRATEGIES
+
+    params = strategy.typed_params()
+    first, last = pd.Timestamp(probe_start(params, day)), pd.Timestamp(day) + pd.Timedelta(days=1)
+    cerebro = bt.Cerebro(stdstats=False, quicknotify=True)
+    cerebro.setbroker(BacktestBroker())
+    configure_backtest_broker(cerebro.broker, run_cfg)
+    for name, frame in feeds.items():
+        local = frame.index.tz_localize(None)
+        part = frame[(local >= first) & (local < last)]
+        if part.empty:
+            return None
+        cerebro.adddata(make_feed(part, name), name=name)
+    cerebro.addstrategy(_probe_class(STRATEGIES[strategy.name], day), symbol=strategy.symbol,
+                        label=strategy.display_name,
+                        feed_names={role: extra_feed_name(strategy.symbol, role) for role in strategy.feeds},
+                        **params.model_dump())
+    logger.disable("strategies")   # the probe's history is not news: its trades are not logged
+    try:
+        return cerebro.run(runonce=False)[0].probe   # step by step: a short history only warms up
+    finally:
+        logger.enable("strategies")
 
 
-def _vwap(params, day: dt.date):
+def _vwap(params, day: dt.date) -> list[Condition]:
     from strategies.vwap_close_fade import eligible_reasons
 
     reasons = eligible_reasons(day, params) if cal.is_session(day) else ()
     following = next((d for d in cal.sessions_between(day + dt.timedelta(days=1), day + dt.timedelta(days=40))
                       if eligible_reasons(d, params)), None)
-    return [_condition("eligible day (intraday playbook; the z-score is decided on 1-minute bars)", None,
-                       ", ".join(reasons) or f"next eligible {following}", bool(reasons))]
-
-
-def playbook_conditions(strategy: StrategyConfig, feeds: dict[str, pd.DataFrame], day: dt.date) -> list[dict]:
-    """The conditions of one configured playbook on ``day``, each with its value, threshold and verdict."""
-    params = strategy.typed_params()
-    if strategy.name == "december_fade":
-        return _fade(strategy, params, feeds, day, december_window(day.year), "year", params.drift_min_pct,
-                     params.ytd_min_pct)
-    if strategy.name == "quarter_end_fade":
-        month = 3 * ((day.month - 1) // 3 + 1)
-        conditions = _fade(strategy, params, feeds, day, quarter_window(day.year, month), "quarter",
-                           params.drift_min_pct, params.qtd_min_pct)
-        traded = month in params.quarters
-        return [_condition("quarter traded", None, f"quarters {params.quarters}", traded), *conditions]
-    if strategy.name == "january_snapback":
-        return _snapback(strategy, params, feeds, day)
-    if strategy.name == "vwap_close_fade":
-        return _vwap(params, day)
-    return [_condition("not described by the monitor", None, strategy.name, False)]
+    return [Condition("eligible day (intraday playbook; the z-score is decided on 1-minute bars)", bool(reasons),
+                      None, ", ".join(reasons) or f"next eligible {following}")]
 
 
 def load_playbook_bars(run_cfg: RunConfig) -> dict[str, pd.DataFrame]:
@@ -133,19 +108,45 @@ def load_playbook_bars(run_cfg: RunConfig) -> dict[str, pd.DataFrame]:
     return bars
 
 
+def _row(strategy: StrategyConfig, status: str, would_trigger: bool, waits: list[str],
+         conditions: list[Condition]) -> dict:
+    return {"playbook": strategy.display_name, "name": strategy.name, "symbol": strategy.symbol,
+            "would_trigger": would_trigger, "status": status, "waits_on": waits,
+            "conditions": [c.as_dict() for c in conditions]}
+
+
+def playbook_row(run_cfg: RunConfig, strategy: StrategyConfig, run_bars: dict[str, pd.DataFrame],
+                 day: dt.date) -> dict:
+    """Would ``strategy`` trigger on ``day``'s close, and on which conditions it still waits."""
+    if strategy.symbol not in run_bars:   # intraday: its calendar
+        conditions = _vwap(strategy.typed_params(), day) if strategy.name == "vwap_close_fade" else \
+            [Condition("not described by the monitor", False, None, strategy.name)]
+        waits = waiting_on(conditions)
+        status = "eligible today; the trigger is decided on 1-minute bars" if not waits else \
+            "waits on: " + "; ".join(waits)
+        return _row(strategy, status, False, waits, conditions)
+    feeds = {strategy.symbol: run_bars[strategy.symbol],
+             **{extra_feed_name(strategy.symbol, role): run_bars[extra_feed_name(strategy.symbol, role)]
+                for role in strategy.feeds}}
+    seen = probe(run_cfg, strategy, feeds, day)
+    if seen is None:
+        has_bar = pd.Timestamp(day) in feeds[strategy.symbol].index.tz_localize(None)
+        status = f"still warming up on {day} (too little history before it)" if has_bar else \
+            f"no {strategy.symbol} bar on {day}"
+        return _row(strategy, status, False, ["warm-up" if has_bar else "a bar on the date"], [])
+    if seen["conditions"] is None:
+        return _row(strategy, "its conditions are not listed (the playbook has no conditions())", False,
+                    ["described conditions"], [])
+    conditions = seen["conditions"]
+    if seen["busy"]:
+        exit_day = seen["exit_day"]
+        return _row(strategy, f"in a trade (time exit {exit_day}); no new entry until it is flat", False,
+                    ["flat"], conditions)
+    waits = waiting_on(conditions)
+    status = "would trigger on this close" if not waits else "waits on: " + "; ".join(waits)
+    return _row(strategy, status, not waits, waits, conditions)
+
+
 def playbook_rows(run_cfg: RunConfig, run_bars: dict[str, pd.DataFrame], day: dt.date) -> list[dict]:
     """One row per active playbook: would it trigger on ``day``, and on what it still waits."""
-    rows = []
-    for strategy in run_cfg.active_strategies():
-        feeds = {} if strategy.symbol not in run_bars else {
-            strategy.symbol: run_bars[strategy.symbol],
-            **{role: run_bars[extra_feed_name(strategy.symbol, role)] for role in strategy.feeds}}
-        conditions = playbook_conditions(strategy, feeds, day)
-        waits = [c["condition"] for c in conditions if c["required"] and not c["ok"]]
-        intraday = strategy.symbol not in run_bars
-        status = ("eligible today; the trigger is decided on 1-minute bars" if intraday and not waits
-                  else "would trigger on this close" if not waits else "waits on: " + "; ".join(waits))
-        rows.append({"playbook": strategy.display_name, "name": strategy.name, "symbol": strategy.symbol,
-                     "would_trigger": not waits and not intraday, "status": status, "waits_on": waits,
-                     "conditions": conditions})
-    return rows
+    return [playbook_row(run_cfg, strategy, run_bars, day) for strategy in run_cfg.active_strategies()]

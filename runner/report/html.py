@@ -47,7 +47,7 @@ def render_report(cfg, result, notes: list[str], mode: str | None = None) -> str
     groups = [(f"{v.name} · {v.label}", v.trades["pnl_pct"].to_numpy(dtype="float64"),
                charts.COLOURS[i % len(charts.COLOURS)]) for i, v in enumerate(views)]
     parts.append("<h2>Distribution of trade returns</h2>" + charts.returns_histograms(groups))
-    parts.append(_reproducibility(metrics.get("reproducibility")))
+    parts.append(reproducibility_section(metrics.get("reproducibility")))
     parts.append("<h2>Data and notes</h2>" + "".join(f"<p class='note'>{escape(n)}</p>" for n in notes))
     parts.append("<footer>Written by flowbot. Every figure is also in metrics.json (keys in docs/metrics.md); "
                  "every trade in trades.csv, every order in orders.csv.</footer></main></body></html>")
@@ -115,8 +115,9 @@ def _card(view: PlaybookView) -> str:
              if f["years_covered"] is not None else count(f["years_traded"]))
     windows = (f"{count(f['windows_traded'])} of {count(f['windows'])}" if f["windows"] is not None else "–")
     luck = p_value(f["p_value"])
-    draws = (f" ({'exact, ' if f['luck_exact'] else ''}{f['luck_draws']:,} "
-             f"{'combinations' if f['luck_exact'] else 'random draws'})" if f["luck_draws"] else "")
+    draws = (f"Luck: the share of {'all' if f['luck_exact'] else ''} {f['luck_draws']:,} "
+             f"{'combinations' if f['luck_exact'] else 'random draws'} of as many windows, taken at random, whose "
+             f"mean return on its side is at least the mean trade." if f["luck_draws"] else "")
     groups = {
         "Did it work (own account)": [("Mean trade", pct(f["mean_trade_pct"])),
                                       ("Median trade", pct(f["median_trade_pct"])),
@@ -125,18 +126,18 @@ def _card(view: PlaybookView) -> str:
                                       ("Exposure", share(f["exposure_pct"]))],
         "How often": [("Trades", count(f["trades"] or 0)), ("Years with a signal", years),
                       ("Windows traded", windows), ("Hit rate", share(f["hit_rate_pct"]))],
-        "Against what (mean per window)": [("Hold, in the windows traded", pct(f["hold_traded_pct"])),
+        "Against what (mean per window)": [("Hold, windows traded", pct(f["hold_traded_pct"])),
                                            ("Hold, every window", pct(f["hold_pct"])),
                                            ("Its side, every window", pct(f["unconditional_pct"])),
                                            ("Mean trade vs hold", _points(f["vs_hold_pp"])),
                                            ("Mean trade vs its side", _points(f["vs_unconditional_pp"]))],
-        "How sure": [("Luck (p-value)", (luck if luck != "–" else "– (not computed)") + escape(draws))],
+        "How sure": [("Luck (p-value)", luck if luck != "–" else "– (not computed)")],
     }
     rows = "".join(f"<dt class='group'>{escape(group)}</dt>"
                    + "".join(f"<dt>{escape(k)}</dt><dd>{v}</dd>" for k, v in items)
                    for group, items in groups.items())
-    cautions = "".join(f"<div class='caution'>{escape(w)}</div>" for w in f["warnings"]
-                       if not w.startswith(("SYNTHETIC", "PROXY")))
+    cautions = (f"<p class='note'>{escape(draws.replace('  ', ' '))}</p>" if draws else "") + "".join(
+        f"<div class='caution'>{escape(w)}</div>" for w in f["warnings"] if not w.startswith(("SYNTHETIC", "PROXY")))
     return (f"<section class='card {cls}'><h3>{escape(view.name)} {_badge(view)}</h3>"
             f"<div class='sub'>{escape(view.symbol)} · {'1-minute' if view.intraday else 'daily'} bars</div>"
             f"{warning}<p class='verdict'>{_verdict(f)}</p><dl class='figures'>{rows}</dl>{cautions}</section>")
@@ -226,7 +227,8 @@ def _playbook_section(view: PlaybookView, account: pd.DataFrame, index: int) -> 
             + f"<h3>Monthly returns of its account [{escape(view.label)}]</h3>" + heat)
 
 
-def _reproducibility(record: dict | None) -> str:
+def reproducibility_section(record: dict | None) -> str:
+    """The reproducibility record (runner.report.provenance.reproducibility) as a section of a page."""
     if not record:
         return ""
     rows = [("flowbot version", record.get("flowbot_version")), ("git commit", record.get("git_commit")),

@@ -67,3 +67,44 @@ def warnings_for(label: str, trades: int, windows: int, traded_windows: int, p_v
     if windows == 0:
         notes.append("the data covers none of the playbook's windows")
     return notes
+
+
+EULER_GAMMA = 0.5772156649015329
+
+
+def deflated_sharpe(best_sharpe: float | None, trial_sharpes: list[float], sessions: int,
+                    periods_per_year: float = 252.0) -> dict:
+    """The deflated Sharpe ratio of a search's winner (Bailey and López de Prado, 2014).
+
+    ``best_sharpe`` and ``trial_sharpes``: annualized Sharpe ratios of the
+    winner and of every trial searched; ``sessions``: the session returns each
+    rests on. The winner's Sharpe is compared with the highest Sharpe that
+    ``N`` trials of pure noise would be expected to show, given the spread of
+    the trials' Sharpe ratios; the session returns are taken as normal (no skew,
+    no excess kurtosis), which flatters fat-tailed strategies. Returns
+    ``trials``, ``expected_max_sharpe_of_noise`` (annualized), ``haircut_sharpe``
+    (the winner's minus that) and ``deflated_sharpe_probability`` (the chance the
+    winner's true Sharpe is above zero after the search; below 0.95 it is not
+    distinguishable from the best of N lucky draws). None where it cannot be computed.
+    """
+    from statistics import NormalDist
+
+    finite = [float(s) for s in trial_sharpes if s is not None and math.isfinite(float(s))]
+    out = {"method": "deflated Sharpe ratio (Bailey & López de Prado 2014), normal session returns assumed",
+           "trials": len(trial_sharpes), "trials_with_a_sharpe": len(finite), "sessions": int(sessions),
+           "expected_max_sharpe_of_noise": None, "haircut_sharpe": None, "deflated_sharpe_probability": None}
+    n = len(finite)
+    if best_sharpe is None or not math.isfinite(float(best_sharpe)) or n < 2 or sessions < 3:
+        return out
+    scale = math.sqrt(periods_per_year)
+    per_session = [s / scale for s in finite]
+    spread = float(np.std(per_session, ddof=1))
+    normal = NormalDist()
+    expected_max = spread * ((1 - EULER_GAMMA) * normal.inv_cdf(1 - 1 / n)
+                             + EULER_GAMMA * normal.inv_cdf(1 - 1 / (n * math.e)))
+    best = float(best_sharpe) / scale
+    z = (best - expected_max) * math.sqrt(sessions - 1) / math.sqrt(1 + 0.5 * best * best)
+    out.update(expected_max_sharpe_of_noise=round(expected_max * scale, 4),
+               haircut_sharpe=round((best - expected_max) * scale, 4),
+               deflated_sharpe_probability=round(normal.cdf(z), 4))
+    return out

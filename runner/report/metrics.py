@@ -43,7 +43,8 @@ def performance(equity: pd.DataFrame | None, trades: pd.DataFrame, periods_per_y
         return {"bars": int(len(values)), **trade_figures(trades)}
     times = pd.DatetimeIndex(pd.to_datetime(equity["time"], utc=True)).tz_convert(NEW_YORK)
     # Session returns (for Sharpe, Sortino, CAGR) from the last value of each session.
-    session_values = pd.Series(values, index=times).groupby(times.date).last().to_numpy()
+    # The first value (the account at the start) is the base of the first session's return.
+    session_values = np.r_[values[0], pd.Series(values, index=times).groupby(times.date).last().to_numpy()]
     returns = np.diff(session_values) / session_values[:-1]
     years = len(returns) / periods_per_year
     total = values[-1] / values[0] - 1.0
@@ -73,24 +74,41 @@ def performance(equity: pd.DataFrame | None, trades: pd.DataFrame, periods_per_y
 def exposure_pct(times: pd.DatetimeIndex, trades: pd.DataFrame) -> float:
     """Percent of the regular-session time of the sessions in ``times`` with a position open
     (from each trade's entry to its exit, counting session hours only)."""
-    days = sorted(set(times.date))
-    sessions = [d for d in days if market_calendar.is_session(d)]
-    if not sessions:
+    spans = _session_spans(times)
+    if spans is None:
         return 0.0
-    # One unit for every time below: the calendar's opens and closes, and the trades' times, can each
-    # come in another resolution (us, ns), and their int64 values would not be comparable.
-    opens = pd.DatetimeIndex([market_calendar.session_open(d) for d in sessions]).as_unit("ns")
-    closes = pd.DatetimeIndex([market_calendar.session_close(d) for d in sessions]).as_unit("ns")
-    total = float(np.asarray((closes - opens).total_seconds()).sum())
+    o, c, total = spans
     held = 0.0
     if len(trades):
-        entries = pd.DatetimeIndex(pd.to_datetime(trades["entry_time"], utc=True)).as_unit("ns")
-        exits = pd.DatetimeIndex(pd.to_datetime(trades["exit_time"], utc=True)).as_unit("ns")
-        o, c = opens.tz_convert("UTC").asi8, closes.tz_convert("UTC").asi8
-        for entry, exit_ in zip(entries.asi8, exits.asi8):
+        ns = lambda t: pd.DatetimeIndex(pd.to_datetime(t, utc=True)).as_unit("ns").asi8   # noqa: E731
+        for entry, exit_ in zip(ns(trades["entry_time"]), ns(trades["exit_time"])):
             overlap = np.minimum(c, exit_) - np.maximum(o, entry)
             held += float(overlap[overlap > 0].sum()) / 1e9
     return round(held / total * 100.0, 4)
+
+
+_spans: dict[bytes, tuple[np.ndarray, np.ndarray, float] | None] = {}
+
+
+def _session_spans(times: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """(opens, closes as UTC nanoseconds, total seconds) of the sessions among the New York dates of
+    ``times``; None if there are none. Remembered per set of dates: every run of a sweep asks for
+    the same sessions, and building them is most of what the figures cost."""
+    key = np.unique(times.tz_localize(None).as_unit("ns").asi8 // 86_400_000_000_000).tobytes()
+    if key not in _spans:
+        days = sorted(set(times.date))
+        sessions = [d for d in days if market_calendar.is_session(d)]
+        if not sessions:
+            hit = None
+        else:
+            opens = pd.DatetimeIndex([market_calendar.session_open(d) for d in sessions])
+            closes = pd.DatetimeIndex([market_calendar.session_close(d) for d in sessions])
+            total = float(np.asarray((closes - opens).total_seconds()).sum())
+            hit = (opens.tz_convert("UTC").as_unit("ns").asi8, closes.tz_convert("UTC").as_unit("ns").asi8, total)
+        if len(_spans) > 64:
+            _spans.clear()
+        _spans[key] = hit
+    return _spans[key]
 
 
 def bin_trades(trades: pd.DataFrame, windows: pd.DataFrame) -> np.ndarray:

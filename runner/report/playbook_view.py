@@ -132,20 +132,23 @@ def with_stops_and_targets(trades: pd.DataFrame, orders: pd.DataFrame) -> pd.Dat
     out["target"] = np.nan
     if not len(trades) or not len(orders):
         return out
-    order_times = pd.to_datetime(orders["time"], utc=True)
-    exits = pd.to_datetime(trades["exit_time"], utc=True)
+    # Each order belongs to the first trade (by exit) that exited at or after it, and after the previous
+    # exit; per trade, the last such stop and target price. One sorted search per playbook, no loop.
+    order_times = pd.to_datetime(orders["time"], utc=True).to_numpy()
+    exits = pd.to_datetime(trades["exit_time"], utc=True).to_numpy()
+    reasons = orders["reason"].astype(str)
+    kinds = {"stop": (reasons.str.contains("stop").to_numpy(), orders["stop_price"].to_numpy(dtype="float64")),
+             "target": (reasons.str.contains("target").to_numpy(), orders["limit_price"].to_numpy(dtype="float64"))}
     for (strategy, symbol), rows in out.groupby(["strategy", "symbol"]).groups.items():
-        mine = orders[(orders["strategy"] == strategy) & (orders["symbol"] == symbol)]
-        times = order_times[mine.index]
-        previous_exit = None
-        for row in sorted(rows, key=lambda i: exits[i]):
-            span = (times <= exits[row]) if previous_exit is None else ((times > previous_exit) & (times <= exits[row]))
-            sent = mine[span.to_numpy()]
-            stops = sent.loc[sent["reason"].astype(str).str.contains("stop"), "stop_price"].dropna()
-            targets = sent.loc[sent["reason"].astype(str).str.contains("target"), "limit_price"].dropna()
-            out.loc[row, "stop"] = float(stops.iloc[-1]) if len(stops) else np.nan
-            out.loc[row, "target"] = float(targets.iloc[-1]) if len(targets) else np.nan
-            previous_exit = exits[row]
+        rows = np.asarray(rows)
+        rows = rows[np.argsort(exits[out.index.get_indexer(rows)], kind="stable")]
+        sorted_exits = exits[out.index.get_indexer(rows)]
+        mine = ((orders["strategy"] == strategy) & (orders["symbol"] == symbol)).to_numpy()
+        owner = np.searchsorted(sorted_exits, order_times, side="left")
+        for column, (is_kind, price) in kinds.items():
+            pick = mine & is_kind & ~np.isnan(price) & (owner < len(rows))
+            last = pd.Series(price[pick]).groupby(owner[pick]).last()
+            out.loc[rows[last.index.to_numpy()], column] = last.to_numpy()
     return out
 
 

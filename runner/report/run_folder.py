@@ -15,7 +15,8 @@ import pandas as pd
 from runner.errors import UserInputError
 from runner.inputs import cut, safe_name
 
-RUN_FILES = ("trades.csv", "orders.csv", "equity.csv", "metrics.json", "config.resolved.yaml", "report.html", "run.log")
+RUN_FILES = ("trades.csv", "orders.csv", "equity.csv", "metrics.json", "config.resolved.yaml", "report.html", "run.log",
+             "status.json")   # status.json: a paper session's live view
 
 
 def create_run_folder(base: Path, mode: str, name: str, out: Path | None = None) -> Path:
@@ -44,20 +45,59 @@ def create_run_folder(base: Path, mode: str, name: str, out: Path | None = None)
     return folder
 
 
+def existing_folder(path: Path) -> Path:
+    """The nearest of ``path`` and its parents that exists now (taken before a run folder is made)."""
+    path = Path(path).absolute()
+    for candidate in [path, *path.parents]:
+        try:
+            if candidate.exists():
+                return candidate
+        except OSError:   # a name too long, a loop: create_run_folder says what is wrong with it
+            continue
+    return Path(path.anchor)
+
+
+def discard_run_folder(folder: Path, existed: Path) -> None:
+    """A run that failed before its results were written leaves nothing half-written behind.
+
+    The files a run writes go (only those), then each now-empty folder from the run folder up to, not
+    including, ``existed`` (:func:`existing_folder` before the run): an empty ``--out`` folder the user made,
+    and ``logs/`` when it was there, stay. The console message and, for a bug, the crash log say why.
+    """
+    folder = Path(folder).absolute()
+    for name in (*RUN_FILES, *(f"{n}.partial" for n in RUN_FILES), ".flowbot-write-test"):
+        try:
+            (folder / name).unlink(missing_ok=True)
+        except OSError:
+            pass
+    existed = Path(existed).absolute()
+    made = folder
+    while made != existed and existed in made.parents:
+        try:
+            made.rmdir()   # only when empty: anything else in it is not ours to delete
+        except OSError:
+            break
+        made = made.parent
+
+
 def _make(folder: Path, what: str, *, exist_ok: bool) -> None:
     """mkdir, and prove the folder takes files, with one message for every way it can fail."""
     def refuse(why: str):
         return UserInputError(f"{what}: {why}")
 
+    existed = None
     try:
         blocker = next((p for p in [folder, *folder.parents] if p.exists()), None)
         if blocker is not None and blocker != folder and not blocker.is_dir():
             raise refuse(f"{blocker} is a file, not a folder")
+        existed = existing_folder(folder)
         folder.mkdir(parents=True, exist_ok=exist_ok)
         probe = folder / ".flowbot-write-test"
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
+        if existed is not None:   # the folders made for it go again
+            discard_run_folder(folder, existed)
         raise refuse(f"cannot write there ({exc.strerror or exc})") from None
 
 

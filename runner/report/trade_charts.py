@@ -52,10 +52,11 @@ def trade_charts(view: PlaybookView) -> str:
     draw = _session_chart if view.intraday else _window_chart
     from matplotlib.ticker import MaxNLocator
 
+    stamps = naive_new_york(view.bars.index)   # once per playbook, not per trade
     for ax, (_, trade) in zip(axes.flat, trades.iterrows()):
         style_axes(ax, size=6.5)
         ax.yaxis.set_major_locator(MaxNLocator(4))   # few labels: text is most of a panel's drawing time
-        draw(ax, view, trade)
+        draw(ax, view, trade, stamps)
         _title(ax, trade)
     for ax in list(axes.flat)[len(trades):]:
         ax.set_visible(False)
@@ -89,9 +90,9 @@ def _marks(ax, trade, x_entry: float, x_exit: float) -> None:
             ax.hlines(level, x_entry, end, colors=colour, linestyles="--", linewidth=1.1, zorder=4)
 
 
-def _window_chart(ax, view: PlaybookView, trade) -> None:
+def _window_chart(ax, view: PlaybookView, trade, stamps: pd.DatetimeIndex) -> None:
     bars = view.bars
-    days = naive_new_york(bars.index).normalize()
+    days = stamps.normalize()
     entry, exit_ = naive_new_york([trade["entry_time"], trade["exit_time"]])
     window = _window_around(view, entry)
     first = min(entry.normalize(), window[0]) if window else entry.normalize()
@@ -135,11 +136,10 @@ def _window_around(view: PlaybookView, entry: pd.Timestamp):
     return None
 
 
-def _session_chart(ax, view: PlaybookView, trade) -> None:
+def _session_chart(ax, view: PlaybookView, trade, stamps: pd.DatetimeIndex) -> None:
     from strategies.session_vwap import SessionVwap
 
     entry, exit_ = naive_new_york([trade["entry_time"], trade["exit_time"]])
-    stamps = naive_new_york(view.bars.index)
     day = entry.normalize()
     lo, hi = stamps.searchsorted(day), stamps.searchsorted(day + pd.Timedelta(days=1))
     part = view.bars.iloc[lo:hi]

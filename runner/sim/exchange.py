@@ -21,23 +21,24 @@ Contract:
   Submitted with the running filled quantity until the last one).
 * ``close_session`` runs the closing auction (MOC, LOC) and then cancels
   unfilled DAY orders that were working in that session.
+* Like IB Gateway: an order goes live as PreSubmitted and then Submitted; a
+  stop (STP, STP LMT, TRAIL) rests in PreSubmitted until it is elected, then
+  turns Submitted before it fills; an order larger than ``fill_lot`` shares
+  fills in executions of at most ``fill_lot`` shares (``partial_fills`` > 1
+  splits every fill into that many instead); a MOC or LOC that arrives in a
+  session at or after its cutoff (``moc_cutoff_minutes`` before the close:
+  15:50, 12:50 on an early-close day) is refused with 201 and Inactive.
 """
 from __future__ import annotations
 
 from typing import Callable, Protocol
 
-from . import matching
+from . import matching, order_checks
 from .account import Account, CommissionSchedule, Execution
 from .contracts import ContractBook, Listing
 from .orders import SUPPORTED_TYPES, OrderTicket, SimOrder
 
-def on_tick(price: float, tick: float) -> bool:
-    """True when ``price`` is a whole number of ``tick`` (within float noise)."""
-    ticks = price / tick
-    return abs(ticks - round(ticks)) < 1e-6
-
-
-HELD_TYPES = frozenset({"STP", "STP LMT", "TRAIL"})   # IB shows simulated stops as PreSubmitted
+from .order_checks import HELD_TYPES, on_tick  # noqa: F401  (on_tick: public)
 
 
 class ExchangeListener(Protocol):
@@ -50,13 +51,16 @@ class ExchangeListener(Protocol):
 class SimExchange:
     def __init__(self, account: Account, contracts: ContractBook, commission: CommissionSchedule,
                  listener: ExchangeListener, clock: Callable[[], float], partial_fills: int = 0,
-                 reject_status: str = "Inactive"):
+                 reject_status: str = "Inactive", fill_lot: int = 0,
+                 session_close_at: Callable[[float], float | None] | None = None):
         self.account = account
         self.contracts = contracts
         self.commission = commission
         self.listener = listener
         self.clock = clock
         self.partial_fills = max(int(partial_fills), 1)
+        self.fill_lot = max(int(fill_lot), 0)
+        self.session_close_at = session_close_at or (lambda now: None)
         self.reject_status = reject_status
         self.orders: dict[int, SimOrder] = {}              # by permId, in arrival order
         self.last_prices: dict[str, float] = {}
@@ -86,7 +90,7 @@ class SimExchange:
             return
         listing = self.contracts.match(ticket.con_id, ticket.symbol, ticket.sec_type,
                                        ticket.currency, ticket.exchange)
-        problem = self._validate(ticket, listing)
+        problem = order_checks.refusal(ticket, listing)
         if problem:
             self.listener.order_error(client_id, ticket.order_id, *problem)
             return
@@ -100,6 +104,10 @@ class SimExchange:
                 del self.rejects_pending[i]
                 self._reject(order, reason)
                 return
+        late = order_checks.past_auction_cutoff(ticket, order.received_at, self.session_close_at)
+        if late:
+            self._reject(order, late)
+            return
         parent = self.find(client_id, ticket.parent_id) if ticket.parent_id else None
         if parent is not None and parent.is_done and parent.status != "Filled":
             # Attached to an order that is no longer working (refused or cancelled): refused too.
@@ -181,28 +189,6 @@ class SimExchange:
         self._next_perm_id += 1
         return self._next_perm_id
 
-    def _validate(self, ticket: OrderTicket, listing: Listing | None) -> tuple[int, str] | None:
-        if listing is None:
-            return 200, "No security definition has been found for the request"
-        if ticket.what_if:
-            return 321, "Error validating request:-'bO' : cause - What-if orders are not simulated"
-        if ticket.order_type not in SUPPORTED_TYPES:
-            return 387, "Unsupported order type for this exchange and security type."
-        if ticket.quantity <= 0:
-            return 434, "The order size cannot be zero."
-        if ticket.action not in ("BUY", "SELL"):
-            return 321, f"Error validating request:-'bO' : cause - Invalid action: {ticket.action}"
-        needs_limit = ticket.order_type in ("LMT", "LOC", "STP LMT")
-        needs_stop = ticket.order_type in ("STP", "STP LMT")
-        if (needs_limit and ticket.lmt_price is None) or (needs_stop and ticket.aux_price is None):
-            return 321, "Error validating request:-'bO' : cause - Missing order price"
-        if ticket.order_type == "TRAIL" and ticket.aux_price is None and ticket.trailing_percent is None:
-            return 321, "Error validating request:-'bO' : cause - Missing trailing amount"
-        for price in (ticket.lmt_price, ticket.aux_price, ticket.trail_stop_price):
-            if price is not None and not on_tick(price, listing.min_tick):
-                return 110, "The price does not conform to the minimum price variation for this contract."
-        return None
-
     def _parent(self, order: SimOrder) -> SimOrder | None:
         pid = order.ticket.parent_id
         return self.find(order.client_id, pid) if pid else None
@@ -223,13 +209,17 @@ class SimExchange:
         parent = self._parent(order)
         waiting = parent is not None and parent.status != "Filled"
         held = waiting or order.ticket.order_type in HELD_TYPES
-        order.status = "PreSubmitted" if held else "Submitted"
+        # IB reports every new order PreSubmitted first; one that is not held turns Submitted at once.
+        order.status = "PreSubmitted"
+        self.listener.order_updated(order)
+        if not held:
+            order.status = "Submitted"
+            self.listener.order_updated(order)
         # An order works from the next source bar's open, never inside the bar it arrived
         # in: a bar in progress (or a session past its closing auction) has moves the
         # client could not have known about when it decided. Auction orders are matched by
         # close_session, which does not look at this flag.
         order.wait_for_next_bar = True
-        self.listener.order_updated(order)
 
     def _modify(self, order: SimOrder, ticket: OrderTicket) -> None:
         if order.is_done:
@@ -273,6 +263,9 @@ class SimExchange:
                 self._cancel(child, notify_client)
 
     def _fill(self, order: SimOrder, price: float) -> None:
+        if order.status == "PreSubmitted":   # a stop elected: it works (Submitted) before it fills
+            order.status = "Submitted"
+            self.listener.order_updated(order)
         for quantity in self._split(order.remaining):
             self._execute(order, quantity, price)
             if order.is_done:
@@ -280,6 +273,10 @@ class SimExchange:
 
     def _split(self, quantity: float) -> list[float]:
         parts = self.partial_fills
+        if parts <= 1 and self.fill_lot and quantity > self.fill_lot:
+            lots = int(quantity // self.fill_lot)
+            rest = quantity - lots * self.fill_lot
+            return [float(self.fill_lot)] * lots + ([rest] if rest > 1e-9 else [])
         if parts <= 1 or quantity < parts:
             return [quantity]
         base = float(int(quantity // parts))

@@ -9,6 +9,11 @@ closes everything; the object is also a context manager.
 Default start of the clock: the open of the dataset's first session, or of
 the session ``warmup_sessions`` later -- the sessions before the start are
 history that reqHistoricalData can serve, the rest is replayed.
+
+Strict like IB Gateway by default: orders larger than ``fill_lot`` shares fill
+in several executions, commission reports follow their execution after a
+random ``commission_delay`` (seconds of real time, seeded by ``seed``), and
+the rest described in exchange.py and server.py.
 """
 from __future__ import annotations
 
@@ -59,7 +64,8 @@ class SimulatedGateway:
                  bar_pause: float = 0.0, warmup_sessions: int = 0, paused: bool = False,
                  pacing_time_scale: float = 1.0, pacing_clock: Callable[[], float] | None = None,
                  reject_status: str = "Inactive", push_open_orders: bool = True, wire_log: bool = True,
-                 executions_days: int | None = None, contracts: dict[str, dict] | None = None):
+                 executions_days: int | None = None, contracts: dict[str, dict] | None = None,
+                 fill_lot: int = 500, commission_delay: tuple[float, float] = (0.1, 0.3), seed: int = 0):
         require_loopback(host)
         if speed < 0:
             raise ValueError("speed must be >= 0 (0 = as fast as possible)")
@@ -74,12 +80,14 @@ class SimulatedGateway:
         self.account = Account(account_id=account, cash=float(cash))
         self.commission = CommissionSchedule(commission_per_share, commission_min)
         self.partial_fills = partial_fills
+        self.fill_lot = fill_lot
         self.reject_status = reject_status
         self.faults = FaultPlan()
         self.pacing = PacingGuard(time_scale=pacing_time_scale, enabled=pacing,
                                   **({"clock": pacing_clock} if pacing_clock else {}))
         self.options = GatewayOptions(account=account, push_open_orders=push_open_orders,
-                                      wire_log=wire_log, executions_days=executions_days)
+                                      wire_log=wire_log, executions_days=executions_days,
+                                      commission_delay=tuple(commission_delay), seed=seed)
         self._start_paused = paused
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -99,6 +107,14 @@ class SimulatedGateway:
         days = sorted({d for s in self.series.values() for d in s.frame["session"]})
         day = days[min(warmup_sessions, len(days) - 1)]
         return self.calendar.bounds(day)[0].timestamp()
+
+    def _session_close_at(self, moment: float) -> float | None:
+        """The close of the session ``moment`` falls in (before its close), else None."""
+        day = to_new_york(moment).date()
+        if not self.calendar.is_session(day):
+            return None
+        close = self.calendar.bounds(day)[1].timestamp()
+        return close if moment < close else None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -142,7 +158,8 @@ class SimulatedGateway:
         self.replay = Replay(self.series, self.calendar, self.start_time, self.speed, self.server,
                              session_pause=self.session_pause, bar_pause=self.bar_pause)
         self.exchange = SimExchange(self.account, self.contracts, self.commission, self.server,
-                                    self.replay.clock.now, self.partial_fills, self.reject_status)
+                                    self.replay.clock.now, self.partial_fills, self.reject_status,
+                                    fill_lot=self.fill_lot, session_close_at=self._session_close_at)
         self.server.replay, self.server.exchange = self.replay, self.exchange
         if self._start_paused:
             self.replay.pause()
@@ -265,6 +282,16 @@ class SimulatedGateway:
             return {s.client_id: sorted(s.realtime.values()) for s in self.server.sessions
                     if s.client_id is not None and not s.closed and s.realtime}
         return self._call(snapshot)
+
+    def set_order_event_tap(self, tap: Callable[[str, int], Any] | None) -> None:
+        """Call ``tap(kind, client_id)`` on the gateway's loop after every order message it sends
+        ("status", "execution", "error", "commission"). The tap may block: the gateway stands still
+        meanwhile (a test kills its client right after one particular message)."""
+        self._call(lambda: setattr(self.server, "order_event_tap", tap))
+
+    def reports_pending(self) -> int:
+        """Commission reports scheduled after their execution and not yet sent (0: all sent)."""
+        return self._call(lambda: self.server.reports_pending)
 
     def connected_clients(self) -> list[int]:
         return self._call(lambda: sorted(s.client_id for s in self.server.sessions

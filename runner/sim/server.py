@@ -4,13 +4,16 @@ Contract: ``GatewayServer`` listens on one loopback address, keeps one
 ``ClientSession`` per connection and routes what the exchange and the replay
 report to the sessions that should hear it, like a real gateway:
 
-* order updates, fills (execDetails, then openOrder and orderStatus, then the
-  commission report) and order errors go to the sessions of the client id that
-  placed the order;
+* order updates (openOrder, then orderStatus twice, as IB Gateway repeats
+  it), fills (execDetails, then the order update, then the commission report
+  ``commission_delay`` seconds of real time later, 100-300 ms by default) and
+  order errors go to the sessions of the client id that placed the order;
 * positions, portfolio and account values go to the sessions subscribed to
   them, after every fill and at every session close;
 * 5-second bars go to the sessions subscribed to that symbol's real-time bars,
-  unless connectivity is down (1100).
+  unless connectivity is down (1100); 1101 (restored, data lost) ends every
+  market and account data subscription (real-time bars, account updates,
+  positions), which the client must request again.
 It never binds anything but a loopback address.
 """
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import ipaddress
+import random
 import time
 from dataclasses import dataclass
 
@@ -45,6 +49,9 @@ class GatewayOptions:
     #: reqExecutions and reqCompletedOrders cover the current trading day only, like IB (None);
     #: N > 0 widens that to the last N sim days (a rehearsal convenience, not IB's behaviour).
     executions_days: int | None = None
+    #: (low, high) seconds of real time between an execution and its commission report; (0, 0): at once.
+    commission_delay: tuple[float, float] = (0.1, 0.3)
+    seed: int = 0
 
     def executions_since(self, now: float) -> float:
         if self.executions_days:
@@ -84,6 +91,12 @@ class GatewayServer:
         self._numbers = 0
         self._restart_now: asyncio.Event | None = None   # set while a simulated restart waits
         self._serving: set[asyncio.Task] = set()
+        self._delays = random.Random(options.seed)
+        self.reports_pending = 0                      # commission reports scheduled, not yet sent
+        #: Called on the loop with (kind, client_id) for every order message sent to a client ("status",
+        #: "execution", "error", "commission") and at every source bar's open and session close ("open",
+        #: "close"): tests stop the world at one of them (e.g. to kill the client).
+        self.order_event_tap = None
         self._masked = options.account[:2] + "*" * max(len(options.account) - 4, 1) + options.account[-2:]
 
     # -- listening ------------------------------------------------------------------------
@@ -187,20 +200,44 @@ class GatewayServer:
 
     # -- ExchangeListener -----------------------------------------------------------------
 
+    def _tap(self, kind: str, client_id: int) -> None:
+        if self.order_event_tap is not None:
+            self.order_event_tap(kind, client_id)
+
     def order_updated(self, order: SimOrder) -> None:
         for session in self.sessions_of(order.client_id):
-            session.send_all(statements.order_update(self.exchange, order))
+            session.send_all(statements.order_update(self.exchange, order, repeat_status=True))
+        self._tap("status", order.client_id)
 
     def order_error(self, client_id: int, order_id: int, code: int, message: str) -> None:
         for session in self.sessions_of(client_id):
             session.send(layouts.error(order_id, code, message))
+        self._tap("error", client_id)
 
     def executed(self, order: SimOrder, execution: Execution) -> None:
         listing = self.exchange.listing_of(order)
-        for session in self.sessions_of(order.client_id):
+        sessions = self.sessions_of(order.client_id)
+        for session in sessions:
             session.send(layouts.execution(-1, execution, listing, to_new_york(execution.time)))
-            session.send_all(statements.order_update(self.exchange, order))
-            session.send(layouts.commission_report(execution))
+        self._tap("execution", order.client_id)
+        for session in sessions:
+            session.send_all(statements.order_update(self.exchange, order, repeat_status=True))
+        self._tap("status", order.client_id)
+        low, high = self.options.commission_delay
+        report = layouts.commission_report(execution)
+        if high <= 0:
+            for session in sessions:
+                session.send(report)
+            self._tap("commission", order.client_id)
+            return
+        self.reports_pending += 1
+
+        def send_report():
+            self.reports_pending -= 1
+            for session in sessions:
+                session.send(report)   # a closed session drops it: reqExecutions has it later
+            self._tap("commission", order.client_id)
+        asyncio.get_running_loop().call_later(self._delays.uniform(low, high), send_report)
 
     def positions_changed(self, symbol: str) -> None:
         for session in list(self.sessions):
@@ -215,6 +252,8 @@ class GatewayServer:
 
     def on_bar_open(self, symbol: str, price: float) -> None:
         self.exchange.on_bar_open(symbol, price)
+        for client_id in sorted({s.client_id for s in self.sessions if s.client_id is not None and not s.closed}):
+            self._tap("open", client_id)
 
     def on_move(self, symbol: str, start: float, end: float) -> None:
         self.exchange.on_move(symbol, start, end)
@@ -224,6 +263,8 @@ class GatewayServer:
         for session in list(self.sessions):
             if session.account_updates:
                 session.send_all(self.account_statement())
+        for client_id in sorted({s.client_id for s in self.sessions if s.client_id is not None and not s.closed}):
+            self._tap("close", client_id)
 
     def deliver(self, piece: Piece) -> None:
         if self.faults.connectivity_lost:
@@ -248,4 +289,6 @@ class GatewayServer:
             if code == 1101:
                 for session in self.sessions:
                     session.realtime.clear()
+                    session.account_updates = session.positions = False
+                    session.account_multi.clear()
         self.broadcast_error(code, message)

@@ -66,9 +66,11 @@ def open_orders(exchange: SimExchange, client_id: int | None) -> list[list]:
     return out
 
 
-def order_update(exchange: SimExchange, order: SimOrder) -> list[list]:
+def order_update(exchange: SimExchange, order: SimOrder, repeat_status: bool = False) -> list[list]:
+    """openOrder + orderStatus; ``repeat_status``: the orderStatus twice, as IB Gateway sends a change."""
     listing = exchange.listing_of(order)
-    return [layouts.open_order(order, listing, exchange.account.account_id), layouts.order_status(order)]
+    status = layouts.order_status(order)
+    return [layouts.open_order(order, listing, exchange.account.account_id), status] + ([status] if repeat_status else [])
 
 
 def completed_orders(exchange: SimExchange, since: float | None = None) -> list[list]:

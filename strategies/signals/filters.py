@@ -20,6 +20,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from strategies.conditions import Condition
 from strategies.signals.indicators import PeriodDrift, RelativeStrength, SameSessionVolume
 
 
@@ -181,6 +182,12 @@ class FilterCheck:
 
     def describe(self) -> str:
         return describe(self.spec, self.leg_names, self.values())
+
+    def condition(self) -> Condition:
+        """The filter as one of the playbook's entry conditions (value: the one value, if one)."""
+        values = self.values()
+        return Condition(f"filter {self.spec.signal}", evaluate(self.spec, values),
+                         values[0] if len(values) == 1 else None, describe(self.spec, self.leg_names, values))
 
 
 def evaluate(spec: _FilterBase, values: list[float]) -> bool:

@@ -77,3 +77,20 @@ def test_stop_is_anchored_to_the_fill():
     })
     t = run(rows).trades.iloc[0]
     assert t.exit_reason == "time_exit"
+
+
+def test_next_close_entry_exits_follow_the_fill():
+    """Issue 11 point 6 with ``entry: next_close``: the exit group goes out after the close fill, at the
+    decision's distances from the fill (a target left at the decision's 121 would sit above a 119 short
+    entry and exit "at target" at a loss)."""
+    rows = december({
+        D(2018, 12, 24): bar(120.0, 121.0),
+        D(2018, 12, 26): bar(121.0, 122.0),                 # decided at 122: target 1 below, stop 15 above
+        D(2018, 12, 27): bar(121.0, 119.0, 121.5, 118.8),   # short at the close, 119
+        D(2018, 12, 28): bar(119.0, 118.5, 119.5, 117.8),   # the anchored target 118 is reached
+        D(2018, 12, 31): bar(118.5, 118.5, 119.0, 118.0),
+    })
+    cfg = config("december_fade", {**FADE, "entry": "next_close"})
+    t = run_backtest(cfg, bars={"SPX": frame(rows)}).trades.iloc[0]
+    assert (t.entry_price, t.exit_reason, t.exit_price) == (pytest.approx(119.0), "target", pytest.approx(118.0))
+    assert t.pnl > 0

@@ -17,6 +17,7 @@ import pytest
 
 from runner.backtest.daily_window_feed import (average_true_range, left_inside_windows, prepare, run_windowed,
                                                window_feeds)
+from runner.backtest.recorder import RunLog
 from runner.backtest.run import run_backtest
 from runner.config import apply_override, read_yaml, validate_config
 from runner.data.load import load_run_bars
@@ -112,18 +113,21 @@ def test_window_feeds_carry_a_few_percent_of_the_bars():
 def test_a_trade_outside_the_fed_bars_sends_the_run_to_the_plain_path():
     bars = load_sample("sp500").iloc[:800]
     windows = [(pd.Timestamp("2000-12-18"), pd.Timestamp("2000-12-29"), 3)]
-    prepared = prepare(bars, windows, 14)
-    first, last = prepared.spans[0]
-    inside = pd.DataFrame([{"symbol": "SPX", "entry_time": first.isoformat(), "exit_time": last.isoformat()}])
-    later = pd.DataFrame([{"symbol": "SPX", "entry_time": first.isoformat(),
-                           "exit_time": (last + pd.Timedelta(days=40)).isoformat()}])
-    orders = pd.DataFrame({"symbol": ["SPX", "SPX"], "order_id": [1, 1], "status": ["Accepted", "Completed"]})
-    alive = pd.DataFrame({"symbol": ["SPX"], "order_id": [2], "status": ["Accepted"]})
-    assert left_inside_windows(inside, orders, 0, {"SPX": prepared})
-    assert not left_inside_windows(later, orders, 0, {"SPX": prepared})
-    assert not left_inside_windows(inside, alive, 0, {"SPX": prepared})
-    assert not left_inside_windows(inside, orders, 1, {"SPX": prepared})
+    prepared = {"SPX": prepare(bars, windows, 14)}
+    first, last = prepared["SPX"].spans[0]
 
+    def log(exit_time, statuses, open_trades=()):
+        runlog = RunLog()
+        runlog.trades.append({"symbol": "SPX", "entry_time": first.isoformat(), "exit_time": exit_time.isoformat()})
+        runlog.orders.extend({"symbol": "SPX", "order_id": i, "status": s} for i, s in statuses)
+        runlog._open.update({key: None for key in open_trades})
+        return runlog
+
+    done = [(1, "Accepted"), (1, "Completed")]
+    assert left_inside_windows(log(last, done), prepared)
+    assert not left_inside_windows(log(last + pd.Timedelta(days=40), done), prepared)
+    assert not left_inside_windows(log(last, [*done, (2, "Accepted")]), prepared)
+    assert not left_inside_windows(log(last, done, [("december_fade", "SPX")]), prepared)
 
 def test_a_bar_off_the_nyse_calendar_gets_the_plain_path():
     bars = load_sample("sp500").iloc[:300].copy()

@@ -86,6 +86,33 @@ def settle(store, feeds) -> None:
     store.call(store.qualify(feeds[0].p.symbol), timeout=PATIENCE)
 
 
+def caught_up(gw, store, broker, feeds) -> None:
+    """Block until the bot has acted on everything the gateway sent so far (for a pause hook).
+
+    A round trip first (every message the gateway sent before its answer is then on the store's
+    queue), then: every commission report sent, the queue empty, no fill waiting for its report,
+    two idle polls of every feed; a last round trip carries the orders the bot sent to the gateway.
+    """
+    feeds = list(feeds)
+    store.call(store.qualify(feeds[0].p.symbol), timeout=PATIENCE)
+    marks = {id(f): f.idle_polls for f in feeds}
+    wait_for(lambda: gw.reports_pending() == 0 and store.events.empty() and not broker.awaiting
+             and all(f.idle_polls >= marks[id(f)] + 2 for f in feeds))
+    store.call(store.qualify(feeds[0].p.symbol), timeout=PATIENCE)
+
+
+def follow(gw, store, broker, feeds) -> None:
+    """Make the gateway wait at every session close until the bot has caught up (never a fixed pause)."""
+    feeds = list(feeds)
+
+    def hook():
+        try:
+            caught_up(gw, store, broker, feeds)
+        except Exception:   # the bot is stopping (loop gone): let the replay go on
+            pass
+    gw.set_pause_hook(hook)
+
+
 def step_sessions(gw, store, feeds, days, at: dt.time = dt.time(16, 1)) -> None:
     """Replay session by session, letting the bot act on each completed bar before the next one opens.
 
@@ -110,8 +137,12 @@ class LiveRun:
     thread: threading.Thread | None = None
     strategies: list = field(default_factory=list)
     error: BaseException | None = None
+    gateway: object = None
 
     def start(self) -> "LiveRun":
+        """Run Cerebro in its thread; the gateway waits for this bot at every session close."""
+        if self.gateway is not None:
+            follow(self.gateway, self.store, self.broker, self.feeds.values())
         def target():
             try:
                 self.strategies = self.cerebro.run(runonce=False, preload=False)
@@ -126,6 +157,8 @@ class LiveRun:
         return self.cerebro.runningstrats[0]
 
     def stop(self, timeout: float = PATIENCE) -> None:
+        if self.gateway is not None:
+            self.gateway.set_pause_hook(None)
         for feed in self.feeds.values():
             feed.finished = True
         self.cerebro.runstop()
@@ -154,7 +187,7 @@ def live_run(gw, library: str, strategy, tmp_path, symbols=("SPY",), backfill_ba
         cerebro.adddata(feed, name=name)
     cerebro.setbroker(broker)
     cerebro.addstrategy(strategy, **strategy_params)
-    return LiveRun(store, broker, feeds, cerebro)
+    return LiveRun(store, broker, feeds, cerebro, gateway=gw)
 
 
 class Recorder(bt.Strategy):
@@ -181,4 +214,4 @@ class Recorder(bt.Strategy):
         return [s for n, s, _, _ in self.notes if n == name]
 
 
-__all__ = ["synthetic_daily", "wait_for", "settle", "step_sessions", "PATIENCE", "live_run", "Recorder", "LiveRun", "events"]
+__all__ = ["synthetic_daily", "wait_for", "settle", "step_sessions", "PATIENCE", "live_run", "Recorder", "LiveRun", "events", "follow", "caught_up"]

@@ -101,6 +101,7 @@ def run(tmp_path, make, scenario, risk=None, cash=100_000.0, positions=None, jou
     cerebro.setbroker(broker)
     cerebro.addstrategy(OneOrder, make=make, cancel_at=cancel_at)
     strategy = cerebro.run()[0]
+    store.journal.close()   # as the store does when the session ends (the journal is locked while open)
     return strategy, broker, gw
 
 

@@ -104,3 +104,27 @@ def test_reconnect_backoff_is_capped_once_the_gateway_is_restarting(library, bar
         finish(gw, run, bars)
     # Doubling would wait 0.1, 0.2, 0.4, 0.8, 1.6, 3.2 s...; refused connections cap it at restart_backoff.
     assert delays[:3] == [0.1, 0.2, 0.3] and max(delays) == 0.3
+
+
+def test_1100_left_unrestored_raises_a_loud_error_naming_the_positions(library, bars, tmp_path):
+    from loguru import logger
+
+    errors = []
+    sink = logger.add(lambda m: errors.append(m.record["message"]), level="ERROR",
+                      filter=lambda r: "connectivity lost (1100)" in r["message"])
+    try:
+        with gateway(bars) as gw:
+            run = live_run(gw, library, Recorder, tmp_path)
+            run.broker.stale_alert_after = 0.5
+            start_live(gw, run)
+            gw.advance_to(at(bars, WARMUP, 12, 0))
+            gw.send_error(1100)
+            assert wait_for(lambda: len(errors) >= 2), "an ERROR, then another while it lasts"
+            assert "not restored" in errors[0] and "positions none" in errors[0]
+            gw.send_error(1102)
+            assert wait_for(lambda: not run.broker.paused)
+            count = len(errors)
+            finish(gw, run, bars)
+        assert len(errors) == count, "quiet once restored"
+    finally:
+        logger.remove(sink)

@@ -1,5 +1,8 @@
 """The SQLite order journal: intents before sending, idempotent records."""
 import datetime as dt
+from pathlib import Path
+
+import pytest
 
 from runner.ib.journal import Journal, OrderIntent
 
@@ -49,3 +52,56 @@ def test_positions_upsert(tmp_path):
     j.record_position("SPY", 10, 100.0)
     j.record_position("SPY", -5, 101.0)
     assert j.positions() == {"SPY": -5}
+
+
+# -- checked at start, before anything is sent (issue 12) ---------------------------------------------
+def test_a_journal_held_by_another_process_is_refused_with_exit_code_2(tmp_path):
+    import subprocess
+    import sys
+
+    from runner.ib.journal import JournalError
+
+    path = tmp_path / "journal.sqlite"
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from runner.ib.journal import Journal; "
+                               f"j = Journal({str(path)!r}); print('held', flush=True); sys.stdin.read()"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=Path(__file__).parents[2])
+    try:
+        assert holder.stdout.readline().strip() == b"held"
+        with pytest.raises(JournalError, match=r"is in use by flowbot pid \d+") as caught:
+            Journal(path)
+        assert caught.value.exit_code == 2
+    finally:
+        holder.kill()
+        holder.wait(30)
+    Journal(path).close()   # the kernel released the lock of the killed holder
+
+
+def test_a_corrupt_journal_is_refused_naming_the_file(tmp_path):
+    from runner.ib.journal import JournalError
+
+    path = tmp_path / "journal.sqlite"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(JournalError, match="is not a readable flowbot journal"):
+        Journal(path)
+    assert path.read_bytes().startswith(b"this is not sqlite"), "left as it was"
+    Journal(tmp_path / "other.sqlite").close()
+
+
+def test_a_journal_of_another_account_is_refused(tmp_path):
+    from runner.ib.journal import JournalError
+
+    path = tmp_path / "journal.sqlite"
+    Journal(path, account="DU1111111").close()
+    Journal(path, account="DU1111111").close()
+    with pytest.raises(JournalError, match=r"belongs to account DU\*+111, but the gateway is logged into DU\*+222"):
+        Journal(path, account="DU2222222")
+
+
+def test_an_account_id_never_escapes_the_journal_folder(tmp_path):
+    from runner.ib.journal import journal_path
+
+    for account in ("DU/../../x", "..", "/etc/passwd", "DU1234567", "a\\b", "."):
+        path = journal_path(tmp_path / "logs", account)
+        assert path.parent == tmp_path / "logs" and path.resolve().parent == (tmp_path / "logs").resolve(), account
+        assert path.name.startswith("journal-") and path.name.endswith(".sqlite")
+    assert journal_path(tmp_path, "DU1234567").name == "journal-DU1234567.sqlite"

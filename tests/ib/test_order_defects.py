@@ -73,7 +73,10 @@ def refs_unique(gw):
 def test_stop_and_target_go_out_on_the_tick_in_the_safe_direction(library, bars, tmp_path):
     with gateway(bars) as gw:
         strategy = finish(gw, go_live(one_trade(gw, library, tmp_path, bars, **WIDE)), bars)
-        at_gateway = {o.order_type: o for o in gw.orders()}
+        orders = gw.orders()
+        at_gateway = {o.order_type: o for o in orders}
+    assert len(orders) == 3, "the exits were modified with the fill, not sent again"
+    # Stop and target keep their distance from the decision close, moved with the entry's fill.
     close = bars["close"].iloc[WARMUP]
     shift = at_gateway["MKT"].avg_fill_price - close   # exits keep their distance from the fill
     stop, target = at_gateway["STP"], at_gateway["LMT"]
@@ -171,6 +174,30 @@ def test_exits_missing_after_a_restart_on_a_later_day_are_recreated(library, bar
     assert sorted(o.order_type for o in working) == ["LMT", "STP"]
     assert all(o.order_ref.endswith(":r1") for o in working), "new orderRefs, never the old ones again"
     assert strategy.trade_plan is not None and strategy.trade_plan.filled
+
+
+def test_an_entry_that_filled_while_no_run_was_connected_is_followed_on_a_later_day(library, bars, tmp_path):
+    """Killed after sending the entry, restarted after the day it filled: the gateway no longer reports
+    that execution, the account's position and the journal's unfinished entry explain each other."""
+    with gateway(bars) as gw:
+        first = go_live(one_trade(gw, library, tmp_path, bars, **WIDE))
+        advance(gw, first, bars, WARMUP, hour="17:00")
+        assert wait_for(lambda: len(gw.orders()) == 3, 20), "entry and its exits sent"
+        first.stop()                                       # gone before the entry fills at the next open
+        gw.advance_to(f"{day(bars, WARMUP + 2)} 11:00")
+        assert gw.positions()["SPY"].quantity > 0
+        second = go_live(one_trade(gw, library, tmp_path, bars, backfill_bars=WARMUP + 2, **WIDE))
+        strategy = finish(gw, second, bars)
+        at_gateway, positions = gw.orders(), gw.positions()
+        refs_unique(gw)
+    assert len(at_gateway) == 3, "nothing sent again"
+    assert strategy.statuses("entry") == ["Submitted", "Accepted", "Completed"]
+    assert strategy.trade_plan is not None and strategy.trade_plan.filled
+    assert positions["SPY"].quantity == strategy.trade_plan.size == strategy.position.size
+    working = [o for o in at_gateway if o.status in ("Submitted", "PreSubmitted")]
+    assert sorted(o.order_type for o in working) == ["LMT", "STP"], "its exits still protect it"
+    entry = next(r for r in Journal(tmp_path / "journal.sqlite").orders() if r["order_type"] == "MKT")
+    assert entry["status"] == "Filled"
 
 
 # -- 4: "already sent" before the risk check ------------------------------------------------------------

@@ -168,3 +168,22 @@ def test_unknown_contract_exits_2_naming_the_symbol(library, spx, tmp_path):
     text = output.decode()
     assert proc.returncode == 2, text
     assert "IB does not know the stock 'SPX'" in text and "Traceback" not in text
+
+
+def test_a_journal_in_use_by_another_session_exits_2_at_start(library, spx, tmp_path):
+    from runner.ib.journal import Journal
+
+    holder = Journal(tmp_path / "journal.sqlite")   # another session holds it (the lock is per open file)
+    gw = SimulatedGateway({"SPX": spx}, speed=0, paused=True, warmup_sessions=300, wire_log=False).start()
+    try:
+        config = write_config(tmp_path, gw.port, library)
+        proc = start_paper(config, tmp_path / "run")
+        output, _ = proc.communicate(timeout=90)
+        placed = gw.orders()
+    finally:
+        gw.stop()
+        holder.close()
+    text = output.decode()
+    assert proc.returncode == 2, text[-3000:]
+    assert "journal.sqlite is in use by flowbot pid" in text and "Traceback" not in text
+    assert placed == []

@@ -13,7 +13,7 @@ from runner.data.load import load_run_bars
 from runner.paper.session import PaperSession
 from runner.sim import SimulatedGateway
 
-from harness import wait_for
+from harness import follow, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 WINDOWS = {   # each window holds one trade of the playbook on the embedded S&P 500 sample
@@ -65,6 +65,9 @@ def test_paper_through_the_gateway_matches_the_backtest(playbook, library, tmp_p
                           pacing_time_scale=0.01) as gw:
         session = PaperSession(run_config(playbook, tmp_path, gw.port, library), journal_dir=tmp_path / "logs")
         session.start()
+        for feed in session.feeds.values():
+            feed.p.qcheck = 0.02   # idle polls (what the hook waits for) come quickly
+        follow(gw, session.store, session.broker, session.feeds.values())   # never a race against the replay
         worker = threading.Thread(target=session.run, daemon=True)
         worker.start()
         streams = lambda: sorted(sum(gw.realtime_subscriptions().values(), []))  # noqa: E731
@@ -74,6 +77,7 @@ def test_paper_through_the_gateway_matches_the_backtest(playbook, library, tmp_p
         last = bars["SPX"].index[-1].date()
         assert wait_for(lambda: all(f.delivered and f.delivered[-1].time.date() >= last
                                     for f in session.feeds.values()), 30)
+        gw.set_pause_hook(None)
         session.stop("test over")
         worker.join(30)
         session.close()

@@ -166,7 +166,7 @@ BAD_SWEEPS = [
     ("parameters:\n  strategies.december_fade.params.rally_pct: [1]\nobjective: {metric: sharp}\n",
      "unknown metric 'sharp' (did you mean 'sharpe'?)"),
     ("parameters:\n  strategies.december_fade.params.rally_pct: [1]\nsearch: {method: optuna}\n",
-     "a optuna search needs trials"),
+     "method optuna needs trials"),
     ("parameters:\n  strategies.december_fade.params.rally_pct: [1]\nconstraints: [{metric: trades}]\n",
      "give min, max or both"),
     ("parameters:\n  strategies.december_fade.params.rally_pct: [1]\nwalk_forward: {train_years: 5}\n",

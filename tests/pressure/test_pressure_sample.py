@@ -57,6 +57,9 @@ def test_html_page_is_self_contained_with_the_drift_chart(tmp_path, capsys):
     assert main(["pressure", "--date", "2018-12-21", "--html", str(page)]) == 0
     text = page.read_text(encoding="utf-8")
     assert "data:image/png;base64," in text and "PROXY" in text
+    # the playbooks' conditions: january_snapback's two sell-off tests are alternatives, december_fade's
+    # pressure reads as in the log
+    assert "yes</span> (one of)" in text and "equity weight drifted -1.78 pts" in text
     assert "http://" not in text and "https://" not in text and "<script" not in text
 
 
@@ -79,3 +82,15 @@ def test_bad_pressure_file_names_the_key(tmp_path, capsys):
     path.write_text("instruments: {SPX: sample:sp500}\nequity: SPX\nbonds: IEF\n")
     assert main(["pressure", "-c", str(path)]) == 2
     assert "bonds: 'IEF' is not one of the instruments (SPX)" in capsys.readouterr().err
+
+
+def test_the_default_file_checks_the_quarter_end_fade_too(capsys):
+    # config/pressure.yaml: playbooks [backtest.yaml, quarter_end.yaml]; quarter_end_fade sells the
+    # 2015-12-23 open, while december_fade's year-to-date drift is too small that year
+    report = run_json(capsys, "--date", "2015-12-22")
+    rows = {p["name"]: p for p in report["playbooks"]}
+    assert list(rows) == ["december_fade", "january_snapback", "vwap_close_fade", "quarter_end_fade"]
+    assert rows["quarter_end_fade"]["would_trigger"]
+    assert rows["december_fade"]["waits_on"] == ["year-to-date drift of 60%/40%, pts"]
+    only = run_json(capsys, "--date", "2015-12-22", "--playbooks", "config/quarter_end.yaml")
+    assert [p["name"] for p in only["playbooks"]] == ["quarter_end_fade"]

@@ -60,7 +60,7 @@ def test_a_card_per_playbook_with_its_figures_and_data_label(page, default_run):
     assert "badge proxy'>REAL+PROXY<" in by_name["december_fade"]    # its bond leg is a proxy
     assert "badge '>REAL<" in by_name["january_snapback"]
     for label in ("Trades", "Years with a signal", "Windows traded", "Hit rate", "Mean trade", "Median trade",
-                  "Hold, in the windows traded", "Hold, every window", "Its side, every window",
+                  "Hold, windows traded", "Hold, every window", "Its side, every window",
                   "Mean trade vs hold", "Mean trade vs its side", "Luck (p-value)", "Max drawdown", "Exposure"):
         assert all(f"<dt>{label}</dt>" in c for c in cards), label
     vwap = result.trades[result.trades.strategy == "vwap_close_fade"]

@@ -140,10 +140,12 @@ def _random_walk(seed: int) -> pd.DataFrame:
     lambda a, b: period_to_date(a, "year"),
     lambda a, b: period_to_date(a, "quarter"),
     lambda a, b: period_to_date(a, "month"),
+    lambda a, b: drift_table(a, b, "year"),
     lambda a, b: drift_table(a, b, "quarter"),
+    lambda a, b: drift_table(a, b, "month", target=0.7),
     lambda a, b: same_session_volume_ratio(a, lookback=3, min_samples=1),
     lambda a, b: relative_strength(a, b, sessions=10),
-], ids=["ytd", "qtd", "mtd", "drift", "volume", "rotation"])
+], ids=["ytd", "qtd", "mtd", "drift-year", "drift-quarter", "drift-month", "volume", "rotation"])
 def test_changing_future_bars_does_not_change_todays_value(compute):
     a, b = _random_walk(1), _random_walk(2)
     before = _upto(compute(a, b))

@@ -162,3 +162,13 @@ def test_a_sweep_file_varies_a_filter_threshold(tmp_path):
     # 2009: SPX trailed the NASDAQ by 1.62% over the 10 sessions before the signal
     assert trades == {-5.0: 1, 0.0: 0}
     assert result.total == 2
+
+
+def test_the_shipped_quarter_end_sweep_varies_the_filter_threshold():
+    from pathlib import Path
+
+    from runner.optimize.sweep_config import load_sweep
+
+    sweep = load_sweep(Path(__file__).resolve().parents[2] / "config" / "sweeps" / "quarter_end_fade.yaml")
+    values = {p.key: p.spec.values for p in sweep.parameters}
+    assert values["strategies.quarter_end_fade.params.filters.0.min_pct"] == [-5.0, -3.0, 0.0]

@@ -11,7 +11,8 @@ from runner.backtest.feeds import ArrayFeed
 from runner.data.sample import load_sample
 from signal_bars import perturb_after
 from strategies.signals.drift import align_last_known, drift_table
-from strategies.signals.indicators import PeriodDrift, RelativeStrength, SameSessionVolume
+from strategies.signals.indicators import PeriodDrift, PeriodReturn, RelativeStrength, SameSessionVolume
+from strategies.signals.periods import period_to_date
 from strategies.signals.rotation import relative_strength
 from strategies.signals.volume import same_session_volume_ratio
 
@@ -21,6 +22,9 @@ D = dt.date
 class Recorder(bt.Strategy):
     def __init__(self):
         self.drift = PeriodDrift(self.datas[0], self.datas[1], period="quarter", target=0.6)
+        self.drift_year = PeriodDrift(self.datas[0], self.datas[1], period="year", target=0.6)
+        self.drift_month = PeriodDrift(self.datas[0], self.datas[1], period="month", target=0.7)
+        self.month_to_date = PeriodReturn(self.datas[0], period="month")
         self.rs = RelativeStrength(self.datas[0], self.datas[1], sessions=10)
         self.volume = SameSessionVolume(self.datas[0], lookback=6, period="month", min_samples=3)
         self.rows = {}
@@ -32,8 +36,9 @@ class Recorder(bt.Strategy):
         def value(line):
             return float(line[0]) if len(line) else math.nan
 
-        self.rows[self.datas[0].datetime.date(0)] = (value(self.drift.drift), value(self.rs.rs),
-                                                    value(self.volume.ratio))
+        self.rows[self.datas[0].datetime.date(0)] = (
+            value(self.drift.drift), value(self.rs.rs), value(self.volume.ratio), value(self.drift_year.drift),
+            value(self.drift_month.drift), value(self.month_to_date.ret))
 
 
 def record(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
@@ -42,7 +47,8 @@ def record(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     cerebro.adddata(ArrayFeed(b), name="b")
     cerebro.addstrategy(Recorder)
     strategy = cerebro.run()[0]
-    return pd.DataFrame.from_dict(strategy.rows, orient="index", columns=["drift", "rs", "volume"])
+    return pd.DataFrame.from_dict(strategy.rows, orient="index", columns=["drift", "rs", "volume", "drift_year",
+                                                                            "drift_month", "mtd"])
 
 
 def sample_pair():
@@ -64,6 +70,11 @@ def test_indicators_match_the_pure_functions_on_the_sample():
     np.testing.assert_allclose(got["rs"].to_numpy()[10:], expected_rs[10:], rtol=1e-9)
     np.testing.assert_allclose(got["volume"].to_numpy(), expected_volume, rtol=1e-9, equal_nan=True)
     assert np.isfinite(expected_volume).sum() > 500   # the comparison is not all NaN
+    for column, expected in (("drift_year", drift_table(equity, bonds, "year", 0.6)["drift_pts"]),
+                             ("drift_month", drift_table(equity, bonds, "month", 0.7)["drift_pts"]),
+                             ("mtd", period_to_date(equity, "month"))):
+        np.testing.assert_allclose(got[column].to_numpy(), expected.to_numpy(), rtol=1e-9, equal_nan=True)
+        assert np.isfinite(expected.to_numpy()).sum() > 500
 
 
 def test_indicators_do_not_look_ahead():

@@ -1,0 +1,102 @@
+"""Read a well-formed CSV bar file with pyarrow's CSV reader: numbers and times in one pass.
+
+pyarrow parses the columns in C++ (multi-threaded) straight into float64 and
+timestamps, without a Python string per cell, so a 2-million-row minute file
+reads in a fraction of a second and a fraction of the memory. It accepts
+only what it can read exactly: ISO dates and times (with or without an
+offset), or ``date_format``; plain decimal numbers; no empty cells. For
+anything else :func:`read_csv_columns` returns None and the caller reads the
+file as text, which names the line of the first value it cannot read; so
+messages for bad files are the same either way.
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import zlib
+import io
+from pathlib import Path
+
+import numpy as np
+
+from runner.errors import DataError
+
+NUMBER_COLUMNS = ("open", "high", "low", "close", "adj_close", "volume")
+
+
+def read_csv_columns(path: Path, columns: dict[str, str] | None, date_format: str | None,
+                     source: str) -> tuple[np.ndarray, dict[str, np.ndarray]] | None:
+    """(times, our column -> float64 values) of a CSV bar file, or None if it needs the text reader.
+
+    Times are naive ``datetime64[us]`` (the unit pandas gives dates read from text) values as written, or a UTC ``DatetimeIndex`` when the
+    file gives offsets.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
+    from runner.data.files import match_columns
+
+    header = _header(path)
+    if header is None:
+        return None
+    try:
+        mapping = match_columns(header, columns, source)
+    except DataError:
+        return None   # the text reader says what is wrong with the header
+    if "volume" not in mapping or len(set(mapping.values())) != len(mapping):
+        return None
+    types = {mapping[ours]: pa.float64() for ours in NUMBER_COLUMNS if ours in mapping}
+    convert = pcsv.ConvertOptions(column_types=types, include_columns=list(mapping.values()),
+                                  timestamp_parsers=[date_format] if date_format else None)
+    try:
+        table = pcsv.read_csv(path, convert_options=convert)
+    except Exception:  # noqa: BLE001 - pyarrow raises many types; the text reader explains the file
+        return None
+    if table.num_rows == 0 or any(table.column(name).null_count for name in table.column_names):
+        return None
+    time_column = table.column(mapping["time"])
+    kind = time_column.type
+    if pa.types.is_date(kind):
+        time_column = pc.cast(time_column, pa.timestamp("us"))
+    elif not pa.types.is_timestamp(kind):
+        return None
+    utc = pa.types.is_timestamp(kind) and kind.tz is not None
+    try:   # a safe cast: finer than microseconds is refused, and the text reader takes the file
+        time_column = pc.cast(time_column, pa.timestamp("us", tz="UTC") if utc else pa.timestamp("us"))
+    except Exception:  # noqa: BLE001
+        return None
+    numbers = {}
+    for ours in NUMBER_COLUMNS:
+        if ours in mapping:
+            values = table.column(mapping[ours]).to_numpy()
+            if not np.isfinite(values).all():
+                return None   # inf, -inf: the text reader names the line
+            numbers[ours] = values
+    del table
+    times = time_column.to_numpy()
+    if utc:
+        import pandas as pd
+
+        times = pd.DatetimeIndex(times).tz_localize("UTC")
+    return times, numbers
+
+
+def _header(path: Path) -> list[str] | None:
+    """The header's column names as pandas reads them (initial spaces skipped), or None."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as handle:
+            head = handle.read(65536)
+    except (OSError, EOFError, zlib.error):   # damaged gzip: the text reader says what is wrong
+        return None
+    if b"\x00" in head or b"\n" not in head:
+        return None
+    try:
+        first = head.split(b"\n", 1)[0].decode("utf-8").lstrip("\ufeff")
+    except UnicodeDecodeError:
+        return None
+    names = next(csv.reader(io.StringIO(first), skipinitialspace=True), None)
+    if not names or any(name != name.strip() for name in names):
+        return None
+    return names

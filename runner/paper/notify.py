@@ -1,0 +1,117 @@
+"""Webhook notifications (fills, rejects, disconnects, risk stops), sent off the trading thread.
+
+``notify: {webhook: URL}`` in the run config. :meth:`Notifier.send` only puts the message on a
+bounded queue (``queue_size``) and returns at once; one worker thread POSTs each message as JSON
+with ``timeout`` seconds per request. A full queue drops the message (logged), an unreachable,
+failing or hanging webhook is logged and skipped: trading never waits on a notification.
+
+Bodies by ``format``:
+
+- ``generic`` (default): ``{"event", "text", "run", "time"}`` plus ``"content"`` (= text), which a
+  Discord webhook (``https://discord.com/api/webhooks/ID/TOKEN``) accepts as it is and a Slack one
+  reads as ``text``;
+- ``discord``: ``{"content": text}``;
+- ``telegram``: ``{"chat_id": chat_id, "text": text}`` for the Bot API's ``sendMessage``
+  (``https://api.telegram.org/bot<TOKEN>/sendMessage``).
+"""
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import urllib.error
+import urllib.request
+from typing import Literal
+
+from loguru import logger
+from pydantic import ConfigDict, Field, HttpUrl, model_validator
+
+from strategies.params import PlainInputModel
+
+EVENTS = ("fill", "reject", "disconnect", "reconnect", "risk_stop", "stop")
+
+
+class NotifyConfig(PlainInputModel):
+    """Where the paper session sends notifications; no webhook = none are sent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    webhook: HttpUrl | None = Field(None, description="URL that receives a JSON POST per event (http or https).")
+    format: Literal["generic", "discord", "telegram"] = Field(
+        "generic", description="JSON body: generic ({event, text, content, run, time}), discord ({content}), "
+                               "telegram ({chat_id, text}).")
+    chat_id: str | None = Field(None, description="Telegram chat id (format: telegram only).")
+    events: list[Literal["fill", "reject", "disconnect", "reconnect", "risk_stop", "stop"]] = Field(
+        default_factory=lambda: ["fill", "reject", "disconnect", "reconnect", "risk_stop", "stop"],
+        description="Which events to send.")
+    timeout: float = Field(5.0, gt=0, le=60, description="Seconds to wait for the webhook per message.")
+    queue_size: int = Field(100, ge=1, le=10_000, description="Messages waiting to be sent at most; more are dropped.")
+
+    @model_validator(mode="after")
+    def _telegram_needs_chat(self) -> "NotifyConfig":
+        if self.format == "telegram" and not self.chat_id:
+            raise ValueError("format telegram needs chat_id (the chat the bot writes to)")
+        return self
+
+
+def message_body(cfg: NotifyConfig, kind: str, text: str, run: str, when: str) -> dict:
+    if cfg.format == "discord":
+        return {"content": text}
+    if cfg.format == "telegram":
+        return {"chat_id": cfg.chat_id, "text": text}
+    return {"event": kind, "text": text, "content": text, "run": run, "time": when}
+
+
+class Notifier:
+    """Sends messages to one webhook from a worker thread (see module docstring)."""
+
+    def __init__(self, cfg: NotifyConfig, run: str) -> None:
+        self.cfg = cfg
+        self.run = run
+        self.url = str(cfg.webhook)
+        self.queue: queue.Queue = queue.Queue(maxsize=cfg.queue_size)
+        self.sent = 0
+        self.failed = 0
+        self.dropped = 0
+        self.log = logger.bind(component="paper.notify")
+        self._thread = threading.Thread(target=self._work, name="notify", daemon=True)
+        self._thread.start()
+
+    def send(self, kind: str, text: str) -> None:
+        """Queue a message; never blocks."""
+        if kind not in self.cfg.events:
+            return
+        from runner.paper.status_file import now_text
+
+        try:
+            self.queue.put_nowait(message_body(self.cfg, kind, text, self.run, now_text()))
+        except queue.Full:
+            self.dropped += 1
+            self.log.warning(f"notification queue full ({self.cfg.queue_size}); dropped: {text}")
+
+    def close(self, wait: float = 2.0) -> None:
+        """Let queued messages go for up to ``wait`` seconds, then stop the worker."""
+        try:
+            self.queue.put(None, timeout=wait)
+        except queue.Full:
+            return
+        self._thread.join(wait)
+
+    def _work(self) -> None:
+        while True:
+            body = self.queue.get()
+            if body is None:
+                return
+            self._post(body)
+
+    def _post(self, body: dict) -> None:
+        data = json.dumps(body).encode()
+        request = urllib.request.Request(self.url, data=data, method="POST",
+                                         headers={"Content-Type": "application/json", "User-Agent": "flowbot"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.cfg.timeout) as answer:
+                answer.read()
+            self.sent += 1
+        except (urllib.error.URLError, OSError, ValueError) as exc:   # HTTPError is a URLError
+            self.failed += 1
+            self.log.warning(f"notification to the webhook failed ({exc}); trading goes on")
