@@ -49,6 +49,13 @@ HELP: dict[str, tuple[str, list[tuple[str, str]]]] = {
         [("flowbot gateway-sim", "the default simulated gateway on port 4102"),
          ("flowbot gateway-sim --data my_1min.csv --speed 60 --exit-when-done", "replay your own minute bars"),
          ("flowbot gateway-sim & flowbot paper --duration 60", "a paper session against it")]),
+    "status": (
+        "Print a paper run's status.json: connection, last bar per feed, positions, working orders, recent "
+        "fills, P&L and events. The file is rewritten on every event, so it shows the last state even of a "
+        "session that was killed.",
+        [("flowbot status", "the newest paper run under logs/"),
+         ("flowbot status logs/20261201-093000-paper-year-end", "one run folder"),
+         ("flowbot status --json | jq .positions", "the file as it is, for scripts")]),
     "pressure": (
         "Today's rebalancing pressure: the drift of balanced mixes from their targets, the implied flows, and "
         "which playbooks' conditions hold (config/pressure.yaml).",

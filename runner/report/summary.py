@@ -1,6 +1,7 @@
 """The short summary a run prints at the end, and the notes that label its data."""
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 from rich.console import Console
@@ -40,6 +41,13 @@ def summary_console() -> Console:
     return Console(highlight=False, width=width)
 
 
+def print_wrapped(console: Console, text: str, style: str = "") -> None:
+    """``text`` folded to the console's width at spaces, continuation lines indented: the name and label
+    that open a line stay on it, and grep finds them with what they label."""
+    for line in textwrap.wrap(text, width=console.width, subsequent_indent="    ", break_long_words=False):
+        console.print(line, style=style or None, soft_wrap=True, markup=False)
+
+
 def combined_hold(m: dict) -> tuple[float, float] | None:
     """The combined non-synthetic book against holding: (its return on the accounts' cash, the mean of
     holding each playbook's instrument over its span instead: equal accounts, equal parts)."""
@@ -65,9 +73,11 @@ def print_backtest_summary(cfg: RunConfig, result, folder: Path, notes: list[str
     for column in ("playbook", "data", "span", "trades", "windows", "net P&L", "return", "hold"):
         table.add_column(column, justify="left" if column in ("playbook", "data", "span") else "right",
                          overflow="fold", max_width=16 if column == "playbook" else None)
-    for column in ("playbook", "max DD", "exposure", "mean trade", "hold / window", "uncond. / window", "p (luck)"):
-        trust.add_column(column, justify="left" if column == "playbook" else "right",
-                         overflow="fold", max_width=16 if column == "playbook" else None)
+    widths = {"playbook": 16, "hold / window": 8, "uncond. / window": 8}   # 100 columns with the label
+    for column in ("playbook", "data", "max DD", "exposure", "mean trade", "hold / window", "uncond. / window",
+                   "p (luck)"):
+        trust.add_column(column, justify="left" if column in ("playbook", "data") else "right",
+                         overflow="fold", max_width=widths.get(column))
     for name, f in m["playbooks"].items():
         perf, sample, against = f["performance"], f["sample"], f["against_windows"]
         p_value = f["luck"]["p_value"]
@@ -75,14 +85,14 @@ def print_backtest_summary(cfg: RunConfig, result, folder: Path, notes: list[str
                       str(sample["trades"]), f"{sample['windows_traded']}/{sample['windows']}",
                       f"{perf.get('net_pnl', 0.0):,.2f}", _pct(perf.get("total_return_pct")),
                       _pct(f.get("buy_and_hold_pct")))
-        trust.add_row(name, _pct(perf.get("max_drawdown_pct")), f"{perf.get('exposure_pct', 0.0):.2f}%",
+        trust.add_row(name, f["data_label"], _pct(perf.get("max_drawdown_pct")), f"{perf.get('exposure_pct', 0.0):.2f}%",
                       _pct(against["trade_return_mean_pct"]), _pct(against["hold_window_mean_pct"]),
                       _pct(against["unconditional_window_mean_pct"]), "–" if p_value is None else f"{p_value:.2f}")
     console.print(table)
     console.print(trust)
     for name, f in m["playbooks"].items():
         for warning in f["warnings"]:
-            console.print(f"[yellow]{name} [{f['data_label']}]: {warning}[/yellow]", markup=True)
+            print_wrapped(console, f"{name} [{f['data_label']}]: {warning}", "yellow")
     if paper:   # one account: its figures are the run's, per playbook only its trades'
         console.print(f"paper account: net P&L {m.get('net_pnl', 0.0):,.2f} over {m.get('trades', 0)} trades, return "
                       f"{_pct(m.get('total_return_pct'))}, max drawdown {_pct(m.get('max_drawdown_pct'))}")
@@ -90,15 +100,16 @@ def print_backtest_summary(cfg: RunConfig, result, folder: Path, notes: list[str
     if combined and combined["playbooks"]:
         left_out = combined["left_out_synthetic"]
         against_hold = combined_hold(m)
-        console.print(f"combined, non-synthetic playbooks only ({', '.join(combined['playbooks'])}; separate accounts): "
-                      f"net P&L {combined['net_pnl']:,.2f} over {combined['trades']} trades"
+        print_wrapped(console, f"combined, non-synthetic playbooks only ({', '.join(combined['playbooks'])}; separate "
+                      f"accounts): net P&L {combined['net_pnl']:,.2f} over {combined['trades']} trades"
                       + (f", {_pct(against_hold[0])} of their cash; holding their instruments instead "
-                         f"{_pct(against_hold[1])}" if against_hold else "")
-                      + (f"; left out as SYNTHETIC: {', '.join(left_out)}" if left_out else ""))
+                         f"{_pct(against_hold[1])}" if against_hold else ""))
+        if left_out:
+            print_wrapped(console, f"combined: left out as SYNTHETIC: {', '.join(left_out)}")
     console.print("[dim]return / hold: the playbook's account over the span / holding its instrument over the "
                   "same span instead; mean trade: mean net pnl_pct of the trades; hold / uncond. per window: mean "
                   "return of holding long / taking the playbook's side over the span it could hold, every window; "
                   "p (luck): share of random choices of as many windows that did as well (docs/metrics.md)[/dim]")
     for note in notes:
-        console.print(f"[dim]{note}[/dim]")
+        print_wrapped(console, note, "dim")
     console.print(f"run folder: {folder}", soft_wrap=True)   # one line, to copy
