@@ -164,7 +164,12 @@ def bars_frame(feed: IBFeed) -> pd.DataFrame:
 def _install_signal_handlers(session: PaperSession):
     if threading.current_thread() is not threading.main_thread():
         return None
-    handler = lambda signum, frame: session.stop(f"{signal.Signals(signum).name} received")  # noqa: E731
+    def handler(signum, frame):
+        # The handler interrupts the main thread anywhere, also inside status.json's or the log's lock; stopping
+        # from here would wait on that lock forever. A thread does the stop (as the --duration timer does).
+        threading.Thread(target=session.stop, args=(f"{signal.Signals(signum).name} received",),
+                         name="paper-stop", daemon=True).start()
+
     return {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
 
 
