@@ -10,26 +10,82 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import os
 from functools import lru_cache
+from pathlib import Path
 
-import exchange_calendars as xcals
+import numpy as np
 import pandas as pd
 
 NEW_YORK = "America/New_York"
 CALENDAR_START = "1990-01-01"
+CACHE_ENV = "FLOWBOT_CALENDAR_CACHE"   # a folder for the session table; empty: do not keep one
+
+
+def _calendar_end() -> str:
+    # The library's default start is 20 years before today: far too late for
+    # the 1999 sample, so ask for the whole span explicitly.
+    return (pd.Timestamp.today().normalize() + pd.DateOffset(years=2)).strftime("%Y-%m-%d")
 
 
 @lru_cache(maxsize=1)
-def _xnys() -> xcals.ExchangeCalendar:
-    # The library's default start is 20 years before today: far too late for
-    # the 1999 sample, so ask for the whole span explicitly.
-    end = pd.Timestamp.today().normalize() + pd.DateOffset(years=2)
-    return xcals.get_calendar("XNYS", start=CALENDAR_START, end=end.strftime("%Y-%m-%d"))
+def _xnys():
+    import exchange_calendars as xcals
+
+    return xcals.get_calendar("XNYS", start=CALENDAR_START, end=_calendar_end())
+
+
+def _cache_file() -> Path | None:
+    """Where the session table of this exchange_calendars version and span is kept, or None."""
+    folder = os.environ.get(CACHE_ENV)
+    if folder is None:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        folder = os.path.join(base, "flowbot")
+    if not folder:
+        return None
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        library = version("exchange_calendars")
+    except PackageNotFoundError:
+        return None
+    return Path(folder) / f"xnys-{library}-{CALENDAR_START}-{_calendar_end()}.npz"
+
+
+@lru_cache(maxsize=1)
+def _session_table() -> tuple[np.ndarray, np.ndarray]:
+    """(session days as datetime64[D], their closes as UTC nanoseconds), from exchange_calendars.
+
+    Importing the library and building its schedule is a second of every command's start-up, and
+    the answer only changes with the library's version and the span asked for: it is kept in a
+    small file named by both (see ``CACHE_ENV``) and read back from there.
+    """
+    path = _cache_file()
+    if path is not None:
+        try:
+            with np.load(path) as table:
+                days, closes = table["days"], table["closes"]
+            if days.dtype == "datetime64[D]" and closes.dtype == np.int64 and len(days) == len(closes) > 0:
+                return days, closes
+        except (OSError, ValueError, KeyError):
+            pass   # absent or unreadable: built again below
+    schedule = _xnys().schedule
+    days = schedule.index.to_numpy().astype("datetime64[D]")
+    closes = pd.DatetimeIndex(schedule["close"]).tz_convert("UTC").as_unit("ns").asi8.astype(np.int64)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(f"{path.name}.{os.getpid()}.tmp.npz")
+            np.savez(partial, days=days, closes=closes)
+            os.replace(partial, path)
+        except OSError:
+            pass   # a read-only home: every run asks the library
+    return days, closes
 
 
 @lru_cache(maxsize=1)
 def _session_dates() -> tuple[dt.date, ...]:
-    return tuple(d.date() for d in _xnys().sessions)
+    return tuple(_session_table()[0].astype(object))
 
 
 @lru_cache(maxsize=1)
@@ -37,10 +93,10 @@ def _session_index() -> dict[dt.date, int]:
     return {d: i for i, d in enumerate(_session_dates())}
 
 
-@lru_cache(maxsize=1)
-def _closes_ny() -> dict[dt.date, pd.Timestamp]:
-    closes = _xnys().schedule["close"].dt.tz_convert(NEW_YORK)
-    return {d.date(): c for d, c in closes.items()}
+@lru_cache(maxsize=None)
+def _close_ny(index: int) -> pd.Timestamp:
+    # One Timestamp per session asked for, not one per session since 1990 at start-up.
+    return pd.Timestamp(int(_session_table()[1][index]), tz="UTC").tz_convert(NEW_YORK)
 
 
 def is_session(day: dt.date) -> bool:
@@ -129,10 +185,10 @@ def december_opex_session(year: int) -> dt.date:
 
 def session_close(day: dt.date) -> pd.Timestamp:
     """The official close of a session (16:00, or 13:00 on early-close days), New York time."""
-    try:
-        return _closes_ny()[day]
-    except KeyError:
-        raise ValueError(f"{day} is not an NYSE session") from None
+    index = _session_index().get(day)
+    if index is None:
+        raise ValueError(f"{day} is not an NYSE session")
+    return _close_ny(index)
 
 
 def session_open(day: dt.date) -> pd.Timestamp:
@@ -165,9 +221,23 @@ _MOC_CUTOFF_TABLE: dict[str, tuple[tuple[dt.date, int], ...]] = {
 
 def moc_cutoff(day: dt.date, venue: str = "NYSE") -> pd.Timestamp:
     """The last time a market-on-close order may be entered on ``day`` at ``venue`` (NYSE or NASDAQ)."""
-    try:
-        rules = _MOC_CUTOFF_TABLE[venue.upper()]
-    except KeyError:
-        raise ValueError(f"unknown venue {venue!r}; expected one of {sorted(_MOC_CUTOFF_TABLE)}") from None
-    minutes_before = next(minutes for since, minutes in reversed(rules) if day >= since)
-    return session_close(day) - pd.Timedelta(minutes=minutes_before)
+    if venue.upper() not in _MOC_CUTOFF_TABLE:
+        raise ValueError(f"unknown venue {venue!r}; expected one of {sorted(_MOC_CUTOFF_TABLE)}")
+    return _moc_cutoff(day, venue.upper())
+
+
+def moc_minutes_before_close(day: dt.date, venue: str = "NYSE") -> int:
+    """How many minutes before the close of ``day`` the market-on-close cutoff at ``venue`` falls."""
+    if venue.upper() not in _MOC_CUTOFF_TABLE:
+        raise ValueError(f"unknown venue {venue!r}; expected one of {sorted(_MOC_CUTOFF_TABLE)}")
+    return _minutes_before(day, venue.upper())
+
+
+@lru_cache(maxsize=65536)
+def _minutes_before(day: dt.date, venue: str) -> int:
+    return next(minutes for since, minutes in reversed(_MOC_CUTOFF_TABLE[venue]) if day >= since)
+
+
+@lru_cache(maxsize=65536)   # a run asks for every session's cutoff, often more than once
+def _moc_cutoff(day: dt.date, venue: str) -> pd.Timestamp:
+    return session_close(day) - pd.Timedelta(minutes=_minutes_before(day, venue))

@@ -85,11 +85,9 @@ def trigger_window(grid: SessionGrid, p: VwapCloseFadeParams) -> np.ndarray:
     first = np.empty(len(grid.days), dtype=np.int64)
     last = np.empty(len(grid.days), dtype=np.int64)
     for r, day in enumerate(grid.days):
-        close = cal.session_close(day)
-        cutoff = cal.moc_cutoff(day, p.venue)
         length = int(grid.length[r])
         first[r] = length - WINDOW_MINUTES
-        last[r] = length - int((close - cutoff) / pd.Timedelta(minutes=1)) - 2
+        last[r] = length - cal.moc_minutes_before_close(day, p.venue) - 2
     return (grid.col >= first[grid.row]) & (grid.col <= last[grid.row])
 
 

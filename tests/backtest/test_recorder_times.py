@@ -29,6 +29,8 @@ def test_moc_cutoff_remembered_is_the_rule():
         for venue in ("NYSE", "nasdaq"):
             first, again = cal.moc_cutoff(day, venue), cal.moc_cutoff(day, venue)
             assert first == again
+            minutes = cal.moc_minutes_before_close(day, venue)
+            assert cal.session_close(day) - first == pd.Timedelta(minutes=minutes)
     assert cal.moc_cutoff(dt.date(2009, 12, 31)).strftime("%H:%M") == "15:50"
     assert cal.moc_cutoff(dt.date(2010, 1, 4)).strftime("%H:%M") == "15:45"
     assert cal.moc_cutoff(dt.date(2019, 11, 29)).strftime("%H:%M") == "12:50"   # early close
