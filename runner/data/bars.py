@@ -125,7 +125,12 @@ def _check_time_order(index: pd.DatetimeIndex, source: str, row_label: RowLabel)
 def is_daily(bars: pd.DataFrame) -> bool:
     """True if every bar is stamped at midnight (one bar per session)."""
     index = bars.index
-    return bool(((index.hour == 0) & (index.minute == 0) & (index.second == 0)).all())
+    # Wall-clock nanoseconds of the day, one conversion (hour, minute and second each convert the
+    # whole index): midnight to the second is the first second of the day. The first bar settles
+    # most files.
+    local = index.tz_localize(None) if index.tz is not None else index
+    of_day = local.as_unit("ns").asi8 % 86_400_000_000_000
+    return bool(of_day[:1].max(initial=0) < 1_000_000_000 and (of_day < 1_000_000_000).all())
 
 
 def clip_window(bars: pd.DataFrame, start, end, source: str) -> pd.DataFrame:
