@@ -24,7 +24,7 @@ from runner.data.bars import is_daily
 from runner.backtest.feeds import ArrayFeed, BulkPreloadFeed
 from runner.backtest.intraday_feed import make_run_feeds
 from runner.data.load import load_run_bars
-from runner.report.metrics import performance
+from runner.report.metrics import performance, utc_times
 from runner.backtest.recorder import RunLog
 
 NEW_YORK = "America/New_York"
@@ -146,12 +146,12 @@ def summarize(equity: pd.DataFrame, trades: pd.DataFrame, payload: dict) -> dict
         out[name] = _clean(metrics.get(name))
     if len(equity) < 2:
         return out
-    times = pd.DatetimeIndex(pd.to_datetime(equity["time"], utc=True)).tz_convert(NEW_YORK)
+    times = pd.DatetimeIndex(utc_times(equity["time"])).tz_convert(NEW_YORK)
     values = equity["value"].to_numpy(dtype="float64")
     years = times.year.to_numpy()
     for year, ret in year_returns(values, years).items():
         out[f"year.{year}"] = ret
-    exit_years = (pd.DatetimeIndex(pd.to_datetime(trades["exit_time"], utc=True)).tz_convert(NEW_YORK).year.to_numpy()
+    exit_years = (pd.DatetimeIndex(utc_times(trades["exit_time"])).tz_convert(NEW_YORK).year.to_numpy()
                   if len(trades) else np.array([], dtype=int))
     for fold in payload["folds"]:
         for part in ("train", "test"):

@@ -41,10 +41,10 @@ def performance(equity: pd.DataFrame | None, trades: pd.DataFrame, periods_per_y
     values = equity["value"].to_numpy(dtype="float64")
     if len(values) < 2:
         return {"bars": int(len(values)), **trade_figures(trades)}
-    times = pd.DatetimeIndex(pd.to_datetime(equity["time"], utc=True)).tz_convert(NEW_YORK)
+    times = pd.DatetimeIndex(utc_times(equity["time"])).tz_convert(NEW_YORK)
     # Session returns (for Sharpe, Sortino, CAGR) from the last value of each session.
     # The first value (the account at the start) is the base of the first session's return.
-    session_values = np.r_[values[0], pd.Series(values, index=times).groupby(times.date).last().to_numpy()]
+    session_values = np.r_[values[0], last_of_each_day(values, times)]
     returns = np.diff(session_values) / session_values[:-1]
     years = len(returns) / periods_per_year
     total = values[-1] / values[0] - 1.0
@@ -71,6 +71,27 @@ def performance(equity: pd.DataFrame | None, trades: pd.DataFrame, periods_per_y
     }
 
 
+def utc_times(column) -> pd.Series:
+    """``pd.to_datetime(column, utc=True)``; ISO text (the run log's times) read as ISO 8601 without
+    guessing its layout from the first values (the guess cost more than the rest of a sweep run's figures)."""
+    if pd.api.types.is_string_dtype(column) and not isinstance(column, (str, bytes)):
+        return pd.to_datetime(column, utc=True, format="ISO8601")
+    return pd.to_datetime(column, utc=True)
+
+
+DAY_NS = 86_400_000_000_000
+
+
+def last_of_each_day(values: np.ndarray, times: pd.DatetimeIndex) -> np.ndarray:
+    """``pd.Series(values, index=times).groupby(times.date).last()``'s values: per calendar day of
+    ``times`` (their own zone), in date order, the day's last value that is not NaN."""
+    if np.isnan(values).any():
+        return pd.Series(values, index=times).groupby(times.date).last().to_numpy()
+    days = times.tz_localize(None).as_unit("ns").asi8 // DAY_NS
+    _, from_end = np.unique(days[::-1], return_index=True)
+    return values[len(values) - 1 - from_end]
+
+
 def exposure_pct(times: pd.DatetimeIndex, trades: pd.DataFrame) -> float:
     """Percent of the regular-session time of the sessions in ``times`` with a position open
     (from each trade's entry to its exit, counting session hours only)."""
@@ -80,7 +101,7 @@ def exposure_pct(times: pd.DatetimeIndex, trades: pd.DataFrame) -> float:
     o, c, total = spans
     held = 0.0
     if len(trades):
-        ns = lambda t: pd.DatetimeIndex(pd.to_datetime(t, utc=True)).as_unit("ns").asi8   # noqa: E731
+        ns = lambda t: pd.DatetimeIndex(utc_times(t)).as_unit("ns").asi8   # noqa: E731
         for entry, exit_ in zip(ns(trades["entry_time"]), ns(trades["exit_time"])):
             overlap = np.minimum(c, exit_) - np.maximum(o, entry)
             held += float(overlap[overlap > 0].sum()) / 1e9
