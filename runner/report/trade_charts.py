@@ -9,6 +9,8 @@ and says so.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -79,15 +81,18 @@ def _title(ax, trade) -> None:
 
 def _marks(ax, trade, x_entry: float, x_exit: float) -> None:
     long = trade["direction"] == "long"
-    ax.scatter([x_entry], [trade["entry_price"]], marker="^" if long else "v", s=46, color=ENTRY, zorder=5,
-               edgecolors="white", linewidths=0.6)
-    ax.scatter([x_exit], [trade["exit_price"]], marker="X", s=42, color=EXIT, zorder=5, edgecolors="white",
-               linewidths=0.6)
+    # Single markers and level segments as plain lines (a marker's size is the square root of a
+    # scatter's area): the same marks as scatter and hlines, without a collection per mark to build
+    # and draw in every panel.
+    ax.plot([x_entry], [trade["entry_price"]], linestyle="none", marker="^" if long else "v",
+            markersize=math.sqrt(46), color=ENTRY, zorder=5, markeredgecolor="white", markeredgewidth=0.6)
+    ax.plot([x_exit], [trade["exit_price"]], linestyle="none", marker="X", markersize=math.sqrt(42), color=EXIT,
+            zorder=5, markeredgecolor="white", markeredgewidth=0.6)
     left, right = ax.get_xlim()
     end = max(x_exit, x_entry + (right - left) * 0.12)   # a one-bar trade's levels stay visible
     for level, colour in ((trade.get("stop"), STOP), (trade.get("target"), TARGET)):
         if level is not None and np.isfinite(level):
-            ax.hlines(level, x_entry, end, colors=colour, linestyles="--", linewidth=1.1, zorder=4)
+            ax.plot([x_entry, end], [level, level], color=colour, linestyle="--", linewidth=1.1, zorder=4)
 
 
 def _window_chart(ax, view: PlaybookView, trade, stamps: pd.DatetimeIndex) -> None:
