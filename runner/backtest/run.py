@@ -1,6 +1,7 @@
 """A backtest run: load bars, run each playbook on its own account, and measure; optionally write the run folder."""
 from __future__ import annotations
 
+import gc
 import math
 import time
 from dataclasses import dataclass, field
@@ -87,8 +88,14 @@ def write_backtest_outputs(folder: Path, cfg: RunConfig, result: BacktestResult,
         from runner.report.html import render_report   # matplotlib loads only when a report is written
         from runner.report.png_workers import parallel_pngs
 
-        with parallel_pngs() as resolved:   # charts drawn beside the page's building
-            write_text(folder / "report.html", resolved(render_report(cfg, result, notes)))
+        # The run's objects (bars, backtrader's lines) are left out of the garbage collector's passes
+        # while matplotlib makes and drops its many small ones; they are handed back afterwards.
+        gc.freeze()
+        try:
+            with parallel_pngs() as resolved:   # charts drawn beside the page's building
+                write_text(folder / "report.html", resolved(render_report(cfg, result, notes)))
+        finally:
+            gc.unfreeze()
     logger.debug(f"wrote the run folder {folder}")
 
 
