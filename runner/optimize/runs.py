@@ -73,6 +73,13 @@ def worker_bars(fingerprint: str, cfg) -> dict[str, pd.DataFrame]:
     return bars
 
 
+def remember_bars(fingerprint: str, cfg, bars: dict[str, pd.DataFrame]) -> None:
+    """Keep the bars the sweep loaded for ``cfg`` as a worker would: local workers are forked after
+    this and start with them, instead of each reading the data again."""
+    with _lock:
+        _bars_cache[(fingerprint, data_key(cfg))] = bars
+
+
 def data_key(cfg) -> str:
     sources = [(s.symbol, s.data.model_dump(mode="json"), {r: f.model_dump(mode="json") for r, f in s.feeds.items()})
                for s in cfg.active_strategies()]

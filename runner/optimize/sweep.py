@@ -32,6 +32,7 @@ from runner.report.run_folder import create_run_folder, write_text
 from runner.optimize.ranking import best_row, better, ranked_rows
 from runner.optimize.results_file import ResultsFile, read_results  # noqa: F401  (read_results: public)
 from runner.optimize.run_source import run_source
+from runner.optimize.runs import remember_bars
 from runner.optimize.sweep_config import METRICS, Sweep, load_sweep
 from runner.optimize.sweep_state import STATE, changed_data, data_checksums, read_state
 
@@ -121,6 +122,7 @@ def optimize(sweep_path: str | Path | None = None, *, workers: int | None = None
     bars = load_run_bars(base_cfg)   # bad data fails here, before anything is written
     years = sorted({int(y) for frame in bars.values() for y in frame.index.year})
     plan = Plan(sweep, years)
+    remember_bars(plan.fingerprint, base_cfg, bars)   # forked workers start with the data loaded
     folder = _run_folder(sweep, base_cfg, plan, out, resume)
     from runner.log_setup import _patch, add_run_log
 
