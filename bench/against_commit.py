@@ -1,0 +1,72 @@
+"""Benchmark: one flowbot command on this tree against the same command on an earlier commit, interleaved.
+
+    python bench/against_commit.py COMMIT [--rounds 3] -- backtest --set output.report=true
+                                                             # from the repository root
+
+Extracts ``COMMIT`` with ``git archive`` into a temporary folder and runs
+``python -m runner ARGS --out DIR`` there and here, round after round, each its
+own process with the same interpreter (so the same libraries; only flowbot's
+code differs), and prints the median wall time, CPU time (user + system) and
+peak memory of each, their ratios, and whether both wrote the same trades.csv.
+CPU time says more than wall time on a machine other work shares. Last line:
+``before_s=<a> now_s=<b> wall_ratio=<a/b> cpu_ratio=<c> identical_trades=<True|False>``.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def timed(tree: Path, args: list[str], out: Path) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds, peak MB) of ``python -m runner ARGS --out OUT`` run in ``tree``."""
+    with tempfile.TemporaryFile() as errors:   # a file, not a pipe: a chatty run would block on a full pipe
+        started = time.perf_counter()
+        process = subprocess.Popen([sys.executable, "-m", "runner", *args, "--out", str(out)], cwd=tree,
+                                   stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        errors.seek(0)
+        stderr = errors.read().decode(errors="replace")
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{tree}: flowbot {' '.join(args)} failed:\n{stderr[-3000:]}")
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("commit")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("args", nargs=argparse.REMAINDER, help="after --: the flowbot command line")
+    options = parser.parse_args()
+    args = [a for a in options.args if a != "--"] or ["backtest"]
+    results: dict[str, list[tuple[float, float, float]]] = {"before": [], "now": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        before = Path(tmp) / "before"
+        before.mkdir()
+        archive = subprocess.run(["git", "archive", options.commit], cwd=ROOT, check=True, capture_output=True)
+        subprocess.run(["tar", "-x", "-C", str(before)], input=archive.stdout, check=True)
+        for r in range(options.rounds):
+            for name, tree in (("before", before), ("now", ROOT)):
+                results[name].append(timed(tree, args, Path(tmp) / f"{name}-{r}"))
+            print(f"round {r + 1}: before {results['before'][-1][0]:.2f} s, now {results['now'][-1][0]:.2f} s "
+                  f"(1-minute load average: {os.getloadavg()[0]:.2f})")
+        identical = (Path(tmp) / "before-0" / "trades.csv").read_bytes() == (Path(tmp) / "now-0" / "trades.csv").read_bytes()
+    medians = {name: [statistics.median(row[i] for row in rows) for i in range(3)] for name, rows in results.items()}
+    for name, (wall, cpu, mb) in medians.items():
+        print(f"{name:6}: {wall:.2f} s whole process, {cpu:.2f} s CPU, peak {mb:.0f} MB")
+    print(f"flowbot {' '.join(args)} at {options.commit} and now; median of {options.rounds} rounds")
+    print(f"before_s={medians['before'][0]:.2f} now_s={medians['now'][0]:.2f} "
+          f"wall_ratio={medians['before'][0] / medians['now'][0]:.2f} "
+          f"cpu_ratio={medians['before'][1] / medians['now'][1]:.2f} identical_trades={identical}")
+
+
+if __name__ == "__main__":
+    main()
