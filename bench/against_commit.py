@@ -44,9 +44,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("commit")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("args", nargs=argparse.REMAINDER, help="after --: the flowbot command line")
-    options = parser.parse_args()
-    args = [a for a in options.args if a != "--"] or ["backtest"]
+    argv = sys.argv[1:]
+    split = argv.index("--") if "--" in argv else len(argv)
+    options = parser.parse_args(argv[:split])
+    args = argv[split + 1:] or ["backtest"]   # after --: the flowbot command line
     results: dict[str, list[tuple[float, float, float]]] = {"before": [], "now": []}
     with tempfile.TemporaryDirectory() as tmp:
         before = Path(tmp) / "before"
