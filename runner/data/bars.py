@@ -128,9 +128,11 @@ def is_daily(bars: pd.DataFrame) -> bool:
     # Wall-clock nanoseconds of the day, one conversion (hour, minute and second each convert the
     # whole index): midnight to the second is the first second of the day. The first bar settles
     # most files.
+    # In the index's own unit: a far-future date (refused later, with its row) has no nanoseconds.
     local = index.tz_localize(None) if index.tz is not None else index
-    of_day = local.as_unit("ns").asi8 % 86_400_000_000_000
-    return bool(of_day[:1].max(initial=0) < 1_000_000_000 and (of_day < 1_000_000_000).all())
+    second = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}[local.unit]
+    of_day = local.asi8 % (86_400 * second)
+    return bool(of_day[:1].max(initial=0) < second and (of_day < second).all())
 
 
 def clip_window(bars: pd.DataFrame, start, end, source: str) -> pd.DataFrame:

@@ -33,3 +33,10 @@ def test_equal_to_the_field_test_over_seeded_cases():
             index = index.tz_localize(zone)
         bars = pd.DataFrame(index=index)
         assert is_daily(bars) == by_fields(bars), (case, index)
+
+
+def test_far_future_dates_in_their_own_unit():
+    index = pd.DatetimeIndex(["2300-01-04", "2999-01-05"]).as_unit("us").tz_localize("America/New_York")
+    assert is_daily(pd.DataFrame(index=index)) and is_daily(pd.DataFrame(index=index)) == by_fields(pd.DataFrame(index=index))
+    minutes = pd.DatetimeIndex(["2300-01-04 09:30"]).as_unit("s").tz_localize("UTC")
+    assert not is_daily(pd.DataFrame(index=minutes))
