@@ -162,6 +162,7 @@ class FilterCheck:
     def __init__(self, spec: _FilterBase, resolve: Callable[[str], object], instrument: str):
         self.spec = spec
         legs = [resolve(name) for name in spec.legs(instrument)]
+        self.feeds = legs
         self.leg_names = spec.legs(instrument)
         if isinstance(spec, RotationFilter):
             self.indicators = [RelativeStrength(legs[0], legs[1], sessions=spec.sessions)]
@@ -172,6 +173,8 @@ class FilterCheck:
                                                  min_samples=spec.min_samples) for leg in legs]
 
     def values(self) -> list[float]:
+        if any(not len(feed) for feed in self.feeds):   # a leg with no bar yet (a daily leg on the first session)
+            return [math.nan] * (len(self.indicators) if isinstance(self.spec, VolumeSpikeFilter) else 1)
         if isinstance(self.spec, DriftFilter):
             return [float(self.indicators[0].drift[0])]
         line = "rs" if isinstance(self.spec, RotationFilter) else "ratio"
