@@ -126,3 +126,25 @@ def test_set_varies_the_intraday_filter_threshold(tmp_path):
                     "    params:\n      filters: [{signal: rotation, long: IWM, short: SPY, min_pct: 1.0}]\n")
     cfg = load_config(path, ["strategies.vwap_close_fade.params.filters.0.min_pct=2.5"])
     assert cfg.strategies[0].typed_params().filters[0].min_pct == 2.5
+
+
+def test_a_sweep_file_varies_the_intraday_filter_threshold(tmp_path):
+    from pathlib import Path
+
+    from runner.optimize.sweep import optimize
+
+    shipped = Path(__file__).resolve().parents[2] / "config" / "vwap_filters.yaml"
+    (tmp_path / "base.yaml").write_text(shipped.read_text().replace("folder: logs", f"folder: {tmp_path / 'logs'}")
+                                        + "start: 2018-01-01\nend: 2018-06-30\n")
+    (tmp_path / "sweep.yaml").write_text(
+        "name: vwap-filter-sweep\nbase: base.yaml\nparameters:\n"
+        "  strategies.vwap_close_fade.params.filters.0.max_pct: [-1.0, 100.0]\n"
+        "search: {method: grid}\nobjective: {metric: total_return_pct, direction: maximize}\n")
+    optimize(tmp_path / "sweep.yaml", workers=1, out=tmp_path / "run", progress=False)
+    rows = pd.read_csv(tmp_path / "run" / "results.csv")
+    trades = dict(zip(rows.filter(like="max_pct").iloc[:, 0], rows["trades"]))
+    # the same runs as flowbot backtest gives them (checked here on the first half of 2018)
+    for max_pct in (-1.0, 100.0):
+        cfg = load_config(tmp_path / "base.yaml", [f"strategies.0.params.filters.0.max_pct={max_pct}"])
+        assert trades[max_pct] == len(run_backtest(cfg).trades)
+    assert trades[-1.0] < trades[100.0]
