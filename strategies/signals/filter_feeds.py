@@ -11,7 +11,6 @@ never the session being traded.
 """
 from __future__ import annotations
 
-import datetime as dt
 from typing import ClassVar
 
 from strategies.conditions import Condition
@@ -59,7 +58,13 @@ class SignalFilters:
         """Whether every configured filter passes on the current bar, and each one's value."""
         return all(c.passes() for c in self.filter_checks), "; ".join(c.describe() for c in self.filter_checks)
 
-    def filters_as_of(self) -> dt.date | None:
-        """The session of the newest bar the filters read (None before any has arrived)."""
-        days = [feed.datetime.date(0) for check in self.filter_checks for feed in check.feeds if len(feed)]
-        return max(days) if days else None
+    def filters_as_of(self) -> str | None:
+        """The session of the newest bar the filters read, and any leg whose last bar is older (a gap in
+        its data, a bar a live session skipped): ``2018-03-26 (QQQ 2018-03-23)``. None before any bar."""
+        days = {name: feed.datetime.date(0) for check in self.filter_checks
+                for name, feed in zip(check.leg_names, check.feeds) if len(feed)}
+        if not days:
+            return None
+        newest = max(days.values())
+        stale = [f"{name} {day}" for name, day in days.items() if day < newest]
+        return str(newest) + (f" ({', '.join(stale)})" if stale else "")

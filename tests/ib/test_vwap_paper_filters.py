@@ -60,13 +60,26 @@ def decisions(orders: pd.DataFrame) -> list[tuple]:
     return list(zip(day, sent["side"], sent["type"], sent["reason"]))
 
 
-def test_the_shipped_layout_gives_the_daily_legs_their_ib_symbols(tmp_path):
+def test_the_daily_legs_get_their_ib_symbols_and_daily_bars(tmp_path):
     from runner.paper.feed_plan import plan_feeds
 
     cfg = run_config(0.0, tmp_path)
     assert feed_symbols(cfg) == {"SPY": "SPY", "SPY.SPY": "SPY", "SPY.IWM": "IWM"}
-    sizes = {name: str(plan.size) for name, plan in plan_feeds(cfg)[1].items()}
-    assert sizes == {"SPY": "1min", "SPY.SPY": "1d", "SPY.IWM": "1d"}
+    plans = plan_feeds(cfg)[1]
+    assert {name: (str(p.size), p.backfill_bars) for name, p in plans.items()} == {
+        "SPY": ("1min", 0), "SPY.SPY": ("1d", 5), "SPY.IWM": ("1d", 5)}
+
+
+def test_the_shipped_file_plans_the_same_layout():
+    import yaml
+
+    from runner.paper.feed_plan import plan_feeds
+
+    root = Path(__file__).resolve().parents[2]
+    cfg = validate_config(yaml.safe_load((root / "config" / "paper_vwap_filters.yaml").read_text()), "shipped")
+    plans = plan_feeds(cfg)[1]
+    assert {name: (p.ib_symbol, str(p.size)) for name, p in plans.items()} == {
+        "SPY": ("SPY", "1min"), "SPY.SPY": ("SPY", "1d"), "SPY.QQQ": ("QQQ", "1d")}
 
 
 @pytest.mark.parametrize("min_pct", [-100.0, 100.0], ids=["passes", "holds-back"])

@@ -148,3 +148,10 @@ def test_a_sweep_file_varies_the_intraday_filter_threshold(tmp_path):
         cfg = load_config(tmp_path / "base.yaml", [f"strategies.0.params.filters.0.max_pct={max_pct}"])
         assert trades[max_pct] == len(run_backtest(cfg).trades)
     assert trades[-1.0] < trades[100.0]
+
+
+def test_a_leg_whose_last_bar_is_older_is_named_with_its_date():
+    bars = {"SPY": session(DAY, SHORT_AT_1541), **daily_legs()}
+    bars["SPY.IWM"] = bars["SPY.IWM"].drop(pd.Timestamp("2019-05-29", tz=NY))   # IWM misses May 29
+    trades = run_backtest(fade_config([{**ROTATION, "min_pct": -100.0}]), bars=bars).trades
+    assert trades.iloc[0]["filters"].startswith("as of 2019-05-29 (IWM 2019-05-28): rotation IWM/SPY 10s")
