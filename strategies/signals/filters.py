@@ -1,4 +1,4 @@
-"""Filters any daily playbook can add to its entry conditions, from YAML.
+"""Filters any playbook can add to its entry conditions, from YAML.
 
     params:
       filters:
@@ -7,7 +7,8 @@
         - {signal: volume_spike, instruments: [SPY, QQQ, TLT], lookback: 6, min_ratio: 1.3}
 
 A leg names the playbook's own instrument (its ``symbol``) or one of its extra
-feeds by role (``feeds: {IWM: cache:IWM}``, ``feeds: {bonds: ...}``). Every
+feeds by role (``feeds: {IWM: cache:IWM}``, ``feeds: {bonds: ...}``); an intraday
+playbook's legs are all daily feeds (``strategies.signals.filter_feeds``). Every
 filter must pass on the decision bar for an entry to be sent; each one's value
 at the decision is written with the trade. A value that cannot be computed yet
 (warm-up, data starting mid-period) does not pass.
