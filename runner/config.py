@@ -162,6 +162,10 @@ class StrategyConfig(StrictModel):
         playbook = STRATEGIES[self.name]
         legs = raw_filter_legs(self.params.get("filters"), self.symbol)
         for index, key, leg in legs:
+            if leg == self.symbol and leg not in self.feeds and not getattr(playbook, "filters_read_instrument", True):
+                raise ValueError(f"params.filters[{index}].{key}: {self.name} decides on intraday bars and its filters "
+                                 f"read daily bars; declare {leg}'s daily bars as a feed, e.g. feeds: "
+                                 f"{{{leg}: cache:{leg}}}")
             if leg != self.symbol and leg not in self.feeds:
                 raise ValueError(f"params.filters[{index}].{key}: {leg!r} is neither the instrument ({self.symbol}) "
                                  f"nor a feed of this playbook; declare it, e.g. feeds: {{{leg}: cache:{leg}}}")

@@ -39,7 +39,7 @@ import backtrader as bt
 from strategies.conditions import Condition
 from strategies.market_calendar import nth_session_of_month, session_offset
 from strategies.params import PlaybookParams
-from strategies.signals.filters import FilterCheck
+from strategies.signals.filter_feeds import SignalFilters
 from strategies.holding_windows import HoldingWindows, span_return  # noqa: F401 - span_return re-exported
 from strategies.strategy_base import FlowbotStrategy
 
@@ -63,7 +63,7 @@ class TradePlan:
     time_exit_sent: bool = False
 
 
-class Playbook(HoldingWindows, FlowbotStrategy):
+class Playbook(SignalFilters, HoldingWindows, FlowbotStrategy):
     """Common machinery; see the module docstring for the execution contract."""
 
     #: The direction a playbook trades; the report's unconditional comparison uses it.
@@ -89,8 +89,7 @@ class Playbook(HoldingWindows, FlowbotStrategy):
         self._year_base: dict[tuple[str, int], float] = {}   # (feed, year) -> last close of the year before
         self._last_day: dt.date | None = None
         self._bar_of_day: dict[dt.date, int] = {}   # session -> len(self.bars) when its bar was current
-        instrument = self.p.symbol or self.bars._name
-        self.filter_checks = [FilterCheck(spec, self._feed_of_leg, instrument) for spec in self.config.filters]
+        self.bind_filters()
 
     # -- what subclasses write -------------------------------------------------
     def decide(self, today: dt.date) -> None:  # pragma: no cover - abstract
@@ -115,23 +114,6 @@ class Playbook(HoldingWindows, FlowbotStrategy):
         """How many bars before ``active_window``'s first session a decision reads (closes, volumes)."""
         return 30
 
-
-    def _feed_of_leg(self, name: str):
-        """The feed a filter leg names: the instrument itself or an extra feed by role."""
-        if name in (self.p.symbol, self.bars._name):
-            return self.bars
-        if name in self.extra:
-            return self.extra[name]
-        raise ValueError(f"filter leg {name!r} is neither the instrument {self.p.symbol!r} "
-                         f"nor an extra feed ({sorted(self.extra)})")
-
-    def filter_conditions(self) -> list[Condition]:
-        """Each configured filter as a condition on the current bar."""
-        return [check.condition() for check in self.filter_checks]
-
-    def filters_verdict(self) -> tuple[bool, str]:
-        """Whether every configured filter passes on the current bar, and each one's value."""
-        return all(c.passes() for c in self.filter_checks), "; ".join(c.describe() for c in self.filter_checks)
 
     def close_on(self, day: dt.date, lookback: int = 30) -> float | None:
         """The close of the bar of session ``day`` within the last ``lookback`` bars, if any."""

@@ -48,6 +48,8 @@ from pydantic import model_validator
 
 from strategies import market_calendar as cal
 from strategies.params import PlaybookParams, backtrader_params, param
+from strategies.signals.filter_feeds import SignalFilters
+from strategies.signals.filters import SignalFilter
 from strategies.strategy_base import FlowbotStrategy
 from strategies.session_vwap import SessionVwap, SlotVolume, cumulative_by_minute
 
@@ -84,6 +86,9 @@ class VwapCloseFadeParams(PlaybookParams):
     quad_witching: bool = param(True, "eligible: the third Friday of March, June, September, December "
                                 "(the session before it when it is a holiday)")
     every_day: bool = param(False, "eligible: every session (ignores the filters above; for studies)")
+    filters: list[SignalFilter] = param([], "extra entry conditions from strategies.signals (rotation, drift, "
+                                        "volume_spike) on daily feeds declared under feeds: (the instrument's "
+                                        "own daily bars too), as of the previous session's close")
 
     @model_validator(mode="after")
     def _stop_beyond_trigger(self) -> "VwapCloseFadeParams":
@@ -246,7 +251,7 @@ def _timetable(day: dt.date) -> SessionPlan:
 _DEFAULT_PARAMS = VwapCloseFadeParams()
 
 
-class VwapCloseFade(FlowbotStrategy):
+class VwapCloseFade(SignalFilters, FlowbotStrategy):
     """Playbook C; see the module docstring. Orders carry ``info.reason`` and ``info.strategy``."""
 
     Params: ClassVar[type[PlaybookParams]] = VwapCloseFadeParams
@@ -257,6 +262,8 @@ class VwapCloseFade(FlowbotStrategy):
     fast_feed: ClassVar[bool] = True
     #: No fixed side: the report's unconditional comparison fades the move since 15:00.
     direction: ClassVar[int] = 0
+    #: Its filters read daily feeds only (strategies.signals.filter_feeds).
+    filters_read_instrument: ClassVar[bool] = False
 
     params = backtrader_params(VwapCloseFadeParams)
 
@@ -273,6 +280,7 @@ class VwapCloseFade(FlowbotStrategy):
         self.entry_order: bt.Order | None = None
         self.exit_orders: list[bt.Order] = []
         self.flatten_order: bt.Order | None = None
+        self.bind_filters()
 
     # -- the bar loop -----------------------------------------------------------------
     def prenext(self):
@@ -323,7 +331,13 @@ class VwapCloseFade(FlowbotStrategy):
         when = bt.num2date(self.bars.datetime[0])
         why = (f"z {z:+.2f} (close {close:.2f}, VWAP {vwap:.2f}, σ {sigma:.3f}), "
                f"{(close / ref - 1) * 100:+.2f}% since the reference {ref:.2f}; {', '.join(plan.eligible)}")
-        self.traded_today = True
+        self.traded_today = True   # filters read daily bars: a verdict holds for the whole session
+        filters_ok, filters = self.filters_verdict()
+        if filters:
+            filters = f"as of {self.filters_as_of() or 'no daily bar yet'}: {filters}"
+        if not filters_ok:
+            self.log.debug(f"{when:%Y-%m-%d %H:%M}: signal ({why}) held back by a filter: {filters}")
+            return
         if size <= 0:
             self.log.info(f"{when:%Y-%m-%d %H:%M}: signal ({why}) but the risk budget buys less than one share")
             return
@@ -333,7 +347,7 @@ class VwapCloseFade(FlowbotStrategy):
         self.entry_order = side(data=self.bars, size=size, exectype=bt.Order.Market, valid=day, transmit=False)
         self._tag(self.entry_order, "entry")
         # The exits keep their distance from the decision close and move with the entry's fill.
-        self.entry_order.addinfo(anchor=float(close))
+        self.entry_order.addinfo(anchor=float(close), filters=filters)
         anchored = {"entry_ref": self.entry_order.ref}
         stop_order = close_side(data=self.bars, size=size, exectype=bt.Order.Stop, price=stop, valid=day,
                                 parent=self.entry_order, transmit=False)
@@ -355,7 +369,7 @@ class VwapCloseFade(FlowbotStrategy):
         self.exit_orders.append(on_close)
         self.tell(f"{when:%Y-%m-%d %H:%M}: {'buy' if direction == LONG else 'sell'} {size} at the next open "
                       f"({why}); stop {stop:.2f}, {'VWAP ' + format(vwap, '.2f') + ', ' if cfg.exit_at_vwap else ''}"
-                      f"market-on-close")
+                      f"market-on-close" + (f"; filters {filters}" if filters else ""))
 
     # -- notifications ------------------------------------------------------------------
     def notify_order(self, order: bt.Order):

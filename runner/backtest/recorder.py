@@ -219,6 +219,9 @@ class RunRecorder(bt.Analyzer):
         # of every bar while a position is open, so intraday trades show in drawdown and exposure.
         # The clock is the latest bar of any feed. The first row is the account before anything could
         # fill, at the first session's open: a trade on the first session shows against the start.
+        own = getattr(self.strategy, "bars", None)
+        if own is not None and not len(own):
+            return   # only the warm-up history of a filter's daily leg so far (an intraday playbook's)
         clock = self.strategy.datetime[0]
         broker = self.strategy.broker
         value, cash = broker.getvalue(), broker.getcash()

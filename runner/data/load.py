@@ -72,9 +72,31 @@ def load_run_bars(cfg: RunConfig) -> dict[str, pd.DataFrame]:
         _check_meaningful(bars[strategy.symbol], strategy, source_name, cfg)
         for role, source in strategy.feeds.items():
             instrument = bars[strategy.symbol]
+            if where["bar_size"] != "1 day":   # an intraday playbook's filters read daily feeds, as they are
+                bars[extra_feed_name(strategy.symbol, role)] = daily_filter_feed(
+                    load_source(source, cache_folder=cfg.data.cache_folder, bar_size="1 day"), instrument,
+                    f"{strategy.display_name} feeds.{role} ({source.describe()})")
+                continue
             extra = load_source(source, **where)
             bars[extra_feed_name(strategy.symbol, role)] = align_to(extra, instrument.index, source.describe())
     return bars
+
+
+def daily_filter_feed(extra: pd.DataFrame, instrument: pd.DataFrame, what: str) -> pd.DataFrame:
+    """A daily feed of an intraday playbook (its filters' legs): daily bars up to the instrument's last session,
+    with the history before its first one (warm-up), not aligned to the minutes. Each bar is stamped at its
+    session's end, so a decision during a session reads the previous session's close, never its own."""
+    if not is_daily(extra):
+        raise DataError(f"{what}: intraday bars (first {extra.index[0]}); the filters of an intraday playbook read "
+                        f"daily bars (sessions): give daily bars stamped with the session date")
+    last = instrument.index[-1].tz_convert(extra.index.tz).normalize() if extra.index.tz is not None \
+        else instrument.index[-1].tz_localize(None).normalize()
+    kept = extra[extra.index <= last]
+    if not len(kept) or kept.index[0].date() > instrument.index[0].date():
+        first = "none" if not len(kept) else str(kept.index[0].date())
+        raise DataError(f"{what}: its first daily bar ({first}) is after the instrument's first session "
+                        f"({instrument.index[0].date()}); give daily bars from before it")
+    return kept
 
 
 def align_to(extra: pd.DataFrame, index: pd.DatetimeIndex, source: str) -> pd.DataFrame:

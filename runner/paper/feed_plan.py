@@ -64,7 +64,9 @@ def plan_feeds(cfg: RunConfig) -> tuple[RunConfig, dict[str, FeedPlan]]:
                 raise ConfigError(f"ib.feed_symbols: playbook {strategy.display_name} uses a {role!r} feed; "
                                   f"name the IB symbol to trade it with, e.g. ib.feed_symbols: "
                                   f"{{{extra_feed_name(symbol, role)}: IEF}}")
-            _add(plans, FeedPlan(extra, overrides[extra], size, cfg.ib.backfill_for(size)))
+            # An intraday playbook's extra feeds are its filters' daily legs (strategies.signals.filter_feeds).
+            extra_size = size if size.daily else BarSize(0)
+            _add(plans, FeedPlan(extra, overrides[extra], extra_size, cfg.ib.backfill_for(extra_size)))
     run_cfg.ib.feed_symbols = overrides
     return run_cfg, plans
 

@@ -12,13 +12,13 @@ import pandas as pd
 
 from runner.data.sample import sample_note
 from runner.errors import DataError
+from runner.pressure.calendar_table import calendar_facts
 from runner.pressure.pressure_config import PressureConfig
 from strategies import market_calendar as cal
 from strategies.signals.drift import drift_table
 from strategies.signals.filters import describe, evaluate, threshold_text, values_on
 from strategies.signals.periods import PERIODS, period_to_date, value_on
 
-NASDAQ_LISTED = {"QQQ", "COMP", "NDX", "TLT", "IEF"}   # the MOC cutoff column for Nasdaq-listed ETFs
 
 
 def _dates(bars: pd.DataFrame) -> list[dt.date]:
@@ -104,30 +104,6 @@ def drift_paths(cfg: PressureConfig, equity: pd.DataFrame, bonds: pd.DataFrame, 
     series = drift_table(equity, bonds, "year", cfg.mixes[0], cfg.aum)["drift_pts"]
     series = series[series.index.tz_localize(None) <= pd.Timestamp(day)]
     return {int(year): [_num(v) for v in part.to_numpy()] for year, part in series.groupby(series.index.year)}
-
-
-def calendar_facts(day: dt.date, equity_name: str) -> dict:
-    """Sessions left to the month / quarter / year end, the OPEX dates, the rest of the month's sessions."""
-    quarter_end_month = 3 * ((day.month - 1) // 3 + 1)
-    ends = {"month": cal.nth_session_of_month(day.year, day.month, -1),
-            "quarter": cal.nth_session_of_month(day.year, quarter_end_month, -1),
-            "year": cal.nth_session_of_month(day.year, 12, -1)}
-    left = {k: len(cal.sessions_between(day + dt.timedelta(days=1), end)) for k, end in ends.items()}
-    opex = {"month": cal.monthly_opex_session(day.year, day.month),
-            "quarter_end_month": cal.monthly_opex_session(day.year, quarter_end_month),
-            "december": cal.december_opex_session(day.year)}
-    venue = "NASDAQ" if equity_name.upper() in NASDAQ_LISTED else "NYSE"
-    upcoming = cal.sessions_between(day, ends["month"]) if cal.is_session(day) else \
-        cal.sessions_between(day + dt.timedelta(days=1), ends["month"])
-    sessions = [{"date": str(d), "close": cal.session_close(d).strftime("%H:%M"), "early_close": cal.is_early_close(d),
-                 "moc_cutoff_nyse": cal.moc_cutoff(d, "NYSE").strftime("%H:%M"),
-                 "moc_cutoff_nasdaq": cal.moc_cutoff(d, "NASDAQ").strftime("%H:%M"),
-                 "opex": d == opex["month"], "sessions_to_month_end": cal.sessions_from_end_of_month(d)}
-                for d in upcoming]
-    year_rest = cal.sessions_between(day + dt.timedelta(days=1), ends["year"])
-    return {"ends": {k: str(v) for k, v in ends.items()}, "sessions_left": left,
-            "opex": {k: str(v) for k, v in opex.items()}, "venue": venue, "sessions": sessions,
-            "early_closes_to_year_end": [str(d) for d in year_rest if cal.is_early_close(d)]}
 
 
 def signal_rows(cfg: PressureConfig, bars: dict[str, pd.DataFrame], day: dt.date) -> list[dict]:

@@ -8,6 +8,8 @@ import io
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from runner.pressure.calendar_table import notes
+
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem;color:#222;max-width:1100px}
 h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:1.6rem;border-bottom:1px solid #ddd}
@@ -79,12 +81,18 @@ def render_page(report: dict, paths: dict[int, list] | None) -> str:
             parts.append(f"<img alt='drift through the year' src='data:image/png;base64,{png}'>")
     cal = report["calendar"]
     parts.append("<h2>Calendar</h2>")
-    parts.append(f"<p>Sessions left: month {cal['sessions_left']['month']}, quarter {cal['sessions_left']['quarter']}, "
-                 f"year {cal['sessions_left']['year']}. OPEX: {_e(cal['opex'])}. Early closes to year end: "
-                 f"{_e(', '.join(cal['early_closes_to_year_end']) or 'none')}.</p>")
-    parts.append(_table(["session", "close", "MOC cutoff NYSE", "MOC cutoff Nasdaq", "to month end", "OPEX"],
-                        [[s["date"], s["close"], s["moc_cutoff_nyse"], s["moc_cutoff_nasdaq"],
-                          s["sessions_to_month_end"], "yes" if s["opex"] else ""] for s in cal["sessions"]]))
+    opex = ", ".join(o["date"] + (" (quarterly)" if o["quarterly"] else "") for o in cal["opex_to_year_end"])
+    parts.append(f"<p>Sessions left after {_e(report['date'])}: month {cal['sessions_left']['month']} (to "
+                 f"{_e(cal['ends']['month'])}), quarter {cal['sessions_left']['quarter']} (to {_e(cal['ends']['quarter'])}), "
+                 f"year {cal['sessions_left']['year']} (to {_e(cal['ends']['year'])}). OPEX this month "
+                 f"{_e(cal['opex']['month'])}, in the quarter-end month {_e(cal['opex']['quarter_end_month'])}, "
+                 f"December {_e(cal['opex']['december'])}; OPEX to year end: {_e(opex or 'none')}. Early closes to "
+                 f"year end: {_e(', '.join(cal['early_closes_to_year_end']) or 'none')}.</p>")
+    parts.append(_table(["session", "close", "MOC cutoff NYSE", "MOC cutoff Nasdaq", "to month end", "to quarter end",
+                         "to year end", "note"],
+                        [[s["date"], s["close"], s["moc_cutoff_nyse"], s["moc_cutoff_nasdaq"], s["sessions_to_month_end"],
+                          s["sessions_to_quarter_end"], s["sessions_to_year_end"], _e(notes(s))]
+                         for s in cal["sessions"]]))
     if report["signals"]:
         parts.append("<h2>Signals</h2>")
         parts.append(_table(["signal", "value", "passes"],

@@ -6,6 +6,8 @@ import json
 from rich.console import Console
 from rich.table import Table
 
+from runner.pressure.calendar_table import terminal_rows
+
 
 def _pct(value, digits: int = 2) -> str:
     return "n/a" if value is None else f"{value * 100:+.{digits}f}%"
@@ -71,16 +73,18 @@ def print_report(report: dict, console: Console | None = None) -> None:
     console.print(f"Sessions left after today: month {left['month']} (to {cal['ends']['month']}), quarter "
                   f"{left['quarter']} (to {cal['ends']['quarter']}), year {left['year']} (to {cal['ends']['year']})")
     opex = cal["opex"]
+    rest = ", ".join(o["date"] + (" (quarterly)" if o["quarterly"] else "") for o in cal["opex_to_year_end"])
     console.print(f"OPEX: this month {opex['month']}, quarter-end month {opex['quarter_end_month']}, "
-                  f"December {opex['december']}; early closes to year end: "
+                  f"December {opex['december']}; to year end: {rest or 'none'}; early closes to year end: "
                   f"{', '.join(cal['early_closes_to_year_end']) or 'none'}")
-    sessions = Table(title="The rest of the month")
-    for column in ("session", "close", "MOC cutoff NYSE", "MOC cutoff Nasdaq", "to month end", "note"):
-        sessions.add_column(column)
-    for s in cal["sessions"]:
-        note = ", ".join(x for x in ("early close" if s["early_close"] else "", "OPEX" if s["opex"] else "") if x)
-        sessions.add_row(s["date"], s["close"], s["moc_cutoff_nyse"], s["moc_cutoff_nasdaq"],
-                         str(s["sessions_to_month_end"]), note)
+    sessions = Table(title=f"Sessions to the year end ({len(cal['sessions'])}; after this month, ordinary ones are "
+                           f"folded; --json lists each)")
+    for column in ("session", "close", "MOC cutoff NYSE / Nasdaq", "sessions to month / quarter / year end (1 = its last)", "note"):
+        sessions.add_column(column, no_wrap=column == "session")
+    for s in terminal_rows(cal):
+        sessions.add_row(s["label"], s["close"], f"{s['moc_cutoff_nyse']} / {s['moc_cutoff_nasdaq']}",
+                         f"{s['sessions_to_month_end']} / {s['sessions_to_quarter_end']} / {s['sessions_to_year_end']}",
+                         s["note"])
     console.print(sessions)
 
     if report["signals"]:

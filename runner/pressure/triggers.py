@@ -7,12 +7,13 @@ it is asked for its ``conditions`` (``strategies.conditions``), the list its
 one trade per window and an open trade are exactly what a backtest or a paper
 session would see on that close. The run starts early enough for the playbook's
 warm-up (ATR, the previous year's close, the filters' history), not at the start
-of the data. An intraday playbook is shown by its calendar (eligible days): its
-trigger is decided on 1-minute bars.
+of the data. An intraday playbook is shown by its calendar (eligible days) and
+its filters as of the previous session's close: its trigger is decided on 1-minute bars.
 """
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import backtrader as bt
 import pandas as pd
@@ -81,14 +82,27 @@ def probe(run_cfg: RunConfig, strategy: StrategyConfig, feeds: dict[str, pd.Data
         logger.enable("strategies")
 
 
-def _vwap(params, day: dt.date) -> list[Condition]:
+def _vwap(strategy: StrategyConfig, run_bars: dict[str, pd.DataFrame], day: dt.date) -> list[Condition]:
+    """The intraday fade on ``day``: is it eligible, and its filters as its decisions that session read them,
+    as of the previous session's close (strategies.signals.filter_feeds), from the pure functions."""
+    from strategies.signals.filters import describe, evaluate, values_on
     from strategies.vwap_close_fade import eligible_reasons
 
+    params = strategy.typed_params()
     reasons = eligible_reasons(day, params) if cal.is_session(day) else ()
     following = next((d for d in cal.sessions_between(day + dt.timedelta(days=1), day + dt.timedelta(days=40))
                       if eligible_reasons(d, params)), None)
-    return [Condition("eligible day (intraday playbook; the z-score is decided on 1-minute bars)", bool(reasons),
-                      None, ", ".join(reasons) or f"next eligible {following}")]
+    conditions = [Condition("eligible day (intraday playbook; the z-score is decided on 1-minute bars)",
+                            bool(reasons), None, ", ".join(reasons) or f"next eligible {following}")]
+    before = cal.session_offset(day, -1) if cal.is_session(day) else \
+        cal.sessions_between(day - dt.timedelta(days=10), day)[-1]
+    for spec in params.filters:
+        legs = spec.legs(strategy.symbol)
+        values = values_on(spec, [run_bars[extra_feed_name(strategy.symbol, leg)] for leg in legs], before)
+        conditions.append(Condition(f"filter {spec.signal} (as of {before})", evaluate(spec, values),
+                                    values[0] if len(values) == 1 and math.isfinite(values[0]) else None,
+                                    describe(spec, legs, values)))
+    return conditions
 
 
 def load_playbook_bars(run_cfg: RunConfig) -> dict[str, pd.DataFrame]:
@@ -100,7 +114,10 @@ def load_playbook_bars(run_cfg: RunConfig) -> dict[str, pd.DataFrame]:
     where = {"cache_folder": run_cfg.data.cache_folder}
     for strategy in run_cfg.active_strategies():
         if getattr(STRATEGIES[strategy.name], "bar_minutes", 0):
-            continue   # intraday: the monitor only checks its calendar
+            # intraday: the monitor checks its calendar and its filters' daily legs, not its minutes
+            for role, source in strategy.feeds.items():
+                bars[extra_feed_name(strategy.symbol, role)] = load_source(source, **where)
+            continue
         bars.setdefault(strategy.symbol, load_source(strategy.data, **where))
         for role, source in strategy.feeds.items():
             bars[extra_feed_name(strategy.symbol, role)] = align_to(load_source(source, **where),
@@ -119,7 +136,7 @@ def playbook_row(run_cfg: RunConfig, strategy: StrategyConfig, run_bars: dict[st
                  day: dt.date) -> dict:
     """Would ``strategy`` trigger on ``day``'s close, and on which conditions it still waits."""
     if strategy.symbol not in run_bars:   # intraday: its calendar
-        conditions = _vwap(strategy.typed_params(), day) if strategy.name == "vwap_close_fade" else \
+        conditions = _vwap(strategy, run_bars, day) if strategy.name == "vwap_close_fade" else \
             [Condition("not described by the monitor", False, None, strategy.name)]
         waits = waiting_on(conditions)
         status = "eligible today; the trigger is decided on 1-minute bars" if not waits else \

@@ -7,7 +7,8 @@
 * ``rotation``: relative strength of one instrument against another over N sessions
   (IWM/SPY small caps, RSP/SPY equal weight, QQQ/SPY the NDX divergence);
 * ``indicators``: the same signals as backtrader indicators, computed bar by bar;
-* ``filters``: YAML filters any daily playbook can add to its entry conditions.
+* ``filters``: YAML filters any playbook can add to its entry conditions (``filter_feeds`` binds them
+  to its feeds; an intraday playbook reads daily legs as of the previous close).
 
 Every value on a day uses bars up to and including that day only (no look-ahead);
 the calendar (which session of the month a day is) comes from exchange_calendars.

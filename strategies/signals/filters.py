@@ -1,4 +1,4 @@
-"""Filters any daily playbook can add to its entry conditions, from YAML.
+"""Filters any playbook can add to its entry conditions, from YAML.
 
     params:
       filters:
@@ -7,7 +7,8 @@
         - {signal: volume_spike, instruments: [SPY, QQQ, TLT], lookback: 6, min_ratio: 1.3}
 
 A leg names the playbook's own instrument (its ``symbol``) or one of its extra
-feeds by role (``feeds: {IWM: cache:IWM}``, ``feeds: {bonds: ...}``). Every
+feeds by role (``feeds: {IWM: cache:IWM}``, ``feeds: {bonds: ...}``); an intraday
+playbook's legs are all daily feeds (``strategies.signals.filter_feeds``). Every
 filter must pass on the decision bar for an entry to be sent; each one's value
 at the decision is written with the trade. A value that cannot be computed yet
 (warm-up, data starting mid-period) does not pass.
@@ -162,6 +163,7 @@ class FilterCheck:
     def __init__(self, spec: _FilterBase, resolve: Callable[[str], object], instrument: str):
         self.spec = spec
         legs = [resolve(name) for name in spec.legs(instrument)]
+        self.feeds = legs
         self.leg_names = spec.legs(instrument)
         if isinstance(spec, RotationFilter):
             self.indicators = [RelativeStrength(legs[0], legs[1], sessions=spec.sessions)]
@@ -172,6 +174,8 @@ class FilterCheck:
                                                  min_samples=spec.min_samples) for leg in legs]
 
     def values(self) -> list[float]:
+        if any(not len(feed) for feed in self.feeds):   # a leg with no bar yet (a daily leg on the first session)
+            return [math.nan] * (len(self.indicators) if isinstance(self.spec, VolumeSpikeFilter) else 1)
         if isinstance(self.spec, DriftFilter):
             return [float(self.indicators[0].drift[0])]
         line = "rs" if isinstance(self.spec, RotationFilter) else "ratio"

@@ -55,7 +55,37 @@ def test_calendar_at_the_end_of_june_2018(report):
                                           "year": len(cal.sessions_between(D(2018, 7, 2), D(2018, 12, 31)))}
     assert cal_facts["opex"]["month"] == "2018-06-15"
     assert cal_facts["early_closes_to_year_end"] == ["2018-07-03", "2018-11-23", "2018-12-24"]
-    assert [s["date"] for s in cal_facts["sessions"]] == ["2018-06-29"]
+    rows = cal_facts["sessions"]
+    # every session from June 29 to the year end: 1 + the 126 left
+    assert len(rows) == 127 and rows[0]["date"] == "2018-06-29" and rows[-1]["date"] == "2018-12-31"
+    assert rows[0]["quarter_end"] and rows[0]["sessions_to_quarter_end"] == 1 and rows[0]["sessions_to_year_end"] == 127
+
+
+def test_calendar_covers_each_session_to_the_year_end():
+    from runner.pressure.calendar_table import calendar_facts, terminal_rows
+
+    facts = calendar_facts(D(2018, 9, 14), "SPY")
+    rows = {r["date"]: r for r in facts["sessions"]}
+    # Sep 14 to Dec 31 2018: 11 sessions left in September (14, 17-21, 24-28), 21 + 21 + 20 in Oct-Dec
+    # (Nov 22 Thanksgiving, Dec 5 the national day of mourning for G. H. W. Bush, Dec 25 closed)
+    assert len(rows) == 11 + 23 + 21 + 19
+    assert facts["sessions_left"] == {"month": 10, "quarter": 10, "year": 73}
+    assert [(o["date"], o["quarterly"]) for o in facts["opex_to_year_end"]] == [
+        ("2018-09-21", True), ("2018-10-19", False), ("2018-11-16", False), ("2018-12-21", True)]
+    assert facts["early_closes_to_year_end"] == ["2018-11-23", "2018-12-24"]
+    day_after_thanksgiving = rows["2018-11-23"]
+    assert (day_after_thanksgiving["close"], day_after_thanksgiving["moc_cutoff_nyse"],
+            day_after_thanksgiving["moc_cutoff_nasdaq"]) == ("13:00", "12:45", "12:50")
+    assert (rows["2018-10-19"]["opex"], rows["2018-10-19"]["sessions_to_month_end"],
+            rows["2018-10-19"]["sessions_to_quarter_end"], rows["2018-10-19"]["sessions_to_year_end"]) == (True, 9, 49, 49)
+    assert "2018-12-05" not in rows and rows["2018-12-31"]["year_end"]
+    assert all(r["moc_cutoff_nyse"] == "15:45" for r in rows.values() if not r["early_close"])
+    # the terminal folds the ordinary sessions after September and keeps every notable one on its own row
+    folded = terminal_rows(facts)
+    assert sum(r["count"] for r in folded) == len(rows)
+    assert [r["label"] for r in folded if r["date"].startswith("2018-10")] == [
+        "2018-10-01–10-18", "2018-10-19", "2018-10-22–10-30", "2018-10-31"]
+    assert all(r["count"] == 1 for r in folded if r["date"].startswith("2018-09"))
 
 
 def write_pressure_file(tmp_path, instruments: str) -> object:

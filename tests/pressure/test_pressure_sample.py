@@ -37,7 +37,10 @@ def test_json_on_the_sample_by_hand(capsys):
     assert calendar["opex"]["december"] == "2018-12-21"
     christmas_eve = calendar["sessions"][1]
     assert christmas_eve == {"date": "2018-12-24", "close": "13:00", "early_close": True, "moc_cutoff_nyse": "12:45",
-                             "moc_cutoff_nasdaq": "12:50", "opex": False, "sessions_to_month_end": 5}
+                             "moc_cutoff_nasdaq": "12:50", "opex": False, "quarterly_opex": False,
+                             "sessions_to_month_end": 5, "sessions_to_quarter_end": 5, "sessions_to_year_end": 5,
+                             "month_end": False, "quarter_end": False, "year_end": False}
+    assert calendar["opex_to_year_end"] == [{"date": "2018-12-21", "quarterly": True}]
     assert [s["signal"] for s in report["signals"]] == ["rotation", "volume_spike"]
     fade = next(p for p in report["playbooks"] if p["playbook"] == "december_fade")
     assert not fade["would_trigger"] and fade["waits_on"][0] == "window"

@@ -103,3 +103,18 @@ def test_a_date_early_in_the_data_is_still_warming_up(capsys):
         assert rows[name]["waits_on"] == ["warm-up"] and not rows[name]["would_trigger"]
     assert main(["pressure", "--date", "1999-01-12"]) == 0
     assert "december_fade (SPX): still warming up" in capsys.readouterr().out
+
+
+def test_the_intraday_fades_filters_read_as_its_trades_recorded_them():
+    # config/vwap_filters.yaml: every trade's filter value (as of the previous session's close) is the
+    # value the monitor shows for that session
+    cfg = load_config(ROOT / "config" / "vwap_filters.yaml", ["end=2018-06-30"])
+    trades = run_backtest(cfg).trades
+    assert len(trades) >= 2
+    bars = load_playbook_bars(cfg)
+    assert set(bars) == {"SPY.SPY", "SPY.QQQ"}      # the daily legs only, not the minutes
+    for trade in trades.to_dict("records"):
+        day = dt.date.fromisoformat(trade["entry_time"][:10])
+        shown = next(c for c in row(cfg, day, bars)["conditions"] if c["condition"].startswith("filter"))
+        as_of, text = trade["filters"].split(": ", 1)
+        assert shown["condition"] == f"filter rotation ({as_of})" and shown["threshold"] == text and shown["ok"]
