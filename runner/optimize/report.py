@@ -40,7 +40,8 @@ def render(plan, rows: list[dict], best: dict | None, result) -> str:
              f"<span class='mode'>optimize</span></header>"]
     constraints = "; ".join(c.describe() for c in spec.constraints) or "none"
     parts.append(f"<p class='note'>sweep {_e(sweep.path)} on base config {_e(sweep.base_path)}; search "
-                 f"{_e(spec.search.method)}; objective {_e(plan.metric)} ({_e(spec.objective.direction)}); "
+                 f"{_e(spec.search.method)}; objective {_e(plan.metric)} ({_e(spec.objective.direction)}) of "
+                 f"{_e(_measured_on(sweep))} on its own account of broker.cash, as a backtest runs it; "
                  f"constraints: {_e(constraints)}; {len(rows)} runs, {len(ranked)} met the constraints, "
                  f"{len(rows) - len(ok)} failed.</p>")
     parts += [f"<p class='note'>{_e(n)}</p>" for n in [*sweep.notes, *result.notes]]
@@ -276,6 +277,12 @@ def _png(fig) -> str:
 
 def _img(uri: str) -> str:
     return f"<figure><img alt='plot' src='{uri}'></figure>"
+
+
+def _measured_on(sweep) -> str:
+    """The playbook a sweep runs (sweep_config: one; the others of its base are left out, with a note)."""
+    entries = [s for s in sweep.base_raw.get("strategies") or [] if isinstance(s, dict) and s.get("enabled", True)]
+    return ", ".join(str(s.get("label") or s.get("name")) for s in entries) or "no playbook"
 
 
 def _trust_banner(trust: dict) -> str:
