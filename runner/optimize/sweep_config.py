@@ -118,6 +118,9 @@ def load_sweep(path: str | Path) -> Sweep:
         raise ConfigError(format_errors(errors, str(path), node, model=SweepFile)) from None
 
     base_path = spec.base if spec.base.is_absolute() else path.parent / spec.base
+    if not base_path.exists() and not spec.base.is_absolute():
+        # base: config/backtest.yaml beside a sweep outside the repository: the shipped copy, as -c finds it.
+        base_path = _shipped(spec.base) or base_path
     if not base_path.exists():
         line = _line_of(node, ["base"])
         raise ConfigError(f"{path}: base{f' (line {line})' if line else ''}: no such config file {base_path} "
@@ -204,6 +207,13 @@ def _one_playbook(base_raw: dict, spec: SweepFile, path: Path, node, base_path: 
                       f"the base config {base_path} runs {len(names)} ({', '.join(names)}), each on its own "
                       f"account; say which one the objective is measured on with strategies: [{names[0]}] "
                       f"(one sweep per playbook)")
+
+
+def _shipped(base: Path) -> Path | None:
+    from runner.config_files import find_config
+
+    found = find_config(base, base.name) if base.parts and base.parts[0] == "config" else None
+    return found if found is not None and found.is_file() and found != base else None
 
 
 def _check_grid_size(spec: SweepFile, path: Path, node) -> None:
