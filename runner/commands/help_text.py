@@ -16,7 +16,7 @@ HELP: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "paper": (
         "Paper trade the playbooks through IB Gateway or TWS (paper accounts only: live ports and live "
         "accounts are refused).",
-        [("flowbot gateway-sim & flowbot paper --duration 60", "rehearse against the simulated gateway"),
+        [("flowbot gateway-sim --port 4102 & flowbot paper --set ib.port=4102 --duration 60", "rehearse against the simulated gateway"),
          ("flowbot paper -c config/paper.yaml", "a paper session with the shipped paper config")]),
     "config": (
         "Validate a run config or a sweep file, or print the config exactly as a run would use it.",
@@ -48,7 +48,7 @@ HELP: dict[str, tuple[str, list[tuple[str, str]]]] = {
         "Run a simulated IB Gateway on 127.0.0.1 replaying bars, to rehearse paper trading without IB.",
         [("flowbot gateway-sim", "the default simulated gateway on port 4102"),
          ("flowbot gateway-sim --data my_1min.csv --speed 60 --exit-when-done", "replay your own minute bars"),
-         ("flowbot gateway-sim & flowbot paper --duration 60", "a paper session against it")]),
+         ("flowbot gateway-sim --port 4102 & flowbot paper --set ib.port=4102 --duration 60", "a paper session against it")]),
     "status": (
         "Print a paper run's status.json: connection, last bar per feed, positions, working orders, recent "
         "fills, P&L and events. The file is rewritten on every event, so it shows the last state even of a "
