@@ -35,7 +35,9 @@ HELP: dict[str, tuple[str, list[tuple[str, str]]]] = {
          ("flowbot config show config/paper.yaml --set broker.cash=50000", "with an override")]),
     "optimize": (
         "Tune parameters with a sweep file (grid, random or optuna search, optional walk-forward); writes "
-        "results.csv, best.yaml and report.html in a run folder. An interrupted sweep resumes with --resume.",
+        "results.csv, best.yaml, report.html and summary.json in a run folder. A sweep optimizes one playbook, on "
+        "its own account as a backtest runs it (of a base with several, the one its parameters tune); walk-forward "
+        "folds are its window years. An interrupted sweep resumes with --resume.",
         [("flowbot optimize -c config/sweeps/december_fade.yaml", "the shipped December-fade sweep"),
          ("flowbot optimize -c config/sweeps/december_fade.yaml --workers 2 --json", "two workers, the result as JSON"),
          ("flowbot optimize --resume logs/20260101-120000-optimize-december_fade", "continue an interrupted sweep")]),
@@ -97,8 +99,13 @@ def describe(parser: argparse.ArgumentParser, name: str) -> None:
     """Give ``parser`` the description and examples of command ``name``."""
     if name not in HELP:
         return
+    import shutil
+    import textwrap
+
     description, examples = HELP[name]
-    parser.description = description
+    # Raw formatting keeps the examples' lines as they are; the description is wrapped here, to the terminal.
+    width = max(min(shutil.get_terminal_size((80, 24)).columns, 100) - 2, 40)
+    parser.description = textwrap.fill(description, width=width)
     lines = ["examples:"]
     for command, what in examples:
         lines += [f"  # {what}", f"  {command}"]

@@ -36,3 +36,15 @@ def test_rehearsal_examples_connect_paper_to_the_simulator(name, example):
     sim, paper = _flowbot_commands(example)
     sim_port = build_parser().parse_args(sim).port
     assert f"ib.port={sim_port}" in paper, (name, example)
+
+
+@pytest.mark.parametrize("name", sorted(HELP))
+def test_descriptions_are_wrapped_to_the_terminal(name, monkeypatch, capsys):
+    from runner.cli import main
+
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main([*name.split(), "--help"]) == 0
+    out = capsys.readouterr().out
+    description = out.split("\n\n")[1]   # after the usage block
+    assert HELP[name][0].split()[0] in description
+    assert max(len(line) for line in description.splitlines()) <= 80, description
