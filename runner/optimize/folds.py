@@ -69,10 +69,30 @@ def trade_years(trades: pd.DataFrame, windows: pd.DataFrame) -> np.ndarray:
 
 def year_end(windows: pd.DataFrame, year: int) -> dt.date:
     """The last session date of ``year``: December 31, or the last session of its windows if later."""
-    ends = windows.loc[windows["year"] == year, "last_session"] if len(windows) else []
-    last = max((pd.Timestamp(d).date() for d in ends), default=None)
+    return _year_end(_window_ends(windows), year)
+
+
+def _window_ends(windows: pd.DataFrame) -> dict[int, dt.date]:
+    """Per window year, the last session of its windows."""
+    ends: dict[int, dt.date] = {}
+    for year, last in zip(windows["year"], windows["last_session"]) if len(windows) else ():
+        last = pd.Timestamp(last).date()
+        ends[int(year)] = max(ends.get(int(year), last), last)
+    return ends
+
+
+def _year_end(ends: dict[int, dt.date], year: int) -> dt.date:
     calendar = dt.date(year, 12, 31)
+    last = ends.get(year)
     return calendar if last is None or last < calendar else last
+
+
+_DAY_NS = 86_400_000_000_000
+_EPOCH = dt.date(1970, 1, 1)
+
+
+def _day_number(day: dt.date) -> int:
+    return (day - _EPOCH).days
 
 
 class FoldSlicer:
@@ -82,14 +102,16 @@ class FoldSlicer:
         self.equity, self.trades, self.windows = equity, trades, windows
         stamps = pd.DatetimeIndex(pd.to_datetime(equity["time"], utc=True)).tz_convert(NEW_YORK)
         self.stamps = stamps
-        self.dates = np.asarray(stamps.date) if len(stamps) else np.array([], dtype=object)
+        # New York calendar days as numbers (days since 1970-01-01), cheaper to compare than dates.
+        self.days = stamps.tz_localize(None).as_unit("ns").asi8 // _DAY_NS if len(stamps) else np.array([], dtype="int64")
         self.trade_years = trade_years(trades, windows)
+        self.ends = _window_ends(windows)
 
     def rows(self, first: int, last: int) -> tuple[int, int] | None:
         """(start, stop) row indices of the years ``first..last``: start is the base row (the close
         before them), stop one past their last row; None if no row falls inside."""
-        after, until = year_end(self.windows, first - 1), year_end(self.windows, last)
-        inside = np.flatnonzero((self.dates > after) & (self.dates <= until))
+        after, until = (_day_number(_year_end(self.ends, y)) for y in (first - 1, last))
+        inside = np.flatnonzero((self.days > after) & (self.days <= until))
         if len(inside) == 0:
             return None
         return max(int(inside[0]) - 1, 0), int(inside[-1]) + 1
