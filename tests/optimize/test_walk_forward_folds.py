@@ -154,3 +154,21 @@ def test_sweep_fold_counts_match_the_backtest_per_year_rows(tmp_path):
         assert counted > 0
     chosen = [f for f in result.walk_forward["folds"] if f["run"] is not None]
     assert result.walk_forward["summary"]["oos_trades"] == sum(f["oos_trades"] for f in chosen)
+
+
+def test_intraday_windows_are_sessions_and_their_folds_calendar_years(tmp_path):
+    """vwap_close_fade's windows are its eligible sessions (holding_windows): its trades sit in their
+    session's year, and its year ends are December 31."""
+    from runner.optimize.runs import run_once
+
+    raw = config("vwap_close_fade", "SPY", "sample:spy_1min_synthetic", start="2018-01-01", end="2018-12-31",
+                 tmp=tmp_path)
+    cfg = validate_config(raw, "test")
+    bars = load_run_bars(cfg)
+    windows = run_windows(cfg, bars)
+    assert len(windows) > 10 and set(windows["year"]) == {2018} and set(windows["strategy"]) == {"vwap_close_fade"}
+    assert year_end(windows, 2018) == dt.date(2018, 12, 31)
+    equity, trades = run_once(cfg, bars)
+    slicer = FoldSlicer(equity, trades, windows)
+    assert len(trades) > 0 and set(slicer.trade_years) == {2018}
+    assert slicer.metrics(2018, 2018)["trades"] == len(trades)
