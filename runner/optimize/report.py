@@ -228,7 +228,11 @@ def _walk_forward_section(plan, wf: dict, data: str = "") -> str:
              f"{_e(s['test_years'])}: {_e(plan.metric)} {_fmt(s['oos_stitched'])}, total return "
              f"{_fmt(s['oos_total_return_pct'])}% ({_fmt(s['oos_trades'])} trades); in-sample mean "
              f"{_fmt(s['is_mean'])}. Hindsight (run {_e(s['hindsight_run'])}, best over the whole period, over the "
-             f"same test years): {_fmt(s['hindsight'])}, total return {_fmt(s['hindsight_total_return_pct'])}%.</p>"]
+             f"same test years): {_fmt(s['hindsight'])}, total return {_fmt(s['hindsight_total_return_pct'])}%. "
+             f"Years are the playbook's window years, as in a backtest's per-year table: a trade counts in the "
+             f"year of the window it entered in (january_snapback's December purchase in that December's year, "
+             f"although it is sold in January), and each fold's equity runs to the close ending its last "
+             f"window (docs/metrics.md).</p>"]
     records = []
     for f in wf["folds"]:
         params = ", ".join(f"{k}={v}" for k, v in (f["params"] or {}).items()) or "no run met the constraints"

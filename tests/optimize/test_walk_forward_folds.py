@@ -154,6 +154,8 @@ def test_sweep_fold_counts_match_the_backtest_per_year_rows(tmp_path):
         assert counted > 0
     chosen = [f for f in result.walk_forward["folds"] if f["run"] is not None]
     assert result.walk_forward["summary"]["oos_trades"] == sum(f["oos_trades"] for f in chosen)
+    page = (tmp_path / "run" / "report.html").read_text()
+    assert "Years are the playbook&#x27;s window years" in page or "Years are the playbook's window years" in page
 
 
 def test_intraday_windows_are_sessions_and_their_folds_calendar_years(tmp_path):
