@@ -16,7 +16,7 @@ HELP: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "paper": (
         "Paper trade the playbooks through IB Gateway or TWS (paper accounts only: live ports and live "
         "accounts are refused).",
-        [("flowbot gateway-sim & flowbot paper --duration 60", "rehearse against the simulated gateway"),
+        [("flowbot gateway-sim --port 4102 & flowbot paper --set ib.port=4102 --duration 60", "rehearse against the simulated gateway"),
          ("flowbot paper -c config/paper.yaml", "a paper session with the shipped paper config")]),
     "config": (
         "Validate a run config or a sweep file, or print the config exactly as a run would use it.",
@@ -35,7 +35,9 @@ HELP: dict[str, tuple[str, list[tuple[str, str]]]] = {
          ("flowbot config show config/paper.yaml --set broker.cash=50000", "with an override")]),
     "optimize": (
         "Tune parameters with a sweep file (grid, random or optuna search, optional walk-forward); writes "
-        "results.csv, best.yaml and report.html in a run folder. An interrupted sweep resumes with --resume.",
+        "results.csv, best.yaml, report.html and summary.json in a run folder. A sweep optimizes one playbook, on "
+        "its own account as a backtest runs it (of a base with several, the one its parameters tune); walk-forward "
+        "folds are its window years. An interrupted sweep resumes with --resume.",
         [("flowbot optimize -c config/sweeps/december_fade.yaml", "the shipped December-fade sweep"),
          ("flowbot optimize -c config/sweeps/december_fade.yaml --workers 2 --json", "two workers, the result as JSON"),
          ("flowbot optimize --resume logs/20260101-120000-optimize-december_fade", "continue an interrupted sweep")]),
@@ -48,7 +50,7 @@ HELP: dict[str, tuple[str, list[tuple[str, str]]]] = {
         "Run a simulated IB Gateway on 127.0.0.1 replaying bars, to rehearse paper trading without IB.",
         [("flowbot gateway-sim", "the default simulated gateway on port 4102"),
          ("flowbot gateway-sim --data my_1min.csv --speed 60 --exit-when-done", "replay your own minute bars"),
-         ("flowbot gateway-sim & flowbot paper --duration 60", "a paper session against it")]),
+         ("flowbot gateway-sim --port 4102 & flowbot paper --set ib.port=4102 --duration 60", "a paper session against it")]),
     "status": (
         "Print a paper run's status.json: connection, last bar per feed, positions, working orders, recent "
         "fills, P&L and events. The file is rewritten on every event, so it shows the last state even of a "
@@ -97,8 +99,13 @@ def describe(parser: argparse.ArgumentParser, name: str) -> None:
     """Give ``parser`` the description and examples of command ``name``."""
     if name not in HELP:
         return
+    import shutil
+    import textwrap
+
     description, examples = HELP[name]
-    parser.description = description
+    # Raw formatting keeps the examples' lines as they are; the description is wrapped here, to the terminal.
+    width = max(min(shutil.get_terminal_size((80, 24)).columns, 100) - 2, 40)
+    parser.description = textwrap.fill(description, width=width)
     lines = ["examples:"]
     for command, what in examples:
         lines += [f"  # {what}", f"  {command}"]

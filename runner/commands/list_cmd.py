@@ -39,13 +39,23 @@ def run(args) -> int:
 
         close = difflib.get_close_matches(unknown[0], list(STRATEGIES), n=1)
         raise ConfigError(f"list: unknown playbook {unknown[0]!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
-                          + f"; valid names: {', '.join(STRATEGIES)}")
+                          + f"; valid names: {', '.join(STRATEGIES)}" + _own_playbook_hint(unknown[0], args))
     described = [describe_playbook(name, STRATEGIES[name]) for name in names]
     if wants_json(args):
         print_json({"playbooks": described})
     else:
         _print(described)
     return 0
+
+
+def _own_playbook_hint(name: str, args) -> str:
+    """Your own playbooks are listed when flowbot is told where they are: say how."""
+    if args.config is not None or args.playbooks_path is not None:
+        return ""
+    for folder in (Path("playbooks"), Path(".")):
+        if (folder / f"{name}.py").is_file():
+            return f"; {folder / (name + '.py')} is here: flowbot list {name} --playbooks-path {folder}"
+    return "; your own playbooks: add -c CONFIG (class: or playbooks_path:) or --playbooks-path DIR"
 
 
 def describe_playbook(name: str, cls) -> dict:

@@ -22,11 +22,16 @@ def run(args) -> int:
 
     past = read_run(find_run(args.run, args.runs))
     if past.kind == "optimize":
-        summary = optimize_summary(past)
+        saved = _saved_summary(past.folder)
+        summary = saved or optimize_summary(past)
         if wants_json(args):
             print_json(summary)
         elif quiet(args):
             print(past.folder)
+        elif saved:
+            from runner.optimize.summary import print_summary
+
+            print_summary(saved)   # as the sweep printed it when it finished
         else:
             _print_optimize(summary)
         return 0
@@ -73,8 +78,26 @@ def _print_backtest(past) -> None:
     print_backtest_summary(cfg, result, past.folder, notes)
 
 
+def _saved_summary(folder: Path) -> dict | None:
+    """The sweep's summary.json (written when it finished), or None for an older or unfinished sweep."""
+    import json
+
+    from runner.optimize.summary import SUMMARY
+
+    path = folder / SUMMARY
+    try:
+        data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("kind") != "optimize":
+        return None
+    data["folder"] = str(folder)   # where it is now, as the user named it
+    data["best_yaml"] = str(folder / "best.yaml") if (folder / "best.yaml").is_file() else None
+    return data
+
+
 def optimize_summary(past, top: int = 5) -> dict:
-    """The sweep's objective, its run counts and its best runs, from results.csv and sweep.yaml."""
+    """For sweeps without summary.json (older, or interrupted): the sweep's objective, its run counts and its best runs, from results.csv and sweep.yaml."""
     import yaml
 
     from runner.optimize.results_file import read_results

@@ -244,6 +244,10 @@ def _parse_times(values: pd.Series, date_format: str | None, timezone: str, sour
         expected = f"format {date_format!r}" if date_format else "a date like 2018-12-31 or 2018-12-31 15:59:00"
         raise DataError(f"{source}: {line(i)}: cannot read date {shown(text.iloc[i])} (expected {expected})"
                         + suggestion_text(text, date_format))
+    if is_epoch(date_format) and len(parsed) and bool((parsed.dt.tz_convert("UTC").dt.normalize()
+                                                        == parsed.dt.tz_convert("UTC")).all()):
+        # Every time at 00:00 UTC: daily bars stamped with their date, not 19:00 of the day before in New York.
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
     # A bare number is not a date (an epoch, a spreadsheet serial, 2018.5), except YYYYMMDD.
     digits = (text.str.fullmatch(r"[+-]?\d+(\.\d*)?") & ~text.str.fullmatch(r"\d{8}")).to_numpy()
     if date_format is None and digits.any():

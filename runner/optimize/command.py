@@ -23,8 +23,8 @@ def register(commands, add_set) -> None:
                         help="continue an interrupted sweep in its run folder; finished runs are not redone")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--json", action="store_true",
-                        help="print the result (run folder, counts, best run, walk-forward) as one JSON object on "
-                             "stdout; logs go to stderr")
+                        help="print the result (run folder, counts, best and top runs, walk-forward folds, trust "
+                             "figures; the run folder's summary.json) as one JSON object on stdout; logs go to stderr")
     parser.set_defaults(handler=run)
 
 
@@ -45,14 +45,14 @@ def run(args) -> int:
     if result.interrupted:
         raise KeyboardInterrupt
     if as_json:
-        import dataclasses
         import json
         import sys
 
-        from runner.backtest.run import _finite
+        from runner.optimize.summary import SUMMARY
 
-        data = _finite(dataclasses.asdict(result))   # JSON has no NaN
-        sys.stdout.write(json.dumps(data, default=str, allow_nan=False) + "\n")
+        # The record the terminal summary and flowbot show print from (no equity curves: see report.html).
+        sys.stdout.write(json.dumps(json.loads((result.folder / SUMMARY).read_text(encoding="utf-8")),
+                                    allow_nan=False) + "\n")
     elif quiet:
         print(result.folder)
     return 0

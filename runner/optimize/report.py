@@ -40,7 +40,8 @@ def render(plan, rows: list[dict], best: dict | None, result) -> str:
              f"<span class='mode'>optimize</span></header>"]
     constraints = "; ".join(c.describe() for c in spec.constraints) or "none"
     parts.append(f"<p class='note'>sweep {_e(sweep.path)} on base config {_e(sweep.base_path)}; search "
-                 f"{_e(spec.search.method)}; objective {_e(plan.metric)} ({_e(spec.objective.direction)}); "
+                 f"{_e(spec.search.method)}; objective {_e(plan.metric)} ({_e(spec.objective.direction)}) of "
+                 f"{_e(_measured_on(sweep))} on its own account of broker.cash, as a backtest runs it; "
                  f"constraints: {_e(constraints)}; {len(rows)} runs, {len(ranked)} met the constraints, "
                  f"{len(rows) - len(ok)} failed.</p>")
     parts += [f"<p class='note'>{_e(n)}</p>" for n in [*sweep.notes, *result.notes]]
@@ -227,7 +228,11 @@ def _walk_forward_section(plan, wf: dict, data: str = "") -> str:
              f"{_e(s['test_years'])}: {_e(plan.metric)} {_fmt(s['oos_stitched'])}, total return "
              f"{_fmt(s['oos_total_return_pct'])}% ({_fmt(s['oos_trades'])} trades); in-sample mean "
              f"{_fmt(s['is_mean'])}. Hindsight (run {_e(s['hindsight_run'])}, best over the whole period, over the "
-             f"same test years): {_fmt(s['hindsight'])}, total return {_fmt(s['hindsight_total_return_pct'])}%.</p>"]
+             f"same test years): {_fmt(s['hindsight'])}, total return {_fmt(s['hindsight_total_return_pct'])}%. "
+             f"Years are the playbook's window years, as in a backtest's per-year table: a trade counts in the "
+             f"year of the window it entered in (january_snapback's December purchase in that December's year, "
+             f"although it is sold in January), and each fold's equity runs to the close ending its last "
+             f"window (docs/metrics.md).</p>"]
     records = []
     for f in wf["folds"]:
         params = ", ".join(f"{k}={v}" for k, v in (f["params"] or {}).items()) or "no run met the constraints"
@@ -276,6 +281,12 @@ def _png(fig) -> str:
 
 def _img(uri: str) -> str:
     return f"<figure><img alt='plot' src='{uri}'></figure>"
+
+
+def _measured_on(sweep) -> str:
+    """The playbook a sweep runs (sweep_config: one; the others of its base are left out, with a note)."""
+    entries = [s for s in sweep.base_raw.get("strategies") or [] if isinstance(s, dict) and s.get("enabled", True)]
+    return ", ".join(str(s.get("label") or s.get("name")) for s in entries) or "no playbook"
 
 
 def _trust_banner(trust: dict) -> str:

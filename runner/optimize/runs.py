@@ -24,6 +24,7 @@ from runner.data.bars import is_daily
 from runner.backtest.feeds import ArrayFeed, BulkPreloadFeed
 from runner.backtest.intraday_feed import make_run_feeds
 from runner.data.load import load_run_bars
+from runner.optimize.folds import FoldSlicer, run_windows
 from runner.report.metrics import performance, utc_times
 from runner.backtest.recorder import RunLog
 
@@ -54,7 +55,7 @@ def evaluate(payload: dict, run_id: int, values: dict[str, Any]) -> dict:
         cfg = validate_config(raw, payload["source"])
         bars = worker_bars(payload["fingerprint"], cfg)
         equity, trades = run_once(cfg, bars)
-        row.update(summarize(equity, trades, payload))
+        row.update(summarize(equity, trades, payload, run_windows(cfg, bars) if payload["folds"] else None))
     except Exception as exc:  # a run that fails is a result, not the end of the sweep
         row.update(status="error", error=f"{type(exc).__name__}: {exc}")
     row["seconds"] = round(time.perf_counter() - started, 4)
@@ -145,8 +146,9 @@ def _sweep_feed(bars: pd.DataFrame, name: str) -> ArrayFeed:
     return SweepFeed(bars, name=name, timeframe=timeframe, compression=1)
 
 
-def summarize(equity: pd.DataFrame, trades: pd.DataFrame, payload: dict) -> dict:
-    """Headline metrics, per-year portfolio returns, and each walk-forward window's metrics."""
+def summarize(equity: pd.DataFrame, trades: pd.DataFrame, payload: dict, windows: pd.DataFrame | None = None) -> dict:
+    """Headline metrics, per-year portfolio returns, and each walk-forward window's metrics
+    (``windows``: the playbook's windows, runner.optimize.folds.run_windows, when there are folds)."""
     out = {}
     metrics = performance(equity, trades)
     for name in payload["metrics"]:
@@ -158,14 +160,15 @@ def summarize(equity: pd.DataFrame, trades: pd.DataFrame, payload: dict) -> dict
     years = times.year.to_numpy()
     for year, ret in year_returns(values, years).items():
         out[f"year.{year}"] = ret
-    exit_years = (pd.DatetimeIndex(utc_times(trades["exit_time"])).tz_convert(NEW_YORK).year.to_numpy()
-                  if len(trades) else np.array([], dtype=int))
-    for fold in payload["folds"]:
-        for part in ("train", "test"):
-            first, last = fold[part]
-            window = window_metrics(equity, trades, years, exit_years, first, last)
-            for name in payload["fold_metrics"][part]:
-                out[f"wf.{fold['label']}.{part}.{name}"] = _clean(window.get(name))
+    if payload["folds"]:
+        # Folds by the playbook's window years, as the backtest's per-year figures (runner/optimize/folds.py).
+        slicer = FoldSlicer(equity, trades, windows if windows is not None else pd.DataFrame(
+            columns=["strategy", "year", "first_session", "last_session"]))
+        for fold in payload["folds"]:
+            for part in ("train", "test"):
+                window = slicer.metrics(*fold[part])
+                for name in payload["fold_metrics"][part]:
+                    out[f"wf.{fold['label']}.{part}.{name}"] = _clean(window.get(name))
     return out
 
 
@@ -178,18 +181,6 @@ def year_returns(values: np.ndarray, years: np.ndarray) -> dict[int, float]:
         result[int(year)] = round(float(last / previous - 1.0) * 100.0, 4)
         previous = last
     return result
-
-
-def window_metrics(equity: pd.DataFrame, trades: pd.DataFrame, years: np.ndarray, exit_years: np.ndarray,
-                   first: int, last: int) -> dict:
-    """Metrics of the years ``first..last`` of a run, starting from the value at the close before them."""
-    inside = np.flatnonzero((years >= first) & (years <= last))
-    if len(inside) == 0:
-        return {}
-    start = max(int(inside[0]) - 1, 0)
-    window = equity.iloc[start:int(inside[-1]) + 1]
-    mine = trades[(exit_years >= first) & (exit_years <= last)] if len(trades) else trades
-    return performance(window.reset_index(drop=True), mine)
 
 
 def _clean(value):

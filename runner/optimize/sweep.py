@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import re
 import time
@@ -358,8 +357,12 @@ def finish(plan: Plan, rows: list[dict], base_cfg, bars, folder: Path, result: O
     if best is not None:
         write_text(folder / "best.yaml", best_yaml(plan, best, result.trust))
     write_report(folder / "report.html", plan, rows, best, result)
+    from runner.optimize.summary import SUMMARY, print_summary, summary_data
+
+    data = summary_data(plan, rows, best, result)   # what flowbot show prints again
+    write_text(folder / SUMMARY, json.dumps(data, default=str, allow_nan=False, indent=1) + "\n")
     if summary:
-        _print_summary(plan, rows, best, result)
+        print_summary(data)
 
 
 def best_yaml(plan: Plan, best: dict, trust: dict | None = None) -> str:
@@ -378,46 +381,3 @@ def best_yaml(plan: Plan, best: dict, trust: dict | None = None) -> str:
               *(f"# {line}" for line in (trust_lines(trust) + trust["warnings"] if trust else [])),
               f"# Base config: {sweep.base_path}. Run it with: flowbot backtest -c best.yaml", ""]
     return "\n".join(header) + resolved_yaml(cfg)
-
-
-def _print_summary(plan: Plan, rows: list[dict], best: dict | None, result: OptimizeResult) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(highlight=False, soft_wrap=True, width=max(Console().width, 120))
-    ranked = ranked_rows(plan, rows)[:5]
-    from runner.optimize.trust import trust_lines
-
-    data = f" on {result.trust['data']}" if result.trust else ""
-    table = Table(title=f"flowbot optimize {plan.sweep.name}{data}: top runs by {plan.metric}")
-    for column in ("run", *(c.split(".")[-1] for c in plan.param_columns), "objective", "trades", "total return %",
-                   "max dd %"):
-        table.add_column(column, justify="right")
-    for row in ranked:
-        table.add_row(str(row["run"]), *(_num(row.get(c)) for c in plan.param_columns), _num(row["objective"]),
-                      str(row.get("trades")), _num(row.get("total_return_pct")), _num(row.get("max_drawdown_pct")))
-    console.print(table)
-    errors = sum(1 for r in rows if r.get("status") != "ok")
-    infeasible = sum(1 for r in rows if r.get("status") == "ok" and not r.get("feasible"))
-    console.print(f"{len(rows)} runs ({result.ran} now, {result.resumed} resumed), {infeasible} failed the "
-                  f"constraints, {errors} errors")
-    if result.walk_forward:
-        s = result.walk_forward["summary"]
-        console.print(f"walk-forward{data}: in-sample mean {plan.metric} {_num(s['is_mean'])}, out-of-sample stitched "
-                      f"{_num(s['oos_stitched'])} over {s['test_years']}; OOS total return "
-                      f"{_num(s['oos_total_return_pct'])}%")
-    if result.trust:
-        for line in trust_lines(result.trust):
-            console.print(line)
-        for warning in result.trust["warnings"]:
-            console.print(f"[yellow]{warning}[/yellow]")
-    for note in result.notes:
-        console.print(f"[yellow]{note}[/yellow]")
-    console.print(f"run folder: {result.folder}" + ("  (best.yaml ready: flowbot backtest -c "
-                                                     f"{result.folder / 'best.yaml'})" if best else ""))
-
-
-def _num(value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{value:.4g}" if isinstance(value, float) else str(value)

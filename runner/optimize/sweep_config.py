@@ -118,6 +118,9 @@ def load_sweep(path: str | Path) -> Sweep:
         raise ConfigError(format_errors(errors, str(path), node, model=SweepFile)) from None
 
     base_path = spec.base if spec.base.is_absolute() else path.parent / spec.base
+    if not base_path.exists() and not spec.base.is_absolute():
+        # base: config/backtest.yaml beside a sweep outside the repository: the shipped copy, as -c finds it.
+        base_path = _shipped(spec.base) or base_path
     if not base_path.exists():
         line = _line_of(node, ["base"])
         raise ConfigError(f"{path}: base{f' (line {line})' if line else ''}: no such config file {base_path} "
@@ -156,7 +159,61 @@ def load_sweep(path: str | Path) -> Sweep:
         columns.add(column)
         parameters.append(Parameter(key, column, pspec, integer))
 
+    notes += _one_playbook(base_raw, spec, path, node, base_path)
     return Sweep(path, spec, base_path, base_raw, parameters, notes)
+
+
+def _one_playbook(base_raw: dict, spec: SweepFile, path: Path, node, base_path: Path) -> list[str]:
+    """A sweep optimizes one playbook. A backtest runs each playbook on its own account, so no figure
+    ranks several together and their parameters cannot interact: of a base running several, the sweep
+    runs the one its parameters tune (the others are disabled in its runs and best.yaml, with a note);
+    parameters tuning several, or none in particular, are refused with what to write instead."""
+    entries = base_raw.get("strategies") or []
+    active = [i for i, s in enumerate(entries) if isinstance(s, dict) and s.get("enabled", True) is not False]
+    if len(active) <= 1:
+        return []
+    name = lambda i: str(entries[i].get("label") or entries[i].get("name"))   # noqa: E731
+    tuned: dict[int, list[str]] = {}
+    for key in spec.parameters:
+        resolved = apply_override(copy.deepcopy(base_raw), key, 0, f"{path}: parameters.{key}")
+        if len(resolved) > 1 and resolved[0] == "strategies" and isinstance(resolved[1], int):
+            tuned.setdefault(resolved[1], []).append(key)
+    tuned_active = [i for i in active if i in tuned]
+    if len(tuned_active) == 1:
+        (chosen,) = tuned_active
+        others = [name(i) for i in active if i != chosen]
+        for i in active:
+            if i != chosen:
+                entries[i]["enabled"] = False
+        return [f"the sweep tunes {name(chosen)} only, so its runs (and best.yaml) leave out the other "
+                f"playbooks of {base_path}: {', '.join(others)}. A backtest runs each playbook on its own account, "
+                f"so they could not change {name(chosen)}'s figures (write strategies: [{name(chosen)}] to say so "
+                f"and silence this note)"]
+    where = f"{path}: parameters" + (f" (line {_line_of(node, ['parameters'])})" if _line_of(node, ["parameters"])
+                                     else "")
+    names = [name(i) for i in active]
+    disabled = [i for i in tuned if i not in active and i < len(entries) and isinstance(entries[i], dict)]
+    if disabled:
+        raise ConfigError(f"{where}: {', '.join(tuned[disabled[0]])} tunes {name(disabled[0])}, which the base "
+                          f"config {base_path} disables (enabled: false); enable it, or list it in strategies:")
+    if tuned_active:
+        tuned_names = [name(i) for i in tuned_active]
+        raise ConfigError(f"{where}: the sweep tunes {' and '.join(tuned_names)}, which a backtest runs on separate "
+                          f"accounts, so no one figure ranks them together and their parameters do not interact; "
+                          f"sweep one playbook at a time: one sweep file per playbook with strategies: "
+                          f"[{tuned_names[0]}] (and so on), which also needs the sum of their grids instead of "
+                          f"the product")
+    raise ConfigError(f"{where}: the parameters ({', '.join(spec.parameters)}) tune no playbook in particular, and "
+                      f"the base config {base_path} runs {len(names)} ({', '.join(names)}), each on its own "
+                      f"account; say which one the objective is measured on with strategies: [{names[0]}] "
+                      f"(one sweep per playbook)")
+
+
+def _shipped(base: Path) -> Path | None:
+    from runner.config_files import find_config
+
+    found = find_config(base, base.name) if base.parts and base.parts[0] == "config" else None
+    return found if found is not None and found.is_file() and found != base else None
 
 
 def _check_grid_size(spec: SweepFile, path: Path, node) -> None:

@@ -40,10 +40,6 @@ def winner_trust(cfg, rows: list[dict], best: dict | None, walk_forward: dict | 
     if probability is not None and probability < 0.95:
         trust["warnings"].append(f"deflated Sharpe probability {probability:.2f} (< 0.95): after {len(rows)} trials "
                                  f"the winner is not distinguishable from the luckiest of them")
-    playbooks = cfg.active_strategies()
-    if len(playbooks) > 1:
-        trust["warnings"].append(f"the sweep runs {len(playbooks)} playbooks on one shared account: its figures "
-                                 f"pool them (sweep one playbook at a time to judge each)")
     if trust["synthetic"]:
         trust["warnings"].append("SYNTHETIC data: the sweep shows the mechanics and proves nothing")
     return trust

@@ -2,7 +2,8 @@
 
 Every run of the sweep covers the whole period, and its row carries the metrics
 of each training and test window (computed by the worker from the run's
-equity, starting from the close before the window). For each fold the run with
+equity, starting from the close before the window; years are the playbook's window years, as in
+the backtest's per-year figures: runner/optimize/folds.py). For each fold the run with
 the best objective on the *training* window (the walk-forward constraints
 checked on that window) is chosen; its *test* window is out of sample. The chosen runs' test
 windows are stitched into one out-of-sample equity curve (daily returns
@@ -18,7 +19,8 @@ from runner.config import validate_config
 from runner.data.load import load_run_bars
 from runner.report.metrics import performance
 from runner.optimize.ranking import best_row
-from runner.optimize.runs import NEW_YORK, data_key, run_once
+from runner.optimize.folds import FoldSlicer, run_windows
+from runner.optimize.runs import data_key, run_once
 
 
 def walk_forward(plan, rows: list[dict], bars: dict[str, pd.DataFrame]) -> dict:
@@ -75,7 +77,7 @@ def _overall_best(plan, rows: list[dict]):
 
 
 def _rerun(run_ids: set, plan, by_run: dict, bars: dict) -> dict:
-    """Equity and trades of a few runs again (rows keep metrics, not curves)."""
+    """A fold slicer (equity, trades, windows) of a few runs again (rows keep metrics, not curves)."""
     base_key = None
     out = {}
     for run_id in sorted(run_ids):
@@ -84,39 +86,37 @@ def _rerun(run_ids: set, plan, by_run: dict, bars: dict) -> dict:
         if base_key is None:
             base_key = data_key(validate_config(plan.sweep.base_raw, str(plan.sweep.base_path)))
         run_bars = bars if data_key(cfg) == base_key else load_run_bars(cfg)
-        out[run_id] = run_once(cfg, run_bars)
+        out[run_id] = FoldSlicer(*run_once(cfg, run_bars), run_windows(cfg, run_bars))
     return out
 
 
 def _stitch(pairs: list, equities: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Chain the daily returns of each fold's test window into one curve starting at 1.0."""
+    """Chain the returns of each fold's test years (window years, runner/optimize/folds.py) into one
+    curve starting at 1.0, with the trades of those years."""
     times, values, cash, trades = [], [], [], []
     level = 1.0
     for fold, run_id in pairs:
         if run_id is None:
             continue
-        equity, run_trades = equities[run_id]
-        stamps = pd.DatetimeIndex(pd.to_datetime(equity["time"], utc=True)).tz_convert(NEW_YORK)
-        years = stamps.year.to_numpy()
-        first, last = fold["test"]
-        inside = np.flatnonzero((years >= first) & (years <= last))
-        if len(inside) == 0:
+        slicer = equities[run_id]
+        part = slicer.part(*fold["test"])
+        if part is None:
             continue
-        start = max(int(inside[0]) - 1, 0)
-        v = equity["value"].to_numpy(dtype="float64")[start:inside[-1] + 1]
-        c = equity["cash"].to_numpy(dtype="float64")[start:inside[-1] + 1]
+        equity, fold_trades = part
+        stamps = pd.DatetimeIndex(pd.to_datetime(equity["time"], utc=True)).tz_convert(slicer.stamps.tz)
+        v = equity["value"].to_numpy(dtype="float64")
+        c = equity["cash"].to_numpy(dtype="float64")
         scale = level / v[0]
         if not times:
-            times.append(stamps[start])
+            times.append(stamps[0])
             values.append(level)
             cash.append(c[0] * scale)
-        times.extend(stamps[start + 1:inside[-1] + 1])
+        times.extend(stamps[1:])
         values.extend(v[1:] * scale)
         cash.extend(c[1:] * scale)
         level = values[-1]
-        if len(run_trades):
-            exit_years = pd.DatetimeIndex(pd.to_datetime(run_trades["exit_time"], utc=True)).tz_convert(NEW_YORK).year
-            trades.append(run_trades[(exit_years >= first) & (exit_years <= last)])
+        if len(fold_trades):
+            trades.append(fold_trades)
     equity = pd.DataFrame({"time": times, "value": values, "cash": cash})
     trades_frame = pd.concat(trades, ignore_index=True) if trades else pd.DataFrame(columns=["pnl"])
     return equity, trades_frame

@@ -143,6 +143,19 @@ def bin_trades(trades: pd.DataFrame, windows: pd.DataFrame) -> np.ndarray:
     return np.where(inside.any(axis=1), inside.argmax(axis=1), -1)
 
 
+def trade_window_years(trades: pd.DataFrame, windows: pd.DataFrame) -> np.ndarray:
+    """Per trade, the ``year`` of its window (:func:`bin_trades`); a trade outside every window gets the
+    year of its entry session. The year the backtest's per-year figures put it in; a sweep's walk-forward
+    folds use it too."""
+    if not len(trades):
+        return np.array([], dtype=int)
+    where = bin_trades(trades, windows)
+    entry_years = pd.to_datetime(trades["entry_time"], utc=True).dt.tz_convert(NEW_YORK).dt.year.to_numpy()
+    window_years = windows["year"].to_numpy(dtype=int) if len(windows) else np.array([], dtype=int)
+    return np.where(where >= 0, window_years[np.maximum(where, 0)] if len(window_years) else entry_years,
+                    entry_years).astype(int)
+
+
 def window_table(windows: pd.DataFrame, trades: pd.DataFrame) -> pd.DataFrame:
     """The windows with the playbook's trades in them: trades, pnl, trade_return_pct (mean of pnl_pct)."""
     table = windows.copy()

@@ -7,7 +7,6 @@ orders and equity must be identical, for the CLI's run and for sweep runs.
 from __future__ import annotations
 
 import itertools
-import textwrap
 from pathlib import Path
 
 import backtrader as bt
@@ -141,20 +140,26 @@ def test_a_bar_off_the_nyse_calendar_gets_the_plain_path():
 SWEEP = """\
 name: identity
 base: {base}
-strategies: [december_fade, january_snapback]
+strategies: [{playbook}]
 parameters:
-  strategies.december_fade.params.rally_pct: [0.75, 1.5]
-  strategies.december_fade.params.stop_atr: [1.0, 2.0]
-  strategies.january_snapback.params.hold_sessions: [3, 8]
+{parameters}
 search: {{method: grid}}
 objective: {{metric: total_return_pct, direction: maximize}}
 walk_forward: {{train_years: 8, test_years: 2}}
 """
 
+# A sweep optimizes one playbook (runner/optimize/sweep_config.py): one small grid per daily playbook.
+GRIDS = {"december_fade": ("  strategies.december_fade.params.rally_pct: [0.75, 1.5]\n"
+                           "  strategies.december_fade.params.stop_atr: [1.0, 2.0]", 4),
+         "january_snapback": ("  strategies.january_snapback.params.hold_sessions: [3, 8]\n"
+                              "  strategies.january_snapback.params.stop_atr: [1.5, 2.5]", 4)}
 
-def test_a_small_grid_gives_the_same_results_on_the_fast_and_the_plain_path(tmp_path, monkeypatch):
+
+@pytest.mark.parametrize("playbook", sorted(GRIDS))
+def test_a_small_grid_gives_the_same_results_on_the_fast_and_the_plain_path(playbook, tmp_path, monkeypatch):
+    parameters, count = GRIDS[playbook]
     sweep = tmp_path / "sweep.yaml"
-    sweep.write_text(textwrap.dedent(SWEEP.format(base=ROOT / "config" / "backtest.yaml")))
+    sweep.write_text(SWEEP.format(base=ROOT / "config" / "backtest.yaml", playbook=playbook, parameters=parameters))
     marker = tmp_path / "windowed-runs"
 
     def counting(*args, **kwargs):   # workers are forked: they report through a file
@@ -170,10 +175,10 @@ def test_a_small_grid_gives_the_same_results_on_the_fast_and_the_plain_path(tmp_
         patch.setattr(runs, "run_windowed", lambda *a, **k: None)
         plain = optimize(sweep, workers=1, out=tmp_path / "plain", progress=False, summary=False)
     fast_rows, plain_rows = (read_results(r.folder / "results.csv") for r in (fast, plain))
-    assert len(fast_rows) == len(plain_rows) == 8
+    assert len(fast_rows) == len(plain_rows) == count
     for a, b in zip(fast_rows, plain_rows):
         a.pop("seconds"), b.pop("seconds")
         assert a == b
     assert any(row["trades"] for row in fast_rows)
     taken = marker.read_text()
-    assert len(taken) >= 8 and set(taken) == {"1"}   # every run of the fast sweep took the window path
+    assert len(taken) >= count and set(taken) == {"1"}   # every run of the fast sweep took the window path

@@ -55,3 +55,15 @@ def test_show_defaults_and_c(args, monkeypatch, capsys):
     monkeypatch.chdir(ROOT)
     assert main([*args, "--set", "broker.cash=5000"]) == 0
     assert "cash: 5000" in capsys.readouterr().out
+
+
+def test_a_sweep_outside_the_repository_finds_the_shipped_base(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.yaml").write_text("name: mine\nbase: config/backtest.yaml\nstrategies: [december_fade]\n"
+                                        "parameters:\n  strategies.december_fade.params.rally_pct: [1.0, 2.0]\n")
+    assert main(["config", "check", "mine.yaml"]) == 0
+    assert "mine.yaml: ok (sweep mine: a grid of 2 runs" in capsys.readouterr().out
+    (tmp_path / "typo.yaml").write_text("name: typo\nbase: config/backtset.yaml\n"
+                                        "parameters:\n  strategies.december_fade.params.rally_pct: [1.0]\n")
+    assert main(["config", "check", "typo.yaml"]) == 2
+    assert "base (line 2): no such config file config/backtset.yaml" in capsys.readouterr().err

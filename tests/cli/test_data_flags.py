@@ -75,6 +75,23 @@ def test_epoch_seconds_are_detected_and_read(tmp_path, capsys):
     assert equity.time.iloc[0].startswith("1999-01-04")
 
 
+def test_epoch_seconds_at_midnight_utc_are_the_session_dates(tmp_path, capsys):
+    """Daily bars exported as Unix times of their date (00:00 UTC, 19:00 the evening before in New York)
+    are read as those dates: the same trades as the same bars with ISO dates."""
+    iso, epoch = tmp_path / "iso.csv", tmp_path / "epoch_utc.csv"
+    _sp500_like(lambda index: index.strftime("%Y-%m-%d")).to_csv(iso, index=False)
+    midnight_utc = lambda index: (index.tz_localize(None) - pd.Timestamp("1970-01-01")) // pd.Timedelta(seconds=1)
+    _sp500_like(midnight_utc).to_csv(epoch, index=False)
+    trades = []
+    for path, extra in ((iso, []), (epoch, ["--date-format", "epoch"])):
+        out = tmp_path / path.stem
+        assert main(["backtest", "--strategy", "january_snapback", "--data", str(path), "--columns", "time=Timestamp",
+                     *extra, "-q", "--out", str(out)]) == 0, capsys.readouterr().err
+        trades.append(pd.read_csv(out / "trades.csv"))
+    assert len(trades[0]) > 0
+    pd.testing.assert_frame_equal(trades[0], trades[1])
+
+
 def test_the_flags_need_a_data_file(capsys):
     assert main(["backtest", "--strategy", "december_fade", "--date-format", "%d/%m/%Y"]) == 2
     err = capsys.readouterr().err

@@ -151,3 +151,34 @@ def test_builtin_names_match_the_registry():
 
     assert set(BUILTIN) <= set(STRATEGIES)
     assert set(BUILTIN) == {n for n, c in STRATEGIES.items() if c.__module__.startswith("strategies.")}
+
+
+def test_list_says_how_to_list_your_playbook(tmp_path, monkeypatch, clean_registry, capsys):
+    monkeypatch.chdir(tmp_path)
+    write_playbook("late_dec_ls", tmp_path / "playbooks")
+    assert main(["list", "late_dec_ls"]) == 2
+    assert "playbooks/late_dec_ls.py is here: flowbot list late_dec_ls --playbooks-path playbooks" in \
+        capsys.readouterr().err
+    assert main(["list", "late_dec_ls", "--playbooks-path", "playbooks"]) == 0
+    assert capsys.readouterr().out.startswith("late_dec_ls (1 day bars, long; late_dec_ls:")
+
+
+def test_a_walk_forward_over_your_playbook_counts_trades_by_its_window_year(package, capsys):
+    """The template buys late December and sells in January: each fold counts the trades of its
+    window years, as the backtest's per-year rows do (by exit year each would sit one fold late)."""
+    from runner.api import backtest
+    from runner.optimize.sweep import optimize, read_results
+
+    _config(package, {"name": "my_year_end", "class": "mypkg_cv.year_end:YearEnd"})
+    sweep = package / "wf.yaml"
+    sweep.write_text("name: wf\nbase: mine.yaml\nparameters:\n"
+                     "  strategies.my_year_end.params.ytd_min_pct: [0.0]\n"
+                     "objective: {metric: total_return_pct}\nwalk_forward: {train_years: 10, test_years: 1}\n")
+    result = optimize(sweep, workers=1, out=package / "wf-run", progress=False, summary=False)
+    row = read_results(package / "wf-run" / "results.csv")[0]
+    per_year = {r["year"]: r["trades"]
+                for r in backtest(package / "mine.yaml", set={"strategies.my_year_end.params.ytd_min_pct": 0.0})
+                .figures("my_year_end")["per_year"]}
+    labels = [f["label"] for f in result.walk_forward["folds"]]
+    assert labels and all(row[f"wf.{label}.test.trades"] == per_year.get(int(label), 0) for label in labels)
+    assert sum(per_year.get(int(label), 0) for label in labels) > 0
