@@ -76,8 +76,13 @@ class MarketData:
                 await asyncio.sleep(wait)
         return []
 
-    async def subscribe_bars(self, symbol: str, contract: Any, after: dt.datetime | None) -> None:
-        """Stream 5-second TRADES bars (regular hours) of ``symbol`` as FiveSecondBar messages."""
+    async def subscribe_bars(self, symbol: str, contract: Any, after: dt.datetime | None,
+                             fill_gap: bool = False) -> None:
+        """Stream 5-second TRADES bars (regular hours) of ``symbol`` as FiveSecondBar messages.
+
+        ``fill_gap``: the bars since ``after`` (a seed of the bar in progress) are re-fetched from
+        5-second history while the new stream is buffered, as after a reconnect: the stream itself
+        starts with the next bar, and the seed may be seconds (or a pacing wait) old."""
         known = self._subs.get(symbol)
         if known is not None:
             # A second feed of the symbol at another bar size (daily and 1-minute playbooks in one session):
@@ -87,7 +92,10 @@ class MarketData:
             return
         sub = _BarSubscription(symbol, contract, last_start=after)
         self._subs[symbol] = sub
-        self._start_bars(sub)
+        if fill_gap and after is not None:
+            await self._resubscribe(sub)
+        else:
+            self._start_bars(sub)
 
     def _start_bars(self, sub: _BarSubscription) -> None:
         sub.bars = self.ib.reqRealTimeBars(sub.contract, 5, "TRADES", True)
@@ -122,7 +130,7 @@ class MarketData:
         try:
             if sub.last_start is not None:
                 now = await self.current_time()
-                if (now - sub.last_start).total_seconds() > 10 and not await self._fill_gap(sub, now):
+                if (now - sub.last_start).total_seconds() > 5 and not await self._fill_gap(sub, now):
                     self._emit(events.Gap(sub.symbol, sub.last_start, now))
         except GatewayError as exc:   # the feed repairs a gap from its own bars
             self.log.warning(f"{sub.symbol}: gap since {sub.last_start} not re-fetched ({exc})")

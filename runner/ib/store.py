@@ -25,6 +25,7 @@ Contract:
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import datetime as dt
 import queue
 import threading
@@ -70,6 +71,9 @@ class IBStore(MarketData, OrderRouting):
         #: Seconds waited before each reconnect attempt, in order (what the backoff did, for the log and tests).
         self.reconnect_delays: list[float] = []
         self.clock_interval = 1.0
+        #: Set by :meth:`interrupt`: waits through :meth:`call_until_stopped` end with ``SessionEnding``.
+        self.interrupted = threading.Event()
+        self._interruptible: set[concurrent.futures.Future] = set()
         #: When a list, (event, key, time.perf_counter()) is appended for every 5-second bar received
         #: ("bar") and every order handed to the socket ("order"): the latency benchmark reads it.
         self.trace: list | None = None
@@ -119,6 +123,30 @@ class IBStore(MarketData, OrderRouting):
         """Run a coroutine on the IB loop and wait for its result (bounded)."""
         assert self._loop is not None
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=timeout)
+
+    def call_until_stopped(self, coro) -> Any:
+        """Like :meth:`call` without a timeout (a backfill paced by IB may take minutes), but ended by
+        :meth:`interrupt`: the coroutine is cancelled and :class:`events.SessionEnding` raised."""
+        if self.interrupted.is_set():
+            coro.close()
+            raise events.SessionEnding("the session is ending")
+        assert self._loop is not None
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        self._interruptible.add(future)
+        if self.interrupted.is_set():   # interrupt() ran between the check and the add
+            future.cancel()
+        try:
+            return future.result()
+        except concurrent.futures.CancelledError:
+            raise events.SessionEnding("the session is ending") from None
+        finally:
+            self._interruptible.discard(future)
+
+    def interrupt(self) -> None:
+        """The session is ending (any thread): cancel every wait made through :meth:`call_until_stopped`."""
+        self.interrupted.set()
+        for future in list(self._interruptible):
+            future.cancel()
 
     def _run_loop(self, ready: threading.Event) -> None:
         loop = asyncio.new_event_loop()
