@@ -323,10 +323,9 @@ class IBStore(MarketData, OrderRouting):
         elif kind == "error" and reqId in self._ref_by_order_id:
             level, meaning = library_noise.describe(errorCode, errorString)
             log = self.log.bind(order_ref=self._ref_by_order_id[reqId])
-            if level == "ERROR":
-                log.warning(f"order error {errorCode}: {errorString}")
-            else:   # routine (e.g. 10148: a cancel that was not needed): said as what it means
-                log.log(level, f"{meaning} ({errorCode}: {errorString})")
+            # The one line about it: the library's own line is kept at DEBUG (library_noise.store_noise).
+            log.log(level, f"order {self._ref_by_order_id[reqId]}: "
+                           f"{library_noise.said(errorCode, errorString, meaning)}")
             self._onOrderError(reqId, errorCode, errorString)
         elif kind == "error" and reqId == -1:
             self.log.warning(f"gateway error {errorCode}: {errorString}")
