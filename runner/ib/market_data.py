@@ -58,9 +58,15 @@ class MarketData:
 
     async def history(self, contract: Any, end: dt.datetime | str, duration: str, bar_size: str,
                       format_date: int = 2) -> list:
-        """Historical TRADES bars (regular hours); pacing refusals (162, 420) wait and retry."""
+        """Historical TRADES bars (regular hours), sent within IB's pacing rules (``self.pacing``, a
+        :class:`runner.ib.pacing.PacingLimiter`); pacing refusals (162, 420) still wait and retry."""
         RequestError = self.lib.RequestError
+        con_id = getattr(contract, "conId", 0) or contract.symbol
+        key = (con_id, end.astimezone(UTC).isoformat() if isinstance(end, dt.datetime) else end, duration, bar_size,
+               "TRADES", True)
         for attempt in range(HISTORY_RETRIES + 1):
+            # IB's pacing rules kept before sending: several feeds starting at once never provoke 162
+            ticket = await self.pacing.acquire(key, (con_id, "TRADES"))
             try:
                 return list(await self.ib.reqHistoricalDataAsync(
                     contract, end, duration, bar_size, "TRADES", True, format_date,
@@ -71,9 +77,13 @@ class MarketData:
                 if compat.classify_error(exc.code) != "pacing" or attempt == HISTORY_RETRIES:
                     raise GatewayError(f"historical data request for {contract.symbol} failed: "
                                        f"error {exc.code}: {exc.message}") from None
+                # refused: the same request is sent again after the back-off, not 15 s after this one
+                self.pacing.forget(ticket)
                 wait = self.cfg.pacing_backoff * (attempt + 1)
                 self.log.warning(f"pacing violation (error {exc.code}) on {contract.symbol}; retrying in {wait:g} s")
-                await asyncio.sleep(wait)
+            finally:
+                self.pacing.release(ticket)
+            await asyncio.sleep(wait)
         return []
 
     async def subscribe_bars(self, symbol: str, contract: Any, after: dt.datetime | None,

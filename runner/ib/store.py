@@ -42,6 +42,7 @@ from runner.ib.ib_config import IBConfig
 from runner.ib.journal import Journal, JournalError, journal_path
 from runner.ib.market_data import MarketData, _BarSubscription
 from runner.ib.order_routing import OrderRouting
+from runner.ib.pacing import PacingLimiter
 from runner.ib.safety import check_accounts, check_port, mask_account
 
 UTC = dt.timezone.utc
@@ -71,6 +72,8 @@ class IBStore(MarketData, OrderRouting):
         #: Seconds waited before each reconnect attempt, in order (what the backoff did, for the log and tests).
         self.reconnect_delays: list[float] = []
         self.clock_interval = 1.0
+        #: Historical requests wait here as IB's pacing rules require (tests may shrink its windows).
+        self.pacing = PacingLimiter()
         #: Set by :meth:`interrupt`: waits through :meth:`call_until_stopped` end with ``SessionEnding``.
         self.interrupted = threading.Event()
         self._interruptible: set[concurrent.futures.Future] = set()
