@@ -116,7 +116,7 @@ class IBFeed(bt.feed.DataBase):
             self.log.info(f"started inside the {self.size} bar from {period_start:%Y-%m-%d %H:%M %Z}; it is taken "
                           f"from history once complete")
         self.log.info(f"backfilled {len(history)} {self.size} bars"
-                      + (f" up to {history[-1].time:%Y-%m-%d %H:%M}" if history else ""))
+                      + (f" up to {self._when(history[-1])}" if history else ""))
         store.feeds.append(self)
         store.subscribe(events.FiveSecondBar, self._on_five_seconds)
         store.subscribe(events.Clock, self._on_clock)
@@ -220,7 +220,7 @@ class IBFeed(bt.feed.DataBase):
         if self._history:
             bar = self._history.popleft()
             if not self._history:
-                self.log.info(f"history replayed up to {bar.time:%Y-%m-%d %H:%M}; live from here")
+                self.log.info(f"history replayed up to {self._when(bar)}; live from here")
                 self.put_notification(self.LIVE)
             return self._deliver(bar)
         if not self._live and not self.finished:
@@ -249,6 +249,12 @@ class IBFeed(bt.feed.DataBase):
                                  f"in {SYNC_SAFETY_NET:g} s; going on without")
                 return
             self.p.store.pump(timeout=0.05)
+
+    def _when(self, bar: Bar) -> str:
+        """A bar said for the log: a daily bar by its session, an intraday bar by its start with the zone."""
+        if self.size.daily:
+            return f"the {bar.time:%Y-%m-%d} session"
+        return f"the {bar.time:%Y-%m-%d %H:%M %Z} bar"
 
     def haslivedata(self):
         return bool(self._history or self._live)

@@ -102,6 +102,7 @@ class IBStore(MarketData, OrderRouting):
     def stop(self) -> None:
         """Disconnect, stop the IB thread and close the journal. Safe to call twice."""
         self._stopping = True
+        self.interrupt()   # nothing waits on a loop that is going away
         loop = self._loop
         if loop is not None and loop.is_running():
             async def shutdown():
