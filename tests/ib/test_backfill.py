@@ -150,3 +150,35 @@ def test_bars_completed_during_a_paced_backfill_are_fetched_once_and_none_is_ski
     pd.testing.assert_frame_equal(got, expected[["open", "high", "low", "close", "volume"]], check_freq=False,
                                   check_names=False, check_index_type=False)
     assert times[0] == pd.Timestamp("2019-05-29 09:30", tz="America/New_York"), "30 bars backfilled"
+
+
+def test_a_daily_bar_that_closes_while_the_backfill_runs_is_fetched_once():
+    """Started at 15:59:50; the backfill ends at 16:00:30: the day's bar is complete and comes from history
+    (once), and nothing of it is seeded or streamed."""
+    sessions = Sessions()
+    days = [d.date() for d in pd.bdate_range("2018-01-02", "2018-06-29") if sessions.is_session(d.date())]
+    times = iter([dt.datetime(2018, 6, 29, 15, 59, 50, tzinfo=NEW_YORK), dt.datetime(2018, 6, 29, 16, 0, 30,
+                                                                                     tzinfo=NEW_YORK)])
+    clock_now = [None]
+
+    async def clock():
+        clock_now[0] = next(times, clock_now[0])
+        return clock_now[0].astimezone(UTC)
+
+    calls = []
+
+    async def history(contract, end, duration, bar_size, format_date):
+        calls.append((end, duration, bar_size))
+        now = clock_now[0]
+        if bar_size == "1 min":
+            return []
+        stop = now if end == "" else end
+        return [SimpleNamespace(date=d, open=1, high=2, low=0.5, close=1.5, volume=10) for d in days
+                if sessions.open_of(d) < stop]   # the gateway shows the day in progress too (as IB does)
+
+    startup = asyncio.run(backfill.backfill_to_now(history, clock, None, BarSize(), 20, sessions))
+    stamps = [b.time.date() for b in startup.bars]
+    assert stamps[-1] == dt.date(2018, 6, 29) and len(stamps) == len(set(stamps)) == 21
+    assert stamps[:-1] == days[-21:-1]
+    assert startup.period_start is None and startup.seed == []
+    assert [c[2] for c in calls].count("1 day") == 2, "the backfill, then one request for what completed"
