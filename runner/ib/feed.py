@@ -111,8 +111,9 @@ class IBFeed(bt.feed.DataBase):
             # Streaming starts mid-bar and the gateway has no finer history to rebuild the bar's start: the bar
             # is built from the stream and, once complete, replaced by the gateway's own bar. A bar missing its
             # open would mislead the strategy, so if that history fails too the bar is skipped.
-            self._repair.add(period_start)
-            self._partial.add(period_start)
+            stamp = self.aggregator.period_of(period_start)[0]   # a daily bar's stamp is its session date
+            self._repair.add(stamp)
+            self._partial.add(stamp)
             self.log.info(f"started inside the {self.size} bar from {period_start:%Y-%m-%d %H:%M %Z}; it is taken "
                           f"from history once complete")
         self.log.info(f"backfilled {len(history)} {self.size} bars"
@@ -141,6 +142,24 @@ class IBFeed(bt.feed.DataBase):
     def _on_clock(self, m: events.Clock) -> None:
         if not self.stale:   # while bars cannot flow, a silent slot is no sign that the bar is over
             self._accept(self.aggregator.advance_to(m.now))
+            if self._partial:
+                self._take_unseen(m.now)
+
+    def _take_unseen(self, now: dt.datetime) -> None:
+        """A bar streaming began inside whose period ended without one 5-second bar of it: from history."""
+        for stamp in sorted(self._partial):
+            end = backfill.period_end(Bar(stamp, 0.0, 0.0, 0.0, 0.0, 0.0), self.size, self.sessions)
+            if end > now or self.aggregator.pending_end() == end:
+                continue
+            self._partial.discard(stamp)
+            self._repair.discard(stamp)
+            rebuilt = self._from_history(Bar(stamp, 0.0, 0.0, 0.0, 0.0, 0.0))
+            if rebuilt is None:
+                self.log.warning(f"the {self.size} bar from {stamp:%Y-%m-%d %H:%M %Z} is skipped: no 5-second bar "
+                                 f"of it came and the gateway has no history of it")
+                continue
+            self._live.append(rebuilt)
+            self.aggregator.skip_until(end)
 
     def _accept(self, bars: list[Bar]) -> None:
         for bar in bars:

@@ -182,3 +182,25 @@ def test_a_daily_bar_that_closes_while_the_backfill_runs_is_fetched_once():
     assert stamps[:-1] == days[-21:-1]
     assert startup.period_start is None and startup.seed == []
     assert [c[2] for c in calls].count("1 day") == 2, "the backfill, then one request for what completed"
+
+
+def test_a_daily_bar_streaming_began_inside_is_the_gateways_own_bar(library, tmp_path):
+    """Started at 11:00 on a daily dataset (no finer history to seed from): the day's bar reaches the strategy
+    as the gateway's history has it (its open included), not as the part the stream saw."""
+    from harness import PATIENCE, Recorder, live_run, synthetic_daily, wait_for
+    from runner.sim import SimulatedGateway
+
+    source = synthetic_daily(4, 30)
+    day = source.index[25].date()
+    with SimulatedGateway(bars={"SPY": source}, speed=0, paused=True, wire_log=False, session_pause=0.05,
+                          pacing_time_scale=0.01, start=f"{day} 11:00") as gw:
+        run = live_run(gw, library, Recorder, tmp_path, backfill_bars=20).start()
+        assert wait_for(lambda: sum(gw.realtime_subscriptions().values(), []) == ["SPY"]), "went live"
+        gw.advance_to(pd.Timestamp(f"{day} 16:30", tz="America/New_York"), PATIENCE)
+        assert wait_for(lambda: run.strategy.bars and run.strategy.bars[-1][0] >= day), "the day's bar delivered"
+        run.stop()
+    row = source.loc[source.index.date == day].iloc[0]
+    got = run.strategy.bars[-1]
+    assert got[0] == day
+    assert got[1:] == (row["open"], row["high"], row["low"], row["close"], row["volume"])
+    assert [b[0] for b in run.strategy.bars] == [t.date() for t in source.index[5:26]]
