@@ -5,11 +5,18 @@ bars, 1 week from 3 minutes, 1 month from 30 minutes, 1 year of daily bars),
 so the backfill walks backwards in chunks of that size until it has ``count``
 bars or the gateway has no more. Only bars whose period has ended by the
 gateway's ``now`` are kept: the bar in progress is built live.
+
+A backfill slowed by pacing can take minutes, during which bars complete:
+:func:`backfill_to_now` asks the gateway's time again afterwards and fetches
+exactly the bars that completed meanwhile (each once, none skipped) before it
+seeds the bar in progress.
 """
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, NamedTuple
+
+from loguru import logger
 
 from runner.ib.bars import Bar, BarSize
 from runner.ib.sessions import NEW_YORK, Sessions
@@ -88,8 +95,8 @@ async def current_period(history: Callable[..., Awaitable[list]], contract: Any,
                          now: dt.datetime, sessions: Sessions) -> tuple[dt.datetime | None, list[Bar]]:
     """The part of the bar in progress at ``now`` that streaming will never show.
 
-    Returns ``(period_start, finer_bars)``: finer bars (1-minute for a daily
-    bar, 5-second for intraday) from the period's start up to ``now``, to seed
+    Returns ``(period_start, finer_bars)``: the completed finer bars (1-minute
+    for a daily bar, 5-second for intraday) from the period's start up to ``now``, to seed
     the aggregator; or ``(period_start, [])`` when the gateway cannot serve
     them, in which case the caller skips that incomplete bar. ``(None, [])``
     when ``now`` is outside regular hours.
@@ -118,7 +125,7 @@ async def current_period(history: Callable[..., Awaitable[list]], contract: Any,
         if when is None:
             continue
         when = when.astimezone(NEW_YORK)
-        if start <= when < now:
+        if start <= when and when + dt.timedelta(seconds=step) <= now:   # the finer bar in progress is streamed
             bars.append(Bar(when, float(item.open), float(item.high), float(item.low), float(item.close),
                             float(item.volume)))
     return start, sorted(bars)
@@ -142,3 +149,65 @@ async def fetch_span(history: Callable[..., Awaitable[list]], contract: Any, siz
     bars = completed([to_bar(item, size) for item in items], size, until, sessions)
     first = since.astimezone(NEW_YORK)
     return [b for b in bars if period_end(b, size, sessions) > first]
+
+
+#: Seconds of one finer bar seeding the bar in progress (see :func:`current_period`).
+def finer_seconds(size: BarSize) -> int:
+    return 60 if size.daily else 5
+
+
+def last_period_end(size: BarSize, now: dt.datetime, sessions: Sessions) -> dt.datetime | None:
+    """End of the latest bar period that ended at or before ``now``."""
+    session = sessions.session_of(now)
+    if session is not None and not size.daily:
+        midnight = dt.datetime.combine(session, dt.time(0), NEW_YORK)
+        offset = int((now.astimezone(NEW_YORK) - midnight).total_seconds() // 60)
+        start = midnight + dt.timedelta(minutes=offset - offset % size.minutes)
+        if start > sessions.open_of(session):
+            return start
+    return sessions.previous_close(now)
+
+
+class Startup(NamedTuple):
+    """Where a feed starts: completed ``bars`` (oldest first), then the period in progress at ``now``
+    (``period_start``, or None outside regular hours) seeded with ``seed`` (finer, completed bars)."""
+
+    bars: list[Bar]
+    now: dt.datetime
+    period_start: dt.datetime | None
+    seed: list[Bar]
+
+
+async def backfill_to_now(history: Callable[..., Awaitable[list]], clock: Callable[[], Awaitable[dt.datetime]],
+                          contract: Any, size: BarSize, count: int, sessions: Sessions,
+                          rounds: int = 6) -> Startup:
+    """``count`` completed bars, then every bar completed while they were being fetched, then the seed.
+
+    ``clock()`` is the gateway's time. After the backfill (and after each seed) the time is asked again;
+    when a period ended meanwhile, the bars since the last one known are requested ending at that time
+    (:func:`fetch_span`), so a slow, paced backfill loses no completed bar and repeats none. Bounded by
+    ``rounds``; the last round's seed stands (the live stream's gap fill covers the rest).
+    """
+    now = await clock()
+    bars = await fetch(history, contract, size, count, now, sessions)
+    base = period_end(bars[-1], size, sessions) if bars else now   # bars ending after ``base`` are new
+    checked = base
+    period_start, seed = None, []
+    for _ in range(rounds):
+        ended = last_period_end(size, now, sessions)
+        if ended is not None and ended > checked:
+            missing = await fetch_span(history, contract, size, base, now, sessions)
+            new = [b for b in missing if period_end(b, size, sessions) > base]
+            if new:
+                logger.bind(symbol=getattr(contract, "symbol", None), component="ib.feed").info(
+                    f"{len(new)} {size} bar(s) completed while the backfill ran; fetched up to "
+                    f"{new[-1].time:%Y-%m-%d %H:%M %Z}")
+                bars.extend(new)
+                base = period_end(new[-1], size, sessions)
+            checked = ended
+        period_start, seed = await current_period(history, contract, size, now, sessions)
+        later = await clock()
+        if last_period_end(size, later, sessions) == last_period_end(size, now, sessions):
+            return Startup(bars, now, period_start, seed)
+        now = later
+    return Startup(bars, now, period_start, seed)

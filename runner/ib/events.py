@@ -9,6 +9,10 @@ import datetime as dt
 from typing import Any, NamedTuple
 
 
+class SessionEnding(Exception):
+    """A wait on the gateway was cut short because the session is ending (``IBStore.interrupt``)."""
+
+
 class FiveSecondBar(NamedTuple):
     symbol: str
     start: dt.datetime          # tz-aware; IB stamps bars at their start

@@ -55,6 +55,7 @@ class IBFeed(bt.feed.DataBase):
         self.contract = None
         self.stale = False
         self._repair: set[dt.datetime] = set()   # stamps of bars to take from history when they complete
+        self._partial: set[dt.datetime] = set()  # of those, bars the stream saw only in part (never delivered so)
         self.finished = False
         self.error: BaseException | None = None
         #: Times ``_load`` found nothing to deliver after pumping the store: the strategy is done with
@@ -82,41 +83,51 @@ class IBFeed(bt.feed.DataBase):
         if self.contract is None:
             raise DataError(f"IB does not know the stock {symbol!r} on {store.cfg.exchange}/{store.cfg.currency} "
                             f"(contract qualification failed)")
-        now = store.call(store.current_time(), timeout=30)
-        history = store.call(
-            backfill.fetch(store.history, self.contract, self.size, int(self.p.backfill_bars), now, self.sessions),
-            timeout=None)
+        try:
+            startup = store.call_until_stopped(
+                backfill.backfill_to_now(store.history, store.current_time, self.contract, self.size,
+                                         int(self.p.backfill_bars), self.sessions))
+        except events.SessionEnding:
+            # The session ends (--duration, Ctrl-C) while the backfill waits out pacing: nothing goes live.
+            self.log.info(f"{symbol}: the session ended during the backfill; not going live")
+            self.aggregator = BarAggregator(self.size, self.sessions)
+            self.finished = True
+            return
+        history, now, period_start, seed = startup
         self._history.extend(history)
         after = backfill.period_end(history[-1], self.size, self.sessions) if history else None
         self.live_since = after
         self.aggregator = BarAggregator(self.size, self.sessions, after=after)
-        period_start, seed = store.call(
-            backfill.current_period(store.history, self.contract, self.size, now, self.sessions), timeout=None)
         # The store drops streamed bars that start at or before ``last_seen``.
         last_seen = after - dt.timedelta(seconds=5) if after else None
+        fill_gap = False
         if seed:
             for b in seed:
                 self.aggregator.add(b.time, b.open, b.high, b.low, b.close, b.volume)
-            last_seen = seed[-1].time
+            # the last finer bar seeded is complete: streaming (or its gap fill) goes on from its end
+            last_seen = seed[-1].time + dt.timedelta(seconds=backfill.finer_seconds(self.size) - 5)
+            fill_gap = True
         elif period_start is not None and now > period_start:
-            # Streaming starts mid-bar and the gateway cannot show the bar's beginning: a bar missing
-            # its open would mislead the strategy, so this one is skipped.
-            skip = BarAggregator(self.size, self.sessions)
-            skip.add(period_start, 0, 0, 0, 0, 0)
-            after = skip.pending_end()
-            last_seen = after - dt.timedelta(seconds=5)
-            self.aggregator = BarAggregator(self.size, self.sessions, after=after)
-            self.log.warning(f"started inside the {self.size} bar from {period_start:%Y-%m-%d %H:%M}; that bar is "
-                             f"skipped (no finer history to rebuild its start)")
+            # Streaming starts mid-bar and the gateway has no finer history to rebuild the bar's start: the bar
+            # is built from the stream and, once complete, replaced by the gateway's own bar. A bar missing its
+            # open would mislead the strategy, so if that history fails too the bar is skipped.
+            stamp = self.aggregator.period_of(period_start)[0]   # a daily bar's stamp is its session date
+            self._repair.add(stamp)
+            self._partial.add(stamp)
+            self.log.info(f"started inside the {self.size} bar from {period_start:%Y-%m-%d %H:%M %Z}; it is taken "
+                          f"from history once complete")
         self.log.info(f"backfilled {len(history)} {self.size} bars"
-                      + (f" up to {history[-1].time:%Y-%m-%d %H:%M}" if history else ""))
+                      + (f" up to {self._when(history[-1])}" if history else ""))
         store.feeds.append(self)
         store.subscribe(events.FiveSecondBar, self._on_five_seconds)
         store.subscribe(events.Clock, self._on_clock)
         store.subscribe(events.Gap, self._on_gap)
         store.subscribe(events.Connectivity, self._on_connectivity)
         store.subscribe(events.Fatal, self._on_fatal)
-        store.call(store.subscribe_bars(symbol, self.contract, last_seen), timeout=30)
+        try:
+            store.call_until_stopped(store.subscribe_bars(symbol, self.contract, last_seen, fill_gap=fill_gap))
+        except events.SessionEnding:
+            self.finished = True
         self.put_notification(self.DELAYED if history else self.LIVE)
 
     def stop(self):
@@ -131,12 +142,37 @@ class IBFeed(bt.feed.DataBase):
     def _on_clock(self, m: events.Clock) -> None:
         if not self.stale:   # while bars cannot flow, a silent slot is no sign that the bar is over
             self._accept(self.aggregator.advance_to(m.now))
+            if self._partial:
+                self._take_unseen(m.now)
+
+    def _take_unseen(self, now: dt.datetime) -> None:
+        """A bar streaming began inside whose period ended without one 5-second bar of it: from history."""
+        for stamp in sorted(self._partial):
+            end = backfill.period_end(Bar(stamp, 0.0, 0.0, 0.0, 0.0, 0.0), self.size, self.sessions)
+            if end > now or self.aggregator.pending_end() == end:
+                continue
+            self._partial.discard(stamp)
+            self._repair.discard(stamp)
+            rebuilt = self._from_history(Bar(stamp, 0.0, 0.0, 0.0, 0.0, 0.0))
+            if rebuilt is None:
+                self.log.warning(f"the {self.size} bar from {stamp:%Y-%m-%d %H:%M %Z} is skipped: no 5-second bar "
+                                 f"of it came and the gateway has no history of it")
+                continue
+            self._live.append(rebuilt)
+            self.aggregator.skip_until(end)
 
     def _accept(self, bars: list[Bar]) -> None:
         for bar in bars:
             if bar.time in self._repair:
                 self._repair.discard(bar.time)
-                bar = self._from_history(bar) or bar
+                rebuilt = self._from_history(bar)
+                if rebuilt is None and bar.time in self._partial:
+                    self._partial.discard(bar.time)
+                    self.log.warning(f"the {self.size} bar from {bar.time:%Y-%m-%d %H:%M %Z} is skipped: streaming "
+                                     f"began inside it and the gateway has no history of it")
+                    continue
+                self._partial.discard(bar.time)
+                bar = rebuilt or bar
             self._live.append(bar)
 
     def _on_gap(self, m: events.Gap) -> None:
@@ -152,8 +188,10 @@ class IBFeed(bt.feed.DataBase):
             done_before = backfill.period_end(self._live[-1], self.size, self.sessions) if self._live else \
                 (backfill.period_end(self.delivered[-1], self.size, self.sessions) if self.delivered else None)
         try:
-            missed = store.call(backfill.fetch_span(store.history, self.contract, self.size, m.since, m.until,
-                                                    self.sessions), timeout=None)
+            missed = store.call_until_stopped(backfill.fetch_span(store.history, self.contract, self.size, m.since,
+                                                                  m.until, self.sessions))
+        except events.SessionEnding:
+            return
         except GatewayError as exc:
             self.log.error(f"bars missed during the gap could not be fetched ({exc}); continuing without them")
             missed = []
@@ -174,8 +212,10 @@ class IBFeed(bt.feed.DataBase):
         store = self.p.store
         end = backfill.period_end(bar, self.size, self.sessions)
         try:
-            found = store.call(backfill.fetch_span(store.history, self.contract, self.size, bar.time, end,
-                                                   self.sessions), timeout=None)
+            found = store.call_until_stopped(backfill.fetch_span(store.history, self.contract, self.size, bar.time,
+                                                                 end, self.sessions))
+        except events.SessionEnding:
+            return None
         except GatewayError as exc:
             self.log.error(f"could not rebuild the {bar.time:%Y-%m-%d %H:%M} bar from history ({exc}); it lacks "
                            f"the 5-second bars missed during the gap")
@@ -199,7 +239,7 @@ class IBFeed(bt.feed.DataBase):
         if self._history:
             bar = self._history.popleft()
             if not self._history:
-                self.log.info(f"history replayed up to {bar.time:%Y-%m-%d %H:%M}; live from here")
+                self.log.info(f"history replayed up to {self._when(bar)}; live from here")
                 self.put_notification(self.LIVE)
             return self._deliver(bar)
         if not self._live and not self.finished:
@@ -228,6 +268,12 @@ class IBFeed(bt.feed.DataBase):
                                  f"in {SYNC_SAFETY_NET:g} s; going on without")
                 return
             self.p.store.pump(timeout=0.05)
+
+    def _when(self, bar: Bar) -> str:
+        """A bar said for the log: a daily bar by its session, an intraday bar by its start with the zone."""
+        if self.size.daily:
+            return f"the {bar.time:%Y-%m-%d} session"
+        return f"the {bar.time:%Y-%m-%d %H:%M %Z} bar"
 
     def haslivedata(self):
         return bool(self._history or self._live)

@@ -58,9 +58,15 @@ class MarketData:
 
     async def history(self, contract: Any, end: dt.datetime | str, duration: str, bar_size: str,
                       format_date: int = 2) -> list:
-        """Historical TRADES bars (regular hours); pacing refusals (162, 420) wait and retry."""
+        """Historical TRADES bars (regular hours), sent within IB's pacing rules (``self.pacing``, a
+        :class:`runner.ib.pacing.PacingLimiter`); pacing refusals (162, 420) still wait and retry."""
         RequestError = self.lib.RequestError
+        con_id = getattr(contract, "conId", 0) or contract.symbol
+        key = (con_id, end.astimezone(UTC).isoformat() if isinstance(end, dt.datetime) else end, duration, bar_size,
+               "TRADES", True)
         for attempt in range(HISTORY_RETRIES + 1):
+            # IB's pacing rules kept before sending: several feeds starting at once never provoke 162
+            ticket = await self.pacing.acquire(key, (con_id, "TRADES"))
             try:
                 return list(await self.ib.reqHistoricalDataAsync(
                     contract, end, duration, bar_size, "TRADES", True, format_date,
@@ -71,13 +77,22 @@ class MarketData:
                 if compat.classify_error(exc.code) != "pacing" or attempt == HISTORY_RETRIES:
                     raise GatewayError(f"historical data request for {contract.symbol} failed: "
                                        f"error {exc.code}: {exc.message}") from None
+                # refused: the same request is sent again after the back-off, not 15 s after this one
+                self.pacing.forget(ticket)
                 wait = self.cfg.pacing_backoff * (attempt + 1)
                 self.log.warning(f"pacing violation (error {exc.code}) on {contract.symbol}; retrying in {wait:g} s")
-                await asyncio.sleep(wait)
+            finally:
+                self.pacing.release(ticket)
+            await asyncio.sleep(wait)
         return []
 
-    async def subscribe_bars(self, symbol: str, contract: Any, after: dt.datetime | None) -> None:
-        """Stream 5-second TRADES bars (regular hours) of ``symbol`` as FiveSecondBar messages."""
+    async def subscribe_bars(self, symbol: str, contract: Any, after: dt.datetime | None,
+                             fill_gap: bool = False) -> None:
+        """Stream 5-second TRADES bars (regular hours) of ``symbol`` as FiveSecondBar messages.
+
+        ``fill_gap``: the bars since ``after`` (a seed of the bar in progress) are re-fetched from
+        5-second history while the new stream is buffered, as after a reconnect: the stream itself
+        starts with the next bar, and the seed may be seconds (or a pacing wait) old."""
         known = self._subs.get(symbol)
         if known is not None:
             # A second feed of the symbol at another bar size (daily and 1-minute playbooks in one session):
@@ -87,7 +102,10 @@ class MarketData:
             return
         sub = _BarSubscription(symbol, contract, last_start=after)
         self._subs[symbol] = sub
-        self._start_bars(sub)
+        if fill_gap and after is not None:
+            await self._resubscribe(sub)
+        else:
+            self._start_bars(sub)
 
     def _start_bars(self, sub: _BarSubscription) -> None:
         sub.bars = self.ib.reqRealTimeBars(sub.contract, 5, "TRADES", True)
@@ -122,7 +140,7 @@ class MarketData:
         try:
             if sub.last_start is not None:
                 now = await self.current_time()
-                if (now - sub.last_start).total_seconds() > 10 and not await self._fill_gap(sub, now):
+                if (now - sub.last_start).total_seconds() > 5 and not await self._fill_gap(sub, now):
                     self._emit(events.Gap(sub.symbol, sub.last_start, now))
         except GatewayError as exc:   # the feed repairs a gap from its own bars
             self.log.warning(f"{sub.symbol}: gap since {sub.last_start} not re-fetched ({exc})")

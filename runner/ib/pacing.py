@@ -105,6 +105,10 @@ class PacingLimiter:
         """The answer (bars or an error) to ``ticket`` has arrived."""
         ticket.at = max(ticket.at, self.clock())
 
+    def forget(self, ticket: Ticket) -> None:
+        """Leave out a request the gateway refused for pacing (the caller backs off, then sends it again)."""
+        self._sent = deque(t for t in self._sent if t is not ticket)
+
     async def pause(self, seconds: float) -> None:
         """Back off ``seconds`` of IB time (scaled like the windows)."""
         await self.sleep(seconds * self.time_scale)

@@ -25,6 +25,7 @@ Contract:
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import datetime as dt
 import queue
 import threading
@@ -41,6 +42,7 @@ from runner.ib.ib_config import IBConfig
 from runner.ib.journal import Journal, JournalError, journal_path
 from runner.ib.market_data import MarketData, _BarSubscription
 from runner.ib.order_routing import OrderRouting
+from runner.ib.pacing import PacingLimiter
 from runner.ib.safety import check_accounts, check_port, mask_account
 
 UTC = dt.timezone.utc
@@ -70,6 +72,11 @@ class IBStore(MarketData, OrderRouting):
         #: Seconds waited before each reconnect attempt, in order (what the backoff did, for the log and tests).
         self.reconnect_delays: list[float] = []
         self.clock_interval = 1.0
+        #: Historical requests wait here as IB's pacing rules require (tests may shrink its windows).
+        self.pacing = PacingLimiter()
+        #: Set by :meth:`interrupt`: waits through :meth:`call_until_stopped` end with ``SessionEnding``.
+        self.interrupted = threading.Event()
+        self._interruptible: set[concurrent.futures.Future] = set()
         #: When a list, (event, key, time.perf_counter()) is appended for every 5-second bar received
         #: ("bar") and every order handed to the socket ("order"): the latency benchmark reads it.
         self.trace: list | None = None
@@ -95,6 +102,7 @@ class IBStore(MarketData, OrderRouting):
     def stop(self) -> None:
         """Disconnect, stop the IB thread and close the journal. Safe to call twice."""
         self._stopping = True
+        self.interrupt()   # nothing waits on a loop that is going away
         loop = self._loop
         if loop is not None and loop.is_running():
             async def shutdown():
@@ -119,6 +127,30 @@ class IBStore(MarketData, OrderRouting):
         """Run a coroutine on the IB loop and wait for its result (bounded)."""
         assert self._loop is not None
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=timeout)
+
+    def call_until_stopped(self, coro) -> Any:
+        """Like :meth:`call` without a timeout (a backfill paced by IB may take minutes), but ended by
+        :meth:`interrupt`: the coroutine is cancelled and :class:`events.SessionEnding` raised."""
+        if self.interrupted.is_set():
+            coro.close()
+            raise events.SessionEnding("the session is ending")
+        assert self._loop is not None
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        self._interruptible.add(future)
+        if self.interrupted.is_set():   # interrupt() ran between the check and the add
+            future.cancel()
+        try:
+            return future.result()
+        except concurrent.futures.CancelledError:
+            raise events.SessionEnding("the session is ending") from None
+        finally:
+            self._interruptible.discard(future)
+
+    def interrupt(self) -> None:
+        """The session is ending (any thread): cancel every wait made through :meth:`call_until_stopped`."""
+        self.interrupted.set()
+        for future in list(self._interruptible):
+            future.cancel()
 
     def _run_loop(self, ready: threading.Event) -> None:
         loop = asyncio.new_event_loop()
@@ -295,10 +327,9 @@ class IBStore(MarketData, OrderRouting):
         elif kind == "error" and reqId in self._ref_by_order_id:
             level, meaning = library_noise.describe(errorCode, errorString)
             log = self.log.bind(order_ref=self._ref_by_order_id[reqId])
-            if level == "ERROR":
-                log.warning(f"order error {errorCode}: {errorString}")
-            else:   # routine (e.g. 10148: a cancel that was not needed): said as what it means
-                log.log(level, f"{meaning} ({errorCode}: {errorString})")
+            # The one line about it: the library's own line is kept at DEBUG (library_noise.store_noise).
+            log.log(level, f"order {self._ref_by_order_id[reqId]}: "
+                           f"{library_noise.said(errorCode, errorString, meaning)}")
             self._onOrderError(reqId, errorCode, errorString)
         elif kind == "error" and reqId == -1:
             self.log.warning(f"gateway error {errorCode}: {errorString}")

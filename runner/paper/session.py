@@ -74,6 +74,7 @@ class PaperSession:
             self.stop_reason = reason
             logger.info(f"ending the paper session: {reason}")
             self.monitor.on_stop(reason)
+        self.store.interrupt()   # a backfill waiting out IB's pacing ends now, not after its retries
         for feed in self.feeds.values():
             feed.finished = True
         if self.cerebro is not None:

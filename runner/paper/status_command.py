@@ -63,8 +63,9 @@ def format_status(state: dict) -> str:
         or ["  flat"]
     lines.append("working orders")
     lines += [f"  {o['strategy']}: {o['side']} {o['size']:g} {o['symbol']} {o['type']}"
-              + (f" limit {o['limit_price']:,.2f}" if o.get("limit_price") else "")
-              + (f" stop {o['stop_price']:,.2f}" if o.get("stop_price") else "")
+              + (f" at {o['limit_price']:,.2f}" if o.get("limit_price") else "")
+              + (f" {'trigger' if o.get('limit_price') else 'at'} {o['stop_price']:,.2f}" if o.get("stop_price")
+                 else "")
               + f" ({o['reason']}, {o['status']})" for o in state["working_orders"]] or ["  none"]
     lines.append("fills (latest last)")
     lines += [f"  {f['time']}  {f['strategy']}: {f['side']} {f['filled_size']:g} {f['symbol']} at "

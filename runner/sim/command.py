@@ -18,12 +18,20 @@ def register(commands, add_set) -> None:
     parser.add_argument("--cash", type=float, default=100_000.0, help="starting cash")
     parser.add_argument("--partial-fills", type=int, default=0, metavar="N", help="split each fill into N executions")
     parser.add_argument("--no-pacing", action="store_true", help="do not enforce IB's historical-data pacing")
-    parser.add_argument("--session-pause", type=float, metavar="S", help="real seconds to pause after each session")
+    parser.add_argument("--session-pause", type=float, default=NIGHT_SECONDS, metavar="S",
+                        help=f"real seconds the night lasts after each session's close (default {NIGHT_SECONDS:g}): "
+                             f"a market order sent on the day's bar must reach the gateway before the next open, "
+                             f"as it does overnight at IB")
     parser.add_argument("--exit-when-done", action="store_true", help="stop when the data is replayed")
     parser.add_argument("--fault", action="append", default=[], metavar="KIND@SECONDS[:ARG]",
                         help="inject a fault after SECONDS: drop@30, restart@60:20 (down 20 s), 1100@40, 1101@S, 1102@S, "
                              "reject@10:1 (next N orders), pacing@S:N, clientid@S:ID (326)")
     parser.set_defaults(handler=_run)
+
+
+#: The closed hours are skipped at any ``--speed``; the pause after each close is the bot's night. The library's
+#: default (0.05 s, for tests that wait on the bot) is too short for a bot deciding at the close under load.
+NIGHT_SECONDS = 3.0
 
 
 def _run(args: argparse.Namespace) -> int:

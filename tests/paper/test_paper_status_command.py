@@ -31,7 +31,7 @@ def test_status_prints_the_newest_paper_run(tmp_path, capsys):
     out = capsys.readouterr().out
     assert str(newest) in out and "IWM        +25 at 150.50" in out
     assert "connection  lost since 2026-12-01T09:00:00-05:00 (1100)" in out
-    assert "january_snapback: sell 25 IWM stop stop 140.00 (stop, Accepted)" in out
+    assert "january_snapback: sell 25 IWM stop at 140.00 (stop, Accepted)" in out
     assert "close 151.25" in out and "SPY" not in out
     assert main(["status", str(newest), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["positions"]["IWM"]["size"] == 25.0
