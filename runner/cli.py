@@ -218,13 +218,13 @@ def main(argv: list[str] | None = None) -> int:
 
             configure_console("WARNING" if getattr(args, "quiet", False) else "INFO")
             code = args.handler(args)
-        except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
+        except KeyboardInterrupt as exc:
+            print(f"interrupted{_kept_folder(exc)}", file=sys.stderr)
             return 130
         except FlowbotError as exc:
             # Every message names file/key/row itself: print it as it is, on one line.
             label = "error" if isinstance(exc, (UserInputError, ConfigError)) else "failed"
-            print(f"{label}: {_one_line(str(exc))}", file=sys.stderr)
+            print(f"{label}: {_one_line(str(exc))}{_kept_folder(exc)}", file=sys.stderr)
             if exc.exit_code == EXIT_UNEXPECTED:
                 from loguru import logger
 
@@ -241,6 +241,12 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:  # a bug: one line on the console, the traceback in the crash log
             return _crash(exc)
     return code
+
+
+def _kept_folder(exc: BaseException) -> str:
+    """Where a command that failed part-way kept what it wrote (``exc.run_folder``, set by that command)."""
+    folder = getattr(exc, "run_folder", None)
+    return f" (what it wrote until then is kept in {folder})" if folder is not None else ""
 
 
 #: A message longer than this is cut; so is any run of text without spaces longer than ``_LONG_WORD``
@@ -323,7 +329,7 @@ def _crash(exc: BaseException, what: str | None = None) -> int:
 
     logger.opt(exception=exc).debug("unexpected error")
     where = _write_crash_log(exc)
-    text = what or f"{type(exc).__name__}: {_one_line(str(exc), 300)}"
+    text = (what or f"{type(exc).__name__}: {_one_line(str(exc), 300)}") + _kept_folder(exc)
     place = f"the traceback is in {where}" if where else "no crash log could be written"
     print(f"unexpected error: {text} ({place}; please report it)", file=sys.stderr)
     return EXIT_UNEXPECTED

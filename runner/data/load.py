@@ -68,6 +68,7 @@ def load_run_bars(cfg: RunConfig) -> dict[str, pd.DataFrame]:
             instrument = _check_bar_kind(load_source(strategy.data, **where), strategy)
             bars[strategy.symbol] = clip_window(instrument, cfg.start, cfg.end, source_name)
             _check_calendar_span(bars[strategy.symbol], source_name)
+            _note_short_window(instrument, cfg, source_name)
             described[strategy.symbol] = source_name
         _check_meaningful(bars[strategy.symbol], strategy, source_name, cfg)
         for role, source in strategy.feeds.items():
@@ -83,6 +84,19 @@ def align_to(extra: pd.DataFrame, index: pd.DatetimeIndex, source: str) -> pd.Da
         first = index[aligned["close"].isna().to_numpy()][0]
         raise DataError(f"{source}: has no value on or before {first.date()}, the instrument's first bar")
     return aligned
+
+
+def _note_short_window(frame: pd.DataFrame, cfg: RunConfig, source_name: str) -> None:
+    """Say so when the run window reaches beyond the data (the run covers less than asked), by more than a week."""
+    from loguru import logger
+
+    first, last = frame.index[0].date(), frame.index[-1].date()
+    if cfg.start and (first - cfg.start).days > 7:
+        logger.warning(f"{source_name}: the bars start {first}, {(first - cfg.start).days} days after start "
+                       f"{cfg.start}; the run covers {first} on")
+    if cfg.end and (cfg.end - last).days > 7 and cfg.end <= pd.Timestamp.now().date():
+        logger.warning(f"{source_name}: the bars end {last}, {(cfg.end - last).days} days before end {cfg.end}; "
+                       f"the run covers up to {last}")
 
 
 def _check_calendar_span(frame: pd.DataFrame, source_name: str) -> None:

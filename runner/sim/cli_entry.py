@@ -30,6 +30,7 @@ Options (all optional): ``symbol``, ``account``, ``cash``, ``start``,
 """
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import math
 import signal
@@ -40,6 +41,7 @@ import pandas as pd
 from loguru import logger
 
 from runner.errors import DataError, UserInputError
+from runner.inputs import shown
 
 from .gateway import SimulatedGateway
 
@@ -54,6 +56,8 @@ def run_gateway_sim(data_path: str | None, port: int, speed: float, **options) -
     if isinstance(bars, pd.DataFrame):
         bars = {options.get("symbol") or "SPY": bars}
     bars = bars if bars is not None else load_bars(data_path, options.get("symbol"))
+    if options.get("start") is not None:
+        _check_start_in_data(options["start"], bars)
     settings = {k: options[k] for k in _GATEWAY_OPTIONS if options.get(k) is not None}
     if "start" not in settings:
         settings.setdefault("warmup_sessions", 300)
@@ -145,6 +149,30 @@ def _check_arguments(port, speed, options: dict) -> None:
         raise UserInputError(f"gateway-sim --session-pause {pause}: expected a finite number of seconds >= 0")
     for spec in options.get("faults") or []:
         _fault_parts(spec)
+    if options.get("start") is not None:
+        _start_time(options["start"])
+
+
+def _start_time(start) -> dt.datetime:
+    """``--start`` as a date or an ISO date and time (New York time unless it carries an offset)."""
+    try:
+        return start if isinstance(start, dt.datetime) else dt.datetime.fromisoformat(str(start).strip())
+    except ValueError:
+        raise UserInputError(f"gateway-sim --start {shown(start)}: expected a date YYYY-MM-DD or a date and "
+                             f"time YYYY-MM-DD HH:MM (New York time)") from None
+
+
+def _check_start_in_data(start, bars: dict[str, pd.DataFrame]) -> None:
+    """A start outside the bars replays nothing (before: years of empty sessions; after: nothing at all)."""
+    stamp = _start_time(start)
+    frames = [frame for frame in bars.values() if len(frame)]
+    if not frames:
+        return
+    first = min(frame.index[0] for frame in frames).date()
+    last = max(frame.index[-1] for frame in frames).date()
+    if not first <= stamp.date() <= last:
+        raise UserInputError(f"gateway-sim --start {shown(start)}: outside the data, which covers {first} to {last}; "
+                             f"give a start in that range (or leave --start out: {300} sessions in)")
 
 
 def _finite(value) -> bool:
