@@ -176,7 +176,7 @@ def _check_separator(path: Path, source: str, delimiter: str | None) -> None:
     decimals = (" and data.decimal: ',' (its numbers have decimal commas)"
                 if seen != "," and re.search(r"\d,\d", second) else "")
     label, used = _SEPARATORS[seen], _SEPARATORS.get(given, given)
-    fix = f"give --delimiter '{label}' (data.delimiter in YAML)" if seen != "," else \
+    fix = f"use --delimiter '{label}' (data.delimiter in YAML)" if seen != "," else \
         "leave out --delimiter (data.delimiter in YAML)"
     raise DataError(f"{source}: line 1 (the header {shown(header.rstrip())}) is separated by '{label}', not "
                     f"'{used}': {fix}{decimals}")

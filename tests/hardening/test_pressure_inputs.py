@@ -39,9 +39,9 @@ def test_html_is_written_whole(tmp_path, capsys, monkeypatch):
 
 @pytest.mark.parametrize("extra_row, date, expected", [
     ("2999-01-04,1,1,1,1,1", None, "after today"),
-    ("2999-01-04,1,1,1,1,1", "2999-01-04", "covers 1990-01-01 to today"),
-    ("1985-01-02,1,1,1,1,1", "1985-01-02", "covers 1990-01-01 to today"),
-    ("1989-06-01,1,1,1,1,1", "1989-06-30", "covers 1990-01-01 to today"),
+    ("2999-01-04,1,1,1,1,1", "2999-01-04", "argument --date: expected a date from 1990-01-01"),
+    ("1985-01-02,1,1,1,1,1", "1985-01-02", "argument --date: expected a date from 1990-01-01"),
+    ("1989-06-01,1,1,1,1,1", "1989-06-30", "argument --date: expected a date from 1990-01-01"),
 ])
 def test_dates_the_calendar_cannot_count(extra_row, date, expected, tmp_path, capsys, monkeypatch):
     from runner.data.sample import load_sample
