@@ -33,6 +33,13 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message):
         raise UserInputError(f"{self.prog}: {message} (see {self.prog} --help)")
 
+    def parse_known_args(self, args=None, namespace=None):
+        # argparse drops a value of '--' (its end-of-options mark): --duration=-- would mean no --duration.
+        for arg in sys.argv[1:] if args is None else args:
+            if isinstance(arg, str) and arg.startswith("--") and arg.partition("=")[2] == "--":
+                self.error(f"argument {arg.partition('=')[0]}: expected a value (got '--')")
+        return super().parse_known_args(args, namespace)
+
 
 def build_parser() -> argparse.ArgumentParser:
     from runner.commands.help_text import describe
