@@ -120,6 +120,11 @@ def _check_meaningful(frame: pd.DataFrame, strategy, source_name: str, cfg: RunC
     playbook = STRATEGIES[strategy.name]
     window = (f"between {cfg.start or 'the start'} and {cfg.end or 'the end'}"
               if cfg.start or cfg.end else "in the data")
+    prices = frame[["open", "high", "low", "close"]].to_numpy()
+    if len(frame) > 1 and (prices == prices[0, 0]).all():
+        raise DataError(f"{source_name}: every bar {window} has the same price ({prices[0, 0]:g}) for open, high, low "
+                        f"and close; {strategy.name} acts on price moves, so the run could only make 0 trades "
+                        f"(a placeholder or a column read wrongly?)")
     if getattr(playbook, "bar_minutes", 0):
         if not (frame["volume"].to_numpy() > 0).any():
             raise DataError(f"{source_name}: every bar {window} has zero volume; {strategy.name} weighs prices by "
