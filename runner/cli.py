@@ -220,7 +220,7 @@ def _config_path(args) -> Path:
 def main(argv: list[str] | None = None) -> int:
     with _console_guards():
         try:
-            args = build_parser().parse_args(argv)
+            args = _parse(argv)
             from runner.log_setup import configure_console   # loguru: only once a command runs
 
             configure_console("WARNING" if getattr(args, "quiet", False) else "INFO")
@@ -254,6 +254,19 @@ def _kept_folder(exc: BaseException) -> str:
     """Where a command that failed part-way kept what it wrote (``exc.run_folder``, set by that command)."""
     folder = getattr(exc, "run_folder", None)
     return f" (what it wrote until then is kept in {folder})" if folder is not None else ""
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    """The arguments; one left over is named with the command it was given to (not as flowbot's own)."""
+    args, extra = build_parser().parse_known_args(argv)
+    if extra:
+        from runner.inputs import cut
+
+        command = " ".join(x for x in ("flowbot", getattr(args, "command", None),
+                                       getattr(args, "config_command", None)) if x)
+        raise UserInputError(f"{command}: unrecognized argument(s) {cut(' '.join(extra), 100)}; "
+                             f"see {command} --help for what it takes")
+    return args
 
 
 #: A message longer than this is cut; so is any run of text without spaces longer than ``_LONG_WORD``
