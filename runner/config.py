@@ -63,6 +63,21 @@ class DataSource(StrictModel):
             return {"path": value}
         return value
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        # Checked here, so the message names the key (not the data file it would be applied to).
+        import zoneinfo
+
+        try:
+            if zone.strip() != zone or not zone or len(zone) > 64:
+                raise ValueError
+            zoneinfo.ZoneInfo(zone)
+        except (ValueError, OSError, zoneinfo.ZoneInfoNotFoundError):   # OSError: a name too long for a file
+            raise ValueError(f"expected an IANA time zone such as America/New_York, Europe/London or UTC "
+                             f"(got {shown(zone)})") from None
+        return zone
+
     @field_validator("cache")
     @classmethod
     def _plain_symbol(cls, symbol: str | None) -> str | None:

@@ -36,7 +36,8 @@ NUMERIC = ["broker.cash", "broker.slippage_pct", "broker.commission.per_share", 
            "strategies.0.params.atr_period", "ib.port", "ib.client_id", "ib.connect_timeout"]
 DATES = ["start", "end"]
 NAMES = ["name", "strategies.0.symbol", "strategies.0.label", "strategies.0.data.cache"]
-CHOICES = ["logging.level", "logging.file_level", "strategies.0.params.entry", "strategies.0.data.format"]
+CHOICES = ["logging.level", "logging.file_level", "strategies.0.params.entry", "strategies.0.data.format",
+           "strategies.0.data.timezone"]
 
 BASE = {
     "name": "fuzz",
