@@ -143,3 +143,49 @@ def test_gateway_sim_start_must_be_inside_its_data(start, inside, tmp_path, caps
     else:
         assert not started
         assert "outside the data, which covers 2010-01-04 to 2011-02-25" in message, message
+
+
+# -- gateway-sim --data: each symbol once, named plainly, from a source that exists ------------------------------
+
+@pytest.mark.parametrize("data, expected", [
+    ("=sample:sp500", "symbol '': expected 1 to 16 letters"),
+    ("SPY=", "'SPY=' is not SYMBOL=SOURCE"),
+    ("SPY=sample:sp500,,IWM=sample:nasdaq", "'' is not SYMBOL=SOURCE"),
+    ("SPY=sample:sp500,SPY=sample:nasdaq", "symbol SPY is given twice (sample:sp500 and sample:nasdaq)"),
+    ("spy=sample:sp500,SPY=sample:nasdaq", "symbol SPY is given twice"),
+    ("../x=sample:sp500", "symbol '../x': expected"),
+    ("SPY/IWM=sample:sp500", "symbol 'SPY/IWM'"),
+    (",,,", "no such data file"),
+    ("SPY=sample:nosuch", "unknown sample 'nosuch'"),
+    ("folder", "symbol SPY is given twice"),
+])
+def test_gateway_sim_data_forms(data, expected, tmp_path, capsys, monkeypatch):
+    if data == "folder":
+        (tmp_path / "folder").mkdir()
+        write_bars(tmp_path / "folder" / "SPY.csv")
+        write_bars(tmp_path / "folder" / "spy.csv.gz".replace(".gz", ""), price=50.0)
+    message = refuse(["gateway-sim", "--port=0", "--data", data], tmp_path, tmp_path, capsys, monkeypatch, data)
+    assert expected in message, message
+
+
+@pytest.mark.parametrize("delimiter", ["\\t", "tab", ";", "|"])
+def test_gateway_sim_reads_other_separators_when_told(delimiter, tmp_path, capsys, monkeypatch):
+    from runner.sim import cli_entry
+
+    served = {}
+
+    class Recorded(cli_entry.SimulatedGateway):
+        def __init__(self, bars, **kwargs):
+            served.update(bars)
+            super().__init__(bars, **kwargs)
+
+        def start(self, *args, **kwargs):
+            raise OSError(98, "stop here")
+
+    monkeypatch.setattr(cli_entry, "SimulatedGateway", Recorded)
+    sep = {"\\t": "\t", "tab": "\t"}.get(delimiter, delimiter)
+    write_bars(tmp_path / "SPY.csv")
+    (tmp_path / "SPY.csv").write_text((tmp_path / "SPY.csv").read_text().replace(",", sep))
+    refuse(["gateway-sim", "--port=0", "--data", "SPY.csv", "--delimiter", delimiter], tmp_path, tmp_path, capsys,
+           monkeypatch, delimiter)
+    assert list(served) == ["SPY"] and len(served["SPY"]) == 300
