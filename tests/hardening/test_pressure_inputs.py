@@ -7,6 +7,10 @@ from hardening_probe import assert_one_clean_error, run_cli
 @pytest.mark.parametrize("setting, expected", [
     ("aum=-1", "must be > 0"), ("aum=.inf", "finite"), ("mixes=[2]", "between 0 and 1"),
     ("nokey=1", "unknown key"), ("aum=yes", "not true"), ("equity=NOPE", "not one of the instruments"),
+    # a signal's key: the error's place carries the signal's kind (signals[0].rotation.sessions)
+    ("signals.0.sessions=-1", "must be >= 1"), ("signals.0.sessions=abc", "whole number"),
+    ("signals.1.lookback=0", "must be >= 1"), ("signals.1.min_ratio=.nan", "finite"),
+    ("signals.0.max_pct=yes", "not true"),
 ])
 def test_set_errors_name_the_option(setting, expected, tmp_path, capsys, monkeypatch):
     code, _, err, made = run_cli(["pressure", "--set", setting], tmp_path, capsys, monkeypatch)
