@@ -33,6 +33,13 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message):
         raise UserInputError(f"{self.prog}: {message} (see {self.prog} --help)")
 
+    def parse_known_args(self, args=None, namespace=None):
+        # argparse drops a value of '--' (its end-of-options mark): --duration=-- would mean no --duration.
+        for arg in sys.argv[1:] if args is None else args:
+            if isinstance(arg, str) and arg.startswith("--") and arg.partition("=")[2] == "--":
+                self.error(f"argument {arg.partition('=')[0]}: expected a value (got '--')")
+        return super().parse_known_args(args, namespace)
+
 
 def build_parser() -> argparse.ArgumentParser:
     from runner.commands.help_text import describe
@@ -213,18 +220,18 @@ def _config_path(args) -> Path:
 def main(argv: list[str] | None = None) -> int:
     with _console_guards():
         try:
-            args = build_parser().parse_args(argv)
+            args = _parse(argv)
             from runner.log_setup import configure_console   # loguru: only once a command runs
 
             configure_console("WARNING" if getattr(args, "quiet", False) else "INFO")
             code = args.handler(args)
-        except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
+        except KeyboardInterrupt as exc:
+            print(f"interrupted{_kept_folder(exc)}", file=sys.stderr)
             return 130
         except FlowbotError as exc:
             # Every message names file/key/row itself: print it as it is, on one line.
             label = "error" if isinstance(exc, (UserInputError, ConfigError)) else "failed"
-            print(f"{label}: {_one_line(str(exc))}", file=sys.stderr)
+            print(f"{label}: {_one_line(str(exc))}{_kept_folder(exc)}", file=sys.stderr)
             if exc.exit_code == EXIT_UNEXPECTED:
                 from loguru import logger
 
@@ -241,6 +248,25 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:  # a bug: one line on the console, the traceback in the crash log
             return _crash(exc)
     return code
+
+
+def _kept_folder(exc: BaseException) -> str:
+    """Where a command that failed part-way kept what it wrote (``exc.run_folder``, set by that command)."""
+    folder = getattr(exc, "run_folder", None)
+    return f" (what it wrote until then is kept in {folder})" if folder is not None else ""
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    """The arguments; one left over is named with the command it was given to (not as flowbot's own)."""
+    args, extra = build_parser().parse_known_args(argv)
+    if extra:
+        from runner.inputs import cut
+
+        command = " ".join(x for x in ("flowbot", getattr(args, "command", None),
+                                       getattr(args, "config_command", None)) if x)
+        raise UserInputError(f"{command}: unrecognized argument(s) {cut(' '.join(extra), 100)}; "
+                             f"see {command} --help for what it takes")
+    return args
 
 
 #: A message longer than this is cut; so is any run of text without spaces longer than ``_LONG_WORD``
@@ -323,7 +349,7 @@ def _crash(exc: BaseException, what: str | None = None) -> int:
 
     logger.opt(exception=exc).debug("unexpected error")
     where = _write_crash_log(exc)
-    text = what or f"{type(exc).__name__}: {_one_line(str(exc), 300)}"
+    text = (what or f"{type(exc).__name__}: {_one_line(str(exc), 300)}") + _kept_folder(exc)
     place = f"the traceback is in {where}" if where else "no crash log could be written"
     print(f"unexpected error: {text} ({place}; please report it)", file=sys.stderr)
     return EXIT_UNEXPECTED

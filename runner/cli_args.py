@@ -8,10 +8,13 @@ import math
 
 def iso_date(text: str) -> dt.date:
     """argparse type for YYYY-MM-DD; a wrong date is a usage error (exit 2), not a traceback."""
+    from runner.inputs import plausible_date, shown
+
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD (got {text!r})") from None
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD (got {shown(text)})") from None
+    return plausible_date(day, error=argparse.ArgumentTypeError)
 
 
 def seconds(text: str) -> float:

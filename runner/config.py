@@ -19,7 +19,7 @@ from runner.config_messages import _did_you_mean, _line_of, describe_error, dott
 from runner.errors import ConfigError
 from runner.ib.ib_config import IBConfig, RiskLimits
 from runner.paper.notify import NotifyConfig
-from runner.inputs import cut, safe_name, shown
+from runner.inputs import cut, plausible_date, safe_name, shown
 from strategies.params import PlainInputModel
 from strategies.registry import STRATEGIES
 from strategies.signals.filters import clean_filter_loc, filter_known_keys, raw_filter_legs, raw_filters_readable
@@ -62,6 +62,21 @@ class DataSource(StrictModel):
                 return {"cache": value[6:]}
             return {"path": value}
         return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        # Checked here, so the message names the key (not the data file it would be applied to).
+        import zoneinfo
+
+        try:
+            if zone.strip() != zone or not zone or len(zone) > 64:
+                raise ValueError
+            zoneinfo.ZoneInfo(zone)
+        except (ValueError, OSError, zoneinfo.ZoneInfoNotFoundError):   # OSError: a name too long for a file
+            raise ValueError(f"expected an IANA time zone such as America/New_York, Europe/London or UTC "
+                             f"(got {shown(zone)})") from None
+        return zone
 
     @field_validator("cache")
     @classmethod
@@ -214,6 +229,12 @@ class RunConfig(StrictModel):
     notify: NotifyConfig = Field(default_factory=NotifyConfig, description="paper trading: webhook notifications")
     data: DataConfig = Field(default_factory=DataConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
+
+    @field_validator("start", "end")
+    @classmethod
+    def _calendar_date(cls, day: dt.date | None) -> dt.date | None:
+        # A date the NYSE calendar cannot place (a typo'd year) would quietly mean "all the data".
+        return None if day is None else plausible_date(day, error=ValueError)
 
     @field_validator("name")
     @classmethod

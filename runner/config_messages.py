@@ -51,10 +51,19 @@ def _clean_loc(loc) -> list:
 def _origin_of(origins: dict[tuple, str] | None, loc: list) -> str | None:
     """The ``--set`` option whose key is, or contains, or sits inside ``loc`` (the longest match)."""
     best, best_len = None, -1
+    # A list of tagged items (signals: [{signal: rotation, ...}]) reports the tag after the index
+    # (signals[0].rotation.sessions), where --set said signals.0.sessions: match either way.
+    loc = list(loc)
     for key, origin in (origins or {}).items():
-        n = min(len(key), len(loc))
-        if n and list(key[:n]) == list(loc[:n]) and len(key) > best_len:
-            best, best_len = origin, len(key)
+        key = list(key)
+        # the tag is dropped only where the key goes on past it with the key after the tag
+        untagged = [[*loc[:i], *loc[i + 1:]] for i in range(1, len(loc) - 1)
+                    if isinstance(loc[i], str) and isinstance(loc[i - 1], int) and len(key) > i
+                    and key[i] == loc[i + 1]]
+        for candidate in (loc, *untagged):
+            n = min(len(key), len(candidate))
+            if n and key[:n] == candidate[:n] and len(key) > best_len:
+                best, best_len = origin, len(key)
     return best
 
 

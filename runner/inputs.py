@@ -6,11 +6,14 @@
 - :func:`safe_name` and :func:`inside`: text that becomes part of a path (a
   symbol, a run name, a label) stays one plain path component inside its
   folder;
+- :func:`plausible_date`: a date the user gives (``--start``, ``start:``, ``--set
+  end=...``) lies in the span of the NYSE calendar the playbooks plan with;
 - :func:`shown`: a value quoted in a message, cut to a readable length and on
   one line.
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import stat
@@ -22,6 +25,10 @@ from runner.errors import UserInputError
 MAX_CONFIG_BYTES = 2 * 1024 * 1024
 #: Data files: 20 years of 1-minute bars is about 150 MB of CSV.
 MAX_DATA_BYTES = 2 * 1024 * 1024 * 1024
+
+#: The first day of the NYSE calendar (strategies.market_calendar.CALENDAR_START); it reaches two years ahead.
+EARLIEST_DATE = dt.date(1990, 1, 1)
+_YEARS_AHEAD = 2
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.+-]{0,63}$")
 
@@ -37,6 +44,21 @@ def cut(text: str, limit: int = 80) -> str:
     if len(text) > limit:
         text = f"{text[:limit - 20]}...{text[-8:]} ({len(text):,} characters)"
     return text
+
+
+def latest_date() -> dt.date:
+    """The last date the calendar knows (a little under two years from today)."""
+    today = dt.date.today()
+    return today.replace(year=today.year + _YEARS_AHEAD, day=min(today.day, 28)) - dt.timedelta(days=1)
+
+
+def plausible_date(day: dt.date, what: str = "", error=UserInputError) -> dt.date:
+    """``day`` if the NYSE calendar can place it (1990-01-01 to about two years ahead); else refuse it."""
+    if not EARLIEST_DATE <= day <= latest_date():
+        prefix = f"{what}: " if what else ""
+        raise error(f"{prefix}expected a date from {EARLIEST_DATE} (the first year of the NYSE calendar the "
+                    f"playbooks use) to {latest_date()} (got {day})")
+    return day
 
 
 def check_input_file(path: Path, what: str, limit: int, error=UserInputError) -> int:

@@ -116,6 +116,7 @@ def read_csv_bars(path: Path, *, columns: dict[str, str] | None = None, date_for
         return f"line {i + 2}"
 
     _check_readable(path)   # kind and size first: a FIFO or /dev/zero must not reach any reader
+    _check_separator(path, source, delimiter)
     if date_format is not None and not is_epoch(date_format):
         _check_date_format(date_format, source)   # pyarrow would quietly fall back to ISO dates
     if decimal == "." and delimiter in (None, ",") and not is_epoch(date_format) and Path(path).is_file():
@@ -149,6 +150,36 @@ def _delimiter_hint(found: list[str], delimiter: str | None) -> str:
         if sep in found[0] and sep != delimiter:
             return f"; the header looks {label!r}-separated: use --delimiter '{label}' (data.delimiter in YAML)"
     return ""
+
+
+_SEPARATORS = {",": ",", ";": ";", "\t": "\\t", "|": "|"}
+
+
+def _check_separator(path: Path, source: str, delimiter: str | None) -> None:
+    """A header split by another separator than the one in use (',' unless --delimiter) is refused, naming it.
+
+    Read as commas, a ';' or tab file is one column (or, with decimal commas, a
+    row of odd fields): the message would be about columns, not the cause.
+    """
+    given = delimiter or ","
+    opener = gzip.open if Path(path).name.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as handle:
+            header = handle.readline(65_536).decode("utf-8", errors="replace")
+            second = handle.readline(65_536).decode("utf-8", errors="replace")
+    except (OSError, EOFError, zlib.error):
+        return   # the reader says why the file cannot be read
+    counts = {sep: header.count(sep) for sep in _SEPARATORS}
+    seen = max(counts, key=counts.get)
+    if seen == given or counts[seen] <= counts.get(given, header.count(given)):
+        return
+    decimals = (" and data.decimal: ',' (its numbers have decimal commas)"
+                if seen != "," and re.search(r"\d,\d", second) else "")
+    label, used = _SEPARATORS[seen], _SEPARATORS.get(given, given)
+    fix = f"use --delimiter '{label}' (data.delimiter in YAML)" if seen != "," else \
+        "leave out --delimiter (data.delimiter in YAML)"
+    raise DataError(f"{source}: line 1 (the header {shown(header.rstrip())}) is separated by '{label}', not "
+                    f"'{used}': {fix}{decimals}")
 
 
 def _read_csv_text(path: Path, delimiter: str | None = None) -> pd.DataFrame:

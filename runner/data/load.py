@@ -68,6 +68,7 @@ def load_run_bars(cfg: RunConfig) -> dict[str, pd.DataFrame]:
             instrument = _check_bar_kind(load_source(strategy.data, **where), strategy)
             bars[strategy.symbol] = clip_window(instrument, cfg.start, cfg.end, source_name)
             _check_calendar_span(bars[strategy.symbol], source_name)
+            _note_short_window(instrument, cfg, source_name)
             described[strategy.symbol] = source_name
         _check_meaningful(bars[strategy.symbol], strategy, source_name, cfg)
         for role, source in strategy.feeds.items():
@@ -107,6 +108,19 @@ def align_to(extra: pd.DataFrame, index: pd.DatetimeIndex, source: str) -> pd.Da
     return aligned
 
 
+def _note_short_window(frame: pd.DataFrame, cfg: RunConfig, source_name: str) -> None:
+    """Say so when the run window reaches beyond the data (the run covers less than asked), by more than a week."""
+    from loguru import logger
+
+    first, last = frame.index[0].date(), frame.index[-1].date()
+    if cfg.start and (first - cfg.start).days > 7:
+        logger.warning(f"{source_name}: the bars start {first}, {(first - cfg.start).days} days after start "
+                       f"{cfg.start}; the run covers {first} on")
+    if cfg.end and (cfg.end - last).days > 7 and cfg.end <= pd.Timestamp.now().date():
+        logger.warning(f"{source_name}: the bars end {last}, {(cfg.end - last).days} days before end {cfg.end}; "
+                       f"the run covers up to {last}")
+
+
 def _check_calendar_span(frame: pd.DataFrame, source_name: str) -> None:
     """Bars the NYSE calendar cannot place (before its first year, or in the future: a misread year) are refused."""
     first, last = frame.index[0].date(), frame.index[-1].date()
@@ -128,6 +142,11 @@ def _check_meaningful(frame: pd.DataFrame, strategy, source_name: str, cfg: RunC
     playbook = STRATEGIES[strategy.name]
     window = (f"between {cfg.start or 'the start'} and {cfg.end or 'the end'}"
               if cfg.start or cfg.end else "in the data")
+    prices = frame[["open", "high", "low", "close"]].to_numpy()
+    if len(frame) > 1 and (prices == prices[0, 0]).all():
+        raise DataError(f"{source_name}: every bar {window} has the same price ({prices[0, 0]:g}) for open, high, low "
+                        f"and close; {strategy.name} acts on price moves, so the run could only make 0 trades "
+                        f"(a placeholder or a column read wrongly?)")
     if getattr(playbook, "bar_minutes", 0):
         if not (frame["volume"].to_numpy() > 0).any():
             raise DataError(f"{source_name}: every bar {window} has zero volume; {strategy.name} weighs prices by "

@@ -124,6 +124,11 @@ def run_paper(cfg: RunConfig, *, duration: float | None = None, out_dir: Path | 
         write_outputs(folder, cfg, session)
         logger.info(f"paper session ended ({session.stop_reason or 'feeds finished'}); run folder {folder}")
         return 0
+    except BaseException as exc:
+        if live:   # what the session did is kept: orders.csv, run.log, status.json, and the figures so far
+            _write_what_it_has(folder, cfg, session)
+            exc.run_folder = folder   # the CLI's message says where it is
+        raise
     finally:
         if timer is not None:
             timer.cancel()
@@ -152,6 +157,13 @@ def write_outputs(folder: Path, cfg: RunConfig, session: PaperSession) -> None:
         metrics["live_since"] = str(live_since)
     result = BacktestResult(_finite(metrics), trades, orders, equity, bars)
     write_backtest_outputs(folder, cfg, result, [f"paper session via IB ({cfg.ib.host}:{cfg.ib.port})"])
+
+
+def _write_what_it_has(folder: Path, cfg: RunConfig, session: PaperSession) -> None:
+    try:
+        write_outputs(folder, cfg, session)
+    except Exception as exc:  # noqa: BLE001 - the session's own error is the one to report
+        logger.opt(exception=exc).debug("the figures of the failed session could not be written")
 
 
 def bars_frame(feed: IBFeed) -> pd.DataFrame:

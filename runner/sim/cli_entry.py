@@ -30,8 +30,10 @@ Options (all optional): ``symbol``, ``account``, ``cash``, ``start``,
 """
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import math
+import re
 import signal
 import threading
 from pathlib import Path
@@ -40,6 +42,7 @@ import pandas as pd
 from loguru import logger
 
 from runner.errors import DataError, UserInputError
+from runner.inputs import cut, shown
 
 from .gateway import SimulatedGateway
 
@@ -53,7 +56,9 @@ def run_gateway_sim(data_path: str | None, port: int, speed: float, **options) -
     bars = options.pop("bars", None)
     if isinstance(bars, pd.DataFrame):
         bars = {options.get("symbol") or "SPY": bars}
-    bars = bars if bars is not None else load_bars(data_path, options.get("symbol"))
+    bars = bars if bars is not None else load_bars(data_path, options.get("symbol"), options.get("delimiter"))
+    if options.get("start") is not None:
+        _check_start_in_data(options["start"], bars)
     settings = {k: options[k] for k in _GATEWAY_OPTIONS if options.get(k) is not None}
     if "start" not in settings:
         settings.setdefault("warmup_sessions", 300)
@@ -89,29 +94,58 @@ def run_gateway_sim(data_path: str | None, port: int, speed: float, **options) -
     return 0
 
 
-def load_bars(data_path: str | None, symbol: str | None = None) -> dict[str, pd.DataFrame]:
+def load_bars(data_path: str | None, symbol: str | None = None,
+              delimiter: str | None = None) -> dict[str, pd.DataFrame]:
     """The dataset for the gateway, by the forms in the module docstring."""
     if data_path is None:
         # The bond leg (IEF) of the December fade is the embedded bond total-return proxy.
         return {"SPY": _read("sample:sp500"), "IWM": _read("sample:nasdaq"), "IEF": _read("sample:aaa_bond_proxy")}
     if "=" in data_path:
-        pairs = [item.split("=", 1) for item in data_path.split(",") if item.strip()]
-        return {sym.strip().upper(): _read(src.strip()) for sym, src in pairs}
+        pairs = []
+        for item in (part.strip() for part in data_path.split(",")):
+            sym, _, src = item.partition("=")
+            if not item or not src.strip() or "=" not in item:
+                raise DataError(f"gateway-sim --data {cut(data_path)}: {shown(item)} is not SYMBOL=SOURCE "
+                                f"(e.g. SPY=spy.csv,IEF=sample:aaa_bond_proxy)")
+            pairs.append((_symbol(sym, f"--data {cut(data_path)}"), src.strip()))
+        return _one_each(pairs, "--data", lambda src: _read(src, delimiter))
     path = Path(data_path)
     if path.is_dir():
         files = sorted(f for pattern in _BAR_FILES for f in path.glob(pattern))
         if not files:
             raise DataError(f"gateway-sim: no bar files (*.csv, *.parquet) in {path}")
-        return {_stem(f).upper(): _read(str(f)) for f in files}
+        pairs = [(_symbol(_stem(f), f"file {f}"), str(f)) for f in files]
+        return _one_each(pairs, f"--data {path}", lambda src: _read(src, delimiter))
+    bars = _read(data_path, delimiter)   # a missing file is named as such before its name is judged
     name = symbol or (data_path.split(":", 1)[1] if data_path.startswith("sample:") else _stem(path))
-    return {name.upper(): _read(data_path)}
+    return {_symbol(name, "--symbol" if symbol else f"--data {cut(data_path)}"): bars}
+
+
+def _symbol(text: str, where: str) -> str:
+    """An upper-case ticker: letters, digits and . - (what IB symbols are made of)."""
+    name = text.strip().upper()
+    if not re.fullmatch(r"[A-Z0-9][A-Z0-9.\-]{0,15}", name):
+        raise DataError(f"gateway-sim {where}: symbol {shown(text)}: expected 1 to 16 letters, digits, '.' or '-' "
+                        f"(e.g. SPY, BRK.B)")
+    return name
+
+
+def _one_each(pairs: list[tuple[str, str]], where: str, read) -> dict[str, pd.DataFrame]:
+    """Symbol -> bars; a symbol given twice is refused (the second would silently replace the first)."""
+    seen: dict[str, str] = {}
+    for name, source in pairs:
+        if name in seen:
+            raise DataError(f"gateway-sim {where}: symbol {name} is given twice ({cut(seen[name])} and "
+                            f"{cut(source)}); give each symbol one source")
+        seen[name] = source
+    return {name: read(source) for name, source in seen.items()}
 
 
 def _stem(path: Path) -> str:
     return path.name.split(".")[0]
 
 
-def _read(source: str) -> pd.DataFrame:
+def _read(source: str, delimiter: str | None = None) -> pd.DataFrame:
     if source.startswith("sample:"):
         from runner.data.sample import load_sample
 
@@ -125,7 +159,7 @@ def _read(source: str) -> pd.DataFrame:
         return read_parquet_bars(path)
     from runner.data.files import read_csv_bars
 
-    return read_csv_bars(path)
+    return read_csv_bars(path, delimiter=delimiter)
 
 
 def _check_arguments(port, speed, options: dict) -> None:
@@ -145,6 +179,33 @@ def _check_arguments(port, speed, options: dict) -> None:
         raise UserInputError(f"gateway-sim --session-pause {pause}: expected a finite number of seconds >= 0")
     for spec in options.get("faults") or []:
         _fault_parts(spec)
+    delimiter = options.get("delimiter")
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in "\r\n\"0"):
+        raise UserInputError(f"gateway-sim --delimiter {shown(delimiter)}: expected one character, e.g. ';' or '\\t'")
+    if options.get("start") is not None:
+        _start_time(options["start"])
+
+
+def _start_time(start) -> dt.datetime:
+    """``--start`` as a date or an ISO date and time (New York time unless it carries an offset)."""
+    try:
+        return start if isinstance(start, dt.datetime) else dt.datetime.fromisoformat(str(start).strip())
+    except ValueError:
+        raise UserInputError(f"gateway-sim --start {shown(start)}: expected a date YYYY-MM-DD or a date and "
+                             f"time YYYY-MM-DD HH:MM (New York time)") from None
+
+
+def _check_start_in_data(start, bars: dict[str, pd.DataFrame]) -> None:
+    """A start outside the bars replays nothing (before: years of empty sessions; after: nothing at all)."""
+    stamp = _start_time(start)
+    frames = [frame for frame in bars.values() if len(frame)]
+    if not frames:
+        return
+    first = min(frame.index[0] for frame in frames).date()
+    last = max(frame.index[-1] for frame in frames).date()
+    if not first <= stamp.date() <= last:
+        raise UserInputError(f"gateway-sim --start {shown(start)}: outside the data, which covers {first} to {last}; "
+                             f"give a start in that range (or leave --start out: {300} sessions in)")
 
 
 def _finite(value) -> bool:

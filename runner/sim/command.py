@@ -13,6 +13,7 @@ def register(commands, add_set) -> None:
     parser.add_argument("--speed", type=float, default=600.0,
                         help="simulated seconds per real second (600 = 10 minutes a second; 0 = as fast as possible)")
     parser.add_argument("--symbol", help="symbol for a single data file (default: the file name)")
+    parser.add_argument("--delimiter", metavar="CHAR", help="CSV field separator of the data files, e.g. ';' or '\\t'")
     parser.add_argument("--start", help="simulated time to start at, e.g. 2018-12-01 (default: 300 sessions in)")
     parser.add_argument("--account", default="DU1234567", help="account id the gateway reports (DU... = paper)")
     parser.add_argument("--cash", type=float, default=100_000.0, help="starting cash")
@@ -37,7 +38,9 @@ NIGHT_SECONDS = 3.0
 def _run(args: argparse.Namespace) -> int:
     from runner.sim.cli_entry import run_gateway_sim
 
+    delimiter = {"\\t": "\t", "tab": "\t"}.get(args.delimiter, args.delimiter)
     return run_gateway_sim(args.data, args.port, args.speed, symbol=args.symbol, start=args.start,
+                           delimiter=delimiter,
                            account=args.account, cash=args.cash, partial_fills=args.partial_fills,
                            pacing=not args.no_pacing, session_pause=args.session_pause,
                            exit_when_done=args.exit_when_done, faults=args.fault)

@@ -28,6 +28,22 @@ from strategies.signals.indicators import PeriodDrift, RelativeStrength, SameSes
 class _FilterBase(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_numbers(cls, value):
+        # Lax validation reads true as 1 and lets NaN through: a threshold of 'yes' is a typo, not 1.
+        if isinstance(value, dict):
+            for name, given in value.items():
+                field = cls.model_fields.get(name) if isinstance(name, str) else None
+                if field is None or "bool" in str(field.annotation):
+                    continue
+                if isinstance(given, bool):
+                    raise ValueError(f"{name}: expected a number, not {str(given).lower()} "
+                                     f"(yes/no/on/off are true/false in YAML)")
+                if isinstance(given, float) and not math.isfinite(given):
+                    raise ValueError(f"{name}: expected a finite number (got {given})")
+        return value
+
     def legs(self, instrument: str) -> list[str]:  # pragma: no cover - abstract
         raise NotImplementedError
 

@@ -84,7 +84,7 @@ def test_data_option_replaces_the_instrument(tmp_path):
     (["backtest", "--strategy", "nosuch"], "--strategy nosuch: not in"),
     (["backtest", "--start", "2019-13-01"], "expected a date YYYY-MM-DD"),
     (["backtest", "--start", "2010-01-01", "--end", "2005-01-01"], "is after"),
-    (["backtest", "--start", "2030-01-01"], "no bars between 2030-01-01"),
+    (["backtest", "--start", "2027-01-01"], "no bars between 2027-01-01"),
     (["backtest", "--set", "rally_pct"], "expected dotted.key=value"),
     (["backtest", "--set", "strategies.december_fade.params.rally_pct=-1.5"], "rally_pct"),
     (["backtest", "--set", "broker.cash=lots"], "broker.cash"),

@@ -38,3 +38,19 @@ def assert_one_clean_error(code: int, err: str, *, expect: int = 2) -> str:
     lines = error_lines(err)
     assert len(lines) == 1, err
     return lines[0]
+
+
+def refuse(args: list[str], case: Path, root: Path, capsys, monkeypatch, described: str) -> str:
+    """Run ``flowbot ARGS`` in ``case``: exit 2, one message, no traceback, nothing written under ``root``."""
+    monkeypatch.chdir(case)
+    before = tree(root)
+    capsys.readouterr()
+    code = main([str(a) for a in args])
+    _, err = capsys.readouterr()
+    try:
+        message = assert_one_clean_error(code, err)
+        assert tree(root) == before, sorted(tree(root) ^ before)
+    except AssertionError as exc:
+        raise AssertionError(f"case {described!r}: {args[:8]} -> exit {code}: {err[-600:]!r} ({exc})") from None
+    assert len(message) < 1100, (described, message)
+    return message

@@ -73,3 +73,15 @@ def test_a_read_only_folder(setting, tmp_path, capsys, monkeypatch):
     code, _, err, made = run_cli(args, tmp_path, capsys, monkeypatch)
     assert "cannot write there (Permission denied)" in assert_one_clean_error(code, err)
     assert made == set(), made   # ro/ was there before; nothing is left in it
+
+
+@pytest.mark.parametrize("args, command", [
+    (["optimize", "-c", "s.yaml", "--set", "a=1"], "flowbot optimize"), (["backtest", "extra"], "flowbot backtest"),
+    (["config", "check", "c.yaml", "--bogus"], "flowbot config check"), (["list", "--nope"], "flowbot list"),
+    (["gateway-sim", "--port=0", "x", "y"], "flowbot gateway-sim"),
+])
+def test_an_argument_left_over_is_named_with_its_command(args, command, tmp_path, capsys, monkeypatch):
+    code, _, err, made = run_cli(args, tmp_path, capsys, monkeypatch)
+    message = assert_one_clean_error(code, err)
+    assert f"{command}: unrecognized argument(s)" in message and f"see {command} --help" in message, message
+    assert made == set()

@@ -139,8 +139,8 @@ def test_a_fetch_that_cannot_reach_the_gateway_writes_nothing(cache, tmp_path, c
 
 
 @pytest.mark.parametrize("start, end, expected", [
-    ("1800-01-01", "1800-02-01", "calendar flowbot plans sessions with starts 1990-01-01"),
-    ("1985-01-01", "2024-01-05", "starts 1990-01-01"),
+    ("1800-01-01", "1800-02-01", "expected a date from 1990-01-01 (the first year of the NYSE calendar"),
+    ("1985-01-01", "2024-01-05", "from 1990-01-01"),
     ("2024-01-06", "2024-01-07", "no NYSE session"), ("2024-02-01", "2024-01-05", "is after --end"),
 ])
 def test_fetch_windows_refused_before_connecting(start, end, expected, tmp_path, capsys, monkeypatch):

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hardening_probe import assert_one_clean_error, tree
+from hardening_probe import assert_one_clean_error, refuse, tree
 from runner.cli import main
 
 # -- values that no key of its kind accepts ------------------------------------------------------------
@@ -26,7 +26,8 @@ from runner.cli import main
 NOT_NUMBERS = [True, False, "yes", "on", "1,5", "1.229,23", float("inf"), float("-inf"), float("nan"), "1e400",
                "abc", "x" * 3000, [1], {"a": 1}, dt.date(2018, 1, 1), "", "\x1b[31m", "0x", "1_000,5"]
 NOT_DATES = ["2018-02-30", "2018-13-01", 1514764800, True, "yesterday", 20180101, 1e10, [2018], "0000-01-01",
-             "2018/02/30", "x" * 2000, {"y": 2018}]
+             "2018/02/30", "x" * 2000, {"y": 2018}, dt.date(1700, 1, 1), dt.date(1989, 12, 29), dt.date(2999, 12, 31),
+             dt.date(9999, 1, 1)]
 NOT_NAMES = ["../../x", "a/b", "..", "", " x", "x" * 200, "a\x00b", "..\\..\\x", "/etc/passwd", "x/../..", "-"]
 NOT_CHOICES = ["verbose", True, 3, "", "x" * 500, ["INFO"], "info level"]
 
@@ -35,7 +36,8 @@ NUMERIC = ["broker.cash", "broker.slippage_pct", "broker.commission.per_share", 
            "strategies.0.params.atr_period", "ib.port", "ib.client_id", "ib.connect_timeout"]
 DATES = ["start", "end"]
 NAMES = ["name", "strategies.0.symbol", "strategies.0.label", "strategies.0.data.cache"]
-CHOICES = ["logging.level", "logging.file_level", "strategies.0.params.entry", "strategies.0.data.format"]
+CHOICES = ["logging.level", "logging.file_level", "strategies.0.params.entry", "strategies.0.data.format",
+           "strategies.0.data.timezone"]
 
 BASE = {
     "name": "fuzz",
@@ -218,21 +220,6 @@ strategies:
 
 
 # -- running ---------------------------------------------------------------------------------------------
-
-def refuse(args: list[str], case: Path, root: Path, capsys, monkeypatch, described: str) -> str:
-    monkeypatch.chdir(case)
-    before = tree(root)
-    capsys.readouterr()
-    code = main(args)
-    _, err = capsys.readouterr()
-    try:
-        message = assert_one_clean_error(code, err)
-        assert tree(root) == before, sorted(tree(root) ^ before)
-    except AssertionError as exc:
-        raise AssertionError(f"case {described!r}: {args[:6]} -> exit {code}: {err[-600:]!r} ({exc})") from None
-    assert len(message) < 1100, (described, message)
-    return message
-
 
 def test_fuzzed_configs_are_refused(tmp_path, capsys, monkeypatch):
     rng = random.Random(20261201)

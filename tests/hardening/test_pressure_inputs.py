@@ -7,6 +7,10 @@ from hardening_probe import assert_one_clean_error, run_cli
 @pytest.mark.parametrize("setting, expected", [
     ("aum=-1", "must be > 0"), ("aum=.inf", "finite"), ("mixes=[2]", "between 0 and 1"),
     ("nokey=1", "unknown key"), ("aum=yes", "not true"), ("equity=NOPE", "not one of the instruments"),
+    # a signal's key: the error's place carries the signal's kind (signals[0].rotation.sessions)
+    ("signals.0.sessions=-1", "must be >= 1"), ("signals.0.sessions=abc", "whole number"),
+    ("signals.1.lookback=0", "must be >= 1"), ("signals.1.min_ratio=.nan", "finite"),
+    ("signals.0.max_pct=yes", "not true"),
 ])
 def test_set_errors_name_the_option(setting, expected, tmp_path, capsys, monkeypatch):
     code, _, err, made = run_cli(["pressure", "--set", setting], tmp_path, capsys, monkeypatch)
@@ -39,9 +43,9 @@ def test_html_is_written_whole(tmp_path, capsys, monkeypatch):
 
 @pytest.mark.parametrize("extra_row, date, expected", [
     ("2999-01-04,1,1,1,1,1", None, "after today"),
-    ("2999-01-04,1,1,1,1,1", "2999-01-04", "covers 1990-01-01 to today"),
-    ("1985-01-02,1,1,1,1,1", "1985-01-02", "covers 1990-01-01 to today"),
-    ("1989-06-01,1,1,1,1,1", "1989-06-30", "covers 1990-01-01 to today"),
+    ("2999-01-04,1,1,1,1,1", "2999-01-04", "argument --date: expected a date from 1990-01-01"),
+    ("1985-01-02,1,1,1,1,1", "1985-01-02", "argument --date: expected a date from 1990-01-01"),
+    ("1989-06-01,1,1,1,1,1", "1989-06-30", "argument --date: expected a date from 1990-01-01"),
 ])
 def test_dates_the_calendar_cannot_count(extra_row, date, expected, tmp_path, capsys, monkeypatch):
     from runner.data.sample import load_sample

@@ -75,11 +75,13 @@ def wait_for(condition, timeout: float = PATIENCE, interval: float = 0.02) -> bo
 def settle(store, feeds) -> None:
     """Return once the strategy has acted on every bar delivered so far and its orders reached the gateway.
 
-    Two idle polls of every feed mean a whole backtrader cycle ran after the last bar; a contract
-    request (its own request id, unlike reqCurrentTime whose answer the store's clock poll may take)
-    then travels the socket behind every order the strategy handed to the store.
+    Two idle polls of every feed, counted once the store's queue is empty, mean a whole backtrader
+    cycle ran after the last message (counted from before, an event still on its way would void
+    them); a contract request (its own request id, unlike reqCurrentTime whose answer the store's
+    clock poll may take) then travels the socket behind every order the strategy handed to the store.
     """
     feeds = list(feeds)
+    assert wait_for(store.events.empty), "the bot did not take its messages"
     marks = {id(f): f.idle_polls for f in feeds}
     assert wait_for(lambda: store.events.empty() and all(f.idle_polls >= marks[id(f)] + 2 for f in feeds)), \
         "the bot did not come back to waiting for bars"
@@ -90,14 +92,24 @@ def caught_up(gw, store, broker, feeds) -> None:
     """Block until the bot has acted on everything the gateway sent so far (for a pause hook).
 
     A round trip first (every message the gateway sent before its answer is then on the store's
-    queue), then: every commission report sent, the queue empty, no fill waiting for its report,
-    two idle polls of every feed; a last round trip carries the orders the bot sent to the gateway.
+    queue); then, once quiet (every commission report sent, the queue empty, no fill waiting for
+    its report), two idle polls of every feed *counted from that moment*: a report that comes
+    late is booked inside a poll, and the strategy hears of the fill only later in that cycle, so
+    polls counted from before it prove nothing (the exits then went out a session late). Quiet
+    again after the polls, or it starts over; a last round trip carries the orders the bot sent.
     """
     feeds = list(feeds)
     store.call(store.qualify(feeds[0].p.symbol), timeout=PATIENCE)
-    marks = {id(f): f.idle_polls for f in feeds}
-    wait_for(lambda: gw.reports_pending() == 0 and store.events.empty() and not broker.awaiting
-             and all(f.idle_polls >= marks[id(f)] + 2 for f in feeds))
+
+    def quiet() -> bool:
+        return gw.reports_pending() == 0 and store.events.empty() and not broker.awaiting
+
+    for _ in range(1000):   # each round ends on an event the bot received: bounded by the session's events
+        wait_for(quiet)
+        marks = {id(f): f.idle_polls for f in feeds}
+        wait_for(lambda: all(f.idle_polls >= marks[id(f)] + 2 for f in feeds))
+        if quiet():
+            break
     store.call(store.qualify(feeds[0].p.symbol), timeout=PATIENCE)
 
 
