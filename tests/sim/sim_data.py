@@ -47,7 +47,7 @@ def random_minutes(day: str, minutes: int = 390, seed: int = 3) -> pd.DataFrame:
                          "close": close.round(2), "volume": volume}, index=index)
 
 
-def wait_for(ib, predicate, timeout: float = 5.0) -> bool:
+def wait_for(ib, predicate, timeout: float = 60.0) -> bool:
     """Run the client's loop until ``predicate()`` holds (True) or the timeout passes (False)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
