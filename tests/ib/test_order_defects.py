@@ -272,3 +272,21 @@ def test_the_shipped_limits_cap_the_size_instead_of_refusing(library, bars, tmp_
     assert 0 < entry.quantity * bars["close"].iloc[WARMUP] <= 50_000
     assert entry.quantity * price < 50_000 * 1.05
     assert strategy.statuses("entry") == ["Submitted", "Accepted", "Completed"]
+
+
+def test_exits_of_an_entry_sized_at_the_position_limit_are_never_refused_by_it(library, bars, tmp_path):
+    """The stop and the target close the position the entry opens: measured as if they opened one (the
+    target's limit is 20% above the close), they would breach max_position_value and leave it unprotected."""
+    risk = RiskLimits(max_position_value=25_000)   # the entry: capped to 248 shares, about 24,980
+    with gateway(bars, cash=1_000_000) as gw:
+        strategy = finish(gw, go_live(one_trade(gw, library, tmp_path, bars, risk=risk, **WIDE)), bars)
+        at_gateway = gw.orders()
+        positions = gw.positions()
+        refs_unique(gw)
+    entry = next(o for o in at_gateway if o.order_type == "MKT")
+    assert entry.status == "Filled" and entry.quantity * bars["close"].iloc[WARMUP] * 1.2 > 25_000
+    working = {o.order_type: o.quantity for o in at_gateway if o.status in ("Submitted", "PreSubmitted")}
+    assert working == {"STP": entry.quantity, "LMT": entry.quantity}, at_gateway
+    assert positions["SPY"].quantity == entry.quantity
+    for reason in ("stop", "target"):
+        assert "Rejected" not in strategy.statuses(reason), (reason, strategy.notes)

@@ -62,7 +62,7 @@ def test_a_restart_mid_session_follows_the_position_and_sends_no_overnight_flatt
         assert wait_for(lambda: sum(gw.realtime_subscriptions().values(), []) == ["SPY"])
         filled = threading.Event()
 
-        def pause_at_the_entry_fill(kind: str, client_id: int) -> None:   # on the gateway's loop
+        def pause_at_the_entry_fill(kind: str, client_id: int, order) -> None:   # on the gateway's loop
             if kind == "execution" and not filled.is_set():
                 gw.replay.pause()   # the world stands still from the entry's fill on
                 filled.set()
