@@ -83,6 +83,7 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, Reconne
         self.deferred: list[tuple[bt.Order, OrderSpec]] = []
         self.by_bt_ref: dict[int, bt.Order] = {}   # every order a strategy gave, by backtrader ref
         self.held: list[tuple[object, list[OrderSpec]]] = []
+        self.replay_settled = False
         self.paused = False
         self.halted = False
         #: Seconds of 1100 without 1101/1102 before the first ERROR (then at 2x, 4x ...): defect 10.
@@ -335,7 +336,9 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, Reconne
     # -- the backtrader tick ----------------------------------------------------------
     def next(self):
         self.store.pump()
-        if self.deferred and not any(getattr(d, "backfilling", False) for d in self._datas()):
+        if ((self.deferred or not self.replay_settled)
+                and not any(getattr(d, "backfilling", False) for d in self._datas())):
+            self.replay_settled = True   # once the replay of history has ended (and after, for late exits)
             self._settle_replayed_orders()
         self._book_ready()
         self._check_daily_loss()

@@ -7,16 +7,17 @@ The kill points are the simulator's own messages to the bot about its orders (st
 commission reports, errors) and its session opens and closes: the simulator stands still on the chosen
 message while the process is killed, so a point is a place in the event stream, never a time. Each kill
 aims at a phase: an entry order's messages, the entry's fills (executions, commission reports), or an
-exit order's messages (at its n-th message, n seeded); a phase that does not come within eight session
-closes is replaced by the eighth close (and says so). Two windows with two trades each (see SCENARIOS).
+exit order's messages (at its n-th message, n seeded); a phase that does not come within five session
+closes is replaced by the fifth close (and says so). Two windows with two trades each (see SCENARIOS).
 The restarts alternate between ib_insync and ib_async over one journal. After every restart, once live:
 every position has its stop working, the account's positions are what the journal's fills add up to and
 what the bot reports (status.json), and every order of the bot working at the gateway is held by a
 playbook.
 
 Always on: 3 kills per window (6 in all, one in each phase per window, both libraries, same day and next
-day). FLOWBOT_KILL_PROOF=1 runs the full proof instead: 10 kills per window (20 in all, phases seeded),
-about 5 minutes on a loaded machine.
+day; about 2.5 minutes on a loaded machine). FLOWBOT_KILL_PROOF=1 runs the full proof instead: 10 kills
+per window (20 in all: 3 at entries, 2 at fills, 5 at exits, the n-th message and the restarts seeded),
+about 5 minutes.
 """
 from __future__ import annotations
 
@@ -90,7 +91,7 @@ class KillSwitch:
     """Stops the simulator on the n-th message of a phase (entry, fill, exit) until the test has killed
     the bot; a phase that does not come within ``PATIENT_CLOSES`` session closes gives way to that close."""
 
-    PATIENT_CLOSES = 8
+    PATIENT_CLOSES = 5
 
     def __init__(self, gw: SimulatedGateway, opening: str):
         self.gw = gw
@@ -143,17 +144,16 @@ class KillSwitch:
 
 
 def kill_plan(rng: random.Random) -> list[tuple[str, int, str]]:
-    """(phase, n-th message of it, same day | next day) per kill; each phase and both restarts appear."""
+    """(phase, n-th message of it, same day | next day) per kill, phases in the order a trade goes through
+    them; each phase and both kinds of restart appear."""
     if FULL:
-        phases = list(PHASES) + [rng.choice(PHASES) for _ in range(KILLS_PER_SCENARIO - len(PHASES))]
-        rng.shuffle(phases)
+        phases = ["entry"] * 3 + ["fill"] * 2 + ["exit"] * (KILLS_PER_SCENARIO - 5)
         whens = ["next day"] * 3 + ["same day"] * (KILLS_PER_SCENARIO - 3)
-        rng.shuffle(whens)
     else:
         phases = list(PHASES)
         whens = ["same day", "next day", rng.choice(["same day", "next day"])]
-        rng.shuffle(whens)
-    return [(phase, rng.choice([1, 1, 2]), when) for phase, when in zip(phases, whens)]
+    rng.shuffle(whens)
+    return [(phase, 1 if phase == "fill" else rng.choice([1, 1, 2]), when) for phase, when in zip(phases, whens)]
 
 
 def start_paper(config: Path, out: Path, library: str) -> subprocess.Popen:

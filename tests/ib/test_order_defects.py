@@ -200,6 +200,34 @@ def test_an_entry_that_filled_while_no_run_was_connected_is_followed_on_a_later_
     assert entry["status"] == "Filled"
 
 
+def test_a_fill_while_away_is_traced_to_the_entry_sent_last_not_to_a_stale_unfinished_order(library, bars,
+                                                                                            tmp_path):
+    """The journal also holds an unfinished buy of an old window (a run died before hearing its end): the
+    position is explained by the entry sent last, and the stale order is never taken for it."""
+    from runner.ib.journal import OrderIntent
+
+    stale = "flowbot:OneTrade:SPY:20170103T235959:1"
+    old = Journal(tmp_path / "journal.sqlite")
+    old.record_intent(OrderIntent(stale, "", "SPY", "BUY", 1000, "MKT", tif="DAY"))
+    old.record_sent(stale, 1)
+    old.close()
+    with gateway(bars) as gw:
+        first = go_live(one_trade(gw, library, tmp_path, bars, **WIDE))
+        advance(gw, first, bars, WARMUP, hour="17:00")
+        assert wait_for(lambda: len(gw.orders()) == 3, 20), "entry and its exits sent"
+        first.stop()
+        gw.advance_to(f"{day(bars, WARMUP + 2)} 11:00")   # the entry filled at the next open, no run connected
+        second = go_live(one_trade(gw, library, tmp_path, bars, backfill_bars=WARMUP + 2, **WIDE))
+        strategy = finish(gw, second, bars)
+        refs_unique(gw)
+    journal = Journal(tmp_path / "journal.sqlite", read_only=True)
+    assert journal.fills(stale) == [], "the stale order never filled"
+    assert journal.order(stale)["status"] in ("Lost", "Cancelled")
+    entry = next(r for r in journal.orders() if r["order_type"] == "MKT" and r["order_ref"] != stale)
+    assert entry["status"] == "Filled" and sum(f["shares"] for f in journal.fills(entry["order_ref"])) == entry["quantity"]
+    assert strategy.statuses("entry") == ["Submitted", "Accepted", "Completed"]
+
+
 # -- 4: "already sent" before the risk check ------------------------------------------------------------
 def test_same_day_restart_follows_the_filled_entry_despite_the_position_limit(library, bars, tmp_path):
     risk = RiskLimits(max_position_value=25_000)
