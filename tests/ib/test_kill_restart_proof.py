@@ -16,7 +16,8 @@ playbook.
 
 Always on: 3 kills per window (6 in all, one in each phase per window, both libraries, same day and next
 day; about 2.5 minutes on a loaded machine). FLOWBOT_KILL_PROOF=1 runs the full proof instead: 10 kills
-per window (20 in all: 3 at entries, 2 at fills, 5 at exits, the n-th message and the restarts seeded),
+per window (20 in all: at an entry's, a fill's and an exit's message and at seven further points of the stream,
+order messages or session opens and closes; the n-th message and the restarts seeded),
 about 5 minutes.
 """
 from __future__ import annotations
@@ -88,7 +89,7 @@ def proof_config(tmp_path: Path, port: int, strategies: list[dict]) -> Path:
 
 
 class KillSwitch:
-    """Stops the simulator on the n-th message of a phase (entry, fill, exit) until the test has killed
+    """Stops the simulator on the n-th message of a phase (entry, fill, exit, or any) until the test has killed
     the bot; a phase that does not come within ``PATIENT_CLOSES`` session closes gives way to that close."""
 
     PATIENT_CLOSES = 5
@@ -121,11 +122,12 @@ class KillSwitch:
         if client_id != CLIENT_ID or self.countdown is None:
             return
         phase = self.phase_of(kind, order)
-        if phase == self.phase:
+        if phase == self.phase or self.phase == "any":
             self.countdown -= 1
             if self.countdown > 0:
                 return
-            self.at = f"{phase}: {kind} of {order.ticket.order_type} {order.ticket.action} {order.ticket.order_ref}"
+            self.at = (f"{phase}: {kind} of {order.ticket.order_type} {order.ticket.action} {order.ticket.order_ref}"
+                       if order is not None else f"session {kind}")
         elif kind == "close":
             self.closes += 1
             if self.closes < self.PATIENT_CLOSES:
@@ -146,8 +148,8 @@ class KillSwitch:
 def kill_plan(rng: random.Random) -> list[tuple[str, int, str]]:
     """(phase, n-th message of it, same day | next day) per kill, phases in the order a trade goes through
     them; each phase and both kinds of restart appear."""
-    if FULL:
-        phases = ["entry"] * 3 + ["fill"] * 2 + ["exit"] * (KILLS_PER_SCENARIO - 5)
+    if FULL:   # "any": the next message of any order, or a session open or close
+        phases = ["entry", "any", "any", "fill", "any", "any", "exit", "any", "any", "any"]
         whens = ["next day"] * 3 + ["same day"] * (KILLS_PER_SCENARIO - 3)
     else:
         phases = list(PHASES)
