@@ -16,7 +16,7 @@ playbook.
 
 Always on: 3 kills per window (6 in all, one in each phase per window, both libraries, same day and next
 day; about 2.5 minutes on a loaded machine). FLOWBOT_KILL_PROOF=1 runs the full proof instead: 10 kills
-per window (20 in all: at an entry's, a fill's and an exit's message and at seven further points of the stream,
+per window (20 in all: at the first trade's entry, fill and exit messages, then at seven further points of the stream,
 order messages or session opens and closes; the n-th message and the restarts seeded),
 about 5 minutes.
 """
@@ -149,7 +149,7 @@ def kill_plan(rng: random.Random) -> list[tuple[str, int, str]]:
     """(phase, n-th message of it, same day | next day) per kill, phases in the order a trade goes through
     them; each phase and both kinds of restart appear."""
     if FULL:   # "any": the next message of any order, or a session open or close
-        phases = ["entry", "any", "any", "fill", "any", "any", "exit", "any", "any", "any"]
+        phases = list(PHASES) + ["any"] * (KILLS_PER_SCENARIO - len(PHASES))
         whens = ["next day"] * 3 + ["same day"] * (KILLS_PER_SCENARIO - 3)
     else:
         phases = list(PHASES)
