@@ -62,8 +62,9 @@ class OrderAdoption:
 
     # -- what the gateway reported at connect ------------------------------------------------
     def _journal_gateway_statuses(self, known: dict[str, str]) -> None:
-        """Completed orders the gateway reports at connect (today's) carry their final status into the journal:
-        the library reports them without a status event, and a kill may have come before it was journaled."""
+        """Completed orders the gateway reports at connect (today's) carry their final status into the journal
+        (the library reports them without a status event, and a kill may have come before it was journaled),
+        and so does an order whose executions the journal holds in full."""
         journal = self.store.journal
         if journal is None:
             return
@@ -72,7 +73,15 @@ class OrderAdoption:
                 continue
             row = journal.order(ref)
             if row is not None and row["status"] not in JOURNAL_DONE:
-                journal.record_status(ref, status, message="reported by the gateway at connect")
+                filled = sum(f["shares"] for f in journal.fills(ref))
+                journal.record_status(ref, status, filled, max(float(row["quantity"]) - filled, 0.0),
+                                      message="reported by the gateway at connect")
+        # A run killed between an order's last execution and its Filled status: the fills tell.
+        for row in journal.unfinished_orders():
+            filled = sum(f["shares"] for f in journal.fills(row["order_ref"]))
+            if row["status"] != "Intent" and filled >= float(row["quantity"]) - 1e-9:
+                journal.record_status(row["order_ref"], "Filled", filled, 0.0,
+                                      message="filled: the journal holds all its executions")
 
     # -- fills nobody saw ----------------------------------------------------------------
     def _infer_fills_while_away(self) -> None:

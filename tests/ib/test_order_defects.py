@@ -101,7 +101,7 @@ def test_an_off_tick_refusal_110_reaches_the_strategy_as_rejected(library, bars,
         strategy = finish(gw, go_live(run), bars)
         assert gw.orders() == []   # the gateway never accepted it
     assert strategy.statuses("off_tick") == ["Submitted", "Rejected"]
-    rows = Journal(tmp_path / "journal.sqlite").orders()
+    rows = Journal(tmp_path / "journal.sqlite", read_only=True).orders()
     assert [r["status"] for r in rows] == ["Cancelled"]
 
 
@@ -196,7 +196,7 @@ def test_an_entry_that_filled_while_no_run_was_connected_is_followed_on_a_later_
     assert positions["SPY"].quantity == strategy.trade_plan.size == strategy.position.size
     working = [o for o in at_gateway if o.status in ("Submitted", "PreSubmitted")]
     assert sorted(o.order_type for o in working) == ["LMT", "STP"], "its exits still protect it"
-    entry = next(r for r in Journal(tmp_path / "journal.sqlite").orders() if r["order_type"] == "MKT")
+    entry = next(r for r in Journal(tmp_path / "journal.sqlite", read_only=True).orders() if r["order_type"] == "MKT")
     assert entry["status"] == "Filled"
 
 
@@ -285,7 +285,7 @@ def test_an_order_lost_as_the_socket_drops_is_sent_again_after_reconnecting(libr
         strategy = finish(gw, run, bars)
         refs_unique(gw)
     assert strategy.statuses("lost")[:2] == ["Submitted", "Accepted"]
-    statuses = [r["status"] for r in Journal(tmp_path / "journal.sqlite").statuses(swallowed[0])]
+    statuses = [r["status"] for r in Journal(tmp_path / "journal.sqlite", read_only=True).statuses(swallowed[0])]
     assert statuses[-1] == "Lost"
 
 
