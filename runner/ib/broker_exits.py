@@ -25,6 +25,14 @@ import backtrader as bt
 from runner.ib.orders import order_spec
 
 
+def _fill_shift(entry: bt.Order) -> float:
+    """How far the entry filled from the decision price its exits were measured from (0: unknown)."""
+    anchor = entry.info.get("anchor")
+    if anchor is None or not entry.executed.price:
+        return 0.0
+    return entry.executed.price - anchor
+
+
 class AttachedExits:
     def _unfilled_entry_of(self, order: bt.Order) -> str | bool | None:
         """The orderRef to attach an exit to while the entry it was sent with has not filled.
@@ -49,17 +57,14 @@ class AttachedExits:
         entry = self.by_bt_ref.get(order.info.get("entry_ref"))
         if entry is None or entry.status != bt.Order.Completed or order.created.price is None:
             return
-        anchor = entry.info.get("anchor")
-        if anchor is not None and entry.executed.price:
-            order.created.price += entry.executed.price - anchor
+        shift = _fill_shift(entry)
+        if shift:
+            order.created.price += shift
             order.price = order.created.price
 
     def _move_attached_exits(self, entry: bt.Order) -> None:
         """The entry filled: its attached exits keep their distance from the fill."""
-        anchor = entry.info.get("anchor")
-        if anchor is None or not entry.executed.price:
-            return
-        shift = entry.executed.price - anchor
+        shift = _fill_shift(entry)
         if not shift:
             return
         for ref, exit_order in list(self.orders.items()):
