@@ -228,6 +228,29 @@ def test_a_fill_while_away_is_traced_to_the_entry_sent_last_not_to_a_stale_unfin
     assert strategy.statuses("entry") == ["Submitted", "Accepted", "Completed"]
 
 
+def test_an_order_whose_executions_the_journal_holds_is_journaled_filled_at_the_next_start(library, bars, tmp_path):
+    """Killed between the entry's execution and its Filled status (the journal holds the fill, the order row
+    still says Submitted), restarted after that day: the gateway no longer reports the order; the journal's
+    fills say it filled, and the row ends Filled, not working forever."""
+    import sqlite3
+
+    with gateway(bars) as gw:
+        first = go_live(one_trade(gw, library, tmp_path, bars, **WIDE))
+        advance(gw, first, bars, WARMUP + 1)
+        assert wait_for(lambda: first.strategy.trade_plan is not None and first.strategy.trade_plan.filled, 20)
+        entry_ref = first.strategy.notes[0][3]
+        first.stop()
+        with sqlite3.connect(tmp_path / "journal.sqlite") as db:   # the state a kill at that moment leaves
+            db.execute("UPDATE orders SET status='Submitted', filled=0 WHERE order_ref=?", (entry_ref,))
+        gw.advance_to(f"{day(bars, WARMUP + 3)} 11:00")
+        second = go_live(one_trade(gw, library, tmp_path, bars, backfill_bars=WARMUP + 3, **WIDE))
+        strategy = finish(gw, second, bars)
+        refs_unique(gw)
+    row = Journal(tmp_path / "journal.sqlite", read_only=True).order(entry_ref)
+    assert (row["status"], row["filled"]) == ("Filled", row["quantity"])
+    assert strategy.statuses("entry") == ["Submitted", "Accepted", "Completed"]
+
+
 # -- 4: "already sent" before the risk check ------------------------------------------------------------
 def test_same_day_restart_follows_the_filled_entry_despite_the_position_limit(library, bars, tmp_path):
     risk = RiskLimits(max_position_value=25_000)
