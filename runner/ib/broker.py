@@ -27,7 +27,6 @@ from __future__ import annotations
 import collections
 import dataclasses
 import datetime as dt
-import time
 from typing import Callable
 
 import backtrader as bt
@@ -40,11 +39,14 @@ from runner.ib.feed_positions import split_positions
 from runner.ib.broker_adopt import JOURNAL_DONE, OrderAdoption
 from runner.ib.broker_exits import AttachedExits
 from runner.ib.broker_guards import BrokerGuards
+from runner.ib.broker_reconnect import ReconnectFollowing
+from runner.ib.broker_replay import ReplayedPositions
 from runner.ib.orders import OrderSpec, TranslationError, order_spec
 
 
 
-class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, bt.BrokerBase):
+class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, ReconnectFollowing,
+               ReplayedPositions, bt.BrokerBase):
     """Orders, cash, value and positions through :class:`runner.ib.store.IBStore`."""
 
     def __init__(self, store, snapshot: events.Reconciled, risk: RiskLimits | None = None,
@@ -81,6 +83,7 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, bt.Brok
         self.deferred: list[tuple[bt.Order, OrderSpec]] = []
         self.by_bt_ref: dict[int, bt.Order] = {}   # every order a strategy gave, by backtrader ref
         self.held: list[tuple[object, list[OrderSpec]]] = []
+        self.replay_settled = False
         self.paused = False
         self.halted = False
         #: Seconds of 1100 without 1101/1102 before the first ERROR (then at 2x, 4x ...): defect 10.
@@ -98,6 +101,7 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, bt.Brok
         store.subscribe(events.Connectivity, self._on_connectivity)
         store.subscribe(events.Reconciled, self._on_reconciled)
         store.subscribe(events.Position, self._on_position)
+        self._journal_gateway_statuses(self.gateway_known)
         self._infer_fills_while_away()
 
     # -- limits the strategies size within (FlowbotStrategy.size_by_risk reads them) --
@@ -126,6 +130,8 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, bt.Brok
         pos = self.feed_positions.get(data._name)
         if pos is None:
             pos = self.positions[self._symbol(data)]
+        if getattr(data, "backfilling", False):
+            return self._position_as_replayed(data, pos)   # the position held on the replayed bar, not today's
         return pos.clone() if clone else pos
 
     def get_notification(self):
@@ -211,8 +217,9 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, bt.Brok
             group = self.oca_leader[order.ref] = ref
         replaying = any(getattr(d, "backfilling", False) for d in self._datas())
         self._follow_filled_entry(order)
-        attach = parent_ref or (None if replaying else self._unfilled_entry_of(order))
-        if attach is False:
+        entry_state = self._unfilled_entry_of(order)
+        attach = parent_ref or (None if replaying else entry_state)
+        if entry_state is False and not parent_ref:
             # Its entry never reached the gateway (refused here): the exit must not go out alone.
             log.info("exit withdrawn: the entry it protects was refused before it was sent")
             order.cancel()
@@ -242,8 +249,13 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, bt.Brok
         if adopted is not None:
             return self._bind_historical(order, adopted)
         if replaying:
-            # Decided when the replay of history ends; never refused by a limit meanwhile (the position
-            # it would be measured against is today's, and a refused replayed entry cancels its exits).
+            if not self._is_exit(order):
+                # A past decision the journal and the gateway do not know was never sent: it is dropped
+                # on its own bar, so the replayed playbook decides on the next bars as the earlier runs did
+                # and reaches the decisions they sent (bound above), never a second entry of its own.
+                return self._drop_past_decision(order, spec)
+            # An exit: decided when the replay of history ends (sent if it protects the position held);
+            # never refused by a limit meanwhile.
             self.deferred.append((order, spec))
             return order
         breach = self._position_limit_breach(order)
@@ -321,68 +333,13 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, bt.Brok
         self.orders.pop(order.info.get("orderRef"), None)
         return order
 
-    def _position_limit_breach(self, order: bt.Order) -> str | None:
-        limit = self.risk.max_position_value
-        if limit is None:
-            return None
-        data = order.data
-        price = order.created.price or (data.close[0] if len(data) else None)
-        if not price:
-            return None
-        after = self.positions[self._symbol(data)].size + order.created.size
-        if abs(after) * price > limit:
-            return (f"position value {abs(after) * price:,.0f} would exceed risk.max_position_value "
-                    f"{limit:,.0f}")
-        return None
-
     # -- the backtrader tick ----------------------------------------------------------
     def next(self):
         self.store.pump()
-        if self.deferred and not any(getattr(d, "backfilling", False) for d in self._datas()):
+        if ((self.deferred or not self.replay_settled)
+                and not any(getattr(d, "backfilling", False) for d in self._datas())):
+            self.replay_settled = True   # once the replay of history has ended (and after, for late exits)
             self._settle_replayed_orders()
         self._book_ready()
         self._check_daily_loss()
         self._alert_while_lost()
-
-    # -- messages from the store: order status, executions, commissions in GatewayFills --
-    def _on_connectivity(self, m: events.Connectivity) -> None:
-        if m.state == "lost":
-            if not self.paused:
-                self.lost_since = time.monotonic()
-                self.alerts_while_lost = 0
-            self.paused = True
-        elif m.state in ("restored", "restored_data_lost", "reconnected"):
-            if self.paused and self.alerts_while_lost:
-                self.log.warning(f"gateway connectivity back after {time.monotonic() - self.lost_since:,.0f} s")
-            self.paused = False
-            held, self.held = self.held, []
-            for contract, specs in held:
-                self.store.place(contract, specs)
-
-    def _on_reconciled(self, m: events.Reconciled) -> None:
-        """After a reconnect: apply executions missed while away to their orders, then take the
-        account's positions (which already include them)."""
-        self.gateway_open = dict(m.open_orders)
-        self.gateway_known.update(m.known_orders)
-        self._book_all()   # received before the drop: book them as usual first
-        self.booked |= m.booked_execs
-        for e in m.executions:
-            if e.execId not in self.seen_execs:
-                self.seen_execs.add(e.execId)
-                self._book(e)
-        for symbol, (qty, cost) in m.positions.items():
-            if self.positions[symbol].size != qty:
-                self.log.warning(f"{symbol}: position {self.positions[symbol].size} differs from the account's "
-                                 f"{qty} after reconnecting; using the account's")
-                self.positions[symbol] = bt.Position(qty, cost)
-        if m.cash is not None and abs(m.cash - self.cash) > 0.01:
-            self.log.info(f"cash {self.cash:,.2f} -> {m.cash:,.2f} from the account after reconnecting")
-            self.cash = m.cash
-        for ref in list(self.orders):
-            status = m.open_orders.get(ref)
-            if status is not None:
-                self._on_status(status)
-        self._reconcile_journal(m.known_orders)
-
-    def _on_position(self, m: events.Position) -> None:
-        pass   # positions follow fills; the account's figure is journaled by the store

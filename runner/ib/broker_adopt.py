@@ -21,7 +21,8 @@ Contract:
 - at start, a position the journal's fills do not explain (orders that
   filled on a day no run was connected: the gateway no longer reports those
   executions) is traced to the journal's unfinished orders of that symbol
-  that the gateway does not report, oldest first; they are journaled as
+  that the gateway does not report, newest first (an attached exit only once
+  its parent filled); they are journaled as
   filled (``inferred:<orderRef>``, at their limit/stop price or the
   account's average cost) with a warning, so the strategy follows them.
 """
@@ -59,6 +60,29 @@ class OrderAdoption:
             ticks[symbol] = tick or DEFAULT_MIN_TICK
         return ticks[symbol]
 
+    # -- what the gateway reported at connect ------------------------------------------------
+    def _journal_gateway_statuses(self, known: dict[str, str]) -> None:
+        """Completed orders the gateway reports at connect (today's) carry their final status into the journal
+        (the library reports them without a status event, and a kill may have come before it was journaled),
+        and so does an order whose executions the journal holds in full."""
+        journal = self.store.journal
+        if journal is None:
+            return
+        for ref, status in known.items():
+            if status not in JOURNAL_DONE:
+                continue
+            row = journal.order(ref)
+            if row is not None and row["status"] not in JOURNAL_DONE:
+                filled = sum(f["shares"] for f in journal.fills(ref))
+                journal.record_status(ref, status, filled, max(float(row["quantity"]) - filled, 0.0),
+                                      message="reported by the gateway at connect")
+        # A run killed between an order's last execution and its Filled status: the fills tell.
+        for row in journal.unfinished_orders():
+            filled = sum(f["shares"] for f in journal.fills(row["order_ref"]))
+            if row["status"] != "Intent" and filled >= float(row["quantity"]) - 1e-9:
+                journal.record_status(row["order_ref"], "Filled", filled, 0.0,
+                                      message="filled: the journal holds all its executions")
+
     # -- fills nobody saw ----------------------------------------------------------------
     def _infer_fills_while_away(self) -> None:
         """Journal as filled the unfinished orders that explain a position the journal's fills do not."""
@@ -70,11 +94,12 @@ class OrderAdoption:
             explained[f["symbol"]] += f["shares"] if f["side"] == "BOT" else -f["shares"]
         for symbol in sorted(set(explained) | {s for s, p in self.positions.items() if p.size}):
             missing = self.positions[symbol].size - explained[symbol]
-            for row in journal.unfinished_orders():
+            for row in reversed(journal.unfinished_orders()):   # newest first: the order sent last filled
                 if abs(missing) < 1e-9:
                     break
                 if (row["symbol"] != symbol or row["status"] == "Intent" or row["order_ref"] in self.gateway_known
-                        or (row["account"] and self.store.account and row["account"] != self.store.account)):
+                        or (row["account"] and self.store.account and row["account"] != self.store.account)
+                        or not self._parent_filled(row)):
                     continue
                 sign = 1.0 if row["action"] == "BUY" else -1.0
                 open_qty = float(row["quantity"]) - sum(f["shares"] for f in journal.fills(row["order_ref"]))
@@ -83,6 +108,13 @@ class OrderAdoption:
                 quantity = min(open_qty, abs(missing))
                 self._journal_inferred_fill(row, symbol, sign, quantity)
                 missing -= sign * quantity
+
+    def _parent_filled(self, row) -> bool:
+        """An attached exit cannot have filled before its parent (IB holds it until the parent fills)."""
+        if not row["parent_ref"]:
+            return True
+        parent = self.store.journal.order(row["parent_ref"])
+        return parent is not None and (parent["status"] == "Filled" or bool(self.store.journal.fills(row["parent_ref"])))
 
     def _journal_inferred_fill(self, row, symbol: str, sign: float, quantity: float) -> None:
         ref = row["order_ref"]
@@ -222,14 +254,7 @@ class OrderAdoption:
                 self.store.journal_intent(spec, self._symbol(order.data))
                 self.store.place(order.data.contract, [spec])
             else:
-                log.info("decision on a past bar that the gateway never received; not sent")
-                self.orders.pop(spec.orderRef, None)
-                row = self.store.journal.order(spec.orderRef)
-                if row is not None and row["status"] not in JOURNAL_DONE:
-                    self.store.journal.record_status(spec.orderRef, "Cancelled",
-                                                     message="decided on a past bar; never sent again")
-                order.cancel()
-                self.notify(order)
+                self._drop_past_decision(order, spec)
         # What the journal still calls working that the gateway does not know and no decision holds.
         journal = self.store.journal
         for row in journal.unfinished_orders():
@@ -242,6 +267,17 @@ class OrderAdoption:
             self.log.bind(order_ref=ref).info("journaled as sent by an earlier run, unknown to the gateway and held "
                                               "by no decision: marked Lost")
             journal.record_status(ref, "Lost", message="unknown to the gateway at a restart; no decision holds it")
+
+    def _drop_past_decision(self, order: bt.Order, spec: OrderSpec) -> bt.Order:
+        """A decision of the replay of history that the gateway never received: cancelled, never sent late."""
+        self.log.bind(order_ref=spec.orderRef).info("decision on a past bar that the gateway never received; not sent")
+        self.orders.pop(spec.orderRef, None)
+        row = self.store.journal.order(spec.orderRef)
+        if row is not None and row["status"] not in JOURNAL_DONE:
+            self.store.journal.record_status(spec.orderRef, "Cancelled", message="decided on a past bar; never sent again")
+        order.cancel()
+        self.notify(order)
+        return order
 
     # -- after a reconnect ----------------------------------------------------------------
     def _reconcile_journal(self, known: dict[str, str]) -> None:

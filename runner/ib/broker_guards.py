@@ -1,5 +1,10 @@
-"""The guards of :class:`runner.ib.broker.IBBroker`: the daily loss limit and a connectivity loss that lasts.
+"""The guards of :class:`runner.ib.broker.IBBroker`: the position limit, the daily loss limit and a connectivity
+loss that lasts.
 
+- ``risk.max_position_value`` refuses an order that would open or add to a
+  position beyond it; an exit (closing or reducing the position held,
+  attached to a parent, or sent with an entry: ``entry_ref``) never opens a
+  position and is never refused by it;
 - losing ``risk.max_daily_loss`` from the value at the previous session's last
   bar (history replayed at a restart does not count) cancels this bot's open
   orders, flattens every position (fills already reported included) and stops
@@ -19,6 +24,32 @@ from runner.ib.sessions import NEW_YORK
 
 
 class BrokerGuards:
+    # -- risk: position value -----------------------------------------------------
+    def _position_limit_breach(self, order) -> str | None:
+        limit = self.risk.max_position_value
+        if limit is None:
+            return None
+        if self._is_exit(order):
+            return None   # closing or protecting a position never opens one: the opening limit does not apply
+        data = order.data
+        price = order.created.price or (data.close[0] if len(data) else None)
+        if not price:
+            return None
+        after = self.positions[self._symbol(data)].size + order.created.size
+        if abs(after) * price > limit:
+            return (f"position value {abs(after) * price:,.0f} would exceed risk.max_position_value "
+                    f"{limit:,.0f}")
+        return None
+
+    def _is_exit(self, order) -> bool:
+        """An order that closes or reduces the position held, or protects an entry (attached to a parent,
+        or sent with one: ``entry_ref``); a stop or target never opens a position of its own."""
+        if order.parent is not None or order.info.get("entry_ref") is not None:
+            return True
+        held = self.positions[self._symbol(order.data)].size
+        after = held + order.created.size
+        return bool(held) and abs(after) <= abs(held) + 1e-9 and (after == 0 or (after > 0) == (held > 0))
+
     # -- risk: daily loss -------------------------------------------------------
     def _check_daily_loss(self) -> None:
         """Loss is measured from the value at the previous session's last bar."""

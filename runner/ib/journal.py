@@ -16,7 +16,11 @@ Contract:
   readable journal, or one written for another account raises
   :class:`JournalError` (exit code 2) with what to do;
   :func:`journal_path` keeps an account id from the gateway from naming a
-  file outside the journal folder.
+  file outside the journal folder;
+- readers (``flowbot status``, a test or a script looking at the journal of a
+  running session) open it with ``read_only=True``: no lock is taken, nothing
+  is written, and the writer's lock never keeps them out (WAL lets readers
+  and the one writer work at the same time).
 """
 from __future__ import annotations
 
@@ -127,10 +131,14 @@ def _now() -> str:
 class Journal:
     """One SQLite file (normally one per account)."""
 
-    def __init__(self, path: Path | str, account: str | None = None) -> None:
+    def __init__(self, path: Path | str, account: str | None = None, read_only: bool = False) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._hold = None
+        if read_only:
+            self._open_read_only()
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._hold = self._take_lock()
         try:
             self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
@@ -148,6 +156,18 @@ class Journal:
                                f"a new one (the bot then adopts only what the gateway reports today)") from None
         if account:
             self._check_account(account)
+
+    def _open_read_only(self) -> None:
+        """A reader: no lock, no schema, no writes (SQLite refuses them); the session may be running."""
+        if not self.path.is_file():
+            raise JournalError(f"journal {self.path} does not exist (a paper session creates it when it connects)")
+        try:
+            self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False,
+                                       isolation_level=None)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("SELECT count(*) FROM orders").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise JournalError(f"journal {self.path} is not a readable flowbot journal ({exc})") from None
 
     def _take_lock(self):
         hold = open(self.path.with_name(self.path.name + ".lock"), "a+")

@@ -66,6 +66,7 @@ class SimExchange:
         self.last_prices: dict[str, float] = {}
         self.rejects_pending: list[tuple[str, str | None]] = []   # injected rejects: (reason, order type or None)
         self._keys: dict[tuple[int, int], int] = {}        # (clientId, orderId) -> permId
+        self._highest_id: dict[int, int] = {}              # clientId -> highest orderId received (refused too)
         self._staged: set[int] = set()
         self._next_perm_id = 1_000_001
         self._exec_seq = 0
@@ -80,10 +81,12 @@ class SimExchange:
         return self.contracts.by_symbol(order.symbol)
 
     def next_order_id(self, client_id: int) -> int:
+        """Above every id the client has used, refused orders' included: IB's nextValidId never goes back."""
         used = [oid for (cid, oid) in self._keys if cid == client_id]
-        return max(used, default=0) + 1
+        return max(max(used, default=0), self._highest_id.get(client_id, 0)) + 1
 
     def place(self, client_id: int, ticket: OrderTicket) -> None:
+        self._highest_id[client_id] = max(self._highest_id.get(client_id, 0), ticket.order_id)
         existing = self.find(client_id, ticket.order_id)
         if existing is not None:
             self._modify(existing, ticket)

@@ -283,10 +283,11 @@ class SimulatedGateway:
                     if s.client_id is not None and not s.closed and s.realtime}
         return self._call(snapshot)
 
-    def set_order_event_tap(self, tap: Callable[[str, int], Any] | None) -> None:
-        """Call ``tap(kind, client_id)`` on the gateway's loop after every order message it sends
-        ("status", "execution", "error", "commission"). The tap may block: the gateway stands still
-        meanwhile (a test kills its client right after one particular message)."""
+    def set_order_event_tap(self, tap: Callable[[str, int, Any], Any] | None) -> None:
+        """Call ``tap(kind, client_id, order)`` on the gateway's loop after every order message it sends
+        ("status", "execution", "error", "commission"; ``order``: the SimOrder it is about, or None) and
+        at every session open and close ("open", "close"; ``order`` None). The tap may block: the gateway
+        stands still meanwhile (a test kills its client right after one particular message)."""
         self._call(lambda: setattr(self.server, "order_event_tap", tap))
 
     def reports_pending(self) -> int:

@@ -200,14 +200,14 @@ class GatewayServer:
 
     # -- ExchangeListener -----------------------------------------------------------------
 
-    def _tap(self, kind: str, client_id: int) -> None:
+    def _tap(self, kind: str, client_id: int, order: SimOrder | None = None) -> None:
         if self.order_event_tap is not None:
-            self.order_event_tap(kind, client_id)
+            self.order_event_tap(kind, client_id, order)
 
     def order_updated(self, order: SimOrder) -> None:
         for session in self.sessions_of(order.client_id):
             session.send_all(statements.order_update(self.exchange, order, repeat_status=True))
-        self._tap("status", order.client_id)
+        self._tap("status", order.client_id, order)
 
     def order_error(self, client_id: int, order_id: int, code: int, message: str) -> None:
         for session in self.sessions_of(client_id):
@@ -219,16 +219,16 @@ class GatewayServer:
         sessions = self.sessions_of(order.client_id)
         for session in sessions:
             session.send(layouts.execution(-1, execution, listing, to_new_york(execution.time)))
-        self._tap("execution", order.client_id)
+        self._tap("execution", order.client_id, order)
         for session in sessions:
             session.send_all(statements.order_update(self.exchange, order, repeat_status=True))
-        self._tap("status", order.client_id)
+        self._tap("status", order.client_id, order)
         low, high = self.options.commission_delay
         report = layouts.commission_report(execution)
         if high <= 0:
             for session in sessions:
                 session.send(report)
-            self._tap("commission", order.client_id)
+            self._tap("commission", order.client_id, order)
             return
         self.reports_pending += 1
 
@@ -236,7 +236,7 @@ class GatewayServer:
             self.reports_pending -= 1
             for session in sessions:
                 session.send(report)   # a closed session drops it: reqExecutions has it later
-            self._tap("commission", order.client_id)
+            self._tap("commission", order.client_id, order)
         asyncio.get_running_loop().call_later(self._delays.uniform(low, high), send_report)
 
     def positions_changed(self, symbol: str) -> None:

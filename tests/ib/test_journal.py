@@ -76,6 +76,43 @@ def test_a_journal_held_by_another_process_is_refused_with_exit_code_2(tmp_path)
     Journal(path).close()   # the kernel released the lock of the killed holder
 
 
+def test_readers_open_the_journal_of_a_running_session_without_its_lock(tmp_path):
+    """``flowbot status`` and tooling read the journal while the session (another process) holds and writes it."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    from runner.ib.journal import JournalError
+
+    path = tmp_path / "journal.sqlite"
+    with pytest.raises(JournalError, match="does not exist"):
+        Journal(path, read_only=True)
+    holder = subprocess.Popen([sys.executable, "-c", "import sys; from runner.ib.journal import Journal, OrderIntent; "
+                               f"j = Journal({str(path)!r}); "
+                               "j.record_intent(OrderIntent('fb:1', 'DU1', 'SPY', 'BUY', 10, 'MKT')); "
+                               "print('held', flush=True); sys.stdin.readline(); "
+                               "j.record_status('fb:1', 'Filled', 10, 0); print('written', flush=True); "
+                               "sys.stdin.read()"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=Path(__file__).parents[2])
+    try:
+        assert holder.stdout.readline().strip() == b"held"
+        with pytest.raises(JournalError, match="is in use"):
+            Journal(path)   # a second writer is still refused
+        reader = Journal(path, read_only=True)
+        assert [(r["order_ref"], r["status"]) for r in reader.orders()] == [("fb:1", "Intent")]
+        holder.stdin.write(b"go\n")
+        holder.stdin.flush()
+        assert holder.stdout.readline().strip() == b"written"
+        assert reader.order("fb:1")["status"] == "Filled", "the reader sees what the writer commits"
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            reader.record_status("fb:1", "Cancelled")
+        reader.close()
+    finally:
+        holder.kill()
+        holder.wait(30)
+    assert Journal(path, read_only=True).order("fb:1")["status"] == "Filled"
+
+
 def test_a_corrupt_journal_is_refused_naming_the_file(tmp_path):
     from runner.ib.journal import JournalError
 

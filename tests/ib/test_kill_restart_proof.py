@@ -1,27 +1,29 @@
-"""Issue 10's proof: `flowbot paper` killed with SIGKILL at 20 seeded random points across entries,
-fills and exits, restarted each time (the same day, or the next day on the simulator's clock),
-ends with the account where the journal and the strategies say it is: no orderRef sent twice, no
-position left without its stop, flat after the exits, every order final, every fill journaled.
+"""Issue 10's proof: `flowbot paper` killed with SIGKILL at seeded random points across entries, fills
+and exits, restarted each time (the same day, or the next day on the simulator's clock), ends with the
+account where the journal and the strategies say it is: no orderRef sent twice, no position left
+without its stop, flat after the exits, every order final, every fill journaled.
 
-The kill points are the simulator's own order messages to the bot (statuses, executions,
-commission reports, errors) and its session closes: the simulator stands still on the chosen
-message while the process is killed, so a point is a place in the event stream, never a time.
-Two windows with two trades each, ten kills in each (see SCENARIOS).
-The restarts alternate between ib_insync and ib_async over one journal.
+The kill points are the simulator's own messages to the bot about its orders (statuses, executions,
+commission reports, errors) and its session opens and closes: the simulator stands still on the chosen
+message while the process is killed, so a point is a place in the event stream, never a time. Each kill
+aims at a phase: an entry order's messages, the entry's fills (executions, commission reports), or an
+exit order's messages (at its n-th message, n seeded); a phase that does not come within five session
+closes is replaced by the fifth close (and says so). Two windows with two trades each (see SCENARIOS).
+The restarts alternate between ib_insync and ib_async over one journal. After every restart, once live:
+every position has its stop working, the account's positions are what the journal's fills add up to and
+what the bot reports (status.json), and every order of the bot working at the gateway is held by a
+playbook.
 
-NOT YET PASSING, so it runs only with FLOWBOT_KILL_PROOF=1 (about 4 minutes). What it found and
-what is still open:
-- fixed: fills booked out of order when commission reports came late; the daily loss limit
-  halting on history replayed at a restart; a replayed entry refused by the position limit
-  cancelling the real working exits it had adopted; a replayed stale decision's exits adopting
-  the working exits of the position held; orders filled while no run was connected;
-- open: some kill sequences in the quarter-end window end with two entries of one playbook filled
-  (orderRefs of different bars, e.g. ...:20111221T235959:1 and ...:20111222T235959:1): a decision
-  sent just before a kill is not recognised on the restart and the playbook decides again; and
-  the inference of fills made while away can pick a stale unfinished order of an old window.
+Always on: 3 kills per window (6 in all, one in each phase per window, both libraries, same day and next
+day; about 2.5 minutes on a loaded machine). FLOWBOT_KILL_PROOF=1 runs the full proof instead: 10 kills
+per window (20 in all: at the first trade's entry, fill and exit messages, then at seven further points of the stream,
+order messages or session opens and closes; the n-th message and the restarts seeded),
+about 5 minutes.
 """
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import random
 import signal
@@ -43,7 +45,9 @@ from harness import PATIENCE, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = 20261210
-KILLS = 20
+FULL = os.environ.get("FLOWBOT_KILL_PROOF") == "1"
+KILLS_PER_SCENARIO = 10 if FULL else 3
+PHASES = ("entry", "fill", "exit")
 CLIENT_ID = 17
 
 
@@ -66,14 +70,17 @@ SCENARIOS = {
         {"name": "january_snapback", "label": "snapback_spy", "symbol": "SPY", "data": "sample:sp500",
          "params": SNAPBACK}]),
 }
-KILLS_PER_SCENARIO = KILLS // len(SCENARIOS)
+OPENING = {"quarter_end_2011": "SELL", "year_end_2012": "BUY"}
+#: Sessions of simulator data after the window's start: the trades, their exits and the next-day restarts.
+DAYS_AFTER = 35
 
 
 def proof_config(tmp_path: Path, port: int, strategies: list[dict]) -> Path:
     """The shipped config/paper.yaml's ib and risk sections with the scenario's two playbooks."""
     raw = yaml.safe_load((ROOT / "config" / "paper.yaml").read_text())
     raw["strategies"] = strategies
-    raw["ib"].update(port=port, journal=str(tmp_path / "journal.sqlite"), connect_timeout=10,
+    # pacing_backoff: the simulator keeps IB's pacing rules on a clock 100 times faster (pacing_time_scale).
+    raw["ib"].update(port=port, journal=str(tmp_path / "journal.sqlite"), connect_timeout=10, pacing_backoff=0.2,
                      feed_symbols={f"{s['symbol']}.bonds": "IEF" for s in strategies if s.get("feeds")})
     raw["output"] = {"folder": str(tmp_path / "logs"), "report": False}
     path = tmp_path / "proof.yaml"
@@ -82,29 +89,53 @@ def proof_config(tmp_path: Path, port: int, strategies: list[dict]) -> Path:
 
 
 class KillSwitch:
-    """Stops the simulator on the n-th order message to the bot until the test has killed the bot."""
+    """Stops the simulator on the n-th message of a phase (entry, fill, exit, or any) until the test has killed
+    the bot; a phase that does not come within ``PATIENT_CLOSES`` session closes gives way to that close."""
 
-    def __init__(self, gw: SimulatedGateway):
+    PATIENT_CLOSES = 5
+
+    def __init__(self, gw: SimulatedGateway, opening: str):
         self.gw = gw
+        self.opening = opening
         self.countdown: int | None = None
+        self.phase: str | None = None
+        self.closes = 0
         self.hit = threading.Event()
         self.released = threading.Event()
-        self.seen: list[str] = []
         self.at: str | None = None
 
-    def arm(self, n: int) -> None:
+    def arm(self, phase: str, n: int) -> None:
         self.hit.clear()
         self.released.clear()
-        self.countdown = n
+        self.phase, self.countdown, self.closes = phase, n, 0
 
-    def __call__(self, kind: str, client_id: int) -> None:   # on the simulator's loop
+    def phase_of(self, kind: str, order) -> str:
+        if order is None:
+            return "session"
+        t = order.ticket
+        entry = t.action == self.opening and t.order_type in ("MKT", "MOC") and not t.parent_id
+        if entry:
+            return "fill" if kind in ("execution", "commission") else "entry"
+        return "exit"
+
+    def __call__(self, kind: str, client_id: int, order=None) -> None:   # on the simulator's loop
         if client_id != CLIENT_ID or self.countdown is None:
             return
-        self.seen.append(kind)
-        self.countdown -= 1
-        if self.countdown > 0:
+        phase = self.phase_of(kind, order)
+        if phase == self.phase or self.phase == "any":
+            self.countdown -= 1
+            if self.countdown > 0:
+                return
+            self.at = (f"{phase}: {kind} of {order.ticket.order_type} {order.ticket.action} {order.ticket.order_ref}"
+                       if order is not None else f"session {kind}")
+        elif kind == "close":
+            self.closes += 1
+            if self.closes < self.PATIENT_CLOSES:
+                return
+            self.at = f"session close (no {self.phase} event within {self.PATIENT_CLOSES} closes)"
+        else:
             return
-        self.countdown, self.at = None, kind
+        self.countdown = None
         self.gw.replay.pause()          # nothing moves on once the loop goes on
         self.hit.set()
         self.released.wait(PATIENCE)   # the world stands still while the bot is killed
@@ -112,6 +143,19 @@ class KillSwitch:
     def release(self) -> None:
         self.countdown = None
         self.released.set()
+
+
+def kill_plan(rng: random.Random) -> list[tuple[str, int, str]]:
+    """(phase, n-th message of it, same day | next day) per kill, phases in the order a trade goes through
+    them; each phase and both kinds of restart appear."""
+    if FULL:   # "any": the next message of any order, or a session open or close
+        phases = list(PHASES) + ["any"] * (KILLS_PER_SCENARIO - len(PHASES))
+        whens = ["next day"] * 3 + ["same day"] * (KILLS_PER_SCENARIO - 3)
+    else:
+        phases = list(PHASES)
+        whens = ["same day", "next day", rng.choice(["same day", "next day"])]
+    rng.shuffle(whens)
+    return [(phase, 1 if phase == "fill" else rng.choice([1, 1, 2]), when) for phase, when in zip(phases, whens)]
 
 
 def start_paper(config: Path, out: Path, library: str) -> subprocess.Popen:
@@ -153,39 +197,62 @@ def next_session_morning(gw) -> pd.Timestamp:
 
 
 def journal_rows(path: Path, sql: str) -> list[tuple]:
-    with sqlite3.connect(path) as db:
+    """Read the journal as tooling does while the session runs: read-only, without its lock."""
+    with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
         return db.execute(sql).fetchall()
 
 
-@pytest.mark.skipif(os.environ.get("FLOWBOT_KILL_PROOF") != "1",
-                    reason="issue 10's kill -9 proof does not pass yet (see the module docstring); "
-                           "FLOWBOT_KILL_PROOF=1 runs it")
+def consistent(gw, run_folder: Path, journal: Path) -> str | None:
+    """What is wrong with the account against the journal and the bot, once it is live (None: nothing)."""
+    account = {symbol: p.quantity for symbol, p in gw.positions().items() if p.quantity}
+    journaled = {symbol: q for symbol, q in journal_rows(journal, "SELECT symbol, SUM(CASE side WHEN 'BOT' THEN shares "
+                                                                  "ELSE -shares END) FROM fills GROUP BY symbol")
+                 if abs(q) > 1e-9}
+    if journaled != account:
+        return f"the journal's fills add up to {journaled}, the account holds {account}"
+    status = json.loads((run_folder / "status.json").read_text())
+    believed = {symbol: p["size"] for symbol, p in status["positions"].items() if p["size"]}
+    if believed != account:
+        return f"the bot believes {believed}, the account holds {account}"
+    working = {o.order_ref for o in bot_orders(gw) if o.status in ("PreSubmitted", "Submitted")}
+    held = {o["order_ref"] for o in status["working_orders"]}
+    if not working <= held:
+        return f"working at the gateway but held by no playbook: {sorted(working - held)}"
+    return None
+
+
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_kill_9_at_random_points_then_restart_leaves_the_account_as_journal_and_strategy_say(scenario, tmp_path):
     start, strategies = SCENARIOS[scenario]
-    rng = random.Random(f"{SEED}:{scenario}")
+    rng = random.Random(f"{SEED}:{scenario}:{KILLS_PER_SCENARIO}")
+    plan = kill_plan(rng)
     first = pd.Timestamp(start) - pd.Timedelta(days=500)
-    last = pd.Timestamp(start) + pd.Timedelta(days=25)
+    last = pd.Timestamp(start) + pd.Timedelta(days=DAYS_AFTER)
     bars = {symbol: frame.loc[str(first.date()):str(last.date())] for symbol, frame in load_bars(None).items()}
     gw = SimulatedGateway(bars=bars, speed=0, start=start, paused=True, wire_log=False,
                           pacing_time_scale=0.01, session_pause=0.5)
+    journal = tmp_path / "journal.sqlite"
     kills: list[tuple[str, str, str]] = []   # (event killed at, library, same day | next day)
     with gw:
-        switch = KillSwitch(gw)
+        switch = KillSwitch(gw, OPENING[scenario])
         gw.set_order_event_tap(switch)
         config = proof_config(tmp_path, gw.port, strategies)
         proc = None
         try:
             for k in range(KILLS_PER_SCENARIO + 1):
                 library = LIBRARIES[k % 2]
-                proc = start_paper(config, tmp_path / f"run{k:02d}", library)
                 run_folder = tmp_path / f"run{k:02d}"
+                proc = start_paper(config, run_folder, library)
+                out = run_folder.with_suffix(".out")
                 assert wait_for(lambda: live(gw, run_folder, strategies) or proc.poll() is not None), f"run {k} never went live"
-                assert proc.poll() is None, (tmp_path / f"run{k:02d}.out").read_text()[-3000:]
-                assert wait_for(lambda: protected(gw)), f"run {k}: a position without its stop after restarting"
+                assert proc.poll() is None, out.read_text()[-3000:]
+                assert wait_for(lambda: protected(gw)), f"run {k}: a position without its stop after restarting ({kills})"
+                assert wait_for(lambda: consistent(gw, run_folder, journal) is None), \
+                    f"run {k} after {kills}: {consistent(gw, run_folder, journal)}"
                 if k == KILLS_PER_SCENARIO:
                     break
-                switch.arm(rng.choice([1, 1, 2]))
+                phase, n, when = plan[k]
+                switch.arm(phase, n)
                 gw.resume()
                 assert wait_for(lambda: switch.hit.is_set() or gw.wait_until_done(0)), "no event to kill at"
                 assert switch.hit.is_set(), f"the replay ended after {k} kills: too few order events ({kills})"
@@ -193,7 +260,6 @@ def test_kill_9_at_random_points_then_restart_leaves_the_account_as_journal_and_
                 proc.wait(PATIENCE)
                 switch.release()
                 assert wait_for(lambda: CLIENT_ID not in gw.connected_clients())
-                when = "next day" if rng.random() < 0.3 else "same day"
                 # A restart takes a while: the gateway's clock has moved on when the bot is back.
                 gw.advance_to(next_session_morning(gw) if when == "next day" else gw.clock + pd.Timedelta(minutes=2),
                               timeout=PATIENCE)
@@ -209,22 +275,22 @@ def test_kill_9_at_random_points_then_restart_leaves_the_account_as_journal_and_
                 proc.kill()
         orders, fills, positions = bot_orders(gw), [f for f in gw.fills() if f.client_id == CLIENT_ID], gw.positions()
 
+    print(f"{scenario}: {len(kills)} kills, {len(kills) + 1} runs:", *kills, sep="\n  ")
     assert len(kills) == KILLS_PER_SCENARIO
     assert {lib for _, lib, _ in kills} == set(LIBRARIES) and {w for _, _, w in kills} == {"same day", "next day"}
+    assert {at.split(":")[0] for at, _, _ in kills} >= set(PHASES), f"every phase killed at: {kills}"
     refs = [o.order_ref for o in orders]
     assert len(refs) == len(set(refs)), f"an orderRef reached the gateway twice: {refs}"
     assert positions == {}, f"flat after the exits: {positions}"
     # Each decision was entered at most once (incarnations :rN of a lost order are the same decision);
     # a decision a kill kept from being sent until its bar was past is not sent late.
-    opening = "BUY" if scenario.startswith("year_end") else "SELL"
     entries = [o.order_ref.split(":r")[0] for o in orders
-               if o.filled and o.order_type in ("MKT", "MOC") and o.action == opening]
+               if o.filled and o.order_type in ("MKT", "MOC") and o.action == OPENING[scenario]]
     assert 1 <= len(entries) == len(set(entries)) <= 2, (entries, kills, refs)
     for symbol in ("IWM", "SPY"):
         bought = sum(f.shares for f in fills if f.symbol == symbol and f.side == "BOT")
         sold = sum(f.shares for f in fills if f.symbol == symbol and f.side == "SLD")
         assert bought == sold, (symbol, bought, sold)
-    journal = tmp_path / "journal.sqlite"
     journaled = dict(journal_rows(journal, "SELECT symbol, SUM(CASE side WHEN 'BOT' THEN shares ELSE -shares END)"
                                            " FROM fills GROUP BY symbol"))
     assert all(abs(q) < 1e-9 for q in journaled.values()), f"the journal's fills leave {journaled}"

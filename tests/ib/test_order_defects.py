@@ -101,7 +101,7 @@ def test_an_off_tick_refusal_110_reaches_the_strategy_as_rejected(library, bars,
         strategy = finish(gw, go_live(run), bars)
         assert gw.orders() == []   # the gateway never accepted it
     assert strategy.statuses("off_tick") == ["Submitted", "Rejected"]
-    rows = Journal(tmp_path / "journal.sqlite").orders()
+    rows = Journal(tmp_path / "journal.sqlite", read_only=True).orders()
     assert [r["status"] for r in rows] == ["Cancelled"]
 
 
@@ -196,8 +196,59 @@ def test_an_entry_that_filled_while_no_run_was_connected_is_followed_on_a_later_
     assert positions["SPY"].quantity == strategy.trade_plan.size == strategy.position.size
     working = [o for o in at_gateway if o.status in ("Submitted", "PreSubmitted")]
     assert sorted(o.order_type for o in working) == ["LMT", "STP"], "its exits still protect it"
-    entry = next(r for r in Journal(tmp_path / "journal.sqlite").orders() if r["order_type"] == "MKT")
+    entry = next(r for r in Journal(tmp_path / "journal.sqlite", read_only=True).orders() if r["order_type"] == "MKT")
     assert entry["status"] == "Filled"
+
+
+def test_a_fill_while_away_is_traced_to_the_entry_sent_last_not_to_a_stale_unfinished_order(library, bars,
+                                                                                            tmp_path):
+    """The journal also holds an unfinished buy of an old window (a run died before hearing its end): the
+    position is explained by the entry sent last, and the stale order is never taken for it."""
+    from runner.ib.journal import OrderIntent
+
+    stale = "flowbot:OneTrade:SPY:20170103T235959:1"
+    old = Journal(tmp_path / "journal.sqlite")
+    old.record_intent(OrderIntent(stale, "", "SPY", "BUY", 1000, "MKT", tif="DAY"))
+    old.record_sent(stale, 1)
+    old.close()
+    with gateway(bars) as gw:
+        first = go_live(one_trade(gw, library, tmp_path, bars, **WIDE))
+        advance(gw, first, bars, WARMUP, hour="17:00")
+        assert wait_for(lambda: len(gw.orders()) == 3, 20), "entry and its exits sent"
+        first.stop()
+        gw.advance_to(f"{day(bars, WARMUP + 2)} 11:00")   # the entry filled at the next open, no run connected
+        second = go_live(one_trade(gw, library, tmp_path, bars, backfill_bars=WARMUP + 2, **WIDE))
+        strategy = finish(gw, second, bars)
+        refs_unique(gw)
+    journal = Journal(tmp_path / "journal.sqlite", read_only=True)
+    assert journal.fills(stale) == [], "the stale order never filled"
+    assert journal.order(stale)["status"] in ("Lost", "Cancelled")
+    entry = next(r for r in journal.orders() if r["order_type"] == "MKT" and r["order_ref"] != stale)
+    assert entry["status"] == "Filled" and sum(f["shares"] for f in journal.fills(entry["order_ref"])) == entry["quantity"]
+    assert strategy.statuses("entry") == ["Submitted", "Accepted", "Completed"]
+
+
+def test_an_order_whose_executions_the_journal_holds_is_journaled_filled_at_the_next_start(library, bars, tmp_path):
+    """Killed between the entry's execution and its Filled status (the journal holds the fill, the order row
+    still says Submitted), restarted after that day: the gateway no longer reports the order; the journal's
+    fills say it filled, and the row ends Filled, not working forever."""
+    import sqlite3
+
+    with gateway(bars) as gw:
+        first = go_live(one_trade(gw, library, tmp_path, bars, **WIDE))
+        advance(gw, first, bars, WARMUP + 1)
+        assert wait_for(lambda: first.strategy.trade_plan is not None and first.strategy.trade_plan.filled, 20)
+        entry_ref = first.strategy.notes[0][3]
+        first.stop()
+        with sqlite3.connect(tmp_path / "journal.sqlite") as db:   # the state a kill at that moment leaves
+            db.execute("UPDATE orders SET status='Submitted', filled=0 WHERE order_ref=?", (entry_ref,))
+        gw.advance_to(f"{day(bars, WARMUP + 3)} 11:00")
+        second = go_live(one_trade(gw, library, tmp_path, bars, backfill_bars=WARMUP + 3, **WIDE))
+        strategy = finish(gw, second, bars)
+        refs_unique(gw)
+    row = Journal(tmp_path / "journal.sqlite", read_only=True).order(entry_ref)
+    assert (row["status"], row["filled"]) == ("Filled", row["quantity"])
+    assert strategy.statuses("entry") == ["Submitted", "Accepted", "Completed"]
 
 
 # -- 4: "already sent" before the risk check ------------------------------------------------------------
@@ -257,7 +308,7 @@ def test_an_order_lost_as_the_socket_drops_is_sent_again_after_reconnecting(libr
         strategy = finish(gw, run, bars)
         refs_unique(gw)
     assert strategy.statuses("lost")[:2] == ["Submitted", "Accepted"]
-    statuses = [r["status"] for r in Journal(tmp_path / "journal.sqlite").statuses(swallowed[0])]
+    statuses = [r["status"] for r in Journal(tmp_path / "journal.sqlite", read_only=True).statuses(swallowed[0])]
     assert statuses[-1] == "Lost"
 
 
@@ -272,3 +323,21 @@ def test_the_shipped_limits_cap_the_size_instead_of_refusing(library, bars, tmp_
     assert 0 < entry.quantity * bars["close"].iloc[WARMUP] <= 50_000
     assert entry.quantity * price < 50_000 * 1.05
     assert strategy.statuses("entry") == ["Submitted", "Accepted", "Completed"]
+
+
+def test_exits_of_an_entry_sized_at_the_position_limit_are_never_refused_by_it(library, bars, tmp_path):
+    """The stop and the target close the position the entry opens: measured as if they opened one (the
+    target's limit is 20% above the close), they would breach max_position_value and leave it unprotected."""
+    risk = RiskLimits(max_position_value=25_000)   # the entry: capped to 248 shares, about 24,980
+    with gateway(bars, cash=1_000_000) as gw:
+        strategy = finish(gw, go_live(one_trade(gw, library, tmp_path, bars, risk=risk, **WIDE)), bars)
+        at_gateway = gw.orders()
+        positions = gw.positions()
+        refs_unique(gw)
+    entry = next(o for o in at_gateway if o.order_type == "MKT")
+    assert entry.status == "Filled" and entry.quantity * bars["close"].iloc[WARMUP] * 1.2 > 25_000
+    working = {o.order_type: o.quantity for o in at_gateway if o.status in ("Submitted", "PreSubmitted")}
+    assert working == {"STP": entry.quantity, "LMT": entry.quantity}, at_gateway
+    assert positions["SPY"].quantity == entry.quantity
+    for reason in ("stop", "target"):
+        assert "Rejected" not in strategy.statuses(reason), (reason, strategy.notes)

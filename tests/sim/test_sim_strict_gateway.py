@@ -189,3 +189,21 @@ def test_open_orders_are_pushed_unsolicited_when_the_client_reconnects(ib_lib, s
     open_orders = [m for m in messages if m[0] == "5"]
     assert open_orders and "keep-me" in open_orders[0]
     assert any(m[0] == "3" and m[2] == "Submitted" for m in messages), "with its status"
+
+
+def test_next_valid_id_never_goes_back_below_a_refused_order_after_a_reconnect(ib_lib, setup):
+    """A restarted bot takes its order ids from nextValidId: an id the gateway saw (even one it refused,
+    110 off the tick) is never handed out again, as IB never does."""
+    gw, ib, contract = setup(client_id=6)
+    kept = ib.placeOrder(contract, ib_lib.LimitOrder("BUY", 1, 50.0))
+    assert wait_for(ib, lambda: kept.orderStatus.status == "Submitted")
+    errors = []
+    ib.errorEvent += lambda req_id, code, *rest: errors.append((req_id, code))
+    refused = ib.placeOrder(contract, ib_lib.LimitOrder("BUY", 1, 50.0012345))
+    assert wait_for(ib, lambda: (refused.order.orderId, 110) in errors)
+    assert refused.order.orderId > kept.order.orderId
+    ib.disconnect()
+    assert wait_for(ib, lambda: not gw.connected_clients())
+    messages = raw_start_api(gw.port, 6)
+    next_valid = [int(m[2]) for m in messages if m[0] == "9"]
+    assert next_valid and next_valid[0] > refused.order.orderId, next_valid

@@ -1,0 +1,95 @@
+"""vwap_close_fade restarted in the middle of the session that holds its position (issue 10, restarts).
+
+The replay of the session's 1-minute history must see the position as it was on each replayed bar (flat
+at the session's start), not today's: otherwise the playbook takes the position it opened this morning
+for one held overnight and sends its ``overnight_flatten`` at market. After the restart the entry, its
+stop, its VWAP target and its market-on-close are followed at the gateway, nothing is sent again, and
+the market-on-close closes the position at the session's close. Both libraries.
+"""
+import datetime as dt
+import threading
+from pathlib import Path
+
+import pandas as pd
+
+from runner.config import validate_config
+from runner.data.intraday_sample import synthetic_minute_bars
+from runner.paper.session import PaperSession
+from runner.sim import SimulatedGateway
+
+from harness import wait_for
+
+SESSION_BARS = 390
+
+
+def vwap_config(tmp_path: Path, port: int, library: str, backfill_bars: int):
+    raw = {
+        "name": "vwap-restart",
+        "strategies": [{"name": "vwap_close_fade", "symbol": "SPY", "data": "sample:spy_1min_synthetic",
+                        "params": {"every_day": True}}],
+        "ib": {"port": port, "library": library, "client_id": 12, "backfill_bars": backfill_bars,
+               "connect_timeout": 5, "bar_size": "1min", "journal": str(tmp_path / "journal.sqlite"),
+               "pacing_backoff": 0.2},
+        "output": {"folder": str(tmp_path / "logs"), "report": False},
+    }
+    return validate_config(raw, "vwap-restart")
+
+
+def start(cfg, tmp_path: Path, name: str) -> tuple[PaperSession, threading.Thread]:
+    (tmp_path / name).mkdir()
+    session = PaperSession(cfg, journal_dir=tmp_path / "logs", folder=tmp_path / name)
+    session.start()
+    worker = threading.Thread(target=session.run, daemon=True)
+    worker.start()
+    return session, worker
+
+
+def stop(session: PaperSession, worker: threading.Thread) -> pd.DataFrame:
+    session.stop("test over")
+    worker.join(60)
+    assert not worker.is_alive()
+    orders = session.runlog.orders_frame()
+    session.close()
+    return orders
+
+
+def test_a_restart_mid_session_follows_the_position_and_sends_no_overnight_flatten(library, tmp_path):
+    bars = synthetic_minute_bars(dt.date(2019, 5, 29), dt.date(2019, 5, 29), seed=5,
+                                 eligible=lambda day: True, push_share_eligible=1.0)
+    with SimulatedGateway(bars={"SPY": bars}, speed=0, paused=True, wire_log=False, session_pause=0.05,
+                          bar_pause=0.03, pacing_time_scale=0.01) as gw:
+        first, worker = start(vwap_config(tmp_path, gw.port, library, backfill_bars=0), tmp_path, "first")
+        assert wait_for(lambda: sum(gw.realtime_subscriptions().values(), []) == ["SPY"])
+        filled = threading.Event()
+
+        def pause_at_the_entry_fill(kind: str, client_id: int, order) -> None:   # on the gateway's loop
+            if kind == "execution" and not filled.is_set():
+                gw.replay.pause()   # the world stands still from the entry's fill on
+                filled.set()
+
+        gw.set_order_event_tap(pause_at_the_entry_fill)
+        gw.resume()
+        assert wait_for(lambda: filled.is_set() or gw.wait_until_done(0)), "the session holds a trade"
+        gw.set_order_event_tap(None)
+        assert filled.is_set() and gw.positions(), "the entry filled before the replay ended"
+        held = gw.positions()["SPY"].quantity
+        stop(first, worker)
+        sent_before = {o.order_ref for o in gw.orders()}
+        working_before = {o.order_ref for o in gw.orders() if o.status in ("PreSubmitted", "Submitted")}
+        assert len(working_before) >= 2, "stop and market-on-close work at the gateway"
+        gw.advance_to(gw.clock + pd.Timedelta(minutes=3))   # the restart takes a while
+
+        second, worker = start(vwap_config(tmp_path, gw.port, library, backfill_bars=SESSION_BARS), tmp_path,
+                               "second")
+        assert wait_for(lambda: second.store.feeds and all(not f.backfilling for f in second.feeds.values()))
+        assert gw.positions()["SPY"].quantity == held, "nothing flattened at the restart"
+        gw.resume()
+        assert gw.wait_until_done(180)
+        assert wait_for(lambda: not gw.positions()), "the market-on-close (or an exit) closes it"
+        orders = stop(second, worker)
+        at_gateway = gw.orders()
+    refs = [o.order_ref for o in at_gateway]
+    assert len(refs) == len(set(refs)), refs
+    assert not [r for r in refs if r not in sent_before], "nothing sent after the restart"
+    assert "overnight_flatten" not in set(orders["reason"]), orders[["time", "reason", "status"]]
+    assert working_before <= set(refs)
