@@ -20,35 +20,17 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def flowbot() -> list[str]:
-    script = Path(sys.executable).with_name("flowbot")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "runner"]
+from process_timing import ROOT, flowbot, timed
 
 
 def run_user_command(data: Path, out: Path) -> tuple[float, float]:
     """(wall seconds, peak MB) of one ``flowbot backtest`` process."""
-    cmd = [*flowbot(), "backtest", "--strategy", "vwap_close_fade", "--data", str(data), "--out", str(out)]
-    with tempfile.TemporaryFile() as errors:   # a file, not a pipe: a chatty run would block on a full pipe
-        started = time.perf_counter()
-        process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=errors)
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - started
-        errors.seek(0)
-        stderr = errors.read().decode(errors="replace")
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"flowbot failed on {data.name}:\n{stderr}")
-    return seconds, usage.ru_maxrss / 1024
+    return timed([*flowbot(), "backtest", "--strategy", "vwap_close_fade", "--data", str(data), "--out", str(out)])
 
 
 def main() -> None:

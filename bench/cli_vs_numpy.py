@@ -30,13 +30,11 @@ import argparse
 import datetime as dt
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from process_timing import ROOT, flowbot, timed
 K, STOP_Z, MIN_MOVE, STOP_PCT = 2.0, 3.0, 0.3 / 100.0, 0.25 / 100.0   # vwap_close_fade's defaults
 SLIPPAGE = 0.02 / 100.0            # config/backtest.yaml's broker.slippage_pct: fills at the open pay it
 OPEN_MINUTE = 9 * 60 + 30
@@ -124,25 +122,6 @@ def cli_trades(folder: Path) -> str:
         exit_ = pd.Timestamp(t.exit_time).tz_convert("America/New_York").strftime("%Y-%m-%dT%H:%M")
         lines.append(f"{entry},{t.direction},{exit_},{t.exit_reason}")
     return "\n".join(lines) + "\n"
-
-
-def flowbot() -> list[str]:
-    script = Path(sys.executable).with_name("flowbot")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "runner"]
-
-
-def timed(cmd: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak MB) of one process."""
-    with tempfile.TemporaryFile() as errors:   # a file, not a pipe: a chatty run would block on a full pipe
-        started = time.perf_counter()
-        process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=errors)
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - started
-        errors.seek(0)
-        stderr = errors.read().decode(errors="replace")
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"{' '.join(cmd)} failed:\n{stderr}")
-    return seconds, usage.ru_maxrss / 1024
 
 
 def main() -> None:
