@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import hashlib
 import os
 import sqlite3
 import threading
@@ -119,6 +120,8 @@ def journal_path(folder: Path | str, account: str) -> Path:
     name = urllib.parse.quote(account, safe="")
     if not name or name in (".", ".."):
         name = urllib.parse.quote(f"_{account}", safe="")
+    if len(name) > 80:   # a file name has at most 255 bytes: a long id keeps its start and a digest of the whole
+        name = f"{name[:40]}-{hashlib.sha256(account.encode()).hexdigest()[:16]}"
     path = Path(folder) / f"journal-{name}.sqlite"
     assert path.parent == Path(folder) and os.sep not in path.name
     return path

@@ -142,3 +142,13 @@ def test_an_account_id_never_escapes_the_journal_folder(tmp_path):
         assert path.parent == tmp_path / "logs" and path.resolve().parent == (tmp_path / "logs").resolve(), account
         assert path.name.startswith("journal-") and path.name.endswith(".sqlite")
     assert journal_path(tmp_path, "DU1234567").name == "journal-DU1234567.sqlite"
+
+
+def test_a_long_account_id_names_a_file_the_system_can_create(tmp_path):
+    from runner.ib.journal import Journal, journal_path
+
+    first, second = "DU" + "7" * 300, "DU" + "7" * 299 + "8"
+    paths = {journal_path(tmp_path, first), journal_path(tmp_path, second)}
+    assert len(paths) == 2 and all(len(p.name) < 100 and p.parent == tmp_path for p in paths)
+    Journal(journal_path(tmp_path, first), account=first).close()   # was OSError: File name too long
+    assert journal_path(tmp_path, first).exists()
