@@ -19,25 +19,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from process_timing import ROOT, measure
 
 
 def timed(tree: Path, args: list[str], out: Path) -> tuple[float, float, float]:
     """(wall seconds, CPU seconds, peak MB) of ``python -m runner ARGS --out OUT`` run in ``tree``."""
-    with tempfile.TemporaryFile() as errors:   # a file, not a pipe: a chatty run would block on a full pipe
-        started = time.perf_counter()
-        process = subprocess.Popen([sys.executable, "-m", "runner", *args, "--out", str(out)], cwd=tree,
-                                   stdout=subprocess.DEVNULL, stderr=errors)
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - started
-        errors.seek(0)
-        stderr = errors.read().decode(errors="replace")
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"{tree}: flowbot {' '.join(args)} failed:\n{stderr[-3000:]}")
-    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    return measure([sys.executable, "-m", "runner", *args, "--out", str(out)], cwd=tree)
 
 
 def main() -> None:

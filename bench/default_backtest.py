@@ -21,32 +21,17 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def flowbot() -> list[str]:
-    script = Path(sys.executable).with_name("flowbot")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "runner"]
+from process_timing import flowbot
+from process_timing import timed as timed_process
 
 
 def timed(args: list[str]) -> tuple[float, float]:
     """(wall seconds, peak MB) of one ``flowbot`` process."""
-    with tempfile.TemporaryFile() as errors:   # a file, not a pipe: a chatty run would block on a full pipe
-        started = time.perf_counter()
-        process = subprocess.Popen([*flowbot(), *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=errors)
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - started
-        errors.seek(0)
-        stderr = errors.read().decode(errors="replace")
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"flowbot {' '.join(args)} failed:\n{stderr}")
-    return seconds, usage.ru_maxrss / 1024
+    return timed_process([*flowbot(), *args])
 
 
 RUN_SPECIFIC = {"command_line", "config_sha256"}   # keys naming this run and its config, not results
