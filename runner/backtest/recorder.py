@@ -186,7 +186,10 @@ class RunRecorder(bt.Analyzer):
         data = order.data
         reason = order.info.get("reason", "")
         filled = order.status in (order.Partial, order.Completed)
-        if filled:
+        modified = getattr(order, "modified", False)   # a working order's prices changed in place (IB's modification)
+        if modified:
+            when = bar_time(data)
+        elif filled:
             when = fill_time(data, order)
         elif order.status in (order.Submitted, order.Accepted):
             when = order_created_time(data, order)
@@ -210,7 +213,7 @@ class RunRecorder(bt.Analyzer):
             "size": abs(order.created.size),
             "limit_price": order.created.price if order.exectype in (bt.Order.Limit, bt.Order.StopLimit) else None,
             "stop_price": order.created.price if order.exectype in (bt.Order.Stop, bt.Order.StopLimit) else None,
-            "status": order.getstatusname(), "filled_size": filled_size or None, "fill_price": fill_price,
+            "status": "Modified" if modified else order.getstatusname(), "filled_size": filled_size or None, "fill_price": fill_price,
             "commission": round(commission, 4) if filled else None, "reason": reason,
         })
 
