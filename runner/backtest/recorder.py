@@ -232,8 +232,9 @@ class RunRecorder(bt.Analyzer):
             self.runlog.equity[session_start(bt.num2date(clock))] = (value, cash)
         if int(clock) != self._clock_day:
             self._clock_day, self._equity_key = int(clock), session_time(bt.num2date(clock))
-        if any(position.size for position in broker.positions.values()):
-            data = self.strategy.data
+        data = self.strategy.data
+        if any(position.size for position in broker.positions.values()) and len(data):
+            # (a feed with no bar yet: e.g. a daily playbook's first session while an intraday one holds)
             self.runlog.equity[bar_time(data)] = (value, cash)
         self.runlog.equity[self._equity_key] = (value, cash)
 
