@@ -150,18 +150,20 @@ def kill_plan(rng: random.Random) -> list[tuple[str, int, str]]:
     """(phase, n-th message of it, same day | next day) per kill, phases in the order a trade goes through
     them; each phase and both kinds of restart appear.
 
-    The entry kill's restart is the same day: a next-day restart after it lets the entry fill while the bot
-    is away (a next-open entry fills at the open the restart skips), and the fill kill that follows would find
-    no fill to stand on. The fill kill's restart is the next day: the entry filled on a day whose executions
-    the gateway no longer reports (defect 3), so the journal is the only memory of the fill."""
+    The entry and fill kills restart the same day, the exit kill the next day. A next-day restart after an
+    entry or fill kill lets the whole trade run while the bot is away (a next-open entry fills at the open the
+    restart skips, and its attached target or stop can fill that same day): the gateway then reports
+    neither (executions of the current day only), and the phases after it find nothing to stand on. The
+    exit kill's next-day restart finds the entry filled on an earlier day, known from the journal only
+    (defect 3). The further kills ("any", full proof) are seeded, two of them next day.
+    """
+    phases = list(PHASES)
+    rest: list[str] = []
     if FULL:   # "any": the next message of any order, or a session open or close
-        phases = list(PHASES) + ["any"] * (KILLS_PER_SCENARIO - len(PHASES))
-        rest = ["next day"] * 2 + ["same day"] * (KILLS_PER_SCENARIO - 4)
-    else:
-        phases = list(PHASES)
-        rest = [rng.choice(["same day", "next day"])]
-    rng.shuffle(rest)
-    whens = ["same day", "next day"] + rest
+        phases += ["any"] * (KILLS_PER_SCENARIO - len(PHASES))
+        rest = ["next day"] * 2 + ["same day"] * (KILLS_PER_SCENARIO - 5)
+        rng.shuffle(rest)
+    whens = ["same day", "same day", "next day"] + rest
     return [(phase, 1 if phase == "fill" else rng.choice([1, 1, 2]), when) for phase, when in zip(phases, whens)]
 
 
