@@ -255,6 +255,11 @@ class Journal:
                              " VALUES (?,?,'Modified',NULL,NULL,?)",
                              (order_ref, _now(), f"modified (same orderId): {change or 'prices unchanged'}"))
 
+    def record_refused_modification(self, order_ref: str, code: int, message: str) -> None:
+        """The gateway refused a modification (the order works on as it was): a ``ModifyRefused`` history row."""
+        self._write("INSERT INTO statuses (order_ref, at, status, filled, remaining, message) VALUES (?,?,?,?,?,?)",
+                    (order_ref, _now(), "ModifyRefused", None, None, f"error {code}: {message}"))
+
     def record_status(self, order_ref: str, status: str, filled: float | None = None,
                       remaining: float | None = None, perm_id: int | None = None,
                       avg_price: float | None = None, message: str | None = None) -> None:

@@ -138,7 +138,12 @@ class OrderRouting:
         trade = next((t for t in self.ib.trades() if t.order.orderId == reqId), None)
         status = trade.orderStatus.status if trade is not None else ""
         if status not in ("PendingSubmit", "ApiPending", ""):
-            return   # acknowledged: a refused modification leaves the order working; ib_async already cancelled
+            # Acknowledged: a refused modification leaves the order working at its earlier prices.
+            if status in ("PreSubmitted", "Submitted", "ValidationError") and self.journal is not None:
+                self.journal.record_refused_modification(ref, errorCode, errorString)
+                self.log.bind(order_ref=ref).error(f"modification refused by the gateway ({errorCode} {errorString});"
+                                                   f" the order works on at its earlier prices")
+            return
         message = events.OrderStatus(ref, reqId, 0, "Cancelled", 0.0, 0.0, 0.0, errorCode, errorString)
         self._journal_status(message)
         self._emit(message)

@@ -347,3 +347,29 @@ def test_exits_of_an_entry_sized_at_the_position_limit_are_never_refused_by_it(l
     assert positions["SPY"].quantity == entry.quantity
     for reason in ("stop", "target"):
         assert "Rejected" not in strategy.statuses(reason), (reason, strategy.notes)
+
+
+# -- modifications: the same orderId sent again ------------------------------------------------------
+def test_a_modification_the_gateway_refuses_leaves_the_exit_working_and_is_journaled(library, bars, tmp_path):
+    """A moved stop refused (here 110, off the tick): the stop works on at its earlier price at the gateway, the
+    bot still holds it (neither library takes the refusal for a cancel) and the journal says so."""
+    from runner.ib.orders import OrderSpec
+
+    with gateway(bars) as gw:
+        run = go_live(one_trade(gw, library, tmp_path, bars, **WIDE))
+        advance(gw, run, bars, WARMUP + 1)
+        assert wait_for(lambda: run.strategy.trade_plan is not None and run.strategy.trade_plan.filled, 30)
+        [stop] = [o for o in gw.orders() if o.order_type == "STP"]
+        assert wait_for(lambda: [o for o in gw.orders() if o.order_type == "STP"][0].modifications == 1)
+        [stop] = [o for o in gw.orders() if o.order_type == "STP"]
+        run.store.modify_prices(OrderSpec(stop.order_ref, "SELL", stop.quantity, "STP", auxPrice=stop.aux_price + 0.004))
+        journal = run.store.journal
+        assert wait_for(lambda: any(r["status"] == "ModifyRefused" for r in journal.statuses(stop.order_ref)))
+        advance(gw, run, bars, WARMUP + 2)
+        [after] = [o for o in gw.orders() if o.order_type == "STP"]
+        live = [o for o in run.strategy.exit_orders if o.info.get("reason") == "stop"]
+        strategy = finish(gw, run, bars)
+    assert after.aux_price == stop.aux_price and after.status in ("PreSubmitted", "Submitted")
+    assert after.modifications == 1, "the refused modification changed nothing"
+    assert live and live[0].alive(), "the bot still holds its working stop"
+    assert "Canceled" not in strategy.statuses("stop")
