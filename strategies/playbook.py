@@ -212,12 +212,16 @@ class Playbook(SignalFilters, HoldingWindows, FlowbotStrategy):
         self._tag(self.entry_order, "entry")
         self.entry_order.addinfo(anchor=anchor, filters=filters)
         self.traded_windows.add(window)
+        if exectype == bt.Order.Market:
+            self._send_exit_group(today)
+        # The prices the exits went out at (on the tick at a broker that rounds them), else the plan's.
+        exits = {order.info.get("reason"): order for order in self.exit_orders} if exectype == bt.Order.Market else {}
+        stop = self.order_price(exits.get("stop"), stop)
+        target = self.order_price(exits.get("target"), target)
         self.tell(f"{today}: {'buy' if direction == LONG else 'sell'} {size} at the "
                       f"{'next open' if timing == 'next_open' else 'next close'} ({why}); "
                       f"stop {stop:.2f}, target {'none' if target is None else f'{target:.2f}'}, "
                       f"time exit {exit_day}" + (f"; filters: {filters}" if filters else ""))
-        if exectype == bt.Order.Market:
-            self._send_exit_group(today)
 
     # -- exits -----------------------------------------------------------------
     def _send_exit_group(self, today: dt.date) -> None:

@@ -6,14 +6,17 @@ gets the same checks as one built from a YAML file.
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import ClassVar
+from zoneinfo import ZoneInfo
 
 import backtrader as bt
 import pandas as pd
 from loguru import logger
 
 from strategies.holding_windows import WINDOW_COLUMNS
+from strategies.market_calendar import NEW_YORK
 from strategies.params import PlaybookParams
 
 
@@ -65,6 +68,17 @@ class FlowbotStrategy(bt.Strategy):
             self.log.debug(f"replayed: {text}")
         else:
             self.log.info(text)
+
+    @staticmethod
+    def exchange_time(when: dt.datetime) -> str:
+        """A bar time (backtrader's naive New York time) as the log says it: with its zone."""
+        return f"{when.replace(tzinfo=ZoneInfo(NEW_YORK)):%Y-%m-%d %H:%M %Z}"
+
+    @staticmethod
+    def order_price(order: bt.Order | None, fallback: float | None) -> float | None:
+        """The price ``order`` went out at (a broker may have moved it onto the tick), else ``fallback``."""
+        price = getattr(getattr(order, "created", None), "price", None)
+        return float(price) if price else fallback
 
     def size_by_risk(self, stop_distance: float, price: float) -> int:
         """Whole units risking ``risk_pct`` of equity over ``stop_distance``, capped at

@@ -41,7 +41,7 @@ from runner.ib.broker_exits import AttachedExits
 from runner.ib.broker_guards import BrokerGuards
 from runner.ib.broker_reconnect import ReconnectFollowing
 from runner.ib.broker_replay import ReplayedPositions
-from runner.ib.orders import OrderSpec, TranslationError, order_spec
+from runner.ib.orders import OrderSpec, TranslationError, order_spec, put_on_tick
 
 
 
@@ -204,6 +204,7 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, Reconne
             self.oca_members[group].append(order)
         else:
             self.oca_leader[order.ref] = None
+        put_on_tick(order, self._min_tick(order.data))   # every record shows the price sent
         order.submit(self)
         self.notify(order)
         log = self.log.bind(order_ref=ref)
@@ -217,6 +218,7 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, Reconne
             group = self.oca_leader[order.ref] = ref
         replaying = any(getattr(d, "backfilling", False) for d in self._datas())
         self._follow_filled_entry(order)
+        put_on_tick(order, self._min_tick(order.data))
         entry_state = self._unfilled_entry_of(order)
         attach = parent_ref or (None if replaying else entry_state)
         if entry_state is False and not parent_ref:
@@ -322,8 +324,9 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, Reconne
     def notify(self, order: bt.Order) -> None:
         self.notifs.append(order.clone())
 
-    def _reject(self, order: bt.Order, why: str, margin: bool = False) -> bt.Order:
-        self.log.bind(order_ref=order.info.get("orderRef")).warning(f"order {'margin' if margin else 'rejected'}: {why}")
+    def _reject(self, order: bt.Order, why: str, margin: bool = False, level: str = "WARNING") -> bt.Order:
+        """``level``: DEBUG when the gateway's error was already said (the store's one line about it)."""
+        self.log.bind(order_ref=order.info.get("orderRef")).log(level, f"order {'margin' if margin else 'rejected'}: {why}")
         order.addinfo(reject_reason=why)
         if margin:
             order.margin()

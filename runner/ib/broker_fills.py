@@ -50,7 +50,9 @@ class GatewayFills:
         self.cancelling.discard(m.orderRef)
         if m.status in ("Inactive", "Rejected") or (code and code not in OWN_CANCEL_CODES):
             margin = any(word in (text or "").lower() for word in REJECT_CODES_MARGIN)
-            self._reject(order, f"IB error {code}: {text}" if code else f"IB made the order {m.status}", margin)
+            # A gateway error was said once already, at its level, by the store (library_noise): not again here.
+            self._reject(order, f"IB error {code}: {text}" if code else f"the gateway made the order {m.status}",
+                         margin, level="DEBUG" if code else "ERROR")
         else:
             order.cancel()
             self.notify(order)
