@@ -44,6 +44,8 @@ from strategies.holding_windows import HoldingWindows, span_return  # noqa: F401
 from strategies.strategy_base import FlowbotStrategy
 
 LONG, SHORT = 1, -1
+#: What a broker's rounding onto the tick may move a price by (a cent, US stocks' tick above $1, and float noise).
+ROUNDING = 0.0100001
 
 
 @dataclass
@@ -199,7 +201,7 @@ class Playbook(SignalFilters, HoldingWindows, FlowbotStrategy):
         if not filters_ok:
             self.log.debug(f"{today}: signal ({why}) held back by a filter: {filters}")
             return
-        size = self.size_by_risk(abs(self.bars.close[0] - stop), float(self.bars.close[0]))
+        size = self.size_by_risk(abs(self.bars.close[0] - stop), float(self.bars.close[0]), buy=direction == LONG)
         if size <= 0:
             self.log.info(f"{today}: signal ({why}) but the risk budget buys less than one unit")
             return
@@ -320,12 +322,17 @@ class Playbook(SignalFilters, HoldingWindows, FlowbotStrategy):
         they are re-sent at the anchored prices.
         """
         plan = self.trade_plan
+        before = plan.stop
         self._shift_to_fill(plan)
         if not self.exit_orders:
             self._send_exit_group(today)
             return
         live = [o for o in self.exit_orders if o.alive()]
-        if live and abs(float(self.exit_orders[0].created.price) - plan.stop) > 1e-9 * abs(plan.stop):
+        # Moved by the broker: the stop is at the shifted plan, give or take the broker's rounding onto the
+        # tick (less than half the shift); not moved: it is still the whole shift away.
+        shift = abs(plan.stop - before)
+        if live and shift > 1e-9 * abs(plan.stop) and \
+                abs(float(self.exit_orders[0].created.price) - plan.stop) > max(shift / 2, ROUNDING):
             self._replace_exit_group(today)
 
     @staticmethod

@@ -80,23 +80,29 @@ class FlowbotStrategy(bt.Strategy):
         price = getattr(getattr(order, "created", None), "price", None)
         return float(price) if price else fallback
 
-    def size_by_risk(self, stop_distance: float, price: float) -> int:
+    def size_by_risk(self, stop_distance: float, price: float, buy: bool | None = None) -> int:
         """Whole units risking ``risk_pct`` of equity over ``stop_distance``, capped at
-        ``max_position_pct`` of equity at ``price``; 0 if the stop distance is unusable."""
+        ``max_position_pct`` of equity at ``price``; 0 if the stop distance is unusable. ``buy``: the
+        entry's side, for a broker's per-symbol limit that counts what the account already holds."""
         if not math.isfinite(stop_distance) or stop_distance <= 0:
             return 0
         value = self.broker.getvalue()
         by_risk = value * self.config.risk_pct / 100.0 / stop_distance
         by_value = value * self.config.max_position_pct / 100.0 / price
         size = int(max(0, math.floor(min(by_risk, by_value))))
-        return self._within_broker_limits(size, stop_distance, price)
+        return self._within_broker_limits(size, stop_distance, price, buy)
 
-    def _within_broker_limits(self, size: int, stop_distance: float, price: float) -> int:
+    def _within_broker_limits(self, size: int, stop_distance: float, price: float, buy: bool | None = None) -> int:
         """Cap ``size`` to the limits a broker declares (``max_position_value``, ``max_daily_loss``
         attributes, e.g. the paper broker's risk limits), saying so; brokers without them change nothing."""
         caps = []
         value_cap = getattr(self.broker, "max_position_value", None)
-        if value_cap:
+        room = getattr(self.broker, "position_value_room", None)
+        room = room(self.bars, buy, price) if value_cap and callable(room) and buy is not None else None
+        if room is not None and room[1]:
+            caps.append((math.floor(room[0] / price), f"max_position_value {value_cap:,.0f} per symbol "
+                                                      f"({room[1]:,.0f} already held in the account)"))
+        elif value_cap:
             caps.append((math.floor(value_cap / price), f"max_position_value {value_cap:,.0f}"))
         loss_cap = getattr(self.broker, "max_daily_loss", None)
         if loss_cap:

@@ -327,7 +327,7 @@ class VwapCloseFade(SignalFilters, FlowbotStrategy):
         cfg, plan = self.config, self.plan
         z = (close - vwap) / sigma
         stop, target_price = exit_prices(direction, close, vwap, sigma, cfg)
-        size = self.size_by_risk(abs(close - stop), close)
+        size = self.size_by_risk(abs(close - stop), close, buy=direction == LONG)
         when = self.exchange_time(bt.num2date(self.bars.datetime[0]))
         why = (f"z {z:+.2f} (close {close:.2f}, VWAP {vwap:.2f}, σ {sigma:.3f}), "
                f"{(close / ref - 1) * 100:+.2f}% since the reference {ref:.2f}; {', '.join(plan.eligible)}")
