@@ -77,6 +77,7 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, Reconne
         self.cancelling: set[str] = set()
         self.commissions: dict[str, float] = {}
         self.awaiting: collections.OrderedDict[str, tuple[float, events.Execution]] = collections.OrderedDict()
+        self.unfilled_waiting: list[events.OrderStatus] = []   # cancels waiting for a fill's commission report
         self.gateway_open = dict(snapshot.open_orders)
         self.gateway_known = dict(snapshot.known_orders)
         self.bracket: list[tuple[bt.Order, OrderSpec]] = []

@@ -42,7 +42,13 @@ class GatewayFills:
             self._finish_unfilled(order, m)
 
     def _finish_unfilled(self, order: bt.Order, m: events.OrderStatus) -> None:
-        self._book_all()   # fills reported before the cancel must be booked first
+        # Fills reported before the cancel are booked first (the strategy hears of a fill before the cancel
+        # of its OCA siblings), each with its commission: a cancel arriving while a commission report is on
+        # its way (the gateway sends it 100-300 ms after the execution) waits for it, or COMMISSION_WAIT.
+        if any(exec_id not in self.commissions for exec_id in self.awaiting):
+            self.unfilled_waiting.append(m)
+            return
+        self._book_all()
         if not order.alive():
             return
         code, text = self.errors.get(m.orderRef, (m.errorCode, m.message))
@@ -83,6 +89,10 @@ class GatewayFills:
                 break
             self.awaiting.pop(exec_id)
             self._book(message)
+        if not self.awaiting and self.unfilled_waiting:
+            waiting, self.unfilled_waiting = self.unfilled_waiting, []
+            for message in waiting:
+                self._on_status(message)
 
     def _book_all(self) -> None:
         """Book every waiting fill now (before a cancel or a flatten that must see them)."""
