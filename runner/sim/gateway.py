@@ -192,6 +192,11 @@ class SimulatedGateway:
         return self.server.port if self.server is not None else self._port
 
     @property
+    def history_requests(self) -> list[tuple]:
+        """Every historical-data request received so far (see ``GatewayServer.history_log``)."""
+        return list(self.server.history_log) if self.server is not None else []
+
+    @property
     def clock(self) -> pd.Timestamp:
         """Current sim time, tz-aware America/New_York."""
         moment = self.replay.clock.now() if self.replay is not None else self.start_time
