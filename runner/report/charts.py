@@ -82,8 +82,12 @@ def fixed_auto_positions(ax) -> None:
 
 
 def image(fig, alt: str, caption: str = "") -> str:
+    return figure_html(png(fig), alt, caption)
+
+
+def figure_html(uri: str, alt: str, caption: str = "") -> str:
     cap = f"<figcaption>{caption}</figcaption>" if caption else ""
-    return f"<figure><img alt='{escape(alt)}' src='{png(fig)}'>{cap}</figure>"
+    return f"<figure><img alt='{escape(alt)}' src='{uri}'>{cap}</figure>"
 
 
 def money_axis(ax) -> None:
