@@ -82,3 +82,31 @@ def test_map_forked_computes_a_failed_child_here(monkeypatch):
 
     out = png_workers.map_forked(square, [1, 2, 3, 4])
     assert [int(a[0, 0]) for a in out] == [1, 4, 9, 16]
+
+
+def test_fixed_margins_keep_every_y_label_inside_the_figure_and_clear_of_the_panel_to_its_left():
+    """``fit_margins`` reserves the room the y tick labels take, whatever their size (seeded cases)."""
+    import numpy as np
+
+    from runner.report import charts
+
+    rng = np.random.default_rng(7)
+    for case in range(16):
+        cols = int(rng.integers(1, 4))
+        fig, axes = charts.new_figure(10.6, 2.6, 1, cols, layout=None)
+        for ax in axes.flat:
+            level = 10.0 ** rng.integers(0, 9)
+            ax.plot(np.arange(40), level * (1 + rng.normal(0, 0.2, 40).cumsum()))
+            charts.money_axis(ax) if rng.random() < 0.5 else charts.pct_axis(ax, int(rng.integers(0, 3)))
+            ax.set_title(f"case {case}", loc="left")
+        charts.fit_margins(fig, axes, top=0.3)
+        fig.canvas.draw()   # the tick labels get their text when drawn
+        renderer = fig.canvas.get_renderer()
+        shown = 0
+        for c, ax in enumerate(axes.flat):
+            left_edge = axes.flat[c - 1].get_window_extent(renderer).x1 if c else 0.0
+            for tick in ax.yaxis.get_major_ticks():
+                if tick.label1.get_visible() and tick.label1.get_text():
+                    assert tick.label1.get_window_extent(renderer).x0 >= left_edge, (case, tick.label1.get_text())
+                    shown += 1
+        assert shown >= 2 * cols
