@@ -184,7 +184,7 @@ def _check_bar_kind(frame: pd.DataFrame, strategy) -> pd.DataFrame:
 def _check_session_dates(frame: pd.DataFrame, name: str, kind: str) -> None:
     """Daily bars on a Saturday or Sunday are refused (NYSE has no such session: dates misread, shifted a day
     by a time zone, or another market's bars); weekday bars on an NYSE holiday are said, and kept."""
-    weekdays = frame.index.dayofweek.to_numpy()
+    weekdays = frame.index.day_of_week.to_numpy()
     label = (lambda i: f"line {i + 2}") if kind == "csv" else (lambda i: f"row {i + 1}")
     if (weekdays >= 5).any():
         i = int((weekdays >= 5).argmax())
