@@ -6,8 +6,8 @@ import pytest
 
 from runner.errors import GatewayError
 
-from harness import (PATIENCE, REPLAY_PATIENCE, SESSIONS, WARMUP, Recorder, gateway, live_run, step_sessions,
-                     synthetic_daily, wait_for)
+from harness import (REPLAY_PATIENCE, SESSIONS, WARMUP, Recorder, gateway, live_run, step_sessions, synthetic_daily,
+                     wait_for)
 from test_live_sim import sessions_ahead, source_rows
 
 
