@@ -211,7 +211,8 @@ class RunRecorder(bt.Analyzer):
             "time": when.isoformat(), "strategy": self.name, "symbol": data._name, "order_id": order.ref,
             "side": "buy" if order.isbuy() else "sell", "type": _EXECTYPE_NAMES.get(order.exectype, str(order.exectype)),
             "size": abs(order.created.size),
-            "limit_price": order.created.price if order.exectype in (bt.Order.Limit, bt.Order.StopLimit) else None,
+            "limit_price": order.created.price if order.exectype == bt.Order.Limit else
+            (order.created.pricelimit if order.exectype == bt.Order.StopLimit else None),
             "stop_price": order.created.price if order.exectype in (bt.Order.Stop, bt.Order.StopLimit) else None,
             "status": "Modified" if modified else order.getstatusname(), "filled_size": filled_size or None, "fill_price": fill_price,
             "commission": round(commission, 4) if filled else None, "reason": reason,

@@ -44,7 +44,7 @@ from runner.ib.broker_guards import BrokerGuards
 from runner.ib.broker_reconnect import ReconnectFollowing
 from runner.ib.broker_replay import ReplayedPositions
 from runner.ib.broker_stale import StaleTimeExits
-from runner.ib.orders import OrderSpec, TranslationError, order_spec
+from runner.ib.orders import OrderSpec, TranslationError, order_spec, put_on_tick
 
 
 
@@ -80,6 +80,7 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, Reconne
         self.cancelling: set[str] = set()
         self.commissions: dict[str, float] = {}
         self.awaiting: collections.OrderedDict[str, tuple[float, events.Execution]] = collections.OrderedDict()
+        self.unfilled_waiting: list[events.OrderStatus] = []   # cancels waiting for a fill's commission report
         self.gateway_open = dict(snapshot.open_orders)
         self.gateway_known = dict(snapshot.known_orders)
         self.bracket: list[tuple[bt.Order, OrderSpec]] = []
@@ -208,6 +209,7 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, Reconne
             self.oca_members[group].append(order)
         else:
             self.oca_leader[order.ref] = None
+        put_on_tick(order, self._min_tick(order.data))   # every record shows the price sent
         order.submit(self)
         self.notify(order)
         log = self.log.bind(order_ref=ref)
@@ -221,6 +223,7 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, Reconne
             group = self.oca_leader[order.ref] = ref
         replaying = any(getattr(d, "backfilling", False) for d in self._datas())
         self._follow_filled_entry(order)
+        put_on_tick(order, self._min_tick(order.data))
         entry_state = self._unfilled_entry_of(order)
         attach = parent_ref or (None if replaying else entry_state)
         if entry_state is False and not parent_ref:
@@ -326,8 +329,9 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, Reconne
     def notify(self, order: bt.Order) -> None:
         self.notifs.append(order.clone())
 
-    def _reject(self, order: bt.Order, why: str, margin: bool = False) -> bt.Order:
-        self.log.bind(order_ref=order.info.get("orderRef")).warning(f"order {'margin' if margin else 'rejected'}: {why}")
+    def _reject(self, order: bt.Order, why: str, margin: bool = False, level: str = "WARNING") -> bt.Order:
+        """``level``: DEBUG when the gateway's error was already said (the store's one line about it)."""
+        self.log.bind(order_ref=order.info.get("orderRef")).log(level, f"order {'margin' if margin else 'rejected'}: {why}")
         order.addinfo(reject_reason=why)
         if margin:
             order.margin()

@@ -24,7 +24,7 @@ import dataclasses
 
 import backtrader as bt
 
-from runner.ib.orders import order_spec
+from runner.ib.orders import order_spec, put_on_tick
 
 
 def _fill_shift(entry: bt.Order) -> float:
@@ -75,6 +75,7 @@ class AttachedExits:
                 continue
             exit_order.created.price += shift
             exit_order.price = exit_order.created.price
+            put_on_tick(exit_order, self._min_tick(exit_order.data))
             if any(d is exit_order for d, _ in self.deferred):
                 continue   # not sent yet: it goes out at the moved price
             moved = order_spec(exit_order, ref, min_tick=self._min_tick(exit_order.data))

@@ -93,6 +93,9 @@ class GatewayServer:
         self._restart_now: asyncio.Event | None = None   # set while a simulated restart waits
         self._serving: set[asyncio.Task] = set()
         self._delays = random.Random(options.seed)
+        #: Every historical-data request received, served or refused: (conId, end, duration, bar size,
+        #: what to show, RTH, the simulated time it came); tests count duplicates with it.
+        self.history_log: list[tuple] = []
         self.reports_pending = 0                      # commission reports scheduled, not yet sent
         #: Called on the loop with (kind, client_id) for every order message sent to a client ("status",
         #: "execution", "error", "commission") and at every source bar's open and session close ("open",

@@ -12,7 +12,7 @@ import pytest
 from runner.ib.ib_config import RiskLimits
 from runner.ib.journal import Journal
 
-from harness import SESSIONS, WARMUP, Recorder, gateway, live_run, synthetic_daily, wait_for
+from harness import REPLAY_PATIENCE, SESSIONS, WARMUP, Recorder, gateway, live_run, synthetic_daily, wait_for
 from one_trade import OneTrade
 
 WIDE = dict(stop_pct=20.0, target_pct=20.0, hold=20)   # exits that never fill on these bars
@@ -52,7 +52,7 @@ def advance(gw, run, bars, i, hour="16:30"):
 
 def finish(gw, run, bars):
     gw.resume()
-    assert gw.wait_until_done(60)
+    assert gw.wait_until_done(REPLAY_PATIENCE)
     assert wait_for(lambda: seen(run) and seen(run) >= day(bars, SESSIONS - 1), 30)
     run.stop()
     return run.strategies[0]

@@ -20,7 +20,7 @@ from runner.data.intraday_sample import synthetic_minute_bars
 from runner.paper.session import PaperSession
 from runner.sim import SimulatedGateway
 
-from harness import wait_for
+from harness import PATIENCE, REPLAY_PATIENCE, wait_for
 
 SESSION_BARS = 390
 
@@ -30,7 +30,7 @@ def vwap_config(tmp_path: Path, port: int, library: str, backfill_bars: int, wit
     so SPY is traded by two feeds (SPY daily, SPY@1min) sharing one account position."""
     strategies = [{"name": "vwap_close_fade", "symbol": "SPY", "data": "sample:spy_1min_synthetic",
                    "params": {"every_day": True}}]
-    ib = {"port": port, "library": library, "client_id": 12, "backfill_bars": backfill_bars, "connect_timeout": 5,
+    ib = {"port": port, "library": library, "client_id": 12, "backfill_bars": backfill_bars, "connect_timeout": 30,
           "bar_size": "1min", "journal": str(tmp_path / "journal.sqlite"), "pacing_backoff": 0.2}
     if with_daily:
         strategies.insert(0, {"name": "december_fade", "symbol": "SPY", "data": "sample:sp500"})
@@ -55,7 +55,7 @@ def start(cfg, tmp_path: Path, name: str) -> tuple[PaperSession, threading.Threa
 
 def stop(session: PaperSession, worker: threading.Thread) -> pd.DataFrame:
     session.stop("test over")
-    worker.join(60)
+    worker.join(PATIENCE)
     assert not worker.is_alive()
     orders = session.runlog.orders_frame()
     session.close()
@@ -94,7 +94,7 @@ def test_a_restart_mid_session_follows_the_position_and_sends_no_overnight_flatt
         assert wait_for(lambda: second.store.feeds and all(not f.backfilling for f in second.feeds.values()))
         assert gw.positions()["SPY"].quantity == held, "nothing flattened at the restart"
         gw.resume()
-        assert gw.wait_until_done(180)
+        assert gw.wait_until_done(REPLAY_PATIENCE)
         assert wait_for(lambda: not gw.positions()), "the market-on-close (or an exit) closes it"
         orders = stop(second, worker)
         at_gateway = gw.orders()

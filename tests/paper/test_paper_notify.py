@@ -49,6 +49,19 @@ def test_a_hanging_webhook_fills_the_queue_and_sending_never_waits():
     assert [b["text"] for b in hook.bodies] == ["first", "more 0", "more 1"]
 
 
+def test_a_webhook_trickling_its_answer_is_given_up_on_at_the_timeout():
+    """urllib's timeout is per socket operation: a byte every 0.2 s never trips it. The whole request is
+    bounded: the next message goes out after ``timeout`` seconds."""
+    with WebhookServer("trickle") as hook:
+        notifier = Notifier(NotifyConfig(webhook=hook.url, timeout=1), "run")
+        notifier.send("fill", "first")
+        notifier.send("fill", "second")
+        assert wait_for(lambda: len(hook.bodies) == 2), "the second message went out while the first trickled"
+        assert wait_for(lambda: notifier.failed >= 1) and notifier.sent == 0
+        notifier.close(wait=0.1)
+    assert [b["text"] for b in hook.bodies] == ["first", "second"]
+
+
 def test_events_not_chosen_are_not_sent():
     with WebhookServer() as hook:
         notifier = Notifier(NotifyConfig(webhook=hook.url, events=["risk_stop"]), "run")
