@@ -42,6 +42,7 @@ from strategies.params import PlaybookParams
 from strategies.signals.filter_feeds import SignalFilters
 from strategies.holding_windows import HoldingWindows, span_return  # noqa: F401 - span_return re-exported
 from strategies.strategy_base import FlowbotStrategy
+from strategies.time_exit_hooks import TimeExitHooks
 
 LONG, SHORT = 1, -1
 #: What a broker's rounding onto the tick may move a price by (a cent, US stocks' tick above $1, and float noise).
@@ -63,9 +64,11 @@ class TradePlan:
     anchor: float | None = None     # the decision close the stop and target were measured from
     trailing: bool = False
     time_exit_sent: bool = False
+    flattening: bool = False        # left at market (a refused exit, or a broker could not send the time exit)
+    time_exit_held: bool = False    # a broker that cannot send it in time leaves the trade itself (exit_now)
 
 
-class Playbook(SignalFilters, HoldingWindows, FlowbotStrategy):
+class Playbook(TimeExitHooks, SignalFilters, HoldingWindows, FlowbotStrategy):
     """Common machinery; see the module docstring for the execution contract."""
 
     #: The direction a playbook trades; the report's unconditional comparison uses it.
@@ -246,7 +249,7 @@ class Playbook(SignalFilters, HoldingWindows, FlowbotStrategy):
 
     def _maybe_send_time_exit(self, today: dt.date) -> None:
         plan = self.trade_plan
-        if plan.time_exit_sent or not self.exit_orders:
+        if plan.time_exit_sent or plan.time_exit_held or not self.exit_orders:
             return
         if today >= session_offset(plan.exit_day, -1):
             close_side = self.sell if plan.direction == LONG else self.buy
@@ -256,7 +259,7 @@ class Playbook(SignalFilters, HoldingWindows, FlowbotStrategy):
             plan.time_exit_sent = True
 
     def _manage_open_trade(self, today: dt.date) -> None:
-        if self.exit_orders:
+        if self.exit_orders and not self.trade_plan.flattening:
             self._trail_stop(today)
             self._maybe_send_time_exit(today)
 
@@ -391,3 +394,4 @@ class Playbook(SignalFilters, HoldingWindows, FlowbotStrategy):
         flatten = close_side(data=self.bars, size=plan.size, exectype=bt.Order.Market)
         self._tag(flatten, "flatten")
         self.exit_orders = [flatten]
+        plan.flattening = True

@@ -134,9 +134,11 @@ def eligible_reasons(day: dt.date, p: VwapCloseFadeParams) -> tuple[str, ...]:
 
 
 def session_plan(day: dt.date, p: VwapCloseFadeParams) -> SessionPlan:
-    close_at, cutoff_at = cal.session_close(day), cal.moc_cutoff(day, p.venue)
+    close_at = cal.session_close(day)
     close = dt.datetime.combine(day, dt.time(close_at.hour, close_at.minute))
-    cutoff = dt.datetime.combine(day, dt.time(cutoff_at.hour, cutoff_at.minute))
+    # moc_cutoff's wall-clock time (the close less the venue's minutes; never across a DST change),
+    # without a Timestamp per session.
+    cutoff = close - dt.timedelta(minutes=cal.moc_minutes_before_close(day, p.venue))
     opening = dt.datetime.combine(day, dt.time(9, 30))
     minute = dt.timedelta(minutes=1)
     num = bt.date2num

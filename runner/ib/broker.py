@@ -20,7 +20,9 @@ Contract:
   commissions; positions start from the account and move with fills; value is
   cash plus positions at the feeds' last close, as in a backtest;
 - losing ``risk.max_daily_loss`` from the session's first value cancels open
-  orders, flattens and stops the run (``on_halt``).
+  orders, flattens and stops the run (``on_halt``);
+- a time exit due while the gateway has lost IB (1100) is alerted
+  (``on_alert``) and flattened at the first chance (runner/ib/broker_stale.py).
 """
 from __future__ import annotations
 
@@ -41,12 +43,13 @@ from runner.ib.broker_exits import AttachedExits
 from runner.ib.broker_guards import BrokerGuards
 from runner.ib.broker_reconnect import ReconnectFollowing
 from runner.ib.broker_replay import ReplayedPositions
+from runner.ib.broker_stale import StaleTimeExits
 from runner.ib.orders import OrderSpec, TranslationError, order_spec, put_on_tick
 
 
 
 class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, ReconnectFollowing,
-               ReplayedPositions, bt.BrokerBase):
+               ReplayedPositions, StaleTimeExits, bt.BrokerBase):
     """Orders, cash, value and positions through :class:`runner.ib.store.IBStore`."""
 
     def __init__(self, store, snapshot: events.Reconciled, risk: RiskLimits | None = None,
@@ -102,6 +105,7 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, Reconne
         store.subscribe(events.Connectivity, self._on_connectivity)
         store.subscribe(events.Reconciled, self._on_reconciled)
         store.subscribe(events.Position, self._on_position)
+        self._init_stale_exits(getattr(store.cfg, "stale_exit_minutes", 30.0))
         self._journal_gateway_statuses(self.gateway_known)
         self._infer_fills_while_away()
 
@@ -348,3 +352,4 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, Reconne
         self._book_ready()
         self._check_daily_loss()
         self._alert_while_lost()
+        self._watch_stale_time_exits()

@@ -43,8 +43,8 @@ class NotifyConfig(PlainInputModel):
         "generic", description="JSON body: generic ({event, text, content, run, time}), discord ({content}), "
                                "telegram ({chat_id, text}).")
     chat_id: str | None = Field(None, description="Telegram chat id (format: telegram only).")
-    events: list[Literal["fill", "reject", "disconnect", "reconnect", "risk_stop", "stop"]] = Field(
-        default_factory=lambda: ["fill", "reject", "disconnect", "reconnect", "risk_stop", "stop"],
+    events: list[Literal["fill", "reject", "disconnect", "reconnect", "risk_stop", "stale_exit", "stop"]] = Field(
+        default_factory=lambda: ["fill", "reject", "disconnect", "reconnect", "risk_stop", "stale_exit", "stop"],
         description="Which events to send.")
     timeout: float = Field(5.0, gt=0, le=60, description="Seconds to wait for the webhook per message.")
     queue_size: int = Field(100, ge=1, le=10_000, description="Messages waiting to be sent at most; more are dropped.")

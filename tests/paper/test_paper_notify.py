@@ -98,3 +98,19 @@ def test_a_failing_or_hanging_webhook_never_stops_trading(library, tmp_path, mod
         assert notifier.dropped >= 1, "messages beyond the queue were dropped, not waited for"
     else:
         assert notifier.failed >= 1 and notifier.sent == 0
+
+
+def test_the_brokers_stale_exit_alert_reaches_the_webhook(library, tmp_path):
+    """Issue 10, defect 10: the broker's alert for a time exit due while the gateway has lost IB is a webhook
+    event (``stale_exit``) of the session, on by default (runner/ib/broker_stale.py raises it)."""
+    bars = minute_bars()
+    with WebhookServer() as hook, gateway(bars) as gw:
+        session = PaperSession(combined_config(tmp_path, gw.port, library, notify={"webhook": hook.url}),
+                               journal_dir=tmp_path / "logs", folder=tmp_path)
+        session.start()
+        try:
+            session.broker.on_alert("stale_exit", "SPY: time exit due while 1100 lasts")
+            assert wait_for(lambda: "stale_exit" in hook.events())
+        finally:
+            session.close()
+    assert [b["text"] for b in hook.bodies if b["event"] == "stale_exit"] == ["SPY: time exit due while 1100 lasts"]
