@@ -344,6 +344,7 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, Reconne
     # -- the backtrader tick ----------------------------------------------------------
     def next(self):
         self.store.pump()
+        self._await_commissions()
         if ((self.deferred or not self.replay_settled)
                 and not any(getattr(d, "backfilling", False) for d in self._datas())):
             self.replay_settled = True   # once the replay of history has ended (and after, for late exits)

@@ -94,6 +94,19 @@ class GatewayFills:
             for message in waiting:
                 self._on_status(message)
 
+    def _await_commissions(self) -> None:
+        """A cancel is waiting for a fill's commission report (see :meth:`_finish_unfilled`): wait for the
+        report here, on this bar, up to the fill's ``COMMISSION_WAIT``; the strategy must hear of the fill
+        and the cancel before the next bar, which after a close exit is the next session's."""
+        while self.unfilled_waiting and self.awaiting:
+            pending = [deadline for exec_id, (deadline, _) in self.awaiting.items() if exec_id not in self.commissions]
+            left = min(pending, default=0.0) - time.monotonic()
+            if left <= 0:
+                break
+            self.store.pump(timeout=min(left, 0.05))
+            self._book_ready()
+        self._book_ready()
+
     def _book_all(self) -> None:
         """Book every waiting fill now (before a cancel or a flatten that must see them)."""
         for exec_id in list(self.awaiting):

@@ -84,8 +84,11 @@ class SessionMonitor:
             self._resumed = True
             self._say_resuming(working)
         pnl = value - self._start_value if value is not None and self._start_value is not None else None
+        held = getattr(getattr(self.broker, "positions", {}).get(symbol), "size", position)
+        # A symbol two playbooks share (SPY and SPY@1min): the feed's playbook's own part, and the account's sum.
+        account = f" (its playbook's; account {symbol} {held:+g})" if held != position else ""
         self.log.info(f"{name} {feed.size} bar ending {when:%Y-%m-%d %H:%M %Z}: close {close:,.2f}, position {symbol} "
-                      f"{position:+g}, {len(working)} open order(s), P&L {_money(pnl)} "
+                      f"{position:+g}{account}, {len(working)} open order(s), P&L {_money(pnl)} "
                       f"(realised {_money(self._realised)})")
         self.status.merge("last_bar", name, {"time": when.isoformat(), "bar_size": str(feed.size), "close": close})
         self._refresh(working)
