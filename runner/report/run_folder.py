@@ -108,7 +108,34 @@ def write_text(path: Path, text: str) -> None:
 
 
 def write_csv(path: Path, frame: pd.DataFrame) -> None:
-    write_text(path, frame.to_csv(index=False))
+    write_text(path, csv_text(frame))
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """``frame.to_csv(index=False)``, the same text, with its time-zone-aware time columns written faster:
+    pandas formats each such stamp in Python (0.2 s for an equity.csv of 10,000 rows); here the wall
+    clock times are formatted by numpy and the few distinct UTC offsets once each."""
+    fast = {name: text for name in frame.columns
+            if isinstance(frame[name].dtype, pd.DatetimeTZDtype) and (text := _aware_stamps(frame[name])) is not None}
+    return (frame.assign(**fast) if fast else frame).to_csv(index=False)
+
+
+def _aware_stamps(times: pd.Series):
+    """``2024-03-08 16:00:00-05:00`` per stamp as pandas writes it, or None where it would write
+    otherwise (missing times, fractions of a second: left to pandas)."""
+    import numpy as np
+
+    utc = times.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ns]")
+    wall = times.dt.tz_localize(None).to_numpy("datetime64[ns]")
+    if np.isnat(utc).any() or (utc.astype("int64") % 1_000_000_000).any():
+        return None
+    offsets = (wall - utc).astype("timedelta64[s]").astype("int64")
+    distinct, which = np.unique(offsets, return_inverse=True)
+    if (distinct % 60).any():
+        return None   # an offset in seconds: pandas' own text
+    names = np.array([f"{'-' if o < 0 else '+'}{abs(o) // 3600:02d}:{abs(o) % 3600 // 60:02d}" for o in distinct])
+    clock = np.char.replace(np.datetime_as_string(wall.astype("datetime64[s]"), unit="s"), "T", " ")
+    return pd.Series(np.char.add(clock, names[which.reshape(-1)]), index=times.index, dtype=object)
 
 
 def write_json(path: Path, data: dict) -> None:

@@ -168,6 +168,8 @@ cfg = load_config({str(ROOT / "config" / "backtest.yaml")!r})
 cfg = cfg.model_copy(update={{"strategies": cfg.strategies[:1]}})
 result = run_backtest(cfg)
 assert "matplotlib" not in sys.modules, "matplotlib imported before any report"
+from runner.report import png_workers
+png_workers.a_core_is_free = lambda: False   # drawn in this process (not in forked children) to be seen here
 write_backtest_outputs(Path({str(tmp_path)!r}), cfg, result, [])
 assert "matplotlib" in sys.modules and "matplotlib.pyplot" not in sys.modules
 print("ok")
