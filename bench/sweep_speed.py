@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -57,6 +58,13 @@ def through_backtest(base: Path, row: dict) -> dict:
     return run_backtest(cfg).metrics
 
 
+def _cpu() -> tuple[float, float]:
+    """(this process's, its ended children's) user + system CPU seconds: the workers' CPU over the sweep's
+    wall time says whether they ran side by side (2 with two free cores) and whether a worker repeats work."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", type=int, default=12, help="runs re-run through run_backtest and compared")
@@ -78,13 +86,16 @@ def main() -> None:
         for label, workers in (("before", 1), (1, 1), (2, 2)):
             figures._session_spans = afresh if label == "before" else remembered
             load = os.getloadavg()[0]
+            before_cpu = _cpu()
             started = time.perf_counter()
             result = optimize(sweep, workers=workers, out=Path(tmp) / f"w{label}", progress=False, summary=False)
             times[label] = time.perf_counter() - started
+            parent_cpu, workers_cpu = (a - b for a, b in zip(_cpu(), before_cpu))
             rows[label] = sorted(read_results(result.folder / "results.csv"), key=lambda r: r["run"])
             print(f"{label} ({workers} worker{'s' if workers > 1 else ''}): {times[label]:.1f} s for {result.ran} "
                   f"runs ({times[label] / max(result.ran, 1) * 1000:.0f} ms a run; 1-minute load average before: "
-                  f"{load:.2f})")
+                  f"{load:.2f}); CPU: workers {workers_cpu:.1f} s ({workers_cpu / times[label]:.2f} cores busy "
+                  f"on average), this process {parent_cpu:.1f} s")
         figures._session_spans = remembered
     strip = lambda r: {k: v for k, v in r.items() if k != "seconds"}   # noqa: E731
     same_workers = ([strip(r) for r in rows[1]] == [strip(r) for r in rows[2]]
