@@ -387,54 +387,6 @@ def _parse_numbers(values: pd.Series, column: str, source: str, line, decimal: s
     return numbers
 
 
-def read_parquet_bars(path: Path, *, columns: dict[str, str] | None = None, timezone: str = NEW_YORK) -> pd.DataFrame:
-    """Read and validate a Parquet bar file (time as the index or as a column)."""
-    source = str(path)
-    _check_readable(path)
-    try:
-        raw = pd.read_parquet(path)
-    except Exception as exc:  # pyarrow raises many types for a file that is not Parquet
-        raise DataError(f"{source}: not a readable Parquet file ({type(exc).__name__}: {exc})") from None
-    if isinstance(raw.index, pd.DatetimeIndex):
-        raw = raw.reset_index(names="time" if raw.index.name is None else raw.index.name)
-    mapping = match_columns([str(c) for c in raw.columns], columns, source)
-
-    def row(i: int) -> str:
-        return f"row {i + 1}"
-
-    times = raw[mapping["time"]]
-    if pd.api.types.is_numeric_dtype(times) or pd.api.types.is_bool_dtype(times):
-        raise DataError(f"{source}: column {mapping['time']!r} holds {times.dtype} values, not times (epoch "
-                        f"numbers are not read as dates); expected timestamps")
-    if not pd.api.types.is_datetime64_any_dtype(times):
-        index = _parse_times(times.astype(str), None, timezone, source, row)
-    else:
-        index = localize(pd.DatetimeIndex(times), timezone, source, row)
-    frame = pd.DataFrame(index=index)
-    for ours in ("open", "high", "low", "close", "adj_close", "volume"):
-        if ours in mapping:
-            column = raw[mapping[ours]]
-            if pd.api.types.is_bool_dtype(column) or not (pd.api.types.is_numeric_dtype(column)
-                                                          or pd.api.types.is_object_dtype(column)
-                                                          or pd.api.types.is_string_dtype(column)):
-                raise DataError(f"{source}: column {mapping[ours]!r} ({ours}) holds {column.dtype} values; "
-                                f"expected numbers")
-            frame[ours] = _parquet_numbers(column, ours, source, row)
-    if "volume" not in frame:
-        raise DataError(f"{source}: missing column for volume; the file has {_listed(list(raw.columns))}")
-    return validate_bars(frame, source, row)
-
-
-def _parquet_numbers(column: pd.Series, ours: str, source: str, row) -> np.ndarray:
-    if pd.api.types.is_numeric_dtype(column):
-        return column.to_numpy(dtype="float64", na_value=np.nan)
-    flags = column.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(dtype=bool)
-    if flags.any():
-        i = int(np.argmax(flags))
-        raise DataError(f"{source}: {row(i)}: {ours} is {column.iloc[i]!r}; expected a number")
-    return _parse_numbers(column.astype(str), ours, source, row)
-
-
 def write_parquet_bars(bars: pd.DataFrame, path: Path) -> None:
     """Write bars atomically (a temporary file renamed into place)."""
     path.parent.mkdir(parents=True, exist_ok=True)

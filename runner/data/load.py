@@ -8,7 +8,8 @@ import pandas as pd
 from runner.config import DataSource, RunConfig
 from runner.data.bars import clip_window, is_daily
 from runner.data.intraday import check_intraday
-from runner.data.files import read_csv_bars, read_parquet_bars
+from runner.data.files import read_csv_bars
+from runner.data.parquet_bars import read_parquet_bars
 from runner.data.sample import load_sample
 from runner.data.bars import extra_feed_name
 from runner.errors import DataError

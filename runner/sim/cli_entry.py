@@ -154,7 +154,7 @@ def _read(source: str, delimiter: str | None = None) -> pd.DataFrame:
     if not path.exists():
         raise DataError(f"gateway-sim: no such data file: {path}")
     if path.suffix == ".parquet":
-        from runner.data.files import read_parquet_bars
+        from runner.data.parquet_bars import read_parquet_bars
 
         return read_parquet_bars(path)
     from runner.data.files import read_csv_bars

@@ -34,6 +34,12 @@ from .replay import Replay
 from .server import GatewayOptions, GatewayServer, require_loopback
 from .sessions import NEW_YORK
 
+#: Bounds on the control calls below: safety nets against a hung loop, never a speed requirement
+#: (a loaded machine only makes them slower). A replay step that waits for the client at each session
+#: close (``set_pause_hook``) may take minutes there.
+CONTROL_TIMEOUT = 120.0
+ADVANCE_TIMEOUT = 600.0
+
 
 class OrderView(NamedTuple):
     """A snapshot of one order, for assertions."""
@@ -54,6 +60,7 @@ class OrderView(NamedTuple):
     order_ref: str
     parent_id: int
     oca_group: str
+    modifications: int = 0   # the same orderId re-sent and accepted: a modification, never a new order
 
 
 class SimulatedGateway:
@@ -118,7 +125,7 @@ class SimulatedGateway:
 
     # -- lifecycle ------------------------------------------------------------------------
 
-    def start(self, timeout: float = 10.0) -> "SimulatedGateway":
+    def start(self, timeout: float = CONTROL_TIMEOUT) -> "SimulatedGateway":
         self._thread = threading.Thread(target=self._run, name="sim-gateway", daemon=True)
         self._thread.start()
         if not self._ready.wait(timeout):
@@ -171,7 +178,7 @@ class SimulatedGateway:
         task.cancel()
         await self.server.shutdown()
 
-    def _call(self, fn: Callable[[], Any], timeout: float = 10.0) -> Any:
+    def _call(self, fn: Callable[[], Any], timeout: float = CONTROL_TIMEOUT) -> Any:
         """Run ``fn`` on the gateway's loop and return its result (awaiting it if it is awaitable)."""
         if self._loop is None:
             raise RuntimeError("the simulated gateway is not started")
@@ -189,6 +196,11 @@ class SimulatedGateway:
     @property
     def port(self) -> int:
         return self.server.port if self.server is not None else self._port
+
+    @property
+    def history_requests(self) -> list[tuple]:
+        """Every historical-data request received so far (see ``GatewayServer.history_log``)."""
+        return list(self.server.history_log) if self.server is not None else []
 
     @property
     def clock(self) -> pd.Timestamp:
@@ -211,7 +223,7 @@ class SimulatedGateway:
     def resume(self) -> None:
         self._call(lambda: self.replay.resume())
 
-    def advance_to(self, moment, timeout: float = 30.0) -> pd.Timestamp:
+    def advance_to(self, moment, timeout: float = ADVANCE_TIMEOUT) -> pd.Timestamp:
         """Run the replay up to sim time ``moment`` (naive = New York) and pause there."""
         stamp = pd.Timestamp(moment)
         stamp = stamp.tz_localize(NEW_YORK) if stamp.tz is None else stamp
@@ -224,7 +236,7 @@ class SimulatedGateway:
         """Close every client socket; with ``restart_seconds`` refuse connections that long."""
         before = self._call(lambda: set(self.server.sessions))
         asyncio.run_coroutine_threadsafe(self.server.drop_all(restart_seconds), self._loop)
-        deadline = time.monotonic() + 5.0
+        deadline = time.monotonic() + CONTROL_TIMEOUT
         while self._call(lambda: before & self.server.sessions) and time.monotonic() < deadline:
             time.sleep(0.01)
 
@@ -260,7 +272,7 @@ class SimulatedGateway:
             return [OrderView(o.order_id, o.client_id, o.perm_id, o.symbol, o.ticket.action, o.ticket.quantity,
                               o.ticket.order_type, o.ticket.lmt_price, o.ticket.aux_price, o.ticket.tif,
                               o.status, o.filled, o.avg_fill_price, o.ticket.order_ref, o.ticket.parent_id,
-                              o.ticket.oca_group) for o in self.exchange.orders.values()]
+                              o.ticket.oca_group, o.modifications) for o in self.exchange.orders.values()]
         return self._call(snapshot)
 
     def fills(self) -> list[Execution]:

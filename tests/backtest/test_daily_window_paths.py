@@ -89,6 +89,10 @@ def test_the_precomputed_atr_is_backtraders_value_for_value():
                             "strategies.january_snapback.params.atr_period": 5}),
 ])
 def test_window_feeds_make_the_plain_paths_run(only, overrides, monkeypatch):
+    # The metrics carry the checkout's git state (``git status`` with a 5 s timeout): on a loaded machine,
+    # or with a commit landing between the two runs, it differed between them ("abc+dirty" against None)
+    # and this test failed on the run's record, not on its numbers. One state for both runs.
+    monkeypatch.setattr("runner.report.provenance._git_commit", lambda: "0" * 40)
     cfg = _daily_config(overrides, only)
     bars = load_run_bars(cfg)
     assert set(window_feeds(cfg, bars)) == set(bars)   # every daily feed is windowed

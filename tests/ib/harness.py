@@ -56,6 +56,8 @@ def gateway(bars, **kw):
 #: Bounded waits are safety nets against hangs, never a speed requirement: generous, so that a loaded
 #: machine only makes a test slower, not red.
 PATIENCE = 120.0
+#: The same for a whole replay, whose gateway waits for the bot at every session close (minutes when loaded).
+REPLAY_PATIENCE = 600.0
 
 
 def wait_for(condition, timeout: float = PATIENCE, interval: float = 0.02) -> bool:
@@ -226,4 +228,4 @@ class Recorder(bt.Strategy):
         return [s for n, s, _, _ in self.notes if n == name]
 
 
-__all__ = ["synthetic_daily", "wait_for", "settle", "step_sessions", "PATIENCE", "live_run", "Recorder", "LiveRun", "events", "follow", "caught_up"]
+__all__ = ["synthetic_daily", "wait_for", "settle", "step_sessions", "PATIENCE", "REPLAY_PATIENCE", "live_run", "Recorder", "LiveRun", "events", "follow", "caught_up"]

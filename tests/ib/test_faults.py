@@ -6,7 +6,7 @@ import pytest
 
 from runner.errors import GatewayError
 
-from harness import (PATIENCE, SESSIONS, WARMUP, Recorder, gateway, live_run, step_sessions, synthetic_daily,
+from harness import (REPLAY_PATIENCE, SESSIONS, WARMUP, Recorder, gateway, live_run, step_sessions, synthetic_daily,
                      wait_for)
 from test_live_sim import sessions_ahead, source_rows
 
@@ -34,7 +34,7 @@ def start_live(gw, run):
 def finish(gw, run, bars):
     step_sessions(gw, run.store, run.feeds.values(), sessions_ahead(gw))
     gw.resume()
-    assert gw.wait_until_done(PATIENCE)
+    assert gw.wait_until_done(REPLAY_PATIENCE)
     last = bars.index[-1].date()
     assert wait_for(lambda: run.strategy.bars and run.strategy.bars[-1][0] >= last)
     run.stop()

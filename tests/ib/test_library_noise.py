@@ -83,7 +83,7 @@ def _seen_lines(library, tmp_path, caplog, arrange):
     """Run a daily replay with ``arrange(gw, run)`` armed; return (loguru lines, library records >= WARNING)."""
     from loguru import logger
 
-    from harness import Recorder, gateway, live_run, synthetic_daily, SESSIONS, wait_for
+    from harness import REPLAY_PATIENCE, Recorder, gateway, live_run, synthetic_daily, SESSIONS, wait_for
     from runner.ib.library_noise import store_noise
 
     bars = synthetic_daily(1, SESSIONS)
@@ -99,7 +99,7 @@ def _seen_lines(library, tmp_path, caplog, arrange):
                 assert wait_for(lambda: run.store.feeds and all(not f.backfilling for f in run.feeds.values())
                                 and run.cerebro.runningstrats)
                 gw.resume()
-                assert gw.wait_until_done(120)
+                assert gw.wait_until_done(REPLAY_PATIENCE)
                 last = bars.index[-1].date()
                 assert wait_for(lambda: run.strategy.bars and run.strategy.bars[-1][0] >= last)
                 run.stop()

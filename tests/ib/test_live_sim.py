@@ -9,8 +9,8 @@ from runner.errors import GatewayError, SafetyError
 from runner.ib.ib_config import IBConfig, RiskLimits
 from runner.ib.store import IBStore
 
-from harness import (PATIENCE, SESSIONS, WARMUP, Recorder, gateway, live_run, step_sessions, synthetic_daily,
-                     wait_for)
+from harness import (PATIENCE, REPLAY_PATIENCE, SESSIONS, WARMUP, Recorder, gateway, live_run, step_sessions,
+                     synthetic_daily, wait_for)
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def replay(gw, run):
     assert wait_for(lambda: run.store.feeds and all(not f.backfilling for f in run.feeds.values()))
     step_sessions(gw, run.store, run.feeds.values(), sessions_ahead(gw))
     gw.resume()
-    assert gw.wait_until_done(PATIENCE)
+    assert gw.wait_until_done(REPLAY_PATIENCE)
     last = gw.clock.date()
     assert wait_for(lambda: run.strategy.bars and run.strategy.bars[-1][0] >= last)
     run.stop()

@@ -12,7 +12,7 @@ import pytest
 from runner.ib.ib_config import RiskLimits
 from runner.ib.journal import Journal
 
-from harness import SESSIONS, WARMUP, Recorder, gateway, live_run, synthetic_daily, wait_for
+from harness import REPLAY_PATIENCE, SESSIONS, WARMUP, Recorder, gateway, live_run, synthetic_daily, wait_for
 from one_trade import OneTrade
 
 WIDE = dict(stop_pct=20.0, target_pct=20.0, hold=20)   # exits that never fill on these bars
@@ -52,7 +52,7 @@ def advance(gw, run, bars, i, hour="16:30"):
 
 def finish(gw, run, bars):
     gw.resume()
-    assert gw.wait_until_done(60)
+    assert gw.wait_until_done(REPLAY_PATIENCE)
     assert wait_for(lambda: seen(run) and seen(run) >= day(bars, SESSIONS - 1), 30)
     run.stop()
     return run.strategies[0]
@@ -86,7 +86,13 @@ def test_stop_and_target_go_out_on_the_tick_in_the_safe_direction(library, bars,
     assert stop.status in ("PreSubmitted", "Submitted") and target.status == "Submitted"
     assert at_gateway["MKT"].status == "Filled"
     assert stop.parent_id == target.parent_id == at_gateway["MKT"].order_id, "attached to the entry"
-    assert strategy.statuses("stop") == ["Submitted", "Accepted"]
+    # Moved in place: IB's modification (the same orderId sent again), recorded as one, never a new order.
+    assert stop.modifications == target.modifications == 1 and at_gateway["MKT"].modifications == 0
+    journal = Journal(tmp_path / "journal.sqlite", read_only=True)
+    for moved in (stop, target):
+        rows = [r["status"] for r in journal.statuses(moved.order_ref)]
+        assert rows.count("Modified") == 1 and rows.index("Modified") > 0, rows
+    assert strategy.statuses("stop") == ["Submitted", "Accepted", "Accepted"], "the move notified (orders.csv)"
 
 
 # -- 2: terminal statuses with nothing remaining -------------------------------------------------------

@@ -13,7 +13,7 @@ from runner.data.load import load_run_bars
 from runner.paper.session import PaperSession, feed_symbols
 from runner.sim import SimulatedGateway
 
-from harness import wait_for
+from harness import PATIENCE, REPLAY_PATIENCE, wait_for
 from test_parity import comparable
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,7 +28,7 @@ def run_config(tmp_path: Path, min_pct: float, port: int = 4002, library: str = 
     raw.update(start=START, end=END, output={"folder": str(tmp_path / "logs"), "report": False},
                # the gateway charges IB's fixed commission and fills without slippage
                broker={"slippage_pct": 0, "commission": {"per_share": 0.005, "minimum": 1.0, "maximum_pct": 100}})
-    raw["ib"].update(port=port, library=library, client_id=12, backfill_bars=0, connect_timeout=5)
+    raw["ib"].update(port=port, library=library, client_id=12, backfill_bars=0, connect_timeout=30)
     return validate_config(raw, "paper_filters.yaml")
 
 
@@ -45,12 +45,12 @@ def paper_run(cfg, bars, tmp_path: Path) -> PaperSession:
         streams = lambda: sorted(sum(gw.realtime_subscriptions().values(), []))  # noqa: E731
         assert wait_for(lambda: streams() == sorted(symbols), 30), "subscribed before the replay starts"
         gw.resume()
-        assert gw.wait_until_done(180)
+        assert gw.wait_until_done(REPLAY_PATIENCE)
         last = bars["SPY"].index[-1].date()
         assert wait_for(lambda: all(f.delivered and f.delivered[-1].time.date() >= last
                                     for f in session.feeds.values()), 30)
         session.stop("test over")
-        worker.join(30)
+        worker.join(PATIENCE)
         session.close()
     assert not worker.is_alive()
     return session

@@ -14,7 +14,7 @@ from runner.config import DataSource
 from runner.data.load import load_source
 from runner.sim import SimulatedGateway
 
-from harness import wait_for
+from harness import PATIENCE, REPLAY_PATIENCE, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SNAPBACK = {"five_day_return_pct": -1.0, "opex_return_pct": -2.0, "hold_sessions": 5, "stop_atr": 2.0,
@@ -33,7 +33,7 @@ def write_config(tmp_path: Path, port: int, library: str) -> Path:
         "name": "process-test",
         "strategies": [{"name": "january_snapback", "symbol": "SPX", "data": "sample:sp500", "params": SNAPBACK}],
         "ib": {"port": port, "client_id": 7, "library": library, "journal": str(tmp_path / "journal.sqlite"),
-               "backfill_bars": 300, "connect_timeout": 5, "backoff_initial": 0.1, "pacing_backoff": 0.2},
+               "backfill_bars": 300, "connect_timeout": 30, "backoff_initial": 0.1, "pacing_backoff": 0.2},
         "output": {"folder": str(tmp_path / "logs"), "report": False},
     }
     path = tmp_path / "paper.yaml"
@@ -90,10 +90,10 @@ def test_kill_9_and_restart_never_sends_an_order_twice(library, spx, tmp_path):
         try:
             assert wait_for(lambda: live(tmp_path / "run2"), 60), "second process is live"
             gw.resume()
-            assert gw.wait_until_done(120)
+            assert gw.wait_until_done(REPLAY_PATIENCE)
             assert wait_for(lambda: len(gw.orders()) >= 3, 30), "entry, then its stop and target"
             second.send_signal(signal.SIGTERM)
-            output, _ = second.communicate(timeout=30)
+            output, _ = second.communicate(timeout=PATIENCE)
         finally:
             second.kill()
         at_gateway = gw.orders()
@@ -121,7 +121,7 @@ def test_ctrl_c_and_sigterm_end_the_session_cleanly(library, spx, tmp_path, sig)
         try:
             assert wait_for(lambda: streaming(gw), 60)
             proc.send_signal(sig)
-            output, _ = proc.communicate(timeout=30)
+            output, _ = proc.communicate(timeout=PATIENCE)
         finally:
             proc.kill()
         assert wait_for(lambda: gw.connected_clients() == [], 10), "disconnected"
@@ -135,7 +135,7 @@ def test_duration_ends_the_session(library, spx, tmp_path):
     with gw:
         config = write_config(tmp_path, gw.port, library)
         proc = start_paper(config, tmp_path / "run", "--duration", "3")
-        output, _ = proc.communicate(timeout=90)
+        output, _ = proc.communicate(timeout=PATIENCE)
     assert proc.returncode == 0, output.decode()[-3000:]
     assert "--duration 3 s elapsed" in (tmp_path / "run" / "run.log").read_text()
 
@@ -143,7 +143,7 @@ def test_duration_ends_the_session(library, spx, tmp_path):
 def test_live_port_exits_2_before_connecting(tmp_path):
     config = write_config(tmp_path, 4001, "ib_insync")
     proc = start_paper(config, tmp_path / "run")
-    output, _ = proc.communicate(timeout=60)
+    output, _ = proc.communicate(timeout=PATIENCE)
     assert proc.returncode == 2
     assert "4001 is a live-trading port" in output.decode()
     assert not (tmp_path / "run").exists(), "nothing written"
@@ -152,7 +152,7 @@ def test_live_port_exits_2_before_connecting(tmp_path):
 def test_unreachable_gateway_exits_3_naming_host_and_port(tmp_path, free_port):
     config = write_config(tmp_path, free_port, "ib_insync")
     proc = start_paper(config, tmp_path / "run")
-    output, _ = proc.communicate(timeout=60)
+    output, _ = proc.communicate(timeout=PATIENCE)
     assert proc.returncode == 3
     assert f"127.0.0.1:{free_port}" in output.decode()
 
@@ -161,8 +161,8 @@ def test_unknown_contract_exits_2_naming_the_symbol(library, spx, tmp_path):
     gw = SimulatedGateway({"SPY": spx}, speed=0, paused=True, warmup_sessions=300).start()
     try:
         config = write_config(tmp_path, gw.port, library)   # trades "SPX", which the gateway does not list
-        proc = start_paper(config, tmp_path / "run", "--duration", "20")
-        output, _ = proc.communicate(timeout=90)
+        proc = start_paper(config, tmp_path / "run", "--duration", "600")
+        output, _ = proc.communicate(timeout=PATIENCE)
     finally:
         gw.stop()
     text = output.decode()
@@ -178,7 +178,7 @@ def test_a_journal_in_use_by_another_session_exits_2_at_start(library, spx, tmp_
     try:
         config = write_config(tmp_path, gw.port, library)
         proc = start_paper(config, tmp_path / "run")
-        output, _ = proc.communicate(timeout=90)
+        output, _ = proc.communicate(timeout=PATIENCE)
         placed = gw.orders()
     finally:
         gw.stop()

@@ -15,7 +15,7 @@ from runner.ib.broker import IBBroker
 from runner.paper.session import PaperSession
 from runner.sim import SimulatedGateway
 
-from harness import follow, wait_for
+from harness import PATIENCE, REPLAY_PATIENCE, follow, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 WINDOWS = {   # each window holds one trade of the playbook on the embedded S&P 500 sample
@@ -34,7 +34,7 @@ def run_config(playbook: str, tmp_path: Path, port: int = 4002, library: str = "
         # the gateway charges IB's fixed commission and fills without slippage
         "broker": {"slippage_pct": 0, "commission": {"per_share": 0.005, "minimum": 1.0, "maximum_pct": 100}},
         "strategies": [strategy],
-        "ib": {"port": port, "library": library, "client_id": 11, "backfill_bars": 0, "connect_timeout": 5,
+        "ib": {"port": port, "library": library, "client_id": 11, "backfill_bars": 0, "connect_timeout": 30,
                "feed_symbols": {"SPX.bonds": "BOND"}},
         "output": {"folder": str(tmp_path / "logs"), "report": False},
     }
@@ -98,13 +98,13 @@ def assert_paper_matches_backtest(playbook: str, library: str, tmp_path: Path, *
         streams = lambda: sorted(sum(gw.realtime_subscriptions().values(), []))  # noqa: E731
         assert wait_for(lambda: streams() == sorted(symbols), 30), "subscribed before the replay starts"
         gw.resume()
-        assert gw.wait_until_done(180)
+        assert gw.wait_until_done(REPLAY_PATIENCE)
         last = bars["SPX"].index[-1].date()
         assert wait_for(lambda: all(f.delivered and f.delivered[-1].time.date() >= last
                                     for f in session.feeds.values()), 30)
         gw.set_pause_hook(None)
         session.stop("test over")
-        worker.join(30)
+        worker.join(PATIENCE)
         session.close()
     assert not worker.is_alive()
     paper = session.runlog.orders_frame()

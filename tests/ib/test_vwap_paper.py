@@ -20,18 +20,9 @@ from runner.data.intraday_sample import synthetic_minute_bars
 from runner.paper.session import PaperSession
 from runner.sim import SimulatedGateway
 
+from harness import PATIENCE, REPLAY_PATIENCE, wait_for
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def wait_for(condition, timeout: float) -> bool:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return bool(condition())
 
 
 def run_config(tmp_path: Path, port: int = 4002):
@@ -40,7 +31,7 @@ def run_config(tmp_path: Path, port: int = 4002):
         "broker": {"slippage_pct": 0, "commission": {"per_share": 0.005, "minimum": 1.0, "maximum_pct": 100}},
         "strategies": [{"name": "vwap_close_fade", "symbol": "SPY", "data": "sample:spy_1min_synthetic",
                         "params": {"every_day": True}}],
-        "ib": {"port": port, "library": "ib_insync", "client_id": 12, "backfill_bars": 0, "connect_timeout": 5,
+        "ib": {"port": port, "library": "ib_insync", "client_id": 12, "backfill_bars": 0, "connect_timeout": 30,
                "bar_size": "1min"},
         "output": {"folder": str(tmp_path / "logs"), "report": False},
     }
@@ -71,14 +62,14 @@ def test_paper_session_decides_like_the_backtest(tmp_path):
         streams = lambda: sum(gw.realtime_subscriptions().values(), [])  # noqa: E731
         assert wait_for(lambda: streams() == ["SPY"], 30), "subscribed before the replay starts"
         gw.resume()
-        assert gw.wait_until_done(180)
+        assert gw.wait_until_done(REPLAY_PATIENCE)
         last = bars.index[-1]
         assert wait_for(lambda: all(f.delivered and f.delivered[-1].time >= last for f in session.feeds.values()),
                         30)
         # The last session's market-on-close fill arrives after its last bar.
         wait_for(lambda: len(session.runlog.trades) >= len(backtest.trades), 30)
         session.stop("test over")
-        worker.join(30)
+        worker.join(PATIENCE)
         paper = session.runlog
         session.close()
     assert not worker.is_alive()

@@ -15,7 +15,7 @@ from runner.data.intraday_sample import synthetic_minute_bars
 from runner.paper.session import PaperSession, feed_symbols
 from runner.sim import SimulatedGateway
 
-from harness import wait_for
+from harness import PATIENCE, REPLAY_PATIENCE, wait_for
 
 FIRST, START, LAST = dt.date(2019, 5, 20), dt.date(2019, 5, 28), dt.date(2019, 5, 30)
 
@@ -47,7 +47,7 @@ def run_config(min_pct: float, tmp_path: Path, port: int = 4002, library: str = 
                         "params": {"every_day": True, "filters": [
                             {"signal": "rotation", "long": "IWM", "short": "SPY", "sessions": 3,
                              "min_pct": min_pct}]}}],
-        "ib": {"port": port, "library": library, "client_id": 12, "connect_timeout": 5,
+        "ib": {"port": port, "library": library, "client_id": 12, "connect_timeout": 30,
                "backfill_bars": {"1d": 5, "1min": 0}, "feed_symbols": {"SPY.SPY": "SPY", "SPY.IWM": "IWM"}},
         "output": {"folder": str(tmp_path / "logs"), "report": False},
     }
@@ -106,12 +106,12 @@ def test_the_intraday_filter_decides_in_paper_as_in_the_backtest(min_pct, librar
         streams = lambda: sorted(sum(gw.realtime_subscriptions().values(), []))  # noqa: E731
         assert wait_for(lambda: set(streams()) == {"SPY", "IWM"}, 30), "subscribed before the replay starts"
         gw.resume()
-        assert gw.wait_until_done(180)
+        assert gw.wait_until_done(REPLAY_PATIENCE)
         assert wait_for(lambda: all(f.delivered and f.delivered[-1].time.date() >= LAST
                                     for f in session.feeds.values()), 30)
         wait_for(lambda: len(session.runlog.trades) >= len(backtest.trades), 30)
         session.stop("test over")
-        worker.join(30)
+        worker.join(PATIENCE)
         paper = session.runlog
         session.close()
     assert not worker.is_alive()

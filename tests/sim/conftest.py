@@ -9,6 +9,8 @@ import pytest
 
 from runner.sim import SimulatedGateway
 
+from sim_data import PATIENCE
+
 LIBRARIES = ["ib_insync", "ib_async"]
 # Log lines of the client libraries that mean the simulator sent something they could not decode.
 DECODER_TROUBLE = ("Error handling fields", "Error for ", "No order found", "Traceback")
@@ -82,7 +84,7 @@ def connect():
     """Connect IB clients (disconnected after the test)."""
     clients = []
 
-    def factory(lib, port: int, client_id: int = 1, timeout: float = 5.0):
+    def factory(lib, port: int, client_id: int = 1, timeout: float = PATIENCE):
         ib = lib.IB()
         ib.connect("127.0.0.1", port, clientId=client_id, timeout=timeout)
         clients.append(ib)

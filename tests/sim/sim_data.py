@@ -9,6 +9,9 @@ import pandas as pd
 
 NY = "America/New_York"
 
+#: Seconds: a bound on waiting for an event, never a speed (a loaded machine only makes a test slower).
+PATIENCE = 120.0
+
 
 def sessions(first: str, count: int) -> list[pd.Timestamp]:
     cal = xcals.get_calendar("XNYS", start="2015-01-01", end="2026-12-31")
@@ -47,9 +50,12 @@ def random_minutes(day: str, minutes: int = 390, seed: int = 3) -> pd.DataFrame:
                          "close": close.round(2), "volume": volume}, index=index)
 
 
-def wait_for(ib, predicate, timeout: float = 60.0) -> bool:
-    """Run the client's loop until ``predicate()`` holds (True) or the timeout passes (False)."""
-    deadline = time.monotonic() + timeout
+def wait_for(ib, predicate, timeout: float = PATIENCE) -> bool:
+    """Run the client's loop until ``predicate()`` holds (True) or the timeout passes (False).
+
+    The timeout is never below :data:`PATIENCE`: what a test waits for is an event, not a speed.
+    """
+    deadline = time.monotonic() + max(timeout, PATIENCE)
     while time.monotonic() < deadline:
         if predicate():
             return True

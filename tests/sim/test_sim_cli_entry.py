@@ -12,7 +12,7 @@ from pathlib import Path
 import ib_insync
 import pytest
 
-from sim_data import random_daily
+from sim_data import PATIENCE, random_daily
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,13 +34,13 @@ def test_gateway_sim_serves_csv_bars_and_exits_0_on_sigterm(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         ib = ib_insync.IB()
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + PATIENCE   # the child's start-up (imports) is slow on a loaded machine
         while True:
             try:
-                ib.connect("127.0.0.1", port, clientId=1, timeout=2)
+                ib.connect("127.0.0.1", port, clientId=1, timeout=PATIENCE)
                 break
             except (ConnectionRefusedError, OSError, TimeoutError):
-                if time.monotonic() > deadline:
+                if proc.poll() is not None or time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
         spy = ib_insync.Stock("SPY", "SMART", "USD")
@@ -49,7 +49,7 @@ def test_gateway_sim_serves_csv_bars_and_exits_0_on_sigterm(tmp_path):
         ib.disconnect()
     finally:
         proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=10)
+        out, _ = proc.communicate(timeout=PATIENCE)
     assert proc.returncode == 0, out.decode()
 
 

@@ -5,7 +5,7 @@ import pytest
 import pandas as pd
 from loguru import logger
 
-from sim_data import qualified_spy, random_daily, wait_for
+from sim_data import PATIENCE, qualified_spy, random_daily, wait_for
 
 
 
@@ -46,12 +46,28 @@ def test_drop_connections_disconnects_and_allows_reconnect(ib_lib, make_gateway,
 def test_gateway_restart_refuses_connections_for_a_while(ib_lib, make_gateway, connect):
     gw = make_gateway({"SPY": random_daily(5)})
     ib = connect(ib_lib, gw.port)
-    gw.drop_connections(restart_seconds=0.6)
+    gw.drop_connections(restart_seconds=600.0)   # refused until end_restart(): no race against a timer
     assert wait_for(ib, lambda: not ib.isConnected())
     with pytest.raises(ConnectionRefusedError):
-        ib_lib.IB().connect("127.0.0.1", gw.port, clientId=2, timeout=1)
-    ib.sleep(0.8)
+        ib_lib.IB().connect("127.0.0.1", gw.port, clientId=2, timeout=PATIENCE)
+    gw.end_restart()
     connect(ib_lib, gw.port, client_id=2)
+
+
+def test_a_restart_ends_by_itself_after_its_seconds(ib_lib, make_gateway, connect):
+    gw = make_gateway({"SPY": random_daily(5)})
+    ib = connect(ib_lib, gw.port)
+    gw.drop_connections(restart_seconds=0.3)
+    assert wait_for(ib, lambda: not ib.isConnected())
+
+    def listening() -> bool:
+        try:
+            connect(ib_lib, gw.port, client_id=2)
+            return True
+        except ConnectionRefusedError:
+            return False
+    assert wait_for(ib, listening), "the gateway listens again once its restart is over"
+    assert gw.connected_clients() == [2]
 
 
 def test_connectivity_notices_reach_the_client_and_gate_the_bar_stream(ib_lib, make_gateway, connect):

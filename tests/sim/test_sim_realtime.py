@@ -5,10 +5,9 @@ import time
 
 import pandas as pd
 
-from sim_data import random_daily, random_minutes, wait_for
+from sim_data import PATIENCE, random_daily, random_minutes, wait_for
 
 NY = "America/New_York"
-PATIENCE = 120.0   # seconds: a bound on waiting for an event, never a speed
 
 
 def _stream(ib, lib):
