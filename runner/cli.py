@@ -232,6 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     with _console_guards():
         try:
             args = _parse(argv)
+            from runner.inputs import COMMAND_OPTIONS
+
+            COMMAND_OPTIONS.set(frozenset(vars(args)))   # messages name only the options this command has
             from runner.log_setup import configure_console   # loguru: only once a command runs
 
             configure_console("WARNING" if getattr(args, "quiet", False) else "INFO")

@@ -13,6 +13,7 @@
 """
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import os
 import re
@@ -45,6 +46,18 @@ def cut(text: str, limit: int = 80) -> str:
     if len(text) > limit:
         text = f"{text[:limit - 20]}...{text[-8:]} ({len(text):,} characters)"
     return text
+
+
+#: The option names (argparse dests) of the command that is running: a message tells the user to set
+#: ``delimiter`` with ``--delimiter`` only where the command has that option (pressure, for one, has not).
+COMMAND_OPTIONS: contextvars.ContextVar[frozenset] = contextvars.ContextVar("command_options", default=frozenset())
+
+
+def data_setting(key: str, value: str) -> str:
+    """How to set the data-source key ``key`` (``delimiter``, ``date_format``) to ``value`` in this command."""
+    if key in COMMAND_OPTIONS.get():
+        return f"--{key.replace('_', '-')} '{value}' (data.{key}: '{value}' in YAML)"
+    return f"{key}: '{value}' on that data source in the YAML file (e.g. {{path: FILE, {key}: '{value}'}})"
 
 
 def latest_date() -> dt.date:

@@ -60,4 +60,31 @@ def suggestion_text(text: pd.Series, given: str | None) -> str:
     if found is None or found[0] == given:
         return ""
     fmt, what = found
-    return f"; {what} detected: use --date-format '{fmt}' (data.date_format: '{fmt}' in YAML)"
+    from runner.inputs import data_setting
+
+    return f"; {what} detected: use {data_setting('date_format', fmt)}"
+
+
+_DAY_MONTH = r"\d{1,2}(?P<sep>[/.\-])\d{1,2}(?P=sep)(?P<year>\d{4}|\d{2})(?P<time> \d{1,2}:\d{2}(:\d{2})?)?"
+
+
+def day_month_order(text: pd.Series) -> tuple[str | None, bool]:
+    """For dates like ``01/02/2016`` (no format named): (the month-first format to read them with, or None
+    for other dates; True if the day-first format reads every value too, so which is meant cannot be told).
+
+    pandas guesses the order from the first value alone: a DD/MM file whose first dates have a day of 12 or
+    less was read as MM/DD, silently, for as long as no later row failed (a short file: never); one whose first
+    date was 13/01 was read day first. Now month first is the rule (a day-first file fails at its first day
+    above 12, with the format to name), and a file both orders read is refused."""
+    import re
+
+    first = str(text.iloc[0]).strip() if len(text) else ""
+    match = re.fullmatch(_DAY_MONTH, first)
+    if match is None:
+        return None, False
+    sep, year = match["sep"], "%Y" if len(match["year"]) == 4 else "%y"
+    clock = "" if not match["time"] else " %H:%M:%S" if match["time"].count(":") == 2 else " %H:%M"
+    month_first = f"%m{sep}%d{sep}{year}{clock}"
+    both = all(pd.to_datetime(text, format=fmt, errors="coerce").notna().all()
+               for fmt in (month_first, f"%d{sep}%m{sep}{year}{clock}"))
+    return month_first, both

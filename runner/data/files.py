@@ -22,7 +22,7 @@ import pandas as pd
 from runner.data.bars import NEW_YORK, validate_bars
 from runner.data.date_formats import is_epoch, parse_epoch, suggestion_text
 from runner.errors import DataError
-from runner.inputs import MAX_DATA_BYTES, check_input_file, shown
+from runner.inputs import MAX_DATA_BYTES, check_input_file, data_setting, shown
 
 # A number written with thousands separators: 1,229 or 1,229.23 (never 1229,23).
 _GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
@@ -150,7 +150,7 @@ def _delimiter_hint(found: list[str], delimiter: str | None) -> str:
         return ""
     for sep, label in ((";", ";"), ("\t", "\\t"), ("|", "|")):
         if sep in found[0] and sep != delimiter:
-            return f"; the header looks {label!r}-separated: use --delimiter '{label}' (data.delimiter in YAML)"
+            return f"; the header looks {label!r}-separated: use {data_setting('delimiter', label)}"
     return ""
 
 
@@ -181,11 +181,11 @@ def _check_separator(path: Path, source: str, delimiter: str | None) -> None:
     seen = max(counts, key=counts.get)
     if seen == given or counts[seen] <= counts.get(given, header.count(given)):
         return
-    decimals = (" and data.decimal: ',' (its numbers have decimal commas)"
+    decimals = (" and decimal: ',' on the data source (its numbers have decimal commas)"
                 if seen != "," and re.search(r"\d,\d", second) else "")
     label, used = _SEPARATORS[seen], _SEPARATORS.get(given, given)
-    fix = f"use --delimiter '{label}' (data.delimiter in YAML)" if seen != "," else \
-        "leave out --delimiter (data.delimiter in YAML)"
+    fix = f"use {data_setting('delimiter', label)}" if seen != "," else \
+        "leave out the delimiter (--delimiter, or delimiter: in the data source)"
     raise DataError(f"{source}: line 1 (the header {shown(header.rstrip())}) is separated by '{label}', not "
                     f"'{used}': {fix}{decimals}")
 
@@ -269,14 +269,15 @@ def _parse_times(values: pd.Series, date_format: str | None, timezone: str, sour
         raise DataError(f"{source}: {line(i)}: the date is empty")
     if date_format is not None and not is_epoch(date_format):
         _check_date_format(date_format, source)
+    read_as = date_format if date_format is not None else _day_month_format(text, source, line)
     try:
         parsed = (parse_epoch(text, date_format) if is_epoch(date_format)
-                  else pd.to_datetime(text, format=date_format, errors="coerce"))
+                  else pd.to_datetime(text, format=read_as, errors="coerce"))
     except (ValueError, TypeError):
         # Mixed offsets: read everything as UTC, then convert.
-        parsed = pd.to_datetime(text, format=date_format, errors="coerce", utc=True)
+        parsed = pd.to_datetime(text, format=read_as, errors="coerce", utc=True)
     if parsed.dtype == object:
-        parsed = pd.to_datetime(text, format=date_format, errors="coerce", utc=True)
+        parsed = pd.to_datetime(text, format=read_as, errors="coerce", utc=True)
     bad = parsed.isna().to_numpy()
     if bad.any():
         i = int(np.argmax(bad))
@@ -295,6 +296,24 @@ def _parse_times(values: pd.Series, date_format: str | None, timezone: str, sour
                         f"spreadsheet serial?); expected a date like 2018-12-31, or name the format in data.date_format"
                         + suggestion_text(text, date_format))
     return localize(pd.DatetimeIndex(parsed), timezone, source, line)
+
+
+def _day_month_format(text: pd.Series, source: str, line) -> str | None:
+    """The format of ``01/02/2016``-like dates (month first, as pandas reads them); refused when both orders
+    read every date of the file (which one is meant cannot be told)."""
+    from runner.data.date_formats import day_month_order
+    from runner.inputs import data_setting
+
+    found, ambiguous = day_month_order(text)
+    if ambiguous:
+        first = str(text.iloc[0]).strip()
+        sep = next(ch for ch in first if ch in "/.-")
+        year = "%Y" if len(first.split(sep)[2].split(" ")[0]) == 4 else "%y"
+        day_first = f"%d{sep}%m{sep}{year}"
+        raise DataError(f"{source}: {line(0)}: dates like {shown(text.iloc[0])} read as day{sep}month and as "
+                        f"month{sep}day alike (no date in the file has a day above 12); say which: use "
+                        f"{data_setting('date_format', day_first)}, or '%m{sep}%d{sep}{year}'")
+    return found
 
 
 def _check_date_format(date_format: str, source: str) -> None:

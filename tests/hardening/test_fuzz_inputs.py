@@ -74,8 +74,12 @@ def put(data: dict, dotted: str, value) -> None:
 
 def bad_config_text(rng: random.Random) -> tuple[str, str]:
     """(description, YAML text) of a config that must be refused."""
-    kind = rng.choice(["value", "value", "value", "duplicate", "unknown", "section", "syntax", "strategy"])
+    kind = rng.choice(["value", "value", "value", "duplicate", "unknown", "section", "syntax", "strategy",
+                       "misread number"])
     data = yaml.safe_load(yaml.safe_dump(BASE))
+    if kind == "misread number":   # written unquoted, as a user types it
+        form = misread_number(rng)
+        return f"cash {form[:20]}", yaml.safe_dump(data, sort_keys=False).replace("cash: 100000", f"cash: {form}")
     if kind == "value":
         key = rng.choice(NUMERIC + DATES + NAMES + CHOICES)
         value = hostile_value(rng, key)
@@ -125,7 +129,17 @@ def set_text(value) -> str:
     return str(value)
 
 
+def misread_number(rng: random.Random) -> str:
+    """A number as YAML 1.1 would misread it (octal, hex, binary, base 60) or one too long for int()."""
+    return rng.choice([f"0{rng.randint(1, 7)}{rng.randint(0, 7)}{rng.randint(0, 7)}", f"0x{rng.randint(1, 10 ** 6):X}",
+                       f"0b{rng.randint(1, 255):b}", f"{rng.randint(1, 59)}:{rng.randint(10, 59)}",
+                       f"{rng.randint(1, 9)}:{rng.randint(10, 59)}:{rng.randint(10, 59)}.5",
+                       "9" * rng.randint(31, 6000)])
+
+
 def bad_setting(rng: random.Random) -> str:
+    if rng.random() < 0.1:
+        return f"{rng.choice(['broker.cash', 'strategies.0.params.rally_pct', 'ib.port'])}={misread_number(rng)}"
     if rng.random() < 0.3:
         return rng.choice(MALFORMED_SETS)
     key = rng.choice(SET_KEYS)

@@ -105,3 +105,29 @@ def test_a_header_of_thousands_of_columns_is_refused_at_once(columns, tmp_path, 
     code, _, err, _ = run_cli(["backtest", "-c", "c.yaml"], tmp_path, capsys, monkeypatch)
     message = assert_one_clean_error(code, err)
     assert "line 1" in message and "columns" in message and len(message) < 400, message
+
+
+@pytest.mark.parametrize("dates", [["01/02/2016", "02/02/2016", "03/02/2016"], ["05.06.2017", "06.06.2017"],
+                                   ["01-02-16", "02-02-16"], ["01/02/2016 10:00", "01/03/2016 10:00"]])
+def test_dates_both_day_and_month_first_are_refused(dates, tmp_path, capsys, monkeypatch):
+    code, _, err, made = run(tmp_path, capsys, monkeypatch, lines=[f"{d},100,101,99,100,1000" for d in dates])
+    message = assert_one_clean_error(code, err)
+    assert "line 2:" in message and "alike" in message and "--date-format '%d" in message, message
+
+
+PRESSURE = "instruments:\n  SPY: d.csv\n  IEF: d.csv\nequity: SPY\nbonds: IEF\n"
+
+
+@pytest.mark.parametrize("text, said", [
+    ("Date;Open;High;Low;Close;Volume\n2018-01-02;1;2;1;1.5;100\n", "delimiter: ';'"),
+    ("Date\tOpen\tHigh\tLow\tClose\tVolume\n2018-01-02\t1\t2\t1\t1.5\t100\n", "delimiter: '\\t'"),
+    ("Date,Open,High,Low,Close,Volume\n01/02/2016,1,2,1,1.5,100\n02/02/2016,1,2,1,1.5,100\n", "date_format: '%d/%m/%Y'"),
+    ("Date,Open,High,Low,Close,Volume\n01/02/2016,1,2,1,1.5,100\n13/02/2016,1,2,1,1.5,100\n", "date_format: '%d/%m/%Y'"),
+])
+def test_pressure_hints_name_no_option_it_lacks(text, said, tmp_path, capsys, monkeypatch):
+    (tmp_path / "d.csv").write_text(text)
+    (tmp_path / "p.yaml").write_text(PRESSURE)
+    code, _, err, made = run_cli(["pressure", "-c", "p.yaml"], tmp_path, capsys, monkeypatch)
+    message = assert_one_clean_error(code, err)
+    assert said in message and "--delimiter" not in message and "--date-format" not in message, message
+    assert made == set()
