@@ -37,7 +37,7 @@ def child(path_kind: str, data: Path, out: Path, every_day: bool) -> None:
     import backtrader as bt
 
     from runner.config import RunConfig
-    from runner.data.files import read_parquet_bars
+    from runner.data.parquet_bars import read_parquet_bars
     from runner.data.intraday import check_intraday
     from runner.backtest.engine import build_cerebro
     from runner.backtest.intraday_feed import make_fast_feed

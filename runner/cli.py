@@ -140,22 +140,33 @@ def _version() -> str:
 # -- commands ----------------------------------------------------------------
 
 def _backtest(args) -> int:
-    from runner.backtest.run import run_backtest, write_backtest_outputs
     from runner.backtest.selection import apply_data_format, select_for_backtest
-    from runner.commands.output import console_level, print_json, quiet, wants_json
-    from runner.config import resolved_yaml
+    from runner.commands.output import console_level
     from runner.config_files import find_config
-    from runner.log_setup import add_run_log, configure_console
-    from runner.data.load import load_run_bars
-    from runner.report.run_folder import create_run_folder, discard_run_folder, existing_folder
-    from runner.report.summary import print_backtest_summary, run_notes
-    from loguru import logger
+    from runner.log_setup import configure_console
 
     started = time.perf_counter()
     path = find_config(args.config, "backtest.yaml")
     cfg = select_for_backtest(path, args.overrides, args.strategy, args.data, args.start, args.end)
     apply_data_format(cfg, args.date_format, args.delimiter, args.columns)
     configure_console(console_level(args, cfg.logging.level))
+    from runner.report import figure_server
+
+    # The report's figures are made by a process started now: it loads matplotlib while the run goes on.
+    with figure_server.started(cfg.output.report):
+        return _run_and_write(args, cfg, path, started)
+
+
+def _run_and_write(args, cfg, path: Path, started: float) -> int:
+    from runner.backtest.run import run_backtest, write_backtest_outputs
+    from runner.commands.output import print_json, quiet, wants_json
+    from runner.config import resolved_yaml
+    from runner.log_setup import add_run_log
+    from runner.data.load import load_run_bars
+    from runner.report.run_folder import create_run_folder, discard_run_folder, existing_folder
+    from runner.report.summary import print_backtest_summary, run_notes
+    from loguru import logger
+
     bars = load_run_bars(cfg)   # bad data fails here, before anything is written
     existed = existing_folder(args.out or cfg.output.folder)
     folder = create_run_folder(cfg.output.folder, "backtest", cfg.name, args.out)

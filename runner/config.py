@@ -130,7 +130,8 @@ class CommissionConfig(StrictModel):
 
 
 class BrokerConfig(StrictModel):
-    cash: float = Field(100_000.0, gt=0, le=1e12, description="starting cash (at most a trillion: beyond, sizes lose meaning)")
+    cash: float = Field(100_000.0, ge=1, le=1e12,
+                        description="starting cash, 1 to a trillion (less buys nothing; beyond, sizes lose meaning)")
     commission: CommissionConfig = Field(default_factory=CommissionConfig)
     slippage_pct: float = Field(0.02, ge=0, le=5, description="adverse slippage on every fill, percent of price")
 
@@ -331,12 +332,12 @@ def parse_override(text: str) -> tuple[str, Any]:
     if not sep or not key.strip():
         raise ConfigError(f"--set {cut(text)}: expected dotted.key=value, "
                           f"e.g. strategies.0.params.rally_pct=2")
-    from runner.config_files import parse_yaml_text
+    from runner.config_files import RefusedScalar, parse_yaml_text
 
     try:
         parsed = parse_yaml_text(value)[0] if value.strip() else None
     except yaml.YAMLError as exc:
-        if "impossible date" in str(exc):
+        if isinstance(exc, RefusedScalar):
             raise ConfigError(f"--set {cut(text)}: {getattr(exc, 'problem', exc)}") from None
         parsed = value
     except RecursionError:

@@ -53,6 +53,10 @@ MAX_YAML_NODES = 200_000
 MAX_YAML_DEPTH = 64
 
 
+class RefusedScalar(yaml.constructor.ConstructorError):
+    """A scalar YAML would read as something the user did not mean: an impossible date, 0777 as 511."""
+
+
 class _StrictLoader(yaml.SafeLoader):
     """PyYAML's safe loader that refuses duplicate keys, impossible dates and deep nesting, naming the lines."""
 
@@ -89,11 +93,45 @@ class _StrictLoader(yaml.SafeLoader):
         try:
             return super().construct_yaml_timestamp(node)
         except (ValueError, OverflowError) as exc:
-            raise yaml.constructor.ConstructorError(
+            raise RefusedScalar(
                 None, None, f"impossible date {shown(node.value)} ({exc})", node.start_mark) from None
 
 
+    def construct_yaml_int(self, node):
+        return _plain_number(node, int)
+
+    def construct_yaml_float(self, node):
+        if ":" in node.value:   # YAML 1.1 sexagesimal: 1:30.5 would be 5430.5
+            _plain_number(node, float)
+        return super().construct_yaml_float(node)
+
+
+#: More digits than any amount, count or id in a config (and Python refuses int() of 4,300 digits).
+MAX_INT_DIGITS = 30
+
+
+def _plain_number(node, kind):
+    """A YAML 1.1 integer written in plain decimal; hexadecimal, octal (a leading 0), binary and sexagesimal
+    (``1:30``) forms are refused with their line: ``cash: 0777`` would silently be 511, ``15:30`` 930."""
+    text = node.value.replace("_", "")
+    body = text.lstrip("+-")
+    form = ("a sexagesimal (base 60, like a time)" if ":" in body else
+            "a hexadecimal" if body[:2].lower() == "0x" else "a binary" if body[:2].lower() == "0b" else
+            "an octal (a leading 0)" if len(body) > 1 and body.startswith("0") else "")
+    if form:
+        raise RefusedScalar(
+            None, None, f"{shown(node.value)} is {form} number in YAML; write the number in plain decimal, "
+                        f"or quote it if it is text", node.start_mark)
+    if len(body) > MAX_INT_DIGITS:
+        raise RefusedScalar(
+            None, None, f"a whole number of {len(body):,} digits; no setting takes "
+                        f"more than {MAX_INT_DIGITS}", node.start_mark)
+    return kind(text)
+
+
 _StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp)
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_yaml_int)
+_StrictLoader.add_constructor("tag:yaml.org,2002:float", _StrictLoader.construct_yaml_float)
 
 
 _QUOTED_OR_COMMENT = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"\\]|\\.)*\"|#[^\n]*")

@@ -12,8 +12,8 @@ from pathlib import Path
 from loguru import logger
 
 ACCOUNT_ID = re.compile(r"\b(D?U)(\d{3,})(\d{2})\b")
-CONSOLE_FORMAT = "<green>{time:HH:mm:ss}</green> <level>{level: <7}</level> {extra[context]}{message}"
-FILE_FORMAT = "{time:YYYY-MM-DD HH:mm:ss.SSS} | {level: <8} | {name}:{line} | {extra[context]}{message}"
+CONSOLE_FORMAT = "<green>{time:HH:mm:ss zz}</green> <level>{level: <7}</level> {extra[context]}{message}"
+FILE_FORMAT = "{time:YYYY-MM-DD HH:mm:ss.SSS ZZ} | {level: <8} | {name}:{line} | {extra[context]}{message}"
 
 
 def mask_accounts(text: str) -> str:

@@ -136,7 +136,7 @@ def _import(module_name: str, origin: str):
         raise ValueError(f"{origin}: importing {module_name} failed: {exc}") from None
     except SyntaxError as exc:
         raise ValueError(f"{origin}: {exc.filename}, line {exc.lineno}: syntax error: {exc.msg}") from None
-    except Exception as exc:   # the user's module raised while importing: say where
+    except (Exception, SystemExit) as exc:   # the user's module raised (or exited) while importing: say where
         frame = traceback.extract_tb(exc.__traceback__)[-1]
         raise ValueError(f"{origin}: importing {module_name} failed at {frame.filename}, line {frame.lineno}: "
                          f"{type(exc).__name__}: {exc}") from None

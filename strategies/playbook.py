@@ -42,8 +42,11 @@ from strategies.params import PlaybookParams
 from strategies.signals.filter_feeds import SignalFilters
 from strategies.holding_windows import HoldingWindows, span_return  # noqa: F401 - span_return re-exported
 from strategies.strategy_base import FlowbotStrategy
+from strategies.time_exit_hooks import TimeExitHooks
 
 LONG, SHORT = 1, -1
+#: What a broker's rounding onto the tick may move a price by (a cent, US stocks' tick above $1, and float noise).
+ROUNDING = 0.0100001
 
 
 @dataclass
@@ -61,9 +64,11 @@ class TradePlan:
     anchor: float | None = None     # the decision close the stop and target were measured from
     trailing: bool = False
     time_exit_sent: bool = False
+    flattening: bool = False        # left at market (a refused exit, or a broker could not send the time exit)
+    time_exit_held: bool = False    # a broker that cannot send it in time leaves the trade itself (exit_now)
 
 
-class Playbook(SignalFilters, HoldingWindows, FlowbotStrategy):
+class Playbook(TimeExitHooks, SignalFilters, HoldingWindows, FlowbotStrategy):
     """Common machinery; see the module docstring for the execution contract."""
 
     #: The direction a playbook trades; the report's unconditional comparison uses it.
@@ -199,7 +204,7 @@ class Playbook(SignalFilters, HoldingWindows, FlowbotStrategy):
         if not filters_ok:
             self.log.debug(f"{today}: signal ({why}) held back by a filter: {filters}")
             return
-        size = self.size_by_risk(abs(self.bars.close[0] - stop), float(self.bars.close[0]))
+        size = self.size_by_risk(abs(self.bars.close[0] - stop), float(self.bars.close[0]), buy=direction == LONG)
         if size <= 0:
             self.log.info(f"{today}: signal ({why}) but the risk budget buys less than one unit")
             return
@@ -212,12 +217,16 @@ class Playbook(SignalFilters, HoldingWindows, FlowbotStrategy):
         self._tag(self.entry_order, "entry")
         self.entry_order.addinfo(anchor=anchor, filters=filters)
         self.traded_windows.add(window)
+        if exectype == bt.Order.Market:
+            self._send_exit_group(today)
+        # The prices the exits went out at (on the tick at a broker that rounds them), else the plan's.
+        exits = {order.info.get("reason"): order for order in self.exit_orders} if exectype == bt.Order.Market else {}
+        stop = self.order_price(exits.get("stop"), stop)
+        target = self.order_price(exits.get("target"), target)
         self.tell(f"{today}: {'buy' if direction == LONG else 'sell'} {size} at the "
                       f"{'next open' if timing == 'next_open' else 'next close'} ({why}); "
                       f"stop {stop:.2f}, target {'none' if target is None else f'{target:.2f}'}, "
                       f"time exit {exit_day}" + (f"; filters: {filters}" if filters else ""))
-        if exectype == bt.Order.Market:
-            self._send_exit_group(today)
 
     # -- exits -----------------------------------------------------------------
     def _send_exit_group(self, today: dt.date) -> None:
@@ -240,7 +249,7 @@ class Playbook(SignalFilters, HoldingWindows, FlowbotStrategy):
 
     def _maybe_send_time_exit(self, today: dt.date) -> None:
         plan = self.trade_plan
-        if plan.time_exit_sent or not self.exit_orders:
+        if plan.time_exit_sent or plan.time_exit_held or not self.exit_orders:
             return
         if today >= session_offset(plan.exit_day, -1):
             close_side = self.sell if plan.direction == LONG else self.buy
@@ -250,7 +259,7 @@ class Playbook(SignalFilters, HoldingWindows, FlowbotStrategy):
             plan.time_exit_sent = True
 
     def _manage_open_trade(self, today: dt.date) -> None:
-        if self.exit_orders:
+        if self.exit_orders and not self.trade_plan.flattening:
             self._trail_stop(today)
             self._maybe_send_time_exit(today)
 
@@ -316,12 +325,17 @@ class Playbook(SignalFilters, HoldingWindows, FlowbotStrategy):
         they are re-sent at the anchored prices.
         """
         plan = self.trade_plan
+        before = plan.stop
         self._shift_to_fill(plan)
         if not self.exit_orders:
             self._send_exit_group(today)
             return
         live = [o for o in self.exit_orders if o.alive()]
-        if live and abs(float(self.exit_orders[0].created.price) - plan.stop) > 1e-9 * abs(plan.stop):
+        # Moved by the broker: the stop is at the shifted plan, give or take the broker's rounding onto the
+        # tick (less than half the shift); not moved: it is still the whole shift away.
+        shift = abs(plan.stop - before)
+        if live and shift > 1e-9 * abs(plan.stop) and \
+                abs(float(self.exit_orders[0].created.price) - plan.stop) > max(shift / 2, ROUNDING):
             self._replace_exit_group(today)
 
     @staticmethod
@@ -380,3 +394,4 @@ class Playbook(SignalFilters, HoldingWindows, FlowbotStrategy):
         flatten = close_side(data=self.bars, size=plan.size, exectype=bt.Order.Market)
         self._tag(flatten, "flatten")
         self.exit_orders = [flatten]
+        plan.flattening = True

@@ -6,14 +6,17 @@ gets the same checks as one built from a YAML file.
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import ClassVar
+from zoneinfo import ZoneInfo
 
 import backtrader as bt
 import pandas as pd
 from loguru import logger
 
 from strategies.holding_windows import WINDOW_COLUMNS
+from strategies.market_calendar import NEW_YORK
 from strategies.params import PlaybookParams
 
 
@@ -66,23 +69,40 @@ class FlowbotStrategy(bt.Strategy):
         else:
             self.log.info(text)
 
-    def size_by_risk(self, stop_distance: float, price: float) -> int:
+    @staticmethod
+    def exchange_time(when: dt.datetime) -> str:
+        """A bar time (backtrader's naive New York time) as the log says it: with its zone."""
+        return f"{when.replace(tzinfo=ZoneInfo(NEW_YORK)):%Y-%m-%d %H:%M %Z}"
+
+    @staticmethod
+    def order_price(order: bt.Order | None, fallback: float | None) -> float | None:
+        """The price ``order`` went out at (a broker may have moved it onto the tick), else ``fallback``."""
+        price = getattr(getattr(order, "created", None), "price", None)
+        return float(price) if price else fallback
+
+    def size_by_risk(self, stop_distance: float, price: float, buy: bool | None = None) -> int:
         """Whole units risking ``risk_pct`` of equity over ``stop_distance``, capped at
-        ``max_position_pct`` of equity at ``price``; 0 if the stop distance is unusable."""
+        ``max_position_pct`` of equity at ``price``; 0 if the stop distance is unusable. ``buy``: the
+        entry's side, for a broker's per-symbol limit that counts what the account already holds."""
         if not math.isfinite(stop_distance) or stop_distance <= 0:
             return 0
         value = self.broker.getvalue()
         by_risk = value * self.config.risk_pct / 100.0 / stop_distance
         by_value = value * self.config.max_position_pct / 100.0 / price
         size = int(max(0, math.floor(min(by_risk, by_value))))
-        return self._within_broker_limits(size, stop_distance, price)
+        return self._within_broker_limits(size, stop_distance, price, buy)
 
-    def _within_broker_limits(self, size: int, stop_distance: float, price: float) -> int:
+    def _within_broker_limits(self, size: int, stop_distance: float, price: float, buy: bool | None = None) -> int:
         """Cap ``size`` to the limits a broker declares (``max_position_value``, ``max_daily_loss``
         attributes, e.g. the paper broker's risk limits), saying so; brokers without them change nothing."""
         caps = []
         value_cap = getattr(self.broker, "max_position_value", None)
-        if value_cap:
+        room = getattr(self.broker, "position_value_room", None)
+        room = room(self.bars, buy, price) if value_cap and callable(room) and buy is not None else None
+        if room is not None and room[1]:
+            caps.append((math.floor(room[0] / price), f"max_position_value {value_cap:,.0f} per symbol "
+                                                      f"({room[1]:,.0f} already held in the account)"))
+        elif value_cap:
             caps.append((math.floor(value_cap / price), f"max_position_value {value_cap:,.0f}"))
         loss_cap = getattr(self.broker, "max_daily_loss", None)
         if loss_cap:

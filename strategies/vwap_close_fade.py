@@ -134,9 +134,11 @@ def eligible_reasons(day: dt.date, p: VwapCloseFadeParams) -> tuple[str, ...]:
 
 
 def session_plan(day: dt.date, p: VwapCloseFadeParams) -> SessionPlan:
-    close_at, cutoff_at = cal.session_close(day), cal.moc_cutoff(day, p.venue)
+    close_at = cal.session_close(day)
     close = dt.datetime.combine(day, dt.time(close_at.hour, close_at.minute))
-    cutoff = dt.datetime.combine(day, dt.time(cutoff_at.hour, cutoff_at.minute))
+    # moc_cutoff's wall-clock time (the close less the venue's minutes; never across a DST change),
+    # without a Timestamp per session.
+    cutoff = close - dt.timedelta(minutes=cal.moc_minutes_before_close(day, p.venue))
     opening = dt.datetime.combine(day, dt.time(9, 30))
     minute = dt.timedelta(minutes=1)
     num = bt.date2num
@@ -327,8 +329,8 @@ class VwapCloseFade(SignalFilters, FlowbotStrategy):
         cfg, plan = self.config, self.plan
         z = (close - vwap) / sigma
         stop, target_price = exit_prices(direction, close, vwap, sigma, cfg)
-        size = self.size_by_risk(abs(close - stop), close)
-        when = bt.num2date(self.bars.datetime[0])
+        size = self.size_by_risk(abs(close - stop), close, buy=direction == LONG)
+        when = self.exchange_time(bt.num2date(self.bars.datetime[0]))
         why = (f"z {z:+.2f} (close {close:.2f}, VWAP {vwap:.2f}, σ {sigma:.3f}), "
                f"{(close / ref - 1) * 100:+.2f}% since the reference {ref:.2f}; {', '.join(plan.eligible)}")
         self.traded_today = True   # filters read daily bars: a verdict holds for the whole session
@@ -336,10 +338,10 @@ class VwapCloseFade(SignalFilters, FlowbotStrategy):
         if filters:
             filters = f"as of {self.filters_as_of() or 'no daily bar yet'}: {filters}"
         if not filters_ok:
-            self.log.debug(f"{when:%Y-%m-%d %H:%M}: signal ({why}) held back by a filter: {filters}")
+            self.log.debug(f"{when}: signal ({why}) held back by a filter: {filters}")
             return
         if size <= 0:
-            self.log.info(f"{when:%Y-%m-%d %H:%M}: signal ({why}) but the risk budget buys less than one share")
+            self.log.info(f"{when}: signal ({why}) but the risk budget buys less than one share")
             return
         side, close_side = (self.buy, self.sell) if direction == LONG else (self.sell, self.buy)
         # Day orders: nothing of the bracket may outlive the session (a broker cancels them at the close).
@@ -367,15 +369,18 @@ class VwapCloseFade(SignalFilters, FlowbotStrategy):
         on_close.dteos = plan.last_bar
         self._tag(on_close, "close")
         self.exit_orders.append(on_close)
-        self.tell(f"{when:%Y-%m-%d %H:%M}: {'buy' if direction == LONG else 'sell'} {size} at the next open "
-                      f"({why}); stop {stop:.2f}, {'VWAP ' + format(vwap, '.2f') + ', ' if cfg.exit_at_vwap else ''}"
+        stop = self.order_price(stop_order, stop)   # as sent (a broker may have put it on the tick)
+        target_sent = self.order_price(self.exit_orders[1], target_price) if target_price is not None else None
+        self.tell(f"{when}: {'buy' if direction == LONG else 'sell'} {size} at the next open "
+                      f"({why}); stop {stop:.2f}, "
+                      f"{f'VWAP target {target_sent:.2f}, ' if target_sent is not None else ''}"
                       f"market-on-close" + (f"; filters {filters}" if filters else ""))
 
     # -- notifications ------------------------------------------------------------------
     def notify_order(self, order: bt.Order):
         if order.status in (order.Submitted, order.Accepted, order.Partial):
             return
-        when = bt.num2date(self.bars.datetime[0]) if len(self.bars) else None
+        when = self.exchange_time(bt.num2date(self.bars.datetime[0])) if len(self.bars) else "before the first bar"
         reason = order.info.get("reason")
         if self.entry_order is not None and order.ref == self.entry_order.ref:
             if order.status != order.Completed:

@@ -12,7 +12,10 @@ fast path feeds backtrader:
 
 * in a session where the signal fires (on an eligible day, inside the
   window): every bar from the first firing bar to the session's last bar in
-  the data, and the next session's first two bars;
+  the data (or, when the broker's slippage is given, to two bars after the
+  one where its stop or target is certainly reached, see
+  :func:`certain_exit`, and the session's last bar), and the next session's
+  first two bars;
 * for every other session: its last bar in the data only.
 
 Before the first firing bar of a session the playbook is flat (never held
@@ -92,13 +95,18 @@ def trigger_window(grid: SessionGrid, p: VwapCloseFadeParams) -> np.ndarray:
 
 
 def bars_to_feed(bars: pd.DataFrame, lines: dict[str, np.ndarray], params: Iterable[VwapCloseFadeParams],
-                 grid: SessionGrid | None = None) -> np.ndarray:
-    """Mask of the bars the fast path feeds for playbooks with ``params`` (see the module docstring)."""
+                 grid: SessionGrid | None = None, slippage: float | None = None) -> np.ndarray:
+    """Mask of the bars the fast path feeds for playbooks with ``params`` (see the module docstring).
+
+    ``slippage`` (a fraction, the broker's adverse slippage on the entry's fill): when given, a session's
+    bars after its trade has certainly left are not fed either (see :func:`certain_exit`).
+    """
     grid = grid or SessionGrid(bars.index)
     n = len(bars)
     close = bars["close"].to_numpy(dtype="float64")
     keep = np.zeros(n, dtype=bool)
     keep[grid.session_end] = True
+    position = np.arange(n)
     for p in params:
         eligible = np.array([bool(eligible_reasons(d, p)) for d in grid.days])
         signal = fade_signals(close, lines["vwap"], lines["sigma"], lines["ref_price"], lines["slot_ratio"], p)
@@ -107,11 +115,72 @@ def bars_to_feed(bars: pd.DataFrame, lines: dict[str, np.ndarray], params: Itera
         rows, first = np.unique(grid.row[positions], return_index=True)
         first_signal = np.full(len(grid.days), n, dtype=np.int64)
         first_signal[rows] = positions[first]
-        keep |= np.arange(n) >= first_signal[grid.row]    # every bar from the first signal to the session's end
+        last_needed = grid.session_end.copy()
+        if slippage is not None and len(rows):
+            last_needed = np.minimum(last_needed, certain_exit(bars, lines, grid, first_signal, signal, p, slippage)
+                                     + EXIT_MARGIN_BARS)
+        mine = grid.row
+        keep |= (position >= first_signal[mine]) & (position <= last_needed[mine])   # the first signal to the exit
         following = grid.session_start[rows[rows + 1 < len(grid.days)] + 1]
         keep[following] = True                            # the next session's first two bars
         keep[np.minimum(following + 1, n - 1)] = True
     return keep
+
+
+#: Bars fed after the one on which a trade has certainly left (its exits' cancellations, the recorder's row).
+EXIT_MARGIN_BARS = 2
+#: Relative slack on every price bound of :func:`certain_exit`, far above float rounding.
+PRICE_SLACK = 1e-7
+
+
+def certain_exit(bars: pd.DataFrame, lines: dict[str, np.ndarray], grid: SessionGrid, first_signal: np.ndarray,
+                 signal: np.ndarray, p: VwapCloseFadeParams, slippage: float) -> np.ndarray:
+    """Per session: a bar by which the trade of its first signal has certainly left (else the session's last bar).
+
+    The entry (decided at the first signal ``s``, the close ``c``) fills at the open of bar ``s + 1`` with
+    at most ``slippage`` either way; its stop and VWAP target (:func:`exit_prices` at ``s``) move by the
+    fill minus ``c`` and are live from bar ``s + 2`` on (backtrader activates a bracket's exits on the bar
+    after the entry's fill). The first bar from there whose low (high) reaches the stop or the target for
+    every fill price in that range, with slack, certainly fills one of them, and its siblings are cancelled
+    with it: from then on the playbook is flat and done for the session (one trade a day). Any bar found
+    here is at or after the real exit, so feeding up to it (and :data:`EXIT_MARGIN_BARS` more) changes nothing.
+    A signal that does not trade (a filter, a tiny size, a rejected entry) only makes the bound unneeded.
+    """
+    n = len(bars)
+    sessions = len(grid.days)
+    last = grid.session_end.copy()
+    traded = np.flatnonzero((first_signal < n) & (first_signal + 1 <= grid.session_end))
+    if not len(traded):
+        return last
+    s = first_signal[traded]
+    direction = signal[s].astype("float64")
+    opens, high, low, close = (bars[c].to_numpy(dtype="float64") for c in ("open", "high", "low", "close"))
+    c, vwap, sigma = close[s], lines["vwap"][s], lines["sigma"][s]
+    z_stop = vwap - direction * p.stop_z * sigma
+    pct_stop = c * (1.0 - direction * p.stop_pct / 100.0)
+    stop = np.where(direction > 0, np.maximum(z_stop, pct_stop), np.minimum(z_stop, pct_stop))
+    slack = PRICE_SLACK * np.abs(c)
+    fill_low = opens[s + 1] * (1.0 - slippage) - slack
+    fill_high = opens[s + 1] * (1.0 + slippage) + slack
+    # The exits' prices for the lowest and the highest possible fill.
+    stop_low, stop_high = stop + fill_low - c - slack, stop + fill_high - c + slack
+    target_low, target_high = vwap + fill_low - c - slack, vwap + fill_high - c + slack
+    start = np.full(sessions, n, dtype=np.int64)
+    start[traded] = s + 2
+    per = np.full(sessions, -1, dtype=np.int64)
+    per[traded] = np.arange(len(traded))
+    bar = np.arange(n)
+    trade = per[grid.row]
+    live = (trade >= 0) & (bar >= start[grid.row])
+    i, t = bar[live], trade[live]
+    long = direction[t] > 0
+    hit = np.where(long, low[i] <= stop_low[t], high[i] >= stop_high[t])
+    if p.exit_at_vwap:
+        hit |= np.where(long, high[i] >= target_high[t], low[i] <= target_low[t])
+    hit &= np.isfinite(stop[t])
+    rows = grid.row[i[hit]]
+    np.minimum.at(last, rows, i[hit])
+    return last
 
 
 def session_windows(bars: pd.DataFrame, p: VwapCloseFadeParams) -> pd.DataFrame:

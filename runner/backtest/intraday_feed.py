@@ -33,11 +33,12 @@ class SessionWindowFeed(BulkPreloadFeed):
             self._columns[name] = extra_lines[name]
 
 
-def make_fast_feed(bars: pd.DataFrame, name: str, params: list) -> SessionWindowFeed:
-    """The fast feed of one instrument for the ``vwap_close_fade`` playbooks with ``params``."""
+def make_fast_feed(bars: pd.DataFrame, name: str, params: list, slippage: float | None = None) -> SessionWindowFeed:
+    """The fast feed of one instrument for the ``vwap_close_fade`` playbooks with ``params``; ``slippage``
+    (the broker's, a fraction): also leave out a session's bars after its trade has certainly left."""
     grid = SessionGrid(bars.index)
     lines = indicator_lines(bars, slot_volume=any(p.volume_ratio_min is not None for p in params), grid=grid)
-    keep = bars_to_feed(bars, lines, params, grid=grid)
+    keep = bars_to_feed(bars, lines, params, grid=grid, slippage=slippage)
     logger.debug(f"{name}: the fast path feeds {int(keep.sum())} of {len(bars)} bars")
     selected = {line: values[keep] for line, values in lines.items()}
     return SessionWindowFeed(bars[keep], selected, name=name, timeframe=bt.TimeFrame.Minutes, compression=1)
@@ -54,7 +55,8 @@ def make_run_feeds(cfg: RunConfig, bars: dict[str, pd.DataFrame], fast: bool = T
         fast_ok = (fast and playbooks and not is_daily(frame)
                    and all(getattr(STRATEGIES[s.name], "fast_feed", False) for s in playbooks))
         if fast_ok:
-            feeds[name] = make_fast_feed(frame, name, [s.typed_params() for s in playbooks])
+            feeds[name] = make_fast_feed(frame, name, [s.typed_params() for s in playbooks],
+                                         slippage=cfg.broker.slippage_pct / 100.0)
         else:
             feeds[name] = make_feed(frame, name)
     return feeds

@@ -186,7 +186,10 @@ class RunRecorder(bt.Analyzer):
         data = order.data
         reason = order.info.get("reason", "")
         filled = order.status in (order.Partial, order.Completed)
-        if filled:
+        modified = getattr(order, "modified", False)   # a working order's prices changed in place (IB's modification)
+        if modified:
+            when = bar_time(data)
+        elif filled:
             when = fill_time(data, order)
         elif order.status in (order.Submitted, order.Accepted):
             when = order_created_time(data, order)
@@ -208,9 +211,10 @@ class RunRecorder(bt.Analyzer):
             "time": when.isoformat(), "strategy": self.name, "symbol": data._name, "order_id": order.ref,
             "side": "buy" if order.isbuy() else "sell", "type": _EXECTYPE_NAMES.get(order.exectype, str(order.exectype)),
             "size": abs(order.created.size),
-            "limit_price": order.created.price if order.exectype in (bt.Order.Limit, bt.Order.StopLimit) else None,
+            "limit_price": order.created.price if order.exectype == bt.Order.Limit else
+            (order.created.pricelimit if order.exectype == bt.Order.StopLimit else None),
             "stop_price": order.created.price if order.exectype in (bt.Order.Stop, bt.Order.StopLimit) else None,
-            "status": order.getstatusname(), "filled_size": filled_size or None, "fill_price": fill_price,
+            "status": "Modified" if modified else order.getstatusname(), "filled_size": filled_size or None, "fill_price": fill_price,
             "commission": round(commission, 4) if filled else None, "reason": reason,
         })
 
@@ -229,8 +233,9 @@ class RunRecorder(bt.Analyzer):
             self.runlog.equity[session_start(bt.num2date(clock))] = (value, cash)
         if int(clock) != self._clock_day:
             self._clock_day, self._equity_key = int(clock), session_time(bt.num2date(clock))
-        if any(position.size for position in broker.positions.values()):
-            data = self.strategy.data
+        data = self.strategy.data
+        if any(position.size for position in broker.positions.values()) and len(data):
+            # (a feed with no bar yet: e.g. a daily playbook's first session while an intraday one holds)
             self.runlog.equity[bar_time(data)] = (value, cash)
         self.runlog.equity[self._equity_key] = (value, cash)
 

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from runner.errors import UserInputError
+from runner.inputs import cut
 
 
 def register(commands, add_set) -> None:
@@ -38,9 +39,9 @@ def run(args) -> int:
 def check_name(name: str) -> str:
     from runner.user_playbooks import BUILTIN
 
-    if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or keyword.iskeyword(name):
-        raise UserInputError(f"new playbook {name}: expected a snake_case name such as my_fade "
-                             f"(lower-case letters, digits, underscores; starting with a letter)")
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,63}", name) or keyword.iskeyword(name):
+        raise UserInputError(f"new playbook {cut(name)}: expected a snake_case name such as my_fade "
+                             f"(1 to 64 lower-case letters, digits, underscores; starting with a letter)")
     if name in BUILTIN or name.startswith("test_"):
         raise UserInputError(f"new playbook {name}: that name is taken ({', '.join(BUILTIN)} are built in; "
                              f"test_* names are for tests)")
@@ -65,12 +66,26 @@ def write_playbook(name: str, folder: Path) -> dict[str, Path]:
         raise UserInputError(f"new playbook {name}: {', '.join(taken)} already exist(s); choose another name "
                              f"or remove them")
     if folder.exists() and not folder.is_dir():
-        raise UserInputError(f"--folder {folder}: exists and is not a folder")
-    folder.mkdir(parents=True, exist_ok=True)
+        raise UserInputError(f"--folder {cut(shown)}: exists and is not a folder")
     values = {"name": name, "cls": class_name(name), "folder": shown}
-    paths["playbook"].write_text(template.PLAYBOOK.format(**values), encoding="utf-8")
-    paths["config"].write_text(template.CONFIG.format(**values), encoding="utf-8")
-    paths["test"].write_text(template.TEST.format(**values), encoding="utf-8")
+    texts = {key: getattr(template, key.upper()).format(**values) for key in ("playbook", "config", "test")}
+    made = [p for p in (folder, *folder.parents) if not p.exists()]
+    written: list[Path] = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for key, text in texts.items():
+            paths[key].write_text(text, encoding="utf-8")
+            written.append(paths[key])
+    except OSError as exc:   # /proc, /sys, a read-only or full disk: say so, and leave nothing half-made
+        for path in written:
+            path.unlink(missing_ok=True)
+        for path in made:
+            try:
+                path.rmdir()
+            except OSError:
+                pass
+        raise UserInputError(f"new playbook {name}: cannot write its files into --folder {cut(shown)} "
+                             f"({exc.strerror or exc}); choose a folder you can write to") from None
     return paths
 
 

@@ -100,8 +100,29 @@ def validate_bars(bars: pd.DataFrame, source: str, row_label: RowLabel = default
                 f"{source}: {row_label(i)}: {what} "
                 f"(open {o[i]:g}, high {h[i]:g}, low {l[i]:g}, close {c[i]:g})"
             )
+    _say_jumps(o, c, source, row_label)
     return out
 
+
+#: A bar whose price is this many times (or this fraction of) the one before is a typo or a unit change.
+JUMP_FACTOR = 5.0
+
+
+def _say_jumps(o: np.ndarray, c: np.ndarray, source: str, row_label: RowLabel) -> None:
+    """Warn (naming the row) of a price that jumps fivefold from one bar to the next: a misplaced decimal
+    point, cents among dollars, an unadjusted split. Kept: real data can do it (a reverse split)."""
+    if len(c) < 2:
+        return
+    ratio = np.maximum(o[1:], c[1:]) / c[:-1]
+    drop = np.minimum(o[1:], c[1:]) / c[:-1]
+    bad = (ratio > JUMP_FACTOR) | (drop < 1 / JUMP_FACTOR)
+    if bad.any():
+        from loguru import logger
+
+        i = int(np.argmax(bad)) + 1
+        logger.warning(f"{source}: {row_label(i)}: the price jumps from {c[i - 1]:g} to open {o[i]:g}, close "
+                       f"{c[i]:g} ({int(bad.sum()):,} such jump(s) of over {JUMP_FACTOR:g}x); a misplaced decimal "
+                       f"point, a change of units or an unadjusted split? Kept as given")
 
 def _check_time_order(index: pd.DatetimeIndex, source: str, row_label: RowLabel) -> None:
     missing = np.asarray(index.isna())

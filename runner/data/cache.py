@@ -31,7 +31,8 @@ import pandas as pd
 from loguru import logger
 
 from runner.data.bars import NEW_YORK, validate_bars
-from runner.data.files import read_parquet_bars, write_parquet_bars
+from runner.data.files import write_parquet_bars
+from runner.data.parquet_bars import read_parquet_bars
 from runner.errors import DataError
 from runner.inputs import inside, safe_name
 from runner.ib.bars import BarSize

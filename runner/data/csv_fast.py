@@ -49,37 +49,65 @@ def read_csv_columns(path: Path, columns: dict[str, str] | None, date_format: st
     types = {mapping[ours]: pa.float64() for ours in NUMBER_COLUMNS if ours in mapping}
     convert = pcsv.ConvertOptions(column_types=types, include_columns=list(mapping.values()),
                                   timestamp_parsers=[date_format] if date_format else None)
+    # Streamed in blocks, each column kept as its blocks' arrays only: the whole-file reader held the
+    # text, the parsed blocks and the converted columns at once (a 2-million-row file peaked 400 MB
+    # above the bars' own 94 MB).
     try:
-        table = pcsv.read_csv(path, convert_options=convert)
+        reader = pcsv.open_csv(path, convert_options=convert, read_options=pcsv.ReadOptions(block_size=BLOCK_BYTES))
+        names = reader.schema.names
+        chunks: dict[str, list] = {name: [] for name in names}
+        for batch in reader:
+            for name, column in zip(names, batch.columns):
+                if column.null_count:
+                    return None
+                chunks[name].append(column)
     except Exception:  # noqa: BLE001 - pyarrow raises many types; the text reader explains the file
         return None
-    if table.num_rows == 0 or any(table.column(name).null_count for name in table.column_names):
+    rows = sum(len(c) for c in chunks[names[0]]) if names else 0
+    if rows == 0:
         return None
-    time_column = table.column(mapping["time"])
-    kind = time_column.type
-    if pa.types.is_date(kind):
-        time_column = pc.cast(time_column, pa.timestamp("us"))
-    elif not pa.types.is_timestamp(kind):
+    kind = reader.schema.field(mapping["time"]).type
+    if not (pa.types.is_date(kind) or pa.types.is_timestamp(kind)):
         return None
     utc = pa.types.is_timestamp(kind) and kind.tz is not None
+    target = pa.timestamp("us", tz="UTC") if utc else pa.timestamp("us")
     try:   # a safe cast: finer than microseconds is refused, and the text reader takes the file
-        time_column = pc.cast(time_column, pa.timestamp("us", tz="UTC") if utc else pa.timestamp("us"))
+        times = _concatenate([pc.cast(pc.cast(c, pa.timestamp("us")) if pa.types.is_date(kind) else c, target)
+                              for c in chunks.pop(mapping["time"])], rows, "datetime64[us]")
     except Exception:  # noqa: BLE001
         return None
     numbers = {}
     for ours in NUMBER_COLUMNS:
         if ours in mapping:
-            values = table.column(mapping[ours]).to_numpy()
+            values = _concatenate(chunks.pop(mapping[ours]), rows, "float64")
             if not np.isfinite(values).all():
                 return None   # inf, -inf: the text reader names the line
             numbers[ours] = values
-    del table
-    times = time_column.to_numpy()
+    del chunks
+    pa.default_memory_pool().release_unused()   # the blocks' memory back to the system, not kept for later
     if utc:
         import pandas as pd
 
         times = pd.DatetimeIndex(times).tz_localize("UTC")
     return times, numbers
+
+
+#: Bytes of text per block the streaming reader parses at once.
+BLOCK_BYTES = 4 << 20
+
+
+def _concatenate(pieces: list, rows: int, dtype: str) -> np.ndarray:
+    """One numpy array of ``rows`` values from a column's arrow arrays, each released once copied."""
+    out = np.empty(rows, dtype=dtype)
+    at = 0
+    pieces.reverse()
+    while pieces:
+        piece = pieces.pop()
+        values = piece.to_numpy(zero_copy_only=False)
+        out[at:at + len(values)] = values
+        at += len(values)
+        del piece, values
+    return out
 
 
 def _header(path: Path) -> list[str] | None:

@@ -46,8 +46,8 @@ def _listed(names: list, most: int = 12) -> str:
     return f"[{text}{f', ... ({len(names)} columns)' if len(names) > most else ''}]"
 
 
-def _unmangled(name, found: list) -> str:
-    """pandas renames a repeated header ``Close`` to ``Close.1``: the name as the file has it."""
+def _unmangled(name, found) -> str:
+    """pandas renames a repeated header ``Close`` to ``Close.1``: the name as the file has it (``found``: a set)."""
     base, dot, number = str(name).rpartition(".")
     return base if dot and number.isdigit() and base in found else str(name)
 
@@ -66,6 +66,8 @@ def match_columns(found: list[str], explicit: dict[str, str] | None, source: str
             f"expected some of {sorted(COLUMN_ALIASES)}"
         )
     by_squashed = {_squash(c): c for c in found}
+    names = set(found)
+    squashed_as_written = [_squash(_unmangled(c, names)) for c in found]   # once: a file may have 50,000 columns
     mapping: dict[str, str] = {}
     for ours, aliases in COLUMN_ALIASES.items():
         if ours in explicit:
@@ -77,10 +79,10 @@ def match_columns(found: list[str], explicit: dict[str, str] | None, source: str
             continue
         for alias in aliases:
             if alias in by_squashed:
-                twins = [c for c in found if _squash(_unmangled(c, found)) == alias]
+                twins = [c for c, plain in zip(found, squashed_as_written) if plain == alias]
                 if len(twins) > 1:   # which one is the price? Guessing would be a silent misread
-                    names = {_unmangled(c, found) for c in twins[:2]}
-                    what = (f"the column {shown(names.pop(), 30)} appears twice" if len(names) == 1 else
+                    written = {_unmangled(c, names) for c in twins[:2]}
+                    what = (f"the column {shown(written.pop(), 30)} appears twice" if len(written) == 1 else
                             f"columns {' and '.join(shown(str(c), 30) for c in twins[:2])} both read as {ours}")
                     raise DataError(f"{source}: {what}; which one is {ours}? Remove the other, or name the right one "
                                     f"under data.columns.{ours}")
@@ -152,6 +154,9 @@ def _delimiter_hint(found: list[str], delimiter: str | None) -> str:
     return ""
 
 
+#: A bar file has a handful of columns; pandas takes minutes to name 50,000 repeated ones.
+MAX_COLUMNS = 1000
+
 _SEPARATORS = {",": ",", ";": ";", "\t": "\\t", "|": "|"}
 
 
@@ -170,6 +175,9 @@ def _check_separator(path: Path, source: str, delimiter: str | None) -> None:
     except (OSError, EOFError, zlib.error):
         return   # the reader says why the file cannot be read
     counts = {sep: header.count(sep) for sep in _SEPARATORS}
+    if max(counts.values()) >= MAX_COLUMNS or (len(header) >= 65_536 and not header.endswith("\n")):
+        raise DataError(f"{source}: line 1 (the header {shown(header.rstrip())}) has more than {MAX_COLUMNS:,} "
+                        f"columns or 64 KB; a bar file has a handful (time, open, high, low, close, volume)")
     seen = max(counts, key=counts.get)
     if seen == given or counts[seen] <= counts.get(given, header.count(given)):
         return
@@ -358,54 +366,6 @@ def _parse_numbers(values: pd.Series, column: str, source: str, line, decimal: s
         what = "is empty" if str(given).strip() == "" else f"is not a number (got {shown(given)})"
         raise DataError(f"{source}: {line(i)}: {column} {what}")
     return numbers
-
-
-def read_parquet_bars(path: Path, *, columns: dict[str, str] | None = None, timezone: str = NEW_YORK) -> pd.DataFrame:
-    """Read and validate a Parquet bar file (time as the index or as a column)."""
-    source = str(path)
-    _check_readable(path)
-    try:
-        raw = pd.read_parquet(path)
-    except Exception as exc:  # pyarrow raises many types for a file that is not Parquet
-        raise DataError(f"{source}: not a readable Parquet file ({type(exc).__name__}: {exc})") from None
-    if isinstance(raw.index, pd.DatetimeIndex):
-        raw = raw.reset_index(names="time" if raw.index.name is None else raw.index.name)
-    mapping = match_columns([str(c) for c in raw.columns], columns, source)
-
-    def row(i: int) -> str:
-        return f"row {i + 1}"
-
-    times = raw[mapping["time"]]
-    if pd.api.types.is_numeric_dtype(times) or pd.api.types.is_bool_dtype(times):
-        raise DataError(f"{source}: column {mapping['time']!r} holds {times.dtype} values, not times (epoch "
-                        f"numbers are not read as dates); expected timestamps")
-    if not pd.api.types.is_datetime64_any_dtype(times):
-        index = _parse_times(times.astype(str), None, timezone, source, row)
-    else:
-        index = localize(pd.DatetimeIndex(times), timezone, source, row)
-    frame = pd.DataFrame(index=index)
-    for ours in ("open", "high", "low", "close", "adj_close", "volume"):
-        if ours in mapping:
-            column = raw[mapping[ours]]
-            if pd.api.types.is_bool_dtype(column) or not (pd.api.types.is_numeric_dtype(column)
-                                                          or pd.api.types.is_object_dtype(column)
-                                                          or pd.api.types.is_string_dtype(column)):
-                raise DataError(f"{source}: column {mapping[ours]!r} ({ours}) holds {column.dtype} values; "
-                                f"expected numbers")
-            frame[ours] = _parquet_numbers(column, ours, source, row)
-    if "volume" not in frame:
-        raise DataError(f"{source}: missing column for volume; the file has {_listed(list(raw.columns))}")
-    return validate_bars(frame, source, row)
-
-
-def _parquet_numbers(column: pd.Series, ours: str, source: str, row) -> np.ndarray:
-    if pd.api.types.is_numeric_dtype(column):
-        return column.to_numpy(dtype="float64", na_value=np.nan)
-    flags = column.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(dtype=bool)
-    if flags.any():
-        i = int(np.argmax(flags))
-        raise DataError(f"{source}: {row(i)}: {ours} is {column.iloc[i]!r}; expected a number")
-    return _parse_numbers(column.astype(str), ours, source, row)
 
 
 def write_parquet_bars(bars: pd.DataFrame, path: Path) -> None:

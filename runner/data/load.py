@@ -8,7 +8,8 @@ import pandas as pd
 from runner.config import DataSource, RunConfig
 from runner.data.bars import clip_window, is_daily
 from runner.data.intraday import check_intraday
-from runner.data.files import read_csv_bars, read_parquet_bars
+from runner.data.files import read_csv_bars
+from runner.data.parquet_bars import read_parquet_bars
 from runner.data.sample import load_sample
 from runner.data.bars import extra_feed_name
 from runner.errors import DataError
@@ -177,4 +178,27 @@ def _check_bar_kind(frame: pd.DataFrame, strategy) -> pd.DataFrame:
     if not is_daily(frame):
         raise DataError(f"{name}: intraday bars (first {frame.index[0]}) but {strategy.name} is a daily playbook; "
                         f"give it daily bars stamped with the session date")
+    _check_session_dates(frame, name, _file_kind(source))
     return frame
+
+
+def _check_session_dates(frame: pd.DataFrame, name: str, kind: str) -> None:
+    """Daily bars on a Saturday or Sunday are refused (NYSE has no such session: dates misread, shifted a day
+    by a time zone, or another market's bars); weekday bars on an NYSE holiday are said, and kept."""
+    weekdays = frame.index.day_of_week.to_numpy()
+    label = (lambda i: f"line {i + 2}") if kind == "csv" else (lambda i: f"row {i + 1}")
+    if (weekdays >= 5).any():
+        i = int((weekdays >= 5).argmax())
+        count = int((weekdays >= 5).sum())
+        raise DataError(f"{name}: {label(i)}: a daily bar dated {frame.index[i].date()}, a "
+                        f"{frame.index[i].day_name()} ({count:,} bar(s) fall on weekends); NYSE has no session "
+                        f"then: dates read in the wrong format, shifted a day by a time zone, or another market's "
+                        f"bars?")
+    days = frame.index.date
+    known = (pd.Timestamp(market_calendar.CALENDAR_START).date(), pd.Timestamp.now(tz="America/New_York").date())
+    closed = [i for i, day in enumerate(days) if known[0] <= day < known[1] and not market_calendar.is_session(day)]
+    if closed:
+        from loguru import logger
+
+        logger.warning(f"{name}: {label(closed[0])}: a bar dated {days[closed[0]]}, when NYSE was closed "
+                       f"({len(closed):,} such bar(s)); kept, but the playbooks count NYSE sessions")

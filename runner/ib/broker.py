@@ -20,7 +20,9 @@ Contract:
   commissions; positions start from the account and move with fills; value is
   cash plus positions at the feeds' last close, as in a backtest;
 - losing ``risk.max_daily_loss`` from the session's first value cancels open
-  orders, flattens and stops the run (``on_halt``).
+  orders, flattens and stops the run (``on_halt``);
+- a time exit due while the gateway has lost IB (1100) is alerted
+  (``on_alert``) and flattened at the first chance (runner/ib/broker_stale.py).
 """
 from __future__ import annotations
 
@@ -41,12 +43,13 @@ from runner.ib.broker_exits import AttachedExits
 from runner.ib.broker_guards import BrokerGuards
 from runner.ib.broker_reconnect import ReconnectFollowing
 from runner.ib.broker_replay import ReplayedPositions
-from runner.ib.orders import OrderSpec, TranslationError, order_spec
+from runner.ib.broker_stale import StaleTimeExits
+from runner.ib.orders import OrderSpec, TranslationError, order_spec, put_on_tick
 
 
 
 class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, ReconnectFollowing,
-               ReplayedPositions, bt.BrokerBase):
+               ReplayedPositions, StaleTimeExits, bt.BrokerBase):
     """Orders, cash, value and positions through :class:`runner.ib.store.IBStore`."""
 
     def __init__(self, store, snapshot: events.Reconciled, risk: RiskLimits | None = None,
@@ -77,6 +80,7 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, Reconne
         self.cancelling: set[str] = set()
         self.commissions: dict[str, float] = {}
         self.awaiting: collections.OrderedDict[str, tuple[float, events.Execution]] = collections.OrderedDict()
+        self.unfilled_waiting: list[events.OrderStatus] = []   # cancels waiting for a fill's commission report
         self.gateway_open = dict(snapshot.open_orders)
         self.gateway_known = dict(snapshot.known_orders)
         self.bracket: list[tuple[bt.Order, OrderSpec]] = []
@@ -101,6 +105,7 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, Reconne
         store.subscribe(events.Connectivity, self._on_connectivity)
         store.subscribe(events.Reconciled, self._on_reconciled)
         store.subscribe(events.Position, self._on_position)
+        self._init_stale_exits(getattr(store.cfg, "stale_exit_minutes", 30.0))
         self._journal_gateway_statuses(self.gateway_known)
         self._infer_fills_while_away()
 
@@ -204,6 +209,7 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, Reconne
             self.oca_members[group].append(order)
         else:
             self.oca_leader[order.ref] = None
+        put_on_tick(order, self._min_tick(order.data))   # every record shows the price sent
         order.submit(self)
         self.notify(order)
         log = self.log.bind(order_ref=ref)
@@ -217,6 +223,7 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, Reconne
             group = self.oca_leader[order.ref] = ref
         replaying = any(getattr(d, "backfilling", False) for d in self._datas())
         self._follow_filled_entry(order)
+        put_on_tick(order, self._min_tick(order.data))
         entry_state = self._unfilled_entry_of(order)
         attach = parent_ref or (None if replaying else entry_state)
         if entry_state is False and not parent_ref:
@@ -322,8 +329,9 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, Reconne
     def notify(self, order: bt.Order) -> None:
         self.notifs.append(order.clone())
 
-    def _reject(self, order: bt.Order, why: str, margin: bool = False) -> bt.Order:
-        self.log.bind(order_ref=order.info.get("orderRef")).warning(f"order {'margin' if margin else 'rejected'}: {why}")
+    def _reject(self, order: bt.Order, why: str, margin: bool = False, level: str = "WARNING") -> bt.Order:
+        """``level``: DEBUG when the gateway's error was already said (the store's one line about it)."""
+        self.log.bind(order_ref=order.info.get("orderRef")).log(level, f"order {'margin' if margin else 'rejected'}: {why}")
         order.addinfo(reject_reason=why)
         if margin:
             order.margin()
@@ -343,3 +351,4 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, Reconne
         self._book_ready()
         self._check_daily_loss()
         self._alert_while_lost()
+        self._watch_stale_time_exits()

@@ -11,7 +11,9 @@ A playbook sends its stop and target with a next-open entry, tagged
 * moved with the entry's fill, in place at the gateway (the same order sent
   again with the new price), keeping their distance from the fill as the
   backtest broker does (runner/backtest/broker.py). The playbook then sees
-  them where it expects them and does not replace them.
+  them where it expects them and does not replace them. The journal records
+  the move as a ``Modified`` status row, orders.csv as a ``Modified`` row:
+  a modification, never a second order under the same orderRef.
 
 The mixin uses the broker's ``orders``, ``by_bt_ref``, ``refs``, ``deferred``,
 ``held``, ``store`` and ``_min_tick``.
@@ -22,7 +24,7 @@ import dataclasses
 
 import backtrader as bt
 
-from runner.ib.orders import order_spec
+from runner.ib.orders import order_spec, put_on_tick
 
 
 def _fill_shift(entry: bt.Order) -> float:
@@ -73,6 +75,7 @@ class AttachedExits:
                 continue
             exit_order.created.price += shift
             exit_order.price = exit_order.created.price
+            put_on_tick(exit_order, self._min_tick(exit_order.data))
             if any(d is exit_order for d, _ in self.deferred):
                 continue   # not sent yet: it goes out at the moved price
             moved = order_spec(exit_order, ref, min_tick=self._min_tick(exit_order.data))
@@ -83,4 +86,7 @@ class AttachedExits:
                                 if s.orderRef == ref else s for s in specs]
                 continue
             self.store.modify_prices(moved)
+            note = exit_order.clone()   # orders.csv: a row saying the working order was modified, not re-sent
+            note.modified = True
+            self.notifs.append(note)
 

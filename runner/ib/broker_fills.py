@@ -42,7 +42,13 @@ class GatewayFills:
             self._finish_unfilled(order, m)
 
     def _finish_unfilled(self, order: bt.Order, m: events.OrderStatus) -> None:
-        self._book_all()   # fills reported before the cancel must be booked first
+        # Fills reported before the cancel are booked first (the strategy hears of a fill before the cancel
+        # of its OCA siblings), each with its commission: a cancel arriving while a commission report is on
+        # its way (the gateway sends it 100-300 ms after the execution) waits for it, or COMMISSION_WAIT.
+        if any(exec_id not in self.commissions for exec_id in self.awaiting):
+            self.unfilled_waiting.append(m)
+            return
+        self._book_all()
         if not order.alive():
             return
         code, text = self.errors.get(m.orderRef, (m.errorCode, m.message))
@@ -50,7 +56,9 @@ class GatewayFills:
         self.cancelling.discard(m.orderRef)
         if m.status in ("Inactive", "Rejected") or (code and code not in OWN_CANCEL_CODES):
             margin = any(word in (text or "").lower() for word in REJECT_CODES_MARGIN)
-            self._reject(order, f"IB error {code}: {text}" if code else f"IB made the order {m.status}", margin)
+            # A gateway error was said once already, at its level, by the store (library_noise): not again here.
+            self._reject(order, f"IB error {code}: {text}" if code else f"the gateway made the order {m.status}",
+                         margin, level="DEBUG" if code else "ERROR")
         else:
             order.cancel()
             self.notify(order)
@@ -81,6 +89,10 @@ class GatewayFills:
                 break
             self.awaiting.pop(exec_id)
             self._book(message)
+        if not self.awaiting and self.unfilled_waiting:
+            waiting, self.unfilled_waiting = self.unfilled_waiting, []
+            for message in waiting:
+                self._on_status(message)
 
     def _book_all(self) -> None:
         """Book every waiting fill now (before a cancel or a flatten that must see them)."""

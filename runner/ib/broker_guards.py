@@ -25,6 +25,19 @@ from runner.ib.sessions import NEW_YORK
 
 class BrokerGuards:
     # -- risk: position value -----------------------------------------------------
+    def position_value_room(self, data, buy: bool, price: float) -> tuple[float, float] | None:
+        """(value an entry on ``data`` may still add at ``price``, value the account already holds there in
+        that direction) under ``risk.max_position_value``; the limit is per symbol, so a position another
+        playbook holds in the same symbol and direction counts. None without the limit.
+        FlowbotStrategy.size_by_risk sizes within it, so :meth:`_position_limit_breach` refuses nothing."""
+        limit = self.risk.max_position_value
+        if limit is None:
+            return None
+        held = self.positions[self._symbol(data)].size
+        same_side = (held > 0 and buy) or (held < 0 and not buy)
+        held_value = abs(held) * price
+        return (max(limit - held_value, 0.0), held_value) if same_side else (limit + held_value, 0.0)
+
     def _position_limit_breach(self, order) -> str | None:
         limit = self.risk.max_position_value
         if limit is None:

@@ -31,6 +31,7 @@ class IBConfig(PlainInputModel):
     backoff_initial: float = Field(0.5, gt=0, description="First wait between reconnect attempts, in seconds.")
     backoff_max: float = Field(30.0, gt=0, description="Longest wait between reconnect attempts, in seconds (the wait doubles up to this).")
     restart_backoff: float = Field(5.0, gt=0, description="Longest wait between reconnect attempts once the gateway refuses connections (it is restarting): a 20 s restart then costs at most about 25 s, not a doubled 32 s.")
+    stale_exit_minutes: float = Field(30.0, gt=0, description="While the gateway has lost IB (1100, no 1101/1102 yet): this many minutes before an open position's time exit is due (a daily playbook's market-on-close cutoff on its exit day) without that exit working at the gateway, alert loudly (ERROR and the webhook's stale_exit event); the position is flattened at market at the first chance once orders can go out again.")
     pacing_backoff: float = Field(15.0, ge=0, description="Seconds to wait before retrying a historical request refused by pacing (errors 162, 420).")
     request_timeout: float = Field(60.0, gt=0, description="Seconds to wait for one historical-data or contract-details request.")
     journal: Path | None = Field(None, description="SQLite order journal. Default: logs/journal-<account>.sqlite (one file per account).")

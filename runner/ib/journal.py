@@ -238,9 +238,22 @@ class Journal:
                     " updated_at=? WHERE order_ref=?", (order_id, _now(), order_ref))
 
     def record_prices(self, order_ref: str, limit_price: float | None, aux_price: float | None) -> None:
-        """A working order's prices changed at the gateway (an exit moved with its entry's fill)."""
-        self._write("UPDATE orders SET limit_price=?, aux_price=?, updated_at=? WHERE order_ref=?",
-                    (limit_price, aux_price, _now(), order_ref))
+        """A working order's prices changed at the gateway (an exit moved with its entry's fill): IB's modification,
+        the same orderId sent again, never a new order. The orders row takes the new prices and the statuses
+        history a ``Modified`` row saying what changed (``orders.status`` stays the gateway's)."""
+        with self._lock:
+            row = self._db.execute("SELECT limit_price, aux_price FROM orders WHERE order_ref=?",
+                                   (order_ref,)).fetchone()
+            if row is None:
+                return
+            change = "; ".join(f"{name} {old} -> {new}" for name, old, new in
+                               (("limit", row["limit_price"], limit_price), ("stop", row["aux_price"], aux_price))
+                               if new is not None and new != old)
+            self._db.execute("UPDATE orders SET limit_price=COALESCE(?, limit_price), aux_price=COALESCE(?, aux_price),"
+                             " updated_at=? WHERE order_ref=?", (limit_price, aux_price, _now(), order_ref))
+            self._db.execute("INSERT INTO statuses (order_ref, at, status, filled, remaining, message)"
+                             " VALUES (?,?,'Modified',NULL,NULL,?)",
+                             (order_ref, _now(), f"modified (same orderId): {change or 'prices unchanged'}"))
 
     def record_status(self, order_ref: str, status: str, filled: float | None = None,
                       remaining: float | None = None, perm_id: int | None = None,

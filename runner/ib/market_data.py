@@ -59,11 +59,40 @@ class MarketData:
     async def history(self, contract: Any, end: dt.datetime | str, duration: str, bar_size: str,
                       format_date: int = 2) -> list:
         """Historical TRADES bars (regular hours), sent within IB's pacing rules (``self.pacing``, a
-        :class:`runner.ib.pacing.PacingLimiter`); pacing refusals (162, 420) still wait and retry."""
-        RequestError = self.lib.RequestError
+        :class:`runner.ib.pacing.PacingLimiter`); pacing refusals (162, 420) still wait and retry.
+
+        One request per distinct (contract, end, duration, bar size, what to show, RTH): feeds asking the
+        same (IEF as the bond leg of two playbooks) share its answer, while it is on its way and for IB's
+        identical-request window after it came (IB would refuse the repeat, or the limiter wait it out).
+        A caller needing bars completed since asks again with an explicit end (backfill.fetch_span)."""
         con_id = getattr(contract, "conId", 0) or contract.symbol
         key = (con_id, end.astimezone(UTC).isoformat() if isinstance(end, dt.datetime) else end, duration, bar_size,
                "TRADES", True)
+        shared: dict = self.__dict__.setdefault("_history_shared", {})
+        known = shared.get(key)
+        fresh_for = self.pacing.identical_window()
+        if known is None or (known[0].done() and (known[0].cancelled() or known[0].exception() is not None
+                                                  or time.monotonic() - known[1] > fresh_for)):
+            future = asyncio.ensure_future(self._request_history(contract, key, end, duration, bar_size,
+                                                                 format_date))
+            known = shared[key] = (future, float("inf"))
+            future.add_done_callback(lambda f, key=key: self._history_answered(key, f))
+        return list(await asyncio.shield(known[0]))
+
+    def _history_answered(self, key: tuple, future: asyncio.Future) -> None:
+        shared = self.__dict__.setdefault("_history_shared", {})
+        if shared.get(key, (None,))[0] is future:
+            if future.cancelled() or future.exception() is not None:
+                del shared[key]   # a failure is never shared with a later caller
+            else:
+                shared[key] = (future, time.monotonic())
+        for stale in [k for k, (f, at) in shared.items() if f.done() and time.monotonic() - at > 3600]:
+            del shared[stale]
+
+    async def _request_history(self, contract: Any, key: tuple, end: dt.datetime | str, duration: str,
+                               bar_size: str, format_date: int) -> list:
+        RequestError = self.lib.RequestError
+        con_id = key[0]
         for attempt in range(HISTORY_RETRIES + 1):
             # IB's pacing rules kept before sending: several feeds starting at once never provoke 162
             ticket = await self.pacing.acquire(key, (con_id, "TRADES"))

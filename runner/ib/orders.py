@@ -71,6 +71,22 @@ def on_tick(price: float, tick: float, up: bool) -> float:
     return round(n * tick, decimals)
 
 
+def put_on_tick(order: bt.Order, min_tick: float = DEFAULT_MIN_TICK) -> None:
+    """Move ``order``'s own prices onto the tick, as :func:`order_spec` sends them, so every record of the
+    order (orders.csv, status.json, the status page, notifications, the log) shows the price actually sent.
+    Idempotent: a price already on the tick stays."""
+    up = not order.isbuy()
+    et = order.exectype
+    if et in (bt.Order.Limit, bt.Order.Stop, bt.Order.StopLimit) and order.created.price:
+        order.created.price = on_tick(float(order.created.price), min_tick, up=up)
+        order.price = order.created.price
+    if et == bt.Order.StopLimit and order.created.pricelimit:
+        order.created.pricelimit = on_tick(float(order.created.pricelimit), min_tick, up=up)
+        order.plimit = order.created.pricelimit
+    if et == bt.Order.StopTrail and order.trailamount:
+        order.trailamount = max(on_tick(float(order.trailamount), min_tick, up=False), min_tick)
+
+
 def order_spec(order: bt.Order, order_ref: str, parent_ref: str | None = None,
                oca_group: str | None = None, min_tick: float = DEFAULT_MIN_TICK) -> OrderSpec:
     """Translate one backtrader order, prices on ``min_tick``; raise TranslationError when impossible."""

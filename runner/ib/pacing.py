@@ -67,6 +67,10 @@ class PacingLimiter:
         self.waited = 0.0        # seconds (scaled) spent waiting for the rules
         self.requests = 0
 
+    def identical_window(self) -> float:
+        """Seconds (scaled) within which IB refuses a repeat of the same request."""
+        return self._window(self.rules.identical_window)
+
     def _window(self, seconds: float) -> float:
         return (seconds + self.rules.margin) * self.time_scale
 

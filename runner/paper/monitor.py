@@ -51,6 +51,7 @@ class SessionMonitor:
     def attach(self, session) -> None:
         """Listen to the session's store and broker, and watch its bars through an analyzer."""
         self.broker, self.feeds = session.broker, session.feeds
+        session.broker.on_alert = self.on_alert
         session.store.subscribe(events.Connectivity, self.on_connectivity)
         session.cerebro.addanalyzer(LiveView, monitor=self, _name="live_view")
         self.status.update(state="live", connection={"state": "connected", "since": _now(), "message": ""})
@@ -116,6 +117,10 @@ class SessionMonitor:
             self._tell("disconnect", f"gateway connection lost ({m.message}); trading paused until it is back")
         else:
             self._tell("reconnect", f"gateway connection {m.state.replace('_', ' ')} ({m.message})")
+
+    def on_alert(self, kind: str, text: str) -> None:
+        """A loud alert of the broker (``stale_exit``: a time exit due while the gateway has lost IB)."""
+        self._tell(kind, text)
 
     def on_risk_stop(self, why: str) -> None:
         self._tell("risk_stop", f"risk stop: {why}; open orders cancelled, positions flattened, session ending")

@@ -2,7 +2,7 @@
 
 ``notify: {webhook: URL}`` in the run config. :meth:`Notifier.send` only puts the message on a
 bounded queue (``queue_size``) and returns at once; one worker thread POSTs each message as JSON
-with ``timeout`` seconds per request. A full queue drops the message (logged), an unreachable,
+with ``timeout`` seconds per request in all (not per socket operation). A full queue drops the message (logged), an unreachable,
 failing or hanging webhook is logged and skipped: trading never waits on a notification.
 
 Bodies by ``format``:
@@ -29,6 +29,8 @@ from pydantic import ConfigDict, Field, HttpUrl, model_validator
 from strategies.params import PlainInputModel
 
 EVENTS = ("fill", "reject", "disconnect", "reconnect", "risk_stop", "stop")
+#: Requests given up on (still hanging) at most; while this many hang, messages are dropped, not queued up.
+MAX_ABANDONED = 4
 
 
 class NotifyConfig(PlainInputModel):
@@ -41,8 +43,8 @@ class NotifyConfig(PlainInputModel):
         "generic", description="JSON body: generic ({event, text, content, run, time}), discord ({content}), "
                                "telegram ({chat_id, text}).")
     chat_id: str | None = Field(None, description="Telegram chat id (format: telegram only).")
-    events: list[Literal["fill", "reject", "disconnect", "reconnect", "risk_stop", "stop"]] = Field(
-        default_factory=lambda: ["fill", "reject", "disconnect", "reconnect", "risk_stop", "stop"],
+    events: list[Literal["fill", "reject", "disconnect", "reconnect", "risk_stop", "stale_exit", "stop"]] = Field(
+        default_factory=lambda: ["fill", "reject", "disconnect", "reconnect", "risk_stop", "stale_exit", "stop"],
         description="Which events to send.")
     timeout: float = Field(5.0, gt=0, le=60, description="Seconds to wait for the webhook per message.")
     queue_size: int = Field(100, ge=1, le=10_000, description="Messages waiting to be sent at most; more are dropped.")
@@ -105,13 +107,39 @@ class Notifier:
             self._post(body)
 
     def _post(self, body: dict) -> None:
+        """POST one message, ``timeout`` seconds at most in all: urllib's timeout bounds each socket
+        operation only (a webhook trickling its answer, or a slow name lookup, would hold the worker for
+        ever), so the request runs in a helper thread that is given up on at the deadline."""
+        self._abandoned = [t for t in getattr(self, "_abandoned", []) if t.is_alive()]
+        if len(self._abandoned) >= MAX_ABANDONED:
+            self.failed += 1
+            self.log.warning(f"notification not sent: {len(self._abandoned)} earlier requests to the webhook are "
+                             f"still hanging; trading goes on")
+            return
+        outcome: list[BaseException | None] = []
+        helper = threading.Thread(target=lambda: outcome.append(self._request(body)), name="notify-post",
+                                  daemon=True)
+        helper.start()
+        helper.join(self.cfg.timeout)
+        if helper.is_alive():
+            self._abandoned.append(helper)
+            self.failed += 1
+            self.log.warning(f"notification to the webhook gave no answer within {self.cfg.timeout:g} s; "
+                             f"trading goes on")
+        elif outcome and outcome[0] is None:
+            self.sent += 1
+        else:
+            self.failed += 1
+            self.log.warning(f"notification to the webhook failed ({outcome[0] if outcome else 'no outcome'}); "
+                             f"trading goes on")
+
+    def _request(self, body: dict) -> BaseException | None:
         data = json.dumps(body).encode()
         request = urllib.request.Request(self.url, data=data, method="POST",
                                          headers={"Content-Type": "application/json", "User-Agent": "flowbot"})
         try:
             with urllib.request.urlopen(request, timeout=self.cfg.timeout) as answer:
                 answer.read()
-            self.sent += 1
-        except (urllib.error.URLError, OSError, ValueError) as exc:   # HTTPError is a URLError
-            self.failed += 1
-            self.log.warning(f"notification to the webhook failed ({exc}); trading goes on")
+            return None
+        except Exception as exc:   # noqa: BLE001 - HTTPError, URLError, OSError, a bad answer: all one failure
+            return exc

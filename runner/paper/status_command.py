@@ -39,8 +39,20 @@ def run(args) -> int:
     try:
         state = read_status(folder)
     except (OSError, ValueError) as exc:
-        raise UserInputError(f"{cut(str(folder / STATUS_FILE))}: cannot read it ({exc})") from None
-    print(json.dumps(state, indent=2) if args.json else format_status(state))
+        raise UserInputError(f"{cut(str(folder / STATUS_FILE))}: cannot read it ({cut(str(exc))})") from None
+    if not isinstance(state, dict):
+        raise UserInputError(f"{cut(str(folder / STATUS_FILE))}: not a status file of flowbot paper (expected an "
+                             f"object of fields, got a {type(state).__name__})")
+    if args.json:
+        print(json.dumps(state, indent=2))
+        return 0
+    try:
+        text = format_status(state)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:   # edited, or written by another version
+        what = f"no field {exc}" if isinstance(exc, KeyError) else f"a field of the wrong type ({cut(str(exc))})"
+        raise UserInputError(f"{cut(str(folder / STATUS_FILE))}: not a status file of flowbot paper ({what}); "
+                             f"flowbot status --json prints it as it is") from None
+    print(text)
     return 0
 
 

@@ -32,6 +32,41 @@ def new_figure(width: float, height: float, rows: int = 1, cols: int = 1, layout
     return fig, axes
 
 
+def fit_margins(fig, axes, top: float, bottom: float = 0.32, right: float = 0.12, row_gap: float = 0.0) -> None:
+    """Fixed margins (inches) instead of a layout engine, which measures every text of every panel, and
+    that costs about a third of a figure: ``top`` above each row (its title), ``bottom`` under each
+    (the x tick labels; ``row_gap`` more between rows), and left of each column the room its y tick
+    labels take, from their text and font size (nothing is drawn to find it)."""
+    width, height = fig.get_size_inches()
+    rows, cols = axes.shape
+    fig.subplots_adjust(left=0.08, right=1 - right / width, top=1 - top / height, bottom=bottom / height)
+    need = [max((_label_room(ax) for ax in axes[:, c] if ax.get_visible()), default=0.3) for c in range(cols)]
+    left, gap = need[0], max(need[1:], default=0.0) + right
+    cell_w = (width - left - right - (cols - 1) * gap) / cols
+    v_gap = top + bottom + row_gap
+    cell_h = (height - top - bottom - (rows - 1) * v_gap) / rows
+    fig.subplots_adjust(left=left / width, wspace=gap / cell_w if cols > 1 else 0.2,
+                        hspace=v_gap / cell_h if rows > 1 else 0.2)
+
+
+def _label_room(ax) -> float:
+    """Inches left of an axes its y tick labels take (their longest text at the tick font size), and the ticks."""
+    low, high = sorted(ax.get_ylim())
+    locs = [v for v in ax.yaxis.get_majorticklocs() if low <= v <= high]
+    labels = ax.yaxis.get_major_formatter().format_ticks(locs) if locs else [""]
+    size = ax.yaxis.get_major_ticks()[0].label1.get_fontsize() if locs else 8.5
+    return max(_text_ems(text) for text in labels) * size / 72 + 0.16
+
+
+# Advance widths in ems of DejaVu Sans, matplotlib's font: digits, then narrow and wide signs; others 0.75.
+_EMS = {**dict.fromkeys("0123456789", 0.64), ",": 0.32, ".": 0.32, "-": 0.36, "\u2212": 0.84, "%": 0.95,
+        " ": 0.32, "+": 0.84, "$": 0.64}
+
+
+def _text_ems(text: str) -> float:
+    return sum(_EMS.get(ch, 0.75) for ch in text)
+
+
 def style_axes(ax, size: float = 8.5) -> None:
     ax.grid(True, color="#e3e6ea", linewidth=0.7)
     ax.set_axisbelow(True)
@@ -82,8 +117,12 @@ def fixed_auto_positions(ax) -> None:
 
 
 def image(fig, alt: str, caption: str = "") -> str:
+    return figure_html(png(fig), alt, caption)
+
+
+def figure_html(uri: str, alt: str, caption: str = "") -> str:
     cap = f"<figcaption>{caption}</figcaption>" if caption else ""
-    return f"<figure><img alt='{escape(alt)}' src='{png(fig)}'>{cap}</figure>"
+    return f"<figure><img alt='{escape(alt)}' src='{uri}'>{cap}</figure>"
 
 
 def money_axis(ax) -> None:
@@ -102,7 +141,7 @@ def equity_panels(panels: list[dict]) -> str:
     """One panel per curve set: ``{"title", "lines": [(label, Series, colour, dashed)]}``, value in money."""
     cols = 2 if len(panels) > 1 else 1
     rows = -(-len(panels) // cols)
-    fig, axes = new_figure(10.6, 2.9 * rows, rows, cols)
+    fig, axes = new_figure(10.6, 2.9 * rows, rows, cols, layout=None)
     for ax, panel in zip(axes.flat, panels):
         for label, series, colour, dashed in panel["lines"]:
             if series is None or series.empty:
@@ -116,13 +155,14 @@ def equity_panels(panels: list[dict]) -> str:
         ax.legend(fontsize=7.5, loc="upper left", frameon=False)
     for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
+    fit_margins(fig, axes, top=0.3)
     return image(fig, "equity per playbook, against holding the instrument",
                  "Each playbook's own account (every playbook trades its own capital); dashed: the same "
                  "capital held in the instrument over the same dates.")
 
 
 def drawdown_chart(curves: list[tuple[str, pd.Series, str]]) -> str:
-    fig, axes = new_figure(10.6, 2.6)
+    fig, axes = new_figure(10.6, 2.6, layout=None)
     ax = axes[0, 0]
     for label, series, colour in curves:
         if series.empty:
@@ -133,12 +173,13 @@ def drawdown_chart(curves: list[tuple[str, pd.Series, str]]) -> str:
     pct_axis(ax, 1)
     date_axis(ax)
     ax.legend(fontsize=7.5, loc="lower left", frameon=False)
+    fit_margins(fig, axes, top=0.08)
     return image(fig, "drawdown", "Drawdown: the fall of each playbook's own account from its highest value so far.")
 
 
 def exposure_chart(points: list[tuple[str, pd.DataFrame, str]]) -> str:
     """Per trade a stem at its entry: position value as % of the account (below zero: short)."""
-    fig, axes = new_figure(10.6, 2.4)
+    fig, axes = new_figure(10.6, 2.4, layout=None)
     ax = axes[0, 0]
     for label, frame, colour in points:
         if frame.empty:
@@ -149,6 +190,7 @@ def exposure_chart(points: list[tuple[str, pd.DataFrame, str]]) -> str:
     pct_axis(ax)
     date_axis(ax)
     ax.legend(fontsize=7.5, loc="upper left", frameon=False, ncols=4)
+    fit_margins(fig, axes, top=0.08)
     return image(fig, "exposure over time",
                  "Exposure: each trade's position value at entry as % of the account (below zero: short). "
                  "Between trades every playbook is flat.")
@@ -159,15 +201,16 @@ def returns_histograms(groups: list[tuple[str, np.ndarray, str]]) -> str:
     groups = [g for g in groups if len(g[1])]
     if not groups:
         return "<p class='note'>No trades.</p>"
-    fig, axes = new_figure(10.6, 2.3, 1, len(groups))
+    fig, axes = new_figure(10.6, 2.3, 1, len(groups), layout=None)
     for ax, (label, values, colour) in zip(axes.flat, groups):
         edges = np.histogram_bin_edges(values, bins=min(30, max(6, len(values) // 2)))
         ax.hist(values[values <= 0], bins=edges, color=LOSS, alpha=0.8)
         ax.hist(values[values > 0], bins=edges, color=WIN, alpha=0.8)
         ax.axvline(float(np.mean(values)), color="#1d232b", linewidth=1, linestyle="--")
-        ax.set_title(f"{label}: {len(values)} trades", loc="left", fontweight="bold")
+        ax.set_title(f"{label}: {len(values)} trades", loc="left", fontweight="bold", fontsize=8)   # fits 3 abreast
         from matplotlib.ticker import FuncFormatter, MaxNLocator
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.1f}%"))
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    fit_margins(fig, axes, top=0.3)
     return image(fig, "distribution of trade returns",
                  "Trade returns (% of the position), losses red, gains green; dashed: the mean.")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from runner.report import charts, report_tables, trade_charts
+from runner.report import charts, png_workers, report_tables, trade_charts
 from runner.report.formatting import STYLE, count, escape, naive_new_york, p_value, pct, share, when
 from runner.report.formatting import money as fmt_money
 from runner.report.playbook_view import (PROXY, SYNTHETIC, USER, PlaybookView, build_views, exposure_points,
@@ -32,6 +32,10 @@ def render_report(cfg, result, notes: list[str], mode: str | None = None) -> str
     equity = _live_part(result.equity, metrics.get("live_since") if mode == "paper" else None)
     views = build_views(cfg, metrics, result.trades, result.orders, result.bars)
     accounts = {v.name: _own_account(equity, v, cfg, mode) for v in views}
+    # The figures with the most panels first: inside png_workers.parallel_pngs they are made in children
+    # while the rest of the page is built, and the longest should start first.
+    trade_figures = {i: png_workers.deferred(_trade_charts_part, views[i])
+                     for i in sorted(range(len(views)), key=lambda i: -len(views[i].trades))}
     title = f"flowbot {mode}: {cfg.name}"
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
              f"<meta name='viewport' content='width=device-width,initial-scale=1'><title>{escape(title)}</title>"
@@ -43,10 +47,10 @@ def render_report(cfg, result, notes: list[str], mode: str | None = None) -> str
     if any(len(a) > 1 for a in accounts.values()):
         parts.append(_curves(views, accounts))
     for index, view in enumerate(views):
-        parts.append(_playbook_section(view, accounts[view.name], index))
+        parts.append(_playbook_section(view, accounts[view.name], index, trade_figures[index]))
     groups = [(f"{v.name} · {v.label}", v.trades["pnl_pct"].to_numpy(dtype="float64"),
                charts.COLOURS[i % len(charts.COLOURS)]) for i, v in enumerate(views)]
-    parts.append("<h2>Distribution of trade returns</h2>" + charts.returns_histograms(groups))
+    parts.append("<h2>Distribution of trade returns</h2>" + png_workers.deferred(charts.returns_histograms, groups))
     parts.append(reproducibility_section(metrics.get("reproducibility")))
     parts.append("<h2>Data and notes</h2>" + "".join(f"<p class='note'>{escape(n)}</p>" for n in notes))
     parts.append("<footer>Written by flowbot. Every figure is also in metrics.json (keys in docs/metrics.md); "
@@ -203,14 +207,18 @@ def _curves(views: list[PlaybookView], accounts: dict[str, pd.DataFrame]) -> str
         exposure.append((f"{view.name} · {view.label}", exposure_points(view, mine), colour))
     return ("<h2>Equity against holding the instrument</h2>"
             "<p class='note'>Each playbook on its own account, against the same capital held in its "
-            "instrument.</p>" + charts.equity_panels(panels)
-            + "<h2>Drawdown</h2>" + charts.drawdown_chart(drawdowns)
-            + "<h2>Exposure over time</h2>" + charts.exposure_chart(exposure))
+            "instrument.</p>" + png_workers.deferred(charts.equity_panels, panels)
+            + "<h2>Drawdown</h2>" + png_workers.deferred(charts.drawdown_chart, drawdowns)
+            + "<h2>Exposure over time</h2>" + png_workers.deferred(charts.exposure_chart, exposure))
 
 
-def _playbook_section(view: PlaybookView, account: pd.DataFrame, index: int) -> str:
-    sources = "".join(f"<p class='note'>{escape(s)}</p>" for s in view.sources)
+def _trade_charts_part(view: PlaybookView) -> str:
     charts_html = trade_charts.trade_charts(view)
+    return f"<h3>Every trade on its chart</h3>{charts_html}" if charts_html else ""
+
+
+def _playbook_section(view: PlaybookView, account: pd.DataFrame, index: int, charts_part: str) -> str:
+    sources = "".join(f"<p class='note'>{escape(s)}</p>" for s in view.sources)
     kind = label_class(view.label)
     warning = (f"<div class='warning {LABEL_CLASS[kind]}'>{escape(LABEL_WARNING[kind])}</div>"
                if kind in LABEL_WARNING else "")
@@ -222,7 +230,7 @@ def _playbook_section(view: PlaybookView, account: pd.DataFrame, index: int) -> 
             f"exit); its side: the playbook's direction over the same span without its filters; both the mean "
             f"over the year's windows. Grey rows: no trade in that year's windows.</p>"
             + report_tables.per_year_table(view)
-            + (f"<h3>Every trade on its chart</h3>{charts_html}" if charts_html else "")
+            + charts_part
             + f"<h3>Trades ({len(view.trades)})</h3>" + report_tables.trades_table(view)
             + f"<h3>Monthly returns of its account [{escape(view.label)}]</h3>" + heat)
 

@@ -1,19 +1,23 @@
-"""Charts drawn and PNG-encoded in forked processes while the page goes on being built.
+"""The report's figures built, drawn and PNG-encoded in forked processes while the page goes on being built.
 
-Drawing a finished matplotlib ``Figure`` and encoding it (``savefig``) is most of
-a report's time and needs nothing from the rest of the page. Inside
-``parallel_pngs()`` each figure handed to ``data_uri`` is drawn by a child
-forked at that moment (a copy of the process: same fonts, same figure, so the
-same bytes), and the page carries a placeholder until the block's ``resolved``
-puts the data URIs in. The parent meanwhile builds the next figure; with two
-or more cores the drawing runs beside it. Where ``os.fork`` is not safe to use
-(not Linux, or other Python threads running, as after a paper session) or a
-child fails, the figure is drawn in this process, as it is outside the block.
-On a busy machine (no core idle over the last minute) the block draws here
-too: the children would only take the parent's share of the cores. Measured
-on the default run: the parent's CPU time for the page falls from 4.3 s to
-1.9 s while the children spend 2.6 s (6 % more in all), so with a free core
-the page is ready in about 60 % of the time.
+Building a matplotlib ``Figure`` (its axes and ticks), drawing it and encoding it
+(``savefig``) is most of a report's time and needs nothing from the rest of the
+page. Inside ``parallel_pngs()``:
+
+- ``deferred(make_html, *args)`` runs a whole figure's function (build, draw,
+  encode; it returns the HTML of the figure) in a child forked at that moment,
+  and returns a placeholder for its HTML;
+- ``data_uri(fig, dpi)`` draws an already built figure in a child and returns a
+  placeholder for its data URI.
+
+A child is a copy of the process (same fonts, same data, same figure), so it
+gives the same bytes as drawing here; the block's ``resolved`` puts them in place
+of the placeholders. The parent meanwhile builds the rest of the page; with two
+or more cores the figures are made beside it and beside each other. Where
+``os.fork`` is not safe to use (not Linux, or other Python threads running, as
+after a paper session) or a child fails, the work is done in this process, as it
+is outside the block. On a busy machine (no core idle over the last minute) the
+block works here too: the children would only take the parent's share of the cores.
 """
 from __future__ import annotations
 
@@ -23,9 +27,10 @@ import io
 import os
 import sys
 import threading
+from typing import Callable
 
-MAX_CHILDREN = 4   # figures drawn at once; more only share the same cores
-_state: dict = {"active": False, "pending": {}}
+MAX_CHILDREN = 4   # jobs run at once; more only share the same cores
+_state: dict = {"active": False, "pending": {}, "server": False}
 
 
 def encode(fig, dpi: float) -> bytes:
@@ -43,16 +48,71 @@ def data_uri(fig, dpi: float) -> str:
     """The figure's PNG data URI, or inside ``parallel_pngs()`` a placeholder for it."""
     if not _state["active"]:
         return as_uri(encode(fig, dpi))
+    return _forked(lambda: encode(fig, dpi), as_uri)
+
+
+def deferred(make_html: Callable[..., str], *args) -> str:
+    """``make_html(*args)`` (a figure's HTML), or inside ``parallel_pngs()`` a placeholder for it, the
+    figure made in a child. ``make_html`` must depend only on its arguments and leave no state behind:
+    the child's changes are lost with it."""
+    if _state.get("server"):
+        from runner.report import figure_server
+
+        if figure_server.running():
+            return figure_server.send(make_html, args)
+    if not _state["active"]:
+        return make_html(*args)
+    return _forked(lambda: make_html(*args).encode("utf-8"), lambda data: data.decode("utf-8"))
+
+
+def map_forked(compute: Callable, items: list) -> list:
+    """``[compute(item) for item in items]`` (numpy arrays), all but the first computed in forked children
+    beside this process when forking is safe and a core is free; an item whose child fails is computed here."""
+    if len(items) < 2 or not can_fork() or not a_core_is_free():
+        return [compute(item) for item in items]
+    import numpy as np
+
+    children = []
+    for item in items[1:]:
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                os.close(read_end)
+                _state["active"], _state["pending"], _state["server"] = False, {}, False
+                with os.fdopen(write_end, "wb") as pipe:
+                    np.save(pipe, compute(item), allow_pickle=False)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write_end)
+        children.append((pid, read_end, item))
+    results = [compute(items[0])]
+    for pid, read_end, item in children:
+        try:
+            with os.fdopen(read_end, "rb") as pipe:
+                data = pipe.read()
+        finally:
+            _, status = os.waitpid(pid, 0)
+        ok = os.waitstatus_to_exitcode(status) == 0 and data
+        results.append(np.load(io.BytesIO(data), allow_pickle=False) if ok else compute(item))
+    return results
+
+
+def _forked(compute: Callable[[], bytes], finish: Callable[[bytes], str]) -> str:
+    """Run ``compute`` in a forked child; a placeholder for ``finish`` of its bytes."""
     pending = _state["pending"]
     if sum(1 for child in pending.values() if child[0]) >= MAX_CHILDREN:
         _collect(next(token for token, child in pending.items() if child[0]))
     read_end, write_end = os.pipe()
     pid = os.fork()
-    if pid == 0:   # the child: draw, encode, hand the bytes over, leave without running the parent's exit code
+    if pid == 0:   # the child: compute, hand the bytes over, leave without running the parent's exit code
         code = 1
         try:
             os.close(read_end)
-            data = encode(fig, dpi)
+            _state["active"], _state["pending"], _state["server"] = False, {}, False   # it makes its own
+            data = compute()
             with os.fdopen(write_end, "wb") as pipe:
                 pipe.write(data)
             code = 0
@@ -60,13 +120,13 @@ def data_uri(fig, dpi: float) -> str:
             os._exit(code)
     os.close(write_end)
     token = f"flowbot-pending-png-{len(pending)}-{pid}"
-    pending[token] = [pid, read_end, fig, dpi, None]
+    pending[token] = [pid, read_end, compute, finish, None]
     return token
 
 
 def _collect(token: str) -> None:
     child = _state["pending"][token]
-    pid, read_end, fig, dpi = child[:4]
+    pid, read_end, compute, finish = child[:4]
     child[:2] = [0, None]   # reaped below, whatever happens
     try:
         with os.fdopen(read_end, "rb") as pipe:
@@ -74,12 +134,12 @@ def _collect(token: str) -> None:
     finally:
         _, status = os.waitpid(pid, 0)
     if os.waitstatus_to_exitcode(status) != 0 or not data:
-        data = encode(fig, dpi)   # the child failed: draw it here
-    child[2:] = [None, None, as_uri(data)]
+        data = compute()   # the child failed: do it here
+    child[2:] = [None, None, finish(data)]
 
 
 def _resolved(html: str) -> str:
-    """``html`` with every placeholder replaced by its figure's data URI (waiting for the children)."""
+    """``html`` with every placeholder replaced by its result (waiting for the children)."""
     pending = _state["pending"]
     for token in pending:
         if pending[token][0]:
@@ -89,22 +149,35 @@ def _resolved(html: str) -> str:
 
 
 def a_core_is_free() -> bool:
-    """At least one core idle over the last minute: children only help when they get a core of
-    their own (on a busy machine they take the parent's share and add the cost of forking)."""
+    """Some core idle over the last minute (a load average below the number of cores): children only
+    help when they get a core's time of their own (on a busy machine they take the parent's share, or
+    other users', and add the cost of forking)."""
     try:
-        return os.getloadavg()[0] <= (os.cpu_count() or 1) - 1
+        return os.getloadavg()[0] < (os.cpu_count() or 1)
     except OSError:
         return False
 
 
+def can_fork() -> bool:
+    """Forking copies only the calling thread: safe here on Linux with no other Python thread running."""
+    return sys.platform.startswith("linux") and hasattr(os, "fork") and threading.active_count() <= 1
+
+
 @contextlib.contextmanager
 def parallel_pngs(only_with_a_free_core: bool = True):
-    """Draw the figures made inside the block in child processes (by default only when a core is
-    free). Yields ``resolved(html)``: the page built inside the block with the figures in place of
-    their placeholders."""
-    if _state["active"] or not sys.platform.startswith("linux") or not hasattr(os, "fork") \
-            or threading.active_count() > 1 \
-            or (only_with_a_free_core and not a_core_is_free()):
+    """Make the figures handed to ``deferred`` / ``data_uri`` inside the block in child processes (by
+    default only when a core is free). Yields ``resolved(html)``: the page built inside the block with
+    the figures in place of their placeholders."""
+    from runner.report import figure_server
+
+    if figure_server.running() and not _state["active"]:   # started before the run: it makes the figures
+        _state["server"] = True
+        try:
+            yield figure_server.resolved
+        finally:
+            _state["server"] = False
+        return
+    if _state["active"] or not can_fork() or (only_with_a_free_core and not a_core_is_free()):
         yield lambda html: html
         return
     _state["active"], _state["pending"] = True, {}

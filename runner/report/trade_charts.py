@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from runner.report.charts import LOSS, WIN, image, new_figure, style_axes
+from runner.report.charts import LOSS, WIN, figure_html, fixed_auto_positions, png, style_axes
 from runner.report.formatting import MINUS, escape, naive_new_york
 from runner.report.playbook_view import PlaybookView
 
@@ -22,6 +22,7 @@ COLUMNS = 4
 PANEL_HEIGHT = 2.2   # inches
 TRADE_DPI = 96
 MAX_CHARTS = 40
+ROWS_PER_PART = 3   # a sheet of more rows is drawn in parts, in parallel when a core is free
 SESSIONS_BEFORE, SESSIONS_AFTER = 8, 3
 ZOOM_HOURS = 2.0
 ENTRY, EXIT, STOP, TARGET, VWAP = "#1f5fa8", "#1d232b", LOSS, WIN, "#c2571a"
@@ -44,29 +45,70 @@ def trade_charts(view: PlaybookView) -> str:
     if not len(trades) or view.bars is None or view.bars.empty:
         return ""
     rows = -(-len(trades) // COLUMNS)
-    height = PANEL_HEIGHT * rows
-    fig, axes = new_figure(10.6, height, rows, COLUMNS, layout=None)
-    fig.set_dpi(TRADE_DPI)
-    # Fixed margins in inches: the layout engines measure every label of every panel, which costs more
-    # than drawing them.
-    fig.subplots_adjust(left=0.045, right=0.99, bottom=0.3 / height, top=1 - 0.3 / height, wspace=0.22,
-                        hspace=0.55 / PANEL_HEIGHT)
-    draw = _session_chart if view.intraday else _window_chart
-    from matplotlib.ticker import MaxNLocator
+    # A sheet of many rows is drawn in parts, each part its rows on a sheet of the whole size (blank
+    # elsewhere) in a forked child when a core is free; the parts, laid over each other (each pixel
+    # the darkest of them), are the sheet drawn in one go, pixel for pixel.
+    parts = [range(a, min(rows, a + ROWS_PER_PART)) for a in range(0, rows, ROWS_PER_PART)]
+    if len(parts) == 1:
+        uri = png(_sheet(view, trades, rows, parts[0]))
+    else:
+        from runner.report import png_workers
 
-    stamps = naive_new_york(view.bars.index)   # once per playbook, not per trade
-    for ax, (_, trade) in zip(axes.flat, trades.iterrows()):
-        style_axes(ax, size=6.5)
-        ax.yaxis.set_major_locator(MaxNLocator(4))   # few labels: text is most of a panel's drawing time
-        draw(ax, view, trade, stamps)
-        _title(ax, trade)
-    for ax in list(axes.flat)[len(trades):]:
-        ax.set_visible(False)
+        layers = png_workers.map_forked(lambda part: _sheet_pixels(view, trades, rows, part), parts)
+        uri = png_workers.as_uri(_png_of_pixels(np.minimum.reduce(layers), TRADE_DPI))
     what = ("the last hours of its session: 1-minute closes, the session VWAP and its ±k σ band, ±stop_z σ dotted"
             if view.intraday else "the sessions around the window (shaded), daily high–low and close")
     caption = (f"{escape(note)} " if note else "") + (
         f"Per trade, {what}. ▲/▼ entry (buy/sell), ✕ exit; red dashed: stop; green dashed: target.")
-    return image(fig, f"price charts of the {view.name} trades", caption)
+    return figure_html(uri, f"price charts of the {view.name} trades", caption)
+
+
+def _sheet(view: PlaybookView, trades: pd.DataFrame, rows: int, drawn: range):
+    """The sheet of ``rows`` rows of panels with the panels of the rows ``drawn`` (all: the whole sheet)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    height = PANEL_HEIGHT * rows
+    fig = Figure(figsize=(10.6, height), dpi=TRADE_DPI)
+    FigureCanvasAgg(fig)
+    # Fixed margins in inches: the layout engines measure every label of every panel, which costs more
+    # than drawing them; and so a panel sits in the same place whichever panels are drawn with it.
+    fig.subplots_adjust(left=0.045, right=0.99, bottom=0.3 / height, top=1 - 0.3 / height, wspace=0.22,
+                        hspace=0.55 / PANEL_HEIGHT)
+    grid = fig.add_gridspec(rows, COLUMNS)
+    draw = _session_chart if view.intraday else _window_chart
+    stamps = naive_new_york(view.bars.index)   # once per playbook, not per trade
+    for number, (_, trade) in enumerate(trades.iterrows()):
+        row, column = divmod(number, COLUMNS)
+        if row not in drawn:
+            continue
+        ax = fig.add_subplot(grid[row, column])
+        style_axes(ax, size=6.5)
+        ax.yaxis.set_major_locator(MaxNLocator(4))   # few labels: text is most of a panel's drawing time
+        draw(ax, view, trade, stamps)
+        _title(ax, trade)
+    return fig
+
+
+def _sheet_pixels(view: PlaybookView, trades: pd.DataFrame, rows: int, drawn: range) -> np.ndarray:
+    """The RGBA pixels of a part of the sheet, drawn as ``png`` draws it."""
+    fig = _sheet(view, trades, rows, drawn)
+    for ax in fig.axes:
+        fixed_auto_positions(ax)
+    fig.canvas.draw()
+    return np.array(fig.canvas.buffer_rgba())
+
+
+def _png_of_pixels(pixels: np.ndarray, dpi: float) -> bytes:
+    """PNG bytes of RGBA pixels, written as ``savefig`` writes a figure's."""
+    import io
+
+    from matplotlib.image import imsave
+
+    buffer = io.BytesIO()
+    imsave(buffer, pixels, format="png", origin="upper", dpi=dpi, pil_kwargs={"compress_level": 4})
+    return buffer.getvalue()
 
 
 def _title(ax, trade) -> None:

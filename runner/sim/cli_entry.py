@@ -154,7 +154,7 @@ def _read(source: str, delimiter: str | None = None) -> pd.DataFrame:
     if not path.exists():
         raise DataError(f"gateway-sim: no such data file: {path}")
     if path.suffix == ".parquet":
-        from runner.data.files import read_parquet_bars
+        from runner.data.parquet_bars import read_parquet_bars
 
         return read_parquet_bars(path)
     from runner.data.files import read_csv_bars
@@ -169,8 +169,8 @@ def _check_arguments(port, speed, options: dict) -> None:
     if not _finite(speed) or speed < 0:
         raise UserInputError(f"gateway-sim --speed {speed}: expected a finite number >= 0 (0 = as fast as possible)")
     cash = options.get("cash")
-    if cash is not None and (not _finite(cash) or cash <= 0):
-        raise UserInputError(f"gateway-sim --cash {cash}: expected a finite amount > 0")
+    if cash is not None and (not _finite(cash) or not 1 <= cash <= 1e12):
+        raise UserInputError(f"gateway-sim --cash {cash}: expected an amount from 1 to 1e12 (a trillion)")
     fills = options.get("partial_fills")
     if fills is not None and (isinstance(fills, bool) or not isinstance(fills, int) or not 0 <= fills <= 1000):
         raise UserInputError(f"gateway-sim --partial-fills {fills}: expected 0 to 1000")

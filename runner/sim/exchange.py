@@ -3,7 +3,9 @@
 Contract:
 
 * ``place`` accepts an order (or modifies a working one with the same client
-  and order id), validates it like a gateway (unknown contract -> 200,
+  and order id: see ``order_checks.modification_refusal`` for what IB refuses
+  there: 104 filled, 103 otherwise done, 105 another side, type or contract,
+  and the new order's own checks such as 110), validates it like a gateway (unknown contract -> 200,
   unsupported type -> 387, zero size -> 434, a price off the contract's
   minimum tick -> 110, injected reject -> 201 followed by status Inactive
   reported with nothing remaining, as IB Gateway does) and
@@ -225,14 +227,16 @@ class SimExchange:
         order.wait_for_next_bar = True
 
     def _modify(self, order: SimOrder, ticket: OrderTicket) -> None:
-        if order.is_done:
-            code = 104 if order.status == "Filled" else 103
-            text = "Can't modify a filled order" if code == 104 else "Duplicate order id"
-            self.listener.order_error(order.client_id, order.order_id, code, text)
+        """The same orderId sent again: a modification of that order, never a new one (IB's rule). Only
+        prices, quantity and the like change; a refused modification leaves the order working as it was."""
+        problem = order_checks.modification_refusal(order, ticket, self.listing_of(order))
+        if problem:
+            self.listener.order_error(order.client_id, order.order_id, *problem)
             return
         old = order.ticket
         ticket.symbol, ticket.con_id = old.symbol, old.con_id
         order.ticket = ticket
+        order.modifications += 1
         if ticket.quantity <= order.filled:
             ticket.quantity = max(ticket.quantity, order.filled)
         if order.perm_id in self._staged and ticket.transmit:

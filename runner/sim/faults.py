@@ -6,7 +6,8 @@ Contract: a ``FaultPlan`` holds what is armed; the server consults it.
   errors (162 pacing violation, 420 invalid real-time query) and no data.
 * ``reserved_client_ids``: connecting with one of these ids gets error 326
   and the socket closed, as when another application holds the id.
-* ``connectivity_lost``: set by 1100; while set no real-time bars flow.
+* ``connectivity_lost``: set by 1100; while set no real-time bars flow and order statuses,
+  executions and commission reports are held back until 1101/1102.
   1101 (restored, data lost) drops every real-time subscription so clients
   must resubscribe; 1102 (restored, data maintained) resumes them.
 * ``refuse_until``: during a simulated gateway restart nothing listens.

@@ -60,6 +60,7 @@ class OrderView(NamedTuple):
     order_ref: str
     parent_id: int
     oca_group: str
+    modifications: int = 0   # the same orderId re-sent and accepted: a modification, never a new order
 
 
 class SimulatedGateway:
@@ -197,6 +198,11 @@ class SimulatedGateway:
         return self.server.port if self.server is not None else self._port
 
     @property
+    def history_requests(self) -> list[tuple]:
+        """Every historical-data request received so far (see ``GatewayServer.history_log``)."""
+        return list(self.server.history_log) if self.server is not None else []
+
+    @property
     def clock(self) -> pd.Timestamp:
         """Current sim time, tz-aware America/New_York."""
         moment = self.replay.clock.now() if self.replay is not None else self.start_time
@@ -266,7 +272,7 @@ class SimulatedGateway:
             return [OrderView(o.order_id, o.client_id, o.perm_id, o.symbol, o.ticket.action, o.ticket.quantity,
                               o.ticket.order_type, o.ticket.lmt_price, o.ticket.aux_price, o.ticket.tif,
                               o.status, o.filled, o.avg_fill_price, o.ticket.order_ref, o.ticket.parent_id,
-                              o.ticket.oca_group) for o in self.exchange.orders.values()]
+                              o.ticket.oca_group, o.modifications) for o in self.exchange.orders.values()]
         return self._call(snapshot)
 
     def fills(self) -> list[Execution]:

@@ -196,6 +196,7 @@ class RequestHandlers:
             s.send(layouts.error(q.req_id, exc.code, str(exc)))
             return
         request_key = (listing.con_id, q.end, q.duration, q.bar_size, q.what_to_show, q.use_rth)
+        self.server.history_log.append((*request_key, now))
         violation = self.server.pacing.check(request_key, (listing.con_id, q.what_to_show))
         if violation:
             s.send(layouts.error(q.req_id, *violation))

@@ -6,6 +6,11 @@ Contract: pure functions of the order ticket (and the clock); each returns
 * ``refusal`` -> ``(code, message)``: unknown contract 200, what-if 321,
   unsupported type 387, zero size 434, bad action or missing price 321, a
   price off the contract's minimum tick 110;
+* ``modification_refusal`` -> ``(code, message)`` for an order id sent again
+  (IB's modification): 104 the order has filled, 103 it is otherwise done
+  (cancelled, inactive: the id is used), 105 the side, order type or contract
+  differ from the working order's (IB: cancel and send a new order instead),
+  else the modified order's own ``refusal`` (e.g. 110 off the tick);
 * ``past_auction_cutoff`` -> the reason of a 201 reject: a MOC or LOC that
   arrives during a session at or after that session's cutoff for closing
   auction orders (``moc_cutoff_minutes`` before the close: 15:50, or 12:50 on
@@ -51,6 +56,21 @@ def refusal(ticket: OrderTicket, listing: Listing | None) -> tuple[int, str] | N
         if price is not None and not on_tick(price, listing.min_tick):
             return 110, "The price does not conform to the minimum price variation for this contract."
     return None
+
+
+def modification_refusal(order, ticket: OrderTicket, listing: Listing | None) -> tuple[int, str] | None:
+    """What IB answers to ``ticket`` re-sent under the id of ``order`` (a SimOrder), None if the change is allowed."""
+    if order.is_done:
+        if order.status == "Filled":
+            return 104, "Can't modify a filled order"
+        return 103, "Duplicate order id"
+    old = order.ticket
+    if ticket.action != old.action or ticket.order_type != old.order_type:
+        return 105, "Order being modified does not match original order."
+    if ((ticket.con_id and old.con_id and ticket.con_id != old.con_id)
+            or (ticket.symbol and old.symbol and ticket.symbol.upper() != old.symbol.upper())):
+        return 105, "Order being modified does not match original order."
+    return refusal(ticket, listing)
 
 
 def past_auction_cutoff(ticket: OrderTicket, now: float,

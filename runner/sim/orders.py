@@ -59,6 +59,7 @@ class SimOrder:
     stop_triggered: bool = False
     trail_extreme: float | None = None
     children: list[int] = field(default_factory=list)   # perm ids
+    modifications: int = 0           # accepted re-sends of the same orderId (IB: modifications, not new orders)
 
     @property
     def order_id(self) -> int:

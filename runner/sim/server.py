@@ -11,7 +11,8 @@ report to the sessions that should hear it, like a real gateway:
 * positions, portfolio and account values go to the sessions subscribed to
   them, after every fill and at every session close;
 * 5-second bars go to the sessions subscribed to that symbol's real-time bars,
-  unless connectivity is down (1100); 1101 (restored, data lost) ends every
+  unless connectivity is down (1100): then order statuses, executions and
+  commission reports are held back too and sent once it is back; 1101 (restored, data lost) ends every
   market and account data subscription (real-time bars, account updates,
   positions), which the client must request again.
 It never binds anything but a loopback address.
@@ -92,11 +93,15 @@ class GatewayServer:
         self._restart_now: asyncio.Event | None = None   # set while a simulated restart waits
         self._serving: set[asyncio.Task] = set()
         self._delays = random.Random(options.seed)
+        #: Every historical-data request received, served or refused: (conId, end, duration, bar size,
+        #: what to show, RTH, the simulated time it came); tests count duplicates with it.
+        self.history_log: list[tuple] = []
         self.reports_pending = 0                      # commission reports scheduled, not yet sent
         #: Called on the loop with (kind, client_id) for every order message sent to a client ("status",
         #: "execution", "error", "commission") and at every source bar's open and session close ("open",
         #: "close"): tests stop the world at one of them (e.g. to kill the client).
         self.order_event_tap = None
+        self._held_order_messages: list[tuple[ClientSession, list]] = []   # while 1100 lasts
         self._masked = options.account[:2] + "*" * max(len(options.account) - 4, 1) + options.account[-2:]
 
     # -- listening ------------------------------------------------------------------------
@@ -204,9 +209,18 @@ class GatewayServer:
         if self.order_event_tap is not None:
             self.order_event_tap(kind, client_id, order)
 
+    def _order_messages(self, session: ClientSession, messages: list) -> None:
+        """Order statuses, executions and commission reports: held back while the gateway has lost IB (1100)
+        and sent once it is back (1101/1102), as IB Gateway does ("execution reports ... will be delayed
+        until the reset is complete"); the orders themselves go on working meanwhile."""
+        if self.faults.connectivity_lost:
+            self._held_order_messages.append((session, list(messages)))
+        else:
+            session.send_all(messages)
+
     def order_updated(self, order: SimOrder) -> None:
         for session in self.sessions_of(order.client_id):
-            session.send_all(statements.order_update(self.exchange, order, repeat_status=True))
+            self._order_messages(session, statements.order_update(self.exchange, order, repeat_status=True))
         self._tap("status", order.client_id, order)
 
     def order_error(self, client_id: int, order_id: int, code: int, message: str) -> None:
@@ -218,16 +232,16 @@ class GatewayServer:
         listing = self.exchange.listing_of(order)
         sessions = self.sessions_of(order.client_id)
         for session in sessions:
-            session.send(layouts.execution(-1, execution, listing, to_new_york(execution.time)))
+            self._order_messages(session, [layouts.execution(-1, execution, listing, to_new_york(execution.time))])
         self._tap("execution", order.client_id, order)
         for session in sessions:
-            session.send_all(statements.order_update(self.exchange, order, repeat_status=True))
+            self._order_messages(session, statements.order_update(self.exchange, order, repeat_status=True))
         self._tap("status", order.client_id, order)
         low, high = self.options.commission_delay
         report = layouts.commission_report(execution)
         if high <= 0:
             for session in sessions:
-                session.send(report)
+                self._order_messages(session, [report])
             self._tap("commission", order.client_id, order)
             return
         self.reports_pending += 1
@@ -235,7 +249,7 @@ class GatewayServer:
         def send_report():
             self.reports_pending -= 1
             for session in sessions:
-                session.send(report)   # a closed session drops it: reqExecutions has it later
+                self._order_messages(session, [report])   # a closed session drops it: reqExecutions has it later
             self._tap("commission", order.client_id, order)
         asyncio.get_running_loop().call_later(self._delays.uniform(low, high), send_report)
 
@@ -292,3 +306,8 @@ class GatewayServer:
                     session.account_updates = session.positions = False
                     session.account_multi.clear()
         self.broadcast_error(code, message)
+        if not self.faults.connectivity_lost:
+            held, self._held_order_messages = self._held_order_messages, []
+            for session, messages in held:
+                if not session.closed:
+                    session.send_all(messages)

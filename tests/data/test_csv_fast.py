@@ -76,3 +76,31 @@ def test_the_fast_reader_keeps_float64_columns(tmp_path):
     times, numbers = csv_fast.read_csv_columns(path, None, None, str(path))
     assert all(values.dtype == np.float64 for values in numbers.values())
     assert len(times) == 3
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_file_of_many_blocks_reads_as_the_text_reader_reads_it(tmp_path, monkeypatch, seed):
+    # Blocks of 1 KB: the streamed columns are put together across a few hundred blocks; a bad value in a
+    # late block still hands the file to the text reader, which names its line.
+    monkeypatch.setattr(csv_fast, "BLOCK_BYTES", 1024)
+    rng = np.random.default_rng(seed)
+    rows = int(rng.integers(300, 900))
+    stamps = pd.date_range("2019-03-04 09:30", periods=rows, freq="min", tz="America/New_York")
+    close = 100 + np.cumsum(rng.normal(0, 0.1, rows)).round(2)
+    frame = pd.DataFrame({"Open": close, "High": close + 0.05, "Low": close - 0.05, "Close": close,
+                          "Volume": rng.integers(1, 1000, rows).astype(float)}, index=stamps.rename("Datetime"))
+    if seed % 2:
+        frame.index = frame.index.tz_localize(None)
+    path = tmp_path / "bars.csv"
+    frame.to_csv(path)
+    assert csv_fast.read_csv_columns(path, None, None, str(path)) is not None
+    pd.testing.assert_frame_equal(read_csv_bars(path), _text_reader(monkeypatch, path))
+    lines = path.read_text().splitlines()
+    bad = int(rng.integers(rows // 2, rows))
+    cells = lines[bad].split(",")
+    cells[3] = ""
+    lines[bad] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n")
+    assert csv_fast.read_csv_columns(path, None, None, str(path)) is None
+    with pytest.raises(DataError, match=f"line {bad + 1}: low is empty"):
+        read_csv_bars(path)

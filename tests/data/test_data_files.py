@@ -4,7 +4,8 @@ import pytest
 
 from runner.cli import main
 from runner.data.bars import clip_window
-from runner.data.files import read_csv_bars, read_parquet_bars, write_parquet_bars
+from runner.data.files import read_csv_bars, write_parquet_bars
+from runner.data.parquet_bars import read_parquet_bars
 from runner.errors import DataError
 
 HEADER = "Date,Open,High,Low,Close,Adj Close,Volume\n"

@@ -86,7 +86,13 @@ def test_stop_and_target_go_out_on_the_tick_in_the_safe_direction(library, bars,
     assert stop.status in ("PreSubmitted", "Submitted") and target.status == "Submitted"
     assert at_gateway["MKT"].status == "Filled"
     assert stop.parent_id == target.parent_id == at_gateway["MKT"].order_id, "attached to the entry"
-    assert strategy.statuses("stop") == ["Submitted", "Accepted"]
+    # Moved in place: IB's modification (the same orderId sent again), recorded as one, never a new order.
+    assert stop.modifications == target.modifications == 1 and at_gateway["MKT"].modifications == 0
+    journal = Journal(tmp_path / "journal.sqlite", read_only=True)
+    for moved in (stop, target):
+        rows = [r["status"] for r in journal.statuses(moved.order_ref)]
+        assert rows.count("Modified") == 1 and rows.index("Modified") > 0, rows
+    assert strategy.statuses("stop") == ["Submitted", "Accepted", "Accepted"], "the move notified (orders.csv)"
 
 
 # -- 2: terminal statuses with nothing remaining -------------------------------------------------------

@@ -4,13 +4,16 @@ The replay of the session's 1-minute history must see the position as it was on 
 at the session's start), not today's: otherwise the playbook takes the position it opened this morning
 for one held overnight and sends its ``overnight_flatten`` at market. After the restart the entry, its
 stop, its VWAP target and its market-on-close are followed at the gateway, nothing is sent again, and
-the market-on-close closes the position at the session's close. Both libraries.
+the market-on-close closes the position at the session's close. Both libraries; the VWAP fade alone,
+and with a daily playbook on the same symbol (two feeds, one account position: the 1-minute feed's
+position is replayed from its own orders' fills).
 """
 import datetime as dt
 import threading
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from runner.config import validate_config
 from runner.data.intraday_sample import synthetic_minute_bars
@@ -22,14 +25,20 @@ from harness import PATIENCE, REPLAY_PATIENCE, wait_for
 SESSION_BARS = 390
 
 
-def vwap_config(tmp_path: Path, port: int, library: str, backfill_bars: int):
+def vwap_config(tmp_path: Path, port: int, library: str, backfill_bars: int, with_daily: bool = False):
+    """The VWAP fade on SPY; ``with_daily``: and the December fade on SPY's daily bars in the same session,
+    so SPY is traded by two feeds (SPY daily, SPY@1min) sharing one account position."""
+    strategies = [{"name": "vwap_close_fade", "symbol": "SPY", "data": "sample:spy_1min_synthetic",
+                   "params": {"every_day": True}}]
+    ib = {"port": port, "library": library, "client_id": 12, "backfill_bars": backfill_bars, "connect_timeout": 30,
+          "bar_size": "1min", "journal": str(tmp_path / "journal.sqlite"), "pacing_backoff": 0.2}
+    if with_daily:
+        strategies.insert(0, {"name": "december_fade", "symbol": "SPY", "data": "sample:sp500"})
+        ib.update(bar_size=None, backfill_bars={"1d": 1, "1min": backfill_bars})
     raw = {
         "name": "vwap-restart",
-        "strategies": [{"name": "vwap_close_fade", "symbol": "SPY", "data": "sample:spy_1min_synthetic",
-                        "params": {"every_day": True}}],
-        "ib": {"port": port, "library": library, "client_id": 12, "backfill_bars": backfill_bars,
-               "connect_timeout": 30, "bar_size": "1min", "journal": str(tmp_path / "journal.sqlite"),
-               "pacing_backoff": 0.2},
+        "strategies": strategies,
+        "ib": ib,
         "output": {"folder": str(tmp_path / "logs"), "report": False},
     }
     return validate_config(raw, "vwap-restart")
@@ -53,13 +62,14 @@ def stop(session: PaperSession, worker: threading.Thread) -> pd.DataFrame:
     return orders
 
 
-def test_a_restart_mid_session_follows_the_position_and_sends_no_overnight_flatten(library, tmp_path):
+@pytest.mark.parametrize("with_daily", [False, True], ids=["vwap_alone", "two_feeds_on_spy"])
+def test_a_restart_mid_session_follows_the_position_and_sends_no_overnight_flatten(library, tmp_path, with_daily):
     bars = synthetic_minute_bars(dt.date(2019, 5, 29), dt.date(2019, 5, 29), seed=5,
                                  eligible=lambda day: True, push_share_eligible=1.0)
     with SimulatedGateway(bars={"SPY": bars}, speed=0, paused=True, wire_log=False, session_pause=0.05,
                           bar_pause=0.03, pacing_time_scale=0.01) as gw:
-        first, worker = start(vwap_config(tmp_path, gw.port, library, backfill_bars=0), tmp_path, "first")
-        assert wait_for(lambda: sum(gw.realtime_subscriptions().values(), []) == ["SPY"])
+        first, worker = start(vwap_config(tmp_path, gw.port, library, 0, with_daily), tmp_path, "first")
+        assert wait_for(lambda: sum(gw.realtime_subscriptions().values(), []) and set(sum(gw.realtime_subscriptions().values(), [])) == {"SPY"})
         filled = threading.Event()
 
         def pause_at_the_entry_fill(kind: str, client_id: int, order) -> None:   # on the gateway's loop
@@ -79,7 +89,7 @@ def test_a_restart_mid_session_follows_the_position_and_sends_no_overnight_flatt
         assert len(working_before) >= 2, "stop and market-on-close work at the gateway"
         gw.advance_to(gw.clock + pd.Timedelta(minutes=3))   # the restart takes a while
 
-        second, worker = start(vwap_config(tmp_path, gw.port, library, backfill_bars=SESSION_BARS), tmp_path,
+        second, worker = start(vwap_config(tmp_path, gw.port, library, SESSION_BARS, with_daily), tmp_path,
                                "second")
         assert wait_for(lambda: second.store.feeds and all(not f.backfilling for f in second.feeds.values()))
         assert gw.positions()["SPY"].quantity == held, "nothing flattened at the restart"

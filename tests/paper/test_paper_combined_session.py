@@ -68,3 +68,23 @@ def test_each_playbook_sees_its_own_position_in_a_shared_symbol(library, tmp_pat
     assert broker.positions["SPY"].size == -27                          # the account: both together
     assert "overnight_flatten" not in set(session.runlog.orders_frame()["reason"])
     assert gw.account.positions["SPY"].quantity == -27
+
+
+def test_every_fill_is_booked_with_its_commission_even_when_its_oca_siblings_cancel_first(library, tmp_path):
+    """The market-on-close exit fills and the gateway cancels its stop and target at once, while the fill's
+    commission report (100-300 ms after it) is still on its way: the fill waits for it, so orders.csv, the
+    trade and the realised P&L carry the commission the gateway charged."""
+    bars = minute_bars()
+    with gateway(bars) as gw:
+        session = PaperSession(combined_config(tmp_path, gw.port, library), journal_dir=tmp_path / "logs")
+        runner = SessionThread(session).start()
+        try:
+            replay_all(gw, session, bars)
+            assert wait_for(lambda: len(session.runlog.trades) >= 1), "the VWAP fade traded"
+        finally:
+            runner.finish()
+    orders = session.runlog.orders_frame()
+    fills = orders[orders["status"] == "Completed"]
+    assert len(fills) >= 2 and (fills["commission"] >= 1.0).all(), fills.to_string()
+    trades = session.runlog.trades_frame()
+    assert (trades["commission"] >= 2.0).all(), trades.to_string()   # entry and exit: the gateway's minimum each

@@ -122,7 +122,7 @@ def test_a_restart_says_resuming_instead_of_the_original_signal(library, tmp_pat
         signals = [line for line in log_lines if " at the next open " in line]
         assert len(signals) == 1 and signals[0].startswith("INFO ")
         log_lines.clear()
-        backfill = {"1d": 1, "1min": 60}   # the replay covers the bar the entry was decided on
+        backfill = {"1d": 1, "1min": 390}   # the replay covers the session up to the entry (its VWAP from the open)
         cfg = combined_config(tmp_path, gw.port, library)
         cfg.ib.backfill_bars = backfill
         (tmp_path / "run2").mkdir()
@@ -137,4 +137,8 @@ def test_a_restart_says_resuming_instead_of_the_original_signal(library, tmp_pat
     resuming = next(line for line in log_lines if line.startswith("INFO resuming: "))
     # The journal tells whose the account's SPY short is: the VWAP fade's feed, not the daily one.
     assert "positions SPY@1min -" in resuming and "working orders vwap_close_fade:" in resuming
+    # The replay sees the 1-minute feed flat at the session's start (its own fills come later), so the
+    # position it opened this morning is not taken for one held overnight: its exits are followed.
+    assert "stop buy" in resuming and "overnight_flatten" not in resuming
+    assert not [line for line in log_lines if "held overnight" in line]
     assert not [line for line in log_lines if " at the next open " in line and line.startswith("INFO ")]

@@ -49,6 +49,19 @@ def test_a_hanging_webhook_fills_the_queue_and_sending_never_waits():
     assert [b["text"] for b in hook.bodies] == ["first", "more 0", "more 1"]
 
 
+def test_a_webhook_trickling_its_answer_is_given_up_on_at_the_timeout():
+    """urllib's timeout is per socket operation: a byte every 0.2 s never trips it. The whole request is
+    bounded: the next message goes out after ``timeout`` seconds."""
+    with WebhookServer("trickle") as hook:
+        notifier = Notifier(NotifyConfig(webhook=hook.url, timeout=1), "run")
+        notifier.send("fill", "first")
+        notifier.send("fill", "second")
+        assert wait_for(lambda: len(hook.bodies) == 2), "the second message went out while the first trickled"
+        assert wait_for(lambda: notifier.failed >= 1) and notifier.sent == 0
+        notifier.close(wait=0.1)
+    assert [b["text"] for b in hook.bodies] == ["first", "second"]
+
+
 def test_events_not_chosen_are_not_sent():
     with WebhookServer() as hook:
         notifier = Notifier(NotifyConfig(webhook=hook.url, events=["risk_stop"]), "run")
@@ -85,3 +98,19 @@ def test_a_failing_or_hanging_webhook_never_stops_trading(library, tmp_path, mod
         assert notifier.dropped >= 1, "messages beyond the queue were dropped, not waited for"
     else:
         assert notifier.failed >= 1 and notifier.sent == 0
+
+
+def test_the_brokers_stale_exit_alert_reaches_the_webhook(library, tmp_path):
+    """Issue 10, defect 10: the broker's alert for a time exit due while the gateway has lost IB is a webhook
+    event (``stale_exit``) of the session, on by default (runner/ib/broker_stale.py raises it)."""
+    bars = minute_bars()
+    with WebhookServer() as hook, gateway(bars) as gw:
+        session = PaperSession(combined_config(tmp_path, gw.port, library, notify={"webhook": hook.url}),
+                               journal_dir=tmp_path / "logs", folder=tmp_path)
+        session.start()
+        try:
+            session.broker.on_alert("stale_exit", "SPY: time exit due while 1100 lasts")
+            assert wait_for(lambda: "stale_exit" in hook.events())
+        finally:
+            session.close()
+    assert [b["text"] for b in hook.bodies if b["event"] == "stale_exit"] == ["SPY: time exit due while 1100 lasts"]

@@ -7,7 +7,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class WebhookServer:
-    """``mode``: ``ok`` (200), ``fail`` (500) or ``hang`` (answers only once ``release`` is set)."""
+    """``mode``: ``ok`` (200), ``fail`` (500), ``hang`` (answers only once ``release`` is set) or ``trickle``
+    (sends its answer a byte at a time, each well within any socket timeout, until ``release``)."""
 
     def __init__(self, mode: str = "ok"):
         self.mode = mode
@@ -22,6 +23,12 @@ class WebhookServer:
                 received.append(json.loads(self.rfile.read(length)))
                 if server_self.mode == "hang":
                     server_self.release.wait(60)
+                if server_self.mode == "trickle":
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+                    while not server_self.release.wait(0.2):
+                        self.wfile.write(b"X")   # a header line that never ends
+                        self.wfile.flush()
+                    return
                 code = 500 if server_self.mode == "fail" else 200
                 self.send_response(code)
                 self.send_header("Content-Length", "0")

@@ -48,7 +48,7 @@ def test_a_failed_child_is_drawn_here_and_the_block_leaves_no_children(monkeypat
     with png_workers.parallel_pngs(only_with_a_free_core=False) as resolved:
         page = resolved(f"<img src='{charts.png(fig)}'>")
     assert page == f"<img src='{expected}'>"
-    assert png_workers._state == {"active": False, "pending": {}}
+    assert png_workers._state == {"active": False, "pending": {}, "server": False}
 
 
 def test_more_figures_than_children_at_once():

@@ -187,6 +187,7 @@ def test_modify_a_working_order_keeps_its_perm_id(ib_lib, setup):
     assert wait_for(ib, lambda: gw.orders()[0].lmt_price == 101.5)
     assert fill_price(gw, ib, trade, AFTER_MAR5_CLOSE) == 101.5
     assert gw.orders()[0].perm_id == perm_id and len(gw.orders()) == 1
+    assert gw.orders()[0].modifications == 1, "a modification, not a new order"
 
 
 def test_account_reflects_fills_cash_and_positions(ib_lib, setup):
@@ -198,3 +199,49 @@ def test_account_reflects_fills_cash_and_positions(ib_lib, setup):
     position = ib.positions()[0]
     assert position.avgCost == pytest.approx(102.01)                 # IB includes commission
     assert wait_for(ib, lambda: any(p.marketPrice == 103.0 for p in ib.portfolio()))
+
+
+def errors_of(ib) -> list[tuple[int, int]]:
+    codes: list[tuple[int, int]] = []
+    ib.errorEvent += lambda req_id, code, *rest: codes.append((req_id, code))
+    return codes
+
+
+@pytest.mark.parametrize("change", [
+    lambda order: setattr(order, "action", "SELL"),                                 # another side
+    lambda order: (setattr(order, "orderType", "STP"), setattr(order, "auxPrice", 60.0)),   # another type
+    lambda order: setattr(order, "lmtPrice", 50.004),                               # off the tick: 110
+])
+def test_a_modification_ib_refuses_leaves_the_working_order_as_it_was(ib_lib, setup, change):
+    """IB: only prices, quantity and the like change under the same orderId; the side or type needs a new
+    order (105), and a modified price must be on the tick too (110). The order keeps working unchanged."""
+    gw, ib, contract = setup()
+    codes = errors_of(ib)
+    trade = place(ib, contract, ib_lib.LimitOrder("BUY", 10, 50.0, tif="GTC"))
+    oid = trade.order.orderId
+    modified = ib_lib.Order(**{k: getattr(trade.order, k) for k in ("orderId", "action", "totalQuantity",
+                                                                     "orderType", "lmtPrice", "tif")})
+    change(modified)
+    ib.placeOrder(contract, modified)
+    assert wait_for(ib, lambda: any(i == oid and c in (105, 110) for i, c in codes)), codes
+    [view] = gw.orders()
+    assert (view.action, view.order_type, view.lmt_price, view.status, view.modifications) == \
+        ("BUY", "LMT", 50.0, "Submitted", 0)
+
+
+def test_modifying_a_filled_order_is_refused_with_104_and_a_cancelled_one_with_103(ib_lib, setup):
+    gw, ib, contract = setup()
+    codes = errors_of(ib)
+    filled = place(ib, contract, ib_lib.MarketOrder("BUY", 10))
+    cancelled = place(ib, contract, ib_lib.LimitOrder("BUY", 10, 50.0, tif="GTC"))
+    ib.cancelOrder(cancelled.order)
+    fill_price(gw, ib, filled, AFTER_MAR5_CLOSE)
+    assert wait_for(ib, lambda: cancelled.orderStatus.status == "Cancelled")
+    for trade, quantity in ((filled, 20), (cancelled, 5)):
+        again = ib_lib.Order(orderId=trade.order.orderId, action="BUY", totalQuantity=quantity,
+                             orderType=trade.order.orderType, lmtPrice=trade.order.lmtPrice, tif="GTC")
+        ib.client.placeOrder(again.orderId, contract, again)   # on the wire: the library refuses it itself
+    assert wait_for(ib, lambda: (filled.order.orderId, 104) in codes and (cancelled.order.orderId, 103) in codes)
+    views = {v.order_id: v for v in gw.orders()}
+    assert len(views) == 2 and views[filled.order.orderId].quantity == 10 and views[filled.order.orderId].filled == 10
+    assert all(v.modifications == 0 for v in views.values())

@@ -148,6 +148,23 @@ def test_1101_ends_every_market_and_account_subscription(ib_lib, setup):
     assert subscribed == [(False, False, False)]
 
 
+@pytest.mark.parametrize("restored_by", [1102, 1101])
+def test_while_1100_lasts_orders_fill_but_their_reports_wait_until_connectivity_is_back(ib_lib, setup, restored_by):
+    """IB: existing orders work on while the gateway has lost IB; execution reports are delayed until it is back."""
+    gw, ib, contract = setup()
+    trade = ib.placeOrder(contract, ib_lib.MarketOrder("BUY", 10))
+    assert wait_for(ib, lambda: trade.orderStatus.status == "Submitted")
+    gw.send_error(1100)
+    gw.advance_to("2024-03-05 17:00")
+    assert wait_for(ib, lambda: gw.fills()), "the order filled at the exchange"
+    ib.reqCurrentTime()   # a round trip: whatever the gateway sent before its answer has arrived
+    assert trade.fills == [] and trade.orderStatus.status == "Submitted", "no report while 1100 lasts"
+    gw.send_error(restored_by)
+    assert wait_for(ib, lambda: trade.orderStatus.status == "Filled" and trade.fills)
+    assert wait_for(ib, lambda: all(f.commissionReport.execId for f in trade.fills))
+    assert sum(f.execution.shares for f in trade.fills) == 10
+
+
 def raw_start_api(port: int, client_id: int, seconds: float = 2.0) -> list[list[str]]:
     """Handshake and startApi by hand, then every message the gateway sends unasked for ``seconds``."""
     import socket

@@ -1,0 +1,112 @@
+"""The figure process started before the run, and trade sheets drawn in parts, give the page drawn here."""
+import os
+import re
+import sys
+
+import pytest
+
+from runner.report import figure_server, png_workers, trade_charts
+from runner.report.html import render_report
+from runner.report.playbook_view import build_views
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="children are forked on Linux only")
+IMAGE = re.compile(r"data:image/png;base64,[A-Za-z0-9+/=]+")
+
+
+@pytest.fixture(autouse=True)
+def forking_allowed(monkeypatch):
+    """Threads other tests left behind (IB clients) and the machine's load would keep the work here."""
+    monkeypatch.setattr(png_workers.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(png_workers, "a_core_is_free", lambda: True)
+    yield
+    figure_server.stop()
+
+
+def test_the_page_made_by_the_figure_process_is_the_page_made_here(default_run):
+    cfg, result, _ = default_run
+    here = render_report(cfg, result, ["a note"])
+    with figure_server.started():
+        assert figure_server.running()
+        with png_workers.parallel_pngs() as resolved:
+            page = render_report(cfg, result, ["a note"])
+            assert "flowbot-pending-figure-" in page and not IMAGE.search(page)   # all sent to it
+            page = resolved(page)
+        assert not figure_server.running()   # one page per figure process
+    assert figure_server._server == {}
+    assert len(IMAGE.findall(here)) == 7 and page == here
+
+
+def test_a_dead_figure_process_leaves_the_figures_to_this_process(default_run):
+    cfg, result, _ = default_run
+    here = render_report(cfg, result, [])
+    with figure_server.started():
+        pid = figure_server._server["pid"]
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        figure_server._server["pid"] = pid
+        with png_workers.parallel_pngs() as resolved:
+            page = resolved(render_report(cfg, result, []))
+    assert page == here
+
+
+def test_not_started_when_no_core_is_free(monkeypatch):
+    monkeypatch.setattr(png_workers, "a_core_is_free", lambda: False)
+    with figure_server.started():
+        assert not figure_server.running() and figure_server._server == {}
+
+
+def test_a_sheet_drawn_in_parts_is_the_sheet_drawn_at_once(default_run, monkeypatch):
+    cfg, result, _ = default_run
+    views = build_views(cfg, result.metrics, result.trades, result.orders, result.bars)
+    many = max(views, key=lambda v: len(v.trades))
+    rows = -(-len(trade_charts.chosen_trades(many.trades)[0]) // trade_charts.COLUMNS)
+    assert rows > trade_charts.ROWS_PER_PART   # the default run has a sheet of several parts
+    in_parts = [trade_charts.trade_charts(v) for v in views]
+    monkeypatch.setattr(trade_charts, "ROWS_PER_PART", 1)   # every row its own part, drawn here
+    monkeypatch.setattr(png_workers, "a_core_is_free", lambda: False)
+    one_row_parts = [trade_charts.trade_charts(v) for v in views]
+    monkeypatch.setattr(trade_charts, "ROWS_PER_PART", 100)
+    at_once = [trade_charts.trade_charts(v) for v in views]
+    assert in_parts == at_once == one_row_parts
+
+
+def test_map_forked_computes_a_failed_child_here(monkeypatch):
+    import numpy as np
+
+    parent = os.getpid()
+
+    def square(x):
+        if x == 3 and os.getpid() != parent:
+            raise RuntimeError("child breaks")
+        return np.full((2, 2), x * x)
+
+    out = png_workers.map_forked(square, [1, 2, 3, 4])
+    assert [int(a[0, 0]) for a in out] == [1, 4, 9, 16]
+
+
+def test_fixed_margins_keep_every_y_label_inside_the_figure_and_clear_of_the_panel_to_its_left():
+    """``fit_margins`` reserves the room the y tick labels take, whatever their size (seeded cases)."""
+    import numpy as np
+
+    from runner.report import charts
+
+    rng = np.random.default_rng(7)
+    for case in range(16):
+        cols = int(rng.integers(1, 4))
+        fig, axes = charts.new_figure(10.6, 2.6, 1, cols, layout=None)
+        for ax in axes.flat:
+            level = 10.0 ** rng.integers(0, 9)
+            ax.plot(np.arange(40), level * (1 + rng.normal(0, 0.2, 40).cumsum()))
+            charts.money_axis(ax) if rng.random() < 0.5 else charts.pct_axis(ax, int(rng.integers(0, 3)))
+            ax.set_title(f"case {case}", loc="left")
+        charts.fit_margins(fig, axes, top=0.3)
+        fig.canvas.draw()   # the tick labels get their text when drawn
+        renderer = fig.canvas.get_renderer()
+        shown = 0
+        for c, ax in enumerate(axes.flat):
+            left_edge = axes.flat[c - 1].get_window_extent(renderer).x1 if c else 0.0
+            for tick in ax.yaxis.get_major_ticks():
+                if tick.label1.get_visible() and tick.label1.get_text():
+                    assert tick.label1.get_window_extent(renderer).x0 >= left_edge, (case, tick.label1.get_text())
+                    shown += 1
+        assert shown >= 2 * cols
