@@ -33,7 +33,7 @@ def gateway(bars: pd.DataFrame, after: str = "2024-01-22 09:00", scale: float = 
 
 
 def ib_config(gw, library="ib_async") -> IBConfig:
-    return IBConfig(port=gw.port, library=library, client_id=7, pacing_backoff=1.0, request_timeout=10)
+    return IBConfig(port=gw.port, library=library, client_id=7, pacing_backoff=1.0, request_timeout=120)
 
 
 def fetch(gw, cache, first=FIRST, last=LAST, size=BarSize(1), library="ib_async", limiter=None, **kwargs):
