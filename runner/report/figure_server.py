@@ -144,7 +144,9 @@ def stop() -> None:
                 os.close(fd)
     with contextlib.suppress(ProcessLookupError, ChildProcessError):
         if os.waitpid(_server["pid"], os.WNOHANG) == (0, 0):
-            os.kill(_server["pid"], signal.SIGTERM)
+            # SIGKILL: the child holds nothing to save, and a signal it could catch or ignore (a handler
+            # inherited from the parent) would leave this wait hanging for ever.
+            os.kill(_server["pid"], signal.SIGKILL)
             os.waitpid(_server["pid"], 0)
     _server.clear()
 

@@ -159,8 +159,10 @@ def a_core_is_free() -> bool:
 
 
 def can_fork() -> bool:
-    """Forking copies only the calling thread: safe here on Linux with no other Python thread running."""
-    return sys.platform.startswith("linux") and hasattr(os, "fork") and threading.active_count() <= 1
+    """Forking copies only the calling thread: safe here on Linux, from the main thread, with no other
+    Python thread running (a lock another thread holds at the fork stays held in the child for ever)."""
+    return (sys.platform.startswith("linux") and hasattr(os, "fork")
+            and threading.current_thread() is threading.main_thread() and threading.active_count() <= 1)
 
 
 @contextlib.contextmanager

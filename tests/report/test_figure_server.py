@@ -9,14 +9,14 @@ from runner.report import figure_server, png_workers, trade_charts
 from runner.report.html import render_report
 from runner.report.playbook_view import build_views
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="children are forked on Linux only")
+pytestmark = [pytest.mark.skipif(not sys.platform.startswith("linux"), reason="children are forked on Linux only"),
+              pytest.mark.forks]
 IMAGE = re.compile(r"data:image/png;base64,[A-Za-z0-9+/=]+")
 
 
 @pytest.fixture(autouse=True)
 def forking_allowed(monkeypatch):
-    """Threads other tests left behind (IB clients) and the machine's load would keep the work here."""
-    monkeypatch.setattr(png_workers.threading, "active_count", lambda: 1)
+    """The machine's load would keep the work here (other threads: see the ``forks`` mark, conftest.py)."""
     monkeypatch.setattr(png_workers, "a_core_is_free", lambda: True)
     yield
     figure_server.stop()

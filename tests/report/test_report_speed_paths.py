@@ -9,13 +9,8 @@ from runner.report import charts, png_workers
 from runner.report.html import render_report
 from runner.report.summary import run_notes
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="children are forked on Linux only")
-
-
-@pytest.fixture(autouse=True)
-def no_other_threads(monkeypatch):
-    """Threads other tests left behind (IB clients) would keep the block drawing here."""
-    monkeypatch.setattr(png_workers.threading, "active_count", lambda: 1)
+pytestmark = [pytest.mark.skipif(not sys.platform.startswith("linux"), reason="children are forked on Linux only"),
+              pytest.mark.forks]
 
 
 def test_the_page_with_children_drawing_is_the_page_drawn_here(default_run):
