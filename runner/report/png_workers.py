@@ -72,31 +72,16 @@ def map_forked(compute: Callable, items: list) -> list:
         return [compute(item) for item in items]
     import numpy as np
 
-    children = []
-    for item in items[1:]:
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            code = 1
-            try:
-                os.close(read_end)
-                _state["active"], _state["pending"], _state["server"] = False, {}, False
-                with os.fdopen(write_end, "wb") as pipe:
-                    np.save(pipe, compute(item), allow_pickle=False)
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(write_end)
-        children.append((pid, read_end, item))
+    def npy(item) -> bytes:
+        buffer = io.BytesIO()
+        np.save(buffer, compute(item), allow_pickle=False)
+        return buffer.getvalue()
+
+    children = [(_fork_writing(lambda item=item: npy(item)), item) for item in items[1:]]
     results = [compute(items[0])]
-    for pid, read_end, item in children:
-        try:
-            with os.fdopen(read_end, "rb") as pipe:
-                data = pipe.read()
-        finally:
-            _, status = os.waitpid(pid, 0)
-        ok = os.waitstatus_to_exitcode(status) == 0 and data
-        results.append(np.load(io.BytesIO(data), allow_pickle=False) if ok else compute(item))
+    for (pid, read_end), item in children:
+        data = _reaped(pid, read_end)
+        results.append(np.load(io.BytesIO(data), allow_pickle=False) if data is not None else compute(item))
     return results
 
 
@@ -105,9 +90,18 @@ def _forked(compute: Callable[[], bytes], finish: Callable[[bytes], str]) -> str
     pending = _state["pending"]
     if sum(1 for child in pending.values() if child[0]) >= MAX_CHILDREN:
         _collect(next(token for token, child in pending.items() if child[0]))
+    pid, read_end = _fork_writing(compute)
+    token = f"flowbot-pending-png-{len(pending)}-{pid}"
+    pending[token] = [pid, read_end, compute, finish, None]
+    return token
+
+
+def _fork_writing(compute: Callable[[], bytes]) -> tuple[int, int]:
+    """A forked child that writes ``compute()``'s bytes to a pipe: (its pid, the pipe's read end). The
+    child leaves by ``os._exit`` (1 when ``compute`` failed), never running the parent's code after the fork."""
     read_end, write_end = os.pipe()
     pid = os.fork()
-    if pid == 0:   # the child: compute, hand the bytes over, leave without running the parent's exit code
+    if pid == 0:
         code = 1
         try:
             os.close(read_end)
@@ -119,21 +113,25 @@ def _forked(compute: Callable[[], bytes], finish: Callable[[bytes], str]) -> str
         finally:
             os._exit(code)
     os.close(write_end)
-    token = f"flowbot-pending-png-{len(pending)}-{pid}"
-    pending[token] = [pid, read_end, compute, finish, None]
-    return token
+    return pid, read_end
+
+
+def _reaped(pid: int, read_end: int) -> bytes | None:
+    """The bytes a child of ``_fork_writing`` wrote, or None when it failed; the child is reaped whatever happens."""
+    try:
+        with os.fdopen(read_end, "rb") as pipe:
+            data = pipe.read()
+    finally:
+        _, status = os.waitpid(pid, 0)
+    return data if os.waitstatus_to_exitcode(status) == 0 and data else None
 
 
 def _collect(token: str) -> None:
     child = _state["pending"][token]
     pid, read_end, compute, finish = child[:4]
     child[:2] = [0, None]   # reaped below, whatever happens
-    try:
-        with os.fdopen(read_end, "rb") as pipe:
-            data = pipe.read()
-    finally:
-        _, status = os.waitpid(pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0 or not data:
+    data = _reaped(pid, read_end)
+    if data is None:
         data = compute()   # the child failed: do it here
     child[2:] = [None, None, finish(data)]
 
