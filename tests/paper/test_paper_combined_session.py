@@ -25,17 +25,27 @@ def test_a_forced_bar_size_gives_every_playbook_that_size(tmp_path):
     assert {name: str(p.size) for name, p in plans.items()} == {"SPY": "1min"}
 
 
-def test_daily_and_minute_feeds_of_one_symbol_share_one_connection(library, tmp_path):
-    bars = minute_bars()
+def traded_session(library, tmp_path, bars, trades: int, account=None):
+    """The combined daily + 1-minute session run over ``bars`` against the simulator until it has made
+    ``trades`` trades; ``account(gw.account)`` first sets up the account. (session, gateway, the 5-second streams it subscribed), both ended."""
     with gateway(bars) as gw:
+        if account is not None:
+            account(gw.account)
         session = PaperSession(combined_config(tmp_path, gw.port, library), journal_dir=tmp_path / "logs")
         runner = SessionThread(session).start()
         try:
             replay_all(gw, session, bars)
-            assert wait_for(lambda: len(session.runlog.trades) >= 1), "the VWAP fade traded"
-            assert sum(gw.realtime_subscriptions().values(), []) == ["SPY"], "one 5-second stream for both feeds"
+            assert wait_for(lambda: len(session.runlog.trades) >= trades), f"{trades} trade(s) made"
+            streams = sum(gw.realtime_subscriptions().values(), [])
         finally:
             runner.finish()
+    return session, gw, streams
+
+
+def test_daily_and_minute_feeds_of_one_symbol_share_one_connection(library, tmp_path):
+    bars = minute_bars()
+    session, _, streams = traded_session(library, tmp_path, bars, trades=1)
+    assert streams == ["SPY"], "one 5-second stream for both feeds"
     daily, minutes = session.feeds["SPY"], session.feeds["SPY@1min"]
     live_days = sorted({d.date() for d in bars.index})[1:]        # the first session is the daily backfill
     assert [b.time.date() for b in daily.delivered] == sorted({d.date() for d in bars.index})
@@ -52,16 +62,8 @@ def test_daily_and_minute_feeds_of_one_symbol_share_one_connection(library, tmp_
 def test_each_playbook_sees_its_own_position_in_a_shared_symbol(library, tmp_path):
     """The account is short SPY from the December fade when the session starts: the VWAP fade, on SPY too,
     must not take that short for an overnight position of its own and flatten it."""
-    bars = minute_bars()
-    with gateway(bars) as gw:
-        gw.account.apply_fill("SPY", -27, 272.0, 1.0)
-        session = PaperSession(combined_config(tmp_path, gw.port, library), journal_dir=tmp_path / "logs")
-        runner = SessionThread(session).start()
-        try:
-            replay_all(gw, session, bars)
-            assert wait_for(lambda: len(session.runlog.trades) >= 2)
-        finally:
-            runner.finish()
+    session, gw, _ = traded_session(library, tmp_path, minute_bars(), trades=2,
+                                    account=lambda account: account.apply_fill("SPY", -27, 272.0, 1.0))
     broker = session.broker
     assert broker.getposition(session.feeds["SPY"]).size == -27        # the December fade's short
     assert broker.getposition(session.feeds["SPY@1min"]).size == 0     # the VWAP fade: flat by each close
@@ -74,15 +76,7 @@ def test_every_fill_is_booked_with_its_commission_even_when_its_oca_siblings_can
     """The market-on-close exit fills and the gateway cancels its stop and target at once, while the fill's
     commission report (100-300 ms after it) is still on its way: the fill waits for it, so orders.csv, the
     trade and the realised P&L carry the commission the gateway charged."""
-    bars = minute_bars()
-    with gateway(bars) as gw:
-        session = PaperSession(combined_config(tmp_path, gw.port, library), journal_dir=tmp_path / "logs")
-        runner = SessionThread(session).start()
-        try:
-            replay_all(gw, session, bars)
-            assert wait_for(lambda: len(session.runlog.trades) >= 1), "the VWAP fade traded"
-        finally:
-            runner.finish()
+    session, _, _ = traded_session(library, tmp_path, minute_bars(), trades=1)
     orders = session.runlog.orders_frame()
     fills = orders[orders["status"] == "Completed"]
     assert len(fills) >= 2 and (fills["commission"] >= 1.0).all(), fills.to_string()
