@@ -21,14 +21,15 @@ import queue
 import threading
 import urllib.error
 import urllib.request
-from typing import Literal
+from typing import Literal, get_args
 
 from loguru import logger
 from pydantic import ConfigDict, Field, HttpUrl, model_validator
 
 from strategies.params import PlainInputModel
 
-EVENTS = ("fill", "reject", "disconnect", "reconnect", "risk_stop", "stop")
+Event = Literal["fill", "reject", "disconnect", "reconnect", "risk_stop", "stale_exit", "stop"]
+EVENTS: tuple[str, ...] = get_args(Event)
 #: Requests given up on (still hanging) at most; while this many hang, messages are dropped, not queued up.
 MAX_ABANDONED = 4
 
@@ -43,8 +44,8 @@ class NotifyConfig(PlainInputModel):
         "generic", description="JSON body: generic ({event, text, content, run, time}), discord ({content}), "
                                "telegram ({chat_id, text}).")
     chat_id: str | None = Field(None, description="Telegram chat id (format: telegram only).")
-    events: list[Literal["fill", "reject", "disconnect", "reconnect", "risk_stop", "stale_exit", "stop"]] = Field(
-        default_factory=lambda: ["fill", "reject", "disconnect", "reconnect", "risk_stop", "stale_exit", "stop"],
+    events: list[Event] = Field(
+        default_factory=lambda: list(EVENTS),
         description="Which events to send.")
     timeout: float = Field(5.0, gt=0, le=60, description="Seconds to wait for the webhook per message.")
     queue_size: int = Field(100, ge=1, le=10_000, description="Messages waiting to be sent at most; more are dropped.")
@@ -75,6 +76,7 @@ class Notifier:
         self.sent = 0
         self.failed = 0
         self.dropped = 0
+        self._abandoned: list[threading.Thread] = []   # requests given up on while still hanging
         self.log = logger.bind(component="paper.notify")
         self._thread = threading.Thread(target=self._work, name="notify", daemon=True)
         self._thread.start()
@@ -110,7 +112,7 @@ class Notifier:
         """POST one message, ``timeout`` seconds at most in all: urllib's timeout bounds each socket
         operation only (a webhook trickling its answer, or a slow name lookup, would hold the worker for
         ever), so the request runs in a helper thread that is given up on at the deadline."""
-        self._abandoned = [t for t in getattr(self, "_abandoned", []) if t.is_alive()]
+        self._abandoned = [t for t in self._abandoned if t.is_alive()]
         if len(self._abandoned) >= MAX_ABANDONED:
             self.failed += 1
             self.log.warning(f"notification not sent: {len(self._abandoned)} earlier requests to the webhook are "
