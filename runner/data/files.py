@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from runner.data.bars import NEW_YORK, validate_bars
-from runner.data.date_formats import is_epoch, parse_epoch, suggestion_text
+from runner.data.date_formats import day_month_order, is_epoch, parse_epoch, suggestion_text
 from runner.errors import DataError
 from runner.inputs import MAX_DATA_BYTES, check_input_file, data_setting, shown
 
@@ -301,9 +301,6 @@ def _parse_times(values: pd.Series, date_format: str | None, timezone: str, sour
 def _day_month_format(text: pd.Series, source: str, line) -> str | None:
     """The format of ``01/02/2016``-like dates (month first, as pandas reads them); refused when both orders
     read every date of the file (which one is meant cannot be told)."""
-    from runner.data.date_formats import day_month_order
-    from runner.inputs import data_setting
-
     found, ambiguous = day_month_order(text)
     if ambiguous:
         first = str(text.iloc[0]).strip()
