@@ -125,6 +125,8 @@ def _aware_stamps(times: pd.Series):
     otherwise (missing times, fractions of a second: left to pandas)."""
     import numpy as np
 
+    if times.empty:
+        return None   # nothing to speed up (and numpy's string functions refuse an empty array)
     utc = times.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ns]")
     wall = times.dt.tz_localize(None).to_numpy("datetime64[ns]")
     if np.isnat(utc).any() or (utc.astype("int64") % 1_000_000_000).any():

@@ -27,6 +27,13 @@ def test_the_text_is_pandas_text_over_seeded_frames():
     assert fast_used > 30
 
 
+def test_an_empty_frame_with_an_aware_time_column_is_pandas_text():
+    """A paper session stopped before its first live bar writes an empty equity.csv (it crashed, exit 1)."""
+    for zone in ZONES[:2]:
+        frame = pd.DataFrame({"time": pd.DatetimeIndex([], tz=zone), "value": pd.Series([], dtype="float64")})
+        assert csv_text(frame) == frame.to_csv(index=False) == "time,value\n"
+
+
 def test_the_default_runs_equity_file_is_pandas_text(default_run):
     _, result, folder = default_run
     assert (folder / "equity.csv").read_text(encoding="utf-8") == result.equity.to_csv(index=False)
