@@ -91,6 +91,7 @@ class GatewayServer:
         self._listener: asyncio.base_events.Server | None = None
         self._numbers = 0
         self._restart_now: asyncio.Event | None = None   # set while a simulated restart waits
+        self._listening_again: asyncio.Event | None = None   # set once that restart listens again
         self._serving: set[asyncio.Task] = set()
         self._delays = random.Random(options.seed)
         #: Every historical-data request received, served or refused: (conId, end, duration, bar size,
@@ -126,19 +127,25 @@ class GatewayServer:
             session.close()
         logger.info(f"simulated gateway dropped all connections (restart {restart_seconds:g} s)")
         if restart_seconds > 0:
-            self._restart_now = asyncio.Event()
+            self._restart_now, listening = asyncio.Event(), asyncio.Event()
+            self._listening_again = listening
             try:
                 await asyncio.wait_for(self._restart_now.wait(), restart_seconds)
             except asyncio.TimeoutError:
                 pass
             self._restart_now = None
             self.faults.refuse_until = 0.0
-            await self.listen()
+            try:
+                await self.listen()
+            finally:
+                listening.set()
 
-    def end_restart(self) -> None:
-        """Finish a simulated restart now (listen again) instead of at its planned end."""
+    async def end_restart(self) -> None:
+        """Finish a simulated restart now instead of at its planned end; returns once it listens again
+        (a client connecting right after is not refused)."""
         if self._restart_now is not None:
             self._restart_now.set()
+            await self._listening_again.wait()
 
     async def shutdown(self) -> None:
         await self.stop_listening()
