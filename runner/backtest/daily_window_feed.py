@@ -298,11 +298,9 @@ def _session_closes(bars: dict[str, pd.DataFrame]) -> pd.DatetimeIndex:
     hit = _closes.get(key)
     if hit is not None and all(a is b for a, b in zip(hit[0], bars.values())):
         return hit[1]
-    days = set()
-    for frame in bars.values():
-        days.update(frame.index.tz_localize(None).normalize().date)
-    closes = pd.DatetimeIndex(sorted(market_calendar.session_close(d) for d in days
-                                     if market_calendar.is_session(d)))
+    days = [frame.index.tz_localize(None).as_unit("ns").asi8 // market_calendar.DAY_NS for frame in bars.values()]
+    _, closes_ns = market_calendar.sessions_among(np.concatenate(days).astype("datetime64[D]") if days else [])
+    closes = pd.DatetimeIndex(closes_ns, tz="UTC").tz_convert(market_calendar.NEW_YORK)
     if len(_closes) > 16:
         _closes.clear()
     _closes[key] = (list(bars.values()), closes)

@@ -115,17 +115,16 @@ def _session_spans(times: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, flo
     """(opens, closes as UTC nanoseconds, total seconds) of the sessions among the New York dates of
     ``times``; None if there are none. Remembered per set of dates: every run of a sweep asks for
     the same sessions, and building them is most of what the figures cost."""
-    key = np.unique(times.tz_localize(None).as_unit("ns").asi8 // 86_400_000_000_000).tobytes()
+    days = np.unique(times.tz_localize(None).as_unit("ns").asi8 // market_calendar.DAY_NS)
+    key = days.tobytes()
     if key not in _spans:
-        days = sorted(set(times.date))
-        sessions = [d for d in days if market_calendar.is_session(d)]
-        if not sessions:
+        sessions, closes = market_calendar.sessions_among(days.astype("datetime64[D]"))
+        if not len(sessions):
             hit = None
         else:
-            opens = pd.DatetimeIndex([market_calendar.session_open(d) for d in sessions])
-            closes = pd.DatetimeIndex([market_calendar.session_close(d) for d in sessions])
-            total = float(np.asarray((closes - opens).total_seconds()).sum())
-            hit = (opens.tz_convert("UTC").as_unit("ns").asi8, closes.tz_convert("UTC").as_unit("ns").asi8, total)
+            opens = market_calendar.session_opens_ns(sessions)
+            total = float(((closes - opens) / 1e9).sum())
+            hit = (opens, closes, total)
         if len(_spans) > 64:
             _spans.clear()
         _spans[key] = hit

@@ -70,3 +70,27 @@ def test_session_offset_and_position_in_month():
 )
 def test_moc_cutoff_table(day, venue, expected):
     assert cal.moc_cutoff(day, venue).strftime("%H:%M") == expected
+
+
+def test_sessions_among_agrees_with_the_one_day_functions():
+    """Many days at once (the report's session spans, the window feed's equity rows) give the sessions,
+    closes and opens that is_session, session_close and session_open give day by day: holidays,
+    weekends, early closes, both DST changes and days outside the table among them."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(7)
+    days = [dt.date(1989, 6, 1) + dt.timedelta(days=int(x)) for x in rng.integers(0, 14_000, 600)]
+    days += [dt.date(2012, 11, 23), dt.date(2012, 12, 24), dt.date(2012, 12, 25), dt.date(2013, 3, 8),
+             dt.date(2013, 3, 11), dt.date(2013, 11, 1), dt.date(2013, 11, 4), dt.date(2001, 9, 11)]
+    sessions = sorted({d for d in days if cal.is_session(d)})
+    got, closes = cal.sessions_among(np.array(days[::-1] + days, dtype="datetime64[D]"))
+    assert list(got.astype(object)) == sessions
+    assert dt.date(2001, 9, 11) not in sessions and dt.date(2012, 12, 24) in sessions
+    want_closes = [cal.session_close(d).tz_convert("UTC").value for d in sessions]
+    want_opens = [cal.session_open(d).tz_convert("UTC").value for d in sessions]
+    assert closes.tolist() == want_closes
+    assert cal.session_opens_ns(got).tolist() == want_opens
+    assert pd.Timestamp(closes[sessions.index(dt.date(2012, 12, 24))], tz="UTC").tz_convert(
+        cal.NEW_YORK).hour == 13
+    assert cal.sessions_among(np.array([], dtype="datetime64[D]"))[0].size == 0
