@@ -127,6 +127,15 @@ def follow(gw, store, broker, feeds) -> None:
     gw.set_pause_hook(hook)
 
 
+def follow_session(gw, session) -> None:
+    """``follow`` for a started ``PaperSession``: the gateway waits at every session close (and, with a
+    ``bar_pause``, every bar boundary) until the session has acted on what it was sent. Its feeds poll
+    quickly, so the idle polls the wait counts come soon."""
+    for feed in session.feeds.values():
+        feed.p.qcheck = 0.02
+    follow(gw, session.store, session.broker, session.feeds.values())
+
+
 def step_sessions(gw, store, feeds, days, at: dt.time = dt.time(16, 1)) -> None:
     """Replay session by session, letting the bot act on each completed bar before the next one opens.
 

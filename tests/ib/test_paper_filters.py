@@ -13,7 +13,7 @@ from runner.data.load import load_run_bars
 from runner.paper.session import PaperSession, feed_symbols
 from runner.sim import SimulatedGateway
 
-from harness import PATIENCE, REPLAY_PATIENCE, wait_for
+from harness import PATIENCE, REPLAY_PATIENCE, follow_session, wait_for
 from test_parity import comparable
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,6 +40,7 @@ def paper_run(cfg, bars, tmp_path: Path) -> PaperSession:
         session = PaperSession(cfg.model_copy(update={"ib": cfg.ib.model_copy(update={"port": gw.port})}),
                                journal_dir=tmp_path / "logs")
         session.start()
+        follow_session(gw, session)   # the replay waits for the session at every close: never a race
         worker = threading.Thread(target=session.run, daemon=True)
         worker.start()
         streams = lambda: sorted(sum(gw.realtime_subscriptions().values(), []))  # noqa: E731
@@ -49,6 +50,7 @@ def paper_run(cfg, bars, tmp_path: Path) -> PaperSession:
         last = bars["SPY"].index[-1].date()
         assert wait_for(lambda: all(f.delivered and f.delivered[-1].time.date() >= last
                                     for f in session.feeds.values()), 30)
+        gw.set_pause_hook(None)
         session.stop("test over")
         worker.join(PATIENCE)
         session.close()

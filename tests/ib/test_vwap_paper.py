@@ -20,7 +20,7 @@ from runner.data.intraday_sample import synthetic_minute_bars
 from runner.paper.session import PaperSession
 from runner.sim import SimulatedGateway
 
-from harness import PATIENCE, REPLAY_PATIENCE, wait_for
+from harness import PATIENCE, REPLAY_PATIENCE, follow_session, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,6 +57,7 @@ def test_paper_session_decides_like_the_backtest(tmp_path):
                           bar_pause=0.03, pacing_time_scale=0.01) as gw:
         session = PaperSession(run_config(tmp_path, gw.port), journal_dir=tmp_path / "logs")
         session.start()
+        follow_session(gw, session)   # the replay waits for the session at every bar and close: never a race
         worker = threading.Thread(target=session.run, daemon=True)
         worker.start()
         streams = lambda: sum(gw.realtime_subscriptions().values(), [])  # noqa: E731
@@ -68,6 +69,7 @@ def test_paper_session_decides_like_the_backtest(tmp_path):
                         30)
         # The last session's market-on-close fill arrives after its last bar.
         wait_for(lambda: len(session.runlog.trades) >= len(backtest.trades), 30)
+        gw.set_pause_hook(None)
         session.stop("test over")
         worker.join(PATIENCE)
         paper = session.runlog
