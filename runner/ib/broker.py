@@ -247,6 +247,7 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, Reconne
         if self._known(ref):
             if not replaying:
                 log.warning("decision already sent by an earlier run; following that order, not resending")
+            self._move_unmoved_exit(order, spec, row)
             return self._bind_historical(order, ref)
         if row is not None and (row["status"] in JOURNAL_DONE or self.store.journal.fills(ref)):
             # Known from the journal only (the gateway reports today's orders only): the memory across days.

@@ -13,7 +13,9 @@ A playbook sends its stop and target with a next-open entry, tagged
   backtest broker does (runner/backtest/broker.py). The playbook then sees
   them where it expects them and does not replace them. The journal records
   the move as a ``Modified`` status row, orders.csv as a ``Modified`` row:
-  a modification, never a second order under the same orderRef.
+  a modification, never a second order under the same orderRef. A run
+  killed between the entry's fill and that move leaves them working at the
+  decision's prices: the restart, replaying the fill, moves them then.
 
 The mixin uses the broker's ``orders``, ``by_bt_ref``, ``refs``, ``deferred``,
 ``held``, ``store`` and ``_min_tick``.
@@ -90,3 +92,23 @@ class AttachedExits:
             note.modified = True
             self.notifs.append(note)
 
+
+    def _move_unmoved_exit(self, order: bt.Order, spec, row) -> None:
+        """An exit working at the gateway whose entry filled, bound at a restart: if the journal says it still
+        works at other prices than the fill moved it to (a run killed between the entry's fill and the move),
+        it is moved now, as the move would have (IB's modification, journaled as ``Modified``)."""
+        entry = self.by_bt_ref.get(order.info.get("entry_ref"))
+        if (row is None or entry is None or entry.status != bt.Order.Completed or spec.orderRef not in self.gateway_open
+                or not _fill_shift(entry)):
+            return
+        def differs(journaled, moved):
+            return moved is not None and (journaled is None or abs(float(journaled) - moved) > 1e-9)
+        if not (differs(row["limit_price"], spec.lmtPrice) or differs(row["aux_price"], spec.auxPrice)):
+            return
+        self.log.bind(order_ref=spec.orderRef).warning(
+            f"exit working at the price it was sent at ({row['limit_price'] or row['aux_price']:g}); its entry "
+            f"filled while no run followed it: moved with the fill to {spec.lmtPrice or spec.auxPrice:g}")
+        self.store.modify_prices(spec)
+        note = order.clone()   # orders.csv: a row saying the working order was modified, not re-sent
+        note.modified = True
+        self.notifs.append(note)

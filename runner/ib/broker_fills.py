@@ -13,6 +13,7 @@ import time
 import backtrader as bt
 
 from runner.ib import events
+from runner.ib.feed_positions import feed_of_ref
 from runner.ib.sessions import NEW_YORK
 
 COMMISSION_WAIT = 2.0   # seconds a fill waits for its commission report before it is booked without one
@@ -124,6 +125,9 @@ class GatewayFills:
             if book:
                 signed = m.shares if m.side == "BOT" else -m.shares
                 self.positions[m.symbol].update(signed, m.price)
+                own = self.feed_positions.get(feed_of_ref(m.orderRef, self.feed_of_strategy))
+                if own is not None:   # a symbol with two feeds: the feed of the playbook the orderRef names
+                    own.update(signed, m.price)
                 self.cash -= signed * m.price + commission
             # the replay of history may yet re-create its order; it gets the fill then
             self.unowned[m.orderRef].append((m, commission))

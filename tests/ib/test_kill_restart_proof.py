@@ -23,127 +23,17 @@ about 5 minutes.
 """
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import random
-import signal
-import sqlite3
-import subprocess
-import sys
-import threading
-from pathlib import Path
 
-import pandas as pd
 import pytest
-import yaml
-
-from runner.sim import SimulatedGateway
-from runner.sim.cli_entry import load_bars
 
 from conftest import LIBRARIES
-from harness import PATIENCE, wait_for
+from kill_harness import PHASES, SCENARIOS, check_final_state, run_kills
 
-ROOT = Path(__file__).resolve().parents[2]
 SEED = 20261210
 FULL = os.environ.get("FLOWBOT_KILL_PROOF") == "1"
 KILLS_PER_SCENARIO = 10 if FULL else 3
-PHASES = ("entry", "fill", "exit")
-CLIENT_ID = 17
-
-
-SNAPBACK = {"five_day_return_pct": -1.0, "opex_return_pct": -2.0, "hold_sessions": 5, "stop_atr": 2.0,
-            "target": "retracement", "entry": "last_close"}
-QUARTER_END = {"quarters": [3, 6, 9, 12], "rally_pct": 1.0, "drift_min_pct": 0.5, "stop_atr": 1.5,
-               "target_retrace_pct": 50}
-#: Two windows of the embedded samples with a trade on each of IWM and SPY (as a backtest shows):
-#: the quarter-end fade (short, next-open entries with attached exits) in December 2011 and the
-#: January snapback (long, market-on-close entries) at the 2012 year end. Ten kills in each.
-SCENARIOS = {
-    "quarter_end_2011": ("2011-12-16 09:30", [
-        {"name": "quarter_end_fade", "label": "qe_spy", "symbol": "SPY", "data": "sample:sp500",
-         "feeds": {"bonds": "sample:aaa_bond_proxy"}, "params": QUARTER_END},
-        {"name": "quarter_end_fade", "label": "qe_iwm", "symbol": "IWM", "data": "sample:nasdaq",
-         "feeds": {"bonds": "sample:aaa_bond_proxy"}, "params": QUARTER_END}]),
-    "year_end_2012": ("2012-12-26 09:30", [
-        {"name": "january_snapback", "label": "snapback_iwm", "symbol": "IWM", "data": "sample:nasdaq",
-         "params": SNAPBACK},
-        {"name": "january_snapback", "label": "snapback_spy", "symbol": "SPY", "data": "sample:sp500",
-         "params": SNAPBACK}]),
-}
-OPENING = {"quarter_end_2011": "SELL", "year_end_2012": "BUY"}
-#: Sessions of simulator data after the window's start: the trades, their exits and the next-day restarts.
-DAYS_AFTER = 35
-
-
-def proof_config(tmp_path: Path, port: int, strategies: list[dict]) -> Path:
-    """The shipped config/paper.yaml's ib and risk sections with the scenario's two playbooks."""
-    raw = yaml.safe_load((ROOT / "config" / "paper.yaml").read_text())
-    raw["strategies"] = strategies
-    # pacing_backoff: the simulator keeps IB's pacing rules on a clock 100 times faster (pacing_time_scale).
-    raw["ib"].update(port=port, journal=str(tmp_path / "journal.sqlite"), connect_timeout=10, pacing_backoff=0.2,
-                     feed_symbols={f"{s['symbol']}.bonds": "IEF" for s in strategies if s.get("feeds")})
-    raw["output"] = {"folder": str(tmp_path / "logs"), "report": False}
-    path = tmp_path / "proof.yaml"
-    path.write_text(yaml.safe_dump(raw))
-    return path
-
-
-class KillSwitch:
-    """Stops the simulator on the n-th message of a phase (entry, fill, exit, or any) until the test has killed
-    the bot; a phase that does not come within ``PATIENT_CLOSES`` session closes gives way to that close."""
-
-    PATIENT_CLOSES = 10
-
-    def __init__(self, gw: SimulatedGateway, opening: str):
-        self.gw = gw
-        self.opening = opening
-        self.countdown: int | None = None
-        self.phase: str | None = None
-        self.closes = 0
-        self.hit = threading.Event()
-        self.released = threading.Event()
-        self.at: str | None = None
-
-    def arm(self, phase: str, n: int) -> None:
-        self.hit.clear()
-        self.released.clear()
-        self.phase, self.countdown, self.closes = phase, n, 0
-
-    def phase_of(self, kind: str, order) -> str:
-        if order is None:
-            return "session"
-        t = order.ticket
-        entry = t.action == self.opening and t.order_type in ("MKT", "MOC") and not t.parent_id
-        if entry:
-            return "fill" if kind in ("execution", "commission") else "entry"
-        return "exit"
-
-    def __call__(self, kind: str, client_id: int, order=None) -> None:   # on the simulator's loop
-        if client_id != CLIENT_ID or self.countdown is None:
-            return
-        phase = self.phase_of(kind, order)
-        if phase == self.phase or self.phase == "any":
-            self.countdown -= 1
-            if self.countdown > 0:
-                return
-            self.at = (f"{phase}: {kind} of {order.ticket.order_type} {order.ticket.action} {order.ticket.order_ref}"
-                       if order is not None else f"session {kind}")
-        elif kind == "close":
-            self.closes += 1
-            if self.closes < self.PATIENT_CLOSES:
-                return
-            self.at = f"session close (no {self.phase} event within {self.PATIENT_CLOSES} closes)"
-        else:
-            return
-        self.countdown = None
-        self.gw.replay.pause()          # nothing moves on once the loop goes on
-        self.hit.set()
-        self.released.wait(PATIENCE)   # the world stands still while the bot is killed
-
-    def release(self) -> None:
-        self.countdown = None
-        self.released.set()
 
 
 def kill_plan(rng: random.Random) -> list[tuple[str, int, str]]:
@@ -167,150 +57,13 @@ def kill_plan(rng: random.Random) -> list[tuple[str, int, str]]:
     return [(phase, 1 if phase == "fill" else rng.choice([1, 1, 2]), when) for phase, when in zip(phases, whens)]
 
 
-def start_paper(config: Path, out: Path, library: str) -> subprocess.Popen:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    log = open(out.with_suffix(".out"), "wb")
-    return subprocess.Popen([sys.executable, "-m", "runner", "paper", "-c", str(config), "--out", str(out),
-                             "--set", f"ib.library={library}"], cwd=config.parent, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
-
-
-def live(gw, run_folder: Path, strategies: list[dict]) -> bool:
-    """The bot streams every symbol's 5-second bars and has replayed its history on every feed."""
-    feeds = [s["symbol"] for s in strategies] + ["IEF" for s in strategies if s.get("feeds")]
-    log = run_folder / "run.log"
-    return (set(gw.realtime_subscriptions().get(CLIENT_ID, [])) == set(feeds) and log.exists()
-            and log.read_text().count("live from here") >= len(feeds))
-
-
-def bot_orders(gw):
-    return [o for o in gw.orders() if o.client_id == CLIENT_ID]
-
-
-def protected(gw) -> bool:
-    """Every position the account holds has a working stop of the bot for all of it."""
-    working = [o for o in bot_orders(gw) if o.status in ("PreSubmitted", "Submitted")]
-    for symbol, position in gw.positions().items():
-        side = "SELL" if position.quantity > 0 else "BUY"
-        stops = [o for o in working if o.symbol == symbol and o.order_type == "STP" and o.action == side]
-        if sum(o.quantity - o.filled for o in stops) < abs(position.quantity):
-            return False
-    return True
-
-
-def next_session_morning(gw) -> pd.Timestamp:
-    days = sorted({pd.Timestamp(d).date() for s in gw.series.values() for d in s.frame["session"]})
-    today = gw.clock.date()
-    following = next(d for d in days if d > today)
-    return pd.Timestamp(f"{following} 10:00", tz="America/New_York")
-
-
-def journal_rows(path: Path, sql: str) -> list[tuple]:
-    """Read the journal as tooling does while the session runs: read-only, without its lock."""
-    with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
-        return db.execute(sql).fetchall()
-
-
-def consistent(gw, run_folder: Path, journal: Path) -> str | None:
-    """What is wrong with the account against the journal and the bot, once it is live (None: nothing)."""
-    account = {symbol: p.quantity for symbol, p in gw.positions().items() if p.quantity}
-    journaled = {symbol: q for symbol, q in journal_rows(journal, "SELECT symbol, SUM(CASE side WHEN 'BOT' THEN shares "
-                                                                  "ELSE -shares END) FROM fills GROUP BY symbol")
-                 if abs(q) > 1e-9}
-    if journaled != account:
-        return f"the journal's fills add up to {journaled}, the account holds {account}"
-    status = json.loads((run_folder / "status.json").read_text())
-    believed = {symbol: p["size"] for symbol, p in status["positions"].items() if p["size"]}
-    if believed != account:
-        return f"the bot believes {believed}, the account holds {account}"
-    working = {o.order_ref for o in bot_orders(gw) if o.status in ("PreSubmitted", "Submitted")}
-    held = {o["order_ref"] for o in status["working_orders"]}
-    if not working <= held:
-        return f"working at the gateway but held by no playbook: {sorted(working - held)}"
-    return None
-
-
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_kill_9_at_random_points_then_restart_leaves_the_account_as_journal_and_strategy_say(scenario, tmp_path):
-    start, strategies = SCENARIOS[scenario]
     rng = random.Random(f"{SEED}:{scenario}:{KILLS_PER_SCENARIO}")
     plan = kill_plan(rng)
-    first = pd.Timestamp(start) - pd.Timedelta(days=500)
-    last = pd.Timestamp(start) + pd.Timedelta(days=DAYS_AFTER)
-    bars = {symbol: frame.loc[str(first.date()):str(last.date())] for symbol, frame in load_bars(None).items()}
-    gw = SimulatedGateway(bars=bars, speed=0, start=start, paused=True, wire_log=False,
-                          pacing_time_scale=0.01, session_pause=0.5)
-    journal = tmp_path / "journal.sqlite"
-    kills: list[tuple[str, str, str]] = []   # (event killed at, library, same day | next day)
-    with gw:
-        switch = KillSwitch(gw, OPENING[scenario])
-        gw.set_order_event_tap(switch)
-        config = proof_config(tmp_path, gw.port, strategies)
-        proc = None
-        try:
-            for k in range(KILLS_PER_SCENARIO + 1):
-                library = LIBRARIES[k % 2]
-                run_folder = tmp_path / f"run{k:02d}"
-                proc = start_paper(config, run_folder, library)
-                out = run_folder.with_suffix(".out")
-                assert wait_for(lambda: live(gw, run_folder, strategies) or proc.poll() is not None), f"run {k} never went live"
-                assert proc.poll() is None, out.read_text()[-3000:]
-                assert wait_for(lambda: protected(gw)), f"run {k}: a position without its stop after restarting ({kills})"
-                assert wait_for(lambda: consistent(gw, run_folder, journal) is None), \
-                    f"run {k} after {kills}: {consistent(gw, run_folder, journal)}"
-                if k == KILLS_PER_SCENARIO:
-                    break
-                phase, n, when = plan[k]
-                switch.arm(phase, n)
-                gw.resume()
-                assert wait_for(lambda: switch.hit.is_set() or gw.wait_until_done(0)), "no event to kill at"
-                assert switch.hit.is_set(), f"the replay ended after {k} kills: too few order events ({kills})"
-                proc.send_signal(signal.SIGKILL)
-                proc.wait(PATIENCE)
-                switch.release()
-                assert wait_for(lambda: CLIENT_ID not in gw.connected_clients())
-                # A restart takes a while: the gateway's clock has moved on when the bot is back.
-                gw.advance_to(next_session_morning(gw) if when == "next day" else gw.clock + pd.Timedelta(minutes=2),
-                              timeout=PATIENCE)
-                kills.append((switch.at, library, when))
-            gw.resume()
-            assert gw.wait_until_done(PATIENCE * 3)
-            assert wait_for(lambda: not [o for o in bot_orders(gw) if o.status in ("PreSubmitted", "Submitted")])
-            proc.send_signal(signal.SIGTERM)
-            assert proc.wait(PATIENCE) == 0, (tmp_path / f"run{KILLS_PER_SCENARIO:02d}.out").read_text()[-3000:]
-        finally:
-            switch.release()
-            if proc is not None and proc.poll() is None:
-                proc.kill()
-        orders, fills, positions = bot_orders(gw), [f for f in gw.fills() if f.client_id == CLIENT_ID], gw.positions()
-
+    kills, orders, fills, positions = run_kills(scenario, plan, tmp_path, lambda k: LIBRARIES[k % 2])
     print(f"{scenario}: {len(kills)} kills, {len(kills) + 1} runs:", *kills, sep="\n  ")
     assert len(kills) == KILLS_PER_SCENARIO
     assert {lib for _, lib, _ in kills} == set(LIBRARIES) and {w for _, _, w in kills} == {"same day", "next day"}
     assert {at.split(":")[0] for at, _, _ in kills} >= set(PHASES), f"every phase killed at: {kills}"
-    refs = [o.order_ref for o in orders]
-    assert len(refs) == len(set(refs)), f"an orderRef reached the gateway twice: {refs}"
-    # An exit moved with its entry's fill is IB's modification (its orderId sent again), journaled as one.
-    modified = {o.order_ref for o in orders if o.modifications}
-    journaled_modified = {r for (r,) in journal_rows(journal, "SELECT DISTINCT order_ref FROM statuses "
-                                                              "WHERE status = 'Modified'")}
-    assert modified <= journaled_modified, f"modified at the gateway, not journaled as such: {modified - journaled_modified}"
-    assert positions == {}, f"flat after the exits: {positions}"
-    # Each decision was entered at most once (incarnations :rN of a lost order are the same decision);
-    # a decision a kill kept from being sent until its bar was past is not sent late.
-    entries = [o.order_ref.split(":r")[0] for o in orders
-               if o.filled and o.order_type in ("MKT", "MOC") and o.action == OPENING[scenario]]
-    assert 1 <= len(entries) == len(set(entries)) <= 2, (entries, kills, refs)
-    for symbol in ("IWM", "SPY"):
-        bought = sum(f.shares for f in fills if f.symbol == symbol and f.side == "BOT")
-        sold = sum(f.shares for f in fills if f.symbol == symbol and f.side == "SLD")
-        assert bought == sold, (symbol, bought, sold)
-    journaled = dict(journal_rows(journal, "SELECT symbol, SUM(CASE side WHEN 'BOT' THEN shares ELSE -shares END)"
-                                           " FROM fills GROUP BY symbol"))
-    assert all(abs(q) < 1e-9 for q in journaled.values()), f"the journal's fills leave {journaled}"
-    unfinished = journal_rows(journal, "SELECT order_ref, status FROM orders WHERE status NOT IN "
-                                       "('Filled','Cancelled','ApiCancelled','Inactive','Rejected','Lost')")
-    assert unfinished == [], f"journaled as still working, though nothing works at the gateway: {unfinished}"
-    gateway_refs = set(refs)
-    journal_refs = {r for (r,) in journal_rows(journal, "SELECT order_ref FROM orders WHERE status != 'Intent'")}
-    assert gateway_refs <= journal_refs, f"sent but never journaled: {gateway_refs - journal_refs}"
+    check_final_state(scenario, tmp_path / "journal.sqlite", orders, fills, positions, kills)

@@ -62,10 +62,10 @@ def stop(session: PaperSession, worker: threading.Thread) -> pd.DataFrame:
     return orders
 
 
-TWO_FEEDS_OPEN = pytest.mark.xfail(strict=False, reason="issue 10, open (intermittent: it depends on where the restart lands): a mid-session restart of a symbol two feeds trade (SPY daily + SPY@1min) still sends a false overnight_flatten; the per-feed replay fix broke a fresh combined session")
 
 
-@pytest.mark.parametrize("with_daily", [False, pytest.param(True, marks=TWO_FEEDS_OPEN)], ids=["vwap_alone", "two_feeds_on_spy"])
+
+@pytest.mark.parametrize("with_daily", [False, True], ids=["vwap_alone", "two_feeds_on_spy"])
 def test_a_restart_mid_session_follows_the_position_and_sends_no_overnight_flatten(library, tmp_path, with_daily):
     bars = synthetic_minute_bars(dt.date(2019, 5, 29), dt.date(2019, 5, 29), seed=5,
                                  eligible=lambda day: True, push_share_eligible=1.0)
