@@ -1,0 +1,88 @@
+"""What a second hostile-user probe of the CLI found (issue 12), each class with several inputs.
+
+A date format the fast CSV reader ignored (ISO dates were read as ISO whatever ``--date-format`` said, so
+``2005-03-01`` under ``%Y-%d-%m`` became 1 March); ``decimal: ','`` on a file of ``.`` decimals (99.27 read as
+9927); a date format with a code twice (a crash in ``re``).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from hardening_probe import assert_one_clean_error, run_cli
+from runner.data.files import read_csv_bars
+
+HEADER = "Date,Open,High,Low,Close,Volume"
+
+
+def daily_rows(count=300, first=dt.date(2005, 1, 3)):
+    day, out = first, []
+    while len(out) < count:
+        if day.weekday() < 5:
+            price = 100 + len(out) % 7 + 0.25
+            out.append(f"{day},{price},{price + 1},{price - 1},{price},1000")
+        day += dt.timedelta(days=1)
+    return out
+
+
+def backtest(tmp_path, capsys, monkeypatch, text, *args):
+    (tmp_path / "d.csv").write_text(text)
+    return run_cli(["backtest", "--strategy", "january_snapback", "--data", "d.csv", *args], tmp_path, capsys,
+                   monkeypatch)
+
+
+# -- the date format is the only reader of the time column ----------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["%Y-%d-%m", "%d/%m/%Y", "%Y", "%m/%d/%Y", "%Y-%m-%d %H:%M:%S", "epoch_us"])
+def test_a_date_format_that_does_not_read_iso_dates_is_not_bypassed(fmt, tmp_path, capsys, monkeypatch):
+    text = "\n".join([HEADER, *daily_rows()]) + "\n"
+    code, _, err, made = backtest(tmp_path, capsys, monkeypatch, text, "--date-format", fmt)
+    message = assert_one_clean_error(code, err)
+    assert "d.csv" in message and "line " in message and fmt in message, message
+    assert made == set()
+
+
+def test_iso_looking_dates_are_read_by_the_format_given(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text(f"{HEADER}\n2005-03-01,1,1,1,1,1\n2005-04-01,1,1,1,1,1\n2005-05-01,1,1,1,1,1\n")
+    days = [t.date() for t in read_csv_bars(path, date_format="%Y-%d-%m").index]
+    assert days == [dt.date(2005, 1, 3), dt.date(2005, 1, 4), dt.date(2005, 1, 5)]
+    # the format that matches the file still reads it (and still through the fast reader's result)
+    assert [t.date() for t in read_csv_bars(path, date_format="%Y-%m-%d").index][0] == dt.date(2005, 3, 1)
+
+
+@pytest.mark.parametrize("fmt", ["%Y-%m-%Y", "%d/%d/%Y", "%Y" * 50, "%H:%M %H"])
+def test_a_date_format_with_a_code_twice_is_refused(fmt, tmp_path, capsys, monkeypatch):
+    code, _, err, made = backtest(tmp_path, capsys, monkeypatch, "\n".join([HEADER, *daily_rows(20)]) + "\n",
+                                  "--date-format", fmt)
+    message = assert_one_clean_error(code, err)
+    assert "a code appears twice" in message and "d.csv" in message, message
+    assert made == set()
+
+
+# -- decimal: ',' does not swallow decimal points -------------------------------------------------------
+
+@pytest.mark.parametrize("value", ["99.27", "1229.5", "0.5", "1.2345", "12.3,5"])
+def test_decimal_comma_refuses_a_decimal_point(value, tmp_path, capsys, monkeypatch):
+    rows = [r.replace(",", ";") for r in daily_rows(30)]
+    rows = [r.replace(".", ",") for r in rows]   # a decimal-comma file ...
+    fields = rows[7].split(";")
+    fields[4] = value                             # ... with one value written with a point
+    rows[7] = ";".join(fields)
+    (tmp_path / "d.csv").write_text("\n".join([HEADER.replace(",", ";"), *rows]) + "\n")
+    (tmp_path / "c.yaml").write_text("strategies:\n  - name: january_snapback\n    symbol: IWM\n"
+                                     "    data: {path: d.csv, delimiter: ';', decimal: ','}\n")
+    code, _, err, made = run_cli(["backtest", "-c", "c.yaml"], tmp_path, capsys, monkeypatch)
+    message = assert_one_clean_error(code, err)
+    assert "line 9" in message and "close" in message and value in message and "decimal" in message, message
+    assert made == set()
+
+
+def test_decimal_comma_still_reads_thousands_points(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("Date;Open;High;Low;Close;Volume\n2005-03-01;1.229,5;1.300;1.100,25;1.229;1.000\n"
+                    "2005-03-02;1.230;1.300;1.100;1.231,75;12\n")
+    bars = read_csv_bars(path, delimiter=";", decimal=",")
+    assert bars["open"].tolist() == [1229.5, 1230.0] and bars["close"].tolist() == [1229.0, 1231.75]
+    assert bars["volume"].tolist() == [1000.0, 12.0]
