@@ -86,3 +86,104 @@ def test_decimal_comma_still_reads_thousands_points(tmp_path):
     bars = read_csv_bars(path, delimiter=";", decimal=",")
     assert bars["open"].tolist() == [1229.5, 1230.0] and bars["close"].tolist() == [1229.0, 1231.75]
     assert bars["volume"].tolist() == [1000.0, 12.0]
+
+
+# -- past run folders: damaged files refused by name, never a crash ------------------------------------
+
+RUN = "20240101-000000-backtest-x"
+
+
+@pytest.fixture(scope="module")
+def real_run(tmp_path_factory):
+    """One backtest's run folder, copied into each test that damages it."""
+    from runner.cli import main
+    import os
+
+    folder = tmp_path_factory.mktemp("real")
+    cwd = os.getcwd()
+    os.chdir(folder)
+    try:
+        assert main(["backtest", "--strategy", "december_fade", "--out", f"logs/{RUN}", "-q"]) == 0
+    finally:
+        os.chdir(cwd)
+    return folder / "logs" / RUN
+
+
+def damaged_copy(real_run, tmp_path, name=RUN):
+    import shutil
+
+    target = tmp_path / "logs" / name
+    shutil.copytree(real_run, target)
+    return target
+
+
+METRICS_GARBAGE = {
+    "not json": "{", "a list": "[]", "a number": "5", "null": "null", "NaN": '{"playbooks": NaN}',
+    "Infinity": '{"playbooks": {}, "x": Infinity}', "1e400": '{"playbooks": {}, "x": 1e400}',
+    "nested 100000 deep": "[" * 100_000 + "]" * 100_000, "bad bytes": b"\xff\xfe{}",
+    "playbooks a number": '{"playbooks": 5}', "a playbook as text": '{"playbooks": {"december_fade": "x"}}',
+    "performance as text": '{"playbooks": {"december_fade": {"performance": "x"}}}',
+    "sections null": '{"playbooks": {"december_fade": {"performance": null, "sample": null}}}',
+    "markup in a name": '{"playbooks": {"[bold]x[/": {"performance": {"trades": "[/]"}}}}',
+}
+
+
+@pytest.mark.parametrize("command", ["show", "show --json", "compare"])
+@pytest.mark.parametrize("kind", list(METRICS_GARBAGE))
+def test_a_damaged_metrics_file_is_refused_naming_it(kind, command, real_run, tmp_path, capsys, monkeypatch):
+    folder = damaged_copy(real_run, tmp_path)
+    damaged_copy(real_run, tmp_path, "20240101-000001-backtest-y")
+    text = METRICS_GARBAGE[kind]
+    (folder / "metrics.json").write_bytes(text if isinstance(text, bytes) else text.encode())
+    args = {"show": ["show", RUN], "show --json": ["show", RUN, "--json"],
+            "compare": ["compare", RUN, "20240101-000001-backtest-y"]}[command]
+    code, out, err, made = run_cli(args, tmp_path, capsys, monkeypatch)
+    if code == 0:   # compare shows what it can of a foreign shape (sections it cannot read as none); --json
+        assert command != "show" and kind in ("playbooks a number", "a playbook as text", "performance as text",
+                                                 "sections null", "markup in a name"), (kind, out)
+        assert "Traceback" not in err and made == set()
+        return
+    message = assert_one_clean_error(code, err)
+    assert "metrics.json" in message and made == set() and out == "", (kind, message, out)
+
+
+@pytest.mark.parametrize("what, text", [("config.resolved.yaml", ":::\n\t-"), ("config.resolved.yaml", "a: [1"),
+                                        ("config.resolved.yaml", "[" * 5000), ("optimize.json", "{"),
+                                        ("optimize.json", "[" * 100_000)])
+def test_a_damaged_run_file_beside_the_metrics_is_refused(what, text, real_run, tmp_path, capsys, monkeypatch):
+    folder = damaged_copy(real_run, tmp_path)
+    damaged_copy(real_run, tmp_path, "20240101-000001-backtest-y")
+    (folder / what).write_text(text)
+    for args in (["show", RUN], ["compare", RUN, "20240101-000001-backtest-y"]):
+        code, out, err, made = run_cli(args, tmp_path, capsys, monkeypatch)
+        message = assert_one_clean_error(code, err)
+        assert what in message and made == set(), message
+
+
+@pytest.mark.parametrize("special", ["fifo", "device", "folder", "too large"])
+def test_a_special_file_in_place_of_a_sweeps_results_is_refused(special, tmp_path, monkeypatch):
+    """results.csv is read back by show and --resume: a FIFO there hung the reader, /dev/zero filled memory."""
+    import os
+
+    from runner.errors import UserInputError
+    from runner.optimize import results_file
+
+    results = tmp_path / "results.csv"
+    if special == "too large":
+        results.write_text("run,seconds\n")
+        monkeypatch.setattr(results_file, "MAX_DATA_BYTES", 5)
+    else:
+        {"fifo": lambda: os.mkfifo(results), "device": lambda: os.symlink("/dev/zero", results),
+         "folder": results.mkdir}[special]()
+    with pytest.raises(UserInputError, match="results.csv: is|results.csv: cannot") as caught:
+        results_file.read_results(results)
+    assert "results file" in str(caught.value)
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000, '{"sweep": "s.yaml", "fingerprint": NaN}', "\xff"])
+def test_resume_refuses_a_state_no_sweep_writes(text, tmp_path, capsys, monkeypatch):
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "optimize.json").write_text(text, errors="surrogateescape")
+    code, _, err, made = run_cli(["optimize", "--resume", "r"], tmp_path, capsys, monkeypatch)
+    message = assert_one_clean_error(code, err)
+    assert "--resume r" in message and "optimize.json is damaged" in message and made == set(), message
