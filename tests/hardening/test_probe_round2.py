@@ -187,3 +187,33 @@ def test_resume_refuses_a_state_no_sweep_writes(text, tmp_path, capsys, monkeypa
     code, _, err, made = run_cli(["optimize", "--resume", "r"], tmp_path, capsys, monkeypatch)
     message = assert_one_clean_error(code, err)
     assert "--resume r" in message and "optimize.json is damaged" in message and made == set(), message
+
+
+# -- an empty path is not the current folder ---------------------------------------------------------
+
+@pytest.mark.parametrize("args, option", [
+    (["backtest", "--out", ""], "--out"), (["backtest", "--out", "  "], "--out"),
+    (["backtest", "--data", ""], "--data"), (["new", "playbook", "mine", "--folder", "", "--no-golden"], "--folder"),
+    (["show", "--runs", ""], "--runs"), (["optimize", "--resume", " "], "--resume"),
+    (["optimize", "-c", "\t"], "--config"), (["list", "--playbooks-path", ""], "--playbooks-path"),
+    (["fetch", "--symbol", "SPY", "--start", "2024-01-02", "--cache", ""], "--cache"),
+])
+def test_an_empty_path_option_is_refused(args, option, tmp_path, capsys, monkeypatch):
+    code, _, err, made = run_cli(args, tmp_path, capsys, monkeypatch)
+    message = assert_one_clean_error(code, err)
+    assert option in message and "expected a path" in message and made == set(), message
+
+
+@pytest.mark.parametrize("key, value", [("output.folder", "''"), ("output.folder", "'   '"),
+                                        ("data.cache_folder", "''"), ("playbooks_path", "''"),
+                                        ("strategies.0.data", "{path: ''}")])
+def test_an_empty_path_in_a_config_is_refused(key, value, tmp_path, capsys, monkeypatch):
+    section, _, leaf = key.rpartition(".")
+    body = {"output.folder": f"output: {{folder: {value}}}\n", "data.cache_folder": f"data: {{cache_folder: {value}}}\n",
+            "playbooks_path": f"playbooks_path: {value}\n", "strategies.0.data": ""}[key]
+    data = value if key == "strategies.0.data" else "sample:sp500"
+    (tmp_path / "c.yaml").write_text(f"name: t\n{body}strategies:\n  - name: december_fade\n    symbol: SPX\n"
+                                     f"    data: {data}\n")
+    code, _, err, made = run_cli(["backtest", "-c", "c.yaml"], tmp_path, capsys, monkeypatch)
+    message = assert_one_clean_error(code, err)
+    assert "c.yaml" in message and "expected a path" in message and made == set(), message
