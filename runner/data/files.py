@@ -233,8 +233,17 @@ def _unreadable(path: Path, exc: BaseException) -> str:
     return f"cannot read the file ({exc})"
 
 
+#: Compressed forms pandas and pyarrow would each open (or not) their own way: only gzip is read, so these are
+#: refused by name rather than read by one reader and failing in the other with a library's error.
+OTHER_COMPRESSION = (".zip", ".bz2", ".xz", ".lzma", ".zst", ".lz4", ".tar", ".tgz", ".7z", ".rar")
+
+
 def _check_readable(path: Path) -> None:
     check_input_file(Path(path), "data file", MAX_DATA_BYTES, DataError)
+    suffix = Path(path).suffix.lower()
+    if suffix in OTHER_COMPRESSION:
+        raise DataError(f"{path}: a {suffix} archive or compressed file; flowbot reads CSV (plain or .gz) and "
+                        f"Parquet: extract the CSV (or gzip it) and give that file")
 
 
 def _first_long_row(path: Path, opener, delimiter: str = ",") -> str:

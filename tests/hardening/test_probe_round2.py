@@ -217,3 +217,20 @@ def test_an_empty_path_in_a_config_is_refused(key, value, tmp_path, capsys, monk
     code, _, err, made = run_cli(["backtest", "-c", "c.yaml"], tmp_path, capsys, monkeypatch)
     message = assert_one_clean_error(code, err)
     assert "c.yaml" in message and "expected a path" in message and made == set(), message
+
+
+# -- compressed files other than gzip are refused by name -----------------------------------------------
+
+@pytest.mark.parametrize("name, content", [
+    ("x.zip", b"PK\x03\x04garbage"), ("x.bz2", b"BZh9garbage"), ("x.xz", b"\xfd7zXZ\x00garbage"),
+    ("x.csv.zst", b"\x28\xb5\x2f\xfdgarbage"), ("x.CSV.BZ2", None), ("x.tar", b"x" * 600),
+])
+def test_a_compressed_file_other_than_gzip_is_refused_by_name(name, content, tmp_path, capsys, monkeypatch):
+    import bz2
+
+    text = "\n".join([HEADER, *daily_rows(30)]) + "\n"
+    (tmp_path / name).write_bytes(content if content is not None else bz2.compress(text.encode()))
+    code, _, err, made = run_cli(["backtest", "--strategy", "january_snapback", "--data", name], tmp_path, capsys,
+                                 monkeypatch)
+    message = assert_one_clean_error(code, err)
+    assert name in message and "CSV (plain or .gz)" in message and made == set(), message
