@@ -7,6 +7,7 @@ A date format the fast CSV reader ignored (ISO dates were read as ISO whatever `
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -234,3 +235,29 @@ def test_a_compressed_file_other_than_gzip_is_refused_by_name(name, content, tmp
                                  monkeypatch)
     message = assert_one_clean_error(code, err)
     assert name in message and "CSV (plain or .gz)" in message and made == set(), message
+
+
+# -- sweeps that would run the same backtest more than once ---------------------------------------------
+
+SWEEP_FILE = Path(__file__).resolve().parents[2] / "config" / "sweeps" / "december_fade.yaml"
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("strategies.december_fade.params.stop_atr: [1.0, 1.5, 2.0, 2.5]",
+     "strategies.january_snapback.params.stop_atr: [1.0, 2.0]", "which this sweep's runs leave out"),
+    ("strategies.december_fade.params.stop_atr: [1.0, 1.5, 2.0, 2.5]",
+     "strategies.december_fade.params.atr_period: {low: 5, high: 20, step: 1.5}", "the step must be one too"),
+    ("strategies.december_fade.params.stop_atr: [1.0, 1.5, 2.0, 2.5]",
+     "strategies.december_fade.params.atr_period: {low: 5, high: 9, step: 0.5}", "the step must be one too"),
+    ("[1.0, 1.5, 2.0, 2.5]", "[1.0, 1.5, 1.5]", "listed twice"),
+    ("[1.0, 1.5, 2.0, 2.5]", "[2.5, 1.0, 2.5]", "listed twice"),
+    ("method: grid ", "method: grid\n  trials: 5\n ", "applies to method random or optuna"),
+])
+def test_a_sweep_that_repeats_runs_is_refused(old, new, expected, tmp_path, capsys, monkeypatch):
+    text = SWEEP_FILE.read_text().replace("base: ../backtest.yaml", f"base: {SWEEP_FILE.parents[1] / 'backtest.yaml'}")
+    assert old in text
+    (tmp_path / "s.yaml").write_text(text.replace(old, new))
+    for command in (["config", "check", "s.yaml"], ["optimize", "-c", "s.yaml", "--workers", "1"]):
+        code, _, err, made = run_cli(command, tmp_path, capsys, monkeypatch)
+        message = assert_one_clean_error(code, err)
+        assert "s.yaml" in message and expected in message and made == set(), message
