@@ -261,3 +261,18 @@ def test_a_sweep_that_repeats_runs_is_refused(old, new, expected, tmp_path, caps
         code, _, err, made = run_cli(command, tmp_path, capsys, monkeypatch)
         message = assert_one_clean_error(code, err)
         assert "s.yaml" in message and expected in message and made == set(), message
+
+
+# -- new playbook: a name an existing module has could never be loaded ---------------------------------
+
+@pytest.mark.parametrize("name", ["os", "sys", "json", "pandas", "runner", "strategies", "yaml", "math"])
+def test_new_playbook_refuses_a_module_name(name, tmp_path, capsys, monkeypatch):
+    code, _, err, made = run_cli(["new", "playbook", name, "--no-golden"], tmp_path, capsys, monkeypatch)
+    message = assert_one_clean_error(code, err)
+    assert f"new playbook {name}" in message and "taken by the module" in message and made == set(), message
+
+
+def test_new_playbook_takes_a_name_no_module_has(tmp_path, capsys, monkeypatch):
+    code, out, err, made = run_cli(["new", "playbook", "my_probe_fade", "--no-golden"], tmp_path, capsys, monkeypatch)
+    assert code == 0, err
+    assert {"playbooks/my_probe_fade.py", "playbooks/my_probe_fade.yaml"} <= made
