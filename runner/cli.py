@@ -40,6 +40,12 @@ class _Parser(argparse.ArgumentParser):
                 self.error(f"argument {arg.partition('=')[0]}: expected a value (got '--')")
         return super().parse_known_args(args, namespace)
 
+    def _get_value(self, action, arg_string):
+        # Path('') is '.': an empty --out, --folder or --data would quietly mean the current folder.
+        if action.type is Path and isinstance(arg_string, str) and not arg_string.strip():
+            raise argparse.ArgumentError(action, f"expected a path (got {arg_string!r})")
+        return super()._get_value(action, arg_string)
+
 
 def build_parser() -> argparse.ArgumentParser:
     from runner.commands.help_text import describe

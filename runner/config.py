@@ -28,6 +28,15 @@ from strategies.signals.filters import clean_filter_loc, filter_known_keys, raw_
 class StrictModel(PlainInputModel):
     model_config = ConfigDict(extra="forbid")
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_empty_path(cls, value: Any, info) -> Any:
+        # Path('') is '.': output.folder: '' would put run folders in the current folder, unasked.
+        field = cls.model_fields.get(info.field_name) if info.field_name else None
+        if field is not None and isinstance(value, str) and not value.strip() and "Path" in str(field.annotation):
+            raise ValueError(f"expected a path (got {value!r})")
+        return value
+
 
 class DataSource(StrictModel):
     """Where bars come from: an embedded sample, a file, or the local IB cache (``flowbot fetch``)."""

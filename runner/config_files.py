@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from runner.errors import ConfigError
-from runner.inputs import MAX_CONFIG_BYTES, check_input_file, shown
+from runner.inputs import MAX_CONFIG_BYTES, check_input_file, cut, shown
 
 
 def default_config(filename: str) -> Path:
@@ -224,3 +224,46 @@ def read_yaml(path: Path, what: str = "config file") -> tuple[dict, yaml.Node | 
     if not isinstance(parsed, dict):
         raise ConfigError(f"{path}: expected a mapping of keys at the top level (got a {type(parsed).__name__})")
     return parsed, node
+
+
+#: The largest JSON file flowbot reads back from a run folder (metrics.json, optimize.json): far above any it
+#: writes, far below what would take the memory.
+MAX_RUN_JSON_BYTES = 50 * 1024 * 1024
+
+
+def read_json_file(path: Path, what: str, hint: str = "") -> dict:
+    """A JSON object flowbot wrote into a run folder, read back; UserInputError naming the file if it is not
+    one: a device, a FIFO or a huge file (checked before opening), bad bytes, text that is not JSON, NaN or
+    Infinity (flowbot never writes them), nesting no such file has, or a top level that is not an object."""
+    import json
+
+    from runner.errors import UserInputError
+
+    path = Path(path)
+    check_input_file(path, what, MAX_RUN_JSON_BYTES)
+    tail = f"; {hint}" if hint else ""
+
+    def refuse_constant(name: str):
+        raise ValueError(f"{name} is not a number flowbot writes")
+
+    def finite(text: str) -> float:
+        number = float(text)
+        if number in (float("inf"), float("-inf")):
+            raise ValueError(f"{cut(text, 40)} is beyond any number flowbot writes")
+        return number
+
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"), parse_constant=refuse_constant, parse_float=finite)
+    except OSError as exc:
+        raise UserInputError(f"{path}: cannot read the {what} ({exc.strerror or exc}){tail}") from None
+    except UnicodeDecodeError as exc:
+        raise UserInputError(f"{path} is damaged (byte {exc.object[exc.start]:#04x} is not UTF-8)"
+                             f"{tail}") from None
+    except RecursionError:
+        raise UserInputError(f"{path} is damaged (nested too deeply){tail}") from None
+    except ValueError as exc:
+        raise UserInputError(f"{path} is damaged (not valid JSON: {cut(str(exc), 120)}){tail}") from None
+    if not isinstance(data, dict):
+        raise UserInputError(f"{path} is damaged (expected a JSON object, got "
+                             f"{'null' if data is None else type(data).__name__}){tail}")
+    return data

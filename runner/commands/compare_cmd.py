@@ -57,15 +57,15 @@ def compare(past) -> dict:
 
     runs = [{"folder": str(p.folder), "name": p.name, "kind": p.kind} for p in past]
     figures: dict[str, list] = {}
-    playbooks = list(dict.fromkeys(name for p in past for name in (p.metrics.get("playbooks") or {})))
+    books = [_mapping(p.metrics.get("playbooks")) for p in past]
+    playbooks = list(dict.fromkeys(str(name) for book in books for name in book))
     for name in playbooks:
-        entries = [(p.metrics.get("playbooks") or {}).get(name) or {} for p in past]
-        figures[f"{name}: span"] = [_span(e.get("performance") or {}) for e in entries]
+        entries = [_mapping(book.get(name)) for book in books]
+        figures[f"{name}: span"] = [_span(_mapping(e.get("performance"))) for e in entries]
         for where, key, label in PER_PLAYBOOK:
-            figures[f"{name}: {label}"] = [(e.get(where) if where else e).get(key) if e else None
-                                           for e in entries]
+            figures[f"{name}: {label}"] = [_plain(_mapping(e.get(where)) if where else e, key) for e in entries]
     if any(p.metrics.get("combined_non_synthetic") for p in past):
-        combined = [p.metrics.get("combined_non_synthetic") or {} for p in past]
+        combined = [_mapping(p.metrics.get("combined_non_synthetic")) for p in past]
         figures["combined non-synthetic: net P&L"] = [c.get("net_pnl") for c in combined]
         figures["combined non-synthetic: trades"] = [c.get("trades") for c in combined]
     flats = [flat_config(p.config) for p in past]
@@ -79,6 +79,17 @@ def compare(past) -> dict:
         if any(v != values[0] for v in values[1:]):
             differences[key] = [None if v is missing else v for v in values]
     return {"runs": runs, "playbooks": playbooks, "figures": figures, "differences": differences}
+
+
+def _mapping(value) -> dict:
+    """A section of a metrics.json as a dict: one of another type (a damaged or foreign file) as empty."""
+    return value if isinstance(value, dict) else {}
+
+
+def _plain(section: dict, key: str):
+    """A figure as it can be shown: a number, text or none (a list or a mapping there is not a figure)."""
+    value = section.get(key)
+    return value if value is None or isinstance(value, (int, float, str)) else None
 
 
 def _span(performance: dict) -> str | None:
@@ -104,12 +115,13 @@ def figure(value) -> str:
 
 def _print(comparison: dict) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console(highlight=False, soft_wrap=True, width=min(max(Console().width, 80), 140))
     runs = comparison["runs"]
     for i, r in enumerate(runs, 1):
-        console.print(f"[bold]{i}[/bold]: {r['folder']} ({r['kind']})")
+        console.print(f"[bold]{i}[/bold]: {escape(r['folder'])} ({escape(r['kind'])})")
     table = Table(title="figures, each playbook on its own account")
     table.add_column("", no_wrap=True)
     for i in range(1, len(runs) + 1):
@@ -120,9 +132,9 @@ def _print(comparison: dict) -> None:
         if group != section:
             if section is not None:
                 table.add_section()
-            table.add_row(f"[bold]{group}[/bold]", *([""] * len(runs)))
+            table.add_row(f"[bold]{escape(group)}[/bold]", *([""] * len(runs)))
             section = group
-        table.add_row(f"  {name}", *(figure(v) for v in values))
+        table.add_row(f"  {escape(name)}", *(escape(figure(v)) for v in values))
     console.print(table)
     if not comparison["differences"]:
         console.print("same configuration (apart from name, output and logging)")
@@ -132,5 +144,5 @@ def _print(comparison: dict) -> None:
     for i in range(1, len(runs) + 1):
         diff.add_column(str(i), justify="right", overflow="fold")
     for key, values in comparison["differences"].items():
-        diff.add_row(key, *("(none)" if v is None else str(v) for v in values))
+        diff.add_row(escape(key), *("(none)" if v is None else escape(str(v)) for v in values))
     console.print(diff)

@@ -45,7 +45,34 @@ def check_name(name: str) -> str:
     if name in BUILTIN or name.startswith("test_"):
         raise UserInputError(f"new playbook {name}: that name is taken ({', '.join(BUILTIN)} are built in; "
                              f"test_* names are for tests)")
+    taken = _module_named(name)
+    if taken is not None:   # playbooks_path imports NAME.py as the module NAME: it could never load
+        raise UserInputError(f"new playbook {name}: that name is taken by the module {cut(taken, 100)}, so "
+                             f"{name}.py could not be imported as {name}; choose another name, "
+                             f"e.g. my_{name}")
     return name
+
+
+def _module_named(name: str) -> str | None:
+    """Where the standard library's, an installed package's or flowbot's own module ``name`` is, else None.
+
+    Only those places are searched: not folders an earlier playbooks_path put on the path (in this process)."""
+    import importlib.machinery
+    import site
+    import sys
+    import sysconfig
+
+    import runner
+
+    if name in sys.builtin_module_names or name in sys.stdlib_module_names:
+        return name
+    places = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"], *site.getsitepackages(),
+              str(Path(runner.__file__).resolve().parents[1])}
+    try:
+        spec = importlib.machinery.PathFinder.find_spec(name, sorted(places))
+    except (ImportError, ValueError):
+        return None
+    return None if spec is None else (spec.origin or name)
 
 
 def class_name(name: str) -> str:

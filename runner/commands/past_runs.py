@@ -6,7 +6,6 @@ A RUN argument is a run folder's path, its name under the runs folder
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,18 +66,23 @@ def find_run(text: str, base: Path = Path("logs")) -> Path:
 
 
 def read_run(folder: Path) -> PastRun:
-    import yaml
+    """The run in ``folder``: its figures and config as written; UserInputError naming a damaged file."""
+    from runner.config_files import read_json_file, read_yaml
+    from runner.errors import ConfigError
 
+    hint = "the run folder is damaged; run it again"
     if (folder / "optimize.json").is_file():
-        state = json.loads((folder / "optimize.json").read_text(encoding="utf-8"))
-        return PastRun(folder, "optimize", state)
-    try:
-        metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise UserInputError(f"{folder / 'metrics.json'}: cannot read it ({exc})") from None
+        return PastRun(folder, "optimize", read_json_file(folder / "optimize.json", "sweep state", hint))
+    metrics = read_json_file(folder / "metrics.json", "metrics file", hint)
     config_file = folder / "config.resolved.yaml"
-    config = yaml.safe_load(config_file.read_text(encoding="utf-8")) if config_file.is_file() else {}
-    return PastRun(folder, metrics.get("mode", "backtest"), metrics, config or {})
+    config: dict = {}
+    if config_file.is_file():
+        try:
+            config = read_yaml(config_file, "resolved config")[0]
+        except ConfigError as exc:
+            raise UserInputError(f"{exc}; {hint}") from None
+    kind = metrics.get("mode", "backtest")
+    return PastRun(folder, kind if kind in ("backtest", "paper") else "backtest", metrics, config)
 
 
 def flat_config(raw: dict) -> dict[str, object]:

@@ -1,6 +1,7 @@
 """``flowbot show RUN``: a past run's summary again, from its run folder."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 
@@ -23,7 +24,7 @@ def run(args) -> int:
     past = read_run(find_run(args.run, args.runs))
     if past.kind == "optimize":
         saved = _saved_summary(past.folder)
-        summary = saved or optimize_summary(past)
+        summary = saved or _guarded(lambda: optimize_summary(past), past.folder / "results.csv")
         if wants_json(args):
             print_json(summary)
         elif quiet(args):
@@ -31,9 +32,9 @@ def run(args) -> int:
         elif saved:
             from runner.optimize.summary import print_summary
 
-            print_summary(saved)   # as the sweep printed it when it finished
+            _print_whole(lambda: print_summary(saved), past.folder / "summary.json")   # as the sweep printed it
         else:
-            _print_optimize(summary)
+            _print_whole(lambda: _print_optimize(summary), past.folder / "results.csv")
         return 0
     if wants_json(args):
         print_json({"folder": str(past.folder), "kind": past.kind, **past.metrics})
@@ -71,23 +72,63 @@ def _print_backtest(past) -> None:
 
         cfg = validate_config(past.config, str(past.folder / "config.resolved.yaml"))
     except ConfigError:   # e.g. your own playbook has moved since: the figures are still there
-        cash = next((f["performance"].get("start_value") for f in (past.metrics.get("playbooks") or {}).values()), 0)
+        cash = next((f["performance"].get("start_value") for f in past.metrics["playbooks"].values()
+                     if isinstance(f, dict) and isinstance(f.get("performance"), dict)), 0)
         cfg = types.SimpleNamespace(name=past.metrics.get("run", past.name), active_strategies=lambda: [],
                                     broker=types.SimpleNamespace(cash=cash or 0))
-    notes = past.metrics.get("notes") or (run_notes(cfg) if cfg.active_strategies() else [])
-    print_backtest_summary(cfg, result, past.folder, notes)
+    _print_whole(lambda: print_backtest_summary(cfg, result, past.folder,
+                                                past.metrics.get("notes") or (run_notes(cfg) if cfg.active_strategies() else [])),
+                 past.folder / "metrics.json")
+
+
+def _guarded(make, source: Path):
+    """``make()``, or one message naming ``source`` when what it reads is not what flowbot writes."""
+    from loguru import logger
+
+    from runner.errors import UserInputError
+
+    try:
+        return make()
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
+        logger.opt(exception=exc).debug(f"{source}: cannot read its figures")
+        raise UserInputError(f"{source}: the figures are not what flowbot writes ({type(exc).__name__}: "
+                             f"{exc}); the run folder is damaged or was written by another version") from None
+
+
+def _print_whole(printer, source: Path) -> None:
+    """Run ``printer`` into a buffer and print what it printed: all of it, or, when the figures it reads from
+    ``source`` are not what flowbot writes (a value of another type, a section missing), nothing and one
+    message naming the file."""
+    import contextlib
+    import io
+
+    from loguru import logger
+
+    from runner.errors import UserInputError
+
+    buffer = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buffer):
+            printer()
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
+        logger.opt(exception=exc).debug(f"{source}: cannot print its figures")
+        raise UserInputError(f"{source}: the figures are not what flowbot writes ({type(exc).__name__}: "
+                             f"{exc}); the run folder is damaged or was written by another version: "
+                             f"flowbot show {source.parent} --json prints what it holds") from None
+    sys.stdout.write(buffer.getvalue())
 
 
 def _saved_summary(folder: Path) -> dict | None:
     """The sweep's summary.json (written when it finished), or None for an older or unfinished sweep."""
-    import json
-
     from runner.optimize.summary import SUMMARY
+
+    from runner.config_files import read_json_file
+    from runner.errors import UserInputError
 
     path = folder / SUMMARY
     try:
-        data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
-    except (OSError, ValueError):
+        data = read_json_file(path, "sweep summary") if path.is_file() else None
+    except UserInputError:   # damaged: the summary is made again from results.csv
         return None
     if not isinstance(data, dict) or data.get("kind") != "optimize":
         return None
@@ -98,13 +139,20 @@ def _saved_summary(folder: Path) -> dict | None:
 
 def optimize_summary(past, top: int = 5) -> dict:
     """For sweeps without summary.json (older, or interrupted): the sweep's objective, its run counts and its best runs, from results.csv and sweep.yaml."""
-    import yaml
-
+    from runner.errors import UserInputError
     from runner.optimize.results_file import read_results
 
     folder = past.folder
     rows = read_results(folder / "results.csv") if (folder / "results.csv").is_file() else []
-    spec = yaml.safe_load((folder / "sweep.yaml").read_text(encoding="utf-8")) if (folder / "sweep.yaml").is_file() else {}
+    spec = {}
+    if (folder / "sweep.yaml").is_file():
+        from runner.config_files import read_yaml
+        from runner.errors import ConfigError
+
+        try:
+            spec = read_yaml(folder / "sweep.yaml", "sweep file")[0]
+        except ConfigError as exc:
+            raise UserInputError(f"{exc}; the run folder is damaged") from None
     objective = (spec or {}).get("objective") or {}
     maximize = objective.get("direction", "maximize") == "maximize"
     ok = [r for r in rows if r.get("feasible") and r.get("objective") is not None]

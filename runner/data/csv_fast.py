@@ -47,6 +47,8 @@ def read_csv_columns(path: Path, columns: dict[str, str] | None, date_format: st
     if "volume" not in mapping or len(set(mapping.values())) != len(mapping):
         return None
     types = {mapping[ours]: pa.float64() for ours in NUMBER_COLUMNS if ours in mapping}
+    if date_format:   # else pyarrow reads ISO dates as dates whatever the format says (2005-03-01 as 1 March
+        types[mapping["time"]] = pa.timestamp("us")   # under '%Y-%d-%m'): only the format may read the column
     convert = pcsv.ConvertOptions(column_types=types, include_columns=list(mapping.values()),
                                   timestamp_parsers=[date_format] if date_format else None)
     # Streamed in blocks, each column kept as its blocks' arrays only: the whole-file reader held the

@@ -26,6 +26,8 @@ from runner.inputs import MAX_DATA_BYTES, check_input_file, data_setting, shown
 
 # A number written with thousands separators: 1,229 or 1,229.23 (never 1229,23).
 _GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+# The same with decimal commas (data.decimal: ','): 1.229 or 1.229,23 (never 99.27).
+_GROUPED_DOTS = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d*)?$")
 
 # Our column -> spellings seen in the wild (compared lower-case, without spaces/underscores).
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -231,8 +233,17 @@ def _unreadable(path: Path, exc: BaseException) -> str:
     return f"cannot read the file ({exc})"
 
 
+#: Compressed forms pandas and pyarrow would each open (or not) their own way: only gzip is read, so these are
+#: refused by name rather than read by one reader and failing in the other with a library's error.
+OTHER_COMPRESSION = (".zip", ".bz2", ".xz", ".lzma", ".zst", ".lz4", ".tar", ".tgz", ".7z", ".rar")
+
+
 def _check_readable(path: Path) -> None:
     check_input_file(Path(path), "data file", MAX_DATA_BYTES, DataError)
+    suffix = Path(path).suffix.lower()
+    if suffix in OTHER_COMPRESSION:
+        raise DataError(f"{path}: a {suffix} archive or compressed file; flowbot reads CSV (plain or .gz) and "
+                        f"Parquet: extract the CSV (or gzip it) and give that file")
 
 
 def _first_long_row(path: Path, opener, delimiter: str = ",") -> str:
@@ -316,13 +327,15 @@ def _day_month_format(text: pd.Series, source: str, line) -> str | None:
 def _check_date_format(date_format: str, source: str) -> None:
     """Refuse a ``data.date_format`` that is not a strptime format before pandas fails on it."""
     import datetime as dt
+    import re
 
     try:
         dt.datetime.strptime("", date_format)
-    except ValueError as exc:
-        if "does not match format" in str(exc):
+    except (ValueError, re.error) as exc:   # re.error: a code given twice ('%Y-%m-%Y')
+        if isinstance(exc, ValueError) and "does not match format" in str(exc):
             return   # a valid format; the empty text just does not match it
-        raise DataError(f"{source}: data.date_format {shown(date_format)} is not a date format ({exc}); "
+        why = "a code appears twice" if isinstance(exc, re.error) else str(exc)
+        raise DataError(f"{source}: data.date_format {shown(date_format)} is not a date format ({why}); "
                         f"expected strftime codes like %Y-%m-%d or %d/%m/%Y %H:%M") from None
 
 
@@ -363,6 +376,14 @@ def localize(index: pd.DatetimeIndex, timezone: str, source: str, line) -> pd.Da
 def _parse_numbers(values: pd.Series, column: str, source: str, line, decimal: str = ".") -> np.ndarray:
     text = values.astype(str).str.strip()
     if decimal == ",":
+        dots = text.str.contains(".", regex=False).to_numpy()
+        if dots.any():   # 99.27 is not 9927: a '.' is a thousands separator only between groups of three
+            wrong = dots & ~text.str.fullmatch(_GROUPED_DOTS).to_numpy()
+            if wrong.any():
+                i = int(np.argmax(wrong))
+                raise DataError(f"{source}: {line(i)}: {column} {shown(values.iloc[i])} has a decimal point (or a "
+                                f"misplaced thousands separator) but data.decimal is ','; remove decimal: ',' if "
+                                f"the file uses '.' decimals")
         text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     else:
         commas = text.str.contains(",", regex=False).to_numpy()

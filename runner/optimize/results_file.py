@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from runner.errors import UserInputError
-from runner.inputs import shown
+from runner.inputs import MAX_DATA_BYTES, check_input_file, shown
 
 
 class ResultsFile:
@@ -89,6 +89,7 @@ def _cells(row: dict) -> dict:
 
 def read_results(path: Path, columns: list[str] | None = None) -> list[dict]:
     """Rows of a results.csv with values parsed back (numbers, true/false, null); partial rows dropped."""
+    check_input_file(path, "results file of flowbot optimize", MAX_DATA_BYTES)   # a FIFO would hang the reader
     try:
         return _read_rows(path, columns)
     except (UnicodeDecodeError, csv.Error) as exc:

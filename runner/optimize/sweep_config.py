@@ -139,6 +139,10 @@ def load_sweep(path: str | Path) -> Sweep:
         if key in spec.fixed:
             raise ConfigError(f"{where}: is also in fixed; a key is either fixed or varied")
         integer = _is_integer_field(base_raw, key, where)
+        if integer and pspec.step is not None and float(pspec.step) != int(pspec.step):
+            raise ConfigError(f"{where}: this parameter takes whole numbers, so the step must be one too "
+                              f"(got {pspec.step:g}; its values would be rounded, some twice)")
+        _check_tunes_an_active_playbook(base_raw, key, where)
         for value in pspec.endpoints():
             if integer and pspec.values is None and float(value) != int(value):
                 raise ConfigError(f"{where}: expected whole numbers for this parameter (got {value:g})")
@@ -207,6 +211,24 @@ def _one_playbook(base_raw: dict, spec: SweepFile, path: Path, node, base_path: 
                       f"the base config {base_path} runs {len(names)} ({', '.join(names)}), each on its own "
                       f"account; say which one the objective is measured on with strategies: [{names[0]}] "
                       f"(one sweep per playbook)")
+
+
+def _check_tunes_an_active_playbook(base_raw: dict, key: str, where: str) -> None:
+    """A parameter of a playbook the sweep's runs leave out (strategies: [...], enabled: false) changes no
+    figure: every value would run the same backtest."""
+    entries = base_raw.get("strategies") or []
+    resolved = apply_override(copy.deepcopy(base_raw), key, 0, where)
+    if len(resolved) < 2 or resolved[0] != "strategies" or not isinstance(resolved[1], int):
+        return
+    entry = entries[resolved[1]] if resolved[1] < len(entries) else None
+    if isinstance(entry, dict) and entry.get("enabled", True) is False:
+        name = entry.get("label") or entry.get("name")
+        active = [str(s.get("label") or s.get("name")) for s in entries
+                  if isinstance(s, dict) and s.get("enabled", True) is not False]
+        raise ConfigError(f"{where}: tunes {name}, which this sweep's runs leave out (they run "
+                          f"{', '.join(active) or 'no playbook'}): every value would give the same figures; "
+                          f"tune a parameter of {', '.join(active[:1]) or 'the playbook run'}, or sweep {name} in a sweep "
+                          f"of its own (strategies: [{name}])")
 
 
 def _shipped(base: Path) -> Path | None:

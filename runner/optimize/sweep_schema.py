@@ -51,6 +51,12 @@ class ParameterSpec(_Strict):
             raise ValueError("give values (a list) or a range with low and high")
         if self.values is not None and not self.values:
             raise ValueError("empty list of values: the grid would be empty")
+        if self.values is not None:
+            seen: list = []
+            for value in self.values:   # a value twice runs twice: the same run, twice the time
+                if any(type(value) is type(other) and value == other for other in seen):
+                    raise ValueError(f"the value {value!r} is listed twice; list each value once")
+                seen.append(value)
         if ranged:
             if self.low is None or self.high is None:
                 raise ValueError("a range needs both low and high")
@@ -91,6 +97,13 @@ class SearchSpec(_Strict):
     trials: int | None = Field(None, ge=1, le=MAX_GRID, description="number of runs of a random or optuna search")
     seed: int = Field(0, ge=0, le=2**32 - 1, description="seed of the random and optuna samplers (same seed, same "
                                                       "runs): 0 to 4294967295")
+
+    @model_validator(mode="after")
+    def _trials_for_samplers(self) -> "SearchSpec":
+        if self.method == "grid" and self.trials is not None:   # a grid runs every point: trials would be ignored
+            raise ValueError(f"trials: {self.trials} applies to method random or optuna; a grid runs every "
+                             f"combination (drop trials, or say method: random)")
+        return self
 
 
 class ObjectiveSpec(_Strict):

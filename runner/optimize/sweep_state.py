@@ -8,7 +8,6 @@ finished rows would not match the new runs.
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
 from runner.errors import UserInputError
@@ -19,21 +18,21 @@ STATE = "optimize.json"
 
 def read_state(folder: Path) -> dict:
     """The state of an optimize run folder; UserInputError naming the problem if it is missing or damaged."""
+    from runner.config_files import read_json_file
+
     path = Path(folder) / STATE
     where = f"--resume {cut(str(folder))}"
     try:
         if not Path(folder).is_dir():
             raise UserInputError(f"{where}: not a folder; expected the run folder of an interrupted sweep")
-        if not path.is_file():
+        if not path.exists():
             raise UserInputError(f"{where}: no {STATE} there; not a run folder of flowbot optimize")
-        if path.stat().st_size > 10_000_000:
-            raise UserInputError(f"{where}: {STATE} is too large to be a sweep's state; the folder is damaged")
-        state = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise UserInputError(f"{where}: cannot read {STATE} ({exc.strerror or exc})") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise UserInputError(f"{where}: {STATE} is damaged (not valid JSON: {cut(str(exc))}); start a new sweep "
-                             f"without --resume") from None
+    try:   # kind and size checked first: a FIFO or /dev/zero in its place must not hang the reader
+        state = read_json_file(path, "sweep state", "start a new sweep without --resume")
+    except UserInputError as exc:
+        raise UserInputError(f"{where}: {exc}") from None
     if not isinstance(state, dict) or not isinstance(state.get("sweep"), str) \
             or not isinstance(state.get("fingerprint"), str):
         raise UserInputError(f"{where}: {STATE} is damaged (it lacks the sweep file or its fingerprint); start a "
