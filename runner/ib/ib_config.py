@@ -14,6 +14,10 @@ from strategies.params import PlainInputModel
 
 #: Ports on which IB Gateway (4001) and TWS (7496) serve *live* accounts.
 LIVE_PORTS = frozenset({4001, 7496})
+#: Upper bounds of the waits (seconds) and of the history asked for: far above any sensible value, and below
+#: what the event loop's timers overflow on (``connect_timeout: 1e300`` crashed with OverflowError).
+HOUR, WEEK = 3600.0, 7 * 86400.0
+MAX_BACKFILL_BARS = 100_000
 
 
 class IBConfig(PlainInputModel):
@@ -25,15 +29,15 @@ class IBConfig(PlainInputModel):
     port: int = Field(4002, ge=1, le=65535, description="API port. 4002 = IB Gateway paper, 7497 = TWS paper. Live ports 4001 and 7496 are refused.")
     client_id: int = Field(17, ge=0, le=2**31 - 1, description="API client id; must be unique among clients connected to the same gateway (error 326 otherwise).")
     library: Literal["auto", "ib_insync", "ib_async"] = Field("auto", description="IB client library; auto prefers ib_async when it is installed.")
-    account: str | None = Field(None, description="Expected paper account id (DU...). When set, the gateway must manage exactly this account.")
-    connect_timeout: float = Field(10.0, gt=0, description="Seconds to wait for the API handshake and initial synchronisation.")
-    reconnect_give_up: float = Field(300.0, ge=0, description="Seconds to keep reconnecting after the connection drops before giving up (exit 3). Covers the nightly gateway restart.")
-    backoff_initial: float = Field(0.5, gt=0, description="First wait between reconnect attempts, in seconds.")
-    backoff_max: float = Field(30.0, gt=0, description="Longest wait between reconnect attempts, in seconds (the wait doubles up to this).")
-    restart_backoff: float = Field(5.0, gt=0, description="Longest wait between reconnect attempts once the gateway refuses connections (it is restarting): a 20 s restart then costs at most about 25 s, not a doubled 32 s.")
-    stale_exit_minutes: float = Field(30.0, gt=0, description="While the gateway has lost IB (1100, no 1101/1102 yet): this many minutes before an open position's time exit is due (a daily playbook's market-on-close cutoff on its exit day) without that exit working at the gateway, alert loudly (ERROR and the webhook's stale_exit event); the position is flattened at market at the first chance once orders can go out again.")
-    pacing_backoff: float = Field(15.0, ge=0, description="Seconds to wait before retrying a historical request refused by pacing (errors 162, 420).")
-    request_timeout: float = Field(60.0, gt=0, description="Seconds to wait for one historical-data or contract-details request.")
+    account: str | None = Field(None, pattern=r"^[A-Za-z0-9]{1,32}$", description="Expected paper account id (DU...). When set, the gateway must manage exactly this account.")
+    connect_timeout: float = Field(10.0, gt=0, le=HOUR, description="Seconds to wait for the API handshake and initial synchronisation.")
+    reconnect_give_up: float = Field(300.0, ge=0, le=WEEK, description="Seconds to keep reconnecting after the connection drops before giving up (exit 3). Covers the nightly gateway restart.")
+    backoff_initial: float = Field(0.5, gt=0, le=HOUR, description="First wait between reconnect attempts, in seconds.")
+    backoff_max: float = Field(30.0, gt=0, le=HOUR, description="Longest wait between reconnect attempts, in seconds (the wait doubles up to this).")
+    restart_backoff: float = Field(5.0, gt=0, le=HOUR, description="Longest wait between reconnect attempts once the gateway refuses connections (it is restarting): a 20 s restart then costs at most about 25 s, not a doubled 32 s.")
+    stale_exit_minutes: float = Field(30.0, gt=0, le=24 * 60, description="While the gateway has lost IB (1100, no 1101/1102 yet): this many minutes before an open position's time exit is due (a daily playbook's market-on-close cutoff on its exit day) without that exit working at the gateway, alert loudly (ERROR and the webhook's stale_exit event); the position is flattened at market at the first chance once orders can go out again.")
+    pacing_backoff: float = Field(15.0, ge=0, le=HOUR, description="Seconds to wait before retrying a historical request refused by pacing (errors 162, 420).")
+    request_timeout: float = Field(60.0, gt=0, le=HOUR, description="Seconds to wait for one historical-data or contract-details request.")
     journal: Path | None = Field(None, description="SQLite order journal. Default: logs/journal-<account>.sqlite (one file per account).")
     order_ref_prefix: str = Field("flowbot", min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_.-]+$", description="Prefix of the orderRef given to every order; identifies this bot's orders at the gateway.")
     cancel_on_exit: bool = Field(False, description="Cancel this bot's open orders on a clean shutdown (Ctrl-C, SIGTERM, --duration). Off: resting orders such as MOC exits stay at the gateway.")
@@ -67,13 +71,21 @@ class IBConfig(PlainInputModel):
         from runner.ib.bars import BarSize
 
         if isinstance(v, int):
-            if v < 0:
-                raise ValueError(f"must be >= 0 (got {v})")
+            if not 0 <= v <= MAX_BACKFILL_BARS:
+                raise ValueError(f"must be from 0 to {MAX_BACKFILL_BARS:,} bars (got {v})")
             return v
         for size, count in v.items():
             BarSize.parse(size)
-            if count < 0:
-                raise ValueError(f"{size}: must be >= 0 (got {count})")
+            if not 0 <= count <= MAX_BACKFILL_BARS:
+                raise ValueError(f"{size}: must be from 0 to {MAX_BACKFILL_BARS:,} bars (got {count})")
+        return v
+
+    @field_validator("journal", mode="before")
+    @classmethod
+    def _journal_not_blank(cls, v):
+        # Path('') is '.': the journal would be the current folder, and the first order would fail on it.
+        if isinstance(v, str) and not v.strip():
+            raise ValueError(f"expected the path of the journal file, or null for logs/journal-<account>.sqlite (got {v!r})")
         return v
 
     def backfill_for(self, size) -> int:

@@ -36,13 +36,7 @@ def run(args) -> int:
     if not (folder / STATUS_FILE).is_file():
         raise UserInputError(f"{cut(str(folder))}: no {STATUS_FILE} there; expected the run folder of a paper "
                              f"session (logs/<stamp>-paper-<name>)")
-    try:
-        state = read_status(folder)
-    except (OSError, ValueError) as exc:
-        raise UserInputError(f"{cut(str(folder / STATUS_FILE))}: cannot read it ({cut(str(exc))})") from None
-    if not isinstance(state, dict):
-        raise UserInputError(f"{cut(str(folder / STATUS_FILE))}: not a status file of flowbot paper (expected an "
-                             f"object of fields, got a {type(state).__name__})")
+    state = read_status(folder)   # UserInputError naming the file when it is not a JSON object flowbot writes
     if args.json:
         print(json.dumps(state, indent=2))
         return 0
@@ -84,4 +78,5 @@ def format_status(state: dict) -> str:
               f"{f['fill_price']:,.2f} ({f['reason']})" for f in state["fills"][-10:]] or ["  none"]
     lines.append("events (latest last)")
     lines += [f"  {e['time']}  {e['kind']}: {e['text']}" for e in state["events"][-10:]] or ["  none"]
-    return "\n".join(lines)
+    # Every text field came from the file: control characters (a terminal's escape codes) are shown escaped.
+    return "\n".join("".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in line) for line in lines)

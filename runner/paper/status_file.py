@@ -87,7 +87,12 @@ class SessionStatus:
 
 
 def read_status(folder: Path) -> dict:
-    return json.loads((Path(folder) / STATUS_FILE).read_text(encoding="utf-8"))
+    """A run folder's status.json, through the checked reader of run files (kind and size first; bad bytes,
+    NaN, deep nesting or a non-object refused with a UserInputError naming the file)."""
+    from runner.config_files import read_json_file
+
+    return read_json_file(Path(folder) / STATUS_FILE, "status file of flowbot paper",
+                          "flowbot status reads the status.json a paper session writes")
 
 
 def latest_paper_run(logs: Path) -> Path | None:

@@ -117,8 +117,8 @@ def load_bars(data_path: str | None, symbol: str | None = None,
         pairs = [(_symbol(_stem(f), f"file {f}"), str(f)) for f in files]
         return _one_each(pairs, f"--data {path}", lambda src: _read(src, delimiter))
     bars = _read(data_path, delimiter)   # a missing file is named as such before its name is judged
-    name = symbol or (data_path.split(":", 1)[1] if data_path.startswith("sample:") else _stem(path))
-    return {_symbol(name, "--symbol" if symbol else f"--data {cut(data_path)}"): bars}
+    name = symbol if symbol is not None else (data_path.split(":", 1)[1] if data_path.startswith("sample:") else _stem(path))
+    return {_symbol(name, "--symbol" if symbol is not None else f"--data {cut(data_path)}"): bars}
 
 
 def _symbol(text: str, where: str) -> str:
@@ -162,12 +162,21 @@ def _read(source: str, delimiter: str | None = None) -> pd.DataFrame:
     return read_csv_bars(path, delimiter=delimiter)
 
 
+#: Bounds far above any use (a year of minutes replays in seconds at 1e6) and below the clock's overflow.
+MAX_SPEED, MAX_PAUSE = 1e6, 3600.0
+
+
 def _check_arguments(port, speed, options: dict) -> None:
     """Every argument checked before anything starts: one message naming the option."""
     if isinstance(port, bool) or not isinstance(port, int) or not (port == 0 or 1024 <= port <= 65535):
         raise UserInputError(f"gateway-sim --port {port}: expected 0 (any free port) or 1024 to 65535")
-    if not _finite(speed) or speed < 0:
-        raise UserInputError(f"gateway-sim --speed {speed}: expected a finite number >= 0 (0 = as fast as possible)")
+    if not _finite(speed) or not 0 <= speed <= MAX_SPEED:
+        raise UserInputError(f"gateway-sim --speed {speed}: expected 0 (as fast as possible) or a number of "
+                             f"simulated seconds per real second up to {MAX_SPEED:,.0f}")
+    account = options.get("account")
+    if account is not None and not re.fullmatch(r"[A-Za-z0-9]{1,32}", str(account)):
+        raise UserInputError(f"gateway-sim --account {shown(account)}: expected an account id of 1 to 32 letters "
+                             f"and digits (e.g. DU1234567; DU... is a paper account)")
     cash = options.get("cash")
     if cash is not None and (not _finite(cash) or not 1 <= cash <= 1e12):
         raise UserInputError(f"gateway-sim --cash {cash}: expected an amount from 1 to 1e12 (a trillion)")
@@ -175,8 +184,8 @@ def _check_arguments(port, speed, options: dict) -> None:
     if fills is not None and (isinstance(fills, bool) or not isinstance(fills, int) or not 0 <= fills <= 1000):
         raise UserInputError(f"gateway-sim --partial-fills {fills}: expected 0 to 1000")
     pause = options.get("session_pause")
-    if pause is not None and (not _finite(pause) or pause < 0):
-        raise UserInputError(f"gateway-sim --session-pause {pause}: expected a finite number of seconds >= 0")
+    if pause is not None and (not _finite(pause) or not 0 <= pause <= MAX_PAUSE):
+        raise UserInputError(f"gateway-sim --session-pause {pause}: expected 0 to {MAX_PAUSE:,.0f} seconds")
     for spec in options.get("faults") or []:
         _fault_parts(spec)
     delimiter = options.get("delimiter")
