@@ -373,27 +373,29 @@ def localize(index: pd.DatetimeIndex, timezone: str, source: str, line) -> pd.Da
         raise DataError(f"{source}: cannot place the times in time zone {timezone!r}: {exc}") from None
 
 
+def _refuse_first(wrong: np.ndarray, values: pd.Series, column: str, source: str, line, what: str) -> None:
+    """DataError naming the first row ``wrong`` marks (its line, the column, the value), if any."""
+    if wrong.any():
+        i = int(np.argmax(wrong))
+        raise DataError(f"{source}: {line(i)}: {column} {shown(values.iloc[i])} {what}")
+
+
 def _parse_numbers(values: pd.Series, column: str, source: str, line, decimal: str = ".") -> np.ndarray:
     text = values.astype(str).str.strip()
     if decimal == ",":
         dots = text.str.contains(".", regex=False).to_numpy()
         if dots.any():   # 99.27 is not 9927: a '.' is a thousands separator only between groups of three
-            wrong = dots & ~text.str.fullmatch(_GROUPED_DOTS).to_numpy()
-            if wrong.any():
-                i = int(np.argmax(wrong))
-                raise DataError(f"{source}: {line(i)}: {column} {shown(values.iloc[i])} has a decimal point (or a "
-                                f"misplaced thousands separator) but data.decimal is ','; remove decimal: ',' if "
-                                f"the file uses '.' decimals")
+            _refuse_first(dots & ~text.str.fullmatch(_GROUPED_DOTS).to_numpy(), values, column, source, line,
+                          "has a decimal point (or a misplaced thousands separator) but data.decimal is ','; "
+                          "remove decimal: ',' if the file uses '.' decimals")
         text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     else:
         commas = text.str.contains(",", regex=False).to_numpy()
         if commas.any():
-            wrong = commas & ~text.str.fullmatch(_GROUPED).to_numpy()
-            if wrong.any():
-                i = int(np.argmax(wrong))
-                raise DataError(f"{source}: {line(i)}: {column} {shown(values.iloc[i])} has a decimal comma (or a "
-                                f"misplaced thousands separator); flowbot reads '.' as the decimal point: convert "
-                                f"the file, or say data: {{decimal: ','}} if the file uses decimal commas")
+            _refuse_first(commas & ~text.str.fullmatch(_GROUPED).to_numpy(), values, column, source, line,
+                          "has a decimal comma (or a misplaced thousands separator); flowbot reads '.' as the "
+                          "decimal point: convert the file, or say data: {decimal: ','} if the file uses decimal "
+                          "commas")
             text = text.str.replace(",", "", regex=False)
     numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64")
     bad = ~np.isfinite(numbers)
