@@ -30,6 +30,15 @@ Contract:
   splits every fill into that many instead); a MOC or LOC that arrives in a
   session at or after its cutoff (``moc_cutoff_minutes`` before the close:
   15:50, 12:50 on an early-close day) is refused with 201 and Inactive.
+* Liquidity (``liquidity``, set by a test through ``SimulatedGateway.limit_liquidity``): at most that
+  many shares of a symbol trade for the clients' orders until it is lifted; an order meets what is left
+  and the rest keeps working (Submitted, partly filled) across bars, sessions and client disconnects,
+  and fills at the first bar event after the limit is lifted (a MKT at the next source bar's open).
+* Attached orders of a parent that filled in part and was then cancelled (by the client, or a DAY
+  order at the close) are cut to the quantity the parent filled and start working then; while the
+  parent works they stay held (PreSubmitted). This is the simulator's model: IB documents only that
+  attached orders wait for their parent to fill, so the bot relies on neither (it withdraws them and
+  sends exits sized to the position).
 """
 from __future__ import annotations
 
@@ -72,6 +81,8 @@ class SimExchange:
         self._staged: set[int] = set()
         self._next_perm_id = 1_000_001
         self._exec_seq = 0
+        #: Shares of a symbol that may still trade for clients' orders (absent: no limit); see the module doc.
+        self.liquidity: dict[str, float] = {}
 
     # -- requests -------------------------------------------------------------------------
 
@@ -205,14 +216,14 @@ class SimExchange:
             if order.symbol != symbol:
                 continue
             parent = self._parent(order)
-            if parent is not None and parent.status != "Filled":
+            if parent is not None and not _released_children(parent):
                 continue
             active.append(order)
         return active
 
     def _go_live(self, order: SimOrder) -> None:
         parent = self._parent(order)
-        waiting = parent is not None and parent.status != "Filled"
+        waiting = parent is not None and not _released_children(parent)
         held = waiting or order.ticket.order_type in HELD_TYPES
         # IB reports every new order PreSubmitted first; one that is not held turns Submitted at once.
         order.status = "PreSubmitted"
@@ -266,14 +277,26 @@ class SimExchange:
             self.listener.order_error(order.client_id, order.order_id, 202, "Order Canceled - reason:")
         for child_id in order.children:
             child = self.orders[child_id]
-            if not child.is_done and order.filled == 0:
+            if child.is_done:
+                continue
+            if order.filled == 0:
                 self._cancel(child, notify_client)
+            elif child.perm_id not in self._staged:
+                # Part-filled, the rest cancelled: the attached orders protect what filled (module doc).
+                child.ticket.quantity = min(child.ticket.quantity, order.filled + child.filled)
+                self._go_live(child)
 
     def _fill(self, order: SimOrder, price: float) -> None:
         if order.status == "PreSubmitted":   # a stop elected: it works (Submitted) before it fills
             order.status = "Submitted"
             self.listener.order_updated(order)
         for quantity in self._split(order.remaining):
+            available = self.liquidity.get(order.symbol)
+            if available is not None:
+                quantity = min(quantity, available)
+                if quantity <= 1e-9:
+                    break   # no more shares trade now: the rest works on (see the module doc)
+                self.liquidity[order.symbol] = available - quantity
             self._execute(order, quantity, price)
             if order.is_done:
                 break
@@ -340,3 +363,8 @@ class SimExchange:
                 self._cancel(other, notify_client=False)
             else:
                 self.listener.order_updated(other)
+
+
+def _released_children(parent: SimOrder) -> bool:
+    """Whether the attached orders of ``parent`` work: it filled, or it filled in part and the rest ended."""
+    return parent.status == "Filled" or (parent.is_done and parent.filled > 0)

@@ -255,6 +255,16 @@ class SimulatedGateway:
         """Refuse the next ``n`` orders (of ``order_type`` only, e.g. "STP", when given) with 201 then Inactive."""
         self._call(lambda: self.exchange.rejects_pending.extend([(reason, order_type)] * n))
 
+    def limit_liquidity(self, symbol: str, shares: float | None) -> None:
+        """From now on at most ``shares`` of ``symbol`` trade for the clients' orders (None: no limit again);
+        an order meets what is left and the rest keeps working, partly filled, across bars and disconnects."""
+        def apply():
+            if shares is None:
+                self.exchange.liquidity.pop(symbol, None)
+            else:
+                self.exchange.liquidity[symbol] = float(shares)
+        self._call(apply)
+
     def pace_next_historical(self, n: int = 1, code: int = 162) -> None:
         self._call(lambda: self.faults.pacing_codes.extend([code] * n))
 
