@@ -88,6 +88,8 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, Reconne
         self.by_bt_ref: dict[int, bt.Order] = {}   # every order a strategy gave, by backtrader ref
         self.held: list[tuple[object, list[OrderSpec]]] = []
         self.replay_settled = False
+        self.sent_earlier: set[str] = set()      # orderRefs an earlier run sent, bound to decisions of this one
+        self.restart_checked: set[str] = set()   # ... whose part-filled rest was ended (broker_adopt)
         self.paused = False
         self.halted = False
         #: Seconds of 1100 without 1101/1102 before the first ERROR (then at 2x, 4x ...): defect 10.
@@ -351,6 +353,8 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, Reconne
             self.replay_settled = True   # once the replay of history has ended (and after, for late exits)
             self._settle_replayed_orders()
         self._book_ready()
+        if self.replay_settled and self.sent_earlier - self.restart_checked:
+            self._end_part_filled_entries()
         self._check_daily_loss()
         self._alert_while_lost()
         self._watch_stale_time_exits()

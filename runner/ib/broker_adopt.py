@@ -97,12 +97,17 @@ class OrderAdoption:
             for row in reversed(journal.unfinished_orders()):   # newest first: the order sent last filled
                 if abs(missing) < 1e-9:
                     break
-                if (row["symbol"] != symbol or row["status"] == "Intent" or row["order_ref"] in self.gateway_known
+                working = self.gateway_open.get(row["order_ref"])   # still working: the gateway says what filled
+                if (row["symbol"] != symbol or row["status"] == "Intent"
+                        or (row["order_ref"] in self.gateway_known and working is None)
                         or (row["account"] and self.store.account and row["account"] != self.store.account)
                         or not self._parent_filled(row)):
                     continue
                 sign = 1.0 if row["action"] == "BUY" else -1.0
-                open_qty = float(row["quantity"]) - sum(f["shares"] for f in journal.fills(row["order_ref"]))
+                journaled = sum(f["shares"] for f in journal.fills(row["order_ref"]))
+                open_qty = float(row["quantity"]) - journaled
+                if working is not None:   # part-filled on an earlier day: today's executions do not show it
+                    open_qty = min(open_qty, float(working.filled or 0.0) - journaled)
                 if open_qty <= 1e-9 or sign * missing <= 0:
                     continue
                 quantity = min(open_qty, abs(missing))
@@ -118,7 +123,9 @@ class OrderAdoption:
 
     def _journal_inferred_fill(self, row, symbol: str, sign: float, quantity: float) -> None:
         ref = row["order_ref"]
-        price = row["limit_price"] or row["aux_price"] or self.positions[symbol].price
+        working = self.gateway_open.get(ref)
+        price = ((working.avgFillPrice if working is not None else None) or row["limit_price"] or row["aux_price"]
+                 or self.positions[symbol].price)
         exec_id = f"inferred:{ref}"
         journal = self.store.journal
         journal.record_fill(exec_id, ref, dt.datetime.now(dt.timezone.utc), symbol, "BOT" if sign > 0 else "SLD",
@@ -198,6 +205,7 @@ class OrderAdoption:
         """A decision an earlier run already sent: attach it to what the gateway did, never send it."""
         if self.refs.get(order.ref) != ref:
             self._rebind(order, self.refs.get(order.ref), ref)
+        self.sent_earlier.add(ref)
         order.accept(self)
         self.notify(order)
         fills = [(events.Execution(ref, f["exec_id"], dt.datetime.fromisoformat(f["time"]), f["symbol"], f["side"],
@@ -267,6 +275,42 @@ class OrderAdoption:
             self.log.bind(order_ref=ref).info("journaled as sent by an earlier run, unknown to the gateway and held "
                                               "by no decision: marked Lost")
             journal.record_status(ref, "Lost", message="unknown to the gateway at a restart; no decision holds it")
+
+    def _end_part_filled_entries(self) -> None:
+        """An entry an earlier run sent that filled in part: what filled is the position, the rest is ended.
+
+        The playbook rule (strategies/playbook.py, an entry that ends part-filled): the exits are resized to
+        what filled. An entry decided on a past bar is never left to go on filling after a restart (the
+        decision was for that bar's open or close), so its remainder is cancelled at the gateway if it still
+        works there, or, unknown to the gateway (expired or cancelled while no run was connected; the gateway
+        reports only today's orders), journaled as Cancelled with what it filled. Either way the playbook
+        hears "Canceled after N of M", withdraws the exits attached to the whole entry and sends a stop and
+        target for exactly the filled quantity. Checked on every bar once the replay of history has ended
+        (a decision bound on the first live bar is one too).
+        """
+        journal = self.store.journal
+        for ref in self.sent_earlier - self.restart_checked:
+            order = self.orders.get(ref)
+            if (order is None or ref in self.restart_checked or not order.alive()
+                    or not order.executed.size or self._is_exit(order)):
+                continue
+            self.restart_checked.add(ref)
+            log = self.log.bind(order_ref=ref)
+            filled, wanted = abs(order.executed.size), abs(order.created.size)
+            if ref in self.gateway_open:
+                log.warning(f"entry sent by an earlier run filled {filled:g} of {wanted:g} and still works: "
+                            f"cancelling the rest; the {filled:g} filled are the position, its exits resized to it")
+                self._request_cancel(ref)
+                continue
+            log.warning(f"entry sent by an earlier run filled {filled:g} of {wanted:g} and no longer works at the "
+                        f"gateway: the {filled:g} filled are the position, its exits resized to it")
+            row = journal.order(ref)
+            if row is not None and row["status"] not in JOURNAL_DONE:
+                journal.record_status(ref, "Cancelled", filled, max(wanted - filled, 0.0),
+                                      message="part-filled; the rest not working at the gateway at a restart")
+            self.orders.pop(ref, None)
+            order.cancel()
+            self.notify(order)
 
     def _drop_past_decision(self, order: bt.Order, spec: OrderSpec) -> bt.Order:
         """A decision of the replay of history that the gateway never received: cancelled, never sent late."""

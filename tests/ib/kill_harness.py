@@ -191,12 +191,16 @@ def consistent(gw, run_folder: Path, journal: Path) -> str | None:
     return None
 
 
-def run_kills(scenario: str, plan: list[tuple], tmp_path: Path, library_of_run: Callable[[int], str]):
+def run_kills(scenario: str, plan: list[tuple], tmp_path: Path, library_of_run: Callable[[int], str],
+              liquidity: dict[str, float] | None = None,
+              on_live: Callable[[int, SimulatedGateway, Path], None] | None = None):
     """Run ``scenario`` with a kill at each point of ``plan``, a restart after each, then to the end of the data.
 
     ``plan``: (phase, n-th message of it, "same day" | "next day"[, symbol]) per kill;
     ``library_of_run(k)``: the client library of run k (run 0 is the first start). Returns the kills (event
     killed at, library, same day | next day), and the bot's orders, fills and the positions at the end.
+    ``liquidity``: shares per symbol that trade until ``on_live`` lifts it (``SimulatedGateway.limit_liquidity``);
+    ``on_live(k, gw, run_folder)``: called once run k is live and checked, before the next kill.
     """
     start, strategies = SCENARIOS[scenario]
     first = pd.Timestamp(start) - pd.Timedelta(days=500)
@@ -209,6 +213,8 @@ def run_kills(scenario: str, plan: list[tuple], tmp_path: Path, library_of_run: 
     with gw:
         switch = KillSwitch(gw, OPENING[scenario])
         gw.set_order_event_tap(switch)
+        for symbol, shares in (liquidity or {}).items():
+            gw.limit_liquidity(symbol, shares)
         config = proof_config(tmp_path, gw.port, strategies)
         proc = None
         try:
@@ -222,6 +228,8 @@ def run_kills(scenario: str, plan: list[tuple], tmp_path: Path, library_of_run: 
                 assert wait_for(lambda: protected(gw)), f"run {k}: a position without its stop after restarting ({kills})"
                 assert wait_for(lambda: consistent(gw, run_folder, journal) is None), \
                     f"run {k} after {kills}: {consistent(gw, run_folder, journal)}"
+                if on_live is not None:
+                    on_live(k, gw, run_folder)
                 if k == len(plan):
                     break
                 phase, n, when, *symbol = plan[k]
