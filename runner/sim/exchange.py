@@ -3,7 +3,9 @@
 Contract:
 
 * ``place`` accepts an order (or modifies a working one with the same client
-  and order id: see ``order_checks.modification_refusal`` for what IB refuses
+  and order id; a new order whose id is not above every id the client used
+  before, refused ones included, is refused with 103 'Duplicate order id', as
+  IB does: see ``order_checks.modification_refusal`` for what IB refuses
   there: 104 filled, 103 otherwise done, 105 another side, type or contract,
   and the new order's own checks such as 110), validates it like a gateway (unknown contract -> 200,
   unsupported type -> 387, zero size -> 434, a price off the contract's
@@ -99,10 +101,15 @@ class SimExchange:
         return max(max(used, default=0), self._highest_id.get(client_id, 0)) + 1
 
     def place(self, client_id: int, ticket: OrderTicket) -> None:
-        self._highest_id[client_id] = max(self._highest_id.get(client_id, 0), ticket.order_id)
+        highest = self._highest_id.get(client_id, 0)
+        self._highest_id[client_id] = max(highest, ticket.order_id)
         existing = self.find(client_id, ticket.order_id)
         if existing is not None:
             self._modify(existing, ticket)
+            return
+        if ticket.order_id <= highest:
+            # IB: a new order's id must be above every id the client used (refused orders' too).
+            self.listener.order_error(client_id, ticket.order_id, 103, "Duplicate order id")
             return
         listing = self.contracts.match(ticket.con_id, ticket.symbol, ticket.sec_type,
                                        ticket.currency, ticket.exchange)

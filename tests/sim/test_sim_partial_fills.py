@@ -75,3 +75,19 @@ def test_attached_exits_wait_for_a_part_filled_parent_and_protect_what_it_filled
     assert {v.order_id: v for v in gw.orders()}[stop.orderId].status == "PreSubmitted"   # a resting stop
     assert gw.positions()["SPY"].quantity == 200
     assert child.order.orderId == stop.orderId
+
+
+def test_a_new_order_under_an_id_below_one_already_used_is_refused_with_103(ib_lib, make_gateway, connect):
+    """IB: a new order's id must be above every id the client used; one below is 'Duplicate order id'."""
+    gw, ib, contract = build(ib_lib, make_gateway, connect, client_id=8)
+    errors = []
+    ib.errorEvent += lambda req_id, code, *rest: errors.append((req_id, code))
+    high = ib_lib.LimitOrder("BUY", 1, 50.0, tif="GTC")
+    high.orderId = ib.client.getReqId() + 5
+    placed = ib.placeOrder(contract, high)
+    assert wait_for(ib, lambda: placed.orderStatus.status == "Submitted")
+    low = ib_lib.LimitOrder("BUY", 1, 51.0, tif="GTC")
+    low.orderId = high.orderId - 3                       # never used, but below one that was
+    ib.placeOrder(contract, low)
+    assert wait_for(ib, lambda: (low.orderId, 103) in errors), errors
+    assert [v.order_id for v in gw.orders()] == [high.orderId]
