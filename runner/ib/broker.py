@@ -15,6 +15,9 @@ Contract:
   ``execId`` and carry the commission from IB's commission report;
 - repeats from the gateway (openOrder at each change, doubled orderStatus,
   late commission reports, unsolicited orders at reconnect) change nothing;
+- an entry an earlier run sent that filled in part is, after a restart (same day or later), the position
+  for what filled; its rest is cancelled (or, no longer at the gateway, journaled Cancelled) and the
+  playbook resizes its stop and target to what filled (runner/ib/broker_adopt.py);
 - a translation failure or a risk-limit breach becomes a Rejected order;
 - cash starts from the account (TotalCashValue) and moves with fills and
   commissions; positions start from the account and move with fills; value is
