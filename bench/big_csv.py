@@ -15,6 +15,11 @@ It prints the median wall time and peak memory (max RSS of the process) of
 each, checks both runs made identical trades, and ends with the line
 ``csv_s=<x> csv_mb=<y> parquet_s=<z> parquet_mb=<w> identical_trades=<True|False>``.
 Targets (issue 13): CSV under 6 s and 500 MB; Parquet faster still.
+
+``--same-as TRADES_CSV`` also compares the trades with a ``trades.csv`` kept
+from an earlier commit's run (e.g. ``--keep-trades`` of that run), and says
+``same_as_given=<True|False>``: a change that speeds the run up must not
+change a trade.
 """
 from __future__ import annotations
 
@@ -37,6 +42,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--years", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--keep-trades", type=Path, help="copy the CSV run's trades.csv here")
+    parser.add_argument("--same-as", type=Path, help="a trades.csv the runs' trades must equal")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from runner.data.intraday_sample import synthetic_minute_bars
@@ -62,12 +69,16 @@ def main() -> None:
                 print(f"round {r + 1} {kind:7}: {results[kind][-1][0]:.2f} s, {results[kind][-1][1]:.0f} MB")
         trades = {kind: (folder / f"run-{kind}-0" / "trades.csv").read_text() for kind in results}
         identical = trades["csv"] == trades["parquet"]
+        if args.keep_trades:
+            args.keep_trades.write_text(trades["csv"])
+        same = None if args.same_as is None else trades["csv"] == args.same_as.read_text()
         medians = {kind: (statistics.median(s for s, _ in rows), statistics.median(m for _, m in rows))
                    for kind, rows in results.items()}
         print(f"trades: {len(trades['csv'].splitlines()) - 1} (CSV), {len(trades['parquet'].splitlines()) - 1} "
               f"(Parquet); median of {args.rounds} rounds, each run its own process")
     print(f"csv_s={medians['csv'][0]:.2f} csv_mb={medians['csv'][1]:.0f} parquet_s={medians['parquet'][0]:.2f} "
-          f"parquet_mb={medians['parquet'][1]:.0f} identical_trades={identical}")
+          f"parquet_mb={medians['parquet'][1]:.0f} identical_trades={identical}"
+          + ("" if same is None else f" same_as_given={same}"))
 
 
 if __name__ == "__main__":

@@ -164,7 +164,7 @@ def clip_window(bars: pd.DataFrame, start, end, source: str) -> pd.DataFrame:
         mask &= dates >= pd.Timestamp(start)
     if end is not None:
         mask &= dates <= pd.Timestamp(end)
-    clipped = bars[mask]
+    clipped = bars if mask.all() else bars[mask]   # the whole file in the window: no copy of it
     if clipped.empty:
         first, last = bars.index[0].date(), bars.index[-1].date()
         raise DataError(

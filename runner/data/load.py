@@ -8,6 +8,7 @@ import pandas as pd
 from runner.config import DataSource, RunConfig
 from runner.data.bars import clip_window, is_daily
 from runner.data.intraday import check_intraday
+from runner.data.memory import return_big_blocks_on_free
 from runner.data.files import read_csv_bars
 from runner.data.parquet_bars import read_parquet_bars
 from runner.data.sample import load_sample
@@ -56,6 +57,7 @@ def load_run_bars(cfg: RunConfig) -> dict[str, pd.DataFrame]:
     Extra feeds (e.g. bonds) are aligned to their instrument's bars by carrying
     the last known value forward: never a value from the future.
     """
+    return_big_blocks_on_free()   # the checks' 16 MB temporaries are not kept resident under the run
     bars: dict[str, pd.DataFrame] = {}
     described: dict[str, str] = {}
     for strategy in cfg.active_strategies():
@@ -143,9 +145,9 @@ def _check_meaningful(frame: pd.DataFrame, strategy, source_name: str, cfg: RunC
     playbook = STRATEGIES[strategy.name]
     window = (f"between {cfg.start or 'the start'} and {cfg.end or 'the end'}"
               if cfg.start or cfg.end else "in the data")
-    prices = frame[["open", "high", "low", "close"]].to_numpy()
-    if len(frame) > 1 and (prices == prices[0, 0]).all():
-        raise DataError(f"{source_name}: every bar {window} has the same price ({prices[0, 0]:g}) for open, high, low "
+    first = float(frame["open"].iloc[0])   # column by column: no 4-column copy of a 2-million-row table
+    if len(frame) > 1 and all((frame[c].to_numpy() == first).all() for c in ("open", "high", "low", "close")):
+        raise DataError(f"{source_name}: every bar {window} has the same price ({first:g}) for open, high, low "
                         f"and close; {strategy.name} acts on price moves, so the run could only make 0 trades "
                         f"(a placeholder or a column read wrongly?)")
     if getattr(playbook, "bar_minutes", 0):
