@@ -21,7 +21,9 @@ REJECT_CODES_MARGIN = ("margin", "insufficient", "equity")
 TERMINAL_UNFILLED = frozenset({"Cancelled", "ApiCancelled", "Inactive", "Rejected"})
 #: 202 confirms our own cancel; 10147 answers a cancel of an order the gateway no longer has.
 OWN_CANCEL_CODES = frozenset({202, 10147})
-IGNORED_CANCEL_ERRORS = frozenset({10148})
+#: "cannot be cancelled": 10148 (state named) and 161 (older gateways) answer a cancel that came too late;
+#: the libraries call the order Cancelled, but it is filled or still working, and its fills decide.
+IGNORED_CANCEL_ERRORS = events.IGNORED_CANCEL_ERRORS
 
 
 class GatewayFills:

@@ -8,6 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, NamedTuple
 
+#: Errors answering a cancel the gateway could not carry out (10148 "cannot be cancelled, state: ...",
+#: 161 "not in a cancellable state" from older gateways): the order is filled or still working.
+IGNORED_CANCEL_ERRORS = frozenset({10148, 161})
+
 
 class SessionEnding(Exception):
     """A wait on the gateway was cut short because the session is ending (``IBStore.interrupt``)."""

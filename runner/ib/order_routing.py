@@ -117,7 +117,7 @@ class OrderRouting:
         self._emit(message)
 
     def _journal_status(self, message: events.OrderStatus) -> None:
-        if self.journal is None or message.errorCode in (10148,):
+        if self.journal is None or message.errorCode in events.IGNORED_CANCEL_ERRORS:
             return
         text = message.message or None
         if message.errorCode and message.errorCode not in (202, 10147):

@@ -180,6 +180,20 @@ def test_cancel_confirmed_by_the_gateway_is_canceled(tmp_path):
     assert gw.placed[0].orderType == "LMT" and gw.placed[0].lmtPrice == 90.0
 
 
+@pytest.mark.parametrize("code", [10148, 161])
+def test_a_too_late_cancel_error_leaves_the_order_to_its_fills(tmp_path, code):
+    """The libraries mark an order Cancelled on any error; 10148/161 answer a cancel that came too late:
+    the order goes on working (here: it fills afterwards), never Canceled, never journaled as Cancelled."""
+    def late_cancel(gw, spec):
+        return [status(spec, "Submitted", 0, 10),
+                status(spec, "Cancelled", 0, 10, code=code, message="cannot be cancelled"),
+                *gw.fill(spec, 10, 101.0), status(spec, "Filled", 10, 0)]
+
+    strategy, broker, gw = run(tmp_path, buy_market, late_cancel)
+    assert statuses(strategy) == ["Submitted", "Accepted", "Completed"]
+    assert broker.getposition(strategy.data).size == 10
+
+
 def test_untranslatable_order_is_rejected_not_sent(tmp_path):
     strategy, _, gw = run(tmp_path, lambda s: [s.buy(size=2.5)], answers_with_repeats)
     assert statuses(strategy) == ["Submitted", "Rejected"]
