@@ -181,9 +181,10 @@ def _run_and_write(args, cfg, path: Path, started: float) -> int:
     try:
         logger.info(f"backtest {cfg.name}: config {path}, run folder {folder}")
         logger.debug("effective config:\n" + resolved_yaml(cfg))
-        result = run_backtest(cfg, bars)
+        ahead: dict[str, str] = {}
+        result = run_backtest(cfg, bars, on_playbook=_charts_ahead(ahead) if cfg.output.report else None)
         notes = run_notes(cfg)
-        write_backtest_outputs(folder, cfg, result, notes)
+        write_backtest_outputs(folder, cfg, result, notes, charts_ahead=ahead)
         finished = True
         if wants_json(args):
             print_json({"folder": str(folder), **result.metrics})
@@ -197,6 +198,18 @@ def _run_and_write(args, cfg, path: Path, started: float) -> int:
         if not finished:   # a backtest can be run again: no folder with only run.log is left behind
             discard_run_folder(folder, existed)
     return EXIT_OK
+
+
+def _charts_ahead(ahead: dict[str, str]):
+    """``run_backtest``'s ``on_playbook``: each playbook's trade charts handed to the figure process (when
+    one runs) as its run ends, into ``ahead``."""
+    def on_playbook(strategy, trades, orders, bars, figures) -> None:
+        from runner.report.html import trade_charts_ahead
+
+        placeholder = trade_charts_ahead(strategy, trades, orders, bars, figures)
+        if placeholder is not None:
+            ahead[strategy.display_name] = placeholder
+    return on_playbook
 
 
 def _paper(args) -> int:

@@ -31,14 +31,17 @@ class BacktestResult:
     seconds: float = 0.0
 
 
-def run_backtest(cfg: RunConfig, bars: dict[str, pd.DataFrame] | None = None, fast: bool = True) -> BacktestResult:
+def run_backtest(cfg: RunConfig, bars: dict[str, pd.DataFrame] | None = None, fast: bool = True,
+                 on_playbook=None) -> BacktestResult:
     """Run ``cfg`` on its data (or on ``bars``, feed name -> bars, when given) and measure it.
 
     Each playbook runs in its own Cerebro on its own account of ``broker.cash``.
     ``fast``: playbooks that support it get only the bars they can act on, with
     precomputed indicator lines (same trades): intraday ones through
     ``intraday_feed``, daily ones through ``daily_window_feed``; False, or the
-    config's ``engine.every_bar: true``, feeds every bar.
+    config's ``engine.every_bar: true``, feeds every bar. ``on_playbook(strategy, trades, orders, bars,
+    figures)``, when given, is called as each playbook's run ends (its config, its trades and orders,
+    the bars it read and its metrics entry), before the next one runs.
     """
     from runner.report.summary import run_notes
 
@@ -52,6 +55,8 @@ def run_backtest(cfg: RunConfig, bars: dict[str, pd.DataFrame] | None = None, fa
         runlog, equity = _run_one(alone, mine, fast)
         t, o = runlog.trades_frame(), runlog.orders_frame()
         figures[strategy.display_name] = playbook_figures(strategy, equity, t, mine)
+        if on_playbook is not None:
+            on_playbook(strategy, t, o, mine, figures[strategy.display_name])
         trades.append(t)
         orders.append(o)
         equities.append(equity.assign(strategy=strategy.display_name)[["strategy", *equity.columns]])
@@ -77,8 +82,10 @@ def _concat(frames: list[pd.DataFrame], empty: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else empty
 
 
-def write_backtest_outputs(folder: Path, cfg: RunConfig, result: BacktestResult, notes: list[str]) -> None:
-    """Every file of the run folder except run.log (which the log sink writes)."""
+def write_backtest_outputs(folder: Path, cfg: RunConfig, result: BacktestResult, notes: list[str],
+                           charts_ahead: dict[str, str] | None = None) -> None:
+    """Every file of the run folder except run.log (which the log sink writes). ``charts_ahead``: per
+    playbook, its trade charts already handed to the figure process (``html.trade_charts_ahead``)."""
     write_csv(folder / "trades.csv", result.trades)
     write_csv(folder / "orders.csv", result.orders)
     write_csv(folder / "equity.csv", result.equity)
@@ -93,7 +100,8 @@ def write_backtest_outputs(folder: Path, cfg: RunConfig, result: BacktestResult,
         gc.freeze()
         try:
             with parallel_pngs() as resolved:   # charts drawn beside the page's building
-                write_text(folder / "report.html", resolved(render_report(cfg, result, notes)))
+                write_text(folder / "report.html", resolved(render_report(cfg, result, notes,
+                                                                                    charts_ahead=charts_ahead)))
         finally:
             gc.unfreeze()
     logger.debug(f"wrote the run folder {folder}")

@@ -5,6 +5,9 @@ report never pay for it.
 """
 from __future__ import annotations
 
+import contextlib
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -28,7 +31,7 @@ def new_figure(width: float, height: float, rows: int = 1, cols: int = 1, layout
     FigureCanvasAgg(fig)
     axes = fig.subplots(rows, cols, squeeze=False, **subplot_kw)
     for ax in axes.flat:
-        style_axes(ax)
+        new_axes_style(ax)
     return fig, axes
 
 
@@ -65,6 +68,52 @@ _EMS = {**dict.fromkeys("0123456789", 0.64), ",": 0.32, ".": 0.32, "-": 0.36, "\
 
 def _text_ems(text: str) -> float:
     return sum(_EMS.get(ch, 0.75) for ch in text)
+
+
+_styled: dict = {"size": None}   # inside ``styled``: its tick label size
+
+
+def style_rc(size: float = 8.5) -> dict:
+    """``style_axes`` as matplotlib settings: axes made and drawn under them look the same, pixel for pixel."""
+    return {"axes.grid": True, "axes.grid.which": "major", "axes.grid.axis": "both", "grid.color": "#e3e6ea",
+            "grid.linewidth": 0.7, "axes.axisbelow": True, "axes.spines.top": False, "axes.spines.right": False,
+            "axes.edgecolor": "#b9c0c7", "xtick.labelsize": size, "ytick.labelsize": size,
+            "xtick.color": "#3d4650", "ytick.color": "#3d4650", "xtick.labelcolor": "inherit",
+            "ytick.labelcolor": "inherit"}
+
+
+@contextlib.contextmanager
+def styled(size: float = 8.5):
+    """Axes made and drawn inside the block come styled as ``style_axes`` styles them, from matplotlib's
+    settings: restyling every axis and every tick after the fact (``tick_params``, ``grid``) is about a
+    sixth of a figure's time. The whole figure, made and encoded, belongs inside the block: ticks are
+    created when it is drawn."""
+    import matplotlib
+
+    before = _styled["size"]
+    with matplotlib.rc_context(style_rc(size)):
+        _styled["size"] = size
+        try:
+            yield
+        finally:
+            _styled["size"] = before
+
+
+def styled_figure(function):
+    """``function`` (it makes and encodes a figure) run inside ``styled()``."""
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with styled():
+            return function(*args, **kwargs)
+    return wrapper
+
+
+def new_axes_style(ax, size: float = 8.5) -> None:
+    """``style_axes`` for axes just made; inside ``styled(size)`` they are born with the style already."""
+    if _styled["size"] == size:
+        ax.title.set_fontsize(size + 1.5)
+    else:
+        style_axes(ax, size)
 
 
 def style_axes(ax, size: float = 8.5) -> None:
@@ -137,6 +186,7 @@ def pct_axis(ax, places: int = 0) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.{places}f}%"))
 
 
+@styled_figure
 def equity_panels(panels: list[dict]) -> str:
     """One panel per curve set: ``{"title", "lines": [(label, Series, colour, dashed)]}``, value in money."""
     cols = 2 if len(panels) > 1 else 1
@@ -161,6 +211,7 @@ def equity_panels(panels: list[dict]) -> str:
                  "capital held in the instrument over the same dates.")
 
 
+@styled_figure
 def drawdown_chart(curves: list[tuple[str, pd.Series, str]]) -> str:
     fig, axes = new_figure(10.6, 2.6, layout=None)
     ax = axes[0, 0]
@@ -177,6 +228,7 @@ def drawdown_chart(curves: list[tuple[str, pd.Series, str]]) -> str:
     return image(fig, "drawdown", "Drawdown: the fall of each playbook's own account from its highest value so far.")
 
 
+@styled_figure
 def exposure_chart(points: list[tuple[str, pd.DataFrame, str]]) -> str:
     """Per trade a stem at its entry: position value as % of the account (below zero: short)."""
     fig, axes = new_figure(10.6, 2.4, layout=None)
@@ -196,6 +248,7 @@ def exposure_chart(points: list[tuple[str, pd.DataFrame, str]]) -> str:
                  "Between trades every playbook is flat.")
 
 
+@styled_figure
 def returns_histograms(groups: list[tuple[str, np.ndarray, str]]) -> str:
     """The distribution of trade returns, one small panel per playbook."""
     groups = [g for g in groups if len(g[1])]

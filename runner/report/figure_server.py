@@ -18,6 +18,7 @@ Linux with no other thread running and a core free (as ``png_workers``).
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import signal
@@ -64,6 +65,9 @@ def warm_up() -> None:
 def _serve(jobs: int, results: int) -> None:
     """The child: warm up, then make every figure sent until the end of the jobs, then send them back."""
     warm_up()
+    # What is loaded so far stays out of the collector's passes: a pass over it in a figure's forked
+    # child would touch, and so copy, every page of it.
+    gc.freeze()
     made = []
     with png_workers.parallel_pngs(only_with_a_free_core=False) as resolved:
         while (message := _read(jobs)) is not None:

@@ -10,6 +10,8 @@ SYNTHETIC playbook with others.
 """
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pandas as pd
 
 from runner.report import charts, png_workers, report_tables, trade_charts
@@ -25,8 +27,10 @@ LABEL_WARNING = {
 }
 
 
-def render_report(cfg, result, notes: list[str], mode: str | None = None) -> str:
-    """The whole page for a finished run (``result``: a BacktestResult); ``mode`` backtest or paper."""
+def render_report(cfg, result, notes: list[str], mode: str | None = None,
+                  charts_ahead: dict[str, str] | None = None) -> str:
+    """The whole page for a finished run (``result``: a BacktestResult); ``mode`` backtest or paper.
+    ``charts_ahead``: per playbook name, its trade charts' placeholder from ``trade_charts_ahead``."""
     metrics = result.metrics
     mode = mode or metrics.get("mode") or "backtest"
     equity = _live_part(result.equity, metrics.get("live_since") if mode == "paper" else None)
@@ -34,7 +38,9 @@ def render_report(cfg, result, notes: list[str], mode: str | None = None) -> str
     accounts = {v.name: _own_account(equity, v, cfg, mode) for v in views}
     # The figures with the most panels first: inside png_workers.parallel_pngs they are made in children
     # while the rest of the page is built, and the longest should start first.
-    trade_figures = {i: png_workers.deferred(_trade_charts_part, views[i])
+    ahead = charts_ahead or {}
+    trade_figures = {i: ahead[views[i].name] if views[i].name in ahead else
+                     png_workers.deferred(_trade_charts_part, views[i])
                      for i in sorted(range(len(views)), key=lambda i: -len(views[i].trades))}
     title = f"flowbot {mode}: {cfg.name}"
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
@@ -210,6 +216,21 @@ def _curves(views: list[PlaybookView], accounts: dict[str, pd.DataFrame]) -> str
             "instrument.</p>" + png_workers.deferred(charts.equity_panels, panels)
             + "<h2>Drawdown</h2>" + png_workers.deferred(charts.drawdown_chart, drawdowns)
             + "<h2>Exposure over time</h2>" + png_workers.deferred(charts.exposure_chart, exposure))
+
+
+def trade_charts_ahead(strategy, trades: pd.DataFrame, orders: pd.DataFrame, bars: dict[str, pd.DataFrame],
+                       figures: dict) -> str | None:
+    """One playbook's trade charts handed to the figure process as soon as its run ends, so that they are
+    drawn on the other core while the next playbooks run: a placeholder for their HTML (resolved with the
+    page), or None when no figure process runs. The same view, so the same charts, as ``render_report``
+    builds from the whole run."""
+    from runner.report import figure_server
+
+    if not figure_server.running():
+        return None
+    alone = SimpleNamespace(active_strategies=lambda: [strategy])
+    view, = build_views(alone, {"playbooks": {strategy.display_name: figures}}, trades, orders, bars)
+    return figure_server.send(_trade_charts_part, (view,))
 
 
 def _trade_charts_part(view: PlaybookView) -> str:

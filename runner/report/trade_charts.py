@@ -14,13 +14,14 @@ import math
 import numpy as np
 import pandas as pd
 
-from runner.report.charts import LOSS, WIN, figure_html, fixed_auto_positions, png, style_axes
+from runner.report.charts import LOSS, WIN, figure_html, fixed_auto_positions, new_axes_style, png, styled
 from runner.report.formatting import MINUS, escape, naive_new_york
 from runner.report.playbook_view import PlaybookView
 
 COLUMNS = 4
 PANEL_HEIGHT = 2.2   # inches
 TRADE_DPI = 96
+PANEL_TEXT = 6.5   # tick label size
 MAX_CHARTS = 40
 ROWS_PER_PART = 3   # a sheet of more rows is drawn in parts, in parallel when a core is free
 SESSIONS_BEFORE, SESSIONS_AFTER = 8, 3
@@ -41,6 +42,11 @@ def chosen_trades(trades: pd.DataFrame) -> tuple[pd.DataFrame, str]:
 
 
 def trade_charts(view: PlaybookView) -> str:
+    with styled(PANEL_TEXT):   # the panels made and drawn with their style (cheaper than restyling each)
+        return _trade_charts(view)
+
+
+def _trade_charts(view: PlaybookView) -> str:
     trades, note = chosen_trades(view.trades)
     if not len(trades) or view.bars is None or view.bars.empty:
         return ""
@@ -84,7 +90,7 @@ def _sheet(view: PlaybookView, trades: pd.DataFrame, rows: int, drawn: range):
         if row not in drawn:
             continue
         ax = fig.add_subplot(grid[row, column])
-        style_axes(ax, size=6.5)
+        new_axes_style(ax, size=PANEL_TEXT)
         ax.yaxis.set_major_locator(MaxNLocator(4))   # few labels: text is most of a panel's drawing time
         draw(ax, view, trade, stamps)
         _title(ax, trade)

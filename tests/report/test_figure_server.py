@@ -6,7 +6,8 @@ import sys
 import pytest
 
 from runner.report import figure_server, png_workers, trade_charts
-from runner.report.html import render_report
+from runner.backtest.run import run_backtest
+from runner.report.html import render_report, trade_charts_ahead
 from runner.report.playbook_view import build_views
 
 pytestmark = [pytest.mark.skipif(not sys.platform.startswith("linux"), reason="children are forked on Linux only"),
@@ -34,6 +35,31 @@ def test_the_page_made_by_the_figure_process_is_the_page_made_here(default_run):
         assert not figure_server.running()   # one page per figure process
     assert figure_server._server == {}
     assert len(IMAGE.findall(here)) == 7 and page == here
+
+
+def test_trade_charts_handed_ahead_during_the_run_are_the_ones_the_page_makes(default_run):
+    cfg, result, _ = default_run
+    here = render_report(cfg, result, ["a note"])
+    ahead: dict[str, str] = {}
+
+    def on_playbook(strategy, trades, orders, bars, figures):
+        ahead[strategy.display_name] = trade_charts_ahead(strategy, trades, orders, bars, figures)
+
+    with figure_server.started():
+        again = run_backtest(cfg, result.bars, on_playbook=on_playbook)
+        assert set(ahead) == {s.display_name for s in cfg.active_strategies()}
+        assert all(p.startswith("flowbot-pending-figure-") for p in ahead.values())   # sent, not drawn here
+        with png_workers.parallel_pngs() as resolved:
+            page = resolved(render_report(cfg, again, ["a note"], charts_ahead=ahead))
+    assert IMAGE.findall(page) == IMAGE.findall(here) and len(IMAGE.findall(page)) == 7
+    assert "flowbot-pending" not in page
+
+
+def test_no_trade_charts_ahead_without_a_figure_process(default_run):
+    cfg, result, _ = default_run
+    strategy = cfg.active_strategies()[0]
+    frames = (result.trades, result.orders, result.bars, result.metrics["playbooks"][strategy.display_name])
+    assert trade_charts_ahead(strategy, *frames) is None
 
 
 def test_a_dead_figure_process_leaves_the_figures_to_this_process(default_run):
