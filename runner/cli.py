@@ -21,6 +21,7 @@ import time
 import warnings
 from pathlib import Path
 
+from runner.commands.output import OutputError
 from runner.cli_args import add_set, iso_date, port_number, seconds
 from runner.errors import ConfigError, FlowbotError, UserInputError
 
@@ -258,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
 
             configure_console("WARNING" if getattr(args, "quiet", False) else "INFO")
             code = args.handler(args)
+            sys.stdout.flush()   # a failed write surfaces here, not in the interpreter's flush at exit
         except KeyboardInterrupt as exc:
             print(f"interrupted{_kept_folder(exc)}", file=sys.stderr)
             return 130
@@ -271,7 +273,14 @@ def main(argv: list[str] | None = None) -> int:
                 logger.opt(exception=exc).debug("traceback")
             return exc.exit_code
         except SystemExit as exc:   # --help, --version
+            failed = _output_failed()
+            if failed is not None:
+                print(f"failed: {failed.strerror}", file=sys.stderr)
+                return EXIT_UNEXPECTED
             return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_UNEXPECTED
+        except OutputError as exc:
+            print(f"failed: {exc.strerror}", file=sys.stderr)
+            return EXIT_UNEXPECTED
         except OSError as exc:
             return _os_error(exc)
         except RecursionError as exc:
@@ -281,6 +290,15 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:  # a bug: one line on the console, the traceback in the crash log
             return _crash(exc)
     return code
+
+
+def _output_failed():
+    """The :class:`OutputError` of stdout, if writing it failed (argparse's --help swallows it), else None."""
+    try:
+        sys.stdout.flush()
+    except OutputError as exc:
+        return exc
+    return getattr(sys.stdout, "failed", None)
 
 
 def _kept_folder(exc: BaseException) -> str:
@@ -356,12 +374,17 @@ class _console_guards:
         self._warnings.__enter__()
         warnings.simplefilter("default")
         warnings.showwarning = _log_warning
+        from runner.commands.output import GuardedStdout
+
+        self._stdout = sys.stdout
+        sys.stdout = GuardedStdout(sys.stdout)
         return self
 
     def __exit__(self, *exc):
         import signal
 
         self._warnings.__exit__(*exc)
+        sys.stdout = self._stdout
         for number, handler in self._signals.items():
             signal.signal(number, handler if handler is not None else signal.SIG_DFL)
         return False

@@ -37,3 +37,46 @@ def console_level(args, configured: str = "INFO") -> str:
 def print_json(data) -> None:
     sys.stdout.write(json.dumps(data, default=str, allow_nan=False) + "\n")
     sys.stdout.flush()
+
+
+class OutputError(OSError):
+    """Writing a command's output to stdout failed (a full disk, a closed pipe): one message, exit 1."""
+
+
+class GuardedStdout:
+    """``sys.stdout`` while a command runs, so that every output (rich's console, ``--json``, print) passes
+    through one place: a failed write or flush is raised as :class:`OutputError`, and stdout is then pointed
+    at the null device, so that the interpreter's own flush at exit does not fail (or print) again."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.failed: OutputError | None = None
+
+    def write(self, text):
+        try:
+            return self._stream.write(text)
+        except OSError as exc:
+            raise self._failed(exc) from None
+
+    def flush(self):
+        try:
+            return self._stream.flush()
+        except OSError as exc:
+            raise self._failed(exc) from None
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+    def _failed(self, exc: OSError) -> OutputError:
+        import os
+
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, self._stream.fileno())
+            finally:
+                os.close(devnull)
+        except (OSError, ValueError, AttributeError):   # not a real file (a test's capture)
+            pass
+        self.failed = OutputError(exc.errno, f"could not write the output to stdout: {exc.strerror or exc}")
+        return self.failed

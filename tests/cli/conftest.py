@@ -37,6 +37,12 @@ def clean_registry():
     yield
     STRATEGIES.clear()
     STRATEGIES.update(names)
+    # Only the modules loaded from the test's own folders: a standard-library or installed module first
+    # imported during the test (concurrent.futures.process by a sweep) must stay, or the next sweep
+    # pickles its work items with a class that is no longer the one sys.modules names (PicklingError).
+    kept = tuple(str(Path(p).resolve()) for p in {sys.prefix, sys.base_prefix, sys.exec_prefix, ROOT})
     for name in set(sys.modules) - modules:
-        del sys.modules[name]
+        file = getattr(sys.modules[name], "__file__", None)
+        if file and not str(Path(file).resolve()).startswith(kept):
+            del sys.modules[name]
     sys.path[:] = path

@@ -118,12 +118,19 @@ def caught_up(gw, store, broker, feeds) -> None:
 def follow(gw, store, broker, feeds) -> None:
     """Make the gateway wait at every session close until the bot has caught up (never a fixed pause)."""
     feeds = list(feeds)
+    last = [None]
 
     def hook():
+        # Every symbol's bar ends at the same moment and the replay pauses at each boundary; nothing is
+        # sent between them, so one wait per sim moment is enough (halves a two-symbol replay).
+        moment = gw.replay.clock.now()
+        if moment == last[0]:
+            return
         try:
             caught_up(gw, store, broker, feeds)
         except Exception:   # the bot is stopping (loop gone): let the replay go on
             pass
+        last[0] = moment
     gw.set_pause_hook(hook)
 
 
@@ -237,4 +244,4 @@ class Recorder(bt.Strategy):
         return [s for n, s, _, _ in self.notes if n == name]
 
 
-__all__ = ["synthetic_daily", "wait_for", "settle", "step_sessions", "PATIENCE", "REPLAY_PATIENCE", "live_run", "Recorder", "LiveRun", "events", "follow", "caught_up"]
+__all__ = ["synthetic_daily", "wait_for", "settle", "step_sessions", "PATIENCE", "REPLAY_PATIENCE", "live_run", "Recorder", "LiveRun", "events", "follow", "follow_session", "caught_up"]

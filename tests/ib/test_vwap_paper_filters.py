@@ -15,7 +15,7 @@ from runner.data.intraday_sample import synthetic_minute_bars
 from runner.paper.session import PaperSession, feed_symbols
 from runner.sim import SimulatedGateway
 
-from harness import PATIENCE, REPLAY_PATIENCE, wait_for
+from harness import PATIENCE, REPLAY_PATIENCE, follow_session, wait_for
 
 FIRST, START, LAST = dt.date(2019, 5, 20), dt.date(2019, 5, 28), dt.date(2019, 5, 30)
 
@@ -101,6 +101,7 @@ def test_the_intraday_filter_decides_in_paper_as_in_the_backtest(min_pct, librar
         session = PaperSession(cfg.model_copy(update={"ib": cfg.ib.model_copy(update={"port": gw.port})}),
                                journal_dir=tmp_path / "logs")
         session.start()
+        follow_session(gw, session)   # the replay waits for the session at every bar and close: never a race
         worker = threading.Thread(target=session.run, daemon=True)
         worker.start()
         streams = lambda: sorted(sum(gw.realtime_subscriptions().values(), []))  # noqa: E731
@@ -110,6 +111,7 @@ def test_the_intraday_filter_decides_in_paper_as_in_the_backtest(min_pct, librar
         assert wait_for(lambda: all(f.delivered and f.delivered[-1].time.date() >= LAST
                                     for f in session.feeds.values()), 30)
         wait_for(lambda: len(session.runlog.trades) >= len(backtest.trades), 30)
+        gw.set_pause_hook(None)
         session.stop("test over")
         worker.join(PATIENCE)
         paper = session.runlog
