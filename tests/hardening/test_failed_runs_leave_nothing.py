@@ -17,7 +17,7 @@ strategies:
 
 
 def failing_with(exc):
-    def run_backtest(cfg, bars=None, fast=True):
+    def run_backtest(cfg, bars=None, fast=True, on_playbook=None):   # the signature of runner.backtest.run
         raise exc
     return run_backtest
 
