@@ -13,7 +13,6 @@ Elsewhere than glibc (macOS, musl) nothing changes.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 
 #: mallopt's parameter number for the mmap threshold (malloc.h); setting it turns off the dynamic raising.
 M_MMAP_THRESHOLD = -3
@@ -29,8 +28,7 @@ def return_big_blocks_on_free() -> bool:
     if _done:
         return True
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
+        mallopt = ctypes.CDLL(None).mallopt   # the process's own symbols (glibc's, on Linux): no ldconfig run
     except (OSError, AttributeError):
         return False
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
