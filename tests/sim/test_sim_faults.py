@@ -79,15 +79,15 @@ def test_connectivity_notices_reach_the_client_and_gate_the_bar_stream(ib_lib, m
     bars = ib.reqRealTimeBars(qualified_spy(ib, ib_lib), 5, "TRADES", True)
     gw.send_error(1100)
     assert wait_for(ib, lambda: 1100 in codes)
-    gw.advance_to(daily.index[0].replace(hour=17))
-    ib.sleep(0.1)
+    gw.advance_to(daily.index[0].replace(hour=17))   # returns once the replay has passed the bars' moment
+    ib.reqCurrentTime()   # a round trip: any bar sent before its answer has now reached the client
     assert len(bars) == 0                                     # no data while connectivity is lost
     gw.send_error(1102)
     gw.advance_to(daily.index[1].replace(hour=17))
     assert wait_for(ib, lambda: len(bars) == 4)               # maintained: the stream resumes
     gw.send_error(1101)
     gw.advance_to(daily.index[2].replace(hour=17))
-    ib.sleep(0.1)
+    ib.reqCurrentTime()
     assert len(bars) == 4                                     # data lost: subscriptions must be renewed
     assert wait_for(ib, lambda: codes[-3:] == [1100, 1102, 1101])
 
