@@ -65,7 +65,8 @@ def test_reconnecting_gives_up_after_the_configured_time(library, bars, tmp_path
         start_live(gw, run)
         gw.drop_connections(restart_seconds=30.0)
         assert wait_for(lambda: all(f.finished for f in run.feeds.values()))
-        run.thread.join(10)
+        run.thread.join(REPLAY_PATIENCE)
+        assert not run.thread.is_alive(), "the bot ended once its feeds gave up"
         run.store.stop()
     errors = [f.error for f in run.feeds.values()]
     assert all(isinstance(e, GatewayError) for e in errors)

@@ -80,7 +80,7 @@ def test_kill_9_and_restart_never_sends_an_order_twice(library, spx, tmp_path):
             assert wait_for(lambda: journal_refs(tmp_path / "journal.sqlite"), 60), "an order was journaled"
             gw.pause()
             first.send_signal(signal.SIGKILL)
-            first.wait(10)
+            first.wait(PATIENCE)   # a safety net: reaping a killed process is an event, not a speed
         finally:
             first.kill()
         assert first.returncode == -signal.SIGKILL
