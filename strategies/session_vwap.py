@@ -69,24 +69,45 @@ def session_layout(day: np.ndarray, minute: np.ndarray) -> tuple[np.ndarray, np.
     change[1:] = day[1:] != day[:-1]
     row = np.cumsum(change) - 1
     width = int(minute.max()) + 1 if len(minute) else 1
-    return row, minute.astype(np.int64), width
+    return row, minute.astype(np.int64, copy=False), width
 
 
 def session_vwap(row: np.ndarray, col: np.ndarray, width: int, high: np.ndarray, low: np.ndarray,
                  close: np.ndarray, volume: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """VWAP and σ at every bar (NaN while a session has no volume), as :class:`SessionVwap` gives them."""
-    tp = (high + low + close) / 3.0
+    # In place, with the same operations in the same order as the plain expressions (identical values).
+    tp = np.add(high, low)
+    tp += close
+    tp /= 3.0
+    rows = int(row[-1]) + 1 if len(row) else 0
+    grid = np.empty((rows, width))
+    weighted = np.empty_like(tp)
     sums = []
-    for values in (volume, tp * volume, tp * tp * volume):
-        grid = np.zeros((int(row[-1]) + 1 if len(row) else 0, width))
+    for k in range(3):
+        if k == 0:
+            values = volume
+        elif k == 1:
+            values = np.multiply(tp, volume, out=weighted)
+        else:
+            values = np.multiply(tp, tp, out=weighted)
+            values *= volume
+        grid.fill(0.0)
         grid[row, col] = values
-        sums.append(np.cumsum(grid, axis=1)[row, col])
-    sv, spv, sppv = sums
+        np.cumsum(grid, axis=1, out=grid)
+        sums.append(grid[row, col])
+    del grid, weighted, tp
+    sv, vwap, var = sums
+    traded = sv > 0.0
     with np.errstate(divide="ignore", invalid="ignore"):
-        vwap = np.where(sv > 0.0, spv / sv, np.nan)
-        var = sppv / sv - vwap * vwap
-    sigma = np.where(var > 0.0, np.sqrt(np.where(var > 0.0, var, 0.0)), 0.0)
-    sigma = np.where(sv > 0.0, sigma, np.nan)
+        vwap /= sv
+        vwap[~traded] = np.nan
+        var /= sv
+        var -= vwap * vwap
+    positive = var > 0.0
+    sigma = var
+    np.sqrt(sigma, out=sigma, where=positive)
+    sigma[~positive] = 0.0
+    sigma[~traded] = np.nan
     return vwap, sigma
 
 

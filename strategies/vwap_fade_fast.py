@@ -46,14 +46,19 @@ class SessionGrid:
     """Per-bar session row and minute, and per-session facts, of a 1-minute bar table."""
 
     def __init__(self, index: pd.DatetimeIndex):
-        local = index.tz_convert(cal.NEW_YORK).tz_localize(None).as_unit("ns")
-        stamps = local.asi8
-        day_ns = stamps - stamps % 86_400_000_000_000   # midnight of each bar's day
-        minute = (stamps - day_ns) // 60_000_000_000 - OPEN_MINUTE
+        stamps = index.tz_convert(cal.NEW_YORK).tz_localize(None).as_unit("ns").asi8
+        # In place (the index is the run's biggest array after the bars): minutes since midnight, then
+        # since the open; the day's midnight.
+        since_midnight = stamps % 86_400_000_000_000
+        day_ns = stamps - since_midnight                 # midnight of each bar's day
+        minute = since_midnight
+        minute //= 60_000_000_000
+        minute -= OPEN_MINUTE
+        del stamps, since_midnight
         self.row, self.col, self.width = session_layout(day_ns, minute)
         starts = np.flatnonzero(np.r_[True, day_ns[1:] != day_ns[:-1]])
         self.session_start = starts
-        self.session_end = np.r_[starts[1:], len(stamps)] - 1
+        self.session_end = np.r_[starts[1:], len(day_ns)] - 1
         self.days: list[dt.date] = [d.date() for d in pd.DatetimeIndex(day_ns[starts])]
         closes = [cal.session_close(d) for d in self.days]
         self.length = np.array([(c.hour * 60 + c.minute) - OPEN_MINUTE for c in closes], dtype=np.int64)
