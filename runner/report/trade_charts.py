@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from runner.report.charts import LOSS, WIN, figure_html, fixed_auto_positions, new_axes_style, png, styled
+from runner.report.charts import LOSS, WIN, figure_html, fixed_auto_positions, new_axes_style, styled
 from runner.report.formatting import MINUS, escape, naive_new_york
 from runner.report.playbook_view import PlaybookView
 
@@ -23,7 +23,6 @@ PANEL_HEIGHT = 2.2   # inches
 TRADE_DPI = 96
 PANEL_TEXT = 6.5   # tick label size
 MAX_CHARTS = 40
-ROWS_PER_PART = 3   # a sheet of more rows is drawn in parts, in parallel when a core is free
 SESSIONS_BEFORE, SESSIONS_AFTER = 8, 3
 ZOOM_HOURS = 2.0
 ENTRY, EXIT, STOP, TARGET, VWAP = "#1f5fa8", "#1d232b", LOSS, WIN, "#c2571a"
@@ -50,18 +49,7 @@ def _trade_charts(view: PlaybookView) -> str:
     trades, note = chosen_trades(view.trades)
     if not len(trades) or view.bars is None or view.bars.empty:
         return ""
-    rows = -(-len(trades) // COLUMNS)
-    # A sheet of many rows is drawn in parts, each part its rows on a sheet of the whole size (blank
-    # elsewhere) in a forked child when a core is free; the parts, laid over each other (each pixel
-    # the darkest of them), are the sheet drawn in one go, pixel for pixel.
-    parts = [range(a, min(rows, a + ROWS_PER_PART)) for a in range(0, rows, ROWS_PER_PART)]
-    if len(parts) == 1:
-        uri = png(_sheet(view, trades, rows, parts[0]))
-    else:
-        from runner.report import png_workers
-
-        layers = png_workers.map_forked(lambda part: _sheet_pixels(view, trades, rows, part), parts)
-        uri = png_workers.as_uri(_png_of_pixels(np.minimum.reduce(layers), TRADE_DPI))
+    uri = png_workers_uri(_sheet_png(view, trades))
     what = ("the last hours of its session: 1-minute closes, the session VWAP and its ±k σ band, ±stop_z σ dotted"
             if view.intraday else "the sessions around the window (shaded), daily high–low and close")
     caption = (f"{escape(note)} " if note else "") + (
@@ -69,11 +57,16 @@ def _trade_charts(view: PlaybookView) -> str:
     return figure_html(uri, f"price charts of the {view.name} trades", caption)
 
 
-def _sheet(view: PlaybookView, trades: pd.DataFrame, rows: int, drawn: range):
-    """The sheet of ``rows`` rows of panels with the panels of the rows ``drawn`` (all: the whole sheet)."""
+def png_workers_uri(data: bytes) -> str:
+    from runner.report import png_workers
+
+    return png_workers.as_uri(data)
+
+
+def _sheet_figure(rows: int):
+    """An empty sheet of ``rows`` rows of panels (a Figure on an Agg canvas) and its grid."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
 
     height = PANEL_HEIGHT * rows
     fig = Figure(figsize=(10.6, height), dpi=TRADE_DPI)
@@ -82,28 +75,73 @@ def _sheet(view: PlaybookView, trades: pd.DataFrame, rows: int, drawn: range):
     # than drawing them; and so a panel sits in the same place whichever panels are drawn with it.
     fig.subplots_adjust(left=0.045, right=0.99, bottom=0.3 / height, top=1 - 0.3 / height, wspace=0.22,
                         hspace=0.55 / PANEL_HEIGHT)
-    grid = fig.add_gridspec(rows, COLUMNS)
+    return fig, fig.add_gridspec(rows, COLUMNS)
+
+
+def _new_panel(fig, spec):
+    from matplotlib.ticker import MaxNLocator
+
+    ax = fig.add_subplot(spec)
+    new_axes_style(ax, size=PANEL_TEXT)
+    ax.yaxis.set_major_locator(MaxNLocator(4))   # few labels: text is most of a panel's drawing time
+    return ax
+
+
+def _sheet(view: PlaybookView, trades: pd.DataFrame):
+    """The whole sheet as a Figure with an Axes per panel (what ``_sheet_png`` draws, panel by panel)."""
+    rows = -(-len(trades) // COLUMNS)
+    fig, grid = _sheet_figure(rows)
     draw = _session_chart if view.intraday else _window_chart
-    stamps = naive_new_york(view.bars.index)   # once per playbook, not per trade
+    stamps = naive_new_york(view.bars.index)
     for number, (_, trade) in enumerate(trades.iterrows()):
-        row, column = divmod(number, COLUMNS)
-        if row not in drawn:
-            continue
-        ax = fig.add_subplot(grid[row, column])
-        new_axes_style(ax, size=PANEL_TEXT)
-        ax.yaxis.set_major_locator(MaxNLocator(4))   # few labels: text is most of a panel's drawing time
+        ax = _new_panel(fig, grid[divmod(number, COLUMNS)])
         draw(ax, view, trade, stamps)
         _title(ax, trade)
     return fig
 
 
-def _sheet_pixels(view: PlaybookView, trades: pd.DataFrame, rows: int, drawn: range) -> np.ndarray:
-    """The RGBA pixels of a part of the sheet, drawn as ``png`` draws it."""
-    fig = _sheet(view, trades, rows, drawn)
-    for ax in fig.axes:
+def _sheet_png(view: PlaybookView, trades: pd.DataFrame) -> bytes:
+    """The sheet's PNG: one Axes drawn onto the canvas once per panel, moved and emptied between panels.
+
+    Making an Axes (its axes, ticks, spines, grid) and its first tick objects is most of a panel's cost;
+    panels never overlap and a figure draws its axes one after the other, so drawing one reused Axes at
+    each panel's place gives the pixels of the sheet with an Axes per panel (``_sheet``) at a fraction
+    of the cost (tests/report/test_figure_server.py compares them).
+    """
+    rows = -(-len(trades) // COLUMNS)
+    fig, grid = _sheet_figure(rows)
+    renderer = fig.canvas.get_renderer()
+    renderer.clear()
+    fig.patch.draw(renderer)
+    draw = _session_chart if view.intraday else _window_chart
+    stamps = naive_new_york(view.bars.index)   # once per playbook, not per trade
+    ax = None
+    for number, (_, trade) in enumerate(trades.iterrows()):
+        spec = grid[divmod(number, COLUMNS)]
+        if ax is None:
+            ax = _new_panel(fig, spec)
+        else:
+            _emptied(ax, spec.get_position(fig))
+        draw(ax, view, trade, stamps)
+        _title(ax, trade)
         fixed_auto_positions(ax)
-    fig.canvas.draw()
-    return np.array(fig.canvas.buffer_rgba())
+        ax.draw(renderer)
+    return _png_of_pixels(np.asarray(renderer.buffer_rgba()), TRADE_DPI)
+
+
+def _emptied(ax, position) -> None:
+    """``ax`` as a fresh panel at ``position``: no data, limits and title placement automatic again."""
+    from matplotlib.transforms import Bbox
+
+    for artist in [*ax.lines, *ax.collections, *ax.patches, *ax.texts]:
+        artist.remove()
+    ax.set_position(position)
+    ax.dataLim.set_points(Bbox.null().get_points())
+    ax.ignore_existing_data_limits = True
+    ax.set_autoscale_on(True)
+    ax._autotitlepos = True
+    for title in (ax.title, ax._left_title, ax._right_title):
+        title.set_y(1.0)
 
 
 def _png_of_pixels(pixels: np.ndarray, dpi: float) -> bytes:

@@ -81,19 +81,23 @@ def test_not_started_when_no_core_is_free(monkeypatch):
         assert not figure_server.running() and figure_server._server == {}
 
 
-def test_a_sheet_drawn_in_parts_is_the_sheet_drawn_at_once(default_run, monkeypatch):
+def test_a_sheet_drawn_with_one_reused_axes_is_the_sheet_with_an_axes_per_panel(default_run):
+    """Every playbook's trade sheet: the same PNG bytes as the Figure with an Axes per panel, saved by savefig."""
+    from runner.report import charts
+
     cfg, result, _ = default_run
     views = build_views(cfg, result.metrics, result.trades, result.orders, result.bars)
-    many = max(views, key=lambda v: len(v.trades))
-    rows = -(-len(trade_charts.chosen_trades(many.trades)[0]) // trade_charts.COLUMNS)
-    assert rows > trade_charts.ROWS_PER_PART   # the default run has a sheet of several parts
-    in_parts = [trade_charts.trade_charts(v) for v in views]
-    monkeypatch.setattr(trade_charts, "ROWS_PER_PART", 1)   # every row its own part, drawn here
-    monkeypatch.setattr(png_workers, "a_core_is_free", lambda: False)
-    one_row_parts = [trade_charts.trade_charts(v) for v in views]
-    monkeypatch.setattr(trade_charts, "ROWS_PER_PART", 100)
-    at_once = [trade_charts.trade_charts(v) for v in views]
-    assert in_parts == at_once == one_row_parts
+    assert max(len(v.trades) for v in views) > trade_charts.COLUMNS   # panels on several rows
+    for view in views:
+        trades, _ = trade_charts.chosen_trades(view.trades)
+        with charts.styled(trade_charts.PANEL_TEXT):
+            reused = trade_charts._sheet_png(view, trades)
+            fig = trade_charts._sheet(view, trades)
+            for ax in fig.axes:
+                charts.fixed_auto_positions(ax)
+            per_panel = png_workers.encode(fig, trade_charts.TRADE_DPI)
+        assert len(fig.axes) == len(trades)
+        assert reused == per_panel, view.name
 
 
 def test_map_forked_computes_a_failed_child_here(monkeypatch):
