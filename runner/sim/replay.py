@@ -159,6 +159,11 @@ class Replay:
         self._gate.set()
         return future
 
+    def seconds_to_close(self) -> float | None:
+        """Sim seconds from the clock to the close of the session being played; None between sessions."""
+        close = self._session_close
+        return None if close is None else close - self.clock.now()
+
     # -- the loop -------------------------------------------------------------------------
 
     async def run(self) -> None:

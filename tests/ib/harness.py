@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 from dataclasses import dataclass, field
 
 import backtrader as bt
@@ -15,6 +14,7 @@ from runner.ib.broker import IBBroker
 from runner.ib.feed import IBFeed
 from runner.ib.ib_config import IBConfig, RiskLimits
 from runner.ib.store import IBStore
+from sim_follow import PATIENCE, caught_up, follow, follow_session, wait_for  # noqa: F401  (re-exported)
 
 
 def synthetic_daily(symbol_seed: int = 1, sessions: int = 40, start: str = "2018-10-01",
@@ -53,25 +53,8 @@ def gateway(bars, **kw):
     return SimulatedGateway(bars={"SPY": bars}, **options)
 
 
-#: Bounded waits are safety nets against hangs, never a speed requirement: generous, so that a loaded
-#: machine only makes a test slower, not red.
-PATIENCE = 120.0
 #: The same for a whole replay, whose gateway waits for the bot at every session close (minutes when loaded).
 REPLAY_PATIENCE = 600.0
-
-
-def wait_for(condition, timeout: float = PATIENCE, interval: float = 0.02) -> bool:
-    """Poll ``condition`` until true or ``timeout`` seconds pass; return its last value.
-
-    The timeout is never below :data:`PATIENCE`: what a test waits for is an event, not a speed.
-    """
-    timeout = max(timeout, PATIENCE)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(interval)
-    return bool(condition())
 
 
 def settle(store, feeds) -> None:
@@ -88,59 +71,6 @@ def settle(store, feeds) -> None:
     assert wait_for(lambda: store.events.empty() and all(f.idle_polls >= marks[id(f)] + 2 for f in feeds)), \
         "the bot did not come back to waiting for bars"
     store.call(store.qualify(feeds[0].p.symbol), timeout=PATIENCE)
-
-
-def caught_up(gw, store, broker, feeds) -> None:
-    """Block until the bot has acted on everything the gateway sent so far (for a pause hook).
-
-    A round trip first (every message the gateway sent before its answer is then on the store's
-    queue); then, once quiet (every commission report sent, the queue empty, no fill waiting for
-    its report), two idle polls of every feed *counted from that moment*: a report that comes
-    late is booked inside a poll, and the strategy hears of the fill only later in that cycle, so
-    polls counted from before it prove nothing (the exits then went out a session late). Quiet
-    again after the polls, or it starts over; a last round trip carries the orders the bot sent.
-    """
-    feeds = list(feeds)
-    store.call(store.qualify(feeds[0].p.symbol), timeout=PATIENCE)
-
-    def quiet() -> bool:
-        return gw.reports_pending() == 0 and store.events.empty() and not broker.awaiting
-
-    for _ in range(1000):   # each round ends on an event the bot received: bounded by the session's events
-        wait_for(quiet)
-        marks = {id(f): f.idle_polls for f in feeds}
-        wait_for(lambda: all(f.idle_polls >= marks[id(f)] + 2 for f in feeds))
-        if quiet():
-            break
-    store.call(store.qualify(feeds[0].p.symbol), timeout=PATIENCE)
-
-
-def follow(gw, store, broker, feeds) -> None:
-    """Make the gateway wait at every session close until the bot has caught up (never a fixed pause)."""
-    feeds = list(feeds)
-    last = [None]
-
-    def hook():
-        # Every symbol's bar ends at the same moment and the replay pauses at each boundary; nothing is
-        # sent between them, so one wait per sim moment is enough (halves a two-symbol replay).
-        moment = gw.replay.clock.now()
-        if moment == last[0]:
-            return
-        try:
-            caught_up(gw, store, broker, feeds)
-        except Exception:   # the bot is stopping (loop gone): let the replay go on
-            pass
-        last[0] = moment
-    gw.set_pause_hook(hook)
-
-
-def follow_session(gw, session) -> None:
-    """``follow`` for a started ``PaperSession``: the gateway waits at every session close (and, with a
-    ``bar_pause``, every bar boundary) until the session has acted on what it was sent. Its feeds poll
-    quickly, so the idle polls the wait counts come soon."""
-    for feed in session.feeds.values():
-        feed.p.qcheck = 0.02
-    follow(gw, session.store, session.broker, session.feeds.values())
 
 
 def step_sessions(gw, store, feeds, days, at: dt.time = dt.time(16, 1)) -> None:

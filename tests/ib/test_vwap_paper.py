@@ -57,7 +57,8 @@ def test_paper_session_decides_like_the_backtest(tmp_path):
                           bar_pause=0.03, pacing_time_scale=0.01) as gw:
         session = PaperSession(run_config(tmp_path, gw.port), journal_dir=tmp_path / "logs")
         session.start()
-        follow_session(gw, session)   # the replay waits for the session at every bar and close: never a race
+        follow_session(gw, session, window=45 * 60)   # the replay waits for the session at every bar of the last
+        # 45 minutes (the playbook acts from 15:30) and at every close: never a race
         worker = threading.Thread(target=session.run, daemon=True)
         worker.start()
         streams = lambda: sum(gw.realtime_subscriptions().values(), [])  # noqa: E731

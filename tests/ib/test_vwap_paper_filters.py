@@ -101,7 +101,8 @@ def test_the_intraday_filter_decides_in_paper_as_in_the_backtest(min_pct, librar
         session = PaperSession(cfg.model_copy(update={"ib": cfg.ib.model_copy(update={"port": gw.port})}),
                                journal_dir=tmp_path / "logs")
         session.start()
-        follow_session(gw, session)   # the replay waits for the session at every bar and close: never a race
+        follow_session(gw, session, window=45 * 60)   # the replay waits for the session at every bar of the last
+        # 45 minutes (the playbook acts from 15:30) and at every close: never a race
         worker = threading.Thread(target=session.run, daemon=True)
         worker.start()
         streams = lambda: sorted(sum(gw.realtime_subscriptions().values(), []))  # noqa: E731
