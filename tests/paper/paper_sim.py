@@ -10,9 +10,14 @@ from runner.config import validate_config
 from runner.data.intraday_sample import synthetic_minute_bars
 from runner.paper.session import PaperSession
 from runner.sim import SimulatedGateway
+from sim_follow import follow_session
 
 #: Safety nets against hangs, never a speed requirement.
 PATIENCE = 120.0
+#: The playbooks these tests run act at a session's close (the daily fade decides on the completed bar)
+#: and in its last 30 minutes (the VWAP fade): the replay waits for the session at each bar of the last
+#: 45 minutes and at every close; the bars before arrive as fast as the gateway sends them.
+CLOSE_WINDOW = 45 * 60.0
 
 
 def wait_for(condition, timeout: float = PATIENCE, interval: float = 0.05) -> bool:
@@ -48,6 +53,8 @@ def combined_config(tmp_path: Path, port: int, library: str, **extra):
 
 
 def gateway(bars, **kw) -> SimulatedGateway:
+    # The pauses are never timed: SessionThread(session, gw) makes the replay wait for the session at each
+    # (a nonzero bar_pause makes every bar boundary a pause).
     options = dict(speed=0, paused=True, wire_log=False, session_pause=0.05, bar_pause=0.04,
                    pacing_time_scale=0.01, warmup_sessions=1)
     options.update(kw)
@@ -55,10 +62,20 @@ def gateway(bars, **kw) -> SimulatedGateway:
 
 
 class SessionThread:
-    """``session.run`` in a thread; ``finish`` stops it and returns once it has ended."""
+    """``session.run`` in a thread; ``finish`` stops it and returns once it has ended.
 
-    def __init__(self, session: PaperSession):
+    With ``gw``, the gateway waits for the session at every bar boundary and session close until it has
+    acted on what it was sent (sim_follow.follow_session): a loaded machine makes the replay slower, never
+    lets it run ahead of the bot. ``window``: wait at bar boundaries only that many sim seconds before the
+    close (playbooks that act only near the close).
+    """
+
+    def __init__(self, session: PaperSession, gw: SimulatedGateway | None = None,
+                 window: float | None = CLOSE_WINDOW):
         self.session = session
+        self.gw = gw
+        self.window = window
+        self.released: threading.Event | None = None
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="paper-session", daemon=True)
 
@@ -70,10 +87,15 @@ class SessionThread:
 
     def start(self) -> "SessionThread":
         self.session.start()
+        if self.gw is not None:
+            self.released = follow_session(self.gw, self.session, self.window)
         self.thread.start()
         return self
 
     def finish(self) -> None:
+        if self.gw is not None:
+            self.released.set()
+            self.gw.set_pause_hook(None)
         self.session.stop("test over")
         self.thread.join(PATIENCE)
         assert not self.thread.is_alive(), "the session did not stop"

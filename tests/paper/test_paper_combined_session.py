@@ -32,7 +32,7 @@ def traded_session(library, tmp_path, bars, trades: int, account=None):
         if account is not None:
             account(gw.account)
         session = PaperSession(combined_config(tmp_path, gw.port, library), journal_dir=tmp_path / "logs")
-        runner = SessionThread(session).start()
+        runner = SessionThread(session, gw).start()
         try:
             replay_all(gw, session, bars)
             assert wait_for(lambda: len(session.runlog.trades) >= trades), f"{trades} trade(s) made"

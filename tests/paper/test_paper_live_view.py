@@ -46,7 +46,7 @@ def test_the_operator_sees_bars_orders_fills_and_notifications_as_they_happen(li
     with WebhookServer() as hook, gateway(bars) as gw:
         cfg = combined_config(tmp_path, gw.port, library, notify={"webhook": hook.url})
         session = PaperSession(cfg, journal_dir=tmp_path / "logs", folder=run, status_port=0)
-        runner = SessionThread(session).start()
+        runner = SessionThread(session, gw).start()
         try:
             page = f"http://127.0.0.1:{session.monitor.page.port}"
             assert session.monitor.page.server.server_address[0] == "127.0.0.1"
@@ -109,7 +109,7 @@ def test_a_restart_says_resuming_instead_of_the_original_signal(library, tmp_pat
         (tmp_path / "run1").mkdir()
         first = PaperSession(combined_config(tmp_path, gw.port, library), journal_dir=tmp_path / "logs",
                              folder=tmp_path / "run1")
-        runner = SessionThread(first).start()
+        runner = SessionThread(first, gw).start()
         try:
             assert wait_for(lambda: sum(gw.realtime_subscriptions().values(), []))
             gw.resume()
@@ -127,7 +127,7 @@ def test_a_restart_says_resuming_instead_of_the_original_signal(library, tmp_pat
         cfg.ib.backfill_bars = backfill
         (tmp_path / "run2").mkdir()
         second = PaperSession(cfg, journal_dir=tmp_path / "logs", folder=tmp_path / "run2")
-        runner = SessionThread(second).start()
+        runner = SessionThread(second, gw).start()
         try:
             assert wait_for(lambda: sum(gw.realtime_subscriptions().values(), []))
             gw.resume()

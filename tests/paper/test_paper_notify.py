@@ -77,7 +77,7 @@ def run_with_webhook(tmp_path, library, mode):
         notify = {"webhook": hook.url, "timeout": 30 if mode == "hang" else 2, "queue_size": 1}
         session = PaperSession(combined_config(tmp_path, gw.port, library, notify=notify),
                                journal_dir=tmp_path / "logs", folder=tmp_path)
-        runner = SessionThread(session).start()
+        runner = SessionThread(session, gw).start()
         try:
             replay_all(gw, session, bars)
             assert wait_for(lambda: len(session.runlog.trades) >= 2)

@@ -29,7 +29,7 @@ def test_the_status_page_shows_the_live_session_in_a_browser(tmp_path):
     with gateway(bars) as gw:
         session = PaperSession(combined_config(tmp_path, gw.port, "ib_async"), journal_dir=tmp_path / "logs",
                                folder=run, status_port=0)
-        runner = SessionThread(session).start()
+        runner = SessionThread(session, gw).start()
         try:
             url = f"http://127.0.0.1:{session.monitor.page.port}/"
             assert wait_for(lambda: sum(gw.realtime_subscriptions().values(), []))
