@@ -57,12 +57,12 @@ def random_case(rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
 def test_the_sorted_search_gives_the_reference_over_many_random_runs():
     rng = np.random.default_rng(13)
     marked = 0
-    for case in range(300):
+    for case in range(120):
         trades, orders = random_case(rng)
         fast, slow = with_stops_and_targets(trades, orders), reference(trades, orders)
         pd.testing.assert_frame_equal(fast, slow, obj=f"case {case}")
         marked += int(fast["stop"].notna().sum())
-    assert marked > 100   # the cases really carry stops
+    assert marked > 100   # the cases really carry stops (267 with this seed)
 
 
 def test_the_default_runs_trades_get_the_reference_marks(default_run):
