@@ -18,11 +18,11 @@ from runner.config_files import read_yaml
 from runner.config_messages import _did_you_mean, _line_of, describe_error, dotted, format_errors  # noqa: F401
 from runner.errors import ConfigError
 from runner.ib.ib_config import IBConfig, RiskLimits
-from runner.paper.notify import NotifyConfig
+from runner.paper.notify_config import NotifyConfig
 from runner.inputs import cut, plausible_date, safe_name, shown
 from strategies.params import PlainInputModel
-from strategies.registry import STRATEGIES
-from strategies.signals.filters import clean_filter_loc, filter_known_keys, raw_filter_legs, raw_filters_readable
+from strategies.registry import STRATEGIES, card_of
+from strategies.signals.filter_specs import clean_filter_loc, filter_known_keys, raw_filter_legs, raw_filters_readable
 
 
 class StrictModel(PlainInputModel):
@@ -184,7 +184,7 @@ class StrategyConfig(StrictModel):
 
     @model_validator(mode="after")
     def _check_playbook(self) -> "StrategyConfig":
-        playbook = STRATEGIES[self.name]
+        playbook = card_of(self.name)
         legs = raw_filter_legs(self.params.get("filters"), self.symbol)
         for index, key, leg in legs:
             if leg == self.symbol and leg not in self.feeds and not getattr(playbook, "filters_read_instrument", True):
@@ -206,7 +206,7 @@ class StrategyConfig(StrictModel):
         return self.label or self.name
 
     def typed_params(self):
-        return STRATEGIES[self.name].Params(**self.params)
+        return card_of(self.name).Params(**self.params)
 
 
 class OutputConfig(StrictModel):
@@ -321,7 +321,7 @@ def validate_config(raw: dict, source: str, node: yaml.Node | None = None,
         raise ConfigError(format_errors(exc.errors(), source, node, origins, model=RunConfig)) from None
     problems = []
     for i, strategy in enumerate(cfg.strategies):
-        params_model = STRATEGIES[strategy.name].Params
+        params_model = card_of(strategy.name).Params
         try:
             params_model(**strategy.params)
         except ValidationError as exc:

@@ -17,31 +17,15 @@ close (time exit), a stop ``stop_atr`` ATRs above, a target retracing
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
 
 import numpy as np
 
 from strategies.conditions import Condition, at_least
 from strategies.market_calendar import december_opex_session, nth_session_of_month, session_offset
-from strategies.params import DailyPlaybookParams, backtrader_params, param
+from strategies.params import backtrader_params
+from strategies.playbook_params import DecemberFadeParams
 from strategies.opex_fade import OpexRallyFade
 from strategies.rebalance import drifted_equity_weight
-
-
-class DecemberFadeParams(DailyPlaybookParams):
-    rally_pct: float = param(1.5, "close above the Dec OPEX close, percent", explore=(0.75, 3.0), gt=0, le=20)
-    target_equity_weight: float = param(0.6, "equity weight of the rebalanced mix", gt=0, lt=1)
-    drift_min_pct: float = param(2.5, "drifted equity weight above target, percentage points (needs a bonds feed)",
-                                 explore=(1.5, 4.0), ge=0, le=20)
-    ytd_min_pct: float = param(15.0, "year-to-date equity return without a bonds feed, percent",
-                               explore=(5.0, 25.0), ge=-50, le=200)
-    volume_ratio_min: float | None = param(None, "volume / 20-session median at least this; null = off",
-                                           explore=(1.0, 2.0), gt=0, le=10)
-    macro_events: list[dt.date] = param([], "dates of macro events; no entry if one falls in the rest of the window")
-    entry: Literal["next_open", "next_close"] = param("next_open", "entry order: next session's open or close (MOC)")
-    stop_atr: float = param(1.5, "stop distance in ATRs above the entry reference", explore=(1.0, 2.5), gt=0, le=10)
-    target_retrace_pct: float | None = param(50.0, "target: retracement of the rally toward the OPEX close, percent; "
-                                             "null = no target", explore=(50.0, 100.0), gt=0, le=150)
 
 
 def december_window(year: int) -> tuple[dt.date, dt.date, dt.date, dt.date]:

@@ -15,27 +15,12 @@ an optional trailing stop.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
 
 from strategies.conditions import Condition, at_most, waiting_on
 from strategies.market_calendar import december_opex_session, nth_session_of_month, session_offset
-from strategies.params import DailyPlaybookParams, backtrader_params, param
+from strategies.params import backtrader_params
+from strategies.playbook_params import JanuarySnapbackParams
 from strategies.playbook import LONG, Playbook
-
-
-class JanuarySnapbackParams(DailyPlaybookParams):
-    five_day_return_pct: float = param(-2.0, "trigger: 5-session return at most this, percent",
-                                       explore=(-4.0, -1.0), lt=0, ge=-30)
-    opex_return_pct: float = param(-3.0, "trigger: return since the Dec OPEX close at most this, percent",
-                                   explore=(-6.0, -2.0), lt=0, ge=-50)
-    entry: Literal["last_close", "next_open"] = param(
-        "last_close", "last_close: MOC at the last December close (decided on the previous close); "
-        "next_open: the first January open (decided on the last December close)")
-    hold_sessions: int = param(5, "time exit at the close of this January session", explore=(2, 10), ge=1, le=15)
-    stop_atr: float = param(2.0, "stop distance in ATRs below the entry reference", explore=(1.5, 3.0), gt=0, le=10)
-    target: Literal["retracement", "atr", "nearer", "none"] = param(
-        "retracement", "target: full retracement of the December decline, +target_atr ATRs, the nearer of both, or none")
-    target_atr: float = param(1.5, "target distance in ATRs when target is atr or nearer", gt=0, le=10)
 
 
 class JanuarySnapback(Playbook):

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from strategies.signals.filters import SignalFilter
+from strategies.signals.filter_specs import SignalFilter
 
 
 def _admitted(annotation) -> set[type]:

@@ -23,41 +23,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Literal
-
-from pydantic import field_validator
 
 from strategies.conditions import Condition, at_least
 from strategies.market_calendar import monthly_opex_session, nth_session_of_month, session_offset
-from strategies.params import DailyPlaybookParams, backtrader_params, param
+from strategies.params import backtrader_params
+from strategies.playbook_params import QuarterEndFadeParams
 from strategies.opex_fade import OpexRallyFade
 from strategies.signals.indicators import PeriodDrift, PeriodReturn
-
-QUARTER_END_MONTHS = (3, 6, 9, 12)
-
-
-class QuarterEndFadeParams(DailyPlaybookParams):
-    quarters: list[int] = param([3, 6, 9, 12], "quarter-end months to trade (3, 6, 9, 12)")
-    rally_pct: float = param(1.5, "close above the quarter-end month's OPEX close, percent",
-                             explore=(0.75, 3.0), gt=0, le=20)
-    target_equity_weight: float = param(0.6, "equity weight of the rebalanced mix", gt=0, lt=1)
-    drift_min_pct: float = param(1.0, "quarter-to-date drift of the equity weight above target, points "
-                                 "(needs a bonds feed)", explore=(0.5, 3.0), ge=-20, le=20)
-    qtd_min_pct: float = param(5.0, "quarter-to-date equity return without a bonds feed, percent",
-                               explore=(2.0, 10.0), ge=-50, le=100)
-    entry: Literal["next_open", "next_close"] = param("next_open", "entry order: next session's open or close (MOC)")
-    stop_atr: float = param(1.5, "stop distance in ATRs above the entry reference", explore=(1.0, 2.5), gt=0, le=10)
-    target_retrace_pct: float | None = param(50.0, "target: retracement of the rally toward the OPEX close, "
-                                             "percent; null = no target", explore=(50.0, 100.0), gt=0, le=150)
-
-    @field_validator("quarters")
-    @classmethod
-    def _quarter_ends(cls, months: list[int]) -> list[int]:
-        wrong = [m for m in months if m not in QUARTER_END_MONTHS]
-        if wrong or not months:
-            raise ValueError(f"expected quarter-end months from 3, 6, 9, 12 (got {months})")
-        return sorted(set(months))
-
 
 def quarter_end_month(day: dt.date) -> int:
     """The last month of ``day``'s quarter (3, 6, 9 or 12)."""

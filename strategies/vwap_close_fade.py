@@ -39,17 +39,16 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 import backtrader as bt
 import numpy as np
 import pandas as pd
-from pydantic import model_validator
 
 from strategies import market_calendar as cal
-from strategies.params import PlaybookParams, backtrader_params, param
+from strategies.params import backtrader_params
+from strategies.playbook_params import VwapCloseFadeParams
 from strategies.signals.filter_feeds import SignalFilters
-from strategies.signals.filters import SignalFilter
 from strategies.strategy_base import FlowbotStrategy
 from strategies.session_vwap import SessionVwap, SlotVolume, cumulative_by_minute
 
@@ -59,43 +58,6 @@ REFERENCE_MINUTES = 60     # the move is measured from this long before the clos
 ONE_MINUTE = 1.0 / 1440.0  # in backtrader date numbers (days)
 EPSILON = 0.5 / 86400.0    # half a second, against float noise in date numbers
 LINE_NAMES = ("vwap", "sigma", "ref_price", "slot_ratio")
-
-
-class VwapCloseFadeParams(PlaybookParams):
-    k: float = param(2.0, "trigger: |z| of the close against the session VWAP at least this", explore=(1.5, 3.0),
-                     gt=0, le=10)
-    min_move_pct: float = param(0.3, "trigger: the price moved at least this since 15:00 (an hour before the close), "
-                                "percent, in the direction being faded", explore=(0.2, 0.6), ge=0, le=10)
-    volume_ratio_min: float | None = param(None, "trigger: last 30 minutes' volume at least this times its 20-session "
-                                           "average at the same distance to the close; null = off",
-                                           explore=(1.0, 2.5), gt=0, le=20)
-    stop_z: float = param(3.0, "stop at this |z| (from the VWAP and σ at the decision)", explore=(2.5, 4.0), gt=0, le=20)
-    stop_pct: float = param(0.25, "stop this far adverse of the decision close, percent (the nearer stop wins)",
-                            explore=(0.15, 0.5), gt=0, le=10)
-    exit_at_vwap: bool = param(True, "also exit with a limit at the session VWAP (at the decision)")
-    risk_pct: float = param(0.25, "equity at risk per trade, percent (risk over the stop distance)",
-                            explore=(0.1, 0.5), gt=0, le=5)
-    max_position_pct: float = param(95.0, "cap on position value, percent of equity (room for fees and the "
-                                    "next open)", gt=0, le=400)
-    venue: Literal["NYSE", "NASDAQ"] = param("NYSE", "listing venue: sets the market-on-close cutoff")
-    month_end: bool = param(True, "eligible: the last month_end_sessions sessions of every month")
-    month_end_sessions: int = param(3, "sessions at the end of each month", ge=1, le=10)
-    year_turn: bool = param(True, "eligible: the last and first year_turn_sessions sessions of Dec / Jan")
-    year_turn_sessions: int = param(5, "sessions at the end of December and start of January", ge=1, le=15)
-    quarter_end: bool = param(True, "eligible: the last session of March, June, September, December")
-    quad_witching: bool = param(True, "eligible: the third Friday of March, June, September, December "
-                                "(the session before it when it is a holiday)")
-    every_day: bool = param(False, "eligible: every session (ignores the filters above; for studies)")
-    filters: list[SignalFilter] = param([], "extra entry conditions from strategies.signals (rotation, drift, "
-                                        "volume_spike) on daily feeds declared under feeds: (the instrument's "
-                                        "own daily bars too), as of the previous session's close")
-
-    @model_validator(mode="after")
-    def _stop_beyond_trigger(self) -> "VwapCloseFadeParams":
-        if self.stop_z <= self.k:
-            raise ValueError(f"stop_z ({self.stop_z:g}) must be above k ({self.k:g}): a trade is only entered "
-                             f"while |z| is between them")
-        return self
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ def register(commands, add_set) -> None:
 def run(args) -> int:
     from runner.commands.output import print_json, wants_json
     from runner.errors import ConfigError
-    from strategies.registry import STRATEGIES
+    from strategies.registry import STRATEGIES, card_of
 
     if args.config is not None:
         from runner.config import load_config
@@ -40,7 +40,7 @@ def run(args) -> int:
         close = difflib.get_close_matches(unknown[0], list(STRATEGIES), n=1)
         raise ConfigError(f"list: unknown playbook {unknown[0]!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
                           + f"; valid names: {', '.join(STRATEGIES)}" + _own_playbook_hint(unknown[0], args))
-    described = [describe_playbook(name, STRATEGIES[name]) for name in names]
+    described = [describe_playbook(name, card_of(name)) for name in names]
     if wants_json(args):
         print_json({"playbooks": described})
     else:
@@ -59,13 +59,16 @@ def _own_playbook_hint(name: str, args) -> str:
 
 
 def describe_playbook(name: str, cls) -> dict:
-    """Name, one line, kind, direction, and every parameter of a playbook class."""
-    from runner.user_playbooks import BUILTIN
-
+    """Name, one line, kind, direction, and every parameter of a playbook class (or a built-in's card)."""
     import sys
 
-    module = sys.modules.get(cls.__module__)
-    doc = getattr(module, "__doc__", None) or cls.__doc__ or ""
+    from runner.user_playbooks import BUILTIN
+    from strategies.registry import PlaybookCard
+
+    if isinstance(cls, PlaybookCard):
+        doc = cls.module_doc
+    else:
+        doc = getattr(sys.modules.get(cls.__module__), "__doc__", None) or cls.__doc__ or ""
     summary = next((line.strip() for line in doc.strip().splitlines() if line.strip()), "")
     minutes = getattr(cls, "bar_minutes", 0)
     direction = getattr(cls, "direction", None)

@@ -15,7 +15,7 @@ from runner.data.sample import load_sample
 from runner.data.bars import extra_feed_name
 from runner.errors import DataError
 from strategies import market_calendar
-from strategies.registry import STRATEGIES
+from strategies.registry import card_of
 
 
 def _file_kind(source: DataSource) -> str:
@@ -66,7 +66,7 @@ def load_run_bars(cfg: RunConfig) -> dict[str, pd.DataFrame]:
             raise DataError(f"symbol {strategy.symbol} is given two data sources: "
                             f"{described[strategy.symbol]} and {source_name}")
         where = {"cache_folder": cfg.data.cache_folder,
-                 "bar_size": "1 min" if getattr(STRATEGIES[strategy.name], "bar_minutes", 0) else "1 day"}
+                 "bar_size": "1 min" if getattr(card_of(strategy.name), "bar_minutes", 0) else "1 day"}
         if strategy.symbol not in bars:
             instrument = _check_bar_kind(load_source(strategy.data, **where), strategy)
             bars[strategy.symbol] = clip_window(instrument, cfg.start, cfg.end, source_name)
@@ -142,7 +142,7 @@ def _check_calendar_span(frame: pd.DataFrame, source_name: str) -> None:
 
 def _check_meaningful(frame: pd.DataFrame, strategy, source_name: str, cfg: RunConfig) -> None:
     """Refuse data on which the playbook cannot act at all, instead of a quiet run with 0 trades."""
-    playbook = STRATEGIES[strategy.name]
+    playbook = card_of(strategy.name)
     window = (f"between {cfg.start or 'the start'} and {cfg.end or 'the end'}"
               if cfg.start or cfg.end else "in the data")
     first = float(frame["open"].iloc[0])   # column by column: no 4-column copy of a 2-million-row table
@@ -173,7 +173,7 @@ def _check_bar_kind(frame: pd.DataFrame, strategy) -> pd.DataFrame:
     """Intraday playbooks get checked 1-minute bars; daily playbooks refuse intraday files."""
     source = strategy.data
     name = source.describe()
-    if getattr(STRATEGIES[strategy.name], "bar_minutes", 0):
+    if getattr(card_of(strategy.name), "bar_minutes", 0):
         kind = _file_kind(source)
         label = (lambda i: f"line {i + 2}") if kind == "csv" else (lambda i: f"row {i + 1}")
         return check_intraday(frame, name, label, outside_hours=source.outside_hours, who=strategy.name)

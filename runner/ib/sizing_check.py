@@ -13,13 +13,17 @@ data check is ``flowbot backtest``'s job.
 from __future__ import annotations
 
 import math
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from runner.config import RunConfig
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 def _typical_atr(bars: pd.DataFrame, period: int) -> float:
+    import pandas as pd   # here: a config without risk limits is checked without pandas
+
     recent = bars.tail(260)
     previous = recent["close"].shift(1)
     true_range = pd.concat([recent["high"] - recent["low"], (recent["high"] - previous).abs(),
@@ -28,12 +32,12 @@ def _typical_atr(bars: pd.DataFrame, period: int) -> float:
 
 
 def sizing_warnings(cfg: RunConfig) -> list[str]:
-    from runner.data.load import load_source
-    from runner.errors import FlowbotError
-
     limits = cfg.risk
     if limits.max_position_value is None and limits.max_daily_loss is None:
         return []
+    from runner.data.load import load_source   # the bars: pandas, only when there are limits to judge
+    from runner.errors import FlowbotError
+
     warnings = []
     for index, strategy in enumerate(cfg.strategies):
         if not strategy.enabled:

@@ -39,7 +39,7 @@ from runner.errors import ConfigError
 from runner.optimize.sweep_schema import (MAX_GRID, METRICS, Constraint, ObjectiveSpec, ParameterSpec,  # noqa: F401
                                           SearchSpec, SweepFile, WalkForwardSpec)
 from strategies.params import explore_range
-from strategies.registry import STRATEGIES
+from strategies.registry import STRATEGIES, card_of
 
 # -- the validated sweep -------------------------------------------------------
 
@@ -290,7 +290,7 @@ def run_config_problem(raw: dict) -> str | None:
         text = describe_error(error, loc, RunConfig)
         return f"{dotted(loc)}: {text}" if loc else text
     for i, strategy in enumerate(cfg.strategies):
-        params_model = STRATEGIES[strategy.name].Params
+        params_model = card_of(strategy.name).Params
         try:
             params_model(**strategy.params)
         except ValidationError as exc:
@@ -329,7 +329,7 @@ def _strategy_param(raw: dict, key: str) -> tuple[type | None, str | None]:
         entry = next((s for s in items if isinstance(s, dict) and parts[1] in (s.get("label"), s.get("name"))), None)
     if not isinstance(entry, dict) or entry.get("name") not in STRATEGIES:
         return None, None
-    return STRATEGIES[entry["name"]].Params, parts[3]
+    return card_of(entry["name"]).Params, parts[3]
 
 
 def _is_integer_field(raw: dict, key: str, where: str) -> bool:

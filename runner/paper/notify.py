@@ -21,40 +21,13 @@ import queue
 import threading
 import urllib.error
 import urllib.request
-from typing import Literal, get_args
 
 from loguru import logger
-from pydantic import ConfigDict, Field, HttpUrl, model_validator
 
-from strategies.params import PlainInputModel
+from runner.paper.notify_config import NotifyConfig
 
-Event = Literal["fill", "reject", "disconnect", "reconnect", "risk_stop", "stale_exit", "stop"]
-EVENTS: tuple[str, ...] = get_args(Event)
 #: Requests given up on (still hanging) at most; while this many hang, messages are dropped, not queued up.
 MAX_ABANDONED = 4
-
-
-class NotifyConfig(PlainInputModel):
-    """Where the paper session sends notifications; no webhook = none are sent."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    webhook: HttpUrl | None = Field(None, description="URL that receives a JSON POST per event (http or https).")
-    format: Literal["generic", "discord", "telegram"] = Field(
-        "generic", description="JSON body: generic ({event, text, content, run, time}), discord ({content}), "
-                               "telegram ({chat_id, text}).")
-    chat_id: str | None = Field(None, description="Telegram chat id (format: telegram only).")
-    events: list[Event] = Field(
-        default_factory=lambda: list(EVENTS),
-        description="Which events to send.")
-    timeout: float = Field(5.0, gt=0, le=60, description="Seconds to wait for the webhook per message.")
-    queue_size: int = Field(100, ge=1, le=10_000, description="Messages waiting to be sent at most; more are dropped.")
-
-    @model_validator(mode="after")
-    def _telegram_needs_chat(self) -> "NotifyConfig":
-        if self.format == "telegram" and not self.chat_id:
-            raise ValueError("format telegram needs chat_id (the chat the bot writes to)")
-        return self
 
 
 def message_body(cfg: NotifyConfig, kind: str, text: str, run: str, when: str) -> dict:

@@ -16,7 +16,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from runner.config import DataSource, StrictModel, apply_overrides, format_errors, read_yaml
 from runner.errors import ConfigError
-from strategies.signals.filters import SignalFilter, clean_filter_loc
+from strategies.signals.filter_specs import SignalFilter, clean_filter_loc
 
 
 class PressureConfig(StrictModel):
