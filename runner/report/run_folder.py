@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from runner.errors import UserInputError
 from runner.inputs import cut, safe_name
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 RUN_FILES = ("trades.csv", "orders.csv", "equity.csv", "metrics.json", "config.resolved.yaml", "report.html", "run.log",
              "status.json")   # status.json: a paper session's live view
@@ -115,6 +117,8 @@ def csv_text(frame: pd.DataFrame) -> str:
     """``frame.to_csv(index=False)``, the same text, with its time-zone-aware time columns written faster:
     pandas formats each such stamp in Python (0.2 s for an equity.csv of 10,000 rows); here the wall
     clock times are formatted by numpy and the few distinct UTC offsets once each."""
+    import pandas as pd   # here: the folder and text helpers serve commands that never write a table
+
     fast = {name: text for name in frame.columns
             if isinstance(frame[name].dtype, pd.DatetimeTZDtype) and (text := _aware_stamps(frame[name])) is not None}
     return (frame.assign(**fast) if fast else frame).to_csv(index=False)
@@ -124,6 +128,7 @@ def _aware_stamps(times: pd.Series):
     """``2024-03-08 16:00:00-05:00`` per stamp as pandas writes it, or None where it would write
     otherwise (missing times, fractions of a second: left to pandas)."""
     import numpy as np
+    import pandas as pd
 
     if times.empty:
         return None   # nothing to speed up (and numpy's string functions refuse an empty array)

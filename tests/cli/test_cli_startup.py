@@ -64,3 +64,17 @@ def test_commands_that_run_no_backtest_import_none_of_its_libraries(command):
              "assert code == 0, code\nassert out.getvalue().strip()")
     loaded = _modules_after(probe)
     assert sorted(m for m in BACKTEST_ONLY if m in loaded) == []
+
+
+def test_status_of_a_paper_run_imports_none_of_the_backtest_libraries(tmp_path):
+    folder = tmp_path / "logs" / "20261201-080000-paper-year-end-paper"
+    folder.mkdir(parents=True)
+    probe = ("import contextlib, io\nfrom pathlib import Path\nfrom runner.cli import main\n"
+             "from runner.paper.status_file import SessionStatus\n"
+             f"SessionStatus('year-end-paper', Path({str(folder)!r})).update(state='live', "
+             "positions={'IWM': {'size': 25.0, 'price': 150.5}})\n"
+             "out = io.StringIO()\n"
+             f"with contextlib.redirect_stdout(out):\n    code = main(['status', '--logs', {str(folder.parent)!r}])\n"
+             "assert code == 0, code\nassert 'IWM' in out.getvalue(), out.getvalue()")
+    loaded = _modules_after(probe)
+    assert sorted(m for m in BACKTEST_ONLY if m in loaded) == []
