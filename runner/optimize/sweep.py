@@ -122,7 +122,8 @@ def optimize(sweep_path: str | Path | None = None, *, workers: int | None = None
     years = sorted({int(y) for frame in bars.values() for y in frame.index.year})
     plan = Plan(sweep, years)
     remember_bars(plan.fingerprint, base_cfg, bars)   # forked workers start with the data loaded
-    folder = _run_folder(sweep, base_cfg, plan, out, resume)
+    checksums = data_checksums(base_cfg)   # of the files just read (and compared on --resume)
+    folder = _run_folder(sweep, base_cfg, plan, out, resume, checksums)
     from runner.log_setup import _patch, add_run_log
 
     logger.configure(patcher=_patch, extra={"context": ""})   # as the CLI does, for library callers too
@@ -154,7 +155,7 @@ def optimize(sweep_path: str | Path | None = None, *, workers: int | None = None
             logger.warning(f"interrupted: {len(results.rows)} of {total} runs are saved in {folder / RESULTS}; "
                            f"resume with: flowbot optimize -c {sweep.path} --resume {folder}")
             return result
-        finish(plan, results.rows, base_cfg, bars, folder, result, summary)
+        finish(plan, results.rows, base_cfg, bars, folder, result, summary, checksums)
         return result
     finally:
         results.close()
@@ -215,8 +216,8 @@ def _sweep_path(sweep_path, resume: Path | None) -> Path:
     return Path(sweep_path) if sweep_path is not None else Path(state["sweep"])
 
 
-def _run_folder(sweep: Sweep, base_cfg, plan: Plan, out: Path | None, resume: Path | None) -> Path:
-    checksums = data_checksums(base_cfg)
+def _run_folder(sweep: Sweep, base_cfg, plan: Plan, out: Path | None, resume: Path | None,
+                checksums: dict[str, str]) -> Path:
     if resume is not None:
         folder = Path(resume)
         state = read_state(folder)
@@ -334,7 +335,7 @@ def _rounded(value) -> str:
 # -- after the last run --------------------------------------------------------
 
 def finish(plan: Plan, rows: list[dict], base_cfg, bars, folder: Path, result: OptimizeResult,
-           summary: bool = True) -> None:
+           summary: bool = True, checksums: dict[str, str] | None = None) -> None:
     """best.yaml, walk-forward, report.html, and the terminal summary."""
     from runner.optimize.report import write_report
     from runner.optimize.trust import winner_trust
@@ -352,7 +353,7 @@ def finish(plan: Plan, rows: list[dict], base_cfg, bars, folder: Path, result: O
     if plan.folds:
         result.walk_forward = walk_forward(plan, rows, bars)
     result.trust = winner_trust(base_cfg, rows, best, result.walk_forward, bars)
-    result.provenance = reproducibility(base_cfg, bars, "fast")
+    result.provenance = reproducibility(base_cfg, bars, "fast", known=checksums)
     result.provenance["sweep_sha256"] = hashlib.sha256(Path(plan.sweep.path).read_bytes()).hexdigest()
     if best is not None:
         write_text(folder / "best.yaml", best_yaml(plan, best, result.trust))

@@ -7,9 +7,9 @@ finished rows would not match the new runs.
 """
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
+from runner.data.checksum import file_sha256
 from runner.errors import UserInputError
 from runner.inputs import cut
 
@@ -47,7 +47,7 @@ def data_checksums(cfg) -> dict[str, str]:
         for source in (strategy.data, *strategy.feeds.values()):
             path = _file_of(source, cfg, strategy)
             if path is not None and path.is_file():
-                files[str(path)] = _sha256(path)
+                files[str(path)] = file_sha256(path)
     return files
 
 
@@ -78,11 +78,3 @@ def _file_of(source, cfg, strategy) -> Path | None:
         except ValueError:
             return None
     return None   # an embedded sample: part of the installed version
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

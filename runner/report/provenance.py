@@ -24,6 +24,7 @@ import pandas as pd
 
 from runner.config import DataSource, RunConfig, resolved_yaml
 from runner.data.bars import extra_feed_name
+from runner.data.checksum import file_sha256
 
 SYNTHETIC, PROXY, REAL, USER_FILE, IB_CACHE = "SYNTHETIC", "PROXY", "REAL", "USER_FILE", "IB_CACHE"
 _SAMPLE_FILES = {"sp500": ["sp500_daily.csv.gz"], "nasdaq": ["nasdaq_daily.csv.gz"],
@@ -53,9 +54,13 @@ def is_synthetic(label: str) -> bool:
     return SYNTHETIC in label
 
 
-def reproducibility(cfg: RunConfig, bars: dict[str, pd.DataFrame], engine: str) -> dict:
+def reproducibility(cfg: RunConfig, bars: dict[str, pd.DataFrame], engine: str,
+                    known: dict[str, str] | None = None) -> dict:
     """flowbot's version, the git commit (if the code runs from a git checkout), the command line,
-    the resolved config's SHA-256, and per data source its file's SHA-256 and the bars' checksum."""
+    the resolved config's SHA-256, and per data source its file's SHA-256 and the bars' checksum.
+
+    ``known``: file path -> SHA-256 already computed for these bars (a sweep's, when it loaded them), so
+    that a file is not read a second time."""
     config_text = resolved_yaml(cfg)
     return {
         "flowbot_version": _version(),
@@ -63,12 +68,13 @@ def reproducibility(cfg: RunConfig, bars: dict[str, pd.DataFrame], engine: str) 
         "command_line": shlex.join(sys.argv),
         "config_sha256": hashlib.sha256(config_text.encode()).hexdigest(),
         "engine": engine,
-        "data_files": data_files(cfg, bars),
+        "data_files": data_files(cfg, bars, known),
     }
 
 
-def data_files(cfg: RunConfig, bars: dict[str, pd.DataFrame]) -> list[dict]:
+def data_files(cfg: RunConfig, bars: dict[str, pd.DataFrame], known: dict[str, str] | None = None) -> list[dict]:
     rows = []
+    checksums: dict[str, str | None] = dict(known or {})   # a file several playbooks read is read once
     for strategy in cfg.active_strategies():
         sources = [("instrument", strategy.symbol, strategy.data),
                    *((role, extra_feed_name(strategy.symbol, role), src) for role, src in strategy.feeds.items())]
@@ -77,7 +83,7 @@ def data_files(cfg: RunConfig, bars: dict[str, pd.DataFrame]) -> list[dict]:
             rows.append({
                 "playbook": strategy.display_name, "role": role, "source": source.describe(),
                 "label": source_label(source),
-                "files": [{"path": str(p), "sha256": _file_sha256(p)} for p in _files_of(source, cfg)],
+                "files": [{"path": str(p), "sha256": _file_sha256(p, checksums)} for p in _files_of(source, cfg)],
                 "bars": 0 if frame is None else int(len(frame)),
                 "bars_sha256": None if frame is None else _bars_sha256(frame),
             })
@@ -96,15 +102,13 @@ def _files_of(source: DataSource, cfg: RunConfig) -> list[Path]:
     return []
 
 
-def _file_sha256(path: Path) -> str | None:
-    try:
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-        return digest.hexdigest()
-    except OSError:
-        return None
+def _file_sha256(path: Path, checksums: dict[str, str | None]) -> str | None:
+    if str(path) not in checksums:
+        try:
+            checksums[str(path)] = file_sha256(path)
+        except OSError:
+            checksums[str(path)] = None
+    return checksums[str(path)]
 
 
 def _bars_sha256(frame: pd.DataFrame) -> str:

@@ -107,6 +107,34 @@ def finished(sweep_dir, capsys, monkeypatch):
     return sweep_dir / "run"
 
 
+def test_a_sweep_reads_each_data_file_once_for_its_checksum(sweep_dir, capsys, monkeypatch):
+    import hashlib
+    import json
+
+    from runner.data import checksum
+    from runner.optimize import sweep_state
+    from runner.report import provenance
+
+    read = []
+
+    def counted(path):
+        read.append(Path(path).name)
+        return checksum.file_sha256(path)
+
+    monkeypatch.setattr(sweep_state, "file_sha256", counted)
+    monkeypatch.setattr(provenance, "file_sha256", counted)
+    write_sweep(sweep_dir)
+    code, _, err, _ = run_cli(["optimize", "-c", "s.yaml", "--no-progress", "--workers", "1", "--out", "run"],
+                              sweep_dir, capsys, monkeypatch)
+    assert code == 0, err
+    assert read.count("spx.csv") == 1, read   # at the start (optimize.json); the report's record reuses it
+    sha = hashlib.sha256((sweep_dir / "spx.csv").read_bytes()).hexdigest()
+    state = json.loads((sweep_dir / "run" / "optimize.json").read_text())
+    assert list(state["data"].values()) == [sha]
+    record = json.loads((sweep_dir / "run" / "summary.json").read_text())["provenance"]
+    assert [f["sha256"] for source in record["data_files"] for f in source["files"]] == [sha]
+
+
 @pytest.mark.parametrize("change", ["one price", "a row more", "file gone"])
 def test_resume_refuses_changed_data_files(change, finished, sweep_dir, capsys, monkeypatch):
     data = sweep_dir / "spx.csv"
