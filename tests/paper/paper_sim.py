@@ -104,10 +104,16 @@ class SessionThread:
             raise self.error
 
 
+def wait_until_live(gw, session: PaperSession) -> None:
+    """Every feed of the session has done its backfill and streams (a feed sharing a symbol's stream with
+    another would otherwise still be backfilling when the replay starts, and take the bars from history)."""
+    assert wait_for(lambda: len(session.store.feeds) == len(session.feeds)
+                    and sum(gw.realtime_subscriptions().values(), [])), "subscribed before the replay starts"
+
+
 def replay_all(gw, session: PaperSession, bars) -> None:
     """Resume the paused gateway and wait until every feed has delivered the last bar."""
-    streams = lambda: sum(gw.realtime_subscriptions().values(), [])  # noqa: E731
-    assert wait_for(lambda: streams()), "subscribed before the replay starts"
+    wait_until_live(gw, session)
     gw.resume()
     assert gw.wait_until_done(PATIENCE * 2)
     last_day, last_minute = bars.index[-1].date(), bars.index[-1]

@@ -16,7 +16,7 @@ from loguru import logger
 from runner.paper.session import PaperSession
 from runner.paper.status_file import read_status
 
-from paper_sim import SessionThread, combined_config, gateway, minute_bars, replay_all, wait_for
+from paper_sim import SessionThread, combined_config, gateway, minute_bars, replay_all, wait_for, wait_until_live
 from webhook_server import WebhookServer
 
 
@@ -50,8 +50,7 @@ def test_the_operator_sees_bars_orders_fills_and_notifications_as_they_happen(li
         try:
             page = f"http://127.0.0.1:{session.monitor.page.port}"
             assert session.monitor.page.server.server_address[0] == "127.0.0.1"
-            streams = lambda: sum(gw.realtime_subscriptions().values(), [])  # noqa: E731
-            assert wait_for(lambda: streams())
+            wait_until_live(gw, session)
             gw.resume()
             # Mid-session, with the process still trading: a fill is on disk and on the page.
             assert wait_for(lambda: read_status(run)["fills"]), "status.json shows the first fill"
@@ -111,7 +110,7 @@ def test_a_restart_says_resuming_instead_of_the_original_signal(library, tmp_pat
                              folder=tmp_path / "run1")
         runner = SessionThread(first, gw).start()
         try:
-            assert wait_for(lambda: sum(gw.realtime_subscriptions().values(), []))
+            wait_until_live(gw, first)
             gw.resume()
             # The entry filled and its exits are working: stop there, as a crash or Ctrl-C would.
             assert wait_for(lambda: read_status(tmp_path / "run1")["fills"]
@@ -129,7 +128,7 @@ def test_a_restart_says_resuming_instead_of_the_original_signal(library, tmp_pat
         second = PaperSession(cfg, journal_dir=tmp_path / "logs", folder=tmp_path / "run2")
         runner = SessionThread(second, gw).start()
         try:
-            assert wait_for(lambda: sum(gw.realtime_subscriptions().values(), []))
+            wait_until_live(gw, second)
             gw.resume()
             assert wait_for(lambda: any(line.startswith("INFO resuming: ") for line in log_lines))
         finally:

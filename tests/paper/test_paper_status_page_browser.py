@@ -11,7 +11,7 @@ import pytest
 from runner.paper.session import PaperSession
 from runner.paper.status_file import read_status
 
-from paper_sim import SessionThread, combined_config, gateway, minute_bars, wait_for
+from paper_sim import SessionThread, combined_config, gateway, minute_bars, wait_for, wait_until_live
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -32,7 +32,7 @@ def test_the_status_page_shows_the_live_session_in_a_browser(tmp_path):
         runner = SessionThread(session, gw).start()
         try:
             url = f"http://127.0.0.1:{session.monitor.page.port}/"
-            assert wait_for(lambda: sum(gw.realtime_subscriptions().values(), []))
+            wait_until_live(gw, session)
             gw.resume()
             # The entry has filled and its exits are working: the moment an operator checks the page.
             assert wait_for(lambda: read_status(run)["fills"] and read_status(run)["working_orders"])
