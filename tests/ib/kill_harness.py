@@ -159,10 +159,15 @@ def protected(gw) -> bool:
     return True
 
 
-def next_session_morning(gw) -> pd.Timestamp:
+#: How many sessions after the kill's day a restart comes, by the plan's word for it. "two days later": the
+#: whole session in between passes with no run connected, so what filled then is in no report at the restart.
+RESTART_SESSIONS = {"same day": 0, "next day": 1, "two days later": 2}
+
+
+def next_session_morning(gw, sessions: int = 1) -> pd.Timestamp:
     days = sorted({pd.Timestamp(d).date() for s in gw.series.values() for d in s.frame["session"]})
     today = gw.clock.date()
-    following = next(d for d in days if d > today)
+    following = [d for d in days if d > today][sessions - 1]
     return pd.Timestamp(f"{following} 10:00", tz="America/New_York")
 
 
@@ -196,7 +201,7 @@ def run_kills(scenario: str, plan: list[tuple], tmp_path: Path, library_of_run: 
               on_live: Callable[[int, SimulatedGateway, Path], None] | None = None):
     """Run ``scenario`` with a kill at each point of ``plan``, a restart after each, then to the end of the data.
 
-    ``plan``: (phase, n-th message of it, "same day" | "next day"[, symbol]) per kill;
+    ``plan``: (phase, n-th message of it, "same day" | "next day" | "two days later"[, symbol]) per kill;
     ``library_of_run(k)``: the client library of run k (run 0 is the first start). Returns the kills (event
     killed at, library, same day | next day), and the bot's orders, fills and the positions at the end.
     ``liquidity``: shares per symbol that trade until ``on_live`` lifts it (``SimulatedGateway.limit_liquidity``);
@@ -242,7 +247,8 @@ def run_kills(scenario: str, plan: list[tuple], tmp_path: Path, library_of_run: 
                 switch.release()
                 assert wait_for(lambda: CLIENT_ID not in gw.connected_clients())
                 # A restart takes a while: the gateway's clock has moved on when the bot is back.
-                gw.advance_to(next_session_morning(gw) if when == "next day" else gw.clock + pd.Timedelta(minutes=2),
+                sessions = RESTART_SESSIONS[when]
+                gw.advance_to(next_session_morning(gw, sessions) if sessions else gw.clock + pd.Timedelta(minutes=2),
                               timeout=PATIENCE)
                 kills.append((switch.at, library, when))
             gw.resume()

@@ -1,0 +1,67 @@
+"""An entry that fills at the gateway while no run is connected, the bot back only on a later trading day.
+
+The quarter-end fade's IWM entry (a next-open MKT SELL of 6, its stop and target attached) is sent and journaled
+on the 2011-12-23 close; `flowbot paper` is killed (SIGKILL) once the gateway holds the whole bracket, before any
+execution reaches it. The entry fills at the 12-27 open with no client connected (the gateway keeps a client's
+orders working after it disconnects, as IB does) and the bot is restarted on 12-28, when the gateway's
+executions and completed orders (today's only) no longer show that fill: only the account's position (-6 IWM)
+does. Behaviour defined (runner/ib/broker_adopt.py ``_infer_fills_while_away``): the restart journals the fill
+(``inferred:<orderRef>``), takes the 6 as the position, and follows the entry's stop and target still working at
+the gateway; then the window runs to its end: flat, no orderRef sent twice, journal and gateway agree.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from kill_harness import bot_orders, check_final_state, journal_rows, run_kills
+from harness import wait_for
+
+ENTRY = "flowbot:qe_iwm:IWM:20111223T235959:1"
+STOP, TARGET = ENTRY[:-1] + "2", ENTRY[:-1] + "3"
+SHARES = 6
+
+
+def _working_exits(gw) -> dict[str, tuple]:
+    return {o.order_ref: (o.order_type, o.action, o.quantity - o.filled) for o in bot_orders(gw)
+            if o.symbol == "IWM" and o.status in ("PreSubmitted", "Submitted")}
+
+
+def test_an_entry_filled_while_no_run_was_connected_is_journaled_and_its_exits_work_after_a_later_day_restart(
+        library, tmp_path):
+    journal = tmp_path / "journal.sqlite"
+    seen = {}
+
+    def on_live(k, gw, run_folder):
+        if k != 1:
+            return
+        seen["day"] = gw.clock.date().isoformat()
+        # Filled yesterday: the gateway's reports of today (executions, completed orders) do not show it.
+        seen["entry at the gateway"] = [(o.status, o.filled) for o in bot_orders(gw) if o.order_ref == ENTRY]
+        seen["position"] = gw.positions()["IWM"].quantity
+        seen["fills"] = journal_rows(journal, "SELECT exec_id, side, shares FROM fills WHERE order_ref = "
+                                              f"'{ENTRY}'")
+        seen["status"] = journal_rows(journal, f"SELECT status FROM orders WHERE order_ref = '{ENTRY}'")
+        assert wait_for(lambda: _working_exits(gw) == {STOP: ("STP", "BUY", SHARES), TARGET: ("LMT", "BUY", SHARES)}), \
+            _working_exits(gw)
+        seen["log"] = (run_folder / "run.log").read_text()
+
+    plan = [("exit", 2, "two days later", "IWM")]
+    kills, orders, fills, positions = run_kills("quarter_end_2011", plan, tmp_path, lambda k: library,
+                                                on_live=on_live)
+    # Killed on the gateway's status of the bracket's last member (the target, held until the entry fills).
+    assert [at for at, _, _ in kills] == [f"exit: status of LMT BUY {TARGET}"]
+    iwm = [f for f in fills if f.symbol == "IWM" and f.order_ref == ENTRY]
+    assert [(f.side, f.shares) for f in iwm] == [("SLD", SHARES)]
+    assert _new_york_day(iwm[0].time) < seen["day"] == "2011-12-28", (iwm[0].time, seen["day"])
+    assert seen["entry at the gateway"] == [("Filled", SHARES)] and seen["position"] == -SHARES
+    assert seen["fills"] == [(f"inferred:{ENTRY}", "SLD", SHARES)], seen["fills"]
+    assert seen["status"] == [("Filled",)]
+    assert "filled while no run was connected" in seen["log"]
+    check_final_state("quarter_end_2011", journal, orders, fills, positions, kills)
+    # The exits the killed run sent are the ones that worked after the restart: none sent again, none missing.
+    refs = [o.order_ref for o in orders if o.order_ref.startswith(ENTRY[:-1])]
+    assert sorted(refs) == [ENTRY, STOP, TARGET], refs
+
+
+def _new_york_day(epoch: float) -> str:
+    return pd.Timestamp(epoch, unit="s", tz="UTC").tz_convert("America/New_York").date().isoformat()
