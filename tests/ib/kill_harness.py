@@ -84,12 +84,14 @@ class KillSwitch:
         self.released = threading.Event()
         self.at: str | None = None
         self.symbol: str | None = None
+        self.order_type: str | None = None
 
-    def arm(self, phase: str, n: int, symbol: str | None = None) -> None:
-        """Stop on the ``n``-th message of ``phase`` (of orders of ``symbol`` only, if given)."""
+    def arm(self, phase: str, n: int, symbol: str | None = None, order_type: str | None = None) -> None:
+        """Stop on the ``n``-th message of ``phase`` (of orders of ``symbol``, of ``order_type``, if given)."""
         self.hit.clear()
         self.released.clear()
         self.phase, self.countdown, self.closes, self.symbol = phase, n, 0, symbol
+        self.order_type = order_type
 
     def phase_of(self, kind: str, order) -> str:
         if order is None:
@@ -104,7 +106,8 @@ class KillSwitch:
         if client_id != CLIENT_ID or self.countdown is None:
             return
         phase = self.phase_of(kind, order)
-        mine = self.symbol is None or (order is not None and order.symbol == self.symbol)
+        mine = ((self.symbol is None or (order is not None and order.symbol == self.symbol))
+                and (self.order_type is None or (order is not None and order.ticket.order_type == self.order_type)))
         if (phase == self.phase or self.phase == "any") and mine:
             self.countdown -= 1
             if self.countdown > 0:
@@ -201,7 +204,8 @@ def run_kills(scenario: str, plan: list[tuple], tmp_path: Path, library_of_run: 
               on_live: Callable[[int, SimulatedGateway, Path], None] | None = None):
     """Run ``scenario`` with a kill at each point of ``plan``, a restart after each, then to the end of the data.
 
-    ``plan``: (phase, n-th message of it, "same day" | "next day" | "two days later"[, symbol]) per kill;
+    ``plan``: (phase, n-th message of it, "same day" | "next day" | "two days later"[, symbol[, order type]])
+    per kill;
     ``library_of_run(k)``: the client library of run k (run 0 is the first start). Returns the kills (event
     killed at, library, same day | next day), and the bot's orders, fills and the positions at the end.
     ``liquidity``: shares per symbol that trade until ``on_live`` lifts it (``SimulatedGateway.limit_liquidity``);

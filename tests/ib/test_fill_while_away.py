@@ -65,3 +65,36 @@ def test_an_entry_filled_while_no_run_was_connected_is_journaled_and_its_exits_w
 
 def _new_york_day(epoch: float) -> str:
     return pd.Timestamp(epoch, unit="s", tz="UTC").tz_convert("America/New_York").date().isoformat()
+
+
+TIME_EXIT = "flowbot:qe_iwm:IWM:20111229T235959:1"
+
+
+def test_an_exit_filled_while_no_run_was_connected_is_journaled_and_the_restart_is_flat(library, tmp_path):
+    """The IWM short's time exit (a MOC BUY of 6 for the 12-30 close, in one OCA group with the stop and the
+    target) is sent and journaled on 12-29; the bot is killed on the gateway's first status of it, the exit
+    fills at the 12-30 close with no client connected (the gateway cancels the stop and target by the OCA
+    group) and the bot is back on 2012-01-03, when no report of the gateway shows any of it: the account is
+    flat in IWM while the journal's fills say short 6. The restart journals the time exit as filled
+    (``inferred:``), holds nothing, sends nothing for IWM again."""
+    journal = tmp_path / "journal.sqlite"
+    seen = {}
+
+    def on_live(k, gw, run_folder):
+        if k == 1:
+            seen["day"] = gw.clock.date().isoformat()
+            seen["fills"] = journal_rows(journal, "SELECT exec_id, side, shares FROM fills WHERE order_ref = "
+                                                  f"'{TIME_EXIT}'")
+            seen["working"] = _working_exits(gw)
+
+    plan = [("exit", 1, "two days later", "IWM", "MOC")]
+    kills, orders, fills, positions = run_kills("quarter_end_2011", plan, tmp_path, lambda k: library,
+                                                on_live=on_live)
+    assert [at for at, _, _ in kills] == [f"exit: status of MOC BUY {TIME_EXIT}"]
+    [closing] = [f for f in fills if f.order_ref == TIME_EXIT]
+    assert (closing.side, closing.shares) == ("BOT", SHARES) and _new_york_day(closing.time) == "2011-12-30"
+    assert seen["day"] == "2012-01-03"
+    assert seen["fills"] == [(f"inferred:{TIME_EXIT}", "BOT", SHARES)], seen["fills"]
+    assert seen["working"] == {}, seen["working"]
+    check_final_state("quarter_end_2011", journal, orders, fills, positions, kills)
+    assert [o.order_ref for o in orders if o.symbol == "IWM" and o.filled] == [ENTRY, TIME_EXIT]
