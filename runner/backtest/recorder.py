@@ -27,6 +27,9 @@ _EXECTYPE_NAMES = {bt.Order.Market: "market", bt.Order.Close: "market_on_close",
                    bt.Order.Stop: "stop", bt.Order.StopLimit: "stop_limit", bt.Order.StopTrail: "trailing_stop",
                    bt.Order.StopTrailLimit: "trailing_stop_limit"}
 
+#: Final statuses reached without a fill on that event: their orders.csv row carries the order's whole filled size.
+_ENDED_UNFILLED = frozenset({bt.Order.Canceled, bt.Order.Expired, bt.Order.Margin, bt.Order.Rejected})
+
 
 @dataclass
 class _OpenTrade:
@@ -207,6 +210,12 @@ class RunRecorder(bt.Analyzer):
                 commission += bit.comm
                 self.runlog.add_fill(self.name, data._name, when, fill_size, bit.price, bit.comm, reason,
                                      order.info.get("filters") or "")
+        # A fill's row: the shares of this event (None if none). A row ending the order without a fill
+        # (cancelled, expired, refused) says how much of it filled in all: 0, or what a part-filled entry
+        # filled before its rest ended.
+        size_of_row = filled_size or None
+        if not filled and not modified and order.status in _ENDED_UNFILLED:
+            size_of_row = abs(order.executed.size)
         self.runlog.orders.append({
             "time": when.isoformat(), "strategy": self.name, "symbol": data._name, "order_id": order.ref,
             "side": "buy" if order.isbuy() else "sell", "type": _EXECTYPE_NAMES.get(order.exectype, str(order.exectype)),
@@ -214,7 +223,7 @@ class RunRecorder(bt.Analyzer):
             "limit_price": order.created.price if order.exectype == bt.Order.Limit else
             (order.created.pricelimit if order.exectype == bt.Order.StopLimit else None),
             "stop_price": order.created.price if order.exectype in (bt.Order.Stop, bt.Order.StopLimit) else None,
-            "status": "Modified" if modified else order.getstatusname(), "filled_size": filled_size or None, "fill_price": fill_price,
+            "status": "Modified" if modified else order.getstatusname(), "filled_size": size_of_row, "fill_price": fill_price,
             "commission": round(commission, 4) if filled else None, "reason": reason,
         })
 
