@@ -265,6 +265,14 @@ class SimulatedGateway:
                 self.exchange.liquidity[symbol] = float(shares)
         self._call(apply)
 
+    def cancel_order(self, order_ref: str) -> None:
+        """Cancel a client's working order at the gateway, as a trader does in TWS: the client hears it
+        Cancelled (202), with what it filled; attached orders follow the exchange's rules."""
+        def apply():
+            [order] = [o for o in self.exchange.orders.values() if o.ticket.order_ref == order_ref and not o.is_done]
+            self.exchange.cancel(order.client_id, order.order_id)
+        self._call(apply)
+
     def pace_next_historical(self, n: int = 1, code: int = 162) -> None:
         self._call(lambda: self.faults.pacing_codes.extend([code] * n))
 
