@@ -20,7 +20,7 @@ from runner.data.intraday_sample import synthetic_minute_bars
 from runner.paper.session import PaperSession
 from runner.sim import SimulatedGateway
 
-from harness import PATIENCE, REPLAY_PATIENCE, wait_for
+from harness import PATIENCE, REPLAY_PATIENCE, follow_session, wait_for
 
 SESSION_BARS = 390
 
@@ -44,16 +44,35 @@ def vwap_config(tmp_path: Path, port: int, library: str, backfill_bars: int, wit
     return validate_config(raw, "vwap-restart")
 
 
-def start(cfg, tmp_path: Path, name: str) -> tuple[PaperSession, threading.Thread]:
+class Run:
+    """A started session, its thread, and the gateway waiting for it (never a timed pause: under load a
+    lagging bot would send the entry a few bars late, at another price, and its stop could fill before
+    the restart)."""
+
+    def __init__(self, gw, session: PaperSession, worker: threading.Thread):
+        self.gw, self.session, self.worker = gw, session, worker
+        self.released = follow_session(gw, session, window=45 * 60)   # the playbook acts from 15:30
+
+
+def start(gw, cfg, tmp_path: Path, name: str) -> Run:
     (tmp_path / name).mkdir()
     session = PaperSession(cfg, journal_dir=tmp_path / "logs", folder=tmp_path / name)
     session.start()
-    worker = threading.Thread(target=session.run, daemon=True)
-    worker.start()
-    return session, worker
+    run = Run(gw, session, threading.Thread(target=session.run, daemon=True))
+    run.worker.start()
+    return run
 
 
-def stop(session: PaperSession, worker: threading.Thread) -> pd.DataFrame:
+def live(run: Run) -> bool:
+    """Every feed has done its backfill and streams."""
+    return len(run.session.store.feeds) == len(run.session.feeds) and all(
+        not f.backfilling for f in run.session.feeds.values())
+
+
+def stop(run: Run) -> pd.DataFrame:
+    run.released.set()
+    run.gw.set_pause_hook(None)
+    session, worker = run.session, run.worker
     session.stop("test over")
     worker.join(PATIENCE)
     assert not worker.is_alive()
@@ -71,8 +90,8 @@ def test_a_restart_mid_session_follows_the_position_and_sends_no_overnight_flatt
                                  eligible=lambda day: True, push_share_eligible=1.0)
     with SimulatedGateway(bars={"SPY": bars}, speed=0, paused=True, wire_log=False, session_pause=0.05,
                           bar_pause=0.03, pacing_time_scale=0.01) as gw:
-        first, worker = start(vwap_config(tmp_path, gw.port, library, 0, with_daily), tmp_path, "first")
-        assert wait_for(lambda: sum(gw.realtime_subscriptions().values(), []) and set(sum(gw.realtime_subscriptions().values(), [])) == {"SPY"})
+        first = start(gw, vwap_config(tmp_path, gw.port, library, 0, with_daily), tmp_path, "first")
+        assert wait_for(lambda: live(first) and set(sum(gw.realtime_subscriptions().values(), [])) == {"SPY"})
         filled = threading.Event()
 
         def pause_at_the_entry_fill(kind: str, client_id: int, order) -> None:   # on the gateway's loop
@@ -86,20 +105,19 @@ def test_a_restart_mid_session_follows_the_position_and_sends_no_overnight_flatt
         gw.set_order_event_tap(None)
         assert filled.is_set() and gw.positions(), "the entry filled before the replay ended"
         held = gw.positions()["SPY"].quantity
-        stop(first, worker)
+        stop(first)
         sent_before = {o.order_ref for o in gw.orders()}
         working_before = {o.order_ref for o in gw.orders() if o.status in ("PreSubmitted", "Submitted")}
         assert len(working_before) >= 2, "stop and market-on-close work at the gateway"
         gw.advance_to(gw.clock + pd.Timedelta(minutes=3))   # the restart takes a while
 
-        second, worker = start(vwap_config(tmp_path, gw.port, library, SESSION_BARS, with_daily), tmp_path,
-                               "second")
-        assert wait_for(lambda: second.store.feeds and all(not f.backfilling for f in second.feeds.values()))
+        second = start(gw, vwap_config(tmp_path, gw.port, library, SESSION_BARS, with_daily), tmp_path, "second")
+        assert wait_for(lambda: live(second))
         assert gw.positions()["SPY"].quantity == held, "nothing flattened at the restart"
         gw.resume()
         assert gw.wait_until_done(REPLAY_PATIENCE)
         assert wait_for(lambda: not gw.positions()), "the market-on-close (or an exit) closes it"
-        orders = stop(second, worker)
+        orders = stop(second)
         at_gateway = gw.orders()
     refs = [o.order_ref for o in at_gateway]
     assert len(refs) == len(set(refs)), refs
