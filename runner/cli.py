@@ -151,8 +151,10 @@ def _backtest(args) -> int:
     from runner.commands.output import console_level
     from runner.config_files import find_config
     from runner.log_setup import configure_console
+    from runner.report.run_folder import check_out_folder
 
     started = time.perf_counter()
+    check_out_folder(args.out)   # before the config, the data and the figure process: a taken --out is refused at once
     path = find_config(args.config, "backtest.yaml")
     cfg = select_for_backtest(path, args.overrides, args.strategy, args.data, args.start, args.end)
     apply_data_format(cfg, args.date_format, args.delimiter, args.columns)

@@ -21,18 +21,27 @@ RUN_FILES = ("trades.csv", "orders.csv", "equity.csv", "metrics.json", "config.r
              "status.json")   # status.json: a paper session's live view
 
 
+def check_out_folder(out: Path | None) -> None:
+    """Refuse an ``--out`` that exists as a file or holds anything (checked again when the folder is made;
+    a command checks it first too, before it loads data or starts work)."""
+    if out is None:
+        return
+    folder = Path(out)
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise UserInputError(f"--out {cut(str(folder))}: exists and is not a folder")
+        if folder.is_dir() and any(folder.iterdir()):
+            raise UserInputError(f"--out {cut(str(folder))}: the folder is not empty; choose a new folder so that "
+                                 f"no earlier results are overwritten")
+    except OSError as exc:
+        raise UserInputError(f"--out {cut(str(folder))}: cannot use it ({exc.strerror or exc})") from None
+
+
 def create_run_folder(base: Path, mode: str, name: str, out: Path | None = None) -> Path:
     """A fresh, writable folder for a run. ``out`` must be new or empty; ``name`` stays one path component."""
     if out is not None:
         folder = Path(out)
-        try:
-            if folder.exists() and not folder.is_dir():
-                raise UserInputError(f"--out {cut(str(folder))}: exists and is not a folder")
-            if folder.is_dir() and any(folder.iterdir()):
-                raise UserInputError(f"--out {cut(str(folder))}: the folder is not empty; choose a new folder so that "
-                                     f"no earlier results are overwritten")
-        except OSError as exc:
-            raise UserInputError(f"--out {cut(str(folder))}: cannot use it ({exc.strerror or exc})") from None
+        check_out_folder(folder)
         _make(folder, f"--out {cut(str(folder))}", exist_ok=True)
         return folder
     safe_name(name, "run name")

@@ -108,6 +108,19 @@ def test_out_folder_with_results_is_not_overwritten(tmp_path, capsys):
     assert "not empty" in capsys.readouterr().err
 
 
+def test_a_taken_out_folder_is_refused_before_any_data_is_read(tmp_path, capsys, monkeypatch):
+    import runner.data.load as load
+
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "trades.csv").write_text("precious\n")
+    read = []
+    monkeypatch.setattr(load, "load_run_bars", lambda cfg: read.append(cfg) or {})
+    assert main(["backtest", "--out", str(out)]) == 2
+    assert "not empty" in capsys.readouterr().err
+    assert read == [], "the bars were loaded before the --out folder was checked"
+
+
 def test_console_script_without_traceback(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("strategies:\n  - name: december_fade\n    symbol: SPX\n    data: sample:sp500\n    params: {rally_pct: [1\n")
