@@ -26,7 +26,8 @@ Options (all optional): ``symbol``, ``account``, ``cash``, ``start``,
 ``KIND@SECONDS[:ARG]`` strings, SECONDS of real time after start:
 ``drop@S``, ``restart@S:DOWN_SECONDS``, ``1100@S``, ``1101@S``, ``1102@S``,
 ``reject@S:N`` (next N orders), ``pacing@S:N`` (next N historical requests),
-``clientid@S:ID`` (hold a client id: 326).
+``clientid@S:ID`` (hold a client id: 326), ``stall@S[:SYMBOL]`` (real-time bars of SYMBOL, or of
+every symbol, stop with no error code; a resubscription streams again).
 """
 from __future__ import annotations
 
@@ -224,7 +225,8 @@ def _finite(value) -> bool:
 #: Fault kind -> (type of its argument, default, what the argument is).
 _FAULT_ARGS = {"drop": (None, None, ""), "1100": (None, None, ""), "1101": (None, None, ""),
                "1102": (None, None, ""), "restart": (float, 10.0, "seconds down"),
-               "reject": (int, 1, "orders"), "pacing": (int, 1, "requests"), "clientid": (int, 0, "client id")}
+               "reject": (int, 1, "orders"), "pacing": (int, 1, "requests"), "clientid": (int, 0, "client id"),
+               "stall": (str, None, "symbol")}
 
 
 def _fault_parts(spec: str) -> tuple[str, float, object]:
@@ -248,6 +250,10 @@ def _fault_parts(spec: str) -> tuple[str, float, object]:
         return kind, delay, None
     if not arg:
         return kind, delay, default
+    if kind_type is str:
+        if not arg.replace(".", "").replace("-", "").isalnum() or len(arg) > 20:
+            raise DataError(f"{where}: the argument ({what}) must be a symbol such as SPY (got {arg!r})")
+        return kind, delay, arg.upper()
     try:
         value = kind_type(arg)
     except ValueError:
@@ -267,6 +273,7 @@ def _parse_fault(gateway: SimulatedGateway, spec: str):
         "reject": lambda: gateway.reject_next_orders(arg),
         "pacing": lambda: gateway.pace_next_historical(arg),
         "clientid": lambda: gateway.reserve_client_id(arg),
+        "stall": lambda: gateway.stall_bars(arg),
     }
     if kind in ("1100", "1101", "1102"):
         action = lambda: gateway.send_error(int(kind))  # noqa: E731

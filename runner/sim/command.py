@@ -26,7 +26,8 @@ def register(commands, add_set) -> None:
     parser.add_argument("--exit-when-done", action="store_true", help="stop when the data is replayed")
     parser.add_argument("--fault", action="append", default=[], metavar="KIND@SECONDS[:ARG]",
                         help="inject a fault after SECONDS: drop@30, restart@60:20 (down 20 s), 1100@40, 1101@S, 1102@S, "
-                             "reject@10:1 (next N orders), pacing@S:N, clientid@S:ID (326)")
+                             "reject@10:1 (next N orders), pacing@S:N, clientid@S:ID (326), "
+                             "stall@S[:SYMBOL] (real-time bars stop silently; a resubscription mends it)")
     parser.set_defaults(handler=_run)
 
 

@@ -11,6 +11,12 @@ Contract: a ``FaultPlan`` holds what is armed; the server consults it.
   1101 (restored, data lost) drops every real-time subscription so clients
   must resubscribe; 1102 (restored, data maintained) resumes them.
 * ``refuse_until``: during a simulated gateway restart nothing listens.
+* ``silent_requests`` / ``silent_symbols``: real-time bars that stop without a word, as when IB's
+  subscription silently dies or the market data farm drops: no error code, the socket stays up,
+  orders still fill, reqCurrentTime and history still answer. ``silent_requests`` holds
+  (session number, reqId) of subscriptions that died: a new reqRealTimeBars streams again (what a
+  client's resubscription mends). ``silent_symbols`` (``"*"``: every symbol) silences old and new
+  subscriptions alike until the fault is cleared (``SimulatedGateway.resume_bars``).
 Order rejects (201) are armed on the exchange (``SimExchange.rejects_pending``).
 """
 from __future__ import annotations
@@ -41,6 +47,12 @@ class FaultPlan:
     reserved_client_ids: set[int] = field(default_factory=set)
     connectivity_lost: bool = False
     refuse_until: float = 0.0          # monotonic seconds
+    silent_requests: set[tuple[int, int]] = field(default_factory=set)
+    silent_symbols: set[str] = field(default_factory=set)
+
+    def bars_silenced(self, session_number: int, req_id: int, symbol: str) -> bool:
+        return ((session_number, req_id) in self.silent_requests or symbol in self.silent_symbols
+                or "*" in self.silent_symbols)
 
     def next_pacing_fault(self) -> int | None:
         return self.pacing_codes.pop(0) if self.pacing_codes else None

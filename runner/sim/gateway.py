@@ -251,6 +251,33 @@ class SimulatedGateway:
         else:
             self._call(lambda: self.server.broadcast_error(code, msg, req_id))
 
+    def stall_bars(self, symbol: str | None = None, resubscribe_restores: bool = True) -> None:
+        """Stop the real-time bars of ``symbol`` (None: every symbol) without any error code; the socket,
+        orders, reqCurrentTime and history go on working. ``resubscribe_restores``: only the subscriptions
+        open now go silent (IB's subscription died) and a new reqRealTimeBars streams again; False: old and
+        new subscriptions stay silent until :meth:`resume_bars` (the market data farm is gone)."""
+        def apply():
+            if not resubscribe_restores:
+                self.faults.silent_symbols.add(symbol or "*")
+                return
+            for session in self.server.sessions:
+                for req_id, streamed in session.realtime.items():
+                    if symbol is None or streamed == symbol:
+                        self.faults.silent_requests.add((session.number, req_id))
+        self._call(apply)
+
+    def resume_bars(self, symbol: str | None = None) -> None:
+        """End :meth:`stall_bars` for ``symbol`` (None: every stall): the silenced subscriptions stream again."""
+        def apply():
+            if symbol is None:
+                self.faults.silent_symbols.clear()
+                self.faults.silent_requests.clear()
+                return
+            self.faults.silent_symbols.discard(symbol)
+            self.faults.silent_requests -= {(n, r) for s in self.server.sessions for r, streamed in s.realtime.items()
+                                            if streamed == symbol for n in (s.number,)}
+        self._call(apply)
+
     def reject_next_orders(self, n: int = 1, reason: str = "Simulated rejection", order_type: str | None = None) -> None:
         """Refuse the next ``n`` orders (of ``order_type`` only, e.g. "STP", when given) with 201 then Inactive."""
         self._call(lambda: self.exchange.rejects_pending.extend([(reason, order_type)] * n))

@@ -14,7 +14,8 @@ report to the sessions that should hear it, like a real gateway:
   unless connectivity is down (1100): then order statuses, executions and
   commission reports are held back too and sent once it is back; 1101 (restored, data lost) ends every
   market and account data subscription (real-time bars, account updates,
-  positions), which the client must request again.
+  positions), which the client must request again. A stalled feed (``FaultPlan.silent_requests`` /
+  ``silent_symbols``) sends nothing and says nothing, everything else working on.
 It never binds anything but a loopback address.
 """
 from __future__ import annotations
@@ -292,7 +293,7 @@ class GatewayServer:
             return
         for session in list(self.sessions):
             for req_id, symbol in session.realtime.items():
-                if symbol == piece.symbol:
+                if symbol == piece.symbol and not self.faults.bars_silenced(session.number, req_id, symbol):
                     session.send(layouts.realtime_bar(req_id, piece.time, piece.open, piece.high, piece.low,
                                                       piece.close, piece.volume, piece.wap, 1))
 

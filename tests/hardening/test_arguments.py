@@ -32,7 +32,8 @@ def test_gateway_sim_busy_port(tmp_path, capsys, monkeypatch):
 
 
 @pytest.mark.parametrize("fault", ["bogus@3", "drop@x", "drop@-1", "restart@5:abc", "reject@1:-3", "drop", "@",
-                                   "drop@inf", "drop@nan", "clientid@1:x", "1100@1e400", "x" * 3000])
+                                   "drop@inf", "drop@nan", "clientid@1:x", "1100@1e400", "x" * 3000,
+                                   "stall@1:S P Y", "stall@x"])
 def test_gateway_sim_malformed_fault(fault, tmp_path, capsys, monkeypatch):
     code, _, err, made = run_cli(["gateway-sim", "--port", "0", "--fault", fault], tmp_path, capsys, monkeypatch)
     message = assert_one_clean_error(code, err)

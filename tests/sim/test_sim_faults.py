@@ -104,3 +104,61 @@ def test_wire_log_masks_the_account(ib_lib, make_gateway, connect):
     assert any(line.startswith("sim[#1 client 1] >> 15,1,") for line in wire)
     assert not any("DU1234567" in line for line in wire)
     assert any("DU*****67" in line for line in wire)
+
+
+# -- a real-time feed that stops without a word (issue 10: the bar subscription dies, or the farm drops) --
+def _quiet_round_trip(ib) -> None:
+    """Every bar the gateway sent before the answer has reached the client (reqCurrentTime answers)."""
+    assert ib.reqCurrentTime() is not None
+
+
+def test_a_stalled_subscription_stops_its_bars_silently_and_a_new_request_streams_again(
+        ib_lib, make_gateway, connect):
+    daily = random_daily(6)
+    gw = make_gateway({"SPY": daily, "IWM": random_daily(6, seed=8)})
+    ib = connect(ib_lib, gw.port)
+    codes = []
+    ib.errorEvent += lambda req_id, code, *rest: codes.append(code)
+    spy = qualified_spy(ib, ib_lib)
+    iwm = ib_lib.Stock("IWM", "SMART", "USD")
+    ib.qualifyContracts(iwm)
+    spy_bars = ib.reqRealTimeBars(spy, 5, "TRADES", True)
+    iwm_bars = ib.reqRealTimeBars(iwm, 5, "TRADES", True)
+    gw.advance_to(daily.index[0].replace(hour=17))
+    assert wait_for(ib, lambda: len(spy_bars) == 4 and len(iwm_bars) == 4)
+    gw.stall_bars("SPY")
+    order = ib.placeOrder(spy, ib_lib.MarketOrder("BUY", 10, orderRef="during-stall"))
+    gw.advance_to(daily.index[1].replace(hour=17))
+    assert wait_for(ib, lambda: len(iwm_bars) == 8), "the other symbol streams on"
+    assert wait_for(ib, lambda: order.orderStatus.status == "Filled"), "orders fill during the stall"
+    _quiet_round_trip(ib)
+    assert len(spy_bars) == 4, "no SPY bar during the stall"
+    assert ib.isConnected() and not [c for c in codes if c not in (2104, 2106, 2158)], \
+        f"no error code tells of it: {codes}"
+    assert gw.realtime_subscriptions() == {1: ["IWM", "SPY"]}, "the subscription is still there, silent"
+    again = ib.reqRealTimeBars(spy, 5, "TRADES", True)   # IB: a new request starts a new, live stream
+    gw.advance_to(daily.index[2].replace(hour=17))
+    assert wait_for(ib, lambda: len(again) == 4)
+    _quiet_round_trip(ib)
+    assert len(spy_bars) == 4, "the dead subscription stays dead"
+
+
+def test_a_stalled_farm_silences_old_and_new_subscriptions_until_it_resumes(ib_lib, make_gateway, connect):
+    daily = random_daily(6)
+    gw = make_gateway({"SPY": daily})
+    ib = connect(ib_lib, gw.port)
+    codes = []
+    ib.errorEvent += lambda req_id, code, *rest: codes.append(code)
+    spy = qualified_spy(ib, ib_lib)
+    bars = ib.reqRealTimeBars(spy, 5, "TRADES", True)
+    gw.stall_bars(None, resubscribe_restores=False)   # every symbol, until resume_bars()
+    gw.advance_to(daily.index[0].replace(hour=17))
+    ib.cancelRealTimeBars(bars)
+    again = ib.reqRealTimeBars(spy, 5, "TRADES", True)
+    gw.advance_to(daily.index[1].replace(hour=17))
+    _quiet_round_trip(ib)
+    assert len(bars) == 0 and len(again) == 0
+    assert not [c for c in codes if c not in (2104, 2106, 2158)], codes
+    gw.resume_bars()
+    gw.advance_to(daily.index[2].replace(hour=17))
+    assert wait_for(ib, lambda: len(again) == 4), "bars flow again once the fault is over"
