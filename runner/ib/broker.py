@@ -25,7 +25,9 @@ Contract:
 - losing ``risk.max_daily_loss`` from the session's first value cancels open
   orders, flattens and stops the run (``on_halt``);
 - a time exit due while the gateway has lost IB (1100) is alerted
-  (``on_alert``) and flattened at the first chance (runner/ib/broker_stale.py).
+  (``on_alert``) and flattened at the first chance (runner/ib/broker_stale.py);
+- real-time bars that stop with the socket up and no error are detected, alerted and requested again,
+  and a time exit falling due meanwhile is flattened (runner/ib/broker_feed_stall.py).
 """
 from __future__ import annotations
 
@@ -43,6 +45,7 @@ from runner.ib.ib_config import RiskLimits
 from runner.ib.feed_positions import split_positions
 from runner.ib.broker_adopt import JOURNAL_DONE, OrderAdoption
 from runner.ib.broker_exits import AttachedExits
+from runner.ib.broker_feed_stall import FeedStalls
 from runner.ib.broker_guards import BrokerGuards
 from runner.ib.broker_reconnect import ReconnectFollowing
 from runner.ib.broker_replay import ReplayedPositions
@@ -52,7 +55,7 @@ from runner.ib.orders import OrderSpec, TranslationError, order_spec, put_on_tic
 
 
 class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, ReconnectFollowing,
-               ReplayedPositions, StaleTimeExits, bt.BrokerBase):
+               ReplayedPositions, StaleTimeExits, FeedStalls, bt.BrokerBase):
     """Orders, cash, value and positions through :class:`runner.ib.store.IBStore`."""
 
     def __init__(self, store, snapshot: events.Reconciled, risk: RiskLimits | None = None,
@@ -111,6 +114,7 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, Reconne
         store.subscribe(events.Reconciled, self._on_reconciled)
         store.subscribe(events.Position, self._on_position)
         self._init_stale_exits(getattr(store.cfg, "stale_exit_minutes", 30.0))
+        self._init_feed_stalls()
         self._journal_gateway_statuses(self.gateway_known)
         self._infer_fills_while_away()
 
@@ -360,4 +364,5 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, Reconne
             self._end_part_filled_entries()
         self._check_daily_loss()
         self._alert_while_lost()
+        self._watch_feed_stalls()
         self._watch_stale_time_exits()

@@ -82,6 +82,16 @@ class Connectivity(NamedTuple):
     message: str = ""
 
 
+class FeedState(NamedTuple):
+    """A live feed's real-time bars stopped with no error (``stalled``) or came back (``flowing``);
+    the broker's stall watch (runner/ib/broker_feed_stall.py) reports it for the session's status."""
+
+    feed: str
+    state: str                  # stalled | flowing
+    since: dt.datetime          # the end of the last bar streamed before the silence
+    text: str = ""
+
+
 class Reconciled(NamedTuple):
     """State of the account right after a (re)connection."""
 

@@ -54,6 +54,8 @@ class IBFeed(bt.feed.DataBase):
         self.aggregator: BarAggregator | None = None
         self.contract = None
         self.stale = False
+        #: Set by the broker's stall watch while the real-time bars have stopped with no error (issue 10).
+        self.stalled = False
         self._repair: set[dt.datetime] = set()   # stamps of bars to take from history when they complete
         self._partial: set[dt.datetime] = set()  # of those, bars the stream saw only in part (never delivered so)
         self.finished = False
@@ -140,7 +142,7 @@ class IBFeed(bt.feed.DataBase):
             self._accept(self.aggregator.add(m.start, m.open, m.high, m.low, m.close, m.volume))
 
     def _on_clock(self, m: events.Clock) -> None:
-        if not self.stale:   # while bars cannot flow, a silent slot is no sign that the bar is over
+        if not (self.stale or self.stalled):   # while bars cannot flow, a silent slot is no sign the bar is over
             self._accept(self.aggregator.advance_to(m.now))
             if self._partial:
                 self._take_unseen(m.now)
@@ -261,7 +263,7 @@ class IBFeed(bt.feed.DataBase):
     def _wait_for_peers(self, end: dt.datetime) -> None:
         peers = [f for f in self.p.store.feeds if f is not self]
         deadline = time.monotonic() + SYNC_SAFETY_NET
-        while any(f.awaits_period(end) and not f.stale for f in peers):
+        while any(f.awaits_period(end) and not (f.stale or f.stalled) for f in peers):
             if time.monotonic() > deadline:
                 late = [f.p.symbol for f in peers if f.awaits_period(end)]
                 self.log.warning(f"{', '.join(late)} did not complete the bar ending {end:%Y-%m-%d %H:%M %Z} "

@@ -6,7 +6,7 @@ reach the feeds. A resubscription buffers the new stream while the gap since
 the last bar is re-fetched from 5-second history (or reported as a
 :class:`events.Gap` when the gateway cannot serve it). The mixin uses the
 store's ``ib``, ``lib``, ``cfg``, ``log``, ``trace``, ``_subs``, ``_stopping``,
-``_reconnecting`` and ``_emit``.
+``_reconnecting``, ``_loop``, ``bar_restarts`` and ``_emit``.
 """
 from __future__ import annotations
 
@@ -32,6 +32,9 @@ class _BarSubscription:
     last_start: dt.datetime | None = None
     buffering: bool = False
     buffer: list = field(default_factory=list)
+    #: End of the last 5-second bar the real-time stream itself sent (never one re-fetched from history):
+    #: what the stall watch (runner/ib/broker_feed_stall.py) reads from the backtrader thread.
+    streamed_until: dt.datetime | None = None
 
 
 class MarketData:
@@ -144,6 +147,9 @@ class MarketData:
         if self.trace is not None:
             self.trace.append(("bar", sub.symbol, time.perf_counter()))
         for b in list(bars):
+            end = b.time + dt.timedelta(seconds=5)
+            if sub.streamed_until is None or end > sub.streamed_until:
+                sub.streamed_until = end
             message = events.FiveSecondBar(sub.symbol, b.time, b.open_, b.high, b.low, b.close, float(b.volume))
             if sub.buffering:
                 sub.buffer.append(message)
@@ -177,6 +183,25 @@ class MarketData:
             for message in sub.buffer:
                 self._forward_bar(sub, message)
             sub.buffering, sub.buffer = False, []
+
+    def streamed_until(self, symbol: str) -> dt.datetime | None:
+        """End of the last 5-second bar streamed for ``symbol`` (any thread), or None."""
+        sub = self._subs.get(symbol)
+        return sub.streamed_until if sub is not None else None
+
+    def restart_bars(self, symbol: str) -> bool:
+        """From any thread: cancel and request ``symbol``'s real-time bars again, the gap since its last bar
+        re-fetched from history (as after a reconnect); returns at once. False if it does not stream."""
+        sub = self._subs.get(symbol)
+        if sub is None or self._loop is None or self._stopping:
+            return False
+        self.bar_restarts[symbol] = self.bar_restarts.get(symbol, 0) + 1
+
+        async def restart():
+            if not sub.buffering:   # a reconnect's resubscription already under way does the same
+                await self._resubscribe(sub)
+        asyncio.run_coroutine_threadsafe(restart(), self._loop)
+        return True
 
     async def _restore_after_data_loss(self, message: str) -> None:
         """1101: renew every subscription (the gateway dropped them), then say the data flows again."""

@@ -64,6 +64,7 @@ class IBStore(MarketData, OrderRouting):
         self._thread: threading.Thread | None = None
         self.ib: Any = None
         self._subs: dict[str, _BarSubscription] = {}
+        self.bar_restarts: dict[str, int] = {}   # symbol -> real-time bars requested again (restart_bars)
         self.feeds: list = []          # the live feeds of this process, kept in step by the feeds
         self._ref_by_order_id: dict[int, str] = {}
         self._stopping = False
