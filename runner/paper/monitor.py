@@ -7,6 +7,8 @@ and keeps :class:`SessionStatus` current; fills, rejects, disconnects and risk s
 """
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import backtrader as bt
 from loguru import logger
 
@@ -17,6 +19,7 @@ from runner.paper.status_file import SessionStatus
 
 FILLED = {"Partial", "Completed"}
 REFUSED = {"Rejected", "Margin"}
+NEW_YORK = ZoneInfo("America/New_York")
 
 
 class SessionMonitor:
@@ -53,6 +56,7 @@ class SessionMonitor:
         self.broker, self.feeds = session.broker, session.feeds
         session.broker.on_alert = self.on_alert
         session.store.subscribe(events.Connectivity, self.on_connectivity)
+        session.store.subscribe(events.FeedState, self.on_feed_state)
         session.cerebro.addanalyzer(LiveView, monitor=self, _name="live_view")
         self.status.update(state="live", connection={"state": "connected", "since": _now(), "message": ""})
         self._refresh()
@@ -121,8 +125,19 @@ class SessionMonitor:
         else:
             self._tell("reconnect", f"gateway connection {m.state.replace('_', ' ')} ({m.message})")
 
+    def on_feed_state(self, m: events.FeedState) -> None:
+        """A feed's real-time bars stopped with no error, or flow again (the broker's stall watch): status.json's
+        ``stale_feeds`` (the alert itself comes through :meth:`on_alert`)."""
+        if m.state == "stalled":
+            self.status.merge("stale_feeds", m.feed, {"since": m.since.astimezone(NEW_YORK).isoformat(),
+                                                      "detected": _now(), "message": m.text})
+        else:
+            self.status.drop("stale_feeds", m.feed)
+            self.status.add_event("feed_flowing", m.text)
+
     def on_alert(self, kind: str, text: str) -> None:
-        """A loud alert of the broker (``stale_exit``: a time exit due while the gateway has lost IB)."""
+        """A loud alert of the broker (``stale_exit``: a time exit due while the gateway has lost IB or its feed
+        is stalled; ``feed_stalled``: a feed's real-time bars stopped with no error)."""
         self._tell(kind, text)
 
     def on_risk_stop(self, why: str) -> None:

@@ -10,7 +10,7 @@ from pydantic import ConfigDict, Field, HttpUrl, model_validator
 
 from strategies.params import PlainInputModel
 
-Event = Literal["fill", "reject", "disconnect", "reconnect", "risk_stop", "stale_exit", "stop"]
+Event = Literal["fill", "reject", "disconnect", "reconnect", "risk_stop", "stale_exit", "feed_stalled", "stop"]
 EVENTS: tuple[str, ...] = get_args(Event)
 
 

@@ -64,6 +64,11 @@ def format_status(state: dict) -> str:
     lines.append("last bar")
     lines += [f"  {name:<10} {bar['bar_size']:<5} {bar['time']}  close {bar['close']:,.2f}"
               for name, bar in state["last_bar"].items()] or ["  none yet"]
+    stale = state.get("stale_feeds") or {}   # absent in the status files of older versions
+    if stale:
+        lines.append("stale feeds (real-time bars stopped, no error from the gateway)")
+        lines += [f"  {name:<10} no bar since {feed['since']} (detected {feed['detected']})"
+                  for name, feed in stale.items()]
     lines.append("positions")
     lines += [f"  {symbol:<10} {p['size']:+g} at {p['price']:,.2f}" for symbol, p in state["positions"].items()] \
         or ["  flat"]

@@ -5,6 +5,8 @@ Shape (every key always present)::
     {"run": name, "folder": path, "state": "starting|live|stopped", "updated": ISO time with zone,
      "connection": {"state": "connected|lost|restored|...", "since": ISO, "message": str},
      "last_bar": {feed: {"time": ISO (completion, New York), "bar_size": "1d", "close": float}},
+     "stale_feeds": {feed: {"since": ISO (end of its last real-time bar, New York), "detected": ISO,
+                            "message": str}},   # real-time bars stopped with no error; gone once flowing
      "positions": {symbol: {"size": float, "price": float}},
      "working_orders": [{"order_ref", "strategy", "symbol", "side", "type", "size", "limit_price",
                          "stop_price", "status", "reason"}],
@@ -42,7 +44,7 @@ class SessionStatus:
         self._state: dict = {
             "run": run, "folder": str(folder) if folder is not None else None, "state": "starting",
             "updated": now_text(), "connection": {"state": "connecting", "since": now_text(), "message": ""},
-            "last_bar": {}, "positions": {}, "working_orders": [], "fills": [], "trades": [],
+            "last_bar": {}, "stale_feeds": {}, "positions": {}, "working_orders": [], "fills": [], "trades": [],
             "pnl": {"value": None, "start_value": None, "total": None, "realised": 0.0},
             "stop_reason": None, "events": [],
         }
@@ -59,6 +61,13 @@ class SessionStatus:
         """Set one entry of a mapping key (e.g. one feed's last bar)."""
         with self._lock:
             self._state[key][name] = value
+            self._state["updated"] = now_text()
+        self.write()
+
+    def drop(self, key: str, name: str) -> None:
+        """Remove one entry of a mapping key (e.g. a feed no longer stale)."""
+        with self._lock:
+            self._state[key].pop(name, None)
             self._state["updated"] = now_text()
         self.write()
 

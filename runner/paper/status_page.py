@@ -42,7 +42,8 @@ def render_page(state: dict) -> str:
                        + "</tr>" for r in rows)
         return f"<table><tr>{head}</tr>{body}</table>"
 
-    bars = [{"feed": k, **v} for k, v in state["last_bar"].items()]
+    bars = [{"feed": k, **v, "stale": "since " + state["stale_feeds"][k]["since"] if k in state.get("stale_feeds", {})
+             else ""} for k, v in state["last_bar"].items()]
     positions = [{"symbol": k, **v} for k, v in state["positions"].items()]
     return f"""<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="5">
 <title>flowbot paper: {e(state['run'])}</title><style>{_STYLE}</style></head><body>
@@ -52,7 +53,7 @@ def render_page(state: dict) -> str:
 <p id="pnl">P&amp;L {e(money(pnl['total']))} (realised {e(money(pnl['realised']))}); value
 {e(money(pnl['value']).lstrip('+'))}</p>
 <p class="muted">updated {e(state['updated'])}{' · stopped: ' + e(state['stop_reason']) if state['stop_reason'] else ''}</p>
-<h2>Last bar</h2>{table(bars, ['feed', 'bar_size', 'time', 'close'], 'no live bar yet')}
+<h2>Last bar</h2>{table(bars, ['feed', 'bar_size', 'time', 'close', 'stale'], 'no live bar yet')}
 <h2>Positions</h2>{table(positions, ['symbol', 'size', 'price'], 'flat')}
 <h2>Working orders</h2>{table(state['working_orders'], ['strategy', 'symbol', 'side', 'type', 'size', 'limit_price',
                                                      'stop_price', 'status', 'reason', 'order_ref'], 'none')}
