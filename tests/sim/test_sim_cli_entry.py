@@ -59,3 +59,20 @@ def test_bad_fault_spec_is_a_data_error():
 
     with pytest.raises(DataError, match="KIND@SECONDS"):
         run_gateway_sim(None, 0, 0.0, bars=random_daily(5), faults=["bogus"], warmup_sessions=1)
+
+
+def test_the_stall_fault_silences_one_symbol_or_every_one():
+    from runner.sim import SimulatedGateway
+    from runner.sim.cli_entry import _fault_parts, _parse_fault
+
+    assert _fault_parts("stall@60:spy") == ("stall", 60.0, "SPY")
+    assert _fault_parts("stall@5") == ("stall", 5.0, None)
+    gw = SimulatedGateway({"SPY": random_daily(5)}, speed=0, paused=True, wire_log=False).start()
+    try:
+        fake = type("Session", (), {"number": 9, "realtime": {3: "SPY", 4: "IWM"}})()   # a subscribed client
+        gw._call(lambda: gw.server.sessions.add(fake))
+        _parse_fault(gw, "stall@0:SPY")[2]()
+        assert gw.faults.silent_requests == {(9, 3)}
+        gw._call(lambda: gw.server.sessions.discard(fake))
+    finally:
+        gw.stop()
