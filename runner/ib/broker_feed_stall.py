@@ -85,7 +85,8 @@ class FeedStalls:
 
     def _stalled_owners(self) -> list:
         """Playbooks with a time exit whose own feed is stalled."""
-        return [o for o in self._exit_owners() if getattr(getattr(o, "bars", None), "_name", None) in self.stalled_feeds]
+        return [o for o in self._exit_owners()
+                if getattr(getattr(o, "bars", None), "_name", None) in self.stalled_feeds]
 
 
 def _ny(when: dt.datetime) -> str:
