@@ -141,6 +141,10 @@ class BarAggregator:
         period = self._period(ts.astimezone(NEW_YORK))
         return (period[2], period[1]) if period else None
 
+    def last_start(self) -> dt.datetime | None:
+        """Start of the last 5-second bar accepted, or None."""
+        return self._last_start
+
     def pending_end(self) -> dt.datetime | None:
         """When the bar being built is due, or None."""
         return self._pending.period_end if self._pending is not None else None

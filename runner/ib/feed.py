@@ -17,6 +17,7 @@ from loguru import logger
 from runner.errors import DataError, GatewayError
 from runner.ib import backfill, events
 from runner.ib.bars import Bar, BarAggregator, BarSize
+from runner.ib.feed_stall import DAILY_QUIET
 from runner.ib.sessions import NEW_YORK, Sessions
 
 try:  # the backtest feeds' convention for daily stamps
@@ -143,9 +144,23 @@ class IBFeed(bt.feed.DataBase):
 
     def _on_clock(self, m: events.Clock) -> None:
         if not (self.stale or self.stalled):   # while bars cannot flow, a silent slot is no sign the bar is over
+            if self.size.daily:
+                self._quiet_close(m.now)
             self._accept(self.aggregator.advance_to(m.now))
             if self._partial:
                 self._take_unseen(m.now)
+
+    def _quiet_close(self, now: dt.datetime) -> None:
+        """A daily bar whose stream fell silent well before the close (real-time bars that stopped with no
+        error, runner/ib/feed_stall.py) is taken from history once complete, not closed on what streamed."""
+        end, last = self.aggregator.pending_end(), self.aggregator.last_start()
+        if end is None or last is None or now < end or last + dt.timedelta(seconds=5) >= end - DAILY_QUIET:
+            return
+        stamp = self.aggregator.period_of(last)[0]
+        if stamp not in self._repair:
+            self._repair.add(stamp)
+            self.log.warning(f"no 5-second bar of {self._when(Bar(stamp, 0.0, 0.0, 0.0, 0.0, 0.0))} since "
+                             f"{last:%H:%M:%S %Z}: the bar is taken from history, not closed on what streamed")
 
     def _take_unseen(self, now: dt.datetime) -> None:
         """A bar streaming began inside whose period ended without one 5-second bar of it: from history."""

@@ -96,3 +96,18 @@ def test_a_stall_lasting_through_a_time_exit_is_flattened_at_market(library, bar
     assert strategy.statuses("flatten")[-1] == "Completed" and strategy.trade_plan is None
     sells = [o for o in orders if o.action == "SELL" and o.filled]
     assert sum(o.filled for o in sells) == size, "one exit only"
+
+
+def test_a_daily_bar_whose_stream_stalled_mid_session_is_taken_from_history(library, bars, tmp_path):
+    """Closed at the close on what streamed, the bar would end at the price of the stall (a wrong close the
+    playbook decides on): the gateway's own bar replaces it."""
+    with gateway(bars) as gw:
+        run = go_live(one_trade(gw, library, tmp_path, bars, **WIDE))
+        feed = run.feeds["SPY"]
+        gw.advance_to(f"{day(bars, WARMUP + 1)} 12:00")   # the open and the first extreme streamed
+        gw.stall_bars("SPY")
+        advance(gw, run, bars, WARMUP + 1)
+        bar = next(b for b in feed.delivered if b.time.date() == day(bars, WARMUP + 1))
+        finish(gw, run, bars)
+    source = bars.iloc[WARMUP + 1]
+    assert (bar.open, bar.high, bar.low, bar.close) == (source.open, source.high, source.low, source.close)
