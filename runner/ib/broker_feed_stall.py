@@ -71,7 +71,7 @@ class FeedStalls:
                                                                             "requested again")
                 + "; a time exit falling due meanwhile is flattened at market")
         self.log.error(text)
-        self.store._emit(events.FeedState(name, "stalled", heard, text))
+        self.store.post(events.FeedState(name, "stalled", heard, text))
         self._tell_alert(text, kind="feed_stalled")
 
     def _feed_flowing(self, feed, name: str, symbol: str, now: dt.datetime) -> None:
@@ -81,7 +81,7 @@ class FeedStalls:
             self._restarted.discard(symbol)
         text = f"{name}: real-time bars of {symbol} flowing again after {said(now - heard)} without one"
         self.log.info(text)
-        self.store._emit(events.FeedState(name, "flowing", heard, text))
+        self.store.post(events.FeedState(name, "flowing", heard, text))
 
     def _stalled_owners(self) -> list:
         """Playbooks with a time exit whose own feed is stalled."""

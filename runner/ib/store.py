@@ -189,6 +189,10 @@ class IBStore(MarketData, OrderRouting):
     def _emit(self, message) -> None:
         self.events.put(message)
 
+    def post(self, message) -> None:
+        """Queue a message for the handlers from any thread (the broker's feed-state reports)."""
+        self._emit(message)
+
     # -- connecting ----------------------------------------------------------
     async def _connect_first(self) -> events.Reconciled:
         await self._connect_once()
