@@ -81,6 +81,9 @@ def start() -> bool:
     """Fork the figure process (when forking is safe and a core is free); True when it runs."""
     if _server or not png_workers.can_fork() or not png_workers.a_core_is_free():
         return False
+    # The figures need pandas and numpy, and the run imports them anyway: imported before the fork, they are
+    # imported once, not once more in the figure process (about as long as its matplotlib).
+    import pandas  # noqa: F401
     jobs_read, jobs_write = os.pipe()
     results_read, results_write = os.pipe()
     pid = os.fork()
