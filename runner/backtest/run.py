@@ -86,25 +86,34 @@ def write_backtest_outputs(folder: Path, cfg: RunConfig, result: BacktestResult,
                            charts_ahead: dict[str, str] | None = None) -> None:
     """Every file of the run folder except run.log (which the log sink writes). ``charts_ahead``: per
     playbook, its trade charts already handed to the figure process (``html.trade_charts_ahead``)."""
+    if not cfg.output.report:
+        _write_tables(folder, cfg, result)
+        logger.debug(f"wrote the run folder {folder}")
+        return
+    from runner.report.html import render_report   # matplotlib loads only when a report is written
+    from runner.report.png_workers import parallel_pngs
+
+    # The run's objects (bars, backtrader's lines) are left out of the garbage collector's passes
+    # while matplotlib makes and drops its many small ones; they are handed back afterwards.
+    gc.freeze()
+    try:
+        with parallel_pngs() as resolved:   # charts drawn beside the page's building
+            # The page first: its figures are handed out as it is built, and drawn (by the figure process
+            # or forked children) while the tables are written here.
+            page = render_report(cfg, result, notes, charts_ahead=charts_ahead)
+            _write_tables(folder, cfg, result)
+            write_text(folder / "report.html", resolved(page))
+    finally:
+        gc.unfreeze()
+    logger.debug(f"wrote the run folder {folder}")
+
+
+def _write_tables(folder: Path, cfg: RunConfig, result: BacktestResult) -> None:
     write_csv(folder / "trades.csv", result.trades)
     write_csv(folder / "orders.csv", result.orders)
     write_csv(folder / "equity.csv", result.equity)
     write_json(folder / "metrics.json", result.metrics)
     write_text(folder / "config.resolved.yaml", resolved_yaml(cfg))
-    if cfg.output.report:
-        from runner.report.html import render_report   # matplotlib loads only when a report is written
-        from runner.report.png_workers import parallel_pngs
-
-        # The run's objects (bars, backtrader's lines) are left out of the garbage collector's passes
-        # while matplotlib makes and drops its many small ones; they are handed back afterwards.
-        gc.freeze()
-        try:
-            with parallel_pngs() as resolved:   # charts drawn beside the page's building
-                write_text(folder / "report.html", resolved(render_report(cfg, result, notes,
-                                                                                    charts_ahead=charts_ahead)))
-        finally:
-            gc.unfreeze()
-    logger.debug(f"wrote the run folder {folder}")
 
 
 def _run_cerebro(cerebro, bars: dict[str, pd.DataFrame]) -> None:
