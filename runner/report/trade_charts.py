@@ -93,11 +93,17 @@ def _sheet(view: PlaybookView, trades: pd.DataFrame):
     fig, grid = _sheet_figure(rows)
     draw = _session_chart if view.intraday else _window_chart
     stamps = naive_new_york(view.bars.index)
-    for number, (_, trade) in enumerate(trades.iterrows()):
+    for number, ((_, trade), (entry, exit_)) in enumerate(zip(trades.iterrows(), _fill_times(trades))):
         ax = _new_panel(fig, grid[divmod(number, COLUMNS)])
-        draw(ax, view, trade, stamps)
-        _title(ax, trade)
+        draw(ax, view, trade, stamps, entry, exit_)
+        _title(ax, trade, entry)
     return fig
+
+
+def _fill_times(trades: pd.DataFrame) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """Each trade's entry and exit time in New York (naive), parsed for the whole sheet at once: parsing
+    a trade's two times on their own (a format guessed per call) costs about as much as drawing its marks."""
+    return list(zip(naive_new_york(trades["entry_time"]), naive_new_york(trades["exit_time"])))
 
 
 def _sheet_png(view: PlaybookView, trades: pd.DataFrame) -> bytes:
@@ -116,14 +122,14 @@ def _sheet_png(view: PlaybookView, trades: pd.DataFrame) -> bytes:
     draw = _session_chart if view.intraday else _window_chart
     stamps = naive_new_york(view.bars.index)   # once per playbook, not per trade
     ax = None
-    for number, (_, trade) in enumerate(trades.iterrows()):
+    for number, ((_, trade), (entry, exit_)) in enumerate(zip(trades.iterrows(), _fill_times(trades))):
         spec = grid[divmod(number, COLUMNS)]
         if ax is None:
             ax = _new_panel(fig, spec)
         else:
             _emptied(ax, spec.get_position(fig))
-        draw(ax, view, trade, stamps)
-        _title(ax, trade)
+        draw(ax, view, trade, stamps, entry, exit_)
+        _title(ax, trade, entry)
         fixed_auto_positions(ax)
         ax.draw(renderer)
     return _png_of_pixels(np.asarray(renderer.buffer_rgba()), TRADE_DPI)
@@ -155,13 +161,13 @@ def _png_of_pixels(pixels: np.ndarray, dpi: float) -> bytes:
     return buffer.getvalue()
 
 
-def _title(ax, trade) -> None:
+def _title(ax, trade, entry: pd.Timestamp) -> None:
     value = float(trade["pnl_pct"])
     shown = round(value, 2)
     sign = "+" if shown > 0 else (MINUS if shown < 0 else "")
     colour = WIN if shown > 0 else LOSS if shown < 0 else "#3d4650"
     reason = str(trade["exit_reason"]).replace("_", " ")
-    ax.set_title(f"{naive_new_york([trade['entry_time']])[0]:%Y-%m-%d} {trade['direction']} "
+    ax.set_title(f"{entry:%Y-%m-%d} {trade['direction']} "
                  f"{sign}{abs(shown):.2f}% · {reason}", loc="left", fontsize=7.5, color=colour, fontweight="bold")
 
 
@@ -181,10 +187,10 @@ def _marks(ax, trade, x_entry: float, x_exit: float) -> None:
             ax.plot([x_entry, end], [level, level], color=colour, linestyle="--", linewidth=1.1, zorder=4)
 
 
-def _window_chart(ax, view: PlaybookView, trade, stamps: pd.DatetimeIndex) -> None:
+def _window_chart(ax, view: PlaybookView, trade, stamps: pd.DatetimeIndex, entry: pd.Timestamp,
+                  exit_: pd.Timestamp) -> None:
     bars = view.bars
     days = stamps.normalize()
-    entry, exit_ = naive_new_york([trade["entry_time"], trade["exit_time"]])
     window = _window_around(view, entry)
     first = min(entry.normalize(), window[0]) if window else entry.normalize()
     last = max(exit_.normalize(), window[1]) if window else exit_.normalize()
@@ -227,10 +233,10 @@ def _window_around(view: PlaybookView, entry: pd.Timestamp):
     return None
 
 
-def _session_chart(ax, view: PlaybookView, trade, stamps: pd.DatetimeIndex) -> None:
+def _session_chart(ax, view: PlaybookView, trade, stamps: pd.DatetimeIndex, entry: pd.Timestamp,
+                   exit_: pd.Timestamp) -> None:
     from strategies.session_vwap import SessionVwap
 
-    entry, exit_ = naive_new_york([trade["entry_time"], trade["exit_time"]])
     day = entry.normalize()
     lo, hi = stamps.searchsorted(day), stamps.searchsorted(day + pd.Timedelta(days=1))
     part = view.bars.iloc[lo:hi]
