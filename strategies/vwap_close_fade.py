@@ -244,6 +244,8 @@ class VwapCloseFade(SignalFilters, FlowbotStrategy):
         self.entry_order: bt.Order | None = None
         self.exit_orders: list[bt.Order] = []
         self.flatten_order: bt.Order | None = None
+        self._entry_bar = 0          # len(self.bars) when the working entry was sent
+        self._exit_plan: tuple[int, float, float | None, float] | None = None   # direction, stop, target, anchor
         self.bind_filters()
 
     # -- the bar loop -----------------------------------------------------------------
@@ -262,6 +264,9 @@ class VwapCloseFade(SignalFilters, FlowbotStrategy):
         if key != self._day_key:
             self._start_session(dt0, key)
         plan = self.plan
+        if (self.entry_order is not None and self._entry_bar < len(self.bars)
+                and dt0 >= plan.last_trigger - EPSILON and self.entry_order.alive()):
+            self._cancel_late_entry()
         if (not plan.eligible or self.traded_today or self.entry_order is not None
                 or not plan.first_trigger - EPSILON <= dt0 <= plan.last_trigger + EPSILON):
             return
@@ -278,7 +283,11 @@ class VwapCloseFade(SignalFilters, FlowbotStrategy):
         self.plan = session_plan(day, self.config)
         self.traded_today = False
         position = self.getposition(self.bars).size
-        if position and self.flatten_order is None:
+        at_market = [o for o in self.exit_orders if o.exectype == bt.Order.Market and o.alive()]
+        if position and at_market:
+            self.log.error(f"{day}: found {position:+g} held overnight; its market exit sent after the "
+                           f"market-on-close cutoff closes it at the open")
+        elif position and self.flatten_order is None:
             self.log.error(f"{day}: found {position:+g} held overnight (the close exit did not fill); "
                            f"closing at the open")
             for order in self.exit_orders:
@@ -310,6 +319,8 @@ class VwapCloseFade(SignalFilters, FlowbotStrategy):
         day = plan.session_close
         self.entry_order = side(data=self.bars, size=size, exectype=bt.Order.Market, valid=day, transmit=False)
         self._tag(self.entry_order, "entry")
+        self._entry_bar = len(self.bars)
+        self._exit_plan = (direction, stop, target_price, float(close))
         # The exits keep their distance from the decision close and move with the entry's fill.
         self.entry_order.addinfo(anchor=float(close), filters=filters)
         anchored = {"entry_ref": self.entry_order.ref}
@@ -345,10 +356,14 @@ class VwapCloseFade(SignalFilters, FlowbotStrategy):
         when = self.exchange_time(bt.num2date(self.bars.datetime[0])) if len(self.bars) else "before the first bar"
         reason = order.info.get("reason")
         if self.entry_order is not None and order.ref == self.entry_order.ref:
-            if order.status != order.Completed:
-                self.log.warning(f"{when}: entry {order.getstatusname()}; its exits are cancelled with it")
-                self.exit_orders = []
             self.entry_order = None
+            if order.status == order.Completed:
+                return
+            if order.executed.size:
+                self._resize_exits(order, when)
+                return
+            self.log.warning(f"{when}: entry {order.getstatusname()}; its exits are cancelled with it")
+            self.exit_orders = []
         elif any(order.ref == o.ref for o in self.exit_orders):
             if order.status == order.Completed:
                 self.tell(f"{when}: {reason} filled at {order.executed.price:.2f}")
@@ -357,6 +372,54 @@ class VwapCloseFade(SignalFilters, FlowbotStrategy):
                 self.log.error(f"{when}: exit {reason} {order.getstatusname()}")
         elif self.flatten_order is not None and order.ref == self.flatten_order.ref:
             self.flatten_order = None
+
+    # -- an entry that did not fill in full -------------------------------------------------
+    def _cancel_late_entry(self) -> None:
+        """The last bar that may trigger: an entry still working is cancelled, so that the exits of what
+        filled can still be sized before the market-on-close cutoff (a minute later)."""
+        entry = self.entry_order
+        when = self.exchange_time(bt.num2date(self.bars.datetime[0]))
+        self.log.warning(f"{when}: entry still working, {abs(entry.executed.size):g} of {abs(entry.created.size):g} "
+                         f"filled; cancelling its rest so the exits can be sized before the market-on-close cutoff")
+        self.cancel(entry)
+
+    def _resize_exits(self, order: bt.Order, when: str) -> None:
+        """An entry ended part-filled: its full-size exits are withdrawn and a stop, the target (if any) and
+        the time exit go out for what filled, the stop and the target moved with the fill. Past the
+        market-on-close cutoff the time exit is a market order (a MOC would be refused)."""
+        filled = int(abs(order.executed.size))
+        self.log.warning(f"{when}: entry {order.getstatusname()} after {filled} of {abs(order.created.size):g}; "
+                         f"exits resized to the position")
+        for exit_order in self.exit_orders:
+            exit_order.addinfo(replaced=True)
+            self.cancel(exit_order)
+        self.exit_orders = []
+        direction, stop, target_price, anchor = self._exit_plan
+        shift = order.executed.price - anchor if order.executed.price else 0.0
+        close_side = self.sell if direction == LONG else self.buy
+        plan = self.plan
+        day = plan.session_close
+        stop_order = close_side(data=self.bars, size=filled, exectype=bt.Order.Stop, price=stop + shift, valid=day)
+        self._tag(stop_order, "stop")
+        self.exit_orders = [stop_order]
+        if target_price is not None:
+            target = close_side(data=self.bars, size=filled, exectype=bt.Order.Limit, price=target_price + shift,
+                                valid=day, oco=stop_order)
+            self._tag(target, "vwap_target")
+            self.exit_orders.append(target)
+        # The last completed bar ends at (or after) the cutoff: a market-on-close would be refused.
+        past_cutoff = self.bars.datetime[0] > plan.last_trigger + EPSILON
+        if past_cutoff:
+            time_exit = close_side(data=self.bars, size=filled, exectype=bt.Order.Market, oco=stop_order)
+        else:
+            time_exit = close_side(data=self.bars, size=filled, exectype=bt.Order.Close, oco=stop_order)
+            time_exit.dteos = plan.last_bar
+        self._tag(time_exit, "close")
+        self.exit_orders.append(time_exit)
+        self.tell(f"{when}: exits for {filled}: stop {self.order_price(stop_order, stop + shift):.2f}, "
+                  + (f"VWAP target {self.order_price(self.exit_orders[1], target_price + shift):.2f}, "
+                     if target_price is not None else "")
+                  + ("market (past the market-on-close cutoff)" if past_cutoff else "market-on-close"))
 
     # -- the report's comparison --------------------------------------------------------
     @classmethod

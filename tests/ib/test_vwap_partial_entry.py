@@ -1,0 +1,115 @@
+"""vwap_close_fade: an entry that part-fills and works on is cancelled on the last trigger bar (issue 10).
+
+The simulator lets only 100 SPY shares trade (``limit_liquidity``), so the fade's 2019-05-29 entry (a DAY
+MKT BUY of 349 with its stop, VWAP target and market-on-close attached) fills 100 at the 15:31 open and
+works on for the rest; its attached exits wait for it. Behaviour defined (strategies/vwap_close_fade.py):
+on the last bar that may trigger (15:48, the MOC cutoff 15:50) the playbook cancels the entry's rest with
+a WARNING saying how much filled, hears "Canceled after 100", withdraws the full-size exits and sends a
+stop, a VWAP target and a market-on-close for exactly 100, before the cutoff. Then SPY trades freely:
+flat at the session's end (never held overnight, no overnight_flatten), no orderRef sent twice.
+Without the fix the rest works until the close, expires with its DAY exits, and the 100 are held overnight.
+"""
+import datetime as dt
+import threading
+from pathlib import Path
+
+import pandas as pd
+from loguru import logger
+
+from runner.config import validate_config
+from runner.data.intraday_sample import synthetic_minute_bars
+from runner.paper.session import PaperSession
+from runner.sim import SimulatedGateway
+
+from harness import PATIENCE, REPLAY_PATIENCE, follow_session, wait_for
+
+FILLED = 100
+DAY = "2019-05-29"
+
+
+def config(tmp_path: Path, port: int, library: str):
+    raw = {
+        "name": "vwap-partial",
+        "strategies": [{"name": "vwap_close_fade", "symbol": "SPY", "data": "sample:spy_1min_synthetic",
+                        "params": {"every_day": True}}],
+        "ib": {"port": port, "library": library, "client_id": 12, "backfill_bars": 0, "connect_timeout": 30,
+               "bar_size": "1min", "journal": str(tmp_path / "journal.sqlite")},
+        "output": {"folder": str(tmp_path / "logs"), "report": False},
+    }
+    return validate_config(raw, "vwap-partial")
+
+
+def _working(gw):
+    return [o for o in gw.orders() if o.status in ("PreSubmitted", "Submitted")]
+
+
+def _table(gw):
+    return [(o.order_ref, o.order_type, o.action, o.status, o.quantity, o.filled, o.parent_id) for o in gw.orders()]
+
+
+def test_a_part_filled_entry_is_cancelled_on_the_last_trigger_bar_and_its_exits_sized_to_the_fill(library, tmp_path):
+    bars = synthetic_minute_bars(dt.date(2019, 5, 29), dt.date(2019, 5, 29), seed=5,
+                                 eligible=lambda day: True, push_share_eligible=1.0)
+    warnings: list[str] = []
+    sink = logger.add(lambda m: warnings.append(m.record["message"]), level="WARNING")
+    try:
+        with SimulatedGateway(bars={"SPY": bars}, speed=0, paused=True, wire_log=False, session_pause=0.05,
+                              bar_pause=0.03, pacing_time_scale=0.01) as gw:
+            gw.limit_liquidity("SPY", FILLED)
+            (tmp_path / "run").mkdir()
+            session = PaperSession(config(tmp_path, gw.port, library), journal_dir=tmp_path / "logs",
+                                   folder=tmp_path / "run")
+            session.start()
+            released = follow_session(gw, session, window=45 * 60)   # the playbook acts from 15:30
+            worker = threading.Thread(target=session.run, daemon=True)
+            worker.start()
+            try:
+                assert wait_for(lambda: sum(gw.realtime_subscriptions().values(), []) == ["SPY"])
+                # The entry met the 100 shares there were and works on; its exits wait for it.
+                gw.advance_to(f"{DAY} 15:45", timeout=REPLAY_PATIENCE)
+                [entry] = [o for o in gw.orders() if o.order_type == "MKT"]
+                assert (entry.action, entry.status, entry.filled) == ("BUY", "Submitted", FILLED), _table(gw)
+                wanted = entry.quantity
+                assert wanted > FILLED
+                attached = {o.order_ref for o in gw.orders() if o.parent_id}
+                assert len(attached) == 3, _table(gw)
+                # 15:49:00: the 15:48 bar (the last that may trigger) is complete; the cutoff is 15:50.
+                gw.advance_to(f"{DAY} 15:49", timeout=REPLAY_PATIENCE)
+
+                def resized():
+                    working = [o for o in _working(gw) if o.order_ref not in attached]
+                    return (sorted(o.order_type for o in working) == ["LMT", "MOC", "STP"]
+                            and all(o.action == "SELL" and o.quantity == FILLED and not o.parent_id
+                                    for o in working))
+                assert wait_for(resized), _table(gw)
+                assert gw.clock < pd.Timestamp(f"{DAY} 15:50", tz="America/New_York")
+                [entry] = [o for o in gw.orders() if o.order_ref == entry.order_ref]
+                assert (entry.status, entry.filled) == ("Cancelled", FILLED), _table(gw)
+                assert wait_for(lambda: not attached & {o.order_ref for o in _working(gw)}), _table(gw)
+                assert gw.positions()["SPY"].quantity == FILLED
+                gw.limit_liquidity("SPY", None)
+                gw.resume()
+                assert gw.wait_until_done(REPLAY_PATIENCE)
+                # Flat at the session's end: the stop, the target or the market-on-close closed the 100.
+                assert wait_for(lambda: not gw.positions()), (gw.positions(), _table(gw))
+                assert wait_for(lambda: not _working(gw)), _table(gw)
+            finally:
+                released.set()
+                gw.set_pause_hook(None)
+                session.stop("test over")
+                worker.join(PATIENCE)
+            orders = session.runlog.orders_frame()
+            session.close()
+            at_gateway = gw.orders()
+            fills = gw.fills()
+    finally:
+        logger.remove(sink)
+    assert not worker.is_alive()
+    refs = [o.order_ref for o in at_gateway]
+    assert len(refs) == len(set(refs)), refs
+    assert "overnight_flatten" not in set(orders["reason"]), orders[["time", "reason", "status"]]
+    assert sum(f.shares for f in fills if f.side == "BOT") == FILLED == sum(f.shares for f in fills if f.side == "SLD")
+    closing = [o for o in at_gateway if o.action == "SELL" and o.filled]
+    assert [o.quantity for o in closing] == [FILLED], [(o.order_ref, o.order_type, o.quantity) for o in closing]
+    said = [w for w in warnings if "still working" in w]
+    assert len(said) == 1 and f"{FILLED:g} of {wanted:g} filled" in said[0], warnings
