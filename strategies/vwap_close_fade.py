@@ -13,6 +13,15 @@ year, quarter ends, the quarterly third Fridays; each switchable):
 * entry: market, at the next bar's open; one trade per instrument per day;
 * entry: a day order; if the session ends before it fills (a signal on the
   session's last bar in the data) it expires, it never fills the next morning;
+  one still working (part-filled or not) on the last bar that may trigger, or
+  later, is cancelled (a WARNING says how much filled), so that the exits of
+  what filled can be sized before the market-on-close cutoff;
+* an entry that ends part-filled (cancelled or expired after some shares)
+  keeps them: the full-size exits are withdrawn and a stop, the target (if
+  any) and the close exit go out for what filled, the stop and the target at
+  their prices moved with the fill; ended past the cutoff, where a
+  market-on-close is refused, the close exit is a market order instead. One
+  that ends with nothing filled takes its exits with it;
 * exits, attached to the entry (a bracket): a stop at the nearer of z = ±``stop_z``
   and ``stop_pct`` adverse, optionally a limit at the VWAP, and a
   market-on-close order sent with the entry, so before the cutoff. The stop
