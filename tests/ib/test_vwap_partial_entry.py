@@ -5,7 +5,9 @@ MKT BUY of 349 with its stop, VWAP target and market-on-close attached) fills 10
 works on for the rest; its attached exits wait for it. Behaviour defined (strategies/vwap_close_fade.py):
 on the last bar that may trigger (15:48, the MOC cutoff 15:50) the playbook cancels the entry's rest with
 a WARNING saying how much filled, hears "Canceled after 100", withdraws the full-size exits and sends a
-stop, a VWAP target and a market-on-close for exactly 100, before the cutoff. Then SPY trades freely:
+stop, a VWAP target and a market-on-close for exactly 100, before the cutoff. An entry sent on that last
+bar (another session's data) part-fills at 15:49 and is cancelled on the next bar, complete at the cutoff:
+its time exit goes out at market instead, a MOC being refused by then. Then SPY trades freely:
 flat at the session's end (never held overnight, no overnight_flatten), no orderRef sent twice.
 Without the fix the rest works until the close, expires with its DAY exits, and the 100 are held overnight.
 """
@@ -14,6 +16,7 @@ import threading
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from loguru import logger
 
 from runner.config import validate_config
@@ -25,6 +28,29 @@ from harness import PATIENCE, REPLAY_PATIENCE, follow_session, wait_for
 
 FILLED = 100
 DAY = "2019-05-29"
+
+
+def session_bars(late_signal: bool) -> pd.DataFrame:
+    """Seed 5 signals on the 15:30 bar. ``late_signal``: seed 30, whose signal on the 15:46 bar moves to the
+    15:48 bar (the last that may trigger) when the afternoon is played two minutes later (its first two
+    minutes repeated, the last two dropped): the entry part-fills at the 15:49 open."""
+    if not late_signal:
+        return synthetic_minute_bars(dt.date(2019, 5, 29), dt.date(2019, 5, 29), seed=5,
+                                     eligible=lambda day: True, push_share_eligible=1.0)
+    bars = synthetic_minute_bars(dt.date(2019, 5, 29), dt.date(2019, 5, 29), seed=30,
+                                 eligible=lambda day: True, push_share_eligible=1.0)
+    late = bars.index.tz_convert("America/New_York").time >= dt.time(12, 0)
+    moved = bars[late].set_axis(bars.index[late] + pd.Timedelta(minutes=2))
+    shifted = pd.concat([bars[~late], bars[late].iloc[:2], moved])
+    return shifted[shifted.index <= bars.index[-1]]
+
+
+#: (data, a moment the part-filled entry works, a moment after the bot's cancel, the time exit expected)
+CASES = {
+    "before the cutoff": (False, "15:45", "15:49", "MOC"),
+    # Cancelled on the 15:49 bar, complete at the 15:50 cutoff: a MOC would be refused, so a market order.
+    "past the cutoff": (True, "15:49:30", "15:50:30", "MKT"),
+}
 
 
 def config(tmp_path: Path, port: int, library: str):
@@ -47,9 +73,11 @@ def _table(gw):
     return [(o.order_ref, o.order_type, o.action, o.status, o.quantity, o.filled, o.parent_id) for o in gw.orders()]
 
 
-def test_a_part_filled_entry_is_cancelled_on_the_last_trigger_bar_and_its_exits_sized_to_the_fill(library, tmp_path):
-    bars = synthetic_minute_bars(dt.date(2019, 5, 29), dt.date(2019, 5, 29), seed=5,
-                                 eligible=lambda day: True, push_share_eligible=1.0)
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_part_filled_entry_is_cancelled_on_the_last_trigger_bar_and_its_exits_sized_to_the_fill(
+        library, tmp_path, case):
+    late_signal, working_at, cancelled_by, time_exit = CASES[case]
+    bars = session_bars(late_signal)
     warnings: list[str] = []
     sink = logger.add(lambda m: warnings.append(m.record["message"]), level="WARNING")
     try:
@@ -66,7 +94,7 @@ def test_a_part_filled_entry_is_cancelled_on_the_last_trigger_bar_and_its_exits_
             try:
                 assert wait_for(lambda: sum(gw.realtime_subscriptions().values(), []) == ["SPY"])
                 # The entry met the 100 shares there were and works on; its exits wait for it.
-                gw.advance_to(f"{DAY} 15:45", timeout=REPLAY_PATIENCE)
+                gw.advance_to(f"{DAY} {working_at}", timeout=REPLAY_PATIENCE)
                 [entry] = [o for o in gw.orders() if o.order_type == "MKT"]
                 assert (entry.action, entry.status, entry.filled) == ("BUY", "Submitted", FILLED), _table(gw)
                 wanted = entry.quantity
@@ -74,15 +102,16 @@ def test_a_part_filled_entry_is_cancelled_on_the_last_trigger_bar_and_its_exits_
                 attached = {o.order_ref for o in gw.orders() if o.parent_id}
                 assert len(attached) == 3, _table(gw)
                 # 15:49:00: the 15:48 bar (the last that may trigger) is complete; the cutoff is 15:50.
-                gw.advance_to(f"{DAY} 15:49", timeout=REPLAY_PATIENCE)
+                gw.advance_to(f"{DAY} {cancelled_by}", timeout=REPLAY_PATIENCE)
 
                 def resized():
                     working = [o for o in _working(gw) if o.order_ref not in attached]
-                    return (sorted(o.order_type for o in working) == ["LMT", "MOC", "STP"]
+                    return (sorted(o.order_type for o in working) == sorted(["LMT", time_exit, "STP"])
                             and all(o.action == "SELL" and o.quantity == FILLED and not o.parent_id
                                     for o in working))
                 assert wait_for(resized), _table(gw)
-                assert gw.clock < pd.Timestamp(f"{DAY} 15:50", tz="America/New_York")
+                if time_exit == "MOC":
+                    assert gw.clock < pd.Timestamp(f"{DAY} 15:50", tz="America/New_York")
                 [entry] = [o for o in gw.orders() if o.order_ref == entry.order_ref]
                 assert (entry.status, entry.filled) == ("Cancelled", FILLED), _table(gw)
                 assert wait_for(lambda: not attached & {o.order_ref for o in _working(gw)}), _table(gw)
@@ -108,8 +137,15 @@ def test_a_part_filled_entry_is_cancelled_on_the_last_trigger_bar_and_its_exits_
     refs = [o.order_ref for o in at_gateway]
     assert len(refs) == len(set(refs)), refs
     assert "overnight_flatten" not in set(orders["reason"]), orders[["time", "reason", "status"]]
+    assert not [o for o in at_gateway if o.status == "Inactive"], "nothing refused (no MOC past the cutoff)"
     assert sum(f.shares for f in fills if f.side == "BOT") == FILLED == sum(f.shares for f in fills if f.side == "SLD")
     closing = [o for o in at_gateway if o.action == "SELL" and o.filled]
     assert [o.quantity for o in closing] == [FILLED], [(o.order_ref, o.order_type, o.quantity) for o in closing]
     said = [w for w in warnings if "still working" in w]
-    assert len(said) == 1 and f"{FILLED:g} of {wanted:g} filled" in said[0], warnings
+    assert len(said) == 1, warnings
+    if not late_signal:
+        assert f"{FILLED:g} of {wanted:g} filled" in said[0], warnings
+    # (Late: the 15:49 open's fill can still wait for its commission report, which the gateway sends a
+    # fraction of a real second later, while the replay runs its minute at once: the cancel says what
+    # the bot had booked; the end of the entry says what filled.)
+    assert len([w for w in warnings if f"Canceled after {FILLED:g} of {wanted:g}" in w]) == 1, warnings
