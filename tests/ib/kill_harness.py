@@ -201,7 +201,7 @@ def consistent(gw, run_folder: Path, journal: Path) -> str | None:
 
 def run_kills(scenario: str, plan: list[tuple], tmp_path: Path, library_of_run: Callable[[int], str],
               liquidity: dict[str, float] | None = None,
-              on_live: Callable[[int, SimulatedGateway, Path], None] | None = None):
+              on_live: Callable[[int, SimulatedGateway, Path], None] | None = None, session_pause: float = 0.5):
     """Run ``scenario`` with a kill at each point of ``plan``, a restart after each, then to the end of the data.
 
     ``plan``: (phase, n-th message of it, "same day" | "next day" | "two days later"[, symbol[, order type]])
@@ -210,13 +210,15 @@ def run_kills(scenario: str, plan: list[tuple], tmp_path: Path, library_of_run: 
     killed at, library, same day | next day), and the bot's orders, fills and the positions at the end.
     ``liquidity``: shares per symbol that trade until ``on_live`` lifts it (``SimulatedGateway.limit_liquidity``);
     ``on_live(k, gw, run_folder)``: called once run k is live and checked, before the next kill.
+    ``session_pause``: real seconds the gateway stands still after each close for the bot (a subprocess) to
+    send what it decided on the day's bar; a test whose kill point is an order sent at a close may ask for more.
     """
     start, strategies = SCENARIOS[scenario]
     first = pd.Timestamp(start) - pd.Timedelta(days=500)
     last = pd.Timestamp(start) + pd.Timedelta(days=DAYS_AFTER)
     bars = {symbol: frame.loc[str(first.date()):str(last.date())] for symbol, frame in load_bars(None).items()}
     gw = SimulatedGateway(bars=bars, speed=0, start=start, paused=True, wire_log=False,
-                          pacing_time_scale=0.01, session_pause=0.5)
+                          pacing_time_scale=0.01, session_pause=session_pause)
     journal = tmp_path / "journal.sqlite"
     kills: list[tuple[str, str, str]] = []
     with gw:
