@@ -21,6 +21,7 @@ from runner.paper.session import PaperSession
 from runner.sim import SimulatedGateway
 
 from harness import PATIENCE, REPLAY_PATIENCE, follow_session, wait_for
+from sim_follow import streaming
 
 SESSION_BARS = 390
 
@@ -63,12 +64,6 @@ def start(gw, cfg, tmp_path: Path, name: str) -> Run:
     return run
 
 
-def live(run: Run) -> bool:
-    """Every feed has done its backfill and streams."""
-    return len(run.session.store.feeds) == len(run.session.feeds) and all(
-        not f.backfilling for f in run.session.feeds.values())
-
-
 def stop(run: Run) -> pd.DataFrame:
     run.released.set()
     run.gw.set_pause_hook(None)
@@ -91,7 +86,7 @@ def test_a_restart_mid_session_follows_the_position_and_sends_no_overnight_flatt
     with SimulatedGateway(bars={"SPY": bars}, speed=0, paused=True, wire_log=False, session_pause=0.05,
                           bar_pause=0.03, pacing_time_scale=0.01) as gw:
         first = start(gw, vwap_config(tmp_path, gw.port, library, 0, with_daily), tmp_path, "first")
-        assert wait_for(lambda: live(first) and set(sum(gw.realtime_subscriptions().values(), [])) == {"SPY"})
+        assert wait_for(lambda: streaming(first.session) and set(sum(gw.realtime_subscriptions().values(), [])) == {"SPY"})
         filled = threading.Event()
 
         def pause_at_the_entry_fill(kind: str, client_id: int, order) -> None:   # on the gateway's loop
@@ -112,7 +107,7 @@ def test_a_restart_mid_session_follows_the_position_and_sends_no_overnight_flatt
         gw.advance_to(gw.clock + pd.Timedelta(minutes=3))   # the restart takes a while
 
         second = start(gw, vwap_config(tmp_path, gw.port, library, SESSION_BARS, with_daily), tmp_path, "second")
-        assert wait_for(lambda: live(second))
+        assert wait_for(lambda: streaming(second.session))
         assert gw.positions()["SPY"].quantity == held, "nothing flattened at the restart"
         gw.resume()
         assert gw.wait_until_done(REPLAY_PATIENCE)

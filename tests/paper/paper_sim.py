@@ -10,7 +10,7 @@ from runner.config import validate_config
 from runner.data.intraday_sample import synthetic_minute_bars
 from runner.paper.session import PaperSession
 from runner.sim import SimulatedGateway
-from sim_follow import follow_session
+from sim_follow import follow_session, streaming
 
 #: Safety nets against hangs, never a speed requirement.
 PATIENCE = 120.0
@@ -107,8 +107,8 @@ class SessionThread:
 def wait_until_live(gw, session: PaperSession) -> None:
     """Every feed of the session has done its backfill and streams (a feed sharing a symbol's stream with
     another would otherwise still be backfilling when the replay starts, and take the bars from history)."""
-    assert wait_for(lambda: len(session.store.feeds) == len(session.feeds)
-                    and sum(gw.realtime_subscriptions().values(), [])), "subscribed before the replay starts"
+    assert wait_for(lambda: streaming(session) and sum(gw.realtime_subscriptions().values(), [])), \
+        "subscribed before the replay starts"
 
 
 def replay_all(gw, session: PaperSession, bars) -> None:

@@ -24,6 +24,13 @@ def wait_for(condition, timeout: float = PATIENCE, interval: float = 0.02) -> bo
     return bool(condition())
 
 
+def streaming(session) -> bool:
+    """Every feed of a started ``PaperSession`` has done its backfill and streams (a feed sharing a symbol's
+    stream with another may still be backfilling when the first subscribes)."""
+    return len(session.store.feeds) == len(session.feeds) and all(
+        not f.backfilling for f in session.feeds.values())
+
+
 def caught_up(gw, store, broker, feeds, interval: float = 0.02, released: threading.Event | None = None) -> None:
     """Block until the bot has acted on everything the gateway sent so far (for a pause hook).
 
