@@ -11,12 +11,16 @@ runner/ib/broker_stale.py has that case), and the count starts afresh when conne
 - Stalled: an ERROR naming the feed and how long it has been silent, the feed marked stalled (it
   closes no bar on the clock meanwhile: a silent slot is no sign that the bar is over; status.json
   shows it through an :class:`events.FeedState`), ``on_alert("feed_stalled", text)`` (the webhook),
-  and its real-time bars requested once again (``store.restart_bars``: the gap since the last bar
-  re-fetched from history, as after a reconnect).
+  and its real-time bars requested again (``store.restart_bars``: the gap since the last bar
+  re-fetched from history, as after a reconnect). A new subscription that stays silent by the same
+  rule (three more bars; for a daily feed, another session closed without a bar) is requested again,
+  up to ``RESUBSCRIBE_LIMIT`` times a stall; then an ERROR and a second ``feed_stalled`` alert say
+  the feed stays stale until IB sends bars again (check the market data farm in IB Gateway).
 - A time exit falling due while its playbook's feed is stalled is the 1100 case: the broker's
   stale-exit machinery alerts it, holds the playbook's own time exit and flattens at market at the
   first chance (orders can go out: after one more gateway clock answer).
-- Flowing again (a bar streamed after the silence): an INFO line, the stalled mark cleared.
+- Flowing again (a bar streamed after the silence): an INFO line, the stalled mark cleared, and
+  ``on_alert("feed_flowing", text)``: who was told of the stall hears that it is over.
 """
 from __future__ import annotations
 
@@ -25,12 +29,15 @@ import datetime as dt
 from runner.ib import events
 from runner.ib.feed_stall import said, stalled_for
 
+#: Real-time bars requested again at most this many times in one stall of a symbol.
+RESUBSCRIBE_LIMIT = 3
+
 
 class FeedStalls:
     def _init_feed_stalls(self) -> None:
         self.stalled_feeds: dict[str, dt.datetime] = {}   # feed name -> end of its last bar before the silence
         self._watch_from: dt.datetime | None = None      # silence counts from here (start, connectivity back)
-        self._restarted: set[str] = set()                # symbols resubscribed in the stall going on
+        self._requested: dict[str, tuple[int, dt.datetime]] = {}   # symbol -> (requests, last) in its stall
         self.feed_stall_watch = True
         self.store.subscribe(events.Connectivity, self._restart_stall_watch)
 
@@ -54,6 +61,8 @@ class FeedStalls:
             if name in self.stalled_feeds:
                 if streamed is not None and streamed > self.stalled_feeds[name]:
                     self._feed_flowing(feed, name, symbol, now)
+                else:
+                    self._request_again_if_silent(feed, name, symbol, now)
                 continue
             silence = stalled_for(feed.size, feed.sessions, now, heard)
             if silence is not None:
@@ -62,9 +71,9 @@ class FeedStalls:
     def _feed_stalled(self, feed, name: str, symbol: str, heard: dt.datetime, silence: dt.timedelta) -> None:
         self.stalled_feeds[name] = heard
         feed.stalled = True
-        again = symbol not in self._restarted and self.store.restart_bars(symbol)
+        again = symbol not in self._requested and self.store.restart_bars(symbol)
         if again:
-            self._restarted.add(symbol)
+            self._requested[symbol] = (1, self.gateway_time)
         text = (f"{name}: no real-time bar of {symbol} for {said(silence)} (since {_ny(heard)}, gateway time), "
                 f"the connection up and no error from the gateway: the {feed.size} feed is stale; "
                 + ("its real-time bars are requested again" if again else "its real-time bars were already "
@@ -74,14 +83,33 @@ class FeedStalls:
         self.store.post(events.FeedState(name, "stalled", heard, text))
         self._tell_alert(text, kind="feed_stalled")
 
+    def _request_again_if_silent(self, feed, name: str, symbol: str, now: dt.datetime) -> None:
+        """The new subscription is silent too, by the rule that found the stall: ask once more, or give up."""
+        count, last = self._requested.get(symbol, (0, None))
+        if last is None or count > RESUBSCRIBE_LIMIT or stalled_for(feed.size, feed.sessions, now, last) is None:
+            return
+        if count == RESUBSCRIBE_LIMIT:
+            self._requested[symbol] = (count + 1, now)
+            text = (f"{name}: still no real-time bar of {symbol} since {_ny(self.stalled_feeds[name])} after "
+                    f"{count} new subscriptions: the feed stays stale until IB sends bars again (check the "
+                    f"market data farms in IB Gateway); a time exit falling due is flattened at market")
+            self.log.error(text)
+            self._tell_alert(text, kind="feed_stalled")
+            return
+        if self.store.restart_bars(symbol):
+            self._requested[symbol] = (count + 1, now)
+            self.log.warning(f"{name}: the new subscription to {symbol}'s real-time bars is silent too; requested "
+                             f"again ({count + 1} of {RESUBSCRIBE_LIMIT})")
+
     def _feed_flowing(self, feed, name: str, symbol: str, now: dt.datetime) -> None:
         heard = self.stalled_feeds.pop(name)
         feed.stalled = False
         if not any(self._symbol(f) == symbol for f in self._datas() if f._name in self.stalled_feeds):
-            self._restarted.discard(symbol)
+            self._requested.pop(symbol, None)
         text = f"{name}: real-time bars of {symbol} flowing again after {said(now - heard)} without one"
         self.log.info(text)
         self.store.post(events.FeedState(name, "flowing", heard, text))
+        self._tell_alert(text, kind="feed_flowing")
 
     def _stalled_owners(self) -> list:
         """Playbooks with a time exit whose own feed is stalled."""

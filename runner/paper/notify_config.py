@@ -10,7 +10,8 @@ from pydantic import ConfigDict, Field, HttpUrl, model_validator
 
 from strategies.params import PlainInputModel
 
-Event = Literal["fill", "reject", "disconnect", "reconnect", "risk_stop", "stale_exit", "feed_stalled", "stop"]
+Event = Literal["fill", "reject", "disconnect", "reconnect", "risk_stop", "stale_exit", "feed_stalled", "feed_flowing",
+                "stop"]
 EVENTS: tuple[str, ...] = get_args(Event)
 
 

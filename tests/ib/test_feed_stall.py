@@ -56,9 +56,39 @@ def test_a_stalled_feed_is_detected_alerted_resubscribed_and_flows_again(library
             strategy = finish(gw, run, bars)
     finally:
         logger.remove(sink)
-    assert [k for k, _ in alerts] == ["feed_stalled"], alerts
+    assert [k for k, _ in alerts] == ["feed_stalled", "feed_flowing"], alerts
+    assert "flowing again" in alerts[1][1] and "SPY" in alerts[1][1]
     assert run.store.bar_restarts == {"SPY": 1}
     assert strategy.last_day == day(bars, len(bars) - 1)
+
+
+def test_a_new_subscription_silent_too_is_requested_again_then_given_up_loudly(library, bars, tmp_path):
+    """The market data farm is gone (new subscriptions are silent too): each later session closed without a bar
+    asks again, up to RESUBSCRIBE_LIMIT times; then one more alert says the feed stays stale."""
+    from runner.ib.broker_feed_stall import RESUBSCRIBE_LIMIT
+
+    alerts: list[tuple[str, str]] = []
+    with gateway(bars) as gw:
+        run = go_live(one_trade(gw, library, tmp_path, bars, **WIDE))
+        run.broker.on_alert = lambda kind, text: alerts.append((kind, text))
+        advance(gw, run, bars, WARMUP + 1)
+        gw.stall_bars("SPY", resubscribe_restores=False)
+        for n in range(1, RESUBSCRIBE_LIMIT + 1):   # session WARMUP + 2 + n - 1 closed without a bar
+            gw.advance_to(f"{day(bars, WARMUP + 2 + n)} 10:00")
+            assert wait_for(lambda: run.store.bar_restarts == {"SPY": n}), (n, run.store.bar_restarts)
+        assert [k for k, _ in alerts] == ["feed_stalled"], "the requests again are no new alert"
+        gw.advance_to(f"{day(bars, WARMUP + 3 + RESUBSCRIBE_LIMIT)} 10:00")
+        assert wait_for(lambda: len(alerts) == 2), "giving up is alerted"
+        assert alerts[1][0] == "feed_stalled" and "stays stale" in alerts[1][1], alerts
+        gw.advance_to(f"{day(bars, WARMUP + 4 + RESUBSCRIBE_LIMIT)} 10:00")
+        stamp = run.broker.clock_answers
+        assert wait_for(lambda: run.broker.clock_answers > stamp + 1)
+        assert run.store.bar_restarts == {"SPY": RESUBSCRIBE_LIMIT} and len(alerts) == 2, "no more requests"
+        gw.resume_bars()
+        gw.advance_to(f"{day(bars, WARMUP + 4 + RESUBSCRIBE_LIMIT)} 12:00")
+        assert wait_for(lambda: not run.broker.stalled_feeds), "flowing again"
+        assert wait_for(lambda: alerts[-1][0] == "feed_flowing")
+        finish(gw, run, bars)
 
 
 def test_a_stall_lasting_through_a_time_exit_is_flattened_at_market(library, bars, tmp_path):

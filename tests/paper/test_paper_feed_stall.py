@@ -33,6 +33,7 @@ def test_a_stalled_feed_reaches_the_webhook_and_status_json_until_it_flows_again
             # status.json is rewritten on every event: the cleared flag and the event may be two writes
             assert wait_for(lambda: any(e["kind"] == "feed_flowing" for e in read_status(tmp_path)["events"]))
             assert session.store.bar_restarts == {"SPY": 1}
+            assert wait_for(lambda: "feed_flowing" in hook.events()), "the webhook hears that it is over"
         finally:
             runner.finish()
     texts = [b["text"] for b in hook.bodies if b["event"] == "feed_stalled"]
