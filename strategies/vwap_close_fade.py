@@ -20,8 +20,11 @@ year, quarter ends, the quarterly third Fridays; each switchable):
   keeps them: the full-size exits are withdrawn and a stop, the target (if
   any) and the close exit go out for what filled, the stop and the target at
   their prices moved with the fill; ended past the cutoff, where a
-  market-on-close is refused, the close exit is a market order instead. One
-  that ends with nothing filled takes its exits with it;
+  market-on-close is refused, the close exit is a market order instead. The
+  new exits go out once the broker has confirmed the old ones withdrawn,
+  sized to the position then: an old exit that filled before its cancel
+  arrived (a broker keeps working an order until then) is not closed twice.
+  One that ends with nothing filled takes its exits with it;
 * exits, attached to the entry (a bracket): a stop at the nearer of z = ±``stop_z``
   and ``stop_pct`` adverse, optionally a limit at the VWAP, and a
   market-on-close order sent with the entry, so before the cutoff. The stop
@@ -253,6 +256,8 @@ class VwapCloseFade(SignalFilters, FlowbotStrategy):
         self.entry_order: bt.Order | None = None
         self.exit_orders: list[bt.Order] = []
         self.flatten_order: bt.Order | None = None
+        self._withdrawing: set[int] = set()   # refs of full-size exits being withdrawn after a part-filled entry
+        self._filled_entry: bt.Order | None = None   # the part-filled entry whose exits are being resized
         self._entry_bar = 0          # len(self.bars) when the working entry was sent
         self._exit_plan: tuple[int, float, float | None, float] | None = None   # direction, stop, target, anchor
         self.bind_filters()
@@ -381,6 +386,13 @@ class VwapCloseFade(SignalFilters, FlowbotStrategy):
                 self.log.error(f"{when}: exit {reason} {order.getstatusname()}")
         elif self.flatten_order is not None and order.ref == self.flatten_order.ref:
             self.flatten_order = None
+        elif order.ref in self._withdrawing:
+            self._withdrawing.discard(order.ref)
+            if order.executed.size:
+                self.log.warning(f"{when}: the withdrawn exit {reason} {order.getstatusname()} after "
+                                 f"{abs(order.executed.size):g} before its cancel arrived")
+            if not self._withdrawing:
+                self._send_resized_exits(when)
 
     # -- an entry that did not fill in full -------------------------------------------------
     def _cancel_late_entry(self) -> None:
@@ -393,16 +405,30 @@ class VwapCloseFade(SignalFilters, FlowbotStrategy):
         self.cancel(entry)
 
     def _resize_exits(self, order: bt.Order, when: str) -> None:
-        """An entry ended part-filled: its full-size exits are withdrawn and a stop, the target (if any) and
-        the time exit go out for what filled, the stop and the target moved with the fill. Past the
-        market-on-close cutoff the time exit is a market order (a MOC would be refused)."""
+        """An entry ended part-filled: its full-size exits are withdrawn, and once the broker has confirmed
+        that (:meth:`_send_resized_exits`) a stop, the target (if any) and the time exit go out for the
+        position then, the stop and the target moved with the fill. Past the market-on-close cutoff the time
+        exit is a market order (a MOC would be refused)."""
         filled = int(abs(order.executed.size))
         self.log.warning(f"{when}: entry {order.getstatusname()} after {filled} of {abs(order.created.size):g}; "
                          f"exits resized to the position")
+        self._filled_entry = order
         for exit_order in self.exit_orders:
             exit_order.addinfo(replaced=True)
-            self.cancel(exit_order)
+            if exit_order.alive():   # a backtest's broker withdraws the exits with their parent
+                self._withdrawing.add(exit_order.ref)
+                self.cancel(exit_order)
         self.exit_orders = []
+        if not self._withdrawing:
+            self._send_resized_exits(when)
+
+    def _send_resized_exits(self, when: str) -> None:
+        order = self._filled_entry
+        filled = int(abs(self.getposition(self.bars).size))
+        if not filled:
+            self.log.warning(f"{when}: flat once the full-size exits were withdrawn (one filled first): "
+                             f"no exits to resize")
+            return
         direction, stop, target_price, anchor = self._exit_plan
         shift = order.executed.price - anchor if order.executed.price else 0.0
         close_side = self.sell if direction == LONG else self.buy

@@ -87,6 +87,7 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, Reconne
         self.commissions: dict[str, float] = {}
         self.awaiting: collections.OrderedDict[str, tuple[float, events.Execution]] = collections.OrderedDict()
         self.unfilled_waiting: list[events.OrderStatus] = []   # cancels waiting for a fill's commission report
+        self.gateway_filled: dict[str, float] = {}   # orderRef -> shares at its Filled status (see _complete_if_cut)
         self.gateway_open = dict(snapshot.open_orders)
         self.gateway_known = dict(snapshot.known_orders)
         self.bracket: list[tuple[bt.Order, OrderSpec]] = []

@@ -43,6 +43,26 @@ class GatewayFills:
             # Whatever ``remaining`` says: the library's own cancel after an error (110, 201) and the
             # gateway's Inactive both arrive with remaining == 0.
             self._finish_unfilled(order, m)
+        elif m.status == "Filled" and m.filled:
+            self.gateway_filled[m.orderRef] = float(m.filled)
+            if self._complete_if_cut(order):
+                self.notify(order)
+
+    def _complete_if_cut(self, order: bt.Order) -> bool:
+        """The gateway says Filled at fewer shares than the order was sent with, and those are booked: IB cut
+        it (an attached exit is cut to what its parent filled when the parent's rest is cancelled). The order is
+        complete: the strategy hears it so, and its OCA siblings go."""
+        ref = order.info.get("orderRef")
+        filled = self.gateway_filled.get(ref)
+        if (filled is None or not order.alive() or not order.executed.size
+                or abs(order.executed.size) < filled - 1e-9):
+            return False
+        self.log.bind(order_ref=ref).info(f"{ref}: filled {filled:g} of the {abs(order.created.size):g} sent: the "
+                                          f"gateway cut it to what its parent filled")
+        order.completed()
+        self.orders.pop(ref, None)
+        self._cancel_siblings(order)
+        return True
 
     def _finish_unfilled(self, order: bt.Order, m: events.OrderStatus) -> None:
         # Fills reported before the cancel are booked first (the strategy hears of a fill before the cancel
@@ -168,6 +188,7 @@ class GatewayFills:
                       0.0, pnl, psize, pprice)
         if order.executed.remsize:
             order.partial()
+            self._complete_if_cut(order)
         else:
             order.completed()
             self.orders.pop(order.info.get("orderRef"), None)

@@ -85,6 +85,10 @@ class SimExchange:
         self._exec_seq = 0
         #: Shares of a symbol that may still trade for clients' orders (absent: no limit); see the module doc.
         self.liquidity: dict[str, float] = {}
+        #: Order refs whose cancel requests wait (a cancel is not instant at IB: the order can fill first),
+        #: and the requests waiting, in arrival order; see :meth:`release_cancels`.
+        self.cancels_held: set[str] = set()
+        self.cancels_waiting: list[tuple[int, int]] = []
 
     # -- requests -------------------------------------------------------------------------
 
@@ -150,6 +154,9 @@ class SimExchange:
 
     def cancel(self, client_id: int, order_id: int) -> None:
         order = self.find(client_id, order_id)
+        if order is not None and order.ticket.order_ref in self.cancels_held:
+            self.cancels_waiting.append((client_id, order_id))
+            return
         if order is None:
             self.listener.order_error(client_id, order_id, 10147,
                                       f"OrderId {order_id} that needs to be cancelled is not found.")
@@ -160,6 +167,13 @@ class SimExchange:
                 f"OrderId {order_id} that needs to be cancelled cannot be cancelled, state: {order.status}.")
             return
         self._cancel(order, notify_client=True)
+
+    def release_cancels(self) -> None:
+        """Carry out the cancel requests held back, as they arrived (10148 for an order done meanwhile)."""
+        self.cancels_held.clear()
+        waiting, self.cancels_waiting = self.cancels_waiting, []
+        for client_id, order_id in waiting:
+            self.cancel(client_id, order_id)
 
     def cancel_all(self) -> None:
         for order in list(self.orders.values()):

@@ -300,6 +300,14 @@ class SimulatedGateway:
             self.exchange.cancel(order.client_id, order.order_id)
         self._call(apply)
 
+    def hold_cancels(self, order_refs) -> None:
+        """Hold the clients' cancel requests for these orders until :meth:`release_cancels`: the orders work
+        on meanwhile and can fill, as one can at IB between a cancel's sending and its arrival."""
+        self._call(lambda: self.exchange.cancels_held.update(order_refs))
+
+    def release_cancels(self) -> None:
+        self._call(self.exchange.release_cancels)
+
     def pace_next_historical(self, n: int = 1, code: int = 162) -> None:
         self._call(lambda: self.faults.pacing_codes.extend([code] * n))
 
