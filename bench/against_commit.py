@@ -8,7 +8,9 @@ Extracts ``COMMIT`` with ``git archive`` into a temporary folder and runs
 own process with the same interpreter (so the same libraries; only flowbot's
 code differs), and prints the median wall time, CPU time (user + system) and
 peak memory of each, their ratios, and whether both wrote the same trades.csv.
-CPU time says more than wall time on a machine other work shares. Last line:
+CPU time says more than wall time on a machine other work shares. The children run without
+``PYTHONDONTWRITEBYTECODE``, after one untimed warm-up run in each tree that writes its
+``__pycache__``, so both trees load cached bytecode as on a user's machine (see process_timing). Last line:
 ``before_s=<a> now_s=<b> wall_ratio=<a/b> cpu_ratio=<c> identical_trades=<True|False>``.
 ``--no-out``: for commands that write no run folder (``config check``, ``list``, ``status``, ``--help``):
 no ``--out``, and the same standard output in place of the same trades.csv (``identical_output=``).
@@ -23,7 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from process_timing import ROOT, measure
+from process_timing import ROOT, measure, user_env, warm_up
 
 
 def timed(tree: Path, args: list[str], out: Path | None) -> tuple[float, float, float]:
@@ -32,7 +34,8 @@ def timed(tree: Path, args: list[str], out: Path | None) -> tuple[float, float, 
 
 
 def output_of(tree: Path, args: list[str]) -> bytes:
-    return subprocess.run([sys.executable, "-m", "runner", *args], cwd=tree, capture_output=True).stdout
+    return subprocess.run([sys.executable, "-m", "runner", *args], cwd=tree, capture_output=True,
+                          env=user_env()).stdout
 
 
 def main() -> None:
@@ -50,6 +53,9 @@ def main() -> None:
         before.mkdir()
         archive = subprocess.run(["git", "archive", options.commit], cwd=ROOT, check=True, capture_output=True)
         subprocess.run(["tar", "-x", "-C", str(before)], input=archive.stdout, check=True)
+        for name, tree in (("before", before), ("now", ROOT)):   # writes each tree's __pycache__, untimed
+            warm_up([sys.executable, "-m", "runner", *args,
+                     *([] if options.no_out else ["--out", str(Path(tmp) / f"warm-up-{name}")])], cwd=tree)
         for r in range(options.rounds):
             for name, tree in (("before", before), ("now", ROOT)):
                 out = None if options.no_out else Path(tmp) / f"{name}-{r}"
