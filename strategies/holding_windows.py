@@ -17,9 +17,16 @@ from strategies.params import PlaybookParams
 WINDOW_COLUMNS = ("window", "year", "first_session", "entry_at", "last_session", "hold", "unconditional")
 
 
-def span_return(bars: pd.DataFrame, first: dt.date, entry_at: str, last: dt.date) -> float | None:
-    """From ``first``'s open (or close) to ``last``'s close; None unless bars have both sessions."""
-    dates = bars.index.tz_localize(None).normalize()
+def session_dates(bars: pd.DataFrame) -> pd.DatetimeIndex:
+    """The bars' sessions as naive midnights (what ``span_return`` looks ``first`` and ``last`` up in)."""
+    return bars.index.tz_localize(None).normalize()
+
+
+def span_return(bars: pd.DataFrame, first: dt.date, entry_at: str, last: dt.date,
+                dates: pd.DatetimeIndex | None = None) -> float | None:
+    """From ``first``'s open (or close) to ``last``'s close; None unless bars have both sessions.
+    ``dates``: ``session_dates(bars)``, when the caller looks up many spans in the same bars."""
+    dates = session_dates(bars) if dates is None else dates
     start = np.flatnonzero(dates == pd.Timestamp(first))
     end = np.flatnonzero(dates == pd.Timestamp(last))
     if not len(start) or not len(end):
@@ -56,13 +63,14 @@ class HoldingWindows:
         rows = []
         if len(bars):
             years = bars.index.year
+            dates = session_dates(bars)
             for year in range(int(years.min()) - 1, int(years.max()) + 1):
                 try:
                     spans = cls.holding_spans(year, params)
                 except (ValueError, IndexError, KeyError):   # the calendar does not reach that year
                     continue
                 for key, span in spans:
-                    hold = span_return(bars, *span)
+                    hold = span_return(bars, *span, dates=dates)
                     if hold is not None:
                         rows.append((key, year, span[0], span[1], span[2], hold, cls.direction * hold))
         return pd.DataFrame(rows, columns=list(WINDOW_COLUMNS))

@@ -174,21 +174,40 @@ def window_table(windows: pd.DataFrame, trades: pd.DataFrame) -> pd.DataFrame:
 def per_year_rows(table: pd.DataFrame, trades: pd.DataFrame) -> list[dict]:
     """One row per window year: trades, P&L, the mean and sum of trade returns, and the windows held."""
     where = bin_trades(trades, table)
+    # Plain arrays, not a groupby of frames: the same sums and means (pandas' of a float column without
+    # NaN are numpy's), a fraction of the time over ~30 years.
+    labels = table.index.to_numpy()
+    years = table["year"].to_numpy()
+    hold, unconditional = (table[c].to_numpy(dtype="float64") for c in ("hold", "unconditional"))
+    pnl = trades["pnl"].to_numpy(dtype="float64") if len(trades) else np.array([])
+    pnl_pct = trades["pnl_pct"].to_numpy(dtype="float64") if len(trades) else np.array([])
     rows = []
-    for year, group in table.groupby("year", sort=True):
-        mine = trades[np.isin(where, group.index.to_numpy())] if len(trades) else trades
-        pct = mine["pnl_pct"].to_numpy(dtype="float64") if len(mine) else np.array([])
+    for year in np.unique(years):
+        in_year = years == year
+        mine = np.isin(where, labels[in_year]) if len(trades) else np.zeros(0, dtype=bool)
+        pct = pnl_pct[mine]
+        held, untaken = hold[in_year], unconditional[in_year]
         rows.append({
-            "year": int(year), "windows": int(len(group)), "trades": int(len(mine)),
-            "pnl": round(float(mine["pnl"].sum()), 2) if len(mine) else 0.0,
+            "year": int(year), "windows": int(in_year.sum()), "trades": int(mine.sum()),
+            "pnl": round(float(_sum(pnl[mine])), 2) if mine.any() else 0.0,
             "trade_return_mean_pct": _round_pct(pct.mean() / 100.0) if len(pct) else None,
             "trade_return_sum_pct": _round_pct(pct.sum() / 100.0) if len(pct) else None,
-            "hold_compounded_pct": _round_pct(np.prod(1.0 + group["hold"].to_numpy()) - 1.0),
-            "unconditional_compounded_pct": _round_pct(np.prod(1.0 + group["unconditional"].to_numpy()) - 1.0),
-            "hold_mean_pct": _round_pct(group["hold"].mean()),
-            "unconditional_mean_pct": _round_pct(group["unconditional"].mean()),
+            "hold_compounded_pct": _round_pct(np.prod(1.0 + held) - 1.0),
+            "unconditional_compounded_pct": _round_pct(np.prod(1.0 + untaken) - 1.0),
+            "hold_mean_pct": _round_pct(_mean(held)),
+            "unconditional_mean_pct": _round_pct(_mean(untaken)),
         })
     return rows
+
+
+def _sum(values: np.ndarray) -> float:
+    """pandas' ``Series.sum``: NaN skipped."""
+    return values.sum() if not np.isnan(values).any() else pd.Series(values).sum()
+
+
+def _mean(values: np.ndarray) -> float:
+    """pandas' ``Series.mean``: NaN skipped."""
+    return values.mean() if not np.isnan(values).any() else pd.Series(values).mean()
 
 
 def against_windows(table: pd.DataFrame, trades: pd.DataFrame) -> dict:
