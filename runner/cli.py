@@ -183,9 +183,11 @@ def _run_and_write(args, cfg, path: Path, started: float) -> int:
     finished = False
     try:
         logger.info(f"backtest {cfg.name}: config {path}, run folder {folder}")
-        logger.debug("effective config:\n" + resolved_yaml(cfg))
+        config_yaml = resolved_yaml(cfg)   # made once: the log's, the checksum's and config.resolved.yaml's
+        logger.debug("effective config:\n" + config_yaml)
         ahead: dict[str, str] = {}
-        result = run_backtest(cfg, bars, on_playbook=_charts_ahead(ahead) if cfg.output.report else None)
+        result = run_backtest(cfg, bars, on_playbook=_charts_ahead(ahead) if cfg.output.report else None,
+                              config_yaml=config_yaml)
         notes = run_notes(cfg)
         write_backtest_outputs(folder, cfg, result, notes, charts_ahead=ahead)
         finished = True

@@ -29,10 +29,11 @@ class BacktestResult:
     equity: pd.DataFrame
     bars: dict[str, pd.DataFrame] = field(repr=False, default_factory=dict)
     seconds: float = 0.0
+    config_yaml: str | None = field(repr=False, default=None)   # resolved_yaml of the config that ran
 
 
 def run_backtest(cfg: RunConfig, bars: dict[str, pd.DataFrame] | None = None, fast: bool = True,
-                 on_playbook=None) -> BacktestResult:
+                 on_playbook=None, config_yaml: str | None = None) -> BacktestResult:
     """Run ``cfg`` on its data (or on ``bars``, feed name -> bars, when given) and measure it.
 
     Each playbook runs in its own Cerebro on its own account of ``broker.cash``.
@@ -41,7 +42,9 @@ def run_backtest(cfg: RunConfig, bars: dict[str, pd.DataFrame] | None = None, fa
     ``intraday_feed``, daily ones through ``daily_window_feed``; False, or the
     config's ``engine.every_bar: true``, feeds every bar. ``on_playbook(strategy, trades, orders, bars,
     figures)``, when given, is called as each playbook's run ends (its config, its trades and orders,
-    the bars it read and its metrics entry), before the next one runs.
+    the bars it read and its metrics entry), before the next one runs. ``config_yaml``: ``resolved_yaml(cfg)``
+    when the caller has it already (it takes a tenth of a second; the run folder's config and the
+    metrics' checksum are made from it).
     """
     from runner.report.summary import run_notes
 
@@ -63,8 +66,11 @@ def run_backtest(cfg: RunConfig, bars: dict[str, pd.DataFrame] | None = None, fa
     trades_frame = _concat(trades, RunLog().trades_frame())
     orders_frame = _concat(orders, RunLog().orders_frame()).sort_values("time", kind="stable").reset_index(drop=True)
     equity = _concat(equities, RunLog().equity_frame().assign(strategy="")[["strategy", "time", "value", "cash"]])
-    metrics = run_metrics(cfg, figures, reproducibility(cfg, bars, "fast" if fast else "every_bar"), run_notes(cfg))
-    return BacktestResult(_finite(metrics), trades_frame, orders_frame, equity, bars, time.perf_counter() - started)
+    config_yaml = resolved_yaml(cfg) if config_yaml is None else config_yaml
+    provenance = reproducibility(cfg, bars, "fast" if fast else "every_bar", config_yaml=config_yaml)
+    metrics = run_metrics(cfg, figures, provenance, run_notes(cfg))
+    return BacktestResult(_finite(metrics), trades_frame, orders_frame, equity, bars, time.perf_counter() - started,
+                          config_yaml)
 
 
 def _run_one(cfg: RunConfig, bars: dict[str, pd.DataFrame], fast: bool) -> tuple[RunLog, pd.DataFrame]:
@@ -113,7 +119,8 @@ def _write_tables(folder: Path, cfg: RunConfig, result: BacktestResult) -> None:
     write_csv(folder / "orders.csv", result.orders)
     write_csv(folder / "equity.csv", result.equity)
     write_json(folder / "metrics.json", result.metrics)
-    write_text(folder / "config.resolved.yaml", resolved_yaml(cfg))
+    config_yaml = resolved_yaml(cfg) if result.config_yaml is None else result.config_yaml
+    write_text(folder / "config.resolved.yaml", config_yaml)
 
 
 def _run_cerebro(cerebro, bars: dict[str, pd.DataFrame]) -> None:

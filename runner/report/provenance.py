@@ -55,13 +55,13 @@ def is_synthetic(label: str) -> bool:
 
 
 def reproducibility(cfg: RunConfig, bars: dict[str, pd.DataFrame], engine: str,
-                    known: dict[str, str] | None = None) -> dict:
+                    known: dict[str, str] | None = None, config_yaml: str | None = None) -> dict:
     """flowbot's version, the git commit (if the code runs from a git checkout), the command line,
     the resolved config's SHA-256, and per data source its file's SHA-256 and the bars' checksum.
 
     ``known``: file path -> SHA-256 already computed for these bars (a sweep's, when it loaded them), so
-    that a file is not read a second time."""
-    config_text = resolved_yaml(cfg)
+    that a file is not read a second time. ``config_yaml``: ``resolved_yaml(cfg)``, when the caller has it."""
+    config_text = resolved_yaml(cfg) if config_yaml is None else config_yaml
     return {
         "flowbot_version": _version(),
         "git_commit": _git_commit(),
