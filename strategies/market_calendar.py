@@ -104,6 +104,17 @@ def is_session(day: dt.date) -> bool:
     return day in _session_index()
 
 
+def are_sessions(days) -> np.ndarray:
+    """``is_session`` for many days (datetime64[D]) at once: one bool per day, in their order."""
+    table_days = _session_table()[0]
+    days = np.asarray(days, dtype="datetime64[D]")
+    at = np.searchsorted(table_days, days)
+    inside = at < len(table_days)
+    found = np.zeros(len(days), dtype=bool)
+    found[inside] = table_days[at[inside]] == days[inside]
+    return found
+
+
 def sessions_between(start: dt.date, end: dt.date) -> list[dt.date]:
     """All sessions from ``start`` to ``end``, both included."""
     return list(_sessions_of_range(start, end))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from runner.config import DataSource, RunConfig
@@ -196,11 +197,14 @@ def _check_session_dates(frame: pd.DataFrame, name: str, kind: str) -> None:
                         f"{frame.index[i].day_name()} ({count:,} bar(s) fall on weekends); NYSE has no session "
                         f"then: dates read in the wrong format, shifted a day by a time zone, or another market's "
                         f"bars?")
-    days = frame.index.date
-    known = (pd.Timestamp(market_calendar.CALENDAR_START).date(), pd.Timestamp.now(tz="America/New_York").date())
-    closed = [i for i, day in enumerate(days) if known[0] <= day < known[1] and not market_calendar.is_session(day)]
-    if closed:
+    wall = frame.index.tz_localize(None) if frame.index.tz is not None else frame.index
+    days = wall.to_numpy().astype("datetime64[D]")   # each bar's date where it was stamped (index.date)
+    known = (np.datetime64(market_calendar.CALENDAR_START, "D"),
+             np.datetime64(pd.Timestamp.now(tz="America/New_York").date(), "D"))
+    closed = np.flatnonzero((days >= known[0]) & (days < known[1]) & ~market_calendar.are_sessions(days))
+    if len(closed):
         from loguru import logger
 
-        logger.warning(f"{name}: {label(closed[0])}: a bar dated {days[closed[0]]}, when NYSE was closed "
+        first = int(closed[0])
+        logger.warning(f"{name}: {label(first)}: a bar dated {frame.index[first].date()}, when NYSE was closed "
                        f"({len(closed):,} such bar(s)); kept, but the playbooks count NYSE sessions")
