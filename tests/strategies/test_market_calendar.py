@@ -94,3 +94,13 @@ def test_sessions_among_agrees_with_the_one_day_functions():
     assert pd.Timestamp(closes[sessions.index(dt.date(2012, 12, 24))], tz="UTC").tz_convert(
         cal.NEW_YORK).hour == 13
     assert cal.sessions_among(np.array([], dtype="datetime64[D]"))[0].size == 0
+
+
+def test_are_sessions_is_is_session_for_every_day():
+    # Weekends, holidays (2001-09-11..14, 2012-10-29..30 included), days before and after the table.
+    days = [dt.date(1985, 1, 2) + dt.timedelta(days=i) for i in range((dt.date(2040, 1, 1) - dt.date(1985, 1, 2)).days)]
+    import numpy as np
+
+    found = cal.are_sessions(np.array(days, dtype="datetime64[D]"))
+    assert found.tolist() == [cal.is_session(day) for day in days]
+    assert found.sum() > 5000 and not found.all()
