@@ -147,28 +147,6 @@ def _version() -> str:
 # -- commands ----------------------------------------------------------------
 
 def _backtest(args) -> int:
-    with _rarer_collections():
-        return _backtest_run(args)
-
-
-class _rarer_collections:
-    """The garbage collector's youngest generation passed over every 50,000 allocations instead of 700, while
-    a backtest runs (restored after). Its imports, bars and backtrader's lines are ~2 million objects that
-    stay alive to its end: the default passes find nothing to free in them and cost a tenth of a second."""
-
-    def __enter__(self):
-        import gc
-
-        self._before = gc.get_threshold()
-        gc.set_threshold(50_000, *self._before[1:])
-
-    def __exit__(self, *exc) -> None:
-        import gc
-
-        gc.set_threshold(*self._before)
-
-
-def _backtest_run(args) -> int:
     from runner.backtest.selection import apply_data_format, select_for_backtest
     from runner.commands.output import console_level
     from runner.config_files import find_config
