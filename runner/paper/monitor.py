@@ -218,11 +218,19 @@ class SessionMonitor:
 
 
 class LiveView(bt.Analyzer):
-    """Tells the monitor about each completed bar of the strategy's feeds (after the strategy acted)."""
+    """Tells the monitor about each completed bar of the strategy's feeds once every strategy acted on it.
+
+    Each strategy has its view and every strategy sees every feed; cerebro runs the strategies one after
+    the other, each followed by its analyzers, so only the last strategy's view speaks: status.json's last
+    bar then means that every playbook has acted on it (sent what it decided), not only the first.
+    """
 
     params = (("monitor", None),)
 
     def next(self):
+        strategies = self.strategy.env.runningstrats
+        if strategies and self.strategy is not strategies[-1]:
+            return
         for feed in self.strategy.datas:
             if len(feed):
                 self.p.monitor.on_bar(feed, self.strategy)
