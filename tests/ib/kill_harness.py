@@ -25,6 +25,7 @@ from runner.sim import SimulatedGateway
 from runner.sim.cli_entry import load_bars
 
 from harness import PATIENCE, wait_for
+from sim_follow import follow_with
 
 ROOT = Path(__file__).resolve().parents[2]
 PHASES = ("entry", "fill", "exit")
@@ -131,6 +132,85 @@ class KillSwitch:
         self.released.set()
 
 
+WORKING = ("PreSubmitted", "Submitted")
+#: Journal statuses of an order that may still be on its way to the gateway.
+UNSENT = ("Intent", "Sent")
+
+
+class FollowBot:
+    """The gateway's wait at each session close for `flowbot paper`, a subprocess: the replay stands still
+    (its loop serving the bot meanwhile) until the bot has acted on the day and the gateway holds what it
+    decided, by what can be seen of the bot from outside (:meth:`behind`). The waiting is sim_follow's
+    (``follow_with``), bounded by ``PATIENCE``: a bot that does not catch up fails the test (``failure``)."""
+
+    def __init__(self, gw: SimulatedGateway, journal: Path):
+        self.gw, self.journal = gw, journal
+        self.failure: str | None = None
+        self.released: threading.Event | None = None
+
+    def start(self, run_folder: Path, feeds: int) -> None:
+        """Follow the run in ``run_folder`` (live, with ``feeds`` feeds) from now on."""
+        self.run_folder, self.feeds, self.since = run_folder, feeds, self.gw.replay.clock.now()
+        self.released = follow_with(self.gw, self._wait)
+
+    def stop(self) -> None:
+        """Before the run is killed or stopped: every wait ends at once (no call to the gateway: its loop may
+        stand on the kill switch)."""
+        if self.released is not None:
+            self.released.set()
+
+    def _wait(self, released: threading.Event) -> None:   # in the gateway's worker thread
+        day = pd.Timestamp(self.gw.replay.clock.now(), unit="s", tz="UTC").tz_convert("America/New_York").date()
+        why: list[str | None] = [None]
+
+        def done() -> bool:
+            if released.is_set():
+                return True
+            try:
+                why[0] = self.behind(day)
+            except Exception as exc:   # e.g. the gateway's loop held by the kill switch beyond its bound
+                why[0] = f"{type(exc).__name__}: {exc}"
+            return why[0] is None
+
+        if not wait_for(done) and not released.is_set():
+            self.failure = f"the bot did not catch up after the close of {day} within {PATIENCE:.0f}s: {why[0]}"
+            released.set()
+
+    def behind(self, day) -> str | None:
+        """What the bot has yet to do after the close of ``day`` (None: caught up): act on the day's bar on
+        every feed (status.json's last bar, written after the playbooks' ``next``); take every execution and
+        commission report of its run (journaled; status.json's positions, written after the playbooks'
+        ``notify_order``, where a fill's exits are sent, agree with the account); and the gateway holds
+        every order it decided, and only those (status.json's working orders, the journal's intents)."""
+        try:
+            status = json.loads((self.run_folder / "status.json").read_text())
+        except (OSError, ValueError) as exc:
+            return f"status.json unreadable: {exc}"
+        bars = {name: bar["time"][:10] for name, bar in status["last_bar"].items()}
+        if len(bars) < self.feeds or min(bars.values()) < day.isoformat():
+            return f"the bar of {day} not acted on yet on every feed: {bars}"
+        if self.gw.reports_pending():
+            return "commission reports still to send"
+        executions = {f.exec_id for f in self.gw.fills() if f.client_id == CLIENT_ID and f.time >= self.since}
+        missing = executions - {e for (e,) in journal_rows(self.journal, "SELECT exec_id FROM fills")}
+        if missing:
+            return f"executions not journaled yet: {sorted(missing)}"
+        account = {symbol: p.quantity for symbol, p in self.gw.positions().items() if p.quantity}
+        believed = {symbol: p["size"] for symbol, p in status["positions"].items() if p["size"]}
+        if believed != account:
+            return f"the bot believes {believed}, the account holds {account}"
+        orders = bot_orders(self.gw)
+        working = {o.order_ref for o in orders if o.status in WORKING}
+        held = {o["order_ref"] for o in status["working_orders"]}
+        if held != working:
+            return f"working at the gateway {sorted(working)}, held by the bot {sorted(held)}"
+        known = {o.order_ref for o in orders}
+        unsent = {r for (r,) in journal_rows(self.journal, f"SELECT order_ref FROM orders WHERE status IN {UNSENT}")}
+        if unsent - known:
+            return f"journaled, not at the gateway yet: {sorted(unsent - known)}"
+        return None
+
+
 def start_paper(config: Path, out: Path, library: str) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     log = open(out.with_suffix(".out"), "wb")
@@ -201,7 +281,7 @@ def consistent(gw, run_folder: Path, journal: Path) -> str | None:
 
 def run_kills(scenario: str, plan: list[tuple], tmp_path: Path, library_of_run: Callable[[int], str],
               liquidity: dict[str, float] | None = None,
-              on_live: Callable[[int, SimulatedGateway, Path], None] | None = None, session_pause: float = 0.5):
+              on_live: Callable[[int, SimulatedGateway, Path], None] | None = None, follow: bool = True):
     """Run ``scenario`` with a kill at each point of ``plan``, a restart after each, then to the end of the data.
 
     ``plan``: (phase, n-th message of it, "same day" | "next day" | "two days later"[, symbol[, order type]])
@@ -210,19 +290,22 @@ def run_kills(scenario: str, plan: list[tuple], tmp_path: Path, library_of_run: 
     killed at, library, same day | next day), and the bot's orders, fills and the positions at the end.
     ``liquidity``: shares per symbol that trade until ``on_live`` lifts it (``SimulatedGateway.limit_liquidity``);
     ``on_live(k, gw, run_folder)``: called once run k is live and checked, before the next kill.
-    ``session_pause``: real seconds the gateway stands still after each close for the bot (a subprocess) to
-    send what it decided on the day's bar; a test whose kill point is an order sent at a close may ask for more.
+    ``follow``: after each close the gateway waits until the bot (a subprocess) has acted on the day and holds
+    what it decided (:class:`FollowBot`); False only to show the tests depend on it (the replay then goes on
+    at once).
     """
     start, strategies = SCENARIOS[scenario]
     first = pd.Timestamp(start) - pd.Timedelta(days=500)
     last = pd.Timestamp(start) + pd.Timedelta(days=DAYS_AFTER)
     bars = {symbol: frame.loc[str(first.date()):str(last.date())] for symbol, frame in load_bars(None).items()}
     gw = SimulatedGateway(bars=bars, speed=0, start=start, paused=True, wire_log=False,
-                          pacing_time_scale=0.01, session_pause=session_pause)
+                          pacing_time_scale=0.01, session_pause=0.05 if follow else 0)
     journal = tmp_path / "journal.sqlite"
     kills: list[tuple[str, str, str]] = []
     with gw:
         switch = KillSwitch(gw, OPENING[scenario])
+        follower = FollowBot(gw, journal)
+        feeds = len(strategies) + sum(1 for s in strategies if s.get("feeds"))
         gw.set_order_event_tap(switch)
         for symbol, shares in (liquidity or {}).items():
             gw.limit_liquidity(symbol, shares)
@@ -239,6 +322,8 @@ def run_kills(scenario: str, plan: list[tuple], tmp_path: Path, library_of_run: 
                 assert wait_for(lambda: protected(gw)), f"run {k}: a position without its stop after restarting ({kills})"
                 assert wait_for(lambda: consistent(gw, run_folder, journal) is None), \
                     f"run {k} after {kills}: {consistent(gw, run_folder, journal)}"
+                if follow:
+                    follower.start(run_folder, feeds)
                 if on_live is not None:
                     on_live(k, gw, run_folder)
                 if k == len(plan):
@@ -246,7 +331,10 @@ def run_kills(scenario: str, plan: list[tuple], tmp_path: Path, library_of_run: 
                 phase, n, when, *symbol = plan[k]
                 switch.arm(phase, n, *symbol)
                 gw.resume()
-                assert wait_for(lambda: switch.hit.is_set() or gw.wait_until_done(0)), "no event to kill at"
+                assert wait_for(lambda: switch.hit.is_set() or gw.wait_until_done(0) or follower.failure), \
+                    "no event to kill at"
+                follower.stop()
+                assert follower.failure is None, f"run {k} after {kills}: {follower.failure}"
                 assert switch.hit.is_set(), f"the replay ended after {k} kills: too few order events ({kills})"
                 proc.send_signal(signal.SIGKILL)
                 proc.wait(PATIENCE)
@@ -258,11 +346,14 @@ def run_kills(scenario: str, plan: list[tuple], tmp_path: Path, library_of_run: 
                               timeout=PATIENCE)
                 kills.append((switch.at, library, when))
             gw.resume()
-            assert gw.wait_until_done(PATIENCE * 3)
+            assert wait_for(lambda: gw.wait_until_done(0) or follower.failure, timeout=PATIENCE * 3)
+            assert follower.failure is None, f"the last run after {kills}: {follower.failure}"
             assert wait_for(lambda: not [o for o in bot_orders(gw) if o.status in ("PreSubmitted", "Submitted")])
+            follower.stop()
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(PATIENCE) == 0, (tmp_path / f"run{len(plan):02d}.out").read_text()[-3000:]
         finally:
+            follower.stop()
             switch.release()
             if proc is not None and proc.poll() is None:
                 proc.kill()

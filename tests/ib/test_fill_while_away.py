@@ -46,7 +46,7 @@ def test_an_entry_filled_while_no_run_was_connected_is_journaled_and_its_exits_w
         seen["log"] = (run_folder / "run.log").read_text()
 
     plan = [("exit", 2, "two days later", "IWM")]
-    kills, orders, fills, positions = run_kills("quarter_end_2011", plan, tmp_path, lambda k: library, session_pause=1.5,
+    kills, orders, fills, positions = run_kills("quarter_end_2011", plan, tmp_path, lambda k: library,
                                                 on_live=on_live)
     # Killed on the gateway's status of the bracket's last member (the target, held until the entry fills).
     assert [at for at, _, _ in kills] == [f"exit: status of LMT BUY {TARGET}"]
@@ -88,7 +88,7 @@ def test_an_exit_filled_while_no_run_was_connected_is_journaled_and_the_restart_
             seen["working"] = _working_exits(gw)
 
     plan = [("exit", 1, "two days later", "IWM", "MOC")]
-    kills, orders, fills, positions = run_kills("quarter_end_2011", plan, tmp_path, lambda k: library, session_pause=1.5,
+    kills, orders, fills, positions = run_kills("quarter_end_2011", plan, tmp_path, lambda k: library,
                                                 on_live=on_live)
     assert [at for at, _, _ in kills] == [f"exit: status of MOC BUY {TIME_EXIT}"]
     [closing] = [f for f in fills if f.order_ref == TIME_EXIT]

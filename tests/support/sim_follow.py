@@ -71,6 +71,20 @@ def follow(gw, store, broker, feeds, window: float | None = None, interval: floa
     Returns an event: set it (then remove the hook) before stopping the bot, so no wait outlives it.
     """
     feeds = list(feeds)
+
+    def wait(released: threading.Event) -> None:
+        try:
+            caught_up(gw, store, broker, feeds, interval, released)
+        except Exception:   # the bot is stopping (loop gone): let the replay go on
+            pass
+    return follow_with(gw, wait, window)
+
+
+def follow_with(gw, wait, window: float | None = None) -> threading.Event:
+    """The gateway's pause hook behind :func:`follow`: at every pause, ``wait(released)`` (blocking, in the
+    gateway's worker thread, its loop serving the bot meanwhile) until the bot has caught up, by whatever
+    the caller can see of it (an in-process bot's queues; a subprocess's status.json and journal).
+    ``window`` as for :func:`follow`. Returns ``released``: set, every wait ends at once and none begins."""
     last = [None]
     released = threading.Event()
 
@@ -84,10 +98,7 @@ def follow(gw, store, broker, feeds, window: float | None = None, interval: floa
         left = replay.seconds_to_close()
         if released.is_set() or (window is not None and left is not None and left > window):
             return
-        try:
-            caught_up(gw, store, broker, feeds, interval, released)
-        except Exception:   # the bot is stopping (loop gone): let the replay go on
-            pass
+        wait(released)
         last[0] = moment
     gw.set_pause_hook(hook)
     return released
