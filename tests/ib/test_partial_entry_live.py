@@ -21,8 +21,8 @@ from runner.sim import SimulatedGateway
 from runner.sim.cli_entry import load_bars
 
 from harness import PATIENCE, wait_for
-from kill_harness import (CLIENT_ID, DAYS_AFTER, SCENARIOS, bot_orders, check_final_state, consistent, live, proof_config,
-                          protected, start_paper)
+from kill_harness import (CLIENT_ID, DAYS_AFTER, SCENARIOS, FollowBot, bot_orders, check_final_state, consistent, live,
+                          proof_config, protected, start_paper)
 
 SCENARIO = "quarter_end_2011"
 ENTRY = "flowbot:qe_iwm:IWM:20111223T235959:1"
@@ -46,17 +46,20 @@ def test_an_entry_cancelled_after_part_filling_in_a_live_session_has_its_exits_r
     first, last = pd.Timestamp(start) - pd.Timedelta(days=500), pd.Timestamp(start) + pd.Timedelta(days=DAYS_AFTER)
     bars = {symbol: frame.loc[str(first.date()):str(last.date())] for symbol, frame in load_bars(None).items()}
     gw = SimulatedGateway(bars=bars, speed=0, start=start, paused=True, wire_log=False,
-                          pacing_time_scale=0.01, session_pause=0.5)
+                          pacing_time_scale=0.01)
     journal = tmp_path / "journal.sqlite"
     run = tmp_path / "run00"
     with gw:
         gw.limit_liquidity("IWM", FILLED)
+        follower = FollowBot(gw, journal)   # once live, the gateway waits at each close until the bot caught up
         proc = start_paper(proof_config(tmp_path, gw.port, strategies), run, library)
         try:
             assert wait_for(lambda: live(gw, run, strategies) or proc.poll() is not None), "never went live"
             assert proc.poll() is None, run.with_suffix(".out").read_text()[-3000:]
+            follower.start(run, feeds=len(strategies) + sum(1 for s in strategies if s.get("feeds")))
             # The morning the entry met the 2 shares there were: it works on for the other 4.
             gw.advance_to("2011-12-27 10:00", timeout=PATIENCE * 3)
+            assert follower.failure is None, follower.failure
             [entry] = [o for o in bot_orders(gw) if o.order_ref == ENTRY]
             assert (entry.status, entry.filled, entry.quantity) == ("Submitted", FILLED, WANTED), entry
             assert wait_for(lambda: consistent(gw, run, journal) is None), consistent(gw, run, journal)
@@ -73,11 +76,14 @@ def test_an_entry_cancelled_after_part_filling_in_a_live_session_has_its_exits_r
                 consistent(gw, run, journal)
             gw.limit_liquidity("IWM", None)
             gw.resume()
-            assert gw.wait_until_done(PATIENCE * 3)
+            assert wait_for(lambda: gw.wait_until_done(0) or follower.failure, timeout=PATIENCE * 3)
+            assert follower.failure is None, follower.failure
             assert wait_for(lambda: not [o for o in bot_orders(gw) if o.status in ("PreSubmitted", "Submitted")])
+            follower.stop()
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(PATIENCE) == 0, run.with_suffix(".out").read_text()[-3000:]
         finally:
+            follower.stop()
             if proc.poll() is None:
                 proc.kill()
         orders, fills, positions = bot_orders(gw), [f for f in gw.fills() if f.client_id == CLIENT_ID], gw.positions()
