@@ -1,6 +1,8 @@
-"""Fixtures for the IB tests: both client libraries, and a guard against swallowed decoder errors."""
+"""Fixtures for the IB tests: both client libraries, a guard against swallowed decoder errors, and one against
+threads a test leaves running."""
 import logging
 import socket
+import threading
 
 import pytest
 
@@ -41,3 +43,20 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_running():
+    """A test that leaves a non-daemon thread running after it ends (a bot, a server or an executor it never
+    stopped) fails, naming the threads: such a thread keeps the interpreter from exiting and runs on into the
+    next test. Threads that are ending anyway (e.g. a closed loop's executor workers) are waited for, up to
+    ``PATIENCE`` each: an event, never a speed."""
+    import sim_follow
+
+    before = set(threading.enumerate())
+    yield
+    left = [t for t in threading.enumerate() if t not in before and not t.daemon]
+    for thread in left:
+        thread.join(sim_follow.PATIENCE)
+    running = [t.name for t in left if t.is_alive()]
+    assert not running, f"non-daemon threads still running after the test: {running}"
