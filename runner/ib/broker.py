@@ -117,7 +117,7 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, Reconne
         self._init_stale_exits(getattr(store.cfg, "stale_exit_minutes", 30.0))
         self._init_feed_stalls()
         self._journal_gateway_statuses(self.gateway_known)
-        self._infer_fills_while_away()
+        self.away_checked = False   # fills while no run was connected: inferred once the feeds have backfilled
 
     # -- limits the strategies size within (FlowbotStrategy.size_by_risk reads them) --
     @property
@@ -354,6 +354,11 @@ class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, Reconne
 
     # -- the backtrader tick ----------------------------------------------------------
     def next(self):
+        if not self.away_checked:   # the feeds' backfilled bars tell which exit of a bracket filled meanwhile
+            self.away_checked = True
+            self._infer_fills_while_away()
+            if getattr(self, "_feeds", None):
+                self.register_feeds(self._feeds)   # positions per feed, with the fills just inferred
         self.store.pump()
         self._await_commissions()
         if ((self.deferred or not self.replay_settled)

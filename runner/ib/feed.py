@@ -292,6 +292,12 @@ class IBFeed(bt.feed.DataBase):
             return f"the {bar.time:%Y-%m-%d} session"
         return f"the {bar.time:%Y-%m-%d %H:%M %Z} bar"
 
+    def bars_known(self) -> list[tuple[Bar, dt.datetime]]:
+        """Every completed bar this feed holds (delivered, then the backfill still to deliver), oldest first,
+        each with its period's end: the price history the broker reads for what filled while no run was
+        connected (runner/ib/away_fills.py)."""
+        return [(b, backfill.period_end(b, self.size, self.sessions)) for b in [*self.delivered, *self._history]]
+
     def haslivedata(self):
         return bool(self._history or self._live)
 
