@@ -281,7 +281,8 @@ def consistent(gw, run_folder: Path, journal: Path) -> str | None:
 
 def run_kills(scenario: str, plan: list[tuple], tmp_path: Path, library_of_run: Callable[[int], str],
               liquidity: dict[str, float] | None = None,
-              on_live: Callable[[int, SimulatedGateway, Path], None] | None = None, follow: bool = True):
+              on_live: Callable[[int, SimulatedGateway, Path], None] | None = None, follow: bool = True,
+              edit_bars: Callable[[dict[str, pd.DataFrame]], None] | None = None):
     """Run ``scenario`` with a kill at each point of ``plan``, a restart after each, then to the end of the data.
 
     ``plan``: (phase, n-th message of it, "same day" | "next day" | "two days later"[, symbol[, order type]])
@@ -293,11 +294,15 @@ def run_kills(scenario: str, plan: list[tuple], tmp_path: Path, library_of_run: 
     ``follow``: after each close the gateway waits until the bot (a subprocess) has acted on the day and holds
     what it decided (:class:`FollowBot`); False only to show the tests depend on it (the replay then goes on
     at once).
+    ``edit_bars(bars)``: changes the scenario's bars (symbol -> daily frame) in place before the gateway serves
+    them, the same to the gateway's fills and to the bot's history.
     """
     start, strategies = SCENARIOS[scenario]
     first = pd.Timestamp(start) - pd.Timedelta(days=500)
     last = pd.Timestamp(start) + pd.Timedelta(days=DAYS_AFTER)
-    bars = {symbol: frame.loc[str(first.date()):str(last.date())] for symbol, frame in load_bars(None).items()}
+    bars = {symbol: frame.loc[str(first.date()):str(last.date())].copy() for symbol, frame in load_bars(None).items()}
+    if edit_bars is not None:
+        edit_bars(bars)
     gw = SimulatedGateway(bars=bars, speed=0, start=start, paused=True, wire_log=False,
                           pacing_time_scale=0.01, session_pause=0.05 if follow else 0)
     journal = tmp_path / "journal.sqlite"

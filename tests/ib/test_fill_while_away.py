@@ -98,3 +98,63 @@ def test_an_exit_filled_while_no_run_was_connected_is_journaled_and_the_restart_
     assert seen["working"] == {}, seen["working"]
     check_final_state("quarter_end_2011", journal, orders, fills, positions, kills)
     assert [o.order_ref for o in orders if o.symbol == "IWM" and o.filled] == [ENTRY, TIME_EXIT]
+
+
+SNAP = "flowbot:snapback_iwm:IWM:20121231T"
+
+
+def _bracket_closed_while_away(library, tmp_path, edit_bars=None):
+    """The January snapback's IWM long (a MOC BUY of 7 on the 2012-12-31 close, its stop and target attached):
+    the bot is killed on the gateway's third message about an IWM exit (the stop working once the entry
+    filled), the exit fills on 2013-01-02 with no client connected and the bot is back on 01-03, when no report
+    of the gateway shows it: the account is flat in IWM, the journal's fills long 7."""
+    journal = tmp_path / "journal.sqlite"
+    seen = {}
+
+    def on_live(k, gw, run_folder):
+        if k != 1:
+            return
+        seen["day"] = gw.clock.date().isoformat()
+        seen["orders"] = dict(journal_rows(journal, f"SELECT order_type, status FROM orders WHERE order_ref LIKE "
+                                                    f"'{SNAP}%' AND order_type IN ('STP', 'LMT')"))
+        seen["fills"] = journal_rows(journal, "SELECT o.order_type, f.side, f.shares, f.price, "
+                                              "COALESCE(o.aux_price, o.limit_price) FROM fills f JOIN orders o "
+                                              f"USING (order_ref) WHERE f.exec_id LIKE 'inferred:{SNAP}%'")
+        seen["how"] = journal_rows(journal, "SELECT message FROM statuses WHERE message LIKE 'inferred:%' AND "
+                                            f"order_ref LIKE '{SNAP}%'")
+
+    plan = [("exit", 3, "two days later", "IWM")]
+    kills, orders, fills, positions = run_kills("year_end_2012", plan, tmp_path, lambda k: library,
+                                                on_live=on_live, edit_bars=edit_bars)
+    exits = [f for f in fills if f.symbol == "IWM" and f.side == "SLD"]
+    gateway_exit = {o.order_ref: o.order_type for o in orders if o.order_ref.startswith(SNAP) and o.filled
+                    and o.action == "SELL"}
+    check_final_state("year_end_2012", journal, orders, fills, positions, kills)
+    return kills, seen, exits, gateway_exit
+
+
+def test_a_target_that_filled_while_no_run_was_connected_is_journaled_as_the_target(library, tmp_path):
+    kills, seen, exits, gateway_exit = _bracket_closed_while_away(library, tmp_path)
+    assert [_new_york_day(f.time) for f in exits] == ["2013-01-02"] and seen["day"] == "2013-01-03", (exits, seen)
+    assert list(gateway_exit.values()) == ["LMT"], gateway_exit
+    [(kind, side, shares, price, level)] = seen["fills"]
+    assert (kind, side, shares, price) == ("LMT", "SLD", 7, level), seen["fills"]
+    assert seen["orders"] == {"STP": "Cancelled", "LMT": "Filled"}, seen["orders"]
+    assert "from the bars" in seen["how"][0][0], seen["how"]
+
+
+def _stop_hit_on_jan_2(bars):
+    """IWM on 2013-01-02 falls through the stop (about 2940) and never nears the target (about 3110)."""
+    bars["IWM"].loc["2013-01-02", ["open", "high", "low", "close"]] = [3000.0, 3010.0, 2850.0, 2870.0]
+    if "adj_close" in bars["IWM"]:
+        bars["IWM"].loc["2013-01-02", "adj_close"] = 2870.0
+
+
+def test_a_stop_that_filled_while_no_run_was_connected_is_journaled_as_the_stop(library, tmp_path):
+    kills, seen, exits, gateway_exit = _bracket_closed_while_away(library, tmp_path, _stop_hit_on_jan_2)
+    assert [_new_york_day(f.time) for f in exits] == ["2013-01-02"] and seen["day"] == "2013-01-03", (exits, seen)
+    assert list(gateway_exit.values()) == ["STP"], gateway_exit
+    [(kind, side, shares, price, level)] = seen["fills"]
+    assert (kind, side, shares, price) == ("STP", "SLD", 7, level), seen["fills"]
+    assert seen["orders"] == {"STP": "Filled", "LMT": "Cancelled"}, seen["orders"]
+    assert "reached the stop" in seen["how"][0][0], seen["how"]
