@@ -15,6 +15,9 @@ Contract:
   ``execId`` and carry the commission from IB's commission report;
 - repeats from the gateway (openOrder at each change, doubled orderStatus,
   late commission reports, unsolicited orders at reconnect) change nothing;
+- a position the journal's fills do not explain (orders filled while no run was connected) is journaled
+  from the unfinished orders that explain it, the exit of a bracket that filled told by the backfilled bars
+  (runner/ib/broker_away.py);
 - an entry an earlier run sent that filled in part is, after a restart (same day or later), the position
   for what filled; its rest is cancelled (or, no longer at the gateway, journaled Cancelled) and the
   playbook resizes its stop and target to what filled (runner/ib/broker_adopt.py);
@@ -44,6 +47,7 @@ from runner.ib.broker_fills import COMMISSION_WAIT, GatewayFills  # noqa: F401  
 from runner.ib.ib_config import RiskLimits
 from runner.ib.feed_positions import split_positions
 from runner.ib.broker_adopt import JOURNAL_DONE, OrderAdoption
+from runner.ib.broker_away import FillsWhileAway
 from runner.ib.broker_exits import AttachedExits
 from runner.ib.broker_feed_stall import FeedStalls
 from runner.ib.broker_guards import BrokerGuards
@@ -54,7 +58,7 @@ from runner.ib.orders import OrderSpec, TranslationError, order_spec, put_on_tic
 
 
 
-class IBBroker(GatewayFills, OrderAdoption, AttachedExits, BrokerGuards, ReconnectFollowing,
+class IBBroker(GatewayFills, OrderAdoption, FillsWhileAway, AttachedExits, BrokerGuards, ReconnectFollowing,
                ReplayedPositions, StaleTimeExits, FeedStalls, bt.BrokerBase):
     """Orders, cash, value and positions through :class:`runner.ib.store.IBStore`."""
 
