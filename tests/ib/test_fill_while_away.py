@@ -8,6 +8,8 @@ executions and completed orders (today's only) no longer show that fill: only th
 does. Behaviour defined (runner/ib/broker_adopt.py ``_infer_fills_while_away``): the restart journals the fill
 (``inferred:<orderRef>``), takes the 6 as the position, and follows the entry's stop and target still working at
 the gateway; then the window runs to its end: flat, no orderRef sent twice, journal and gateway agree.
+Which exit of an OCA group filled while away is told by the bars the restart backfills (runner/ib/away_fills.py):
+the last two tests close a bracket by its target, and by its stop, while no run is connected.
 """
 from __future__ import annotations
 
@@ -86,6 +88,8 @@ def test_an_exit_filled_while_no_run_was_connected_is_journaled_and_the_restart_
             seen["fills"] = journal_rows(journal, "SELECT exec_id, side, shares FROM fills WHERE order_ref = "
                                                   f"'{TIME_EXIT}'")
             seen["working"] = _working_exits(gw)
+            seen["how"] = journal_rows(journal, "SELECT message FROM statuses WHERE message LIKE 'inferred:%' AND "
+                                                f"order_ref = '{TIME_EXIT}'")
 
     plan = [("exit", 1, "two days later", "IWM", "MOC")]
     kills, orders, fills, positions = run_kills("quarter_end_2011", plan, tmp_path, lambda k: library,
@@ -96,6 +100,8 @@ def test_an_exit_filled_while_no_run_was_connected_is_journaled_and_the_restart_
     assert seen["day"] == "2012-01-03"
     assert seen["fills"] == [(f"inferred:{TIME_EXIT}", "BOT", SHARES)], seen["fills"]
     assert seen["working"] == {}, seen["working"]
+    # One OCA group with the stop and the target: the bars say the close came before either level.
+    assert "market-on-close order: filled at the close" in seen["how"][0][0], seen["how"]
     check_final_state("quarter_end_2011", journal, orders, fills, positions, kills)
     assert [o.order_ref for o in orders if o.symbol == "IWM" and o.filled] == [ENTRY, TIME_EXIT]
 
