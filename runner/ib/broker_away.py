@@ -59,13 +59,15 @@ class FillsWhileAway:
                 if sign * missing <= 0 or self._unfilled_quantity(row, working) <= 1e-9:
                     continue
                 verdict = None
-                siblings = [r for r in candidates if group and r["oca_group"] == group
+                siblings = [r for r in candidates if group and r["oca_group"] == group and r["action"] == row["action"]
                             and r["order_ref"] not in self.gateway_open]
                 if len(siblings) > 1:   # e.g. a stop and a target, both gone from the gateway: which one?
                     settled.add(group)
                     row, verdict = self._oca_member_filled(symbol, siblings, row)
                     working = None
                 quantity = min(self._unfilled_quantity(row, working), abs(missing))
+                if quantity <= 1e-9:
+                    continue
                 self._journal_inferred_fill(row, symbol, sign, quantity, verdict)
                 missing -= sign * quantity
                 if len(siblings) > 1:
@@ -99,13 +101,15 @@ class FillsWhileAway:
             if since is not None and executed:
                 since = max([since] + [t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc) for t in executed])
             working_from[row["order_ref"]] = since
-        bars = self._bars_of(symbol)
+        starts = [t for t in working_from.values() if t is not None]
+        bars = self._bars_of(symbol, min(starts) if starts else None)
         verdict = away_fills.which_filled(siblings, bars, working_from)
         names = ", ".join(f"{r['order_type']} {r['order_ref']}" for r in siblings)
         log = self.log.bind(order_ref=newest["order_ref"])
         if verdict is None:
-            span = (f"no bar from {bars[0][0].time:%Y-%m-%d %H:%M} to {bars[-1][1]:%Y-%m-%d %H:%M} reaches any of "
-                    f"them" if bars else f"no bars of {symbol} cover the time they worked")
+            after = [b for b in bars if starts and b[1] > min(starts)]
+            span = (f"no bar from {after[0][0].time:%Y-%m-%d %H:%M} to {after[-1][1]:%Y-%m-%d %H:%M} reaches any of "
+                    f"them" if after else f"no bars of {symbol} cover the time they worked")
             log.warning(f"{symbol}: which of the OCA group {names} filled while no run was connected is unknown "
                         f"(the gateway reports none of them, {span}); guessing the newest, {newest['order_ref']}")
             return newest, away_fills.Verdict(newest["order_ref"], self._order_price(newest, symbol),
@@ -116,19 +120,21 @@ class FillsWhileAway:
             log.warning(f"{symbol}: OCA group {names}: {verdict.how}")
         return chosen, verdict
 
-    def _bars_of(self, symbol: str) -> list:
-        """The bars a feed of ``symbol`` backfilled (the finest bar size), each with its period's end."""
-        best = []
+    def _bars_of(self, symbol: str, since: dt.datetime | None) -> list:
+        """The bars a feed of ``symbol`` backfilled, each with its period's end: of the feeds whose bars reach
+        back to ``since``, the finest bar size; if none does, the feed reaching back furthest."""
+        found = []
         for data in self._datas():
             known = getattr(data, "bars_known", None)
             if self._symbol(data) != symbol or known is None:
                 continue
-            bars = known()
-            size = getattr(data, "size", None)
-            minutes = getattr(size, "minutes", 0) or 24 * 60
-            if bars and (not best or minutes < best[0]):
-                best = [minutes, bars]
-        return best[1] if best else []
+            bars = sorted(known(), key=lambda b: b[0].time)
+            if bars:
+                size = getattr(data, "size", None)
+                minutes = getattr(size, "minutes", 0) or 24 * 60
+                covers = since is None or bars[0][0].time <= since
+                found.append((not covers, minutes if covers else bars[0][0].time.timestamp(), bars))
+        return min(found, key=lambda f: f[:2])[2] if found else []
 
     def _order_price(self, row, symbol: str) -> float:
         working = self.gateway_open.get(row["order_ref"])
