@@ -33,8 +33,11 @@ class StrictModel(PlainInputModel):
     def _no_empty_path(cls, value: Any, info) -> Any:
         # Path('') is '.': output.folder: '' would put run folders in the current folder, unasked.
         field = cls.model_fields.get(info.field_name) if info.field_name else None
-        if field is not None and isinstance(value, str) and not value.strip() and "Path" in str(field.annotation):
-            raise ValueError(f"expected a path (got {value!r})")
+        if field is not None and isinstance(value, str) and "Path" in str(field.annotation):
+            if not value.strip():
+                raise ValueError(f"expected a path (got {value!r})")
+            if "\x00" in value:   # the OS refuses such a name later, as a crash; say it here, with the key
+                raise ValueError(f"expected a path without NUL bytes (got {cut(repr(value), 60)})")
         return value
 
 
