@@ -171,6 +171,11 @@ def _check_arguments(port, speed, options: dict) -> None:
     """Every argument checked before anything starts: one message naming the option."""
     if isinstance(port, bool) or not isinstance(port, int) or not (port == 0 or 1024 <= port <= 65535):
         raise UserInputError(f"gateway-sim --port {port}: expected 0 (any free port) or 1024 to 65535")
+    from runner.ib.ib_config import LIVE_PORTS
+
+    if port in LIVE_PORTS:   # flowbot paper refuses these ports, and a real client there expects a live account
+        raise UserInputError(f"gateway-sim --port {port}: a live-trading port (IB Gateway live 4001, TWS live 7496); "
+                             f"the simulator serves paper ports: use 4002 (the default) or 7497")
     if not _finite(speed) or not 0 <= speed <= MAX_SPEED:
         raise UserInputError(f"gateway-sim --speed {speed}: expected 0 (as fast as possible) or a number of "
                              f"simulated seconds per real second up to {MAX_SPEED:,.0f}")
@@ -196,10 +201,19 @@ def _check_arguments(port, speed, options: dict) -> None:
         _start_time(options["start"])
 
 
+_START_FORM = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})?)?")
+
+
 def _start_time(start) -> dt.datetime:
     """``--start`` as a date or an ISO date and time (New York time unless it carries an offset)."""
     try:
-        return start if isinstance(start, dt.datetime) else dt.datetime.fromisoformat(str(start).strip())
+        if isinstance(start, dt.datetime):
+            return start
+        text = str(start).strip()
+        # fromisoformat alone takes '2018-12-0111111' as 2018-12-01 11:11:11.1: only the written forms pass
+        if not _START_FORM.fullmatch(text):
+            raise ValueError(text)
+        return dt.datetime.fromisoformat(text)
     except ValueError:
         raise UserInputError(f"gateway-sim --start {shown(start)}: expected a date YYYY-MM-DD or a date and "
                              f"time YYYY-MM-DD HH:MM (New York time)") from None
@@ -233,7 +247,7 @@ def _fault_parts(spec: str) -> tuple[str, float, object]:
     """(kind, delay, argument) of ``KIND@SECONDS[:ARG]``; DataError naming --fault otherwise."""
     where = f"gateway-sim --fault {spec!r}"
     kind, at, rest = str(spec).partition("@")
-    seconds, _, arg = rest.partition(":")
+    seconds, colon, arg = rest.partition(":")
     if not at or kind not in _FAULT_ARGS:
         known = ", ".join(_FAULT_ARGS)
         raise DataError(f"{where}: expected KIND@SECONDS[:ARG] with KIND one of {known}, e.g. restart@60:10")
@@ -244,6 +258,8 @@ def _fault_parts(spec: str) -> tuple[str, float, object]:
     if not math.isfinite(delay) or delay < 0 or delay > 86_400 * 365:
         raise DataError(f"{where}: SECONDS must be a finite number >= 0 (got {seconds!r})")
     kind_type, default, what = _FAULT_ARGS[kind]
+    if colon and not arg:   # restart@10: is a cut-off spec, not the default
+        raise DataError(f"{where}: nothing after ':'; give the argument or leave out the ':'")
     if kind_type is None:
         if arg:
             raise DataError(f"{where}: {kind} takes no argument (got {arg!r})")

@@ -73,7 +73,7 @@ def bad_fault(rng: random.Random) -> str:
         spec = f"{kind}@10:{rng.choice(['1', 'x'])}"   # these take no argument
     if kind in ("restart", "reject", "pacing", "clientid") and rng.random() < 0.5:
         spec = f"{kind}@10:{rng.choice(['-1', 'x', 'nan', '1e9', '2000000'])}"
-    return rng.choice([spec, spec, kind, f"{kind}10"])
+    return rng.choice([spec, spec, kind, f"{kind}10", f"{kind}@10:"])
 
 
 def bad_name(rng: random.Random) -> str:
@@ -102,7 +102,7 @@ def cases(rng: random.Random, port: int) -> list[tuple[list[str], str]]:
         ([*paper, f"--status-port={bad_port(rng)}"], "--status-port"),
         (_sim("--start", bad_date(rng)), "--start"),
         (_sim("--start", f"{rng.randint(1990, 1998)}-{rng.randint(1, 12):02d}-15"), "outside the data"),
-        (_sim("--port", rng.choice([bad_port(rng), str(rng.randint(1, 1023))])), "--port"),
+        (_sim("--port", rng.choice([bad_port(rng), str(rng.randint(1, 1023)), "7496", "4001"])), "--port"),
         (_sim("--speed", bad_number(rng)), "--speed"),
         (_sim("--cash", rng.choice([bad_number(rng), "0"])), "--cash"),
         (_sim("--partial-fills", rng.choice(["-1", "1001", "abc", "1.5", str(rng.randint(1002, 10 ** 9))])),

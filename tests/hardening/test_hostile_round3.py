@@ -35,3 +35,41 @@ def test_a_nul_byte_in_a_path_key_is_refused_naming_the_key(data, extra, key, co
     args = ["backtest", "-c", "c.yaml"] if command == "backtest" else ["config", "check", "c.yaml"]
     message = refuse(args, tmp_path, tmp_path, capsys, monkeypatch, key)
     assert "c.yaml" in message and key in message and "NUL" in message, message
+
+
+@pytest.fixture
+def no_gateway_starts(monkeypatch):
+    """An accepted value would start a replay: make that a failure, not a hang."""
+    from runner.sim import cli_entry
+
+    class Refused(cli_entry.SimulatedGateway):
+        def start(self, *args, **kwargs):
+            raise AssertionError("gateway-sim accepted the value and started")
+
+    monkeypatch.setattr(cli_entry, "SimulatedGateway", Refused)
+
+
+@pytest.mark.parametrize("port", ["7496", "4001", "04001", "+7496"])
+def test_gateway_sim_refuses_the_live_trading_ports(port, tmp_path, capsys, monkeypatch, no_gateway_starts):
+    message = refuse(["gateway-sim", "--port", port, "--speed", "0"], tmp_path, tmp_path, capsys, monkeypatch, port)
+    assert "--port" in message and "live" in message, message
+
+
+@pytest.mark.parametrize("fault", ["restart@10:", "reject@1:", "pacing@0:", "clientid@5:", "stall@3:", "drop@10:",
+                                   "1100@2:"])
+def test_gateway_sim_refuses_a_fault_cut_off_after_the_colon(fault, tmp_path, capsys, monkeypatch,
+                                                             no_gateway_starts):
+    message = refuse(["gateway-sim", "--port", "0", "--speed", "0", "--fault", fault], tmp_path, tmp_path, capsys,
+                     monkeypatch, fault)
+    assert "--fault" in message and "':'" in message, message
+
+
+@pytest.mark.parametrize("start", ["2018-12-0" + "1" * 450, "2018-12-011", "2018-12-01111111", "2018120", "20181203",
+                                   "2018-12-03T1", "2018-12-03 10:00:00:00", "2018-W49-1"])
+def test_gateway_sim_start_is_read_only_in_its_written_forms(start, tmp_path, capsys, monkeypatch,
+                                                            no_gateway_starts):
+    """``datetime.fromisoformat`` read '2018-12-0111...' as 2018-12-01 11:11:11.1, and the replay then failed
+    without naming --start."""
+    message = refuse(["gateway-sim", "--port", "0", "--speed", "0", "--start", start], tmp_path, tmp_path, capsys,
+                     monkeypatch, start)
+    assert "--start" in message, message
