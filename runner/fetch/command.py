@@ -53,7 +53,10 @@ def run(args) -> int:
         raise UserInputError(f"--start {args.start}: the NYSE calendar flowbot plans sessions with starts "
                              f"{CALENDAR_START}; give a later start (IB has little intraday history that old anyway)")
     cfg = load_config(args.config or default_config("paper.yaml"), args.overrides)
-    request = FetchRequest(symbol=args.symbol.strip().upper(), size=size, start=args.start, end=end,
+    from runner.inputs import safe_name
+
+    # As in a config's symbol: ' spy' is refused, not quietly trimmed (the name is part of the cache's paths)
+    request = FetchRequest(symbol=safe_name(args.symbol, "symbol").upper(), size=size, start=args.start, end=end,
                            what=args.what, rth=args.rth, cache_folder=args.cache or cfg.data.cache_folder)
     result = fetch_bars(request, cfg.ib, progress=not args.no_progress)
     print(summary(result))

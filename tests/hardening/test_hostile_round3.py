@@ -73,3 +73,11 @@ def test_gateway_sim_start_is_read_only_in_its_written_forms(start, tmp_path, ca
     message = refuse(["gateway-sim", "--port", "0", "--speed", "0", "--start", start], tmp_path, tmp_path, capsys,
                      monkeypatch, start)
     assert "--start" in message, message
+
+
+@pytest.mark.parametrize("symbol", [" spy", "spy ", "\tSPY", "SPY\n"])
+def test_fetch_refuses_a_symbol_with_surrounding_blanks(symbol, tmp_path, capsys, monkeypatch):
+    """A config's symbol ' spy' is refused; fetch trimmed it quietly (and then asked IB for it)."""
+    message = refuse(["fetch", "--symbol", symbol, "--start", "2024-01-02", "--set", "ib.port=9", "--cache", "cache"],
+                     tmp_path, tmp_path, capsys, monkeypatch, symbol)
+    assert "symbol" in message, message
