@@ -90,6 +90,19 @@ class DataSource(StrictModel):
                              f"(got {shown(zone)})") from None
         return zone
 
+    @field_validator("sample")
+    @classmethod
+    def _known_sample(cls, name: str | None) -> str | None:
+        # Checked here, so config check refuses it and the message names the key (the loader said only
+        # "unknown sample 'x'", without the file or the key, and config check said ok).
+        if name is None:
+            return name
+        from runner.data.sample import sample_names
+
+        if name not in sample_names():
+            raise ValueError(f"unknown sample {shown(name)}; expected one of {', '.join(sample_names())}")
+        return name
+
     @field_validator("cache")
     @classmethod
     def _plain_symbol(cls, symbol: str | None) -> str | None:
