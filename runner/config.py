@@ -97,10 +97,10 @@ class DataSource(StrictModel):
         # "unknown sample 'x'", without the file or the key, and config check said ok).
         if name is None:
             return name
-        from runner.data.sample import sample_names
+        from runner.data.sample_list import SAMPLE_NAMES   # not runner.data.sample: that imports pandas
 
-        if name not in sample_names():
-            raise ValueError(f"unknown sample {shown(name)}; expected one of {', '.join(sample_names())}")
+        if name not in SAMPLE_NAMES:
+            raise ValueError(f"unknown sample {shown(name)}; expected one of {', '.join(SAMPLE_NAMES)}")
         return name
 
     @field_validator("cache")

@@ -30,3 +30,10 @@ def test_an_unknown_sample_from_set_names_the_option(value, tmp_path, capsys, mo
     message = refuse(["config", "check", "c.yaml", "--set", f"strategies.0.data={value}"], tmp_path, tmp_path,
                      capsys, monkeypatch, value)
     assert "--set" in message and "unknown sample" in message, message
+
+
+def test_the_light_list_of_samples_is_the_loaders_list():
+    from runner.data.sample import sample_names
+    from runner.data.sample_list import SAMPLE_NAMES
+
+    assert list(SAMPLE_NAMES) == sample_names()
