@@ -45,6 +45,9 @@ class _Parser(argparse.ArgumentParser):
         # Path('') is '.': an empty --out, --folder or --data would quietly mean the current folder.
         if action.type is Path and isinstance(arg_string, str) and not arg_string.strip():
             raise argparse.ArgumentError(action, f"expected a path (got {arg_string!r})")
+        if action.type is Path and isinstance(arg_string, str) and "\x00" in arg_string:
+            # the OS refuses such a name wherever it is first used: a crash (exit 1) instead of this message
+            raise argparse.ArgumentError(action, f"expected a path without NUL bytes (got {arg_string[:60]!r})")
         return super()._get_value(action, arg_string)
 
 
