@@ -56,8 +56,18 @@ def test_optimize_json_is_one_object_with_folds_and_trust(sweep_run, capsys):
     assert "top runs" not in captured.out and "top runs" not in captured.err
 
 
-def test_show_reprints_the_sweep_summary_as_it_finished(sweep_run, capsys):
-    out = sweep_run / "run"
+@pytest.fixture(scope="module")
+def finished_sweep(sweep_run):
+    """A finished sweep of its own: the show tests do not depend on another test (maybe run by another
+    xdist worker) having made one."""
+    out = sweep_run / "shown"
+    assert main(["-q", "optimize", "-c", str(sweep_run / "sweep.yaml"), "--workers", "1", "--out", str(out)]) == 0
+    return out
+
+
+def test_show_reprints_the_sweep_summary_as_it_finished(finished_sweep, capsys):
+    out = finished_sweep
+    capsys.readouterr()
     assert main(["show", str(out)]) == 0
     shown = capsys.readouterr().out
     assert "flowbot optimize known on december_fade [REAL+PROXY]: top runs by total_return_pct" in shown
@@ -69,11 +79,12 @@ def test_show_reprints_the_sweep_summary_as_it_finished(sweep_run, capsys):
     assert capsys.readouterr().out.strip() == str(out)
 
 
-def test_show_of_a_sweep_without_summary_json_still_lists_its_best_runs(sweep_run, capsys):
+def test_show_of_a_sweep_without_summary_json_still_lists_its_best_runs(finished_sweep, capsys):
     import shutil
 
-    older = sweep_run / "older"
-    shutil.copytree(sweep_run / "run", older)
+    older = finished_sweep.parent / "older"
+    shutil.copytree(finished_sweep, older)
+    capsys.readouterr()
     (older / "summary.json").unlink()
     assert main(["show", str(older)]) == 0
     assert "flowbot optimize known: top runs by total_return_pct" in capsys.readouterr().out
