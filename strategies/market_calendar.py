@@ -1,6 +1,7 @@
 """NYSE calendar facts the playbooks need, from exchange_calendars (XNYS).
 
-Sessions, holidays, ad-hoc closures and early closes come from the library;
+Sessions, holidays, ad-hoc closures and early closes come from the library
+(its answer shipped as a table: :mod:`strategies.calendar_table`);
 the only table kept here is the date-versioned market-on-close cutoff, which
 no calendar library carries. All times are America/New_York.
 
@@ -17,9 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from strategies import calendar_table
+
 NEW_YORK = "America/New_York"
 CALENDAR_START = "1990-01-01"
-CACHE_ENV = "FLOWBOT_CALENDAR_CACHE"   # a folder for the session table; empty: do not keep one
+CACHE_ENV = "FLOWBOT_CALENDAR_CACHE"   # a folder to keep a session table built from the library in (unset: none)
 
 
 def _calendar_end() -> str:
@@ -28,59 +31,40 @@ def _calendar_end() -> str:
     return (pd.Timestamp.today().normalize() + pd.DateOffset(years=2)).strftime("%Y-%m-%d")
 
 
-@lru_cache(maxsize=1)
-def _xnys():
-    import exchange_calendars as xcals
-
-    return xcals.get_calendar("XNYS", start=CALENDAR_START, end=_calendar_end())
-
-
 def _cache_file() -> Path | None:
-    """Where the session table of this exchange_calendars version and span is kept, or None."""
+    """Where a session table built from the library is kept (only when ``CACHE_ENV`` names a folder), or None."""
     folder = os.environ.get(CACHE_ENV)
-    if folder is None:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        folder = os.path.join(base, "flowbot")
-    if not folder:
-        return None
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        library = version("exchange_calendars")
-    except PackageNotFoundError:
+    library = calendar_table.library_version()
+    if not folder or library is None:
         return None
     return Path(folder) / f"xnys-{library}-{CALENDAR_START}-{_calendar_end()}.npz"
 
 
 @lru_cache(maxsize=1)
 def _session_table() -> tuple[np.ndarray, np.ndarray]:
-    """(session days as datetime64[D], their closes as UTC nanoseconds), from exchange_calendars.
+    """(session days as datetime64[D], their closes as UTC nanoseconds) up to ``_calendar_end()``.
 
-    Importing the library and building its schedule is a second of every command's start-up, and
-    the answer only changes with the library's version and the span asked for: it is kept in a
-    small file named by both (see ``CACHE_ENV``) and read back from there.
+    From the table shipped with flowbot (:mod:`strategies.calendar_table`) when the installed exchange_calendars
+    made it and it reaches far enough; else from a table kept in ``CACHE_ENV`` (if set) or the library itself.
+    Nothing is written outside ``CACHE_ENV``.
     """
+    end = _calendar_end()
+    shipped = calendar_table.read(calendar_table.SHIPPED)
+    if (shipped is not None and shipped["library"] == calendar_table.library_version()
+            and shipped["start"] == CALENDAR_START and shipped["end"] >= end):
+        keep = shipped["days"] <= np.datetime64(end)
+        return shipped["days"][keep], shipped["closes"][keep]
     path = _cache_file()
+    kept = calendar_table.read(path) if path is not None else None
+    if kept is not None:
+        return kept["days"], kept["closes"]
+    table = calendar_table.build(CALENDAR_START, end)
     if path is not None:
         try:
-            with np.load(path) as table:
-                days, closes = table["days"], table["closes"]
-            if days.dtype == "datetime64[D]" and closes.dtype == np.int64 and len(days) == len(closes) > 0:
-                return days, closes
-        except (OSError, ValueError, KeyError):
-            pass   # absent or unreadable: built again below
-    schedule = _xnys().schedule
-    days = schedule.index.to_numpy().astype("datetime64[D]")
-    closes = pd.DatetimeIndex(schedule["close"]).tz_convert("UTC").as_unit("ns").asi8.astype(np.int64)
-    if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_name(f"{path.name}.{os.getpid()}.tmp.npz")
-            np.savez(partial, days=days, closes=closes)
-            os.replace(partial, path)
+            calendar_table.write(path, CALENDAR_START, end, table)
         except OSError:
-            pass   # a read-only home: every run asks the library
-    return days, closes
+            pass   # a read-only folder: every run asks the library
+    return table
 
 
 @lru_cache(maxsize=1)

@@ -1,11 +1,14 @@
-"""The NYSE session table kept on disk: read back, it is what exchange_calendars says; a damaged file is rebuilt."""
+"""The NYSE session table: the one shipped with flowbot is what exchange_calendars says; one built from the library
+is kept only where FLOWBOT_CALENDAR_CACHE says, read back equal, rebuilt when damaged; nothing else is written."""
 from __future__ import annotations
 
 import datetime as dt
 
 import exchange_calendars as xcals
+import numpy as np
 import pytest
 
+from strategies import calendar_table
 from strategies import market_calendar as cal
 
 
@@ -16,11 +19,18 @@ def _forget():
 
 
 @pytest.fixture
-def fresh(monkeypatch, tmp_path):
-    monkeypatch.setenv(cal.CACHE_ENV, str(tmp_path))
+def no_shipped(monkeypatch, tmp_path):
+    """As if the shipped table were absent (another exchange_calendars installed)."""
+    monkeypatch.setattr(calendar_table, "SHIPPED", tmp_path / "absent.npz")
     _forget()
-    yield tmp_path
+    yield
     _forget()
+
+
+@pytest.fixture
+def fresh(monkeypatch, tmp_path, no_shipped):
+    monkeypatch.setenv(cal.CACHE_ENV, str(tmp_path / "kept"))
+    yield tmp_path / "kept"
 
 
 def _library_answer():
@@ -36,6 +46,28 @@ def _same_as_library():
         mine = cal.session_close(day)
         assert mine == closes[day] and mine.isoformat() == closes[day].isoformat() and mine.unit == closes[day].unit
     assert not cal.is_session(dt.date(2001, 9, 11)) and not cal.is_session(dt.date(2019, 12, 25))
+
+
+def test_the_shipped_table_is_the_installed_librarys_answer_over_its_whole_span():
+    shipped = calendar_table.read(calendar_table.SHIPPED)
+    assert shipped is not None, f"{calendar_table.SHIPPED} missing: run python -m strategies.calendar_table"
+    assert shipped["library"] == calendar_table.library_version(), \
+        "exchange_calendars changed: regenerate with python -m strategies.calendar_table"
+    assert (shipped["start"], shipped["end"]) == (calendar_table.START, calendar_table.END)
+    days, closes = calendar_table.build(calendar_table.START, calendar_table.END)
+    assert np.array_equal(shipped["days"], days) and np.array_equal(shipped["closes"], closes)
+
+
+def test_commands_use_the_shipped_table_and_answer_as_the_library(monkeypatch, tmp_path):
+    monkeypatch.delenv(cal.CACHE_ENV, raising=False)
+    built = []
+    monkeypatch.setattr(calendar_table, "build", lambda *a: built.append(a))
+    _forget()
+    try:
+        _same_as_library()
+        assert not built, "the library was asked although the shipped table serves"
+    finally:
+        _forget()
 
 
 def test_written_then_read_back_equal_to_the_library(fresh):
@@ -56,13 +88,10 @@ def test_a_damaged_file_is_built_again(fresh):
     _same_as_library()   # rewritten whole
 
 
-def test_empty_setting_keeps_no_file(monkeypatch, tmp_path):
-    monkeypatch.setenv(cal.CACHE_ENV, "")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    _forget()
-    try:
-        assert cal._cache_file() is None
-        _same_as_library()
-        assert not list(tmp_path.rglob("*.npz"))
-    finally:
-        _forget()
+def test_unset_keeps_no_file_anywhere(monkeypatch, tmp_path, no_shipped):
+    monkeypatch.delenv(cal.CACHE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cal._cache_file() is None
+    _same_as_library()
+    assert not [p for p in tmp_path.rglob("*") if p.name != "absent.npz"]
