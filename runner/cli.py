@@ -22,6 +22,7 @@ import warnings
 from pathlib import Path
 
 from runner.commands.output import OutputError
+from runner.inputs import has_control_characters
 from runner.cli_args import add_set, iso_date, port_number, seconds
 from runner.errors import ConfigError, FlowbotError, UserInputError
 
@@ -45,9 +46,11 @@ class _Parser(argparse.ArgumentParser):
         # Path('') is '.': an empty --out, --folder or --data would quietly mean the current folder.
         if action.type is Path and isinstance(arg_string, str) and not arg_string.strip():
             raise argparse.ArgumentError(action, f"expected a path (got {arg_string!r})")
-        if action.type is Path and isinstance(arg_string, str) and "\x00" in arg_string:
-            # the OS refuses such a name wherever it is first used: a crash (exit 1) instead of this message
-            raise argparse.ArgumentError(action, f"expected a path without NUL bytes (got {arg_string[:60]!r})")
+        if action.type is Path and isinstance(arg_string, str) and has_control_characters(arg_string):
+            # NUL: the OS refuses such a name wherever it is first used (a crash, exit 1, instead of this message);
+            # a newline or tab: a folder or file nobody can name in a shell or a log line
+            raise argparse.ArgumentError(action, f"expected a path without NUL bytes or other control characters "
+                                                 f"(got {arg_string[:60]!r})")
         return super()._get_value(action, arg_string)
 
 

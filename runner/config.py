@@ -19,7 +19,7 @@ from runner.config_messages import _did_you_mean, _line_of, describe_error, dott
 from runner.errors import ConfigError
 from runner.ib.ib_config import IBConfig, RiskLimits
 from runner.paper.notify_config import NotifyConfig
-from runner.inputs import cut, plausible_date, safe_name, shown
+from runner.inputs import cut, has_control_characters, plausible_date, safe_name, shown
 from strategies.params import PlainInputModel
 from strategies.registry import STRATEGIES, card_of
 from strategies.signals.filter_specs import clean_filter_loc, filter_known_keys, raw_filter_legs, raw_filters_readable
@@ -36,8 +36,9 @@ class StrictModel(PlainInputModel):
         if field is not None and isinstance(value, str) and "Path" in str(field.annotation):
             if not value.strip():
                 raise ValueError(f"expected a path (got {value!r})")
-            if "\x00" in value:   # the OS refuses such a name later, as a crash; say it here, with the key
-                raise ValueError(f"expected a path without NUL bytes (got {cut(repr(value), 60)})")
+            if has_control_characters(value):   # NUL: the OS refuses it later, as a crash; say it here, with the key
+                raise ValueError(f"expected a path without NUL bytes or other control characters "
+                                 f"(got {cut(repr(value), 60)})")
         return value
 
 

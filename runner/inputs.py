@@ -152,3 +152,8 @@ def write_output_file(path: Path, text: str, what: str, error=UserInputError) ->
         except OSError:
             pass
         raise error(f"{what} {cut(str(path))}: cannot write it ({exc.strerror or exc})") from None
+
+
+def has_control_characters(text: str) -> bool:
+    """NUL, newline, tab or another C0/DEL control character: never part of a path a user means."""
+    return any(ord(c) < 32 or ord(c) == 127 for c in text)
