@@ -157,6 +157,9 @@ def load_sweep(path: str | Path) -> Sweep:
             raise ConfigError(f"{where}: a grid needs values or a range with a step "
                               f"(low {pspec.low:g}, high {pspec.high:g}, no step)")
         notes += _explore_notes(base_raw, key, pspec)
+        if grid is not None and pspec.values is None and grid[-1] < pspec.high - 1e-9 * max(1.0, abs(pspec.high)):
+            notes.append(f"{key}: a step of {pspec.step:g} from {pspec.low:g} stops at {grid[-1]:g}, so high "
+                         f"{pspec.high:g} is not tried (make high a whole number of steps from low to include it)")
         column = _column_name(key)
         if column in columns:
             column = key
