@@ -17,7 +17,7 @@ strategies:
 
 
 def failing_with(exc):
-    def run_backtest(cfg, bars=None, fast=True, on_playbook=None):   # the signature of runner.backtest.run
+    def run_backtest(cfg, bars=None, fast=True, on_playbook=None, config_yaml=None):   # runner.backtest.run's
         raise exc
     return run_backtest
 
