@@ -143,8 +143,8 @@ class FollowBot:
     decided, by what can be seen of the bot from outside (:meth:`behind`). The waiting is sim_follow's
     (``follow_with``), bounded by ``PATIENCE``: a bot that does not catch up fails the test (``failure``)."""
 
-    def __init__(self, gw: SimulatedGateway, journal: Path):
-        self.gw, self.journal = gw, journal
+    def __init__(self, gw: SimulatedGateway, journal: Path, client_id: int = CLIENT_ID):
+        self.gw, self.journal, self.client_id = gw, journal, client_id
         self.failure: str | None = None
         self.released: threading.Event | None = None
 
@@ -191,7 +191,7 @@ class FollowBot:
             return f"the bar of {day} not acted on yet on every feed: {bars}"
         if self.gw.reports_pending():
             return "commission reports still to send"
-        executions = {f.exec_id for f in self.gw.fills() if f.client_id == CLIENT_ID and f.time >= self.since}
+        executions = {f.exec_id for f in self.gw.fills() if f.client_id == self.client_id and f.time >= self.since}
         missing = executions - {e for (e,) in journal_rows(self.journal, "SELECT exec_id FROM fills")}
         if missing:
             return f"executions not journaled yet: {sorted(missing)}"
@@ -199,7 +199,7 @@ class FollowBot:
         believed = {symbol: p["size"] for symbol, p in status["positions"].items() if p["size"]}
         if believed != account:
             return f"the bot believes {believed}, the account holds {account}"
-        orders = bot_orders(self.gw)
+        orders = bot_orders(self.gw, self.client_id)
         working = {o.order_ref for o in orders if o.status in WORKING}
         held = {o["order_ref"] for o in status["working_orders"]}
         if held != working:
@@ -227,8 +227,8 @@ def live(gw, run_folder: Path, strategies: list[dict]) -> bool:
             and log.read_text().count("live from here") >= len(feeds))
 
 
-def bot_orders(gw):
-    return [o for o in gw.orders() if o.client_id == CLIENT_ID]
+def bot_orders(gw, client_id: int = CLIENT_ID):
+    return [o for o in gw.orders() if o.client_id == client_id]
 
 
 def protected(gw) -> bool:
