@@ -15,6 +15,7 @@ from runner.data.load import load_source
 from runner.sim import SimulatedGateway
 
 from harness import PATIENCE, REPLAY_PATIENCE, wait_for
+from kill_harness import FollowBot
 
 ROOT = Path(__file__).resolve().parents[2]
 SNAPBACK = {"five_day_return_pct": -1.0, "opex_return_pct": -2.0, "hold_sessions": 5, "stop_atr": 2.0,
@@ -69,32 +70,45 @@ def live(run_folder: Path) -> bool:
 
 
 def test_kill_9_and_restart_never_sends_an_order_twice(library, spx, tmp_path):
+    """Once each run is live, the gateway waits at every session close until the bot has acted on the day
+    (kill_harness.FollowBot), never for a fixed time: a slow bot cannot fall behind the replay."""
     gw = SimulatedGateway(bars={"SPX": spx}, speed=0, start="2012-12-20 09:30", paused=True, wire_log=False,
                           pacing_time_scale=0.01)
+    journal = tmp_path / "journal.sqlite"
     with gw:
         config = write_config(tmp_path, gw.port, library)
         first = start_paper(config, tmp_path / "run1")
+        follower = FollowBot(gw, journal, client_id=7)
         try:
             assert wait_for(lambda: live(tmp_path / "run1"), 60), "first process is live"
+            follower.start(tmp_path / "run1", feeds=1)
             gw.resume()
-            assert wait_for(lambda: journal_refs(tmp_path / "journal.sqlite"), 60), "an order was journaled"
+            assert wait_for(lambda: journal_refs(journal) or follower.failure, 60), "an order was journaled"
+            assert follower.failure is None, follower.failure
             gw.pause()
+            follower.stop()
             first.send_signal(signal.SIGKILL)
             first.wait(PATIENCE)   # a safety net: reaping a killed process is an event, not a speed
         finally:
+            follower.stop()
             first.kill()
         assert first.returncode == -signal.SIGKILL
         assert wait_for(lambda: gw.connected_clients() == [], 10)
 
         second = start_paper(config, tmp_path / "run2")
+        follower = FollowBot(gw, journal, client_id=7)
         try:
             assert wait_for(lambda: live(tmp_path / "run2"), 60), "second process is live"
+            follower.start(tmp_path / "run2", feeds=1)
             gw.resume()
-            assert gw.wait_until_done(REPLAY_PATIENCE)
+            assert wait_for(lambda: gw.wait_until_done(0) or follower.failure, REPLAY_PATIENCE)
+            assert follower.failure is None, follower.failure
             assert wait_for(lambda: len(gw.orders()) >= 3, 30), "entry, then its stop and target"
+            follower.stop()
             second.send_signal(signal.SIGTERM)
             output, _ = second.communicate(timeout=PATIENCE)
         finally:
+            follower.stop()
             second.kill()
         at_gateway = gw.orders()
         fills = gw.fills()
