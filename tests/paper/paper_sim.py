@@ -14,6 +14,9 @@ from sim_follow import follow_session, streaming
 
 #: Safety nets against hangs, never a speed requirement.
 PATIENCE = 120.0
+#: The same for a whole replay the gateway makes wait for the session at every bar of each close's window
+#: and at every close (as tests/ib/harness.py's REPLAY_PATIENCE): minutes on a loaded machine.
+REPLAY_PATIENCE = 600.0
 #: The playbooks these tests run act at a session's close (the daily fade decides on the completed bar)
 #: and in its last 30 minutes (the VWAP fade): the replay waits for the session at each bar of the last
 #: 45 minutes and at every close; the bars before arrive as fast as the gateway sends them.
@@ -115,7 +118,7 @@ def replay_all(gw, session: PaperSession, bars) -> None:
     """Resume the paused gateway and wait until every feed has delivered the last bar."""
     wait_until_live(gw, session)
     gw.resume()
-    assert gw.wait_until_done(PATIENCE * 2)
+    assert gw.wait_until_done(REPLAY_PATIENCE)
     last_day, last_minute = bars.index[-1].date(), bars.index[-1]
 
     def done(feed) -> bool:
