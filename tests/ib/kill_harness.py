@@ -61,7 +61,7 @@ def proof_config(tmp_path: Path, port: int, strategies: list[dict]) -> Path:
     raw = yaml.safe_load((ROOT / "config" / "paper.yaml").read_text())
     raw["strategies"] = strategies
     # pacing_backoff: the simulator keeps IB's pacing rules on a clock 100 times faster (pacing_time_scale).
-    raw["ib"].update(port=port, journal=str(tmp_path / "journal.sqlite"), connect_timeout=10, pacing_backoff=0.2,
+    raw["ib"].update(port=port, journal=str(tmp_path / "journal.sqlite"), connect_timeout=30, pacing_backoff=0.2,
                      feed_symbols={f"{s['symbol']}.bonds": "IEF" for s in strategies if s.get("feeds")})
     raw["output"] = {"folder": str(tmp_path / "logs"), "report": False}
     path = tmp_path / "proof.yaml"

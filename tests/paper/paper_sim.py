@@ -46,7 +46,7 @@ def combined_config(tmp_path: Path, port: int, library: str, **extra):
             {"name": "vwap_close_fade", "symbol": "SPY", "data": "sample:spy_1min_synthetic",
              "params": {"every_day": True}},
         ],
-        "ib": {"port": port, "library": library, "client_id": 21, "connect_timeout": 10,
+        "ib": {"port": port, "library": library, "client_id": 21, "connect_timeout": 30,
                "backfill_bars": {"1d": 1, "1min": 0}, "journal": str(tmp_path / "journal.sqlite")},
         "output": {"folder": str(tmp_path / "logs"), "report": False},
     }

@@ -21,7 +21,7 @@ def repeated(requests: list[tuple]) -> dict:
 
 
 def start_session(path: str, gw: SimulatedGateway, library: str, tmp_path, *overrides: str) -> PaperSession:
-    cfg = load_config(path, [f"ib.port={gw.port}", f"ib.library={library}", "ib.connect_timeout=10",
+    cfg = load_config(path, [f"ib.port={gw.port}", f"ib.library={library}", "ib.connect_timeout=30",
                              f"ib.journal={tmp_path / 'journal.sqlite'}", f"output.folder={tmp_path / 'logs'}",
                              "output.report=false", *overrides])
     return PaperSession(cfg, journal_dir=tmp_path / "logs")
