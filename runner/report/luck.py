@@ -54,6 +54,9 @@ DRAWS_PER_CHUNK = 2_000
 #: At most this many uniform numbers per chunk (8 MB): 2,000 draws over 5,000 sessions (20 years of
 #: minutes) made 80 MB matrices, several alive at once, on top of the run's bars.
 VALUES_PER_CHUNK = 1_000_000
+#: A uniform double from Generator.random is the top 53 bits of a 64-bit raw word (numpy's
+#: ``next_uint64 >> 11``): 11 bits to spare for a window's index.
+DOUBLE_SPARE_BITS = 64 - 53
 
 
 def random_pick_means(windows: np.ndarray, k: int, draws: int, seed: int = SEED) -> np.ndarray:
@@ -63,17 +66,33 @@ def random_pick_means(windows: np.ndarray, k: int, draws: int, seed: int = SEED)
     of those numbers (what ``argsort(...)[:, :k]`` gives), so the sums add up in the same order. Found
     with a partial sort of each row (the ``k`` smallest, then only those sorted) and in chunks of rows
     from the same random stream, instead of sorting the whole ``draws`` x ``n`` matrix at once.
+
+    Up to ``2 ** DOUBLE_SPARE_BITS`` windows the rows are sorted as integer keys rather than by index:
+    ``Generator.random`` makes each uniform number from one raw 64-bit word, its top 53 bits; a key
+    is those 53 bits with the window's index in the 11 bits below them, so ordering the keys orders
+    the uniform numbers (ties by index) and carries the index along. Value sorts of keys instead of
+    index sorts of floats and two gathers: the same picks in the same order, about a third less time.
     """
     n = len(windows)
     rng = np.random.default_rng(seed)
     means = np.empty(draws)
     chunk = max(1, min(DRAWS_PER_CHUNK, VALUES_PER_CHUNK // max(n, 1)))
+    low = np.uint64((1 << DOUBLE_SPARE_BITS) - 1)
+    index = np.arange(n, dtype=np.uint64)
     for start in range(0, draws, chunk):
         rows = min(chunk, draws - start)
-        uniform = rng.random((rows, n))
-        smallest = np.argpartition(uniform, k - 1, axis=1)[:, :k] if k < n else np.tile(np.arange(n), (rows, 1))
-        order = np.argsort(np.take_along_axis(uniform, smallest, axis=1), axis=1)
-        picks = np.take_along_axis(smallest, order, axis=1)
+        if n <= 1 << DOUBLE_SPARE_BITS:
+            keys = rng.bit_generator.random_raw((rows, n))   # the words rng.random((rows, n)) would use
+            np.bitwise_and(keys, ~low, out=keys)             # the uniform number's 53 bits, shifted up
+            np.bitwise_or(keys, index, out=keys)             # the window's index below them
+            keys = np.partition(keys, k - 1, axis=1)[:, :k] if k < n else keys
+            keys.sort(axis=1)
+            picks = (keys & low).astype(np.intp)
+        else:
+            uniform = rng.random((rows, n))
+            smallest = np.argpartition(uniform, k - 1, axis=1)[:, :k] if k < n else np.tile(np.arange(n), (rows, 1))
+            order = np.argsort(np.take_along_axis(uniform, smallest, axis=1), axis=1)
+            picks = np.take_along_axis(smallest, order, axis=1)
         means[start:start + rows] = windows[picks].mean(axis=1)
     return means
 

@@ -39,3 +39,15 @@ def test_p_value_as_before_on_a_sampled_case():
     means = whole_sort_means(windows, 366, 20_000, luck.SEED)
     expected = (float(np.sum(means >= trades.mean() - 1e-12)) + 1.0) / 20_001.0
     assert out["p_value"] == round(expected, 4) and out["draws"] == 20_000 and not out["exact"]
+
+
+def test_same_means_around_the_largest_count_of_windows_sorted_as_integer_keys():
+    # Up to 2**11 windows the draws sort integer keys (a uniform number's bits with the window's index);
+    # past that the float partial sort. Both must pick what sorting every row whole picked.
+    cases = np.random.default_rng(11)
+    for n in (1_258, 2**luck.DOUBLE_SPARE_BITS, 2**luck.DOUBLE_SPARE_BITS + 1, 3_000):
+        for k in (1, 400, n - 1, n):
+            windows = cases.normal(0.0, 0.02, n)
+            seed = int(cases.integers(0, 2**31))
+            got = luck.random_pick_means(windows, k, 120, seed)
+            assert np.array_equal(got, whole_sort_means(windows, k, 120, seed)), (n, k)
