@@ -40,6 +40,8 @@ class BacktestBroker(bt.brokers.BackBroker):
         # short with a stop, a target and a market-on-close exit reads as buying three times its
         # size) and rejects the bracket. The exits can only close what their entry opens, so, as at
         # IB, only the entry is checked; the exits follow their entry's fate.
+        if not self.submitted:   # most bars (called twice a bar: here and by BackBroker.next)
+            return
         children = [o for o in self.submitted if o.parent is not None and o.parent.ref != o.ref]
         if children:
             self.submitted = collections.deque(o for o in self.submitted if o not in children)
@@ -56,12 +58,13 @@ class BacktestBroker(bt.brokers.BackBroker):
             self._toactivate.popleft().activate()
         if self.p.checksubmit:
             self.check_submitted()
-        self._expire_day_market_orders()
-        # A market-on-close order whose session ended (its last minute bar missing) fills before
-        # anything else of this bar: the closing auction came first.
-        due = [o for o in self.pending if self._close_past_due(o)]
-        if due:
-            self.pending = collections.deque(due + [o for o in self.pending if o not in due])
+        if self.pending:   # nothing to expire or to move forward on most bars
+            self._expire_day_market_orders()
+            # A market-on-close order whose session ended (its last minute bar missing) fills before
+            # anything else of this bar: the closing auction came first.
+            due = [o for o in self.pending if self._close_past_due(o)]
+            if due:
+                self.pending = collections.deque(due + [o for o in self.pending if o not in due])
         super().next()
 
     def _expire_day_market_orders(self) -> None:
