@@ -235,20 +235,20 @@ def _window_around(view: PlaybookView, entry: pd.Timestamp):
 
 def _session_chart(ax, view: PlaybookView, trade, stamps: pd.DatetimeIndex, entry: pd.Timestamp,
                    exit_: pd.Timestamp) -> None:
-    from strategies.session_vwap import SessionVwap
+    from strategies.session_vwap import session_vwap
 
     day = entry.normalize()
     lo, hi = stamps.searchsorted(day), stamps.searchsorted(day + pd.Timedelta(days=1))
-    part = view.bars.iloc[lo:hi]
+    high, low, close, volume = (view.bars[name].to_numpy(dtype="float64")[lo:hi]
+                                for name in ("high", "low", "close", "volume"))
     times = stamps[lo:hi]
-    vwap = SessionVwap()
-    lines = np.array([vwap.update(h, l, c, v) for h, l, c, v in
-                      part[["high", "low", "close", "volume"]].itertuples(index=False)], dtype="float64")
-    centre, sigma = lines[:, 0], lines[:, 1]
+    # The session's running VWAP and σ, vectorized: the values SessionVwap gives bar by bar.
+    centre, sigma = session_vwap(np.zeros(len(close), dtype=np.int64), np.arange(len(close)), max(len(close), 1),
+                                 high, low, close, volume)
     k = float(getattr(view.params, "k", 2.0))
     stop_z = getattr(view.params, "stop_z", None)
     x = (times - day).total_seconds().to_numpy() / 3600.0
-    ax.plot(x, part["close"].to_numpy(), color="#3d4650", linewidth=0.8)
+    ax.plot(x, close, color="#3d4650", linewidth=0.8)
     ax.plot(x, centre, color=VWAP, linewidth=1.0)
     ax.fill_between(x, centre - k * sigma, centre + k * sigma, color=VWAP, alpha=0.12, linewidth=0)
     if stop_z:
@@ -260,10 +260,10 @@ def _session_chart(ax, view: PlaybookView, trade, stamps: pd.DatetimeIndex, entr
     ax.set_xlim(start, (x[-1] + 1 / 60) if len(x) else 16)
     shown = (x >= start)
     if shown.any():
-        low = np.nanmin(np.minimum(part["low"].to_numpy()[shown], (centre - k * sigma)[shown]))
-        high = np.nanmax(np.maximum(part["high"].to_numpy()[shown], (centre + k * sigma)[shown]))
-        pad = (high - low) * 0.08
-        ax.set_ylim(low - pad, high + pad)
+        bottom = np.nanmin(np.minimum(low[shown], (centre - k * sigma)[shown]))
+        top = np.nanmax(np.maximum(high[shown], (centre + k * sigma)[shown]))
+        pad = (top - bottom) * 0.08
+        ax.set_ylim(bottom - pad, top + pad)
     ticks = [h / 2 for h in range(19, 33, 2) if len(x) and start <= h / 2 <= x[-1] + 0.02]
     ax.set_xticks(ticks, [f"{int(h)}:{'30' if h % 1 else '00'}" for h in ticks])
     _marks(ax, trade, hours(entry), hours(exit_))
