@@ -38,6 +38,7 @@ class Verdict:
     price: float
     how: str
     ambiguous: bool = False
+    time: dt.datetime | None = None   # when in the bars it filled (the journal's fill time)
 
 
 def decided_at(order_ref: str) -> dt.datetime | None:
@@ -83,8 +84,21 @@ def _first_reach(row: Mapping, bars: Sequence[tuple[Bar, dt.datetime]], since: d
     return None
 
 
+def _daily(bar: Bar, end: dt.datetime) -> bool:
+    return end - bar.time >= dt.timedelta(hours=6)
+
+
+def _fill_time(bar: Bar, end: dt.datetime, moment: int) -> dt.datetime:
+    """When in ``bar`` a fill at ``moment`` happened: its open (a session's 09:30), else its end."""
+    if moment != AT_OPEN:
+        return end
+    if _daily(bar, end):
+        return bar.time.astimezone(NEW_YORK).replace(hour=9, minute=30, second=0, microsecond=0)
+    return bar.time
+
+
 def _when(bar: Bar, end: dt.datetime) -> str:
-    if end - bar.time >= dt.timedelta(hours=6):
+    if _daily(bar, end):
         return f"the {bar.time:%Y-%m-%d} session"
     return f"the {bar.time.astimezone(NEW_YORK):%Y-%m-%d %H:%M} bar"
 
@@ -113,6 +127,57 @@ def which_filled(rows: Iterable[Mapping], bars: Sequence[tuple[Bar, dt.datetime]
         return Verdict(row["order_ref"], price,
                        f"ambiguous: {_when(bar, end)} reached both the {row['order_type']} {row['order_ref']} "
                        f"({what}) and the {other['order_type']} {other['order_ref']} ({others[0][3][3]}); which "
-                       f"came first is unknown: assumed the {kind} filled (the conservative choice)", ambiguous=True)
+                       f"came first is unknown: assumed the {kind} filled (the conservative choice)", ambiguous=True,
+                       time=_fill_time(bar, end, moment))
     return Verdict(row["order_ref"], price, f"from the bars since it worked: on {_when(bar, end)}, {what}, before "
-                                            f"any other order of its OCA group")
+                                            f"any other order of its OCA group", time=_fill_time(bar, end, moment))
+
+
+def covers(bars: Sequence[tuple[Bar, dt.datetime]], since: dt.datetime | None) -> bool:
+    """The bars reach back to ``since`` and go on after it: evidence of what an order sent then did."""
+    return bool(since is not None and bars and min(b.time for b, _ in bars) <= since
+                and any(end > since for _, end in bars))
+
+
+def entry_filled(row: Mapping, bars: Sequence[tuple[Bar, dt.datetime]],
+                 since: dt.datetime) -> tuple[Verdict, dt.datetime] | None:
+    """Whether an entry that worked from ``since`` filled in ``bars`` (oldest first, each with its period's end):
+    (the verdict, when its exits began to work), or None (no fill in the bars).
+
+    A market order fills at the open of the first bar after ``since``; a market-on-close order at the close of
+    that bar's session (None while the session is not over in the bars); a limit order when a bar after
+    ``since`` reaches its price (a DAY limit only in that first session: it expires at its close); any other
+    type: None (its fill depends on more than the bars tell)."""
+    bars = sorted(bars, key=lambda b: b[0].time)
+    after = [(bar, end) for bar, end in bars if end > since]
+    if not after:
+        return None
+    kind, ref = row["order_type"], row["order_ref"]
+    first, first_end = after[0]
+    session = first.time.astimezone(NEW_YORK).date()
+    if kind == "MKT":
+        how = f"from the bars: a market order, filled at the open {first.open:g} of {_when(first, first_end)}"
+        return Verdict(ref, first.open, how, time=_fill_time(first, first_end, AT_OPEN)), first.time
+    if kind == "MOC":
+        if _daily(first, first_end):
+            bar, end = first, first_end
+        else:
+            same = [(b, e) for b, e in after if b.time.astimezone(NEW_YORK).date() == session]
+            bar, end = same[-1]
+            later = len(same) < len(after)
+            if not later and end.astimezone(NEW_YORK).time() < dt.time(16, 0):
+                return None   # the session is not over in the bars
+        how = (f"from the bars: a market-on-close order, filled at the close {bar.close:g} of the "
+               f"{session:%Y-%m-%d} session")
+        return Verdict(ref, bar.close, how, time=end), end
+    if kind == "LMT":
+        day_only = (row["tif"] or "DAY") == "DAY"
+        for bar, end in after:
+            if day_only and bar.time.astimezone(NEW_YORK).date() != session:
+                return None   # a DAY limit expired unfilled at the close of its session
+            reach = _reach(row, bar)
+            if reach is not None:
+                moment, price, what = reach
+                how = f"from the bars since it was sent: on {_when(bar, end)}, {what}"
+                return Verdict(ref, price, how, time=_fill_time(bar, end, moment)), bar.time
+    return None

@@ -48,6 +48,7 @@ from runner.ib.ib_config import RiskLimits
 from runner.ib.feed_positions import split_positions
 from runner.ib.broker_adopt import JOURNAL_DONE, OrderAdoption
 from runner.ib.broker_away import FillsWhileAway
+from runner.ib.broker_round_trips import RoundTripsWhileAway
 from runner.ib.broker_exits import AttachedExits
 from runner.ib.broker_feed_stall import FeedStalls
 from runner.ib.broker_guards import BrokerGuards
@@ -58,8 +59,8 @@ from runner.ib.orders import OrderSpec, TranslationError, order_spec, put_on_tic
 
 
 
-class IBBroker(GatewayFills, OrderAdoption, FillsWhileAway, AttachedExits, BrokerGuards, ReconnectFollowing,
-               ReplayedPositions, StaleTimeExits, FeedStalls, bt.BrokerBase):
+class IBBroker(GatewayFills, OrderAdoption, FillsWhileAway, RoundTripsWhileAway, AttachedExits, BrokerGuards,
+               ReconnectFollowing, ReplayedPositions, StaleTimeExits, FeedStalls, bt.BrokerBase):
     """Orders, cash, value and positions through :class:`runner.ib.store.IBStore`."""
 
     def __init__(self, store, snapshot: events.Reconciled, risk: RiskLimits | None = None,
@@ -361,6 +362,7 @@ class IBBroker(GatewayFills, OrderAdoption, FillsWhileAway, AttachedExits, Broke
         if not self.away_checked:   # the feeds' backfilled bars tell which exit of a bracket filled meanwhile
             self.away_checked = True
             self._infer_fills_while_away()
+            self._infer_round_trips_while_away()   # an entry and its exit both filled meanwhile: the account flat
             if getattr(self, "_feeds", None):
                 self.register_feeds(self._feeds)   # positions per feed, with the fills just inferred
         self.store.pump()

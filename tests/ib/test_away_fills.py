@@ -131,3 +131,123 @@ def test_bars_before_the_orders_worked_are_no_evidence():
     cover = [dict(order_ref=STOP, order_type="STP", action="BUY", aux_price=105.0, limit_price=None)]
     verdict = away_fills.which_filled(cover, later, {STOP: since})
     assert (verdict.order_ref, verdict.price) == (STOP, 105.0)
+
+
+# -- an entry and its exit both filled while no run was connected (broker_round_trips.py) --------------------------
+# The account is flat and so are the journal's fills: only the bars tell that the entry the gateway acknowledged
+# filled and which exit closed it.
+
+def journal_unfilled_bracket(journal: Journal, ref: str = ENTRY, kind: str = "MKT", status: str = "Submitted",
+                             limit: float | None = None, tif: str = "DAY", perm_id: int | None = 7001) -> None:
+    stop, target = ref[:-1] + "2", ref[:-1] + "3"
+    journal.record_intent(OrderIntent(ref, ACCOUNT, "SPY", "BUY", 10, kind, limit_price=limit, tif=tif))
+    if status != "Intent":
+        journal.record_sent(ref, len(journal.orders()))
+    if status not in ("Intent", "Sent"):
+        journal.record_status(ref, status, 0, 10, perm_id=perm_id)
+    for r, k, lmt, stp in ((stop, "STP", None, 95.0), (target, "LMT", 110.0, None)):
+        journal.record_intent(OrderIntent(r, ACCOUNT, "SPY", "SELL", 10, k, limit_price=lmt, aux_price=stp,
+                                          tif="GTC", parent_ref=ref, oca_group=stop))
+        if status != "Intent":
+            journal.record_sent(r, len(journal.orders()))
+        if status not in ("Intent", "Sent"):
+            journal.record_status(r, "PreSubmitted", 0, 10)
+
+
+def restart_after_round_trip(tmp_path, library, bars, *brackets):
+    """A later day: the account flat, the journal's fills flat, the gateway knowing none of the orders."""
+    from loguru import logger
+    store = IBStore(IBConfig(library=library))
+    store.journal = Journal(tmp_path / "journal.sqlite")
+    store.account = ACCOUNT
+    for kwargs in brackets or ({},):
+        journal_unfilled_bracket(store.journal, **kwargs)
+    placed, warnings = [], []
+    store.place = lambda contract, specs: placed.extend(specs)
+    sink = logger.add(lambda m: warnings.append(m.record["message"]), level="WARNING")
+    try:
+        broker = IBBroker(store, events.Reconciled(100_000.0, {}, {}, [], {}, frozenset()), RiskLimits())
+        index = pd.date_range("2024-03-11", periods=3, freq="B", tz="America/New_York")
+        feed = make_feed(pd.DataFrame({"open": 100.0, "high": 101.0, "low": 99.0, "close": 100.0, "volume": 1e6},
+                                      index=index), "SPY")
+        feed.contract = "SPY-contract"
+        feed.bars_known = lambda: list(bars)
+        broker.register_feeds([feed])
+        cerebro = bt.Cerebro(stdstats=False, quicknotify=True)
+        cerebro.adddata(feed, name="SPY")
+        cerebro.setbroker(broker)
+        cerebro.addstrategy(Idle)
+        cerebro.run()
+    finally:
+        logger.remove(sink)
+    journal = store.journal
+    fills = [(f["exec_id"], f["side"], f["shares"], f["price"], f["time"][:16]) for f in journal.fills()]
+    status = {r["order_ref"]: r["status"] for r in journal.orders()}
+    messages = {r["order_ref"]: [m["message"] for m in journal.statuses(r["order_ref"]) if m["message"]]
+                for r in journal.orders()}
+    journal.close()
+    assert placed == [], "nothing is sent for a flat account"
+    return fills, status, messages, warnings
+
+
+DECISION_DAY = day("2024-03-04", 100, 101, 99, 100)   # the entry's decision bar: the feed reaches back to it
+
+
+def test_an_entry_and_its_target_both_filled_while_away_are_journaled_from_the_bars(tmp_path, library):
+    bars = [DECISION_DAY, day("2024-03-05", 100, 112, 99.5, 111)]
+    fills, status, messages, _ = restart_after_round_trip(tmp_path, library, bars)
+    assert [f[:4] for f in fills] == [(f"inferred:{ENTRY}", "BOT", 10, 100.0), (f"inferred:{TARGET}", "SLD", 10, 110.0)]
+    assert fills[0][4] == "2024-03-05T09:30", fills   # at the open of the next session
+    assert status == {ENTRY: "Filled", STOP: "Cancelled", TARGET: "Filled"}
+    for ref in (ENTRY, TARGET):
+        [how] = messages[ref]
+        assert "inferred from the bars while no run was connected" in how, how
+    assert "market order, filled at the open 100" in messages[ENTRY][0]
+    assert "high 112 reached the limit 110" in messages[TARGET][0]
+    assert any("OCA group" in m for m in messages[STOP]), messages[STOP]
+
+
+def test_a_moc_entry_fills_at_the_close_and_its_exits_work_only_after_it(tmp_path, library):
+    # 03-05 reaches the stop before the close the MOC entry filled at: no evidence; 03-06 reaches the target.
+    bars = [DECISION_DAY, day("2024-03-05", 100, 101, 90, 100), day("2024-03-06", 100, 111, 99, 110)]
+    fills, status, messages, _ = restart_after_round_trip(tmp_path, library, bars, dict(kind="MOC"))
+    assert [f[:4] for f in fills] == [(f"inferred:{ENTRY}", "BOT", 10, 100.0), (f"inferred:{TARGET}", "SLD", 10, 110.0)]
+    assert fills[0][4] == "2024-03-05T16:00", fills
+    assert status == {ENTRY: "Filled", STOP: "Cancelled", TARGET: "Filled"}
+    assert "market-on-close order, filled at the close 100 of the 2024-03-05 session" in messages[ENTRY][0]
+
+
+def test_only_entries_the_gateway_acknowledged_are_inferred_and_an_expired_day_limit_is_not(tmp_path, library):
+    """Four SPY entries, all gone from the gateway: a MKT it acknowledged (inferred with its stop), one never
+    sent (Intent), one sent but never acknowledged (lost with the socket) and a DAY limit at 97 that its
+    session (03-05, low 98) never reached: it expired, though 03-06 falls to 94."""
+    unsent, lost, expired = (f"flowbot:{label}:SPY:20240304T235959:1" for label in ("unsent", "lost", "expired"))
+    bars = [DECISION_DAY, day("2024-03-05", 100, 101, 98, 99), day("2024-03-06", 99, 99, 94, 95)]
+    fills, status, messages, warnings = restart_after_round_trip(
+        tmp_path, library, bars, {}, dict(ref=unsent, status="Intent"), dict(ref=lost, status="Sent", perm_id=None),
+        dict(ref=expired, kind="LMT", limit=97.0, status="Submitted"))
+    assert [f[:4] for f in fills] == [(f"inferred:{ENTRY}", "BOT", 10, 100.0), (f"inferred:{STOP}", "SLD", 10, 95.0)]
+    assert status[ENTRY] == status[STOP] == "Filled" and status[TARGET] == "Cancelled"
+    assert "low 94 reached the stop 95" in messages[STOP][0], messages[STOP]
+    # Their own handling: an Intent is left to be sent (or dropped by its decision), a sent one unknown to the
+    # gateway is marked Lost; none is credited with a fill.
+    assert status[unsent] == "Intent" and status[lost] == "Lost" and status[expired] == "Lost", status
+    for ref in (unsent, lost, expired):
+        assert not any("inferred" in m for m in messages[ref] + messages[ref[:-1] + "2"] + messages[ref[:-1] + "3"])
+
+
+def test_a_gtc_limit_entry_counts_only_once_the_bars_cross_its_price(tmp_path, library):
+    lmt = dict(kind="LMT", limit=98.0, tif="GTC")
+    bars = [DECISION_DAY, day("2024-03-05", 100, 101, 99, 100), day("2024-03-06", 99, 99, 97, 98),
+            day("2024-03-07", 99, 111, 98, 110)]
+    fills, status, messages, _ = restart_after_round_trip(tmp_path, library, bars, lmt)
+    assert [f[:4] for f in fills] == [(f"inferred:{ENTRY}", "BOT", 10, 98.0), (f"inferred:{TARGET}", "SLD", 10, 110.0)]
+    assert "low 97 reached the limit 98" in messages[ENTRY][0], messages[ENTRY]
+
+
+def test_without_bars_covering_the_time_nothing_is_journaled_and_a_warning_names_the_orders(tmp_path, library):
+    fills, status, messages, warnings = restart_after_round_trip(tmp_path, library, [day("2024-03-11", 100, 101, 99, 100)])
+    assert fills == []
+    assert not any("inferred" in m for ms in messages.values() for m in ms), messages
+    named = [w for w in warnings if "may have filled while no run was connected" in w]
+    assert named and all(ref in named[0] for ref in (ENTRY, STOP, TARGET)) and "TWS" in named[0], warnings
