@@ -243,8 +243,9 @@ def protected(gw) -> bool:
 
 
 #: How many sessions after the kill's day a restart comes, by the plan's word for it. "two days later": the
-#: whole session in between passes with no run connected, so what filled then is in no report at the restart.
-RESTART_SESSIONS = {"same day": 0, "next day": 1, "two days later": 2}
+#: whole session in between passes with no run connected, so what filled then is in no report at the restart;
+#: "three days later": two whole sessions (an entry filled in the first, its exit in the second).
+RESTART_SESSIONS = {"same day": 0, "next day": 1, "two days later": 2, "three days later": 3}
 
 
 def next_session_morning(gw, sessions: int = 1) -> pd.Timestamp:
@@ -282,10 +283,12 @@ def consistent(gw, run_folder: Path, journal: Path) -> str | None:
 def run_kills(scenario: str, plan: list[tuple], tmp_path: Path, library_of_run: Callable[[int], str],
               liquidity: dict[str, float] | None = None,
               on_live: Callable[[int, SimulatedGateway, Path], None] | None = None, follow: bool = True,
-              edit_bars: Callable[[dict[str, pd.DataFrame]], None] | None = None):
+              edit_bars: Callable[[dict[str, pd.DataFrame]], None] | None = None,
+              before_kill: Callable[[int, SimulatedGateway], None] | None = None):
     """Run ``scenario`` with a kill at each point of ``plan``, a restart after each, then to the end of the data.
 
-    ``plan``: (phase, n-th message of it, "same day" | "next day" | "two days later"[, symbol[, order type]])
+    ``plan``: (phase, n-th message of it, "same day" | "next day" | "two days later" | "three days later"[, symbol[,
+    order type]])
     per kill;
     ``library_of_run(k)``: the client library of run k (run 0 is the first start). Returns the kills (event
     killed at, library, same day | next day), and the bot's orders, fills and the positions at the end.
@@ -296,6 +299,8 @@ def run_kills(scenario: str, plan: list[tuple], tmp_path: Path, library_of_run: 
     at once).
     ``edit_bars(bars)``: changes the scenario's bars (symbol -> daily frame) in place before the gateway serves
     them, the same to the gateway's fills and to the bot's history.
+    ``before_kill(k, gw)``: called once the simulator stands still on run k's kill point, before the kill (e.g.
+    to wait until the bot has journaled the message it stands on).
     """
     start, strategies = SCENARIOS[scenario]
     first = pd.Timestamp(start) - pd.Timedelta(days=500)
@@ -341,6 +346,8 @@ def run_kills(scenario: str, plan: list[tuple], tmp_path: Path, library_of_run: 
                 follower.stop()
                 assert follower.failure is None, f"run {k} after {kills}: {follower.failure}"
                 assert switch.hit.is_set(), f"the replay ended after {k} kills: too few order events ({kills})"
+                if before_kill is not None:
+                    before_kill(k, gw)
                 proc.send_signal(signal.SIGKILL)
                 proc.wait(PATIENCE)
                 switch.release()

@@ -164,3 +164,62 @@ def test_a_stop_that_filled_while_no_run_was_connected_is_journaled_as_the_stop(
     assert (kind, side, shares, price) == ("STP", "SLD", 7, level), seen["fills"]
     assert seen["orders"] == {"STP": "Filled", "LMT": "Cancelled"}, seen["orders"]
     assert "reached the stop" in seen["how"][0][0], seen["how"]
+
+
+def _target_hit_on_dec_28(bars):
+    """IWM on 2011-12-28, the session after the short entry's fill (attached exits work from the bar after their
+    entry's fill), falls 3% from its open, through the target (about 1.2% below the entry), never near the stop."""
+    iwm = bars["IWM"]
+    opening = float(iwm.loc["2011-12-28", "open"])
+    iwm.loc["2011-12-28", ["open", "high", "low", "close"]] = [opening, opening * 1.002, opening * 0.97,
+                                                               opening * 0.975]
+    if "adj_close" in iwm:
+        iwm.loc["2011-12-28", "adj_close"] = opening * 0.975
+
+
+def test_an_entry_and_its_exit_both_filled_while_no_run_was_connected_are_journaled_from_the_bars(library, tmp_path):
+    """The quarter-end fade's IWM entry (a next-open MKT SELL of 6, its stop and target attached) is sent on the
+    2011-12-23 close; the bot is killed on the gateway's first status of it (once journaled: the gateway has
+    acknowledged it) and is back three sessions later, on 12-29. Meanwhile the entry filled at the 12-27 open and
+    its target on 12-28: the account is flat in IWM, and so are the journal's fills, and the gateway's reports of
+    today show neither. The restart journals both from the bars (the entry at the 12-27 open, the
+    target at its limit on 12-28), the stop cancelled by the group; the trade is in the journal as at the gateway."""
+    journal = tmp_path / "journal.sqlite"
+    seen = {}
+
+    def acknowledged(k, gw):   # the kill comes once the bot has journaled the gateway's status of the entry
+        assert wait_for(lambda: journal_rows(journal, f"SELECT status FROM orders WHERE order_ref = '{ENTRY}'")
+                        in ([("PreSubmitted",)], [("Submitted",)])), \
+            journal_rows(journal, f"SELECT status FROM orders WHERE order_ref = '{ENTRY}'")
+
+    def on_live(k, gw, run_folder):
+        if k != 1:
+            return
+        seen["day"] = gw.clock.date().isoformat()
+        seen["position"] = gw.positions().get("IWM")
+        seen["fills"] = journal_rows(journal, "SELECT f.order_ref, f.side, f.shares, f.price FROM fills f "
+                                              f"WHERE f.order_ref LIKE '{ENTRY[:-1]}%' ORDER BY f.time")
+        seen["status"] = dict(journal_rows(journal, f"SELECT order_ref, status FROM orders WHERE order_ref LIKE "
+                                                    f"'{ENTRY[:-1]}%'"))
+        seen["how"] = dict(journal_rows(journal, "SELECT order_ref, message FROM statuses WHERE message LIKE "
+                                                 f"'inferred:%' AND order_ref LIKE '{ENTRY[:-1]}%'"))
+
+    plan = [("entry", 1, "three days later", "IWM")]
+    kills, orders, fills, positions = run_kills("quarter_end_2011", plan, tmp_path, lambda k: library,
+                                                on_live=on_live, edit_bars=_target_hit_on_dec_28,
+                                                before_kill=acknowledged)
+    assert [at for at, _, _ in kills] == [f"entry: status of MKT SELL {ENTRY}"]
+    at_gateway = [(f.order_ref, f.side, f.shares, f.price) for f in sorted(fills, key=lambda f: f.time)
+                  if f.order_ref.startswith(ENTRY[:-1])]
+    assert [(r, side, n) for r, side, n, _ in at_gateway] == [(ENTRY, "SLD", SHARES), (TARGET, "BOT", SHARES)], \
+        at_gateway
+    assert [_new_york_day(f.time) for f in sorted(fills, key=lambda f: f.time)
+            if f.order_ref.startswith(ENTRY[:-1])] == ["2011-12-27", "2011-12-28"]
+    assert seen["day"] == "2011-12-29" and (seen["position"] is None or not seen["position"].quantity), seen
+    # The journal holds the trade as the gateway made it: side, shares and price, from the bars.
+    assert [(r, side, n, round(p, 4)) for r, side, n, p in seen["fills"]] == \
+        [(r, side, n, round(p, 4)) for r, side, n, p in at_gateway], (seen["fills"], at_gateway)
+    assert seen["status"] == {ENTRY: "Filled", STOP: "Cancelled", TARGET: "Filled"}, seen["status"]
+    assert all("inferred from the bars while no run was connected" in seen["how"][r] for r in (ENTRY, TARGET)), seen
+    check_final_state("quarter_end_2011", journal, orders, fills, positions, kills)
+    assert [o.order_ref for o in orders if o.symbol == "IWM" and o.filled] == [ENTRY, TARGET]
