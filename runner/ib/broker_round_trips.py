@@ -40,7 +40,8 @@ class RoundTripsWhileAway:
             return
         held: dict[str, float] = collections.defaultdict(float)
         for f in journal.fills():
-            held[f["symbol"]] += f["shares"] if f["side"] == "BOT" else -f["shares"]
+            if f["exec_id"] in self.booked:   # as broker_away: only the fills in the account's snapshot count
+                held[f["symbol"]] += f["shares"] if f["side"] == "BOT" else -f["shares"]
         orders = journal.unfinished_orders()
         for entry in orders:
             symbol = entry["symbol"]

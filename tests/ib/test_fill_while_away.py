@@ -179,8 +179,9 @@ def _target_hit_on_dec_28(bars):
 
 def test_an_entry_and_its_exit_both_filled_while_no_run_was_connected_are_journaled_from_the_bars(library, tmp_path):
     """The quarter-end fade's IWM entry (a next-open MKT SELL of 6, its stop and target attached) is sent on the
-    2011-12-23 close; the bot is killed on the gateway's first status of it (once journaled: the gateway has
-    acknowledged it) and is back three sessions later, on 12-29. Meanwhile the entry filled at the 12-27 open and
+    2011-12-23 close; the bot is killed at the entry, before it fills: on the gateway's status of the bracket's
+    last member (the target: the whole bracket is at the gateway), once the bot has journaled the gateway's
+    status of the entry (it was acknowledged), and is back three sessions later, on 12-29. Meanwhile the entry filled at the 12-27 open and
     its target on 12-28: the account is flat in IWM, and so are the journal's fills, and the gateway's reports of
     today show neither. The restart journals both from the bars (the entry at the 12-27 open, the
     target at its limit on 12-28), the stop cancelled by the group; the trade is in the journal as at the gateway."""
@@ -204,11 +205,13 @@ def test_an_entry_and_its_exit_both_filled_while_no_run_was_connected_are_journa
         seen["how"] = dict(journal_rows(journal, "SELECT order_ref, message FROM statuses WHERE message LIKE "
                                                  f"'inferred:%' AND order_ref LIKE '{ENTRY[:-1]}%'"))
 
-    plan = [("entry", 1, "three days later", "IWM")]
+    # Not on the entry's own first status: the gateway may tell that before the attached exits have reached it
+    # (seen with ib_async), and an entry without its exits is another case (broker_away: the account short).
+    plan = [("exit", 2, "three days later", "IWM")]
     kills, orders, fills, positions = run_kills("quarter_end_2011", plan, tmp_path, lambda k: library,
                                                 on_live=on_live, edit_bars=_target_hit_on_dec_28,
                                                 before_kill=acknowledged)
-    assert [at for at, _, _ in kills] == [f"entry: status of MKT SELL {ENTRY}"]
+    assert [at for at, _, _ in kills] == [f"exit: status of LMT BUY {TARGET}"]
     at_gateway = [(f.order_ref, f.side, f.shares, f.price) for f in sorted(fills, key=lambda f: f.time)
                   if f.order_ref.startswith(ENTRY[:-1])]
     assert [(r, side, n) for r, side, n, _ in at_gateway] == [(ENTRY, "SLD", SHARES), (TARGET, "BOT", SHARES)], \
