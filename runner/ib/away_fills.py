@@ -15,6 +15,11 @@ tells which one filled:
 - a bar whose range reaches a stop and a limit (neither at its open) is ambiguous: the stop is taken, the
   conservative choice (the worse P&L), and the verdict says so;
 - no bar reaching any member (or no bar after the orders worked): no verdict; the caller guesses and says so.
+
+An entry whose exit also filled while no run was connected leaves the account flat (runner/ib/broker_round_trips.py):
+``entry_filled`` says whether and when it filled (a market order at the open of the first bar after it was
+decided, a market-on-close order at that session's close, a limit once a bar reaches it, a DAY limit only in its
+first session), ``covers`` whether the bars are evidence at all; then ``which_filled`` decides its exits.
 """
 from __future__ import annotations
 
