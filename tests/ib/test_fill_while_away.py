@@ -181,10 +181,11 @@ def test_an_entry_and_its_exit_both_filled_while_no_run_was_connected_are_journa
     """The quarter-end fade's IWM entry (a next-open MKT SELL of 6, its stop and target attached) is sent on the
     2011-12-23 close; the bot is killed at the entry, before it fills: on the gateway's status of the bracket's
     last member (the target: the whole bracket is at the gateway), once the bot has journaled the gateway's
-    status of the entry (it was acknowledged), and is back three sessions later, on 12-29. Meanwhile the entry filled at the 12-27 open and
-    its target on 12-28: the account is flat in IWM, and so are the journal's fills, and the gateway's reports of
-    today show neither. The restart journals both from the bars (the entry at the 12-27 open, the
-    target at its limit on 12-28), the stop cancelled by the group; the trade is in the journal as at the gateway."""
+    status of the entry (it was acknowledged), and is back three sessions later, on 12-29. Meanwhile the entry
+    filled at the 12-27 open and its target on 12-28: the account is flat in IWM, and so are the journal's
+    fills, and the gateway's reports of today show neither. The restart journals both from the bars (the entry
+    at the 12-27 open, the target at its limit on 12-28), the stop cancelled by the group; the trade is in the
+    journal as at the gateway."""
     journal = tmp_path / "journal.sqlite"
     seen = {}
 
