@@ -26,6 +26,7 @@ Contract (at start, right after broker_away's inference, once the feeds have bac
 from __future__ import annotations
 
 import collections
+import datetime as dt
 
 from runner.ib import away_fills
 
@@ -94,7 +95,8 @@ class RoundTripsWhileAway:
     def _journal_round_trip_fill(self, row, quantity: float, verdict: "away_fills.Verdict", what: str) -> None:
         ref, journal = row["order_ref"], self.store.journal
         exec_id = f"inferred:{ref}"
-        journal.record_fill(exec_id, ref, verdict.time, row["symbol"], "BOT" if row["action"] == "BUY" else "SLD",
+        when = verdict.time.astimezone(dt.timezone.utc)   # UTC, as the gateway's executions: the journal sorts by it
+        journal.record_fill(exec_id, ref, when, row["symbol"], "BOT" if row["action"] == "BUY" else "SLD",
                             quantity, float(verdict.price))
         journal.record_commission(exec_id, 0.0)
         journal.record_status(ref, "Filled", quantity, max(float(row["quantity"]) - quantity, 0.0),

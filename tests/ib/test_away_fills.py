@@ -197,7 +197,7 @@ def test_an_entry_and_its_target_both_filled_while_away_are_journaled_from_the_b
     bars = [DECISION_DAY, day("2024-03-05", 100, 112, 99.5, 111)]
     fills, status, messages, _ = restart_after_round_trip(tmp_path, library, bars)
     assert [f[:4] for f in fills] == [(f"inferred:{ENTRY}", "BOT", 10, 100.0), (f"inferred:{TARGET}", "SLD", 10, 110.0)]
-    assert fills[0][4] == "2024-03-05T09:30", fills   # at the open of the next session
+    assert fills[0][4] == "2024-03-05T14:30", fills   # at the open of the next session (09:30 New York, in UTC)
     assert status == {ENTRY: "Filled", STOP: "Cancelled", TARGET: "Filled"}
     for ref in (ENTRY, TARGET):
         [how] = messages[ref]
@@ -212,7 +212,7 @@ def test_a_moc_entry_fills_at_the_close_and_its_exits_work_only_after_it(tmp_pat
     bars = [DECISION_DAY, day("2024-03-05", 100, 101, 90, 100), day("2024-03-06", 100, 111, 99, 110)]
     fills, status, messages, _ = restart_after_round_trip(tmp_path, library, bars, dict(kind="MOC"))
     assert [f[:4] for f in fills] == [(f"inferred:{ENTRY}", "BOT", 10, 100.0), (f"inferred:{TARGET}", "SLD", 10, 110.0)]
-    assert fills[0][4] == "2024-03-05T16:00", fills
+    assert fills[0][4] == "2024-03-05T21:00", fills   # the 16:00 close, in UTC
     assert status == {ENTRY: "Filled", STOP: "Cancelled", TARGET: "Filled"}
     assert "market-on-close order, filled at the close 100 of the 2024-03-05 session" in messages[ENTRY][0]
 
