@@ -26,9 +26,12 @@ class ResultsFile:
     def __init__(self, path: Path, columns: list[str]):
         self.path, self.columns = path, columns
         self.rows: list[dict] = []
+        self.dropped = 0   # lines of an earlier run's file that were cut short or damaged: their runs run again
         if path.exists() and path.stat().st_size > 0:
             self.rows = read_results(path, columns)
-            if _saved_lines(path) != len(self.rows):
+            saved = _saved_lines(path)
+            if saved != len(self.rows):
+                self.dropped = max(_data_lines(path) - len(self.rows), 0)
                 self._rewrite()
         else:
             self._rewrite()
@@ -69,6 +72,11 @@ def _saved_lines(path: Path) -> int:
     data = path.read_bytes()
     if data and not data.endswith(b"\n"):
         return -1
+    with path.open(encoding="utf-8", newline="") as handle:
+        return sum(1 for _ in csv.reader(handle)) - 1
+
+
+def _data_lines(path: Path) -> int:
     with path.open(encoding="utf-8", newline="") as handle:
         return sum(1 for _ in csv.reader(handle)) - 1
 

@@ -136,6 +136,9 @@ def optimize(sweep_path: str | Path | None = None, *, workers: int | None = None
     try:
         for note in sweep.notes:
             logger.warning(note)
+        if results.dropped:
+            logger.warning(f"{folder / RESULTS}: {results.dropped} line(s) cut short or damaged were dropped; "
+                           f"their runs are run again")
         resumed = len(results.rows)
         total = sweep.spec.search.trials if sweep.spec.search.method != "grid" else len(sweep.grid())
         logger.info(f"optimize {sweep.name}: {total} runs ({sweep.spec.search.method}), objective "

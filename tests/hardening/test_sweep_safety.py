@@ -204,6 +204,7 @@ def test_a_failed_repair_of_results_keeps_every_saved_row(cut_at, tmp_path, monk
     assert path.read_bytes() == original
     assert not (tmp_path / "results.csv.partial").exists()
     repaired = ResultsFile(path, columns)   # with room on the disk: repaired by rename, rows kept
+    assert repaired.dropped == 1, "the cut line is counted (the sweep's log says its run is run again)"
     repaired.append({"run": 40, "status": "ok", "x": 4.0, "seconds": 0.5})
     repaired.close()
     assert [r["run"] for r in read_results(path, columns)] == list(range(41))
