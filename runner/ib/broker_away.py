@@ -36,11 +36,7 @@ class FillsWhileAway:
         journal = self.store.journal
         if journal is None:
             return
-        explained: dict[str, float] = collections.defaultdict(float)
-        fills = journal.fills()
-        for f in fills:
-            if f["exec_id"] in self.booked:
-                explained[f["symbol"]] += f["shares"] if f["side"] == "BOT" else -f["shares"]
+        explained = self._booked_positions()
         unfinished = list(reversed(journal.unfinished_orders()))   # newest first: the order sent last filled
         for symbol in sorted(set(explained) | {s for s, p in self.positions.items() if p.size}):
             missing = self.positions[symbol].size - explained[symbol]
@@ -72,6 +68,14 @@ class FillsWhileAway:
                 missing -= sign * quantity
                 if len(siblings) > 1:
                     self._journal_oca_cancelled(row, siblings)
+
+    def _booked_positions(self) -> dict[str, float]:
+        """Shares per symbol the journal's fills add up to, of those in the account's snapshot (``booked``)."""
+        held: dict[str, float] = collections.defaultdict(float)
+        for f in self.store.journal.fills():
+            if f["exec_id"] in self.booked:
+                held[f["symbol"]] += f["shares"] if f["side"] == "BOT" else -f["shares"]
+        return held
 
     def _may_have_filled_away(self, row, symbol: str) -> bool:
         """A journaled order of ``symbol`` the gateway does not report as done that could have filled unseen."""
@@ -153,21 +157,26 @@ class FillsWhileAway:
         ref = row["order_ref"]
         price = verdict.price if verdict is not None else self._order_price(row, symbol)
         how = verdict.how if verdict is not None else "the only unfinished order that explains it"
-        exec_id = f"inferred:{ref}"
-        journal = self.store.journal
-        journal.record_fill(exec_id, ref, dt.datetime.now(dt.timezone.utc), symbol, "BOT" if sign > 0 else "SLD",
-                            quantity, float(price))
-        journal.record_commission(exec_id, 0.0)
-        filled = quantity + sum(f["shares"] for f in journal.fills(ref) if f["exec_id"] != exec_id)
-        journal.record_status(ref, "Filled" if filled >= float(row["quantity"]) - 1e-9 else row["status"], filled,
-                              max(float(row["quantity"]) - filled, 0.0), avg_price=float(price),
-                              message=f"inferred: the account's position shows it filled while no run was connected; "
-                                      f"{how}")
-        self.booked.add(exec_id)   # already in the account's position and cash
+        self._record_inferred_fill(row, "BOT" if sign > 0 else "SLD", quantity, float(price),
+                                   dt.datetime.now(dt.timezone.utc),
+                                   f"inferred: the account's position shows it filled while no run was connected; "
+                                   f"{how}")
         self.log.bind(order_ref=ref).warning(
             f"{symbol}: the account holds {self.positions[symbol].size:g}, which the journal's fills do not explain; "
             f"{row['action']} {quantity:g} {row['order_type']} filled while no run was connected (the gateway "
             f"reports only today's executions): journaled as filled at {float(price):g} ({how})")
+
+    def _record_inferred_fill(self, row, side: str, quantity: float, price: float, when: dt.datetime,
+                              message: str) -> None:
+        """Journal a fill of ``row`` no run saw (``inferred:<orderRef>``, no commission) and its status."""
+        ref, journal = row["order_ref"], self.store.journal
+        exec_id = f"inferred:{ref}"
+        journal.record_fill(exec_id, ref, when, row["symbol"], side, quantity, price)
+        journal.record_commission(exec_id, 0.0)
+        filled = quantity + sum(f["shares"] for f in journal.fills(ref) if f["exec_id"] != exec_id)
+        journal.record_status(ref, "Filled" if filled >= float(row["quantity"]) - 1e-9 else row["status"], filled,
+                              max(float(row["quantity"]) - filled, 0.0), avg_price=price, message=message)
+        self.booked.add(exec_id)   # already in the account's position and cash
 
     def _journal_oca_cancelled(self, filled_row, siblings: list) -> None:
         """The other members of the group of an order inferred as filled: cancelled by the group, as IB does."""

@@ -25,7 +25,6 @@ Contract (at start, right after broker_away's inference, once the feeds have bac
 """
 from __future__ import annotations
 
-import collections
 import datetime as dt
 
 from runner.ib import away_fills
@@ -39,10 +38,7 @@ class RoundTripsWhileAway:
         journal = self.store.journal
         if journal is None:
             return
-        held: dict[str, float] = collections.defaultdict(float)
-        for f in journal.fills():
-            if f["exec_id"] in self.booked:   # as broker_away: only the fills in the account's snapshot count
-                held[f["symbol"]] += f["shares"] if f["side"] == "BOT" else -f["shares"]
+        held = self._booked_positions()   # as broker_away: only the fills in the account's snapshot count
         orders = journal.unfinished_orders()
         for entry in orders:
             symbol = entry["symbol"]
@@ -93,13 +89,7 @@ class RoundTripsWhileAway:
                     f"{opened.price:g} ({opened.how}), the exit at {closed.price:g} ({closed.how})")
 
     def _journal_round_trip_fill(self, row, quantity: float, verdict: "away_fills.Verdict", what: str) -> None:
-        ref, journal = row["order_ref"], self.store.journal
-        exec_id = f"inferred:{ref}"
-        when = verdict.time.astimezone(dt.timezone.utc)   # UTC, as the gateway's executions: the journal sorts by it
-        journal.record_fill(exec_id, ref, when, row["symbol"], "BOT" if row["action"] == "BUY" else "SLD",
-                            quantity, float(verdict.price))
-        journal.record_commission(exec_id, 0.0)
-        journal.record_status(ref, "Filled", quantity, max(float(row["quantity"]) - quantity, 0.0),
-                              avg_price=float(verdict.price),
-                              message=f"inferred: {what} filled, {AWAY}; {verdict.how}")
-        self.booked.add(exec_id)   # already in the account's cash
+        # UTC, as the gateway's executions: the journal sorts fills by their time
+        self._record_inferred_fill(row, "BOT" if row["action"] == "BUY" else "SLD", quantity, float(verdict.price),
+                                   verdict.time.astimezone(dt.timezone.utc),
+                                   f"inferred: {what} filled, {AWAY}; {verdict.how}")
