@@ -72,11 +72,11 @@ def _saved_lines(path: Path) -> int:
     data = path.read_bytes()
     if data and not data.endswith(b"\n"):
         return -1
-    with path.open(encoding="utf-8", newline="") as handle:
-        return sum(1 for _ in csv.reader(handle)) - 1
+    return _data_lines(path)
 
 
 def _data_lines(path: Path) -> int:
+    """Records of a results file after its header, a cut-short last one included."""
     with path.open(encoding="utf-8", newline="") as handle:
         return sum(1 for _ in csv.reader(handle)) - 1
 
