@@ -15,7 +15,8 @@ Contract:
   reaching both is taken as the stop, the conservative choice, and said to be ambiguous), at its price
   (the bar's open if it gapped through); with no bar reaching any of them the newest is taken, with a
   warning that it is a guess; the others are journaled Cancelled by the group;
-- every inferred fill's journal message says how it was inferred.
+- every inferred fill's journal message says how it was inferred; its time is the bar's the verdict found
+  (in UTC, as the gateway's executions), else the time it was inferred.
 """
 from __future__ import annotations
 
@@ -157,8 +158,11 @@ class FillsWhileAway:
         ref = row["order_ref"]
         price = verdict.price if verdict is not None else self._order_price(row, symbol)
         how = verdict.how if verdict is not None else "the only unfinished order that explains it"
+        # When the bars say it filled (UTC, as the gateway's executions: the journal orders fills by their time);
+        # without such evidence, the time it was found.
+        when = verdict.time if verdict is not None and verdict.time is not None else dt.datetime.now(dt.timezone.utc)
         self._record_inferred_fill(row, "BOT" if sign > 0 else "SLD", quantity, float(price),
-                                   dt.datetime.now(dt.timezone.utc),
+                                   when.astimezone(dt.timezone.utc),
                                    f"inferred: the account's position shows it filled while no run was connected; "
                                    f"{how}")
         self.log.bind(order_ref=ref).warning(

@@ -49,8 +49,9 @@ def journal_bracket(journal: Journal) -> None:
         journal.record_status(ref, "Submitted", 0, 10)
 
 
-def restart_flat(tmp_path, library, bars):
-    """A later day: the account flat, the gateway knowing none of the bracket; the broker runs one replay."""
+def restart_flat(tmp_path, library, bars, times=None):
+    """A later day: the account flat, the gateway knowing none of the bracket; the broker runs one replay.
+    ``times``: a list the inferred fills' journaled times are added to."""
     store = IBStore(IBConfig(library=library))
     store.journal = Journal(tmp_path / "journal.sqlite")
     store.account = ACCOUNT
@@ -74,6 +75,8 @@ def restart_flat(tmp_path, library, bars):
     fills = [(f["exec_id"], f["side"], f["shares"], f["price"]) for f in journal.fills() if f["order_ref"] != ENTRY]
     status = {ref: journal.order(ref)["status"] for ref in (STOP, TARGET)}
     messages = {ref: [r["message"] for r in journal.statuses(ref) if r["message"]] for ref in (STOP, TARGET)}
+    if times is not None:
+        times.extend(f["time"] for f in journal.fills() if f["exec_id"].startswith("inferred:"))
     journal.close()
     assert placed == [], "nothing is sent for a flat account"
     return fills, status, messages
@@ -87,6 +90,16 @@ def test_a_stop_that_filled_while_away_is_journaled_as_the_stop_at_its_price(tmp
     [how] = messages[STOP]
     assert "from the bars" in how and "2024-03-06" in how and "low 94 reached the stop 95" in how, how
     assert any("OCA group" in m for m in messages[TARGET]), messages[TARGET]
+
+
+def test_an_exit_inferred_from_the_bars_is_journaled_at_the_bar_s_time_not_the_restart_s(tmp_path, library):
+    """The fill time is the bar's (in UTC, as the gateway's executions), so the journal orders it among the
+    fills as it happened; a gap through the stop fills at the session's open."""
+    times = []
+    restart_flat(tmp_path / "in_range", library, [QUIET, day("2024-03-06", 99, 100, 94, 95)], times)
+    restart_flat(tmp_path / "gap", library, [QUIET, day("2024-03-07", 93, 94, 90, 91)], times)
+    assert [t[:16] for t in times] == ["2024-03-06T21:00", "2024-03-07T14:30"], times
+    assert all(t.endswith("+00:00") for t in times), times
 
 
 def test_a_target_that_filled_while_away_is_journaled_as_the_target_at_its_price(tmp_path, library):
