@@ -13,7 +13,7 @@ import pytest
 
 from runner.backtest.feeds import make_feed
 from runner.ib import away_fills, events
-from runner.ib.bars import Bar
+from runner.ib.bars import Bar, BarSize
 from runner.ib.broker import IBBroker
 from runner.ib.ib_config import IBConfig, RiskLimits
 from runner.ib.journal import Journal, OrderIntent
@@ -144,6 +144,61 @@ def test_bars_before_the_orders_worked_are_no_evidence():
     cover = [dict(order_ref=STOP, order_type="STP", action="BUY", aux_price=105.0, limit_price=None)]
     verdict = away_fills.which_filled(cover, later, {STOP: since})
     assert (verdict.order_ref, verdict.price) == (STOP, 105.0)
+
+
+def minute(at: str, o, h, low, c) -> tuple[Bar, dt.datetime]:
+    start = dt.datetime.fromisoformat(at).replace(tzinfo=NEW_YORK)
+    return Bar(start, o, h, low, c, 1e4), start + dt.timedelta(minutes=1)
+
+
+class _Feed:
+    """What _bars_of reads of a feed: its symbol, its bar size and the bars it backfilled."""
+
+    def __init__(self, symbol: str, minutes: int, bars):
+        self.p = type("P", (), {"symbol": symbol})()
+        self._name = symbol
+        self.size = BarSize(minutes)
+        self.bars_known = lambda: list(bars)
+
+
+def _broker_with(feeds) -> IBBroker:
+    store = IBStore(IBConfig(library="ib_insync"))
+    broker = IBBroker(store, events.Reconciled(100_000.0, {}, {}, [], {}, frozenset()), RiskLimits())
+    broker._feeds = feeds
+    return broker
+
+
+#: The day after the entry: the daily bar reaches both exits (ambiguous on its own); its minutes say the
+#: target came first.
+BOTH_DAY = day("2024-03-06", 100, 111, 94, 100)
+MINUTES = [minute("2024-03-05 15:59", 100, 100, 100, 100),
+           minute("2024-03-06 09:30", 100, 111, 100, 110), minute("2024-03-06 09:31", 110, 110, 94, 95)]
+
+
+def test_of_a_daily_and_a_1_minute_feed_the_finer_bars_decide_when_they_cover_the_time():
+    rows = [dict(order_ref=STOP, order_type="STP", action="SELL", aux_price=95.0, limit_price=None),
+            dict(order_ref=TARGET, order_type="LMT", action="SELL", aux_price=None, limit_price=110.0)]
+    since = dt.datetime(2024, 3, 5, 16, 0, tzinfo=NEW_YORK)
+    feeds = [_Feed("SPY", 0, [QUIET, BOTH_DAY]), _Feed("SPY", 1, MINUTES), _Feed("QQQ", 1, [])]
+    bars = _broker_with(feeds)._bars_of("SPY", since)
+    assert bars == MINUTES
+    verdict = away_fills.which_filled(rows, bars, {STOP: since, TARGET: since})
+    assert (verdict.order_ref, verdict.price, verdict.ambiguous) == (TARGET, 110.0, False), verdict
+    # On the daily bars alone the same day is ambiguous and taken as the stop.
+    daily = away_fills.which_filled(rows, [QUIET, BOTH_DAY], {STOP: since, TARGET: since})
+    assert (daily.order_ref, daily.ambiguous) == (STOP, True), daily
+
+
+def test_minute_bars_that_start_after_the_orders_worked_give_way_to_the_daily_bars():
+    """A 1-minute feed backfills a few days only: if it does not reach back to when the orders worked, what
+    it shows would miss the start, so the daily feed (reaching further back) decides."""
+    since = dt.datetime(2024, 3, 4, 16, 0, tzinfo=NEW_YORK)
+    feeds = [_Feed("SPY", 1, MINUTES), _Feed("SPY", 0, [day("2024-03-04", 100, 101, 99, 100), BOTH_DAY])]
+    assert _broker_with(feeds)._bars_of("SPY", since) == feeds[1].bars_known()
+    # Neither reaches back: the one reaching back furthest.
+    early = dt.datetime(2024, 1, 2, 16, 0, tzinfo=NEW_YORK)
+    assert _broker_with(feeds)._bars_of("SPY", early) == feeds[1].bars_known()
+    assert _broker_with(feeds)._bars_of("IWM", since) == []
 
 
 # -- an entry and its exit both filled while no run was connected (broker_round_trips.py) --------------------------
