@@ -50,6 +50,7 @@ from . import matching, order_checks
 from .account import Account, CommissionSchedule, Execution
 from .contracts import ContractBook, Listing
 from .orders import SUPPORTED_TYPES, OrderTicket, SimOrder
+from .variations import Variations, warning_399
 
 from .order_checks import HELD_TYPES, on_tick  # noqa: F401  (on_tick: public)
 
@@ -65,7 +66,8 @@ class SimExchange:
     def __init__(self, account: Account, contracts: ContractBook, commission: CommissionSchedule,
                  listener: ExchangeListener, clock: Callable[[], float], partial_fills: int = 0,
                  reject_status: str = "Inactive", fill_lot: int = 0,
-                 session_close_at: Callable[[float], float | None] | None = None):
+                 session_close_at: Callable[[float], float | None] | None = None, variations: Variations | None = None,
+                 held_until: Callable[[SimOrder, float], str | None] | None = None):
         self.account = account
         self.contracts = contracts
         self.commission = commission
@@ -75,6 +77,9 @@ class SimExchange:
         self.fill_lot = max(int(fill_lot), 0)
         self.session_close_at = session_close_at or (lambda now: None)
         self.reject_status = reject_status
+        self.variations = variations or Variations()
+        self.held_until = held_until or (lambda order, now: None)
+        self._warned: set[int] = set()                     # permIds that had their 399 (warn_399)
         self.orders: dict[int, SimOrder] = {}              # by permId, in arrival order
         self.last_prices: dict[str, float] = {}
         self.rejects_pending: list[tuple[str, str | None]] = []   # injected rejects: (reason, order type or None)
@@ -166,7 +171,14 @@ class SimExchange:
                 client_id, order_id, 10148,
                 f"OrderId {order_id} that needs to be cancelled cannot be cancelled, state: {order.status}.")
             return
-        self._cancel(order, notify_client=True)
+        # A client's cancel: as the variations asked for, PendingCancel first, 202 before the final status,
+        # ApiCancelled for Cancelled (runner/sim/variations.py).
+        pending = self.variations.happens("pending_cancel")
+        if pending:
+            order.status = "PendingCancel"
+            self.listener.order_updated(order)
+        final = "ApiCancelled" if self.variations.happens("api_cancelled") else "Cancelled"
+        self._cancel(order, notify_client=True, final=final, error_first=pending)
 
     def release_cancels(self) -> None:
         """Carry out the cancel requests held back, as they arrived (10148 for an order done meanwhile)."""
@@ -249,6 +261,11 @@ class SimExchange:
         # IB reports every new order PreSubmitted first; one that is not held turns Submitted at once.
         order.status = "PreSubmitted"
         self.listener.order_updated(order)
+        if order.perm_id not in self._warned and not order.filled:
+            until = self.held_until(order, self.clock())
+            if until and self.variations.happens("warn_399"):
+                self._warned.add(order.perm_id)
+                self.listener.order_error(order.client_id, order.order_id, 399, warning_399(order, until))
         if not held:
             order.status = "Submitted"
             self.listener.order_updated(order)
@@ -288,13 +305,15 @@ class SimExchange:
             if not child.is_done:
                 self._cancel(child, notify_client=True)
 
-    def _cancel(self, order: SimOrder, notify_client: bool) -> None:
+    def _cancel(self, order: SimOrder, notify_client: bool, final: str = "Cancelled", error_first: bool = False) -> None:
         self._staged.discard(order.perm_id)
-        order.status = "Cancelled"
+        order.status = final
         order.completed_at = self.clock()
         order.completed_status = "Cancelled"
+        if notify_client and error_first:
+            self.listener.order_error(order.client_id, order.order_id, 202, "Order Canceled - reason:")
         self.listener.order_updated(order)
-        if notify_client:
+        if notify_client and not error_first:
             self.listener.order_error(order.client_id, order.order_id, 202, "Order Canceled - reason:")
         for child_id in order.children:
             child = self.orders[child_id]

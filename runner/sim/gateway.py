@@ -18,6 +18,7 @@ the rest described in exchange.py and server.py.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import threading
 import time
 from typing import Any, Callable, NamedTuple
@@ -29,6 +30,7 @@ from .contracts import ContractBook
 from .dataset import build_series, to_new_york
 from .exchange import SimExchange
 from .faults import FaultPlan
+from .variations import Variations
 from .pacing import PacingGuard
 from .replay import Replay
 from .server import GatewayOptions, GatewayServer, require_loopback
@@ -72,7 +74,8 @@ class SimulatedGateway:
                  pacing_time_scale: float = 1.0, pacing_clock: Callable[[], float] | None = None,
                  reject_status: str = "Inactive", push_open_orders: bool = True, wire_log: bool = True,
                  executions_days: int | None = None, contracts: dict[str, dict] | None = None,
-                 fill_lot: int = 500, commission_delay: tuple[float, float] = (0.1, 0.3), seed: int = 0):
+                 fill_lot: int = 500, commission_delay: tuple[float, float] = (0.1, 0.3), seed: int = 0,
+                 variations=None):
         require_loopback(host)
         if speed < 0:
             raise ValueError("speed must be >= 0 (0 = as fast as possible)")
@@ -90,6 +93,8 @@ class SimulatedGateway:
         self.fill_lot = fill_lot
         self.reject_status = reject_status
         self.faults = FaultPlan()
+        #: Legal variations of the message stream (runner/sim/variations.py), off unless asked for.
+        self.variations = Variations(variations, seed)
         self.pacing = PacingGuard(time_scale=pacing_time_scale, enabled=pacing,
                                   **({"clock": pacing_clock} if pacing_clock else {}))
         self.options = GatewayOptions(account=account, push_open_orders=push_open_orders,
@@ -122,6 +127,25 @@ class SimulatedGateway:
             return None
         close = self.calendar.bounds(day)[1].timestamp()
         return close if moment < close else None
+
+    def _held_until(self, order, moment: float) -> str | None:
+        """When IB would say an order arriving at ``moment`` reaches the exchange (warning 399), or None: a
+        MOC/LOC at the auction cutoff of the session, any order outside a session at the next open."""
+        stamp = to_new_york(moment)
+        day = stamp.date()
+        if self.calendar.is_session(day):
+            opened, closed = self.calendar.bounds(day)
+            if opened.timestamp() <= moment < closed.timestamp():
+                if order.ticket.order_type not in ("MOC", "LOC"):
+                    return None
+                return (closed - pd.Timedelta(minutes=10)).strftime("%Y%m%d %H:%M:%S") + " US/Eastern"
+            if moment < opened.timestamp():
+                return opened.strftime("%Y%m%d %H:%M:%S") + " US/Eastern"
+        for offset in range(1, 15):
+            following = day + dt.timedelta(days=offset)
+            if self.calendar.is_session(following):
+                return self.calendar.bounds(following)[0].strftime("%Y%m%d %H:%M:%S") + " US/Eastern"
+        return None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -161,12 +185,13 @@ class SimulatedGateway:
     async def _main(self) -> None:
         self._stopping = asyncio.Event()
         self.server = GatewayServer(self.host, self._port, self.options, self.account, self.contracts,
-                                    self.series, self.calendar, self.pacing, self.faults)
+                                    self.series, self.calendar, self.pacing, self.faults, self.variations)
         self.replay = Replay(self.series, self.calendar, self.start_time, self.speed, self.server,
                              session_pause=self.session_pause, bar_pause=self.bar_pause)
         self.exchange = SimExchange(self.account, self.contracts, self.commission, self.server,
                                     self.replay.clock.now, self.partial_fills, self.reject_status,
-                                    fill_lot=self.fill_lot, session_close_at=self._session_close_at)
+                                    fill_lot=self.fill_lot, session_close_at=self._session_close_at,
+                                    variations=self.variations, held_until=self._held_until)
         self.server.replay, self.server.exchange = self.replay, self.exchange
         if self._start_paused:
             self.replay.pause()
@@ -354,6 +379,10 @@ class SimulatedGateway:
         at every session open and close ("open", "close"; ``order`` None). The tap may block: the gateway
         stands still meanwhile (a test kills its client right after one particular message)."""
         self._call(lambda: setattr(self.server, "order_event_tap", tap))
+
+    def variation_counts(self) -> dict[str, int]:
+        """How often each variation asked for (``variations=``) happened so far."""
+        return self._call(lambda: dict(self.variations.counts))
 
     def reports_pending(self) -> int:
         """Commission reports scheduled after their execution and not yet sent (0: all sent)."""

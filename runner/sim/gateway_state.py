@@ -21,6 +21,7 @@ class GatewayState(Protocol):
     pacing: Any           # .pacing.PacingGuard
     prices: Any
     series: Any
+    variations: Any       # .variations.Variations
 
     def now(self) -> dt.datetime: ...
     def mask(self, text: str) -> str: ...

@@ -40,6 +40,7 @@ from .orders import SimOrder
 from .pacing import PacingGuard
 from .replay import Piece, Replay
 from .session import ClientSession
+from .variations import Variations
 from .sessions import SessionCalendar
 
 
@@ -74,7 +75,7 @@ def require_loopback(host: str) -> None:
 class GatewayServer:
     def __init__(self, host: str, port: int, options: GatewayOptions, account: Account,
                  contracts: ContractBook, series: dict[str, BarSeries], calendar: SessionCalendar,
-                 pacing: PacingGuard, faults: FaultPlan):
+                 pacing: PacingGuard, faults: FaultPlan, variations: Variations | None = None):
         require_loopback(host)
         self.host = host
         self.port = port
@@ -85,6 +86,8 @@ class GatewayServer:
         self.calendar = calendar
         self.pacing = pacing
         self.faults = faults
+        self.variations = variations or Variations()
+        self._quiet: dict[int, bool] = {}            # permId -> its going live is unannounced (quiet_live)
         self.handlers = RequestHandlers(self)
         self.exchange: SimExchange | None = None      # set by the gateway after construction
         self.replay: Replay | None = None
@@ -226,9 +229,26 @@ class GatewayServer:
         else:
             session.send_all(messages)
 
+    def _order_update(self, order: SimOrder) -> list:
+        """openOrder and the orderStatus twice (see statements.order_update), as the variations asked for vary it."""
+        messages = statements.order_update(self.exchange, order, repeat_status=True)
+        if order.last_fill_price and self.variations.happens("last_fill_zero"):
+            messages[-1] = list(messages[-1])
+            messages[-1][8] = 0.0                     # lastFillPrice of the repeat
+        return messages
+
+    def _goes_live_quietly(self, order: SimOrder) -> bool:
+        if order.ticket.order_type != "MKT" or order.filled or order.status not in ("PreSubmitted", "Submitted"):
+            return False
+        if order.perm_id not in self._quiet:
+            self._quiet[order.perm_id] = self.variations.happens("quiet_live")
+        return self._quiet[order.perm_id]
+
     def order_updated(self, order: SimOrder) -> None:
+        quiet = self._goes_live_quietly(order)
         for session in self.sessions_of(order.client_id):
-            self._order_messages(session, statements.order_update(self.exchange, order, repeat_status=True))
+            messages = self._order_update(order)
+            self._order_messages(session, messages[:1] if quiet else messages)
         self._tap("status", order.client_id, order)
 
     def order_error(self, client_id: int, order_id: int, code: int, message: str) -> None:
@@ -239,12 +259,18 @@ class GatewayServer:
     def executed(self, order: SimOrder, execution: Execution) -> None:
         listing = self.exchange.listing_of(order)
         sessions = self.sessions_of(order.client_id)
+        status_first = self.variations.happens("status_first")
+        if status_first:
+            for session in sessions:
+                self._order_messages(session, self._order_update(order))
+            self._tap("status", order.client_id, order)
         for session in sessions:
             self._order_messages(session, [layouts.execution(-1, execution, listing, to_new_york(execution.time))])
         self._tap("execution", order.client_id, order)
-        for session in sessions:
-            self._order_messages(session, statements.order_update(self.exchange, order, repeat_status=True))
-        self._tap("status", order.client_id, order)
+        if not status_first:
+            for session in sessions:
+                self._order_messages(session, self._order_update(order))
+            self._tap("status", order.client_id, order)
         low, high = self.options.commission_delay
         report = layouts.commission_report(execution)
         if high <= 0:

@@ -18,6 +18,7 @@ from loguru import logger
 from . import layouts, statements
 from .faults import CONNECT_NOTICES, standard_message
 from .requests import START_API
+from .variations import FARM_NOTICES
 from .wire import ProtocolError, decode_payload, encode_message, read_frame, read_handshake
 
 from .gateway_state import GatewayState
@@ -105,6 +106,9 @@ class ClientSession:
         self.send(layouts.managed_accounts([self.server.account.account_id]))
         for code in CONNECT_NOTICES:
             self.send(layouts.error(-1, code, standard_message(code)))
+        if self.server.variations.happens("farm_notices"):
+            for code, text in FARM_NOTICES.items():
+                self.send(layouts.error(-1, code, text))
         if self.server.options.push_open_orders:
             self.send_all(statements.open_orders(exchange, client_id))
         logger.info(f"{self.label}: API started")
