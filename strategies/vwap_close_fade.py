@@ -400,7 +400,10 @@ class VwapCloseFade(SignalFilters, FlowbotStrategy):
         filled can still be sized before the market-on-close cutoff (a minute later)."""
         entry = self.entry_order
         when = self.exchange_time(bt.num2date(self.bars.datetime[0]))
-        self.log.warning(f"{when}: entry still working, {abs(entry.executed.size):g} of {abs(entry.created.size):g} "
+        # A live broker also counts fills executed whose commission report is still on its way (not booked yet).
+        executed = getattr(self.broker, "filled_at_gateway", None)
+        filled = executed(entry) if executed is not None else abs(entry.executed.size)
+        self.log.warning(f"{when}: entry still working, {filled:g} of {abs(entry.created.size):g} "
                          f"filled; cancelling its rest so the exits can be sized before the market-on-close cutoff")
         self.cancel(entry)
 

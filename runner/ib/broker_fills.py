@@ -130,6 +130,13 @@ class GatewayFills:
             self._book_ready()
         self._book_ready()
 
+    def filled_at_gateway(self, order: bt.Order) -> float:
+        """Shares of ``order`` executed at the gateway so far: those booked (``order.executed``) and those whose
+        execution has come and waits for its commission report (booked within ``COMMISSION_WAIT``)."""
+        ref = order.info.get("orderRef")
+        waiting = sum(m.shares for _, m in self.awaiting.values() if m.orderRef == ref and m.execId not in self.applied)
+        return abs(order.executed.size) + waiting
+
     def _book_all(self) -> None:
         """Book every waiting fill now (before a cancel or a flatten that must see them)."""
         for exec_id in list(self.awaiting):
