@@ -48,8 +48,31 @@ from runner.inputs import cut, shown
 from .gateway import SimulatedGateway
 
 _GATEWAY_OPTIONS = ("account", "cash", "start", "warmup_sessions", "partial_fills", "pacing", "session_pause",
-                    "bar_pause", "commission_per_share", "commission_min", "pacing_time_scale", "wire_log")
+                    "bar_pause", "commission_per_share", "commission_min", "pacing_time_scale", "wire_log", "seed")
 _BAR_FILES = ("*.csv", "*.csv.gz", "*.parquet")
+
+
+def parse_variations(specs: list[str]) -> dict[str, float]:
+    """``--vary NAME[=P]`` values as ``SimulatedGateway(variations=...)`` takes them ("all": every one)."""
+    from .variations import NAMES
+
+    wanted: dict[str, float] = {}
+    for spec in specs:
+        name, _, chance = spec.partition("=")
+        name = name.strip()
+        try:
+            p = float(chance) if chance else 1.0
+        except ValueError:
+            p = -1.0
+        if not 0 <= p <= 1:
+            raise UserInputError(f"gateway-sim --vary {spec}: P must be a number from 0 to 1")
+        names = sorted(NAMES) if name == "all" else [name]
+        unknown = [n for n in names if n not in NAMES]
+        if unknown:
+            raise UserInputError(f"gateway-sim --vary {spec}: unknown variation {name!r}; known: "
+                                 f"{', '.join(sorted(NAMES))}, all")
+        wanted.update({n: p for n in names})
+    return wanted
 
 
 def run_gateway_sim(data_path: str | None, port: int, speed: float, **options) -> int:
@@ -61,6 +84,8 @@ def run_gateway_sim(data_path: str | None, port: int, speed: float, **options) -
     if options.get("start") is not None:
         _check_start_in_data(options["start"], bars)
     settings = {k: options[k] for k in _GATEWAY_OPTIONS if options.get(k) is not None}
+    if options.get("vary"):
+        settings["variations"] = parse_variations(options["vary"])
     if "start" not in settings:
         settings.setdefault("warmup_sessions", 300)
     try:

@@ -28,6 +28,11 @@ def register(commands, add_set) -> None:
                         help="inject a fault after SECONDS: drop@30, restart@60:20 (down 20 s), 1100@40, 1101@S, 1102@S, "
                              "reject@10:1 (next N orders), pacing@S:N, clientid@S:ID (326), "
                              "stall@S[:SYMBOL] (real-time bars stop silently; a resubscription mends it)")
+    parser.add_argument("--vary", action="append", default=[], metavar="NAME[=P]",
+                        help="vary the message stream in a legal way IB Gateway does, at every chance (or with "
+                             "probability P): status_first, quiet_live, pending_cancel, api_cancelled, warn_399, "
+                             "farm_notices, last_fill_zero, or all")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the commission delays and the --vary choices")
     parser.set_defaults(handler=_run)
 
 
@@ -44,4 +49,4 @@ def _run(args: argparse.Namespace) -> int:
                            delimiter=delimiter,
                            account=args.account, cash=args.cash, partial_fills=args.partial_fills,
                            pacing=not args.no_pacing, session_pause=args.session_pause,
-                           exit_when_done=args.exit_when_done, faults=args.fault)
+                           exit_when_done=args.exit_when_done, faults=args.fault, vary=args.vary, seed=args.seed)

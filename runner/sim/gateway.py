@@ -13,7 +13,8 @@ history that reqHistoricalData can serve, the rest is replayed.
 Strict like IB Gateway by default: orders larger than ``fill_lot`` shares fill
 in several executions, commission reports follow their execution after a
 random ``commission_delay`` (seconds of real time, seeded by ``seed``), and
-the rest described in exchange.py and server.py.
+the rest described in exchange.py and server.py. ``variations`` (off by default) varies the message
+stream in the legal ways runner/sim/variations.py lists, seeded by ``seed`` too.
 """
 from __future__ import annotations
 

@@ -128,3 +128,16 @@ def test_farm_notices_at_connect_and_last_fill_zero_in_the_repeat(ib_lib, setup)
     gw.advance_to("2024-03-05 12:00")
     assert wait_for(ib, lambda: trade.orderStatus.status == "Filled" and len(trade.fills) == 1)
     assert [p for s, p in prices if s == "Filled"] == [102.0, 0.0]
+
+
+def test_gateway_sim_vary_takes_names_probabilities_and_all_and_refuses_the_rest_in_one_message():
+    from runner.errors import UserInputError
+    from runner.sim.cli_entry import parse_variations
+    from runner.sim.variations import NAMES
+
+    assert parse_variations(["status_first", "warn_399=0.25"]) == {"status_first": 1.0, "warn_399": 0.25}
+    assert parse_variations(["all"]) == {name: 1.0 for name in NAMES}
+    with pytest.raises(UserInputError, match="unknown variation 'sometimes'"):
+        parse_variations(["sometimes"])
+    with pytest.raises(UserInputError, match="P must be a number from 0 to 1"):
+        parse_variations(["status_first=2"])
