@@ -10,8 +10,9 @@ Execution semantics (no look-ahead), shared by backtests and paper trading:
   the target keep their distance from the decision close and are anchored to
   the entry's actual fill (a gap or a next-close entry moves them with it). For a
   next-open entry the group is sent with the entry, so the stop protects the
-  entry session too; for a market-on-close entry it is sent once the entry
-  has filled.
+  entry session too (the entry announces them, ``info.exits_follow``, so a
+  broker can send entry and exits to the exchange as one bracket); for a
+  market-on-close entry it is sent once the entry has filled.
 * Every order carries ``info.reason`` (entry, stop, target, trailing_stop,
   time_exit, flatten) and ``info.strategy``; the run recorder reads them.
 * A refused (Rejected/Margin) or cancelled entry cancels its exits; one that
@@ -213,7 +214,11 @@ class Playbook(TimeExitHooks, SignalFilters, HoldingWindows, FlowbotStrategy):
         self.exit_resent = False
         exectype = bt.Order.Market if timing == "next_open" else bt.Order.Close
         side = self.buy if direction == LONG else self.sell
-        self.entry_order = side(data=self.bars, size=size, exectype=exectype)
+        # A next-open entry announces the exits sent with it: a broker that would otherwise send the entry
+        # at once (IB) holds it until they are given and sends them together, so the entry is never live
+        # without its stop. The backtest broker only keeps it in the order's info.
+        announce = {"exits_follow": 1 if target is None else 2} if exectype == bt.Order.Market else {}
+        self.entry_order = side(data=self.bars, size=size, exectype=exectype, **announce)
         self._tag(self.entry_order, "entry")
         self.entry_order.addinfo(anchor=anchor, filters=filters)
         self.traded_windows.add(window)

@@ -52,6 +52,7 @@ from runner.ib.broker_round_trips import RoundTripsWhileAway
 from runner.ib.broker_exits import AttachedExits
 from runner.ib.broker_feed_stall import FeedStalls
 from runner.ib.broker_guards import BrokerGuards
+from runner.ib.broker_held_entries import HeldEntries
 from runner.ib.broker_reconnect import ReconnectFollowing
 from runner.ib.broker_replay import ReplayedPositions
 from runner.ib.broker_stale import StaleTimeExits
@@ -59,8 +60,8 @@ from runner.ib.orders import OrderSpec, TranslationError, order_spec, put_on_tic
 
 
 
-class IBBroker(GatewayFills, OrderAdoption, FillsWhileAway, RoundTripsWhileAway, AttachedExits, BrokerGuards,
-               ReconnectFollowing, ReplayedPositions, StaleTimeExits, FeedStalls, bt.BrokerBase):
+class IBBroker(GatewayFills, OrderAdoption, FillsWhileAway, RoundTripsWhileAway, AttachedExits, HeldEntries,
+               BrokerGuards, ReconnectFollowing, ReplayedPositions, StaleTimeExits, FeedStalls, bt.BrokerBase):
     """Orders, cash, value and positions through :class:`runner.ib.store.IBStore`."""
 
     def __init__(self, store, snapshot: events.Reconciled, risk: RiskLimits | None = None,
@@ -99,6 +100,7 @@ class IBBroker(GatewayFills, OrderAdoption, FillsWhileAway, RoundTripsWhileAway,
         self.deferred: list[tuple[bt.Order, OrderSpec]] = []
         self.by_bt_ref: dict[int, bt.Order] = {}   # every order a strategy gave, by backtrader ref
         self.held: list[tuple[object, list[OrderSpec]]] = []
+        self._init_held_entries()
         self.replay_settled = False
         self.sent_earlier: set[str] = set()      # orderRefs an earlier run sent, bound to decisions of this one
         self.restart_checked: set[str] = set()   # ... whose part-filled rest was ended (broker_adopt)
@@ -209,6 +211,11 @@ class IBBroker(GatewayFills, OrderAdoption, FillsWhileAway, RoundTripsWhileAway,
         return f"{self.prefix}:{label}:{key[1]}:{when}:{self._seq[key]}"
 
     def _accept_new(self, order: bt.Order, oco, info: dict) -> bt.Order:
+        order = self._take_new(order, oco, info)
+        self._exit_given(order)   # the last exit an entry held for sends the group (broker_held_entries)
+        return order
+
+    def _take_new(self, order: bt.Order, oco, info: dict) -> bt.Order:
         order.addinfo(**info)
         ref = self._order_ref(order)
         order.addinfo(orderRef=ref)
@@ -291,19 +298,10 @@ class IBBroker(GatewayFills, OrderAdoption, FillsWhileAway, RoundTripsWhileAway,
                 self._rebind(order, ref, spec.orderRef)
             else:
                 log.warning("decision journaled by an earlier run that ended before sending it; sending it now")
+        spec = self._hold_for_exits(order, spec)   # an entry goes out with the exits it announces
         self.bracket.append((order, spec))
-        if not spec.transmit:
-            return order
-        group, self.bracket = self.bracket, []
-        for o, s in group:
-            self.store.journal_intent(s, self._symbol(o.data))
-        contract = order.data.contract
-        specs = [s for _, s in group]
-        if self.paused:
-            log.warning("gateway connectivity lost (1100): order held until it is restored")
-            self.held.append((contract, specs))
-        else:
-            self.store.place(contract, specs)
+        if spec.transmit:
+            self._send_bracket()
         return order
 
     def cancel(self, order):
@@ -365,6 +363,7 @@ class IBBroker(GatewayFills, OrderAdoption, FillsWhileAway, RoundTripsWhileAway,
             self._infer_round_trips_while_away()   # an entry and its exit both filled meanwhile: the account flat
             if getattr(self, "_feeds", None):
                 self.register_feeds(self._feeds)   # positions per feed, with the fills just inferred
+        self.flush_held_orders()   # an entry left held by the last cycle (its exits never came) goes out
         self.store.pump()
         self._await_commissions()
         if ((self.deferred or not self.replay_settled)

@@ -22,6 +22,7 @@ from runner.backtest.engine import build_cerebro
 from runner.errors import FlowbotError
 from runner.ib import library_noise
 from runner.ib.broker import IBBroker
+from runner.ib.broker_held_entries import SendHeldOrders
 from runner.paper.feed_plan import plan_feeds
 from runner.paper.monitor import session_monitor
 from runner.ib.feed import IBFeed
@@ -61,6 +62,8 @@ class PaperSession:
         self.broker.feed_of_strategy = {s.display_name: s.symbol for s in self.run_cfg.active_strategies()}
         self.broker.register_feeds(list(self.feeds.values()))
         self.cerebro = build_cerebro(self.run_cfg, self.feeds, self.broker, runlog=self.runlog)
+        # Before the monitor's view: an entry held for exits that never came goes out in its own cycle.
+        self.cerebro.addanalyzer(SendHeldOrders, _name="send_held_orders")
         self.monitor.attach(self)
 
     def run(self) -> None:
