@@ -75,9 +75,11 @@ class KillSwitch:
 
     PATIENT_CLOSES = 10
 
-    def __init__(self, gw: SimulatedGateway, opening: str):
+    def __init__(self, gw: SimulatedGateway, opening: str,
+                 on_hit: Callable[[SimulatedGateway], None] | None = None):
         self.gw = gw
         self.opening = opening
+        self.on_hit = on_hit   # called on the simulator's loop at the kill point, before it stands still
         self.countdown: int | None = None
         self.phase: str | None = None
         self.closes = 0
@@ -123,6 +125,8 @@ class KillSwitch:
         else:
             return
         self.countdown = None
+        if self.on_hit is not None:
+            self.on_hit(self.gw)
         self.gw.replay.pause()          # nothing moves on once the loop goes on
         self.hit.set()
         self.released.wait(PATIENCE)   # the world stands still while the bot is killed
@@ -284,7 +288,8 @@ def run_kills(scenario: str, plan: list[tuple], tmp_path: Path, library_of_run: 
               liquidity: dict[str, float] | None = None,
               on_live: Callable[[int, SimulatedGateway, Path], None] | None = None, follow: bool = True,
               edit_bars: Callable[[dict[str, pd.DataFrame]], None] | None = None,
-              before_kill: Callable[[int, SimulatedGateway], None] | None = None):
+              before_kill: Callable[[int, SimulatedGateway], None] | None = None,
+              on_hit: Callable[[SimulatedGateway], None] | None = None):
     """Run ``scenario`` with a kill at each point of ``plan``, a restart after each, then to the end of the data.
 
     ``plan``: (phase, n-th message of it, "same day" | "next day" | "two days later" | "three days later"[, symbol[,
@@ -301,6 +306,8 @@ def run_kills(scenario: str, plan: list[tuple], tmp_path: Path, library_of_run: 
     them, the same to the gateway's fills and to the bot's history.
     ``before_kill(k, gw)``: called once the simulator stands still on run k's kill point, before the kill (e.g.
     to wait until the bot has journaled the message it stands on).
+    ``on_hit(gw)``: called on the simulator's own loop the moment it reaches a kill point (the gateway's calls,
+    e.g. ``gw.orders()``, would wait for that loop: read ``gw.exchange`` directly).
     """
     start, strategies = SCENARIOS[scenario]
     first = pd.Timestamp(start) - pd.Timedelta(days=500)
@@ -313,7 +320,7 @@ def run_kills(scenario: str, plan: list[tuple], tmp_path: Path, library_of_run: 
     journal = tmp_path / "journal.sqlite"
     kills: list[tuple[str, str, str]] = []
     with gw:
-        switch = KillSwitch(gw, OPENING[scenario])
+        switch = KillSwitch(gw, OPENING[scenario], on_hit)
         follower = FollowBot(gw, journal)
         feeds = len(strategies) + sum(1 for s in strategies if s.get("feeds"))
         gw.set_order_event_tap(switch)
