@@ -7,6 +7,9 @@ Contract:
   same bar always has the same reference. It is journaled before it is sent,
   so after a restart the replayed decision finds its journal row and is bound
   to the gateway's order instead of being sent again;
+- a next-open entry that announces its exits (``info.exits_follow``) is held, untransmitted, until they
+  have been given and goes out with them as one IB bracket, the last one transmitting: the gateway never
+  holds the entry live without its stop (runner/ib/broker_held_entries.py);
 - decisions made while a feed is still replaying history are never sent fresh:
   if the journal knows them they are bound to what the gateway did, otherwise
   they are cancelled with a log line;

@@ -7,7 +7,9 @@ A playbook sends its stop and target with a next-open entry, tagged
 * attached to the entry (IB ``parentId``) while it has not filled, so the
   gateway holds them until it fills and cancels them with a refused entry;
   sent on their own they would work before the entry filled, and a refused
-  entry would leave them to open a position of their own;
+  entry would leave them to open a position of their own. The entry, which
+  announces them (``exits_follow``), is not transmitted before they are given:
+  the three reach the gateway as one bracket (runner/ib/broker_held_entries.py);
 * moved with the entry's fill, in place at the gateway (the same order sent
   again with the new price), keeping their distance from the fill as the
   backtest broker does (runner/backtest/broker.py). The playbook then sees
