@@ -184,8 +184,9 @@ class FollowBot:
         """What the bot has yet to do after the close of ``day`` (None: caught up): act on the day's bar on
         every feed (status.json's last bar, written after the playbooks' ``next``); take every execution and
         commission report of its run (journaled; status.json's positions, written after the playbooks'
-        ``notify_order``, where a fill's exits are sent, agree with the account); and the gateway holds
-        every order it decided, and only those (status.json's working orders, the journal's intents)."""
+        ``notify_order``, where a fill's exits are sent, agree with the account); every position has its stop
+        at the gateway; and the gateway holds every order it decided, and only those (status.json's working
+        orders, the journal's intents)."""
         try:
             status = json.loads((self.run_folder / "status.json").read_text())
         except (OSError, ValueError) as exc:
@@ -203,6 +204,11 @@ class FollowBot:
         believed = {symbol: p["size"] for symbol, p in status["positions"].items() if p["size"]}
         if believed != account:
             return f"the bot believes {believed}, the account holds {account}"
+        # A fill's exits are sent once the playbook hears of it; status.json may show the position first.
+        # Until they are at the gateway the bot has not caught up (exits sent on a later bar would work
+        # from the bar after that one).
+        if not protected(self.gw, self.client_id):
+            return f"a position without its stop at the gateway yet: {account}"
         orders = bot_orders(self.gw, self.client_id)
         working = {o.order_ref for o in orders if o.status in WORKING}
         held = {o["order_ref"] for o in status["working_orders"]}
@@ -235,9 +241,9 @@ def bot_orders(gw, client_id: int = CLIENT_ID):
     return [o for o in gw.orders() if o.client_id == client_id]
 
 
-def protected(gw) -> bool:
+def protected(gw, client_id: int = CLIENT_ID) -> bool:
     """Every position the account holds has a working stop of the bot for all of it."""
-    working = [o for o in bot_orders(gw) if o.status in ("PreSubmitted", "Submitted")]
+    working = [o for o in bot_orders(gw, client_id) if o.status in ("PreSubmitted", "Submitted")]
     for symbol, position in gw.positions().items():
         side = "SELL" if position.quantity > 0 else "BUY"
         stops = [o for o in working if o.symbol == symbol and o.order_type == "STP" and o.action == side]
