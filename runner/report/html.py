@@ -40,7 +40,7 @@ def render_report(cfg, result, notes: list[str], mode: str | None = None,
     # while the rest of the page is built, and the longest should start first.
     ahead = charts_ahead or {}
     trade_figures = {i: ahead[views[i].name] if views[i].name in ahead else
-                     png_workers.deferred(_trade_charts_part, views[i])
+                     png_workers.deferred(_trade_charts_part, trade_charts.charted(views[i]))
                      for i in sorted(range(len(views)), key=lambda i: -len(views[i].trades))}
     title = f"flowbot {mode}: {cfg.name}"
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
@@ -230,7 +230,7 @@ def trade_charts_ahead(strategy, trades: pd.DataFrame, orders: pd.DataFrame, bar
         return None
     alone = SimpleNamespace(active_strategies=lambda: [strategy])
     view, = build_views(alone, {"playbooks": {strategy.display_name: figures}}, trades, orders, bars)
-    return figure_server.send(_trade_charts_part, (view,))
+    return figure_server.send(_trade_charts_part, (trade_charts.charted(view),))
 
 
 def _trade_charts_part(view: PlaybookView) -> str:

@@ -40,6 +40,27 @@ def chosen_trades(trades: pd.DataFrame) -> tuple[pd.DataFrame, str]:
                     f"the latest; every trade is in the table below and in trades.csv.")
 
 
+def charted(view: PlaybookView) -> PlaybookView:
+    """``view`` with only the bars its trade charts draw: for an intraday playbook the sessions of the charted
+    trades (a few hundred minutes each), not its whole file (2 million minutes for 20 years, pickled to the
+    figure process and held there). The same charts: each panel draws its trade's session, found by the
+    same search in fewer rows. Daily views are small and kept whole."""
+    from dataclasses import replace
+
+    bars = view.bars
+    if not view.intraday or bars is None or bars.empty or bars.index.tz is None:
+        return view
+    trades, _ = chosen_trades(view.trades)
+    if not len(trades):
+        return replace(view, bars=bars.iloc[:0])
+    days = naive_new_york(trades["entry_time"]).normalize().unique().sort_values()
+    # Each session's rows by a search on the aware index: midnight in New York is never skipped or repeated.
+    starts = bars.index.searchsorted(days.tz_localize(bars.index.tz))
+    ends = bars.index.searchsorted((days + pd.Timedelta(days=1)).tz_localize(bars.index.tz))
+    rows = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)]) if len(days) else np.arange(0)
+    return replace(view, bars=bars.iloc[rows])
+
+
 def trade_charts(view: PlaybookView) -> str:
     with styled(PANEL_TEXT):   # the panels made and drawn with their style (cheaper than restyling each)
         return _trade_charts(view)
