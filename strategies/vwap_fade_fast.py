@@ -55,7 +55,11 @@ class SessionGrid:
         minute //= 60_000_000_000
         minute -= OPEN_MINUTE
         del stamps, since_midnight
-        self.row, self.col, self.width = session_layout(day_ns, minute)
+        row, col, self.width = session_layout(day_ns, minute)
+        # Per-bar session rows and minutes fit in 32 bits (a session has at most 390 minutes): half the
+        # memory of the two arrays every per-bar step indexes with; the same values.
+        self.row, self.col = row.astype(np.int32), col.astype(np.int32)
+        del row, col, minute
         starts = np.flatnonzero(np.r_[True, day_ns[1:] != day_ns[:-1]])
         self.session_start = starts
         self.session_end = np.r_[starts[1:], len(day_ns)] - 1
@@ -75,7 +79,8 @@ def indicator_lines(bars: pd.DataFrame, slot_volume: bool = False, grid: Session
     vwap, sigma = session_vwap(grid.row, grid.col, grid.width, high, low, close, volume)
     end_minute = grid.col + 1
     ref = reference_price(grid.row, end_minute <= grid.length[grid.row] - REFERENCE_MINUTES, close)
-    ratio = np.full(len(close), np.nan)
+    # Without the volume condition nothing reads the ratio: one NaN seen at every bar, not an array of them.
+    ratio = np.full(len(close), np.nan) if slot_volume else np.broadcast_to(np.float64(np.nan), close.shape)
     if slot_volume:
         slots = SlotVolume()
         for r, (first, last) in enumerate(zip(grid.session_start, grid.session_end)):
@@ -111,12 +116,15 @@ def bars_to_feed(bars: pd.DataFrame, lines: dict[str, np.ndarray], params: Itera
     close = bars["close"].to_numpy(dtype="float64")
     keep = np.zeros(n, dtype=bool)
     keep[grid.session_end] = True
-    position = np.arange(n)
     for p in params:
         eligible = np.array([bool(eligible_reasons(d, p)) for d in grid.days])
-        signal = fade_signals(close, lines["vwap"], lines["sigma"], lines["ref_price"], lines["slot_ratio"], p)
-        candidate = (signal != 0) & trigger_window(grid, p) & eligible[grid.row]
-        positions = np.flatnonzero(candidate)
+        # The signal only where it can count (inside an eligible session's window, a few percent of the
+        # bars): the same comparisons on those bars, without a float temporary per bar of the file.
+        where = np.flatnonzero(trigger_window(grid, p) & eligible[grid.row])
+        signal = np.zeros(n, dtype=np.int8)
+        signal[where] = fade_signals(close[where], lines["vwap"][where], lines["sigma"][where],
+                                     lines["ref_price"][where], lines["slot_ratio"][where], p)
+        positions = where[signal[where] != 0]
         rows, first = np.unique(grid.row[positions], return_index=True)
         first_signal = np.full(len(grid.days), n, dtype=np.int64)
         first_signal[rows] = positions[first]
@@ -124,8 +132,8 @@ def bars_to_feed(bars: pd.DataFrame, lines: dict[str, np.ndarray], params: Itera
         if slippage is not None and len(rows):
             last_needed = np.minimum(last_needed, certain_exit(bars, lines, grid, first_signal, signal, p, slippage)
                                      + EXIT_MARGIN_BARS)
-        mine = grid.row
-        keep |= (position >= first_signal[mine]) & (position <= last_needed[mine])   # the first signal to the exit
+        for r in rows:   # the first signal to the exit, session by session (a session with a signal)
+            keep[first_signal[r]:last_needed[r] + 1] = True
         following = grid.session_start[rows[rows + 1 < len(grid.days)] + 1]
         keep[following] = True                            # the next session's first two bars
         keep[np.minimum(following + 1, n - 1)] = True
@@ -152,7 +160,6 @@ def certain_exit(bars: pd.DataFrame, lines: dict[str, np.ndarray], grid: Session
     A signal that does not trade (a filter, a tiny size, a rejected entry) only makes the bound unneeded.
     """
     n = len(bars)
-    sessions = len(grid.days)
     last = grid.session_end.copy()
     traded = np.flatnonzero((first_signal < n) & (first_signal + 1 <= grid.session_end))
     if not len(traded):
@@ -170,14 +177,12 @@ def certain_exit(bars: pd.DataFrame, lines: dict[str, np.ndarray], grid: Session
     # The exits' prices for the lowest and the highest possible fill.
     stop_low, stop_high = stop + fill_low - c - slack, stop + fill_high - c + slack
     target_low, target_high = vwap + fill_low - c - slack, vwap + fill_high - c + slack
-    start = np.full(sessions, n, dtype=np.int64)
-    start[traded] = s + 2
-    per = np.full(sessions, -1, dtype=np.int64)
-    per[traded] = np.arange(len(traded))
-    bar = np.arange(n)
-    trade = per[grid.row]
-    live = (trade >= 0) & (bar >= start[grid.row])
-    i, t = bar[live], trade[live]
+    # The bars on which each traded session's exits are live: from s + 2 to the session's last bar, in order
+    # (built from the sessions, a few hundred, not from masks over every bar of the file).
+    first_live = np.minimum(s + 2, grid.session_end[traded] + 1)
+    counts = grid.session_end[traded] + 1 - first_live
+    t = np.repeat(np.arange(len(traded)), counts)
+    i = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(first_live, counts)
     long = direction[t] > 0
     hit = np.where(long, low[i] <= stop_low[t], high[i] >= stop_high[t])
     if p.exit_at_vwap:
