@@ -34,19 +34,37 @@ def warm_up(cmd: list[str], cwd: Path = ROOT) -> None:
     measure(cmd, cwd)
 
 
+#: Starts the measured command and reports its wall time, CPU time and peak memory. Linux carries a
+#: process's peak RSS across fork and exec, so a command started straight from a bench script that holds
+#: a big table (big_csv.py, cli_vs_numpy.py make their data in-process) would report the script's peak as
+#: its own: 564 MB for a run whose own peak is 400 MB. This small launcher is the measured command's parent
+#: instead; its own start is not timed.
+_LAUNCHER = """
+import os, subprocess, sys, time
+report, cmd = sys.argv[1], sys.argv[2:]
+started = time.perf_counter()
+process = subprocess.Popen(cmd)
+_, status, usage = os.wait4(process.pid, 0)
+seconds = time.perf_counter() - started
+with open(report, "w") as f:
+    f.write(f"{seconds} {usage.ru_utime + usage.ru_stime} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+"""
+
+
 def measure(cmd: list[str], cwd: Path = ROOT) -> tuple[float, float, float]:
-    """(wall seconds, CPU seconds, peak MB) of one process run in ``cwd`` with ``user_env()``; exits with its
-    stderr if it fails."""
-    with tempfile.TemporaryFile() as errors:   # a file, not a pipe: a chatty run would block on a full pipe
-        started = time.perf_counter()
-        process = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors, env=user_env())
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - started
+    """(wall seconds, CPU seconds, peak MB) of one process run in ``cwd`` with ``user_env()``, started by
+    ``_LAUNCHER``; exits with its stderr if it fails."""
+    with tempfile.TemporaryFile() as errors, tempfile.NamedTemporaryFile("r") as report:
+        # errors: a file, not a pipe: a chatty run would block on a full pipe
+        subprocess.run([sys.executable, "-c", _LAUNCHER, report.name, *cmd], cwd=cwd, stdout=subprocess.DEVNULL,
+                       stderr=errors, env=user_env())
         errors.seek(0)
         stderr = errors.read().decode(errors="replace")
-    if os.waitstatus_to_exitcode(status) != 0:
+        fields = report.read().split()
+    if len(fields) != 4 or int(fields[3]) != 0:
         sys.exit(f"{cwd}: {' '.join(cmd)} failed:\n{stderr[-3000:]}")
-    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    seconds, cpu, peak_kb = float(fields[0]), float(fields[1]), float(fields[2])
+    return seconds, cpu, peak_kb / 1024
 
 
 def timed(cmd: list[str]) -> tuple[float, float]:
