@@ -25,7 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from process_timing import ROOT, measure, user_env, warm_up
+from process_timing import ROOT, measure, tree_at, user_env, warm_up
 
 
 def timed(tree: Path, args: list[str], out: Path | None) -> tuple[float, float, float]:
@@ -49,10 +49,7 @@ def main() -> None:
     args = argv[split + 1:] or ["backtest"]   # after --: the flowbot command line
     results: dict[str, list[tuple[float, float, float]]] = {"before": [], "now": []}
     with tempfile.TemporaryDirectory() as tmp:
-        before = Path(tmp) / "before"
-        before.mkdir()
-        archive = subprocess.run(["git", "archive", options.commit], cwd=ROOT, check=True, capture_output=True)
-        subprocess.run(["tar", "-x", "-C", str(before)], input=archive.stdout, check=True)
+        before = tree_at(options.commit, Path(tmp) / "before")
         for name, tree in (("before", before), ("now", ROOT)):   # writes each tree's __pycache__, untimed
             warm_up([sys.executable, "-m", "runner", *args,
                      *([] if options.no_out else ["--out", str(Path(tmp) / f"warm-up-{name}")])], cwd=tree)

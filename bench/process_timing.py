@@ -71,3 +71,11 @@ def timed(cmd: list[str]) -> tuple[float, float]:
     """(wall seconds, peak MB) of one process."""
     seconds, _, peak = measure(cmd)
     return seconds, peak
+
+
+def tree_at(commit: str, folder: Path) -> Path:
+    """``commit``'s files (``git archive``) extracted into ``folder`` (made here), for timing it beside this tree."""
+    folder.mkdir()
+    archive = subprocess.run(["git", "archive", commit], cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    return folder

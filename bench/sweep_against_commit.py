@@ -21,13 +21,12 @@ import csv
 import math
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from optimize_grid import SWEEP
-from process_timing import ROOT, measure, warm_up
+from process_timing import ROOT, measure, tree_at, warm_up
 
 FIGURES = ("total_return_pct", "trades", "sharpe", "max_drawdown_pct", "exposure_pct")
 
@@ -66,10 +65,7 @@ def main() -> None:
     options = parser.parse_args()
     results: dict[str, list[tuple[float, float, float]]] = {"before": [], "now": []}
     with tempfile.TemporaryDirectory() as tmp:
-        before = Path(tmp) / "before"
-        before.mkdir()
-        archive = subprocess.run(["git", "archive", options.commit], cwd=ROOT, check=True, capture_output=True)
-        subprocess.run(["tar", "-x", "-C", str(before)], input=archive.stdout, check=True)
+        before = tree_at(options.commit, Path(tmp) / "before")
         trees = {"before": before, "now": ROOT}
         sweeps = {}
         for name, tree in trees.items():
