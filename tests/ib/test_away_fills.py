@@ -49,6 +49,23 @@ def journal_bracket(journal: Journal) -> None:
         journal.record_status(ref, "Submitted", 0, 10)
 
 
+def run_restart(store: IBStore, booked: frozenset, bars) -> None:
+    """A restart's broker on ``store`` (the account's snapshot booking ``booked``) runs a short replay of SPY whose
+    feed backfilled ``bars`` (IBFeed.bars_known): its first bar runs the inference."""
+    broker = IBBroker(store, events.Reconciled(100_000.0, {}, {}, [], {}, booked), RiskLimits())
+    index = pd.date_range("2024-03-11", periods=3, freq="B", tz="America/New_York")
+    feed = make_feed(pd.DataFrame({"open": 100.0, "high": 101.0, "low": 99.0, "close": 100.0, "volume": 1e6},
+                                  index=index), "SPY")
+    feed.contract = "SPY-contract"
+    feed.bars_known = lambda: list(bars)
+    broker.register_feeds([feed])
+    cerebro = bt.Cerebro(stdstats=False, quicknotify=True)
+    cerebro.adddata(feed, name="SPY")
+    cerebro.setbroker(broker)
+    cerebro.addstrategy(Idle)
+    cerebro.run()
+
+
 def restart_flat(tmp_path, library, bars, times=None):
     """A later day: the account flat, the gateway knowing none of the bracket; the broker runs one replay.
     ``times``: a list the inferred fills' journaled times are added to."""
@@ -58,19 +75,7 @@ def restart_flat(tmp_path, library, bars, times=None):
     journal_bracket(store.journal)
     placed = []
     store.place = lambda contract, specs: placed.extend(specs)
-    booked = frozenset(f["exec_id"] for f in store.journal.fills())
-    broker = IBBroker(store, events.Reconciled(100_000.0, {}, {}, [], {}, booked), RiskLimits())
-    index = pd.date_range("2024-03-11", periods=3, freq="B", tz="America/New_York")
-    feed = make_feed(pd.DataFrame({"open": 100.0, "high": 101.0, "low": 99.0, "close": 100.0, "volume": 1e6},
-                                  index=index), "SPY")
-    feed.contract = "SPY-contract"
-    feed.bars_known = lambda: list(bars)   # what an IBFeed backfilled (IBFeed.bars_known)
-    broker.register_feeds([feed])
-    cerebro = bt.Cerebro(stdstats=False, quicknotify=True)
-    cerebro.adddata(feed, name="SPY")
-    cerebro.setbroker(broker)
-    cerebro.addstrategy(Idle)
-    cerebro.run()
+    run_restart(store, frozenset(f["exec_id"] for f in store.journal.fills()), bars)
     journal = store.journal
     fills = [(f["exec_id"], f["side"], f["shares"], f["price"]) for f in journal.fills() if f["order_ref"] != ENTRY]
     status = {ref: journal.order(ref)["status"] for ref in (STOP, TARGET)}
@@ -234,18 +239,7 @@ def restart_after_round_trip(tmp_path, library, bars, *brackets):
     store.place = lambda contract, specs: placed.extend(specs)
     sink = logger.add(lambda m: warnings.append(m.record["message"]), level="WARNING")
     try:
-        broker = IBBroker(store, events.Reconciled(100_000.0, {}, {}, [], {}, frozenset()), RiskLimits())
-        index = pd.date_range("2024-03-11", periods=3, freq="B", tz="America/New_York")
-        feed = make_feed(pd.DataFrame({"open": 100.0, "high": 101.0, "low": 99.0, "close": 100.0, "volume": 1e6},
-                                      index=index), "SPY")
-        feed.contract = "SPY-contract"
-        feed.bars_known = lambda: list(bars)
-        broker.register_feeds([feed])
-        cerebro = bt.Cerebro(stdstats=False, quicknotify=True)
-        cerebro.adddata(feed, name="SPY")
-        cerebro.setbroker(broker)
-        cerebro.addstrategy(Idle)
-        cerebro.run()
+        run_restart(store, frozenset(), bars)
     finally:
         logger.remove(sink)
     journal = store.journal
