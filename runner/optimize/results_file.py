@@ -29,8 +29,7 @@ class ResultsFile:
         self.dropped = 0   # lines of an earlier run's file that were cut short or damaged: their runs run again
         if path.exists() and path.stat().st_size > 0:
             self.rows = read_results(path, columns)
-            saved = _saved_lines(path)
-            if saved != len(self.rows):
+            if _saved_lines(path) != len(self.rows):
                 self.dropped = max(_data_lines(path) - len(self.rows), 0)
                 self._rewrite()
         else:
