@@ -39,6 +39,26 @@ class ArrayFeed(bt.feed.DataBase):
     def start(self):
         super().start()
         self._position = 0
+        for alias in self.getlinealiases():
+            setattr(self, "tick_" + alias, None)   # never filled: see _tick_fill
+        self.tick_last = None
+
+    # backtrader copies every line of the bar into a ``tick_<line>`` attribute on each advance (for
+    # resampling and replay, which these feeds never do) and its broker reads the bar's lines when no
+    # ``tick_`` is set: for whole bars the same prices. Left unset, the copies (a dozen attributes per
+    # bar and feed) are not made.
+    def _tick_nullify(self):
+        pass
+
+    def _tick_fill(self, force=False):
+        pass
+
+    def advance(self, size=1, datamaster=None, ticks=True):
+        if datamaster is not None:
+            return super().advance(size, datamaster=datamaster, ticks=ticks)
+        for line in self.lines.lines:   # LineBuffer.advance on each line, without a call per line
+            line.idx += size
+            line.lencount += size
 
     def _load(self):
         i = self._position
