@@ -214,10 +214,10 @@ def _run_and_write(args, cfg, path: Path, started: float) -> int:
 def _charts_ahead(ahead: dict[str, str]):
     """``run_backtest``'s ``on_playbook``: each playbook's trade charts handed to the figure process (when
     one runs) as its run ends, into ``ahead``."""
-    def on_playbook(strategy, trades, orders, bars, figures) -> None:
+    def on_playbook(strategy, trades, orders, bars) -> None:
         from runner.report.html import trade_charts_ahead
 
-        placeholder = trade_charts_ahead(strategy, trades, orders, bars, figures)
+        placeholder = trade_charts_ahead(strategy, trades, orders, bars)
         if placeholder is not None:
             ahead[strategy.display_name] = placeholder
     return on_playbook

@@ -40,9 +40,9 @@ def run_backtest(cfg: RunConfig, bars: dict[str, pd.DataFrame] | None = None, fa
     ``fast``: playbooks that support it get only the bars they can act on, with
     precomputed indicator lines (same trades): intraday ones through
     ``intraday_feed``, daily ones through ``daily_window_feed``; False, or the
-    config's ``engine.every_bar: true``, feeds every bar. ``on_playbook(strategy, trades, orders, bars,
-    figures)``, when given, is called as each playbook's run ends (its config, its trades and orders,
-    the bars it read and its metrics entry), before the next one runs. ``config_yaml``: ``resolved_yaml(cfg)``
+    config's ``engine.every_bar: true``, feeds every bar. ``on_playbook(strategy, trades, orders, bars)``, when
+    given, is called as each playbook's run ends (its config, its trades and orders, the bars it read), before
+    its metrics (the random-timing test among them) and the next playbook's run. ``config_yaml``: ``resolved_yaml(cfg)``
     when the caller has it already (it takes a tenth of a second; the run folder's config and the
     metrics' checksum are made from it).
     """
@@ -57,9 +57,9 @@ def run_backtest(cfg: RunConfig, bars: dict[str, pd.DataFrame] | None = None, fa
         mine = feeds_of(strategy, bars)
         runlog, equity = _run_one(alone, mine, fast)
         t, o = runlog.trades_frame(), runlog.orders_frame()
+        if on_playbook is not None:   # first: its trade charts are drawn while the figures below are computed
+            on_playbook(strategy, t, o, mine)
         figures[strategy.display_name] = playbook_figures(strategy, equity, t, mine)
-        if on_playbook is not None:
-            on_playbook(strategy, t, o, mine, figures[strategy.display_name])
         trades.append(t)
         orders.append(o)
         equities.append(equity.assign(strategy=strategy.display_name)[["strategy", *equity.columns]])

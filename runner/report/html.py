@@ -218,18 +218,19 @@ def _curves(views: list[PlaybookView], accounts: dict[str, pd.DataFrame]) -> str
             + "<h2>Exposure over time</h2>" + png_workers.deferred(charts.exposure_chart, exposure))
 
 
-def trade_charts_ahead(strategy, trades: pd.DataFrame, orders: pd.DataFrame, bars: dict[str, pd.DataFrame],
-                       figures: dict) -> str | None:
+def trade_charts_ahead(strategy, trades: pd.DataFrame, orders: pd.DataFrame,
+                       bars: dict[str, pd.DataFrame]) -> str | None:
     """One playbook's trade charts handed to the figure process as soon as its run ends, so that they are
-    drawn on the other core while the next playbooks run: a placeholder for their HTML (resolved with the
-    page), or None when no figure process runs. The same view, so the same charts, as ``render_report``
-    builds from the whole run."""
+    drawn on the other core while its metrics are computed and the next playbooks run: a placeholder for
+    their HTML (resolved with the page), or None when no figure process runs. The same charts as
+    ``render_report`` makes from the whole run: they read the view's trades, bars and parameters, which do
+    not depend on the metrics (the view's label and card figures do, and are left out here)."""
     from runner.report import figure_server
 
     if not figure_server.running():
         return None
     alone = SimpleNamespace(active_strategies=lambda: [strategy])
-    view, = build_views(alone, {"playbooks": {strategy.display_name: figures}}, trades, orders, bars)
+    view, = build_views(alone, {}, trades, orders, bars)
     return figure_server.send(_trade_charts_part, (trade_charts.charted(view),))
 
 

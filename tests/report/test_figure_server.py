@@ -42,8 +42,8 @@ def test_trade_charts_handed_ahead_during_the_run_are_the_ones_the_page_makes(de
     here = render_report(cfg, result, ["a note"])
     ahead: dict[str, str] = {}
 
-    def on_playbook(strategy, trades, orders, bars, figures):
-        ahead[strategy.display_name] = trade_charts_ahead(strategy, trades, orders, bars, figures)
+    def on_playbook(strategy, trades, orders, bars):
+        ahead[strategy.display_name] = trade_charts_ahead(strategy, trades, orders, bars)
 
     with figure_server.started():
         again = run_backtest(cfg, result.bars, on_playbook=on_playbook)
@@ -58,7 +58,7 @@ def test_trade_charts_handed_ahead_during_the_run_are_the_ones_the_page_makes(de
 def test_no_trade_charts_ahead_without_a_figure_process(default_run):
     cfg, result, _ = default_run
     strategy = cfg.active_strategies()[0]
-    frames = (result.trades, result.orders, result.bars, result.metrics["playbooks"][strategy.display_name])
+    frames = (result.trades, result.orders, result.bars)
     assert trade_charts_ahead(strategy, *frames) is None
 
 
