@@ -173,6 +173,15 @@ def bar_completion(data, stamp: dt.datetime) -> pd.Timestamp:
     return _new_york(stamp)
 
 
+def _bar_end_key(data):
+    """:func:`bar_time` as an equity key: for intraday bars the aware ``datetime`` itself (equal to, hashed
+    as, ordered and framed as the Timestamp, and built without one: a row per bar while a position is open)."""
+    if getattr(data, "daily", False):
+        return bar_time(data)
+    stamp = data.datetime.datetime(0) + dt.timedelta(minutes=_bar_minutes(data))
+    return stamp.replace(tzinfo=_NEW_YORK_ZONE)
+
+
 class RunRecorder(bt.Analyzer):
     """Feeds a shared :class:`RunLog` from one strategy's notifications."""
 
@@ -245,7 +254,7 @@ class RunRecorder(bt.Analyzer):
         data = self.strategy.data
         if any(position.size for position in broker.positions.values()) and len(data):
             # (a feed with no bar yet: e.g. a daily playbook's first session while an intraday one holds)
-            self.runlog.equity[bar_time(data)] = (value, cash)
+            self.runlog.equity[_bar_end_key(data)] = (value, cash)
         self.runlog.equity[self._equity_key] = (value, cash)
 
     def get_analysis(self):
