@@ -64,7 +64,6 @@ class WindowBars:
     times: np.ndarray
     columns: dict[str, np.ndarray]
     atr_period: int
-    ticks: tuple[list, ...]               # close, low, high, open, volume, adj_close, atr as lists
 
 
 class DailyWindowFeed(BulkPreloadFeed):
@@ -79,20 +78,6 @@ class DailyWindowFeed(BulkPreloadFeed):
         self._times = prepared.times
         self._columns = prepared.columns
         self._position = 0
-        self._ticks = prepared.ticks
-
-    def _tick_nullify(self):
-        self.tick_close = self.tick_low = self.tick_high = self.tick_open = None
-        self.tick_volume = self.tick_openinterest = self.tick_adj_close = self.tick_atr = self.tick_last = None
-
-    def _tick_fill(self, force=False):
-        # The broker matches orders against the tick_* copies of the bar: from plain lists.
-        if force or self.tick_close is None:
-            i = self.lines.close.idx
-            close, low, high, open_, volume, adj, atr = self._ticks
-            self.tick_close = self.tick_last = close[i]
-            self.tick_low, self.tick_high, self.tick_open = low[i], high[i], open_[i]
-            self.tick_volume, self.tick_openinterest, self.tick_adj_close, self.tick_atr = volume[i], 0.0, adj[i], atr[i]
 
 
 def average_true_range(bars: pd.DataFrame, period: int) -> np.ndarray:
@@ -154,8 +139,7 @@ def prepare(bars: pd.DataFrame, windows: list[tuple[pd.Timestamp, pd.Timestamp, 
     columns["adj_close"] = adj.to_numpy(dtype="float64")[keep]
     columns["atr"] = average_true_range(bars, atr_period)[keep]
     span_times = tuple((_session_close(days[a]), _session_close(days[b])) for a, b in spans)
-    ticks = tuple(columns[c].tolist() for c in ("close", "low", "high", "open", "volume", "adj_close", "atr"))
-    prepared = WindowBars(keep, span_times, _bt_datenums(pd.DatetimeIndex(local)), columns, atr_period, ticks)
+    prepared = WindowBars(keep, span_times, _bt_datenums(pd.DatetimeIndex(local)), columns, atr_period)
     _prepared[key] = (bars, prepared)
     return prepared
 

@@ -39,19 +39,36 @@ class ArrayFeed(bt.feed.DataBase):
     def start(self):
         super().start()
         self._position = 0
-        for alias in self.getlinealiases():
-            setattr(self, "tick_" + alias, None)   # never filled: see _tick_fill
-        self.tick_last = None
 
     # backtrader copies every line of the bar into a ``tick_<line>`` attribute on each advance (for
-    # resampling and replay, which these feeds never do) and its broker reads the bar's lines when no
-    # ``tick_`` is set: for whole bars the same prices. Left unset, the copies (a dozen attributes per
-    # bar and feed) are not made.
+    # resampling and replay, which these feeds never do); its broker matches orders against
+    # ``tick_open/high/low/close``. Here those four read the bar's lines when asked (whole bars: the same
+    # prices) and no copies are made (a dozen attributes per bar and feed).
     def _tick_nullify(self):
         pass
 
     def _tick_fill(self, force=False):
         pass
+
+    @property
+    def tick_open(self) -> float:
+        line = self.lines.open
+        return line.array[line.idx]
+
+    @property
+    def tick_high(self) -> float:
+        line = self.lines.high
+        return line.array[line.idx]
+
+    @property
+    def tick_low(self) -> float:
+        line = self.lines.low
+        return line.array[line.idx]
+
+    @property
+    def tick_close(self) -> float:
+        line = self.lines.close
+        return line.array[line.idx]
 
     def advance(self, size=1, datamaster=None, ticks=True):
         if datamaster is not None:
