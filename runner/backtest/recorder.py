@@ -105,7 +105,7 @@ def fill_time(data, order: bt.Order) -> pd.Timestamp:
     Intraday bars: the bar's time. Daily bars only say which session: a market
     order fills at its open, anything else is stamped at the session close.
     """
-    stamp = bt.num2date(order.executed.dt)
+    stamp = _date_of(order.executed.dt)
     if not getattr(data, "daily", False):
         # A market-on-close order fills in the closing auction: at the official close (backtests
         # execute it on the session's last bar, which is stamped at its start).
@@ -128,6 +128,19 @@ def _new_york(stamp: dt.datetime) -> pd.Timestamp:
     # Orders of one decision share their times: convert each once. Attaching the zone (fold 0: the
     # first of a repeated hour, as tz_localize's default) is the same Timestamp as tz_localize, 5x cheaper.
     return pd.Timestamp(stamp.replace(tzinfo=_NEW_YORK_ZONE))
+
+
+#: backtrader's date number to its naive datetime, once per number: the orders of one decision, a fill and
+#: its bar's row share their times.
+_date_of = lru_cache(maxsize=8192)(bt.num2date)
+
+
+def _bar_stamp(data) -> dt.datetime:
+    """``data.datetime.datetime(0)``: the current bar's naive time."""
+    line = data.lines.datetime
+    if getattr(line, "_tz", None) is None:
+        return _date_of(line.array[line.idx])
+    return line.datetime(0)
 
 
 def _bar_minutes(data) -> int:
@@ -154,12 +167,12 @@ def session_start(stamp: dt.datetime) -> pd.Timestamp:
 
 def order_created_time(data, order: bt.Order) -> pd.Timestamp:
     """When an order was sent: the completion time of the bar it was decided on."""
-    return bar_completion(data, bt.num2date(order.created.dt))
+    return bar_completion(data, _date_of(order.created.dt))
 
 
 def bar_time(data) -> pd.Timestamp:
     """The time the current bar of ``data`` completed."""
-    return bar_completion(data, data.datetime.datetime(0))
+    return bar_completion(data, _bar_stamp(data))
 
 
 def bar_completion(data, stamp: dt.datetime) -> pd.Timestamp:
@@ -178,7 +191,7 @@ def _bar_end_key(data):
     as, ordered and framed as the Timestamp, and built without one: a row per bar while a position is open)."""
     if getattr(data, "daily", False):
         return bar_time(data)
-    stamp = data.datetime.datetime(0) + dt.timedelta(minutes=_bar_minutes(data))
+    stamp = _bar_stamp(data) + dt.timedelta(minutes=_bar_minutes(data))
     return stamp.replace(tzinfo=_NEW_YORK_ZONE)
 
 
@@ -191,6 +204,7 @@ class RunRecorder(bt.Analyzer):
         self.runlog: RunLog = self.p.runlog
         self.name = getattr(self.strategy, "label", type(self.strategy).__name__)
         self._clock_day, self._equity_key = None, None
+        self._last_when, self._last_iso = None, ""
 
     def notify_order(self, order: bt.Order):
         if order.status == order.Created:
@@ -225,8 +239,10 @@ class RunRecorder(bt.Analyzer):
         size_of_row = filled_size or None
         if not filled and not modified and order.status in _ENDED_UNFILLED:
             size_of_row = abs(order.executed.size)
+        if when is not self._last_when:   # the orders of one decision share their time (the same object)
+            self._last_when, self._last_iso = when, when.isoformat()
         self.runlog.orders.append({
-            "time": when.isoformat(), "strategy": self.name, "symbol": data._name, "order_id": order.ref,
+            "time": self._last_iso, "strategy": self.name, "symbol": data._name, "order_id": order.ref,
             "side": "buy" if order.isbuy() else "sell", "type": _EXECTYPE_NAMES.get(order.exectype, str(order.exectype)),
             "size": abs(order.created.size),
             "limit_price": order.created.price if order.exectype == bt.Order.Limit else
