@@ -42,14 +42,10 @@ def check_intraday(bars: pd.DataFrame, source: str, row_label: RowLabel = defaul
                         f"expected 1-minute bars stamped at their start")
     day_ns = stamps - stamps % 86_400_000_000_000   # midnight of each bar's day
     minute = (stamps - day_ns) // MINUTE_NS
-    days, first_of_day = np.unique(day_ns, return_index=True)
-    close_minute = np.full(len(days), -1, dtype=np.int64)
-    for j, d in enumerate(pd.DatetimeIndex(days)):
-        if cal.is_session(d.date()):
-            c = cal.session_close(d.date())
-            close_minute[j] = c.hour * 60 + c.minute
-    which = np.searchsorted(days, day_ns)
-    closes = close_minute[which]
+    days, _, counts, in_order = _days_of(day_ns)
+    close_minute = _close_minutes(days)
+    # Each bar's day's close: a run of bars per day, or (days out of order) each bar's day looked up.
+    closes = np.repeat(close_minute, counts) if in_order else close_minute[np.searchsorted(days, day_ns)]
     outside = (closes < 0) | (minute < OPEN_MINUTE) | (minute + 1 > closes)
     if outside.any():
         i = int(np.argmax(outside))
@@ -80,8 +76,33 @@ def _check_spacing(local, day_ns, minute, source: str, row_label: RowLabel) -> N
                         f"this playbook needs 1-minute bars")
 
 
+def _days_of(day_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """(the distinct days, sorted; each one's first bar; its bar count; whether the days are in order).
+
+    Times sorted by validate_bars keep their days in order (DST moves the clock at 2 AM, never across
+    midnight): each day is then one run of bars, found where the day changes, without sorting 2 million
+    values as ``np.unique`` does. Out of order (never after validate_bars), ``np.unique`` as before.
+    """
+    if not (day_ns[1:] >= day_ns[:-1]).all():
+        return (*np.unique(day_ns, return_index=True, return_counts=True), False)
+    first = np.flatnonzero(np.r_[True, day_ns[1:] != day_ns[:-1]])
+    return day_ns[first], first, np.diff(np.r_[first, len(day_ns)]), True
+
+
+def _close_minutes(days: np.ndarray) -> np.ndarray:
+    """Per day (local midnights in ns, sorted, distinct): the minute of the day NYSE closed, or -1 if it did
+    not trade (as ``session_close``, for all the days at once)."""
+    dates = days.astype("datetime64[ns]").astype("datetime64[D]")
+    close_minute = np.full(len(days), -1, dtype=np.int64)
+    trading = cal.are_sessions(dates)
+    _, closes_utc = cal.sessions_among(dates[trading])
+    wall = pd.DatetimeIndex(closes_utc.astype("datetime64[ns]")).tz_localize("UTC").tz_convert(cal.NEW_YORK)
+    close_minute[trading] = (wall.tz_localize(None).asi8 % 86_400_000_000_000) // MINUTE_NS
+    return close_minute
+
+
 def _report_missing(local, day_ns, minute, closes, source: str) -> None:
-    days, first, counts = np.unique(day_ns, return_index=True, return_counts=True)
+    days, first, counts, _ = _days_of(day_ns)
     expected = closes[first] - OPEN_MINUTE
     short = counts < expected
     sessions = cal.sessions_between(local[0].date(), local[-1].date())
