@@ -8,6 +8,7 @@ import pandas as pd
 
 from runner.config import DataSource, RunConfig
 from runner.data.bars import clip_window, is_daily
+from runner.data.checksum import prefetch_sha256
 from runner.data.intraday import check_intraday
 from runner.data.memory import return_big_blocks_on_free
 from runner.data.files import read_csv_bars
@@ -47,9 +48,12 @@ def load_source(source: DataSource, *, cache_folder: Path | str = Path("logs/cac
     path = Path(source.path).expanduser()
     kind = _file_kind(source)
     if kind == "parquet":
-        return read_parquet_bars(path, columns=source.columns, timezone=source.timezone)
-    return read_csv_bars(path, columns=source.columns, date_format=source.date_format, timezone=source.timezone,
-                         delimiter=source.delimiter, decimal=source.decimal)
+        bars = read_parquet_bars(path, columns=source.columns, timezone=source.timezone)
+    else:
+        bars = read_csv_bars(path, columns=source.columns, date_format=source.date_format,
+                             timezone=source.timezone, delimiter=source.delimiter, decimal=source.decimal)
+    prefetch_sha256(path)   # the run records its checksum: hashed in the background, under the backtest
+    return bars
 
 
 def load_run_bars(cfg: RunConfig) -> dict[str, pd.DataFrame]:
