@@ -28,6 +28,7 @@ mid-session (the tests check it on generated gappy data, and
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections.abc import Iterable
 
 import numpy as np
@@ -43,9 +44,28 @@ OPEN_MINUTE = 9 * 60 + 30
 
 
 class SessionGrid:
-    """Per-bar session row and minute, and per-session facts, of a 1-minute bar table."""
+    """Per-bar session row and minute, and per-session facts, of a 1-minute bar table.
+
+    The grid of the index laid out last is kept (while that index lives) and given again for the same
+    index: the fast feed and the report's windows lay out the same 2 million bars. Its arrays are
+    read-only, so a caller cannot change what the next one gets.
+    """
+
+    _last: tuple[weakref.ref, dict] | None = None
 
     def __init__(self, index: pd.DatetimeIndex):
+        last = SessionGrid._last
+        if last is not None and last[0]() is index:
+            self.__dict__.update(last[1])
+            return
+        self._lay_out(index)
+        for value in self.__dict__.values():
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)
+        self._by_venue: dict[str, np.ndarray] = {}
+        SessionGrid._last = (weakref.ref(index), self.__dict__)
+
+    def _lay_out(self, index: pd.DatetimeIndex) -> None:
         stamps = index.tz_convert(cal.NEW_YORK).tz_localize(None).as_unit("ns").asi8
         # In place (the index is the run's biggest array after the bars): minutes since midnight, then
         # since the open; the day's midnight.
@@ -63,9 +83,30 @@ class SessionGrid:
         starts = np.flatnonzero(np.r_[True, day_ns[1:] != day_ns[:-1]])
         self.session_start = starts
         self.session_end = np.r_[starts[1:], len(day_ns)] - 1
-        self.days: list[dt.date] = [d.date() for d in pd.DatetimeIndex(day_ns[starts])]
-        closes = [cal.session_close(d) for d in self.days]
-        self.length = np.array([(c.hour * 60 + c.minute) - OPEN_MINUTE for c in closes], dtype=np.int64)
+        dates = day_ns[starts].astype("datetime64[ns]").astype("datetime64[D]")
+        self.days: list[dt.date] = dates.astype(object).tolist()
+        self.length = _session_lengths(dates, self.days)
+
+    def trigger_window(self, venue: str) -> np.ndarray:
+        """:func:`trigger_window` for playbooks at ``venue`` (the same for all of them: made once)."""
+        if venue not in self._by_venue:
+            first = self.length - WINDOW_MINUTES
+            last = self.length - np.array([cal.moc_minutes_before_close(d, venue) for d in self.days],
+                                          dtype=np.int64) - 2
+            window = (self.col >= first[self.row]) & (self.col <= last[self.row])
+            window.setflags(write=False)
+            self._by_venue[venue] = window
+        return self._by_venue[venue]
+
+
+def _session_lengths(dates: np.ndarray, days: list[dt.date]) -> np.ndarray:
+    """Minutes from the open to the official close of each session (datetime64[D] ``dates``), all at once."""
+    found, closes_utc = cal.sessions_among(dates)
+    if len(found) != len(dates):   # a day NYSE did not trade: session_close names it
+        closes = [cal.session_close(d) for d in days]
+        return np.array([(c.hour * 60 + c.minute) - OPEN_MINUTE for c in closes], dtype=np.int64)
+    wall = pd.DatetimeIndex(closes_utc.astype("datetime64[ns]")).tz_localize("UTC").tz_convert(cal.NEW_YORK)
+    return (wall.tz_localize(None).asi8 % 86_400_000_000_000) // 60_000_000_000 - OPEN_MINUTE
 
 
 def indicator_lines(bars: pd.DataFrame, slot_volume: bool = False, grid: SessionGrid | None = None) -> dict[str, np.ndarray]:
@@ -94,14 +135,8 @@ def indicator_lines(bars: pd.DataFrame, slot_volume: bool = False, grid: Session
 
 
 def trigger_window(grid: SessionGrid, p: VwapCloseFadeParams) -> np.ndarray:
-    """Per bar: True if it lies inside its session's trigger window (see the strategy)."""
-    first = np.empty(len(grid.days), dtype=np.int64)
-    last = np.empty(len(grid.days), dtype=np.int64)
-    for r, day in enumerate(grid.days):
-        length = int(grid.length[r])
-        first[r] = length - WINDOW_MINUTES
-        last[r] = length - cal.moc_minutes_before_close(day, p.venue) - 2
-    return (grid.col >= first[grid.row]) & (grid.col <= last[grid.row])
+    """Per bar: True if it lies inside its session's trigger window (see the strategy); read-only."""
+    return grid.trigger_window(p.venue)
 
 
 def bars_to_feed(bars: pd.DataFrame, lines: dict[str, np.ndarray], params: Iterable[VwapCloseFadeParams],
