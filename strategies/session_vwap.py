@@ -81,6 +81,10 @@ def session_vwap(row: np.ndarray, col: np.ndarray, width: int, high: np.ndarray,
     tp /= 3.0
     rows = int(row[-1]) + 1 if len(row) else 0
     grid = np.empty((rows, width))
+    cells = grid.reshape(-1)   # the same memory, flat: each bar's cell as one index, found once
+    at = row.astype(np.int64)
+    at *= width
+    at += col
     weighted = np.empty_like(tp)
     sums = []
     for k in range(3):
@@ -92,10 +96,10 @@ def session_vwap(row: np.ndarray, col: np.ndarray, width: int, high: np.ndarray,
             values = np.multiply(tp, tp, out=weighted)
             values *= volume
         grid.fill(0.0)
-        grid[row, col] = values
+        cells[at] = values
         np.cumsum(grid, axis=1, out=grid)
-        sums.append(grid[row, col])
-    del grid, weighted, tp
+        sums.append(cells.take(at))
+    del grid, cells, at, weighted, tp
     sv, vwap, var = sums
     traded = sv > 0.0
     with np.errstate(divide="ignore", invalid="ignore"):
