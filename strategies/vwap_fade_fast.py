@@ -63,6 +63,7 @@ class SessionGrid:
             if isinstance(value, np.ndarray):
                 value.setflags(write=False)
         self._by_venue: dict[str, np.ndarray] = {}
+        self._eligible: dict[str, np.ndarray] = {}
         SessionGrid._last = (weakref.ref(index), self.__dict__)
 
     def _lay_out(self, index: pd.DatetimeIndex) -> None:
@@ -97,6 +98,15 @@ class SessionGrid:
             window.setflags(write=False)
             self._by_venue[venue] = window
         return self._by_venue[venue]
+
+    def eligible(self, p: VwapCloseFadeParams) -> np.ndarray:
+        """Per session: True if ``eligible_reasons`` gives it reasons under ``p`` (made once per parameter set)."""
+        key = f"{type(p).__qualname__}:{p.model_dump_json()}"
+        if key not in self._eligible:
+            eligible = np.array([bool(eligible_reasons(d, p)) for d in self.days], dtype=bool)
+            eligible.setflags(write=False)
+            self._eligible[key] = eligible
+        return self._eligible[key]
 
 
 def _session_lengths(dates: np.ndarray, days: list[dt.date]) -> np.ndarray:
@@ -152,7 +162,7 @@ def bars_to_feed(bars: pd.DataFrame, lines: dict[str, np.ndarray], params: Itera
     keep = np.zeros(n, dtype=bool)
     keep[grid.session_end] = True
     for p in params:
-        eligible = np.array([bool(eligible_reasons(d, p)) for d in grid.days])
+        eligible = grid.eligible(p)
         # The signal only where it can count (inside an eligible session's window, a few percent of the
         # bars): the same comparisons on those bars, without a float temporary per bar of the file.
         where = np.flatnonzero(trigger_window(grid, p) & eligible[grid.row])
@@ -248,7 +258,7 @@ def session_windows(bars: pd.DataFrame, p: VwapCloseFadeParams) -> pd.DataFrame:
     grid = SessionGrid(bars.index)
     n, sessions = len(bars), len(grid.days)
     opens, close = bars["open"].to_numpy(dtype="float64"), bars["close"].to_numpy(dtype="float64")
-    eligible = np.array([bool(eligible_reasons(d, p)) for d in grid.days])
+    eligible = grid.eligible(p)
     position = np.arange(n)
     in_window = trigger_window(grid, p)
     first = np.full(sessions, n, dtype=np.int64)

@@ -11,7 +11,7 @@ import pytest
 
 from runner.data.intraday_sample import synthetic_minute_bars
 from strategies import market_calendar as cal
-from strategies.vwap_close_fade import WINDOW_MINUTES, VwapCloseFadeParams
+from strategies.vwap_close_fade import WINDOW_MINUTES, VwapCloseFadeParams, eligible_reasons
 from strategies.vwap_fade_fast import OPEN_MINUTE, SessionGrid, trigger_window
 
 
@@ -72,3 +72,15 @@ def test_a_day_without_a_session_is_refused_as_before(bars):
     holiday = pd.DatetimeIndex([pd.Timestamp("2019-01-01 10:00", tz=cal.NEW_YORK)])
     with pytest.raises(ValueError, match="2019-01-01 is not an NYSE session"):
         SessionGrid(bars.index[:10].append(holiday))
+
+
+@pytest.mark.parametrize("params", [{}, {"every_day": True}, {"month_end": False}, {"quad_witching": False},
+                                    {"month_end_sessions": 1, "year_turn": False}])
+def test_eligible_sessions_match_eligible_reasons(bars, params):
+    grid = SessionGrid(bars.index)
+    p = VwapCloseFadeParams(**params)
+    mask = grid.eligible(p)
+    assert mask.tolist() == [bool(eligible_reasons(d, p)) for d in grid.days]
+    assert grid.eligible(VwapCloseFadeParams(**params)) is mask and not mask.flags.writeable
+    if params:
+        assert grid.eligible(VwapCloseFadeParams()).tolist() != mask.tolist()
