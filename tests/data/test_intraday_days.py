@@ -114,3 +114,23 @@ def test_unsorted_bars_check_as_with_unique(weeks):
     bars = pd.concat([weeks.iloc[400:], weeks.iloc[:400]])
     message, warnings, kept = outcome(bars)
     assert not message and kept == len(bars)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_spacing_is_refused_exactly_when_the_median_step_is_over_a_minute(seed):
+    from runner.data.intraday import _check_spacing
+
+    rng = np.random.default_rng(seed)
+    count = int(rng.integers(1, 12))
+    steps = rng.choice([1, 2, 5], size=count, p=[0.5, 0.3, 0.2]) if seed % 3 else np.r_[np.ones(count), np.full(count, 2)]
+    if seed % 5 == 0:
+        steps = np.r_[steps, 0, -1]   # zero and backward steps count as at most a minute too
+    minute = np.r_[0, np.cumsum(steps)].astype(np.int64)
+    day_ns = np.zeros(len(minute), dtype=np.int64)
+    local = pd.DatetimeIndex(minute * 60_000_000_000 + 1_546_000_000_000_000_000)
+    refused = float(np.median(np.diff(minute))) > 1
+    if refused:
+        with pytest.raises(DataError, match=f"bars are {int(np.median(np.diff(minute)))} minutes apart"):
+            _check_spacing(local, day_ns, minute, "f.csv", str)
+    else:
+        _check_spacing(local, day_ns, minute, "f.csv", str)
