@@ -2,7 +2,8 @@
 
 pyarrow parses the columns in C++ (multi-threaded) straight into float64 and
 timestamps, without a Python string per cell, so a 2-million-row minute file
-reads in a fraction of a second and a fraction of the memory. It accepts
+reads in a fraction of a second and a fraction of the memory (a big plain file in two halves at
+once, one per core: pyarrow's streaming reader parses on one thread). It accepts
 only what it can read exactly: ISO dates and times (with or without an
 offset), or ``date_format``; plain decimal numbers; no empty cells. For
 anything else :func:`read_csv_columns` returns None and the caller reads the
@@ -54,7 +55,9 @@ def read_csv_columns(path: Path, columns: dict[str, str] | None, date_format: st
     # Streamed in blocks, each block's columns copied into the numpy arrays as it arrives and then dropped:
     # the whole-file reader held the text, the parsed blocks and the converted columns at once, and keeping
     # every block's arrow arrays until the end held them beside the numpy copies (the 2-million-row file's
-    # read peaked ~280 MB above the process before it; now ~190 MB, with its 94 MB of bars).
+    # read peaked ~280 MB above the process before it; now ~190 MB, with its 94 MB of bars). Read in two
+    # halves at once (files of SPLIT_BYTES or more) it peaks ~80 MB higher (two streams' blocks, and the
+    # second half's arrays until they are appended), still below the backtest's later peak.
     halves, second = None, None
     try:
         halves = _halves(path)
@@ -151,7 +154,8 @@ class _Half(threading.Thread):
 
     def __init__(self, reader, names, ours_of, kind, target, columns: "_Columns"):
         super().__init__(name="csv-second-half", daemon=True)
-        self.reader, self.names, self.args, self.columns = reader, reader.schema.names, (names, ours_of, kind, target), columns
+        self.reader, self.names, self.columns = reader, reader.schema.names, columns
+        self.args = (names, ours_of, kind, target)
         self.ok = False
 
     def run(self) -> None:
