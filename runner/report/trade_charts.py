@@ -10,6 +10,7 @@ and says so.
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,8 @@ PANEL_HEIGHT = 2.2   # inches
 TRADE_DPI = 96
 PANEL_TEXT = 6.5   # tick label size
 MAX_CHARTS = 40
+ROWS_PER_BAND = 2   # a sheet of more rows is drawn in bands, beside each other when a core is free
+MAX_BANDS = 4
 SESSIONS_BEFORE, SESSIONS_AFTER = 8, 3
 ZOOM_HOURS = 2.0
 ENTRY, EXIT, STOP, TARGET, VWAP = "#1f5fa8", "#1d232b", LOSS, WIN, "#c2571a"
@@ -128,22 +131,66 @@ def _fill_times(trades: pd.DataFrame) -> list[tuple[pd.Timestamp, pd.Timestamp]]
 
 
 def _sheet_png(view: PlaybookView, trades: pd.DataFrame) -> bytes:
-    """The sheet's PNG: one Axes drawn onto the canvas once per panel, moved and emptied between panels.
+    """The sheet's PNG: its rows of panels drawn in bands, beside each other when a core is free.
 
-    Making an Axes (its axes, ticks, spines, grid) and its first tick objects is most of a panel's cost;
-    panels never overlap and a figure draws its axes one after the other, so drawing one reused Axes at
-    each panel's place gives the pixels of the sheet with an Axes per panel (``_sheet``) at a fraction
-    of the cost (tests/report/test_figure_server.py compares them).
+    Each band is its rows of panels drawn on a blank sheet of the whole size (``_band_pixels``); the
+    bands' strips of pixels, stacked, are the sheet drawn in one go, pixel for pixel, as long as no band
+    draws outside its strip (checked: a band that does makes the whole sheet be drawn here, in one go).
+    Without a free core or where forking is unsafe (``png_workers``) the sheet is one band, drawn here.
+    """
+    from runner.report import png_workers
+
+    rows = -(-len(trades) // COLUMNS)
+    bands = _bands(len(trades), _band_count(rows))
+    if len(bands) == 1:
+        return _png_of_pixels(_band_pixels(view, trades, bands[0]), TRADE_DPI)
+    strips = png_workers.map_forked(lambda band: _band_pixels(view, trades, band), bands)
+    if any(not len(strip) for strip in strips):   # a band drew outside its strip
+        return _png_of_pixels(_band_pixels(view, trades, range(rows)), TRADE_DPI)
+    return _png_of_pixels(np.concatenate(strips), TRADE_DPI)
+
+
+def _band_count(rows: int) -> int:
+    """Bands of at least ``ROWS_PER_BAND`` rows, one per core (at most ``MAX_BANDS``), when forking helps."""
+    from runner.report import png_workers
+
+    if rows < 2 * ROWS_PER_BAND or not png_workers.can_fork() or not png_workers.a_core_is_free():
+        return 1
+    return max(1, min(os.cpu_count() or 1, MAX_BANDS, rows // ROWS_PER_BAND))
+
+
+def _bands(panels: int, count: int) -> list[range]:
+    """The sheet's rows in ``count`` bands of consecutive rows, about as many panels in each."""
+    rows = -(-panels // COLUMNS)
+    cuts = [0, *(round(rows * k / count) for k in range(1, count)), rows]
+    return [range(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
+
+
+def _band_pixels(view: PlaybookView, trades: pd.DataFrame, band: range) -> np.ndarray:
+    """The RGBA pixels of the strip of the sheet that holds the rows ``band`` (all rows: the whole
+    sheet), those rows' panels drawn on a blank sheet of the whole size; an empty array when the panels
+    drew outside the strip (then strips cannot be stacked into the sheet).
+
+    One Axes is drawn onto the canvas once per panel, moved and emptied between panels: making an Axes
+    (its axes, ticks, spines, grid) and its first tick objects is most of a panel's cost; panels never
+    overlap and a figure draws its axes one after the other, so drawing one reused Axes at each panel's
+    place gives the pixels of the sheet with an Axes per panel (``_sheet``) at a fraction of the cost
+    (tests/report/test_figure_server.py compares them).
     """
     rows = -(-len(trades) // COLUMNS)
     fig, grid = _sheet_figure(rows)
     renderer = fig.canvas.get_renderer()
     renderer.clear()
     fig.patch.draw(renderer)
+    pixels = np.asarray(renderer.buffer_rgba())
+    blank = pixels[0, 0].copy()
     draw = _session_chart if view.intraday else _window_chart
     stamps = naive_new_york(view.bars.index)   # once per playbook, not per trade
     ax = None
+    first, stop = band.start * COLUMNS, min(len(trades), band.stop * COLUMNS)
     for number, ((_, trade), (entry, exit_)) in enumerate(zip(trades.iterrows(), _fill_times(trades))):
+        if not first <= number < stop:
+            continue
         spec = grid[divmod(number, COLUMNS)]
         if ax is None:
             ax = _new_panel(fig, spec)
@@ -153,7 +200,22 @@ def _sheet_png(view: PlaybookView, trades: pd.DataFrame) -> bytes:
         _title(ax, trade, entry)
         fixed_auto_positions(ax)
         ax.draw(renderer)
-    return _png_of_pixels(np.asarray(renderer.buffer_rgba()), TRADE_DPI)
+    top, bottom = _strip(fig, grid, rows, band, len(pixels))
+    if (pixels[:top] != blank).any() or (pixels[bottom:] != blank).any():
+        return pixels[:0].copy()
+    return pixels[top:bottom].copy()
+
+
+def _strip(fig, grid, rows: int, band: range, height: int) -> tuple[int, int]:
+    """The pixel rows (from the top) of the band's strip: from the middle of the gap above its first row
+    of panels to the middle of the gap below its last (the sheet's edges for the first and last rows)."""
+    def gap_below(row: int) -> int:   # the middle of the gap between row and row + 1
+        middle = (grid[row, 0].get_position(fig).y0 + grid[row + 1, 0].get_position(fig).y1) / 2
+        return int(round((1 - middle) * height))
+
+    top = 0 if band.start == 0 else gap_below(band.start - 1)
+    bottom = height if band.stop >= rows else gap_below(band.stop - 1)
+    return top, bottom
 
 
 def _emptied(ax, position) -> None:

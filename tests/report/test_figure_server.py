@@ -91,13 +91,92 @@ def test_a_sheet_drawn_with_one_reused_axes_is_the_sheet_with_an_axes_per_panel(
     for view in views:
         trades, _ = trade_charts.chosen_trades(view.trades)
         with charts.styled(trade_charts.PANEL_TEXT):
-            reused = trade_charts._sheet_png(view, trades)
+            reused = _sheet_here(view, trades)
             fig = trade_charts._sheet(view, trades)
             for ax in fig.axes:
                 charts.fixed_auto_positions(ax)
             per_panel = png_workers.encode(fig, trade_charts.TRADE_DPI)
         assert len(fig.axes) == len(trades)
         assert reused == per_panel, view.name
+
+
+def _sheet_here(view, trades) -> bytes:
+    """The sheet drawn in one process (one band)."""
+    saved = png_workers.can_fork
+    png_workers.can_fork = lambda: False
+    try:
+        return trade_charts._sheet_png(view, trades)
+    finally:
+        png_workers.can_fork = saved
+
+
+def _biggest_sheet(default_run):
+    cfg, result, _ = default_run
+    views = build_views(cfg, result.metrics, result.trades, result.orders, result.bars)
+    view = trade_charts.charted(max(views, key=lambda v: len(v.trades)))
+    trades, _ = trade_charts.chosen_trades(view.trades)
+    assert -(-len(trades) // trade_charts.COLUMNS) >= 4   # rows enough for bands of 2 rows
+    return view, trades
+
+
+def _counted_forks(monkeypatch) -> list:
+    forks = []
+    real = png_workers._fork_writing
+    monkeypatch.setattr(png_workers, "_fork_writing", lambda compute: forks.append(1) or real(compute))
+    return forks
+
+
+@pytest.mark.parametrize("cores, rows_per_band", [(2, 2), (3, 1), (4, 1)])
+def test_a_sheet_drawn_in_bands_beside_each_other_is_the_sheet_drawn_in_one_process(default_run, monkeypatch,
+                                                                                      cores, rows_per_band):
+    """The bands' strips, drawn in forked children and stacked, give the same PNG bytes as one process."""
+    from runner.report import charts
+
+    view, trades = _biggest_sheet(default_run)
+    with charts.styled(trade_charts.PANEL_TEXT):
+        here = _sheet_here(view, trades)
+        monkeypatch.setattr(os, "cpu_count", lambda: cores)
+        monkeypatch.setattr(trade_charts, "ROWS_PER_BAND", rows_per_band)
+        forks = _counted_forks(monkeypatch)
+        banded = trade_charts._sheet_png(view, trades)
+        bands = trade_charts._bands(len(trades), cores)
+        strips = [trade_charts._band_pixels(view, trades, band) for band in bands]
+    assert len(forks) == cores - 1   # a band per core, all but the first in a child
+    assert all(len(strip) for strip in strips)   # none drew outside its strip: the bands were stacked
+    assert banded == here
+
+
+def test_a_sheet_is_drawn_in_one_process_when_forking_is_not_possible(default_run, monkeypatch):
+    from runner.report import charts
+
+    view, trades = _biggest_sheet(default_run)
+    with charts.styled(trade_charts.PANEL_TEXT):
+        here = _sheet_here(view, trades)
+        monkeypatch.setattr(png_workers, "can_fork", lambda: False)
+        monkeypatch.setattr(os, "fork", lambda: pytest.fail("forked"))
+        assert trade_charts._bands(len(trades), trade_charts._band_count(5)) == [range(5)]
+        assert trade_charts._sheet_png(view, trades) == here
+
+
+def test_a_band_that_draws_outside_its_strip_leaves_the_whole_sheet_to_one_process(default_run, monkeypatch):
+    """Strips cut through the panels (a title above the strip): stacking them would lose it, so the sheet is
+    drawn in one go here, the same bytes as without bands."""
+    from runner.report import charts
+
+    view, trades = _biggest_sheet(default_run)
+    real = trade_charts._strip
+
+    def through_the_panels(fig, grid, rows, band, height):
+        top, bottom = real(fig, grid, rows, band, height)
+        return (top + 40 if band.start else top), bottom   # 40 px down: into the band's first titles
+
+    with charts.styled(trade_charts.PANEL_TEXT):
+        here = _sheet_here(view, trades)
+        monkeypatch.setattr(trade_charts, "_strip", through_the_panels)
+        monkeypatch.setattr(os, "cpu_count", lambda: 2)
+        forks = _counted_forks(monkeypatch)
+        assert trade_charts._sheet_png(view, trades) == here
+    assert len(forks) == 1
 
 
 def test_map_forked_computes_a_failed_child_here(monkeypatch):
