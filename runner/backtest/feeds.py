@@ -19,6 +19,14 @@ from runner.data.bars import is_daily
 END_OF_SESSION = dt.time(23, 59, 59, 999989)
 
 
+def _current_bar(line_name: str) -> property:
+    """A read-only attribute: the current bar's value of the line ``line_name``."""
+    def value(self) -> float:
+        line = getattr(self.lines, line_name)
+        return line.array[line.idx]
+    return property(value)
+
+
 class ArrayFeed(bt.feed.DataBase):
     """Replays a validated bar table; adds an ``adj_close`` line (close when absent)."""
 
@@ -50,25 +58,10 @@ class ArrayFeed(bt.feed.DataBase):
     def _tick_fill(self, force=False):
         pass
 
-    @property
-    def tick_open(self) -> float:
-        line = self.lines.open
-        return line.array[line.idx]
-
-    @property
-    def tick_high(self) -> float:
-        line = self.lines.high
-        return line.array[line.idx]
-
-    @property
-    def tick_low(self) -> float:
-        line = self.lines.low
-        return line.array[line.idx]
-
-    @property
-    def tick_close(self) -> float:
-        line = self.lines.close
-        return line.array[line.idx]
+    tick_open = _current_bar("open")
+    tick_high = _current_bar("high")
+    tick_low = _current_bar("low")
+    tick_close = _current_bar("close")
 
     def advance(self, size=1, datamaster=None, ticks=True):
         if datamaster is not None:
