@@ -113,6 +113,8 @@ class FeedStalls:
 
     def _stalled_owners(self) -> list:
         """Playbooks with a time exit whose own feed is stalled."""
+        if not self.stalled_feeds:   # the usual case, checked on every tick: no scan of the session's orders
+            return []
         return [o for o in self._exit_owners()
                 if getattr(getattr(o, "bars", None), "_name", None) in self.stalled_feeds]
 
