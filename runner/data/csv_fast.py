@@ -2,8 +2,7 @@
 
 pyarrow parses the columns in C++ (multi-threaded) straight into float64 and
 timestamps, without a Python string per cell, so a 2-million-row minute file
-reads in a fraction of a second and a fraction of the memory (a big plain file in two halves at
-once, one per core: pyarrow's streaming reader parses on one thread). It accepts
+reads in a fraction of a second and a fraction of the memory. It accepts
 only what it can read exactly: ISO dates and times (with or without an
 offset), or ``date_format``; plain decimal numbers; no empty cells. For
 anything else :func:`read_csv_columns` returns None and the caller reads the
@@ -16,7 +15,6 @@ import csv
 import gzip
 import zlib
 import io
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +32,7 @@ def read_csv_columns(path: Path, columns: dict[str, str] | None, date_format: st
     file gives offsets.
     """
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.csv as pcsv
 
     from runner.data.files import match_columns
@@ -55,14 +54,9 @@ def read_csv_columns(path: Path, columns: dict[str, str] | None, date_format: st
     # Streamed in blocks, each block's columns copied into the numpy arrays as it arrives and then dropped:
     # the whole-file reader held the text, the parsed blocks and the converted columns at once, and keeping
     # every block's arrow arrays until the end held them beside the numpy copies (the 2-million-row file's
-    # read peaked ~280 MB above the process before it; now ~190 MB, with its 94 MB of bars). Read in two
-    # halves at once (files of SPLIT_BYTES or more) it peaks ~80 MB higher (two streams' blocks, and the
-    # second half's arrays until they are appended), still below the backtest's later peak.
-    halves, second = None, None
+    # read peaked ~280 MB above the process before it; now ~190 MB, with its 94 MB of bars).
     try:
-        halves = _halves(path)
-        reader = pcsv.open_csv(halves[0] if halves else path, convert_options=convert,
-                               read_options=pcsv.ReadOptions(block_size=BLOCK_BYTES))
+        reader = pcsv.open_csv(path, convert_options=convert, read_options=pcsv.ReadOptions(block_size=BLOCK_BYTES))
         names = reader.schema.names
         kind = reader.schema.field(mapping["time"]).type
         if not (pa.types.is_date(kind) or pa.types.is_timestamp(kind)):
@@ -70,38 +64,26 @@ def read_csv_columns(path: Path, columns: dict[str, str] | None, date_format: st
         utc = pa.types.is_timestamp(kind) and kind.tz is not None
         target = pa.timestamp("us", tz="UTC") if utc else pa.timestamp("us")
         ours_of = {theirs: ours for ours, theirs in mapping.items()}
-        dtypes = {name: "datetime64[us]" if ours_of[name] == "time" else "float64" for name in names}
-        columns = _Columns(dtypes, _rows_guess(path))
-        if halves:
-            # The second half in a thread of its own (pyarrow parses with the GIL released; its streaming
-            # reader is single-threaded), with the header's names and the type the first block gave the time
-            # (the one reader's type for every later block): each line parsed as the one reader parses it.
-            later = pcsv.open_csv(halves[1], read_options=pcsv.ReadOptions(block_size=BLOCK_BYTES,
-                                                                             column_names=header),
-                                  convert_options=pcsv.ConvertOptions(column_types={**types, mapping["time"]: kind},
-                                                                      include_columns=names,
-                                                                      timestamp_parsers=convert.timestamp_parsers))
-            second = _Half(later, names, ours_of, kind, target, _Columns(dtypes, _rows_guess(path) // 2 + 1024))
-            del later
-            second.start()
-        ok = _fill(reader, names, ours_of, kind, target, columns)
-        del reader
-        if second is not None:
-            second.join()
-            if not (second.ok and second.names == names):
-                return None
-            if ok:   # its rows after the first half's
-                columns.append(second.columns.handed_over())
-        if not ok:
-            return None
+        pool = pa.default_memory_pool()
+        columns = _Columns({name: "datetime64[us]" if ours_of[name] == "time" else "float64" for name in names},
+                           _rows_guess(path))
+        for batch in reader:
+            values = {}
+            for name, column in zip(names, batch.columns):
+                if column.null_count:
+                    return None
+                if ours_of[name] == "time":   # a safe cast: finer than microseconds is refused (text reader)
+                    column = pc.cast(pc.cast(column, pa.timestamp("us")) if pa.types.is_date(kind) else column,
+                                     target)
+                values[name] = column.to_numpy(zero_copy_only=False)
+            del batch, column
+            columns.append(values)
+            del values
+            # The block's arrow memory back to the system now: the pool (mimalloc) keeps freed blocks,
+            # and the reader parses ahead, so its pages would pile up beside the arrays being filled.
+            pool.release_unused()
     except Exception:  # noqa: BLE001 - pyarrow raises many types; the text reader explains the file
         return None
-    finally:
-        if second is not None:
-            second.join()
-        del second
-        for stream in halves or ():
-            stream.close()
     pa.default_memory_pool().release_unused()   # what is left of the blocks' memory back to the system
     if columns.rows == 0:
         return None
@@ -122,95 +104,6 @@ def read_csv_columns(path: Path, columns: dict[str, str] | None, date_format: st
 
 #: Bytes of text per block the streaming reader parses at once.
 BLOCK_BYTES = 4 << 20
-#: A plain (not gzip) file at least this big is read in two halves at once, one per core.
-SPLIT_BYTES = 32 << 20
-
-
-def _fill(reader, names: list[str], ours_of: dict[str, str], kind, target, columns: "_Columns") -> bool:
-    """Each block's columns into ``columns`` as it arrives; False at the first empty cell (the text reader says)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    pool = pa.default_memory_pool()
-    for batch in reader:
-        values = {}
-        for name, column in zip(names, batch.columns):
-            if column.null_count:
-                return False
-            if ours_of[name] == "time":   # a safe cast: finer than microseconds is refused (text reader)
-                column = pc.cast(pc.cast(column, pa.timestamp("us")) if pa.types.is_date(kind) else column, target)
-            values[name] = column.to_numpy(zero_copy_only=False)
-        del batch, column
-        columns.append(values)
-        del values
-        # The block's arrow memory back to the system now: the pool (mimalloc) keeps freed blocks,
-        # and the reader parses ahead, so its pages would pile up beside the arrays being filled.
-        pool.release_unused()
-    return True
-
-
-class _Half(threading.Thread):
-    """The second half of a file read by :func:`_fill` in a thread; ``ok`` False if it cannot be read so."""
-
-    def __init__(self, reader, names, ours_of, kind, target, columns: "_Columns"):
-        super().__init__(name="csv-second-half", daemon=True)
-        self.reader, self.names, self.columns = reader, reader.schema.names, columns
-        self.args = (names, ours_of, kind, target)
-        self.ok = False
-
-    def run(self) -> None:
-        try:
-            self.ok = _fill(self.reader, *self.args, self.columns)
-        except Exception:  # noqa: BLE001 - as in read_csv_columns: the text reader explains the file
-            self.ok = False
-        finally:
-            del self.reader
-
-
-def _halves(path: Path):
-    """Two streams over a big plain file's text, split after a line break, or None (read it whole).
-
-    pyarrow's reader (``newlines_in_values`` off) takes every line break for the end of a row, and cuts
-    its own blocks there: the second half is rows from its first byte on, as the one reader would read them.
-    Read with ordinary reads, as the one reader reads the file (a memory map would count the file's
-    pages in the process's memory).
-    """
-    if path.name.endswith(".gz") or path.stat().st_size < SPLIT_BYTES:
-        return None
-    size = path.stat().st_size
-    with open(path, "rb") as handle:
-        head = handle.read(65536)
-        handle.seek(size // 2)
-        middle = handle.read(65536)
-    at = middle.find(b"\n")
-    if at < 0 or b"\n" not in head:
-        return None
-    cut = size // 2 + at + 1
-    if cut >= size or cut <= head.index(b"\n") + 1:
-        return None
-    second = open(path, "rb")
-    second.seek(cut)
-    return _Range(open(path, "rb"), cut), second
-
-
-class _Range(io.RawIOBase):
-    """The first ``length`` bytes of a file, as a stream."""
-
-    def __init__(self, handle, length: int):
-        self.handle, self.left = handle, length
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        view = memoryview(buffer)[:self.left]
-        count = self.handle.readinto(view) if len(view) else 0
-        self.left -= count
-        return count
-
-    def close(self) -> None:
-        self.handle.close()
-        super().close()
 
 
 class _Columns:
@@ -231,10 +124,6 @@ class _Columns:
                 self.arrays[name] = array = grown
             array[self.rows:end] = values[name]
         self.rows = end
-
-    def handed_over(self) -> dict[str, np.ndarray]:
-        """Every column's rows (views), the arrays handed over."""
-        return {name: self.take(name) for name in list(self.arrays)}
 
     def take(self, name: str) -> np.ndarray:
         """The column's ``rows`` values (a view: the room not written stays unused), handed over."""

@@ -20,14 +20,6 @@ MINUTE_NAIVE = ("timestamp,open,high,low,close,volume\n2019-07-01 15:58:00,10,11
 OWN_LAYOUT = "when,o,h,l,last,qty\n26/12/2018,100,105,99,104,1000\n27/12/2018,104,106,101,105,1100\n"
 
 
-@pytest.fixture(autouse=True, params=["whole", "halves"])
-def split(request, monkeypatch):
-    """Every test twice: the file read by one stream, and (however small) in two halves at once."""
-    if request.param == "halves":
-        monkeypatch.setattr(csv_fast, "SPLIT_BYTES", 0)
-    return request.param
-
-
 def _text_reader(monkeypatch, path, **kwargs):
     with monkeypatch.context() as patch:
         patch.setattr(csv_fast, "read_csv_columns", lambda *a, **k: None)
@@ -114,45 +106,3 @@ def test_a_file_of_many_blocks_reads_as_the_text_reader_reads_it(tmp_path, monke
     assert csv_fast.read_csv_columns(path, None, None, str(path)) is None
     with pytest.raises(DataError, match=f"line {bad + 1}: low is empty"):
         read_csv_bars(path)
-
-
-def _columns(path, monkeypatch, split_bytes, **kwargs):
-    with monkeypatch.context() as patch:
-        patch.setattr(csv_fast, "SPLIT_BYTES", split_bytes)
-        patch.setattr(csv_fast, "BLOCK_BYTES", 256)
-        return csv_fast.read_csv_columns(path, kwargs.get("columns"), kwargs.get("date_format"), str(path))
-
-
-@pytest.mark.parametrize("first, second", [
-    ("2019-03-04 09:{m:02d}:00", "2019-03-05 09:{m:02d}:00"),             # naive times both halves
-    ("2019-03-04 09:{m:02d}:00-05:00", "2019-03-05 09:{m:02d}:00-05:00"),  # offsets both halves
-    ("2019-03-{d:02d}", "2019-04-{d:02d}"),                                  # dates
-    ("2019-03-{d:02d}", "2019-04-{d:02d} 10:00:00"),                         # dates, then times
-    ("2019-03-04 09:{m:02d}:00", "2019-03-05 09:{m:02d}:00-05:00"),        # naive, then offsets
-    ("2019-03-04 09:{m:02d}:00-05:00", "2019-03-05 09:{m:02d}:00"),        # offsets, then naive
-    ("2019-03-04 09:{m:02d}:00", "2019-03-05 09:{m:02d}:00.5"),            # fractions in the second half
-])
-def test_two_halves_read_as_one_stream(tmp_path, monkeypatch, first, second):
-    """The second half parsed with the first block's time type: what the one stream gives, or None as it does.
-
-    Every line as long as the others (the volume zero-padded), so the halves are cut where the times change."""
-    header, width, rows = "Date,Open,High,Low,Close,Volume\n", 48, 120
-
-    def line(i: int, layout: str) -> str:
-        start = f"{layout.format(m=i % 60, d=1 + i % 28)},10,11,9,10.5,"
-        return start + str(i).zfill(width - 1 - len(start)) + "\n"
-
-    size = len(header) + rows * width
-    cut = size // 2 + (width - (size // 2 - len(header)) % width) % width   # the first line start at or after
-    change = (cut - len(header)) // width                                   # the middle (where _halves cuts)
-    path = tmp_path / "bars.csv"
-    path.write_text(header + "".join(line(i, first if i < change else second) for i in range(rows)))
-    assert path.stat().st_size == size and 0 < change < rows
-    whole = _columns(path, monkeypatch, 1 << 60)
-    halves = _columns(path, monkeypatch, 0)
-    assert (whole is None) == (halves is None)
-    if whole is not None:
-        assert np.array_equal(np.asarray(whole[0]), np.asarray(halves[0]))
-        assert whole[1].keys() == halves[1].keys()
-        assert all(np.array_equal(whole[1][k], halves[1][k]) for k in whole[1])
-        assert len(halves[1]["volume"]) == rows and halves[1]["volume"][-1] == rows - 1

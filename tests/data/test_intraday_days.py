@@ -122,10 +122,7 @@ def test_spacing_is_refused_exactly_when_the_median_step_is_over_a_minute(seed):
 
     rng = np.random.default_rng(seed)
     count = int(rng.integers(1, 12))
-    if seed % 3:
-        steps = rng.choice([1, 2, 5], size=count, p=[0.5, 0.3, 0.2])
-    else:   # half one minute, half two: the median 1.5 is over a minute
-        steps = np.r_[np.ones(count), np.full(count, 2)]
+    steps = rng.choice([1, 2, 5], size=count, p=[0.5, 0.3, 0.2]) if seed % 3 else np.r_[np.ones(count), np.full(count, 2)]
     if seed % 5 == 0:
         steps = np.r_[steps, 0, -1]   # zero and backward steps count as at most a minute too
     minute = np.r_[0, np.cumsum(steps)].astype(np.int64)
