@@ -53,10 +53,6 @@ class BacktestBroker(bt.brokers.BackBroker):
                 child.reject()
                 self.notify(child)
 
-    def start(self):
-        super().start()
-        self._plain_costs = None
-
     def next(self):
         while self._toactivate:
             self._toactivate.popleft().activate()
@@ -66,38 +62,10 @@ class BacktestBroker(bt.brokers.BackBroker):
             self._expire_day_market_orders()
             # A market-on-close order whose session ended (its last minute bar missing) fills before
             # anything else of this bar: the closing auction came first.
-            due = [o for o in self.pending if o.exectype == bt.Order.Close and self._close_past_due(o)]
+            due = [o for o in self.pending if self._close_past_due(o)]
             if due:
                 self.pending = collections.deque(due + [o for o in self.pending if o not in due])
-        if self._plain_costs is None:
-            # Stocks without credit interest (this broker's PerShareCommission): backtrader's per-bar
-            # interest and futures cash-adjustment passes add zero to the cash.
-            self._plain_costs = all(info._stocklike and not info.p.interest for info in self.comminfo.values())
-        if not self._plain_costs:
-            return super().next()
-        self._match_pending()
-
-    def _match_pending(self) -> None:
-        """``BackBroker.next`` after its activation and submission checks (done above), without the
-        interest and cash-adjustment passes (zero here): every pending order expired or tried once, in
-        order, then the account's value."""
-        self._process_order_history()
-        pending = self.pending
-        pending.append(None)
-        while (order := pending.popleft()) is not None:
-            if order.expire():
-                self.notify(order)
-                self._ococheck(order)
-                self._bracketize(order, cancel=True)
-            elif not order.active():
-                pending.append(order)   # cannot yet be processed
-            else:
-                self._try_exec(order)
-                if order.alive():
-                    pending.append(order)
-                elif order.status == bt.Order.Completed:
-                    self._bracketize(order)   # a bracket's entry may have filled
-        self._get_value()
+        super().next()
 
     def _expire_day_market_orders(self) -> None:
         for order in [o for o in self.pending if o.exectype == bt.Order.Market and o.valid

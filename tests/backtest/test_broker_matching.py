@@ -1,9 +1,5 @@
-"""The backtest broker's own matching pass equals backtrader's BackBroker where no flowbot rule applies.
-
-``BacktestBroker.next`` skips backtrader's per-bar credit-interest and futures
-cash-adjustment passes when they can only add zero (stocks, no interest); with
-interest configured it runs backtrader's own.
-"""
+"""The backtest broker equals backtrader's BackBroker where no flowbot rule applies: a plain short held
+for days gives the same value and cash bar by bar, with and without credit interest."""
 import backtrader as bt
 import numpy as np
 import pandas as pd
@@ -51,6 +47,6 @@ def test_value_and_cash_bar_by_bar_equal_backbrokers(interest):
     assert ours == theirs and len(ours) == 12
 
 
-def test_interest_is_charged_through_backtraders_pass():
+def test_interest_is_charged():
     without, with_interest = _run(BacktestBroker(), 0.0), _run(BacktestBroker(), 0.25)
     assert with_interest[-1][1] < without[-1][1]   # the short paid credit interest over the days held
