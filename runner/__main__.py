@@ -1,6 +1,6 @@
 """``python -m runner`` is ``flowbot``."""
 import sys
 
-from runner.cli import main
+from runner.cli_process import console
 
-sys.exit(main())
+sys.exit(console())

@@ -174,6 +174,7 @@ def _backtest(args) -> int:
 
 def _run_and_write(args, cfg, path: Path, started: float) -> int:
     from runner.backtest.run import run_backtest, write_backtest_outputs
+    from runner.cli_process import long_lived_so_far
     from runner.commands.output import print_json, quiet, wants_json
     from runner.config import resolved_yaml
     from runner.log_setup import add_run_log
@@ -183,6 +184,7 @@ def _run_and_write(args, cfg, path: Path, started: float) -> int:
     from loguru import logger
 
     bars = load_run_bars(cfg)   # bad data fails here, before anything is written
+    long_lived_so_far()   # the code and the bars live until the end: out of the collector's passes
     existed = existing_folder(args.out or cfg.output.folder)
     folder = create_run_folder(cfg.output.folder, "backtest", cfg.name, args.out)
     sink = add_run_log(folder / "run.log", cfg.logging.file_level)

@@ -100,7 +100,9 @@ def write_backtest_outputs(folder: Path, cfg: RunConfig, result: BacktestResult,
     from runner.report.png_workers import parallel_pngs
 
     # The run's objects (bars, backtrader's lines) are left out of the garbage collector's passes
-    # while matplotlib makes and drops its many small ones; they are handed back afterwards.
+    # while matplotlib makes and drops its many small ones; they are handed back afterwards, unless
+    # objects were frozen before (the flowbot process's own, runner.cli_process: they stay so).
+    frozen_before = gc.get_freeze_count() > 0
     gc.freeze()
     try:
         with parallel_pngs() as resolved:   # charts drawn beside the page's building
@@ -110,7 +112,8 @@ def write_backtest_outputs(folder: Path, cfg: RunConfig, result: BacktestResult,
             _write_tables(folder, cfg, result)
             write_text(folder / "report.html", resolved(page))
     finally:
-        gc.unfreeze()
+        if not frozen_before:
+            gc.unfreeze()
     logger.debug(f"wrote the run folder {folder}")
 
 
