@@ -42,10 +42,22 @@ class PlaybookView:
         index = naive_new_york(self.bars.index)
         close = pd.Series(self.bars["close"].to_numpy(dtype="float64"), index=index)
         if self.intraday:
-            close = close.groupby(index.normalize()).last()
+            close = _last_per_day(close)
         # Stamped at 16:00 so that a fill at that session's open or close compares as on or before it.
         close.index = close.index.normalize() + pd.Timedelta(hours=16)
         return close
+
+
+def _last_per_day(close: pd.Series) -> pd.Series:
+    """``close.groupby(close.index.normalize()).last()`` (each day's last close, by naive day): for sorted
+    bars without a missing close, each day's last bar is where the day changes, found without grouping
+    2 million values (20 years of minutes); otherwise grouped, as before."""
+    values = close.to_numpy()
+    days = close.index.to_numpy().astype("datetime64[D]")
+    if not len(values) or np.isnan(values).any() or not (days[1:] >= days[:-1]).all():
+        return close.groupby(close.index.normalize()).last()
+    last = np.flatnonzero(np.r_[days[1:] != days[:-1], True])
+    return pd.Series(values[last], index=close.index[last].normalize())
 
 
 def label_class(label: str) -> str:
