@@ -37,6 +37,7 @@ import pandas as pd
 from strategies import market_calendar as cal
 from strategies.session_vwap import (SlotVolume, cumulative_by_minute, reference_price, session_layout,
                                      session_vwap)
+from strategies.wall_clock import new_york_ns
 from strategies.vwap_close_fade import (REFERENCE_MINUTES, WINDOW_MINUTES, VwapCloseFadeParams, eligible_reasons,
                                         fade_signals)
 
@@ -67,7 +68,7 @@ class SessionGrid:
         SessionGrid._last = (weakref.ref(index), self.__dict__)
 
     def _lay_out(self, index: pd.DatetimeIndex) -> None:
-        stamps = index.tz_convert(cal.NEW_YORK).tz_localize(None).as_unit("ns").asi8
+        stamps = new_york_ns(index)   # the intraday check's, for the same index (read-only)
         # In place (the index is the run's biggest array after the bars): minutes since midnight, then
         # since the open; the day's midnight.
         since_midnight = stamps % 86_400_000_000_000

@@ -22,6 +22,7 @@ from loguru import logger
 from runner.data.bars import RowLabel, default_row_label, is_daily
 from runner.errors import DataError
 from strategies import market_calendar as cal
+from strategies.wall_clock import new_york_ns
 
 MINUTE_NS = 60_000_000_000
 OPEN_MINUTE = 9 * 60 + 30
@@ -33,8 +34,8 @@ def check_intraday(bars: pd.DataFrame, source: str, row_label: RowLabel = defaul
     if is_daily(bars):
         raise DataError(f"{source}: daily bars (one per session, first {bars.index[0].date()}) but {who} needs "
                         f"1-minute bars stamped at their start, e.g. 2019-03-01 15:41:00")
-    local = bars.index.tz_convert(cal.NEW_YORK).tz_localize(None).as_unit("ns")
-    stamps = local.asi8
+    stamps = new_york_ns(bars.index)   # kept for the fast feed's session grid of the same index
+    local = pd.DatetimeIndex(stamps.view("datetime64[ns]"))
     off_minute = stamps % MINUTE_NS != 0
     if off_minute.any():
         i = int(np.argmax(off_minute))
