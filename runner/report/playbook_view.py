@@ -16,6 +16,9 @@ import pandas as pd
 from runner.data.sample import sample_note
 from runner.report.formatting import naive_new_york
 from runner.report.provenance import playbook_label
+from strategies.wall_clock import new_york_ns
+
+DAY_NS = 86_400_000_000_000
 
 REAL, PROXY, SYNTHETIC, USER = "REAL", "PROXY", "SYNTHETIC", "USER"
 
@@ -39,25 +42,30 @@ class PlaybookView:
         """Session closes (naive New York dates at 16:00 or the early close), for curves."""
         if self.bars is None or self.bars.empty:
             return pd.Series(dtype="float64")
-        index = naive_new_york(self.bars.index)
-        close = pd.Series(self.bars["close"].to_numpy(dtype="float64"), index=index)
-        if self.intraday:
-            close = _last_per_day(close)
+        values = self.bars["close"].to_numpy(dtype="float64")
+        last = _last_bar_of_each_day(self.bars.index, values) if self.intraday else None
+        if last is not None:   # only those bars' times converted (the whole index was, once, by the run)
+            close = pd.Series(values[last], index=naive_new_york(self.bars.index[last]).normalize())
+        else:
+            index = naive_new_york(self.bars.index)
+            close = pd.Series(values, index=index)
+            if self.intraday:
+                close = close.groupby(index.normalize()).last()
         # Stamped at 16:00 so that a fill at that session's open or close compares as on or before it.
         close.index = close.index.normalize() + pd.Timedelta(hours=16)
         return close
 
 
-def _last_per_day(close: pd.Series) -> pd.Series:
-    """``close.groupby(close.index.normalize()).last()`` (each day's last close, by naive day): for sorted
-    bars without a missing close, each day's last bar is where the day changes, found without grouping
-    2 million values (20 years of minutes); otherwise grouped, as before."""
-    values = close.to_numpy()
-    days = close.index.to_numpy().astype("datetime64[D]")
-    if not len(values) or np.isnan(values).any() or not (days[1:] >= days[:-1]).all():
-        return close.groupby(close.index.normalize()).last()
-    last = np.flatnonzero(np.r_[days[1:] != days[:-1], True])
-    return pd.Series(values[last], index=close.index[last].normalize())
+def _last_bar_of_each_day(index: pd.DatetimeIndex, close: np.ndarray) -> np.ndarray | None:
+    """Positions of each New York day's last bar, the bars ``groupby(day).last()`` of the closes picks when
+    the times are sorted and no close is missing (then each day's last bar is where the day changes, found
+    without grouping 2 million values, on the wall-clock times the intraday check worked out); else None."""
+    if index.tz is None or not len(close) or np.isnan(close).any():
+        return None
+    days = new_york_ns(index) // DAY_NS
+    if not (days[1:] >= days[:-1]).all():
+        return None
+    return np.flatnonzero(np.r_[days[1:] != days[:-1], True])
 
 
 def label_class(label: str) -> str:

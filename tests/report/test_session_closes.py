@@ -54,3 +54,18 @@ def test_missing_closes_and_unsorted_bars_are_grouped_as_before(minutes):
     shuffled = minutes.sample(frac=1.0, random_state=1)
     pd.testing.assert_series_equal(view_of(shuffled).closes, grouped(shuffled), check_exact=True)
     assert view_of(minutes.iloc[:0]).closes.empty
+
+
+def test_the_closes_convert_only_the_days_last_bars_to_new_york_times(minutes, monkeypatch):
+    from runner.report import playbook_view
+
+    converted = []
+    real = playbook_view.naive_new_york
+
+    def counting(times):
+        converted.append(len(times))
+        return real(times)
+
+    monkeypatch.setattr(playbook_view, "naive_new_york", counting)
+    closes = view_of(minutes).closes
+    assert converted == [len(closes)] and len(closes) < len(minutes) / 100   # the sessions, not the minutes
