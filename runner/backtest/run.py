@@ -17,7 +17,7 @@ from runner.config import RunConfig, resolved_yaml
 from runner.backtest.daily_window_feed import run_windowed
 from runner.data.load import load_run_bars
 from runner.report.playbook_figures import feeds_of, playbook_figures, run_metrics
-from runner.report.provenance import reproducibility
+from runner.report.provenance import BarsHashing, reproducibility
 from runner.report.run_folder import write_csv, write_json, write_text
 
 
@@ -52,22 +52,28 @@ def run_backtest(cfg: RunConfig, bars: dict[str, pd.DataFrame] | None = None, fa
     bars = bars if bars is not None else load_run_bars(cfg)
     fast = fast and not cfg.engine.every_bar
     trades, orders, equities, figures = [], [], [], {}
-    for strategy in cfg.active_strategies():
-        alone = cfg.model_copy(update={"strategies": [strategy]})
-        mine = feeds_of(strategy, bars)
-        runlog, equity = _run_one(alone, mine, fast)
-        t, o = runlog.trades_frame(), runlog.orders_frame()
-        if on_playbook is not None:   # first: its trade charts are drawn while the figures below are computed
-            on_playbook(strategy, t, o, mine)
-        figures[strategy.display_name] = playbook_figures(strategy, equity, t, mine)
-        trades.append(t)
-        orders.append(o)
-        equities.append(equity.assign(strategy=strategy.display_name)[["strategy", *equity.columns]])
+    hashing = BarsHashing(bars)   # the record's bar checksums, on another core under the engine
+    hashing.start()
+    try:
+        for strategy in cfg.active_strategies():
+            alone = cfg.model_copy(update={"strategies": [strategy]})
+            mine = feeds_of(strategy, bars)
+            runlog, equity = _run_one(alone, mine, fast)
+            t, o = runlog.trades_frame(), runlog.orders_frame()
+            if on_playbook is not None:   # first: its trade charts are drawn while the figures below are computed
+                on_playbook(strategy, t, o, mine)
+            figures[strategy.display_name] = playbook_figures(strategy, equity, t, mine)
+            trades.append(t)
+            orders.append(o)
+            equities.append(equity.assign(strategy=strategy.display_name)[["strategy", *equity.columns]])
+    finally:
+        hashing.digests()   # joined whatever happens: no thread outlives the run (the report forks)
     trades_frame = _concat(trades, RunLog().trades_frame())
     orders_frame = _concat(orders, RunLog().orders_frame()).sort_values("time", kind="stable").reset_index(drop=True)
     equity = _concat(equities, RunLog().equity_frame().assign(strategy="")[["strategy", "time", "value", "cash"]])
     config_yaml = resolved_yaml(cfg) if config_yaml is None else config_yaml
-    provenance = reproducibility(cfg, bars, "fast" if fast else "every_bar", config_yaml=config_yaml)
+    provenance = reproducibility(cfg, bars, "fast" if fast else "every_bar", config_yaml=config_yaml,
+                                 bars_hashed=hashing)
     metrics = run_metrics(cfg, figures, provenance, run_notes(cfg))
     return BacktestResult(_finite(metrics), trades_frame, orders_frame, equity, bars, time.perf_counter() - started,
                           config_yaml)

@@ -17,9 +17,11 @@ import hashlib
 import shlex
 import subprocess
 import sys
+import threading
 from importlib import metadata, resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from runner.config import DataSource, RunConfig, resolved_yaml
@@ -55,12 +57,14 @@ def is_synthetic(label: str) -> bool:
 
 
 def reproducibility(cfg: RunConfig, bars: dict[str, pd.DataFrame], engine: str,
-                    known: dict[str, str] | None = None, config_yaml: str | None = None) -> dict:
+                    known: dict[str, str] | None = None, config_yaml: str | None = None,
+                    bars_hashed: "BarsHashing | None" = None) -> dict:
     """flowbot's version, the git commit (if the code runs from a git checkout), the command line,
     the resolved config's SHA-256, and per data source its file's SHA-256 and the bars' checksum.
 
     ``known``: file path -> SHA-256 already computed for these bars (a sweep's, when it loaded them), so
-    that a file is not read a second time. ``config_yaml``: ``resolved_yaml(cfg)``, when the caller has it."""
+    that a file is not read a second time. ``config_yaml``: ``resolved_yaml(cfg)``, when the caller has it.
+    ``bars_hashed``: the bars' checksums worked out under the run (:class:`BarsHashing`), joined here."""
     config_text = resolved_yaml(cfg) if config_yaml is None else config_yaml
     return {
         "flowbot_version": _version(),
@@ -68,11 +72,12 @@ def reproducibility(cfg: RunConfig, bars: dict[str, pd.DataFrame], engine: str,
         "command_line": shlex.join(sys.argv),
         "config_sha256": hashlib.sha256(config_text.encode()).hexdigest(),
         "engine": engine,
-        "data_files": data_files(cfg, bars, known),
+        "data_files": data_files(cfg, bars, known, bars_hashed.digests() if bars_hashed is not None else None),
     }
 
 
-def data_files(cfg: RunConfig, bars: dict[str, pd.DataFrame], known: dict[str, str] | None = None) -> list[dict]:
+def data_files(cfg: RunConfig, bars: dict[str, pd.DataFrame], known: dict[str, str] | None = None,
+               bars_known: dict[int, tuple[pd.DataFrame, str]] | None = None) -> list[dict]:
     rows = []
     checksums: dict[str, str | None] = dict(known or {})   # a file several playbooks read is read once
     for strategy in cfg.active_strategies():
@@ -85,7 +90,7 @@ def data_files(cfg: RunConfig, bars: dict[str, pd.DataFrame], known: dict[str, s
                 "label": source_label(source),
                 "files": [{"path": str(p), "sha256": _file_sha256(p, checksums)} for p in _files_of(source, cfg)],
                 "bars": 0 if frame is None else int(len(frame)),
-                "bars_sha256": None if frame is None else _bars_sha256(frame),
+                "bars_sha256": None if frame is None else _known_bars_sha256(frame, bars_known or {}),
             })
     return rows
 
@@ -111,12 +116,43 @@ def _file_sha256(path: Path, checksums: dict[str, str | None]) -> str | None:
     return checksums[str(path)]
 
 
+class BarsHashing(threading.Thread):
+    """The bars' checksums (``_bars_sha256`` of each table) worked out in a thread while the run goes on:
+    hashing releases the GIL, so the 20-year file's ~0.13 s of SHA-256 runs on another core under the
+    engine instead of after it (the run reads its bars, never writes them). ``digests()`` joins the
+    thread: the caller calls it (through ``reproducibility``) before anything forks, and on its way out."""
+
+    def __init__(self, bars: dict[str, pd.DataFrame]):
+        super().__init__(name="bars-sha256", daemon=True)
+        self._tables = list(bars.values())
+        self._digests: dict[int, tuple[pd.DataFrame, str]] = {}
+
+    def run(self) -> None:
+        for frame in self._tables:   # each table held with its digest: its id stays its own
+            try:
+                self._digests[id(frame)] = (frame, _bars_sha256(frame))
+            except Exception:  # noqa: BLE001 - left out: data_files hashes it there, and says what fails
+                continue
+
+    def digests(self) -> dict[int, tuple[pd.DataFrame, str]]:
+        """id of a table -> (the table, its checksum), for the tables hashed (any it failed on are left out)."""
+        if self.ident is not None:
+            self.join()
+        return self._digests
+
+
+def _known_bars_sha256(frame: pd.DataFrame, known: dict[int, tuple[pd.DataFrame, str]]) -> str:
+    hit = known.get(id(frame))
+    return hit[1] if hit is not None and hit[0] is frame else _bars_sha256(frame)
+
+
 def _bars_sha256(frame: pd.DataFrame) -> str:
     """SHA-256 of the bars as the engine got them (time in ns UTC, then the columns as float64)."""
-    digest = hashlib.sha256(frame.index.tz_convert("UTC").as_unit("ns").asi8.tobytes())
+    # The arrays' own bytes handed to the hash (what tobytes() would copy): hashing them releases the GIL.
+    digest = hashlib.sha256(np.ascontiguousarray(frame.index.tz_convert("UTC").as_unit("ns").asi8))
     for column in sorted(frame.columns):
         digest.update(column.encode())
-        digest.update(frame[column].to_numpy(dtype="float64").tobytes())
+        digest.update(np.ascontiguousarray(frame[column].to_numpy(dtype="float64")))
     return digest.hexdigest()
 
 
