@@ -21,6 +21,13 @@ Contract:
   running session) open it with ``read_only=True``: no lock is taken, nothing
   is written, and the writer's lock never keeps them out (WAL lets readers
   and the one writer work at the same time).
+- the writer keeps the set of orderRefs the file holds (read when it is opened,
+  extended by :meth:`Journal.record_intent`, the only statement that adds an
+  order row): its lock makes it the file's only writer, so :meth:`Journal.order`
+  answers None for any other orderRef without a query. The broker asks about
+  refs that do not exist yet for every new order (its ``:r<n>`` incarnations
+  and the orderRef itself). A reader has no such set: a writer elsewhere adds
+  rows.
 """
 from __future__ import annotations
 
@@ -138,6 +145,7 @@ class Journal:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._hold = None
+        self._refs: set[str] | None = None   # the writer's orderRefs (see the module docstring); None: a reader
         if read_only:
             self._open_read_only()
             return
@@ -159,6 +167,8 @@ class Journal:
                                f"a new one (the bot then adopts only what the gateway reports today)") from None
         if account:
             self._check_account(account)
+        with self._lock:
+            self._refs = {row[0] for row in self._db.execute("SELECT order_ref FROM orders")}
 
     def _open_read_only(self) -> None:
         """A reader: no lock, no schema, no writes (SQLite refuses them); the session may be running."""
@@ -224,14 +234,18 @@ class Journal:
     def record_intent(self, intent: OrderIntent) -> bool:
         """Write an order before it is sent. False if ``order_ref`` is already journaled."""
         now = _now()
-        return bool(self._write(
-            "INSERT OR IGNORE INTO orders (order_ref, created_at, account, symbol, action, quantity, order_type,"
-            " limit_price, aux_price, tif, parent_ref, oca_group, updated_at)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (intent.order_ref, now, intent.account, intent.symbol, intent.action, intent.quantity,
-             intent.order_type, intent.limit_price, intent.aux_price, intent.tif, intent.parent_ref,
-             intent.oca_group, now),
-        ))
+        with self._lock:
+            inserted = self._db.execute(
+                "INSERT OR IGNORE INTO orders (order_ref, created_at, account, symbol, action, quantity, order_type,"
+                " limit_price, aux_price, tif, parent_ref, oca_group, updated_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (intent.order_ref, now, intent.account, intent.symbol, intent.action, intent.quantity,
+                 intent.order_type, intent.limit_price, intent.aux_price, intent.tif, intent.parent_ref,
+                 intent.oca_group, now),
+            ).rowcount
+            if self._refs is not None:
+                self._refs.add(intent.order_ref)   # committed (or already there): the row exists
+        return bool(inserted)
 
     def record_sent(self, order_ref: str, order_id: int) -> None:
         self._write("UPDATE orders SET order_id=?, status=CASE WHEN status='Intent' THEN 'Sent' ELSE status END,"
@@ -278,6 +292,8 @@ class Journal:
 
     def order(self, order_ref: str) -> sqlite3.Row | None:
         with self._lock:
+            if self._refs is not None and order_ref not in self._refs:
+                return None   # never journaled: this writer would have added it
             return self._db.execute("SELECT * FROM orders WHERE order_ref=?", (order_ref,)).fetchone()
 
     def orders(self) -> list[sqlite3.Row]:

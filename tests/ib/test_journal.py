@@ -152,3 +152,38 @@ def test_a_long_account_id_names_a_file_the_system_can_create(tmp_path):
     assert len(paths) == 2 and all(len(p.name) < 100 and p.parent == tmp_path for p in paths)
     Journal(journal_path(tmp_path, first), account=first).close()   # was OSError: File name too long
     assert journal_path(tmp_path, first).exists()
+
+
+# -- the writer's orderRefs: order() for a ref never journaled answers without a query ----------------------
+def test_order_finds_refs_journaled_before_opening_and_since(tmp_path):
+    """The writer answers None for an orderRef it never journaled without asking SQLite; every ref the file
+    held when it was opened, and every one journaled since, is still found (the broker's incarnation chain
+    and its "already journaled" checks read these)."""
+    path = tmp_path / "j.sqlite"
+    first = Journal(path)
+    first.record_intent(intent("fb:old"))
+    first.record_sent("fb:old", 3)
+    first.close()
+    j = Journal(path)
+    statements = []
+    j._db.set_trace_callback(statements.append)
+    assert j.order("fb:new") is None and j.order("fb:old:r1") is None
+    assert statements == [], "a ref never journaled is answered without a query"
+    assert j.order("fb:old")["status"] == "Sent", "a ref journaled by an earlier process is found"
+    assert j.record_intent(intent("fb:new")) is True
+    assert j.order("fb:new")["status"] == "Intent", "a ref journaled since opening is found"
+    assert j.record_intent(intent("fb:old")) is False
+    j.close()
+
+
+def test_a_reader_finds_orders_the_writer_journals_after_it_opened(tmp_path):
+    """A reader keeps no set of refs: the writer (another process, here another connection) adds rows."""
+    path = tmp_path / "j.sqlite"
+    writer = Journal(path)
+    writer.record_intent(intent("fb:1"))
+    reader = Journal(path, read_only=True)
+    assert reader.order("fb:2") is None
+    writer.record_intent(intent("fb:2"))
+    assert reader.order("fb:2")["status"] == "Intent"
+    reader.close()
+    writer.close()
