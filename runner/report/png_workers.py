@@ -30,13 +30,16 @@ import threading
 from typing import Callable
 
 MAX_CHILDREN = 4   # jobs run at once; more only share the same cores
+# zlib's fastest level: about half of level 4's encoding time for a few per cent more bytes (the default
+# report's figures: 0.77 MB of base64 PNG, 6% more than at level 4); every figure's PNG is written with it.
+PNG_OPTIONS = {"compress_level": 1}
 _state: dict = {"active": False, "pending": {}, "server": False}
 
 
 def encode(fig, dpi: float) -> bytes:
     """The figure as PNG bytes."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, facecolor="white", pil_kwargs={"compress_level": 4})
+    fig.savefig(buffer, format="png", dpi=dpi, facecolor="white", pil_kwargs=PNG_OPTIONS)
     return buffer.getvalue()
 
 

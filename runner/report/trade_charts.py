@@ -239,8 +239,10 @@ def _png_of_pixels(pixels: np.ndarray, dpi: float) -> bytes:
 
     from matplotlib.image import imsave
 
+    from runner.report.png_workers import PNG_OPTIONS
+
     buffer = io.BytesIO()
-    imsave(buffer, pixels, format="png", origin="upper", dpi=dpi, pil_kwargs={"compress_level": 4})
+    imsave(buffer, pixels, format="png", origin="upper", dpi=dpi, pil_kwargs=PNG_OPTIONS)
     return buffer.getvalue()
 
 
