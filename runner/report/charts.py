@@ -21,17 +21,25 @@ DPI = 110
 
 
 def new_figure(width: float, height: float, rows: int = 1, cols: int = 1, layout: str | None = "constrained",
-               **subplot_kw):
+               panels: int | None = None, **subplot_kw):
     """A Figure on an Agg canvas and its axes (a 2-d array). ``layout=None``: fixed margins, much cheaper
-    for many small panels (set them with ``fig.subplots_adjust``)."""
+    for many small panels (set them with ``fig.subplots_adjust``). ``panels``: an Axes in only the first
+    that many cells, row by row, None in the others (an Axes left hidden costs as much to make as one shown)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(width, height), dpi=DPI, layout=layout)
     FigureCanvasAgg(fig)
-    axes = fig.subplots(rows, cols, squeeze=False, **subplot_kw)
+    if panels is None:
+        axes = fig.subplots(rows, cols, squeeze=False, **subplot_kw)
+    else:   # as fig.subplots makes each Axes, in the cells that get one
+        grid = fig.add_gridspec(rows, cols)
+        axes = np.full((rows, cols), None, dtype=object)
+        for number in range(panels):
+            axes[divmod(number, cols)] = fig.add_subplot(grid[divmod(number, cols)], **subplot_kw)
     for ax in axes.flat:
-        new_axes_style(ax)
+        if ax is not None:
+            new_axes_style(ax)
     return fig, axes
 
 
@@ -43,7 +51,8 @@ def fit_margins(fig, axes, top: float, bottom: float = 0.32, right: float = 0.12
     width, height = fig.get_size_inches()
     rows, cols = axes.shape
     fig.subplots_adjust(left=0.08, right=1 - right / width, top=1 - top / height, bottom=bottom / height)
-    need = [max((_label_room(ax) for ax in axes[:, c] if ax.get_visible()), default=0.3) for c in range(cols)]
+    need = [max((_label_room(ax) for ax in axes[:, c] if ax is not None and ax.get_visible()), default=0.3)
+            for c in range(cols)]
     left, gap = need[0], max(need[1:], default=0.0) + right
     cell_w = (width - left - right - (cols - 1) * gap) / cols
     v_gap = top + bottom + row_gap
@@ -191,7 +200,7 @@ def equity_panels(panels: list[dict]) -> str:
     """One panel per curve set: ``{"title", "lines": [(label, Series, colour, dashed)]}``, value in money."""
     cols = 2 if len(panels) > 1 else 1
     rows = -(-len(panels) // cols)
-    fig, axes = new_figure(10.6, 2.9 * rows, rows, cols, layout=None)
+    fig, axes = new_figure(10.6, 2.9 * rows, rows, cols, layout=None, panels=len(panels))
     for ax, panel in zip(axes.flat, panels):
         for label, series, colour, dashed in panel["lines"]:
             if series is None or series.empty:
@@ -203,8 +212,6 @@ def equity_panels(panels: list[dict]) -> str:
         money_axis(ax)
         date_axis(ax)
         ax.legend(fontsize=7.5, loc="upper left", frameon=False)
-    for ax in list(axes.flat)[len(panels):]:
-        ax.set_visible(False)
     fit_margins(fig, axes, top=0.3)
     return image(fig, "equity per playbook, against holding the instrument",
                  "Each playbook's own account (every playbook trades its own capital); dashed: the same "
