@@ -4,6 +4,7 @@ import re
 import subprocess
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -14,7 +15,7 @@ from runner.report.html import render_report
 from runner.report.playbook_view import with_stops_and_targets
 from runner.report.summary import run_notes
 
-from conftest import ROOT
+ROOT = Path(__file__).resolve().parents[2]   # not from conftest: another folder's conftest may be the one imported
 
 
 def visible_text(page: str) -> str:
